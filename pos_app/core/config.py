@@ -1,0 +1,275 @@
+"""Configuration keys, their validation and where they live.
+
+Plain values live in the store's ``settings`` table. Secrets (the API token and the certificate
+password) live in the operating system's credential store through ``secrets_store``; the
+database only remembers that a secret is set.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from pos_app.core.domain.emitente import Emitente
+from pos_app.core.domain.validators import UFS, is_valid_cnpj, only_digits
+from pos_app.core.secrets_store import SecretStore
+from pos_app.core.store import Store
+
+
+class ConfigError(ValueError):
+    """An invalid configuration value; the message is Portuguese and names the key."""
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        v = value.strip().lower()
+        if v not in options:
+            raise ConfigError(f"valor inválido: use {' | '.join(options)}")
+        return v
+
+    return check
+
+
+def _cnpj(value: str) -> str:
+    digits = only_digits(value)
+    if not is_valid_cnpj(digits):
+        raise ConfigError(f"CNPJ inválido: {value}")
+    return digits
+
+
+def _uf(value: str) -> str:
+    v = value.strip().upper()
+    if v not in UFS:
+        raise ConfigError(f"UF desconhecida: {value}")
+    return v
+
+
+def _int_range(lo: int, hi: int, what: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        try:
+            n = int(value.strip())
+        except ValueError as exc:
+            raise ConfigError(f"{what} deve ser um número inteiro") from exc
+        if not lo <= n <= hi:
+            raise ConfigError(f"{what} deve estar entre {lo} e {hi}")
+        return str(n)
+
+    return check
+
+
+def _serie_contingencia(value: str) -> str:
+    v = _int_range(1, 889, "Série")(value)
+    return v
+
+
+def _seconds(lo: float, hi: float) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        try:
+            n = Decimal(value.strip().replace(",", "."))
+        except InvalidOperation as exc:
+            raise ConfigError("informe um número de segundos") from exc
+        if not Decimal(str(lo)) <= n <= Decimal(str(hi)):
+            raise ConfigError(f"deve estar entre {lo} e {hi} segundos")
+        return str(n)
+
+    return check
+
+
+def _text(max_len: int, required: bool = True) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        v = " ".join(value.split())
+        if required and not v:
+            raise ConfigError("não pode ficar em branco")
+        if len(v) > max_len:
+            raise ConfigError(f"no máximo {max_len} caracteres")
+        return v
+
+    return check
+
+
+def _digits(n_min: int, n_max: int, what: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        d = only_digits(value)
+        if not n_min <= len(d) <= n_max or (value.strip() and not re.fullmatch(r"[\d.\-/ ]+", value.strip())):
+            raise ConfigError(f"{what} inválido: {value}")
+        return d
+
+    return check
+
+
+def _ie(value: str) -> str:
+    v = value.strip().upper()
+    if v == "ISENTO":
+        return v
+    return _digits(2, 14, "Inscrição estadual")(v)
+
+
+def _url(value: str) -> str:
+    v = value.strip().rstrip("/")
+    if not re.match(r"^https?://[^\s/]+", v):
+        raise ConfigError("URL inválida (use http:// ou https://)")
+    return v
+
+
+def _path(value: str) -> str:
+    return str(Path(value).expanduser())
+
+
+def _ref_id(value: str) -> str:
+    v = value.strip()
+    if not re.fullmatch(r"[A-Za-z0-9_]{1,12}", v):
+        raise ConfigError("use de 1 a 12 letras, dígitos ou '_'")
+    return v
+
+
+def _money(value: str) -> str:
+    try:
+        d = Decimal(value.strip().replace(",", "."))
+    except InvalidOperation as exc:
+        raise ConfigError("valor inválido") from exc
+    if d < 0:
+        raise ConfigError("não pode ser negativo")
+    return str(d.quantize(Decimal("0.01")))
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    label: str
+    check: Callable[[str], str]
+    default: str | None = None
+    secret: bool = False
+
+
+KEYS: dict[str, Key] = {
+    k.name: k
+    for k in [
+        Key("focus.ambiente", "Ambiente (sandbox = demonstração)", _choice("sandbox", "homologacao", "producao"), "sandbox"),
+        Key("focus.url", "URL da API (opcional: substitui a do ambiente)", _url),
+        Key("focus.token", "Token da API Focus NFe", _text(200), secret=True),
+        Key("focus.timeout", "Tempo máximo de espera pela emissão (s)", _seconds(2, 120), "15"),
+        Key("emitente.cnpj", "CNPJ do emitente", _cnpj),
+        Key("emitente.razao_social", "Razão social", _text(60)),
+        Key("emitente.nome_fantasia", "Nome fantasia", _text(60, required=False)),
+        Key("emitente.inscricao_estadual", "Inscrição estadual", _ie),
+        Key("emitente.logradouro", "Logradouro", _text(60)),
+        Key("emitente.numero", "Número", _text(60)),
+        Key("emitente.bairro", "Bairro", _text(60)),
+        Key("emitente.municipio", "Município", _text(60)),
+        Key("emitente.codigo_municipio", "Código IBGE do município", _digits(7, 7, "Código do município")),
+        Key("emitente.uf", "UF", _uf),
+        Key("emitente.cep", "CEP", _digits(8, 8, "CEP")),
+        Key("emitente.regime", "Regime tributário", _choice("simples", "normal"), "simples"),
+        Key("emitente.telefone", "Telefone", _text(14, required=False)),
+        Key("contingencia.serie", "Série de contingência deste terminal", _serie_contingencia, "600"),
+        Key("certificado.arquivo", "Arquivo do certificado A1 (.pfx)", _path),
+        Key("certificado.senha", "Senha do certificado A1", _text(200), secret=True),
+        Key("terminal.id", "Identificação do terminal (única na loja)", _ref_id),
+        Key("venda.desconto_maximo_percentual", "Desconto máximo sem gerente (%)", _int_range(0, 100, "Percentual"), "10"),
+        Key("impressora.tipo", "Impressora", _choice("pdf", "rede", "usb", "serial", "windows", "arquivo"), "pdf"),
+        Key("impressora.endereco", "Endereço da impressora (IP:porta, porta serial, nome no Windows)", _text(120, required=False)),
+        Key("impressora.colunas", "Colunas da impressora", _choice("48", "42", "32"), "48"),
+        Key("impressora.largura_mm", "Largura do papel (mm)", _choice("80", "58"), "80"),
+        Key("impressora.codepage", "Página de código", _choice("cp850", "cp860"), "cp850"),
+        Key("impressora.gaveta_pino", "Pino da gaveta", _choice("2", "5"), "2"),
+        Key("caixa.fundo_padrao", "Fundo de troco padrão (R$)", _money, "0.00"),
+    ]
+}
+
+
+class Config:
+    """Typed view over settings + secrets."""
+
+    def __init__(self, store: Store, secrets: SecretStore) -> None:
+        self.store = store
+        self.secrets = secrets
+
+    # -- generic -------------------------------------------------------------------------
+    def set(self, key: str, value: str) -> str:
+        spec = KEYS.get(key)
+        if spec is None:
+            raise ConfigError(f"Chave desconhecida: {key}. Use 'pos-app config show' para ver as chaves.")
+        try:
+            normalized = spec.check(value)
+        except ConfigError as exc:
+            raise ConfigError(f"{key}: {exc}") from exc
+        if spec.secret:
+            self.secrets.set(key, normalized)
+            self.store.settings.set(key, "__secret__")
+        else:
+            self.store.settings.set(key, normalized)
+        return normalized
+
+    def unset(self, key: str) -> None:
+        spec = KEYS.get(key)
+        if spec and spec.secret:
+            self.secrets.delete(key)
+        self.store.settings.delete(key)
+
+    def get(self, key: str) -> str | None:
+        spec = KEYS.get(key)
+        if spec and spec.secret:
+            return self.secrets.get(key) if self.store.settings.get(key) else None
+        value = self.store.settings.get(key)
+        if value is None and spec is not None:
+            return spec.default
+        return value
+
+    def is_set(self, key: str) -> bool:
+        return self.store.settings.get(key) is not None
+
+    def show(self) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        for name, spec in KEYS.items():
+            value = self.get(name)
+            if spec.secret and value:
+                out[name] = mask(value)
+            else:
+                out[name] = value
+        return out
+
+    # -- typed accessors -----------------------------------------------------------------
+    @property
+    def ambiente(self) -> str:
+        return self.get("focus.ambiente") or "sandbox"
+
+    @property
+    def demo(self) -> bool:
+        return self.ambiente == "sandbox"
+
+    @property
+    def timeout(self) -> float:
+        return float(self.get("focus.timeout") or 15)
+
+    @property
+    def contingencia_serie(self) -> int:
+        return int(self.get("contingencia.serie") or 600)
+
+    @property
+    def terminal_id(self) -> str:
+        value = self.store.settings.get("terminal.id")
+        if not value:
+            value = "T" + uuid.uuid4().hex[:6].upper()
+            self.store.settings.set("terminal.id", value)
+        return value
+
+    def emitente(self) -> Emitente | None:
+        """The configured emitter, or None if any required field is missing."""
+        names = [
+            "cnpj", "razao_social", "nome_fantasia", "inscricao_estadual", "logradouro", "numero", "bairro",
+            "municipio", "codigo_municipio", "uf", "cep", "regime", "telefone",
+        ]
+        values = {n: self.get(f"emitente.{n}") or "" for n in names}
+        required = [n for n in names if n not in ("nome_fantasia", "telefone")]
+        if any(not values[n] for n in required):
+            return None
+        return Emitente(**values)  # type: ignore[arg-type]  # regime checked by its Key
+
+
+def mask(value: str) -> str:
+    """Secrets are never shown, only whether they are set."""
+    return "******** (definido)" if value else ""

@@ -1,0 +1,107 @@
+"""Payment methods (formas de pagamento) of an NFC-e."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pos_app.core.domain.errors import ValidationError
+from pos_app.core.domain.money import as_decimal, decimal_places
+from pos_app.core.domain.validators import format_cnpj, is_valid_cnpj
+
+__all__ = [
+    "CARD_BRANDS",
+    "CARD_METHODS",
+    "CASH",
+    "PAYMENT_METHODS",
+    "Payment",
+]
+
+PAYMENT_METHODS: dict[str, str] = {
+    "01": "Dinheiro",
+    "03": "Cartão de crédito",
+    "04": "Cartão de débito",
+    "17": "PIX",
+    "10": "Vale alimentação",
+    "11": "Vale refeição",
+    "12": "Vale presente",
+    "13": "Vale combustível",
+    "05": "Crédito loja",
+    "02": "Cheque",
+    "99": "Outros",
+}
+"""``forma_pagamento`` code -> label, in the order the payment screen shows them."""
+
+CARD_BRANDS: dict[str, str] = {
+    "01": "Visa",
+    "02": "Mastercard",
+    "03": "American Express",
+    "04": "Sorocred",
+    "05": "Diners",
+    "06": "Elo",
+    "07": "Hipercard",
+    "99": "Outros",
+}
+"""``bandeira_operadora`` code -> label."""
+
+CASH = "01"
+CARD_METHODS: frozenset[str] = frozenset({"03", "04"})
+
+
+@dataclass
+class Payment:
+    """One payment. ``valor`` is what the customer handed over for this method (for cash it
+    may exceed what is due; the sale computes troco). Card payments (03/04) need ``bandeira``;
+    ``cnpj_credenciadora`` and ``numero_autorizacao`` are filled for integrated (TEF) payments."""
+
+    forma: str
+    valor: Decimal
+    bandeira: str | None = None
+    cnpj_credenciadora: str | None = None
+    numero_autorizacao: str | None = None
+
+    def __post_init__(self) -> None:
+        self.valor = as_decimal(self.valor, "valor_pagamento", "Valor do pagamento")
+        if self.bandeira is not None and not self.bandeira.strip():
+            self.bandeira = None
+        if self.cnpj_credenciadora is not None and not self.cnpj_credenciadora.strip():
+            self.cnpj_credenciadora = None
+        if self.numero_autorizacao is not None and not self.numero_autorizacao.strip():
+            self.numero_autorizacao = None
+
+    @property
+    def is_card(self) -> bool:
+        return self.forma in CARD_METHODS
+
+    @property
+    def is_cash(self) -> bool:
+        return self.forma == CASH
+
+    @property
+    def label(self) -> str:
+        """Portuguese name of the method (``"Cartão de crédito"``)."""
+        return PAYMENT_METHODS.get(self.forma, f"Forma {self.forma}")
+
+    def validate(self) -> None:
+        if self.forma not in PAYMENT_METHODS:
+            raise ValidationError("forma_pagamento", f"Forma de pagamento inválida: {self.forma!r}")
+        if self.valor <= 0:
+            raise ValidationError("valor_pagamento", "Valor do pagamento deve ser maior que zero")
+        if decimal_places(self.valor) > 2:
+            raise ValidationError("valor_pagamento", "Valor do pagamento deve ter no máximo 2 casas decimais")
+        if self.is_card:
+            if self.bandeira is None:
+                raise ValidationError("bandeira_operadora", "Informe a bandeira do cartão")
+            if self.bandeira not in CARD_BRANDS:
+                raise ValidationError("bandeira_operadora", f"Bandeira do cartão inválida: {self.bandeira!r}")
+        elif self.bandeira is not None and self.bandeira not in CARD_BRANDS:
+            raise ValidationError("bandeira_operadora", f"Bandeira do cartão inválida: {self.bandeira!r}")
+        if self.cnpj_credenciadora is not None and not is_valid_cnpj(self.cnpj_credenciadora):
+            raise ValidationError(
+                "cnpj_credenciadora",
+                f"CNPJ da credenciadora inválido: {format_cnpj(self.cnpj_credenciadora)}",
+            )
+        if self.numero_autorizacao is not None and len(self.numero_autorizacao) > 128:
+            raise ValidationError(
+                "numero_autorizacao", "Número de autorização deve ter no máximo 128 caracteres"
+            )

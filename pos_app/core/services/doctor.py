@@ -1,0 +1,88 @@
+"""``pos-app doctor``: what a technician checks first at a terminal."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+from pos_app.core.focus.errors import ApiError, AuthenticationError, FocusError, InDoubt, NotDelivered
+from pos_app.core.focus.ratelimit import Priority
+from pos_app.core.services.certificates import CertificateProvider
+
+if TYPE_CHECKING:
+    from pos_app.core.services.context import AppContext
+
+MAX_CLOCK_SKEW_S = 120
+MIN_FREE_DISK_MB = 500
+
+
+@dataclass
+class Check:
+    nome: str
+    nivel: str  # ok | aviso | erro
+    mensagem: str
+
+
+def run_doctor(ctx: AppContext) -> list[Check]:
+    checks: list[Check] = []
+    cfg = ctx.config
+    checks.append(Check("Ambiente", "aviso" if cfg.ambiente != "producao" else "ok",
+                        {"sandbox": "demonstração (sandbox embutido, sem valor fiscal)",
+                         "homologacao": "homologação (sem valor fiscal)",
+                         "producao": "produção"}[cfg.ambiente]))
+    emitente = cfg.emitente()
+    if emitente is None:
+        checks.append(Check("Emitente", "erro", "dados do emitente incompletos (pos-app config show)"))
+    else:
+        checks.append(Check("Emitente", "ok", f"{emitente.razao_social} — CNPJ {emitente.cnpj} — {emitente.uf}"))
+    checks.append(Check("Banco de dados", "ok" if ctx.store.database.integrity_ok() else "erro",
+                        f"{ctx.data_dir / 'pos.sqlite3'}"))
+    checks.append(Check("Segredos", "ok", f"guardados em: {ctx.secrets.backend}"))
+
+    # API reachability, token and clock skew (one request: consult of a ref that does not exist).
+    try:
+        resp = ctx.client().request("GET", "/v2/nfce/diagnostico-pos-app", priority=Priority.MONITOR, timeout=10)
+        date_header = resp.headers.get("Date")
+        checks.append(Check("API Focus", "ok", f"acessível em {ctx.base_url()} ({resp.elapsed * 1000:.0f} ms)"))
+        checks.append(Check("Token", "ok", "aceito pela API"))
+        if date_header:
+            skew = (datetime.now(UTC) - parsedate_to_datetime(date_header)).total_seconds()
+            level = "ok" if abs(skew) <= MAX_CLOCK_SKEW_S else "erro"
+            checks.append(Check("Relógio", level, f"diferença de {skew:+.0f} s em relação à API"
+                                + ("" if level == "ok" else ": acerte o relógio (limite da SEFAZ: 5 min)")))
+    except AuthenticationError:
+        checks.append(Check("API Focus", "ok", f"acessível em {ctx.base_url()}"))
+        checks.append(Check("Token", "erro", "recusado pela API (HTTP 403): confira focus.token e o ambiente"))
+    except NotDelivered as exc:
+        checks.append(Check("API Focus", "erro", f"inacessível: {exc} (as vendas seguirão em contingência)"))
+    except (InDoubt, ApiError, FocusError) as exc:
+        checks.append(Check("API Focus", "aviso", str(exc)))
+    except Exception as exc:  # noqa: BLE001 - setup problems (no token) are reported, not raised
+        checks.append(Check("API Focus", "erro", str(exc)))
+
+    cert = CertificateProvider(cfg).get()
+    if cert is None:
+        checks.append(Check("Certificado A1", "aviso",
+                            f"{CertificateProvider(cfg).last_error or 'indisponível'} Sem ele, o QR Code das notas em "
+                            "contingência offline não pode ser gerado."))
+    else:
+        days = cert.days_left(datetime.now(UTC))
+        level = "ok" if days > 30 else "aviso"
+        checks.append(Check("Certificado A1", level, f"{cert.holder}, válido até {cert.not_after:%d/%m/%Y} ({days} dias)"))
+
+    printer = cfg.get("impressora.tipo") or "pdf"
+    checks.append(Check("Impressora", "ok" if printer == "pdf" else "aviso",
+                        "somente PDF" if printer == "pdf" else f"{printer} {cfg.get('impressora.endereco') or ''}"))
+    free_mb = shutil.disk_usage(ctx.data_dir).free // (1024 * 1024)
+    checks.append(Check("Disco", "ok" if free_mb >= MIN_FREE_DISK_MB else "erro", f"{free_mb} MB livres"))
+
+    from pos_app.core.services.status import backlog
+
+    b = backlog(ctx)
+    level = {"ok": "ok", "atencao": "aviso", "critico": "erro", "vencido": "erro"}[b["alerta"]]
+    checks.append(Check("Contingência", level, f"{b['contingencia_pendentes']} pendente(s), "
+                        f"{b['contingencia_com_erro']} com erro, {b['em_duvida']} a reconciliar"))
+    return checks

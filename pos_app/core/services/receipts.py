@@ -1,0 +1,137 @@
+"""DANFCe for a stored fiscal document: layout data, PDF file kept with the sale."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pos_app.core.domain.payments import PAYMENT_METHODS
+from pos_app.core.domain.validators import format_cnpj, format_cpf
+from pos_app.core.printing.pdf import render_pdf
+from pos_app.core.printing.receipt import ReceiptData, ReceiptEmitente, ReceiptItem, ReceiptPayment
+
+if TYPE_CHECKING:
+    from pos_app.core.services.context import AppContext
+
+CONTINGENCY_PENDING = ("contingencia_pendente", "contingencia_erro", "transmitindo")
+
+
+class ReceiptService:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def copies_for_document(self, doc_id: int) -> list[ReceiptData]:
+        doc = self.ctx.store.documents.get(doc_id)
+        if doc is None:
+            raise KeyError(f"documento {doc_id} não encontrado")
+        sale = self.ctx.store.sales.get(int(doc["sale_id"]))
+        if sale is None:
+            raise KeyError(f"venda {doc['sale_id']} não encontrada")
+        data = self.receipt_data(doc, sale)
+        if doc["kind"] == "contingencia" and doc["status"] in CONTINGENCY_PENDING:
+            # Offline contingency: one copy for the customer, one kept by the store.
+            return [
+                _with_via(data, "Via Consumidor"),
+                _with_via(data, "Via Estabelecimento"),
+            ]
+        return [data]
+
+    def receipt_data(self, doc: dict[str, Any], sale: dict[str, Any]) -> ReceiptData:
+        emitente = self.ctx.emitente()
+        endereco = (
+            f"{emitente.logradouro}, {emitente.numero} - {emitente.bairro} - "
+            f"{emitente.municipio}/{emitente.uf} - CEP {emitente.cep[:5]}-{emitente.cep[5:]}"
+        )
+        itens = [
+            ReceiptItem(
+                numero=int(i["numero_item"]),
+                codigo=i["codigo"],
+                descricao=i["descricao"],
+                quantidade=Decimal(i["quantidade"]),
+                unidade=i["unidade"],
+                valor_unitario=Decimal(i["valor_unitario"]),
+                valor_total=Decimal(i["valor_bruto"]),
+                desconto=Decimal(i["valor_desconto"]),
+            )
+            for i in sale["items"]
+        ]
+        pagamentos = [
+            ReceiptPayment(PAYMENT_METHODS.get(p["forma"], "Outros"), Decimal(p["valor"])) for p in sale["payments"]
+        ]
+        consumidor = None
+        if sale["cpf"]:
+            consumidor = f"CPF {format_cpf(sale['cpf'])}"
+        elif sale["cnpj"]:
+            consumidor = f"CNPJ {format_cnpj(sale['cnpj'])}"
+        contingency = doc["kind"] == "contingencia"
+        pending = contingency and doc["status"] in CONTINGENCY_PENDING
+        motivo = None
+        if not doc["qrcode_url"]:
+            motivo = (
+                "QR Code indisponível em contingência: certificado digital A1 não configurado."
+                if contingency
+                else "QR Code indisponível."
+            )
+        data_aut = _parse_dt(doc["data_autorizacao"])
+        return ReceiptData(
+            emitente=ReceiptEmitente(
+                razao_social=emitente.razao_social,
+                nome_fantasia=emitente.nome_fantasia,
+                cnpj=emitente.cnpj,
+                inscricao_estadual=emitente.inscricao_estadual,
+                endereco=endereco,
+            ),
+            itens=itens,
+            valor_produtos=Decimal(sale["valor_produtos"]),
+            valor_desconto=Decimal(sale["valor_desconto"]),
+            valor_total=Decimal(sale["valor_total"]),
+            pagamentos=pagamentos,
+            troco=Decimal(sale["troco"]),
+            chave=doc["chave"],
+            url_consulta=doc["url_consulta"] or "",
+            qrcode_url=doc["qrcode_url"],
+            qrcode_indisponivel_motivo=motivo,
+            consumidor_doc=consumidor,
+            numero=int(doc["numero"] or 0),
+            serie=int(doc["serie"] or 0),
+            data_emissao=datetime.fromisoformat(doc["data_emissao"]),
+            protocolo=doc["protocolo"],
+            data_autorizacao=data_aut,
+            tributos_totais=Decimal(sale["valor_tributos"]),
+            homologacao=doc["ambiente"] != "producao",
+            contingencia=contingency or bool(doc["focus_contingencia"]),
+            pendente_autorizacao=pending or (bool(doc["focus_contingencia"]) and not doc["focus_contingencia_efetivada"]),
+            via=None,
+            focus_contingencia=bool(doc["focus_contingencia"]),
+            mensagem_extra=None,
+        )
+
+    def render_for_document(self, doc_id: int, width_mm: int | None = None) -> Path:
+        """Render the DANFCe PDF of a document and remember its path with the document."""
+        doc = self.ctx.store.documents.get(doc_id)
+        assert doc is not None
+        width = width_mm or int(self.ctx.config.get("impressora.largura_mm") or 80)
+        month = str(doc["data_emissao"])[:7]
+        folder = self.ctx.receipts_dir() / month
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{doc['ref']}.pdf"
+        render_pdf(self.copies_for_document(doc_id), path, width_mm=width)
+        self.ctx.store.documents.update(doc_id, receipt_path=str(path))
+        return path
+
+
+def _with_via(data: ReceiptData, via: str) -> ReceiptData:
+    from dataclasses import replace
+
+    return replace(data, via=via)
+
+
+def _parse_dt(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None

@@ -1,0 +1,3 @@
+from pos_app.sandbox.cli import main
+
+main()
