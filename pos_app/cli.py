@@ -33,6 +33,23 @@ class CliError(Exception):
         self.field = field
 
 
+_ARGPARSE_PT = {
+    "usage: ": "uso: ",
+    "positional arguments": "argumentos",
+    "options": "opções",
+    "show this help message and exit": "mostra esta ajuda e sai",
+    "show program's version number and exit": "mostra a versão e sai",
+    "the following arguments are required: %s": "os seguintes argumentos são obrigatórios: %s",
+    "unrecognized arguments: %s": "argumentos não reconhecidos: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "opção inválida: %(value)r (escolha entre %(choices)s)",
+    "expected one argument": "esperado um argumento",
+    "argument %(argument_name)s: %(message)s": "argumento %(argument_name)s: %(message)s",
+    "invalid %(type)s value: %(value)r": "valor inválido (%(type)s): %(value)r",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: erro: %(message)s\n",
+}
+argparse._ = lambda text: _ARGPARSE_PT.get(text, text)  # type: ignore[attr-defined]  # help in Portuguese
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse speaking Portuguese."""
 
@@ -42,15 +59,6 @@ class _Parser(argparse.ArgumentParser):
         self.add_argument("-h", "--help", action="help", help="mostra esta ajuda e sai")
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        translations = {
-            "the following arguments are required": "os seguintes argumentos são obrigatórios",
-            "unrecognized arguments": "argumentos não reconhecidos",
-            "invalid choice": "opção inválida",
-            "expected one argument": "esperado um argumento",
-            "argument": "argumento",
-        }
-        for en, pt in translations.items():
-            message = message.replace(en, pt)
         self.print_usage(sys.stderr)
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: erro: {message}\n")
 
@@ -117,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("doctor", help="verifica configuração, API, token, relógio, impressora e disco")
     d.add_argument("--json", action="store_true", help="saída em JSON")
+
+    from pos_app import cli_backoffice, cli_contingency, cli_manager, cli_support
+
+    for module in (cli_contingency, cli_manager, cli_support, cli_backoffice):
+        module.register(sub, COMMANDS)
     return p
 
 
@@ -167,9 +180,14 @@ def _print_json(data: Any) -> None:
 
 
 def _open(start_sandbox: bool = True):  # type: ignore[no-untyped-def]
+    """Open the terminal's data (and, in demo mode, the embedded sandbox)."""
     from pos_app.core.services.context import open_app
 
     return open_app(start_sandbox=start_sandbox)
+
+
+open_app_for_cli = _open
+print_json = _print_json
 
 
 # -- config -----------------------------------------------------------------------------------

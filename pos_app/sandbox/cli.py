@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import threading
+import time
 
 from pos_app.core.domain.validators import format_cnpj
 from pos_app.sandbox.companies import DEMO_COMPANY
@@ -29,7 +29,8 @@ def serve(port: int = 0, state_path: str | None = None, falha: list[str] | None 
         for line in server.faults.describe():
             print(f"Falha ativa: {line}")
         print("Pressione Ctrl+C para encerrar.", flush=True)
-        threading.Event().wait()
+        while True:  # time.sleep, unlike Event.wait, is interruptible by Ctrl+C on Windows too
+            time.sleep(1)
     except KeyboardInterrupt:
         print("\nEncerrando o sandbox.")
     finally:
