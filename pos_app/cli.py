@@ -26,6 +26,12 @@ PAYMENT_ALIASES = {
 }
 
 
+CARD_BRAND_ALIASES = {
+    "visa": "01", "mastercard": "02", "master": "02", "amex": "03", "sorocred": "04", "diners": "05",
+    "elo": "06", "hipercard": "07", "outros": "99",
+}
+
+
 class CliError(Exception):
     def __init__(self, message: str, code: int = EXIT_BAD_INPUT, field: str | None = None) -> None:
         super().__init__(message)
@@ -105,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--item", action="append", default=[], metavar="CODIGO_OU_EAN[*QTD]",
                    help="produto pelo código ou EAN, com quantidade opcional (ex.: 7891000100103*2)")
     s.add_argument("--pay", action="append", default=[], metavar="FORMA:VALOR",
-                   help="pagamento (ex.: dinheiro:50,00  pix:10  credito:25,90; ou o código 01, 03, 17...)")
+                   help="pagamento (ex.: dinheiro:50,00  pix:10  credito:25,90:visa; ou o código 01, 03, 17...)")
     s.add_argument("--cpf", help="CPF do consumidor na nota")
     s.add_argument("--cnpj", help="CNPJ do consumidor na nota")
     s.add_argument("--desconto", metavar="VALOR", help="desconto na venda (R$)")
@@ -336,7 +342,8 @@ def build_sale_from_args(ctx: Any, args: argparse.Namespace) -> Any:
     if not args.pay:
         raise CliError("Informe ao menos um pagamento com --pay FORMA:VALOR.", field="pay")
     for spec in args.pay:
-        forma, sep, amount = spec.partition(":")
+        forma, sep, rest = spec.partition(":")
+        amount, _, brand = rest.partition(":")
         if not sep:
             raise CliError(f"Pagamento inválido: {spec!r} (use FORMA:VALOR)", field="pay")
         code = PAYMENT_ALIASES.get(forma.strip().lower(), forma.strip())
@@ -344,7 +351,10 @@ def build_sale_from_args(ctx: Any, args: argparse.Namespace) -> Any:
 
         if code not in PAYMENT_METHODS:
             raise CliError(f"Forma de pagamento desconhecida: {forma}", field="pay")
-        sale.add_payment(Payment(forma=code, valor=_parse_amount(amount, "pay")))
+        bandeira = None
+        if code in ("03", "04"):
+            bandeira = CARD_BRAND_ALIASES.get(brand.strip().lower(), brand.strip()) or "99"
+        sale.add_payment(Payment(forma=code, valor=_parse_amount(amount, "pay"), bandeira=bandeira))
     return sale
 
 

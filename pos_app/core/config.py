@@ -177,6 +177,9 @@ KEYS: dict[str, Key] = {
         Key("impressora.codepage", "Página de código", _choice("cp850", "cp860"), "cp850"),
         Key("impressora.gaveta_pino", "Pino da gaveta", _choice("2", "5"), "2"),
         Key("caixa.fundo_padrao", "Fundo de troco padrão (R$)", _money, "0.00"),
+        # Weighed goods: EAN-13 "2" + product code + value (5 digits before the check digit).
+        Key("balanca.modo", "Etiqueta da balança traz o preço ou o peso", _choice("preco", "peso"), "preco"),
+        Key("balanca.digitos_codigo", "Dígitos do código do produto na etiqueta da balança", _choice("4", "5", "6"), "6"),
     ]
 }
 

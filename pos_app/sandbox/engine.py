@@ -484,6 +484,7 @@ class NfceSandbox:
             return
         if self.clock.now() >= restored + self.contingency_delay:
             self.effectivate_contingency()
+            self._sefaz_restored_at = None  # nothing pending until SEFAZ goes down again
 
     def effectivate_contingency(self) -> int:
         """Transmit every pending contingency note now (as Focus does when SEFAZ answers again).

@@ -68,13 +68,13 @@ class SandboxHandler(BaseHTTPRequestHandler):
         # add ~40 ms to every answer on loopback
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.sandbox._track(self.connection, True)
+        self.server.sandbox.track_connection(self.connection, True)
 
     def finish(self) -> None:
         try:
             super().finish()
         finally:
-            self.server.sandbox._track(self.connection, False)
+            self.server.sandbox.track_connection(self.connection, False)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         # never the query string: it may carry ?token=
@@ -241,7 +241,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self, token: str, path: str, query: dict[str, str], body: bytes, faults: RequestFaults
     ) -> ApiResponse:
         engine = self.server.sandbox.engine
-        wait = self.server.sandbox._wait
+        wait = self.server.sandbox.sleep_interruptibly
         parts = [unquote(p) for p in path.strip("/").split("/")]
         method = self.command
         completa = query.get("completa", "") in ("1", "true")
@@ -292,7 +292,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             if seconds is None:
                 self._drop()
                 return
-            sandbox._wait(float(seconds))
+            sandbox.sleep_interruptibly(float(seconds))
             if sandbox.stopping or sandbox.unreachable:
                 self._drop()
                 return
@@ -326,7 +326,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                     self._drop()
                     return
                 self.wfile.write(body[start : start + step])
-                sandbox._wait(step / rate_bps)
+                sandbox.sleep_interruptibly(step / rate_bps)
             return
         self.wfile.write(body)
 

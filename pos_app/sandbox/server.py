@@ -75,6 +75,7 @@ class SandboxServer:
             if self._started:
                 return self
             self._stopping.clear()
+            self.store.reopen()
             self._started = True
             self._open_listener()
             if self.faults.is_active(FaultMode.UNREACHABLE):
@@ -89,7 +90,8 @@ class SandboxServer:
             self._started = False
             self._stopping.set()
             self._close_listener()
-            self.store.close()
+            if self.store.persistent:  # release the file; in memory, keep the state inspectable
+                self.store.close()
 
     def __enter__(self) -> SandboxServer:
         return self.start()
@@ -146,12 +148,13 @@ class SandboxServer:
     def stopping(self) -> bool:
         return self._stopping.is_set()
 
-    def _wait(self, seconds: float) -> None:
+    def sleep_interruptibly(self, seconds: float) -> None:
         """Sleep for a fault, waking early when the server stops."""
         if seconds > 0:
             self._stopping.wait(seconds)
 
-    def _track(self, conn: socket.socket, add: bool) -> None:
+    def track_connection(self, conn: socket.socket, add: bool) -> None:
+        """Remember open client connections, so ``unreachable`` can cut kept-alive ones too."""
         with self._connections_lock:
             if add:
                 self._connections.add(conn)

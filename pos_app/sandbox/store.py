@@ -10,7 +10,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 _SCHEMA = """
@@ -107,7 +107,6 @@ class NoteRecord:
     attempt_id: str | None = None
     created_at: str = ""
     updated_at: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
@@ -130,19 +129,33 @@ class EmailRecord:
 class SandboxStore:
     def __init__(self, path: str | None) -> None:
         self.path = path
-        self._conn = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        if path:
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = FULL")
         self._lock = threading.RLock()
         self._depth = 0
-        with self._lock:
-            self._conn.executescript(_SCHEMA)
+        self._conn = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path or ":memory:", check_same_thread=False, isolation_level=None)
+        if self.path:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+        conn.executescript(_SCHEMA)
+        return conn
+
+    @property
+    def persistent(self) -> bool:
+        return bool(self.path)
 
     def close(self) -> None:
+        """Release the state file (a file-backed store can be reopened with :meth:`reopen`)."""
         with self._lock:
             self._conn.close()
+
+    def reopen(self) -> None:
+        with self._lock:
+            try:
+                self._conn.execute("SELECT 1")
+            except sqlite3.ProgrammingError:  # closed
+                self._conn = self._connect()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -79,7 +79,9 @@ def test_cancel_request_errors(
     assert (not_authorized.status_code, not_authorized.json()["codigo"]) == (404, "nfce_nao_autorizada")
 
 
-def _inutilizar(client: httpx.Client, first: int, last: int, justificativa: str = "Falha do sistema na emissao") -> httpx.Response:
+def _inutilizar(
+    client: httpx.Client, first: int, last: int, justificativa: str = "Falha do sistema na emissao"
+) -> httpx.Response:
     return client.post(
         "/v2/nfce/inutilizacao",
         json={
@@ -101,7 +103,12 @@ def test_inutilizacao_homologated_102_then_241_and_256(
     body = ok.json()
     assert body["status"] == "autorizado"
     assert (body["status_sefaz"], body["mensagem_sefaz"]) == ("102", "Inutilizacao de numero homologado")
-    assert (body["serie"], body["numero_inicial"], body["numero_final"], body["modelo"]) == ("1", "5", "7", "65")
+    assert (body["serie"], body["numero_inicial"], body["numero_final"], body["modelo"]) == (
+        "1",
+        "5",
+        "7",
+        "65",
+    )
     assert body["cnpj"] == DEMO_COMPANY.cnpj
     assert body["caminho_xml"].endswith("-inu.xml")
     xml = etree.fromstring(sandbox_client.get(body["caminho_xml"]).content)
@@ -133,11 +140,15 @@ def test_email_resend_records_addresses_and_enforces_limits(
     sandbox_server: SandboxServer, sandbox_emit: EmitFn, sandbox_client: httpx.Client
 ) -> None:
     sandbox_emit("e1")
-    ok = sandbox_client.post("/v2/nfce/e1/email", json={"emails": ["cliente@example.org", "loja@example.com"]})
+    ok = sandbox_client.post(
+        "/v2/nfce/e1/email", json={"emails": ["cliente@example.org", "loja@example.com"]}
+    )
     assert ok.status_code == 200
     assert [r.email for r in sandbox_server.sent_emails("e1")] == ["cliente@example.org", "loja@example.com"]
 
-    too_many = sandbox_client.post("/v2/nfce/e1/email", json={"emails": [f"a{i}@example.org" for i in range(11)]})
+    too_many = sandbox_client.post(
+        "/v2/nfce/e1/email", json={"emails": [f"a{i}@example.org" for i in range(11)]}
+    )
     assert too_many.status_code == 400
     invalid = sandbox_client.post("/v2/nfce/e1/email", json={"emails": ["ok@example.org", "sem-arroba"]})
     assert invalid.status_code == 400 and invalid.json()["erros"][0]["campo"] == "emails[1]"

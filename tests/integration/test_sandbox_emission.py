@@ -48,7 +48,9 @@ def test_authorized_note_answers_like_the_seed_and_consult_matches(
     assert (parts.numero, parts.serie, parts.tp_emis, parts.modelo) == (1, 1, 1, 65)
     assert body["caminho_xml_nota_fiscal"].endswith(f"{chave[3:]}-nfe.xml")
     assert body["caminho_danfe"] == f"/notas_fiscais_consumidor/{chave}.html"
-    assert body["qrcode_url"].startswith("http://www.fazenda.pr.gov.br/nfce/qrcode?p=" + chave[3:] + "|2|2|1|")
+    assert body["qrcode_url"].startswith(
+        "http://www.fazenda.pr.gov.br/nfce/qrcode?p=" + chave[3:] + "|2|2|1|"
+    )
     assert body["url_consulta_nf"] == "http://www.fazenda.pr.gov.br/nfce/consulta"
     assert "contingencia_offline" not in body
 
@@ -141,7 +143,9 @@ def test_ref_can_be_reused_after_an_authorization_error_but_not_after_authorizat
     again = sandbox_emit("venda-2")
     assert again.status_code == 422
     assert again.json() == {"codigo": "nfe_autorizada", "mensagem": "Nota fiscal já autorizada"}
-    cancel = sandbox_client.request("DELETE", "/v2/nfce/venda-2", json={"justificativa": "Venda cancelada pelo cliente"})
+    cancel = sandbox_client.request(
+        "DELETE", "/v2/nfce/venda-2", json={"justificativa": "Venda cancelada pelo cliente"}
+    )
     assert cancel.json()["status"] == "cancelado"
     assert sandbox_emit("venda-2").json()["codigo"] == "nfe_autorizada"
 
@@ -149,7 +153,9 @@ def test_ref_can_be_reused_after_an_authorization_error_but_not_after_authorizat
 def test_csosn_from_a_regime_normal_company_is_rejected_591(
     sandbox_server: SandboxServer, sandbox_emit: EmitFn
 ) -> None:
-    normal = replace(DEMO_COMPANY, cnpj="11222333000181", razao_social="COMERCIO NORMAL LTDA", regime="normal")
+    normal = replace(
+        DEMO_COMPANY, cnpj="11222333000181", razao_social="COMERCIO NORMAL LTDA", regime="normal"
+    )
     sandbox_server.register_company(normal)
     response = sandbox_emit("normal-1", sample_payload(sandbox_server.clock.now(), cnpj=normal.cnpj))
     assert response.json()["status"] == "erro_autorizacao"
@@ -211,7 +217,9 @@ def test_itens_spelling_is_accepted_and_short_payment_is_refused(
     assert "menor que o valor total" in response.json()["mensagem"]
 
 
-def test_request_level_errors(sandbox_server: SandboxServer, sandbox_client: httpx.Client, sandbox_emit: EmitFn) -> None:
+def test_request_level_errors(
+    sandbox_server: SandboxServer, sandbox_client: httpx.Client, sandbox_emit: EmitFn
+) -> None:
     no_ref = sandbox_client.post("/v2/nfce", json=sample_payload(sandbox_server.clock.now()))
     assert (no_ref.status_code, no_ref.json()["codigo"]) == (400, "ref_ausente")
     bad_mode = sandbox_emit("x1", forma_emissao="contingencia")
@@ -224,7 +232,9 @@ def test_request_level_errors(sandbox_server: SandboxServer, sandbox_client: htt
     assert (missing.status_code, missing.json()["codigo"]) == (404, "nao_encontrado")
 
 
-def test_same_number_with_another_key_is_a_539_duplicate(sandbox_server: SandboxServer, sandbox_emit: EmitFn) -> None:
+def test_same_number_with_another_key_is_a_539_duplicate(
+    sandbox_server: SandboxServer, sandbox_emit: EmitFn
+) -> None:
     first = sandbox_emit("dup-1", sample_payload(sandbox_server.clock.now(), numero="50", serie="1"))
     assert first.json()["numero"] == "50"
     second = sandbox_emit("dup-2", sample_payload(sandbox_server.clock.now(), numero="50", serie="1")).json()
@@ -233,7 +243,9 @@ def test_same_number_with_another_key_is_a_539_duplicate(sandbox_server: Sandbox
     assert first.json()["chave_nfe"][3:] in second["mensagem_sefaz"]
 
 
-def test_date_header_follows_the_sandbox_clock(sandbox_server: SandboxServer, sandbox_client: httpx.Client) -> None:
+def test_date_header_follows_the_sandbox_clock(
+    sandbox_server: SandboxServer, sandbox_client: httpx.Client
+) -> None:
     sandbox_server.clock.set_offset(timedelta(days=-400))
     response = sandbox_client.get("/v2/nfce/qualquer")
     assert str(sandbox_server.clock.now().year) in response.headers["Date"]

@@ -16,7 +16,9 @@ NFE = "{http://www.portalfiscal.inf.br/nfe}"
 EmitFn = Callable[..., httpx.Response]
 
 
-def _offline_payload(server: SandboxServer, age: timedelta, numero: int = 7, cnf: str = "58213907") -> dict[str, object]:
+def _offline_payload(
+    server: SandboxServer, age: timedelta, numero: int = 7, cnf: str = "58213907"
+) -> dict[str, object]:
     issued = server.clock.now() - age
     return sample_payload(issued, numero=str(numero), serie="600", codigo_unico=cnf)
 
@@ -53,7 +55,9 @@ def test_offline_replay_rebuilds_the_key_with_tpemis_9_and_the_sent_cnf(
     assert len(body["qrcode_url"].split("?p=")[1].split("|")) == 8
 
 
-def test_offline_requires_numero_serie_and_codigo_unico(sandbox_server: SandboxServer, sandbox_emit: EmitFn) -> None:
+def test_offline_requires_numero_serie_and_codigo_unico(
+    sandbox_server: SandboxServer, sandbox_emit: EmitFn
+) -> None:
     response = sandbox_emit("off-x", sample_payload(sandbox_server.clock.now()), forma_emissao="offline")
     assert response.status_code == 400
     assert {e["campo"] for e in response.json()["erros"]} == {"numero", "serie", "codigo_unico"}
@@ -62,11 +66,15 @@ def test_offline_requires_numero_serie_and_codigo_unico(sandbox_server: SandboxS
 def test_offline_dates_may_be_old_but_not_future_nor_older_than_a_week(
     sandbox_server: SandboxServer, sandbox_emit: EmitFn
 ) -> None:
-    future = sandbox_emit("off-f", _offline_payload(sandbox_server, timedelta(minutes=-30)), forma_emissao="offline")
+    future = sandbox_emit(
+        "off-f", _offline_payload(sandbox_server, timedelta(minutes=-30)), forma_emissao="offline"
+    )
     assert future.json()["status_sefaz"] == "703"
     old = sandbox_emit("off-o", _offline_payload(sandbox_server, timedelta(days=8)), forma_emissao="offline")
     assert old.json()["status_sefaz"] == "704"
-    day_old = sandbox_emit("off-d", _offline_payload(sandbox_server, timedelta(hours=23)), forma_emissao="offline")
+    day_old = sandbox_emit(
+        "off-d", _offline_payload(sandbox_server, timedelta(hours=23)), forma_emissao="offline"
+    )
     assert day_old.json()["status"] == "autorizado"
 
 
@@ -77,7 +85,10 @@ def test_rejected_replay_is_resent_with_the_same_ref_and_key_after_the_fix(
     sandbox_server.faults.reject_ref("pdv1-9-C", "778", "Rejeicao: Informado NCM inexistente [nItem:1]")
     first = sandbox_emit("pdv1-9-C", payload, forma_emissao="offline").json()
     assert first["status"] == "erro_autorizacao"
-    assert (first["status_sefaz"], first["mensagem_sefaz"]) == ("778", "Rejeicao: Informado NCM inexistente [nItem:1]")
+    assert (first["status_sefaz"], first["mensagem_sefaz"]) == (
+        "778",
+        "Rejeicao: Informado NCM inexistente [nItem:1]",
+    )
     still = sandbox_emit("pdv1-9-C", payload, forma_emissao="offline").json()
     assert still["status"] == "erro_autorizacao"  # until the fault is cleared
     sandbox_server.faults.clear("reject_ref")

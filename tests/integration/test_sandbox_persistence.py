@@ -11,9 +11,10 @@ from pos_app.sandbox import DEMO_COMPANY, DEMO_TOKEN, SandboxServer, sample_payl
 
 def test_restarted_sandbox_remembers_notes_numbers_files_and_emails(tmp_path: Path) -> None:
     state = str(tmp_path / "sandbox.sqlite")
-    with SandboxServer(state_path=state) as server, httpx.Client(
-        base_url=server.url, auth=(DEMO_TOKEN, "")
-    ) as client:
+    with (
+        SandboxServer(state_path=state) as server,
+        httpx.Client(base_url=server.url, auth=(DEMO_TOKEN, "")) as client,
+    ):
         first = client.post("/v2/nfce", params={"ref": "p1"}, json=sample_payload(server.clock.now())).json()
         client.post("/v2/nfce", params={"ref": "p2"}, json=sample_payload(server.clock.now()))
         client.request("DELETE", "/v2/nfce/p2", json={"justificativa": "Cancelada antes do reinicio"})
@@ -30,9 +31,10 @@ def test_restarted_sandbox_remembers_notes_numbers_files_and_emails(tmp_path: Pa
         ).json()
         port = server.port
 
-    with SandboxServer(state_path=state, port=port) as server, httpx.Client(
-        base_url=server.url, auth=(DEMO_TOKEN, "")
-    ) as client:
+    with (
+        SandboxServer(state_path=state, port=port) as server,
+        httpx.Client(base_url=server.url, auth=(DEMO_TOKEN, "")) as client,
+    ):
         assert client.get("/v2/nfce/p1").json() == first
         assert client.get("/v2/nfce/p2").json()["status"] == "cancelado"
         assert client.get(first["caminho_xml_nota_fiscal"]).status_code == 200

@@ -233,6 +233,12 @@ class ReplayService:
                 self.emission.receipts.render_for_document(doc_id)
             except Exception:  # noqa: BLE001
                 log.exception("falha ao regenerar DANFCe de %s", doc["ref"])
+            # A cancel the manager asked for while the note waited: carry it out now (never raises).
+            from pos_app.core.services.cancellation import CancellationService
+
+            for done in CancellationService(self.ctx).carry_out_intents(doc_id, now=self._now()):
+                (report.reconciliadas if done.cancelled else report.para_gerente).append(
+                    {"ref": doc["ref"], "resultado": done.mensagem, "motivo": done.mensagem})
         else:
             self.emission.record(doc_id, result)
             report.emitidas.append(doc["ref"])

@@ -192,7 +192,90 @@ def _m002_products_fts(db: Database) -> None:
     )
 
 
+def _m003_manager_ops(db: Database) -> None:
+    """Audit log, cancel intents, cash sessions and movements, local record of inutilizações."""
+    _run(
+        db,
+        """
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id),
+            user_codigo TEXT,
+            user_nome TEXT,
+            action TEXT NOT NULL,
+            target TEXT,
+            reason TEXT,
+            outcome TEXT NOT NULL,
+            details TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX idx_audit_at ON audit_log(at);
+
+        CREATE TABLE cancel_intents (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES fiscal_documents(id),
+            justificativa TEXT NOT NULL,
+            requested_by INTEGER REFERENCES users(id),
+            requested_at TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pendente', 'executado', 'falhou')),
+            result TEXT,
+            executed_at TEXT
+        );
+        CREATE UNIQUE INDEX idx_cancel_intents_open ON cancel_intents(document_id) WHERE status = 'pendente';
+
+        CREATE TABLE cash_sessions (
+            id INTEGER PRIMARY KEY,
+            terminal_id TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('aberto', 'fechado')),
+            opened_at TEXT NOT NULL,
+            opened_by INTEGER REFERENCES users(id),
+            opening_float TEXT NOT NULL,
+            auto_opened INTEGER NOT NULL DEFAULT 0,
+            closed_at TEXT,
+            closed_by INTEGER REFERENCES users(id),
+            closing TEXT
+        );
+        CREATE UNIQUE INDEX idx_cash_sessions_open ON cash_sessions(terminal_id) WHERE status = 'aberto';
+
+        CREATE TABLE cash_movements (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES cash_sessions(id),
+            kind TEXT NOT NULL CHECK (kind IN ('sangria', 'suprimento')),
+            valor TEXT NOT NULL,
+            motivo TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id),
+            at TEXT NOT NULL
+        );
+        CREATE INDEX idx_cash_movements_session ON cash_movements(session_id);
+
+        ALTER TABLE sales ADD COLUMN cash_session_id INTEGER REFERENCES cash_sessions(id);
+        CREATE INDEX idx_sales_cash_session ON sales(cash_session_id);
+
+        CREATE TABLE inutilizacoes (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            serie INTEGER NOT NULL,
+            numero_inicial INTEGER NOT NULL,
+            numero_final INTEGER NOT NULL,
+            justificativa TEXT NOT NULL,
+            status TEXT NOT NULL,
+            status_sefaz TEXT,
+            mensagem_sefaz TEXT,
+            response TEXT,
+            user_id INTEGER REFERENCES users(id)
+        );
+        """,
+    )
+
+
+def _m004_document_owner(db: Database) -> None:
+    # Which process is sending a document (services.locks): a crashed owner is taken over at once.
+    _run(db, "ALTER TABLE fiscal_documents ADD COLUMN owner TEXT;")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_base", _m001_base),
     ("002_products_fts", _m002_products_fts),
+    ("003_manager_ops", _m003_manager_ops),
+    ("004_document_owner", _m004_document_owner),
 ]

@@ -1,0 +1,403 @@
+"""Cancel an NFC-e (``DELETE /v2/nfce/REF``) within 30 minutes of its authorization.
+
+- The justification (15 to 255 characters) and the window are checked before anything is sent;
+  after the window the manager gets an explanation instead of a request SEFAZ would refuse (501).
+- A contingency note not yet transmitted cannot be cancelled yet: the intent (justification, who)
+  is stored and carried out right after the replay authorizes the note (``carry_out_intents``,
+  called from ``ReplayService._record_authorized``), well inside its window.
+- Every attempt, refused or not, goes to the audit log; every API answer to the document history.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pos_app.core.focus.errors import ApiError, FocusError, InDoubt, NotDelivered, RateLimited
+from pos_app.core.focus.ratelimit import Priority
+from pos_app.core.services.audit import FAILED, OK, REFUSED, SCHEDULED, AuditLog
+from pos_app.core.services.users import ManagerError
+from pos_app.core.store.db import iso
+
+if TYPE_CHECKING:
+    from pos_app.core.services.context import AppContext
+    from pos_app.core.store.users import User
+
+log = logging.getLogger("pos_app.cancellation")
+
+CANCEL_WINDOW = timedelta(minutes=30)
+JUSTIFICATIVA_MIN = 15
+JUSTIFICATIVA_MAX = 255
+# Not yet authorized, but will be by the replay: the cancel waits for it.
+AWAITING_TRANSMISSION = ("contingencia_pendente", "transmitindo", "contingencia_erro")
+
+# outcomes
+CANCELADO = "cancelado"
+JA_CANCELADO = "ja_cancelado"
+AGENDADO = "agendado"
+RECUSADO = "recusado"  # refused here, nothing sent
+RECUSADO_SEFAZ = "recusado_sefaz"  # sent; SEFAZ/API said no
+FALHOU = "falhou"  # sent or tried, no usable answer
+
+
+def check_justificativa(text: str) -> str:
+    """The justification, trimmed; raises ManagerError when out of bounds."""
+    clean = " ".join((text or "").split())
+    if len(clean) < JUSTIFICATIVA_MIN:
+        raise ManagerError(
+            f"Justificativa curta demais ({len(clean)} caracteres): escreva de {JUSTIFICATIVA_MIN} a "
+            f"{JUSTIFICATIVA_MAX} caracteres explicando o motivo do cancelamento.",
+            field="justificativa",
+        )
+    if len(clean) > JUSTIFICATIVA_MAX:
+        raise ManagerError(
+            f"Justificativa longa demais ({len(clean)} caracteres): o máximo é {JUSTIFICATIVA_MAX}.",
+            field="justificativa",
+        )
+    return clean
+
+
+def _parse(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def authorized_at(doc: dict[str, Any]) -> datetime | None:
+    if doc.get("status") not in ("autorizado", "cancelado"):
+        return None
+    return _parse(doc.get("data_autorizacao"))
+
+
+def deadline(doc: dict[str, Any]) -> datetime | None:
+    auth = authorized_at(doc)
+    return auth + CANCEL_WINDOW if auth else None
+
+
+def remaining(doc: dict[str, Any], now: datetime) -> timedelta | None:
+    """Time left to cancel ``doc`` (zero when the window is over); None when not authorized."""
+    end = deadline(doc)
+    if end is None or doc.get("status") != "autorizado":
+        return None
+    return max(end - now, timedelta(0))
+
+
+def format_remaining(left: timedelta | None) -> str:
+    if left is None:
+        return "—"
+    total = int(left.total_seconds())
+    return f"{total // 60:02d}:{total % 60:02d}"
+
+
+@dataclass
+class CancelResult:
+    outcome: str
+    mensagem: str
+    ref: str | None = None
+    document_id: int | None = None
+    status: str | None = None
+    status_sefaz: str | None = None
+    mensagem_sefaz: str | None = None
+    resposta: dict[str, Any] | None = None
+    restante_segundos: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.outcome in (CANCELADO, JA_CANCELADO)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "resultado": self.outcome, "cancelada": self.cancelled, "mensagem": self.mensagem, "ref": self.ref,
+            "status": self.status, "status_sefaz": self.status_sefaz, "mensagem_sefaz": self.mensagem_sefaz,
+            "restante_segundos": self.restante_segundos, "resposta": self.resposta, **self.extra,
+        }
+
+
+class CancellationService:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
+        self.audit = AuditLog(ctx.store)
+
+    # -- lookup -----------------------------------------------------------------------------
+    def resolve(self, ref_or_chave: str) -> dict[str, Any]:
+        """The document a manager means by a ref or a key: the sale's current note.
+
+        The online attempt of a sale that went to contingency points to its contingency note.
+        """
+        text = (ref_or_chave or "").strip()
+        doc = self.store.documents.by_ref(text)
+        if doc is None:
+            digits = "".join(ch for ch in text if ch.isdigit())
+            if len(digits) == 44:
+                doc = self.store.database.query_one("SELECT * FROM fiscal_documents WHERE chave = ?", [digits])
+        if doc is None:
+            raise ManagerError(f"Nota não encontrada neste terminal: {text}", field="ref")
+        if doc["status"] in ("encerrado", "em_duvida"):
+            newer = self.store.database.query_one(
+                "SELECT * FROM fiscal_documents WHERE replaces_document_id = ? ORDER BY id DESC LIMIT 1", [doc["id"]]
+            )
+            if newer is not None:
+                return newer
+        return doc
+
+    def pending_intent(self, doc_id: int) -> dict[str, Any] | None:
+        return self.store.database.query_one(
+            "SELECT * FROM cancel_intents WHERE document_id = ? AND status = 'pendente'", [doc_id]
+        )
+
+    def preview(self, ref: str, now: datetime | None = None) -> dict[str, Any]:
+        """What cancelling ``ref`` would do now (for the window's countdown), without sending."""
+        now = now or self.ctx.now()
+        doc = self.resolve(ref)
+        left = remaining(doc, now)
+        end = deadline(doc)
+        return {
+            "document": doc,
+            "ref": doc["ref"],
+            "status": doc["status"],
+            "restante": left,
+            "prazo": end,
+            "agendavel": doc["status"] in AWAITING_TRANSMISSION,
+            "pode_cancelar": doc["status"] == "autorizado" and bool(left),
+            "intencao": self.pending_intent(int(doc["id"])),
+        }
+
+    # -- cancel -----------------------------------------------------------------------------
+    def cancel(self, ref: str, justificativa: str, manager: User, now: datetime | None = None) -> CancelResult:
+        """Cancel (or schedule the cancellation of) the note ``ref``. Raises ManagerError on bad input."""
+        now = now or self.ctx.now()
+        justificativa = check_justificativa(justificativa)
+        doc = self.resolve(ref)
+        doc_id = int(doc["id"])
+        status = doc["status"]
+
+        if status == "cancelado":
+            return CancelResult(JA_CANCELADO, f"A NFC-e {doc['ref']} já está cancelada.", doc["ref"], doc_id, status)
+
+        if status in AWAITING_TRANSMISSION:
+            return self._schedule(doc, justificativa, manager, now)
+
+        if status != "autorizado":
+            msg = _not_cancellable(status)
+            self.audit.record("cancelamento", user=manager, target=doc["ref"], reason=justificativa,
+                              outcome=REFUSED, details={"status": status, "motivo": msg}, now=now)
+            raise ManagerError(msg, field="ref")
+
+        left = remaining(doc, now)
+        if not left:
+            msg = self.late_message(doc)
+            self.audit.record("cancelamento", user=manager, target=doc["ref"], reason=justificativa,
+                              outcome=REFUSED, details={"motivo": "prazo de 30 minutos encerrado",
+                                                        "autorizada_em": doc["data_autorizacao"]}, now=now)
+            return CancelResult(RECUSADO, msg, doc["ref"], doc_id, status, restante_segundos=0)
+
+        result = self._send(doc, justificativa, manager, now, action="cancelamento")
+        intent = self.pending_intent(doc_id)
+        if intent is not None and result.cancelled:
+            self._close_intent(int(intent["id"]), "executado", result, now)
+        return result
+
+    def late_message(self, doc: dict[str, Any]) -> str:
+        auth = authorized_at(doc)
+        end = deadline(doc)
+        when = ""
+        if auth and end:
+            local = auth.astimezone(self.ctx.now().tzinfo)
+            when = (f" Ela foi autorizada em {local:%d/%m/%Y às %H:%M} e o prazo terminou às "
+                    f"{end.astimezone(local.tzinfo):%H:%M}.")
+        return (
+            f"Não é mais possível cancelar a NFC-e {doc['ref']}: o cancelamento só é aceito até 30 minutos "
+            f"após a autorização.{when} Nenhum pedido foi enviado (a SEFAZ recusaria com a rejeição 501). "
+            "Para desfazer a venda, registre a devolução da mercadoria com nota de entrada e procure o "
+            "contador (alguns estados aceitam cancelamento extemporâneo, pedido diretamente à SEFAZ)."
+        )
+
+    def _schedule(self, doc: dict[str, Any], justificativa: str, manager: User, now: datetime) -> CancelResult:
+        doc_id = int(doc["id"])
+        existing = self.pending_intent(doc_id)
+        with self.store.transaction() as tx:
+            if existing is not None:
+                tx.execute("UPDATE cancel_intents SET justificativa = ?, requested_by = ?, requested_at = ? "
+                           "WHERE id = ?", [justificativa, manager.id, iso(now), existing["id"]])
+            else:
+                tx.execute(
+                    "INSERT INTO cancel_intents (document_id, justificativa, requested_by, requested_at, status) "
+                    "VALUES (?,?,?,?, 'pendente')", [doc_id, justificativa, manager.id, iso(now)],
+                )
+            self.store.documents.transition(
+                doc_id, doc["status"], tx=tx,
+                note=f"cancelamento agendado por {manager.nome} ({manager.codigo}): {justificativa}",
+            )
+        self.audit.record("cancelamento_agendado", user=manager, target=doc["ref"], reason=justificativa,
+                          outcome=SCHEDULED, details={"status": doc["status"]}, now=now)
+        extra = ""
+        if doc["status"] == "contingencia_erro":
+            extra = " Ela foi rejeitada na transmissão: corrija e reenvie; o cancelamento segue logo depois."
+        return CancelResult(
+            AGENDADO,
+            f"A NFC-e {doc['ref']} foi emitida em contingência e ainda não foi transmitida à SEFAZ. O "
+            "cancelamento ficou agendado e será feito automaticamente logo após a autorização (dentro do "
+            f"prazo de 30 minutos).{extra} Para transmitir agora: pos-app sync.",
+            doc["ref"], doc_id, doc["status"],
+        )
+
+    def _send(self, doc: dict[str, Any], justificativa: str, manager: User | None, now: datetime, *,
+              action: str, priority: Priority = Priority.LIVE) -> CancelResult:
+        doc_id = int(doc["id"])
+        ref = doc["ref"]
+        who = f"{manager.nome} ({manager.codigo})" if manager else "sistema"
+        left = remaining(doc, now)
+        secs = int(left.total_seconds()) if left is not None else None
+        try:
+            answer = self.ctx.nfce().cancel(ref, justificativa, priority=priority)
+        except (NotDelivered, RateLimited) as exc:
+            msg = f"O pedido de cancelamento não chegou à API: {exc} Tente de novo (restam {format_remaining(left)})."
+            self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=FAILED,
+                              details={"erro": str(exc)}, now=now)
+            return CancelResult(FALHOU, msg, ref, doc_id, doc["status"], restante_segundos=secs)
+        except InDoubt as exc:
+            # Maybe cancelled: ask the API what happened.
+            consulted = self._consult(ref)
+            if consulted is not None and consulted.status == "cancelado":
+                answer = consulted
+            else:
+                msg = (f"Sem resposta da API ao cancelar ({exc}). Consulte a nota no histórico e tente de novo "
+                       f"se ela continuar autorizada (restam {format_remaining(left)}).")
+                self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=FAILED,
+                                  details={"erro": str(exc)}, now=now)
+                return CancelResult(FALHOU, msg, ref, doc_id, doc["status"], restante_segundos=secs)
+        except ApiError as exc:
+            if exc.codigo == "nfe_cancelada":
+                consulted = self._consult(ref)
+                if consulted is not None and consulted.status == "cancelado":
+                    self.store.documents.transition(
+                        doc_id, "cancelado", http_status=consulted.http_status, response=consulted.raw,
+                        status_sefaz=consulted.status_sefaz, mensagem_sefaz=consulted.mensagem_sefaz,
+                        caminho_xml_cancelamento=consulted.caminho_xml_cancelamento,
+                        note="a API informou que a nota já estava cancelada",
+                    )
+                    self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=OK,
+                                      details={"observacao": "já estava cancelada na API"}, now=now)
+                    return CancelResult(JA_CANCELADO, f"A NFC-e {ref} já estava cancelada na API.", ref, doc_id,
+                                        "cancelado", consulted.status_sefaz, consulted.mensagem_sefaz, consulted.raw)
+            self.store.documents.transition(
+                doc_id, doc["status"], http_status=exc.status_code, response=exc.body,
+                note=f"cancelamento recusado pela API ({who}): {exc.mensagem}",
+            )
+            self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=REFUSED,
+                              details={"http": exc.status_code, "codigo": exc.codigo, "mensagem": exc.mensagem},
+                              now=now)
+            body = exc.body if isinstance(exc.body, dict) else None
+            return CancelResult(RECUSADO_SEFAZ, f"A API recusou o cancelamento: {exc}", ref, doc_id, doc["status"],
+                                exc.codigo, exc.mensagem, body, secs)
+
+        if answer.status == "cancelado":
+            self.store.documents.transition(
+                doc_id, "cancelado", http_status=answer.http_status, response=answer.raw,
+                status_sefaz=answer.status_sefaz, mensagem_sefaz=answer.mensagem_sefaz,
+                caminho_xml_cancelamento=answer.caminho_xml_cancelamento,
+                note=f"cancelada por {who}: {justificativa}",
+            )
+            self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=OK,
+                              details={"status_sefaz": answer.status_sefaz, "mensagem_sefaz": answer.mensagem_sefaz,
+                                       "caminho_xml_cancelamento": answer.caminho_xml_cancelamento}, now=now)
+            return CancelResult(CANCELADO, f"NFC-e {ref} cancelada (SEFAZ {answer.status_sefaz}: "
+                                f"{answer.mensagem_sefaz}).", ref, doc_id, "cancelado", answer.status_sefaz,
+                                answer.mensagem_sefaz, answer.raw)
+        # erro_cancelamento (e.g. 501 deadline, 108 SEFAZ down): the note stays authorized.
+        self.store.documents.transition(
+            doc_id, doc["status"], http_status=answer.http_status, response=answer.raw,
+            note=f"cancelamento recusado pela SEFAZ ({who}): {answer.status_sefaz} {answer.mensagem_sefaz}",
+        )
+        self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=REFUSED,
+                          details={"status_sefaz": answer.status_sefaz, "mensagem_sefaz": answer.mensagem_sefaz},
+                          now=now)
+        hint = ""
+        if answer.status_sefaz == "501":
+            hint = " O prazo de cancelamento terminou para a SEFAZ (verifique o relógio deste computador)."
+        elif answer.status_sefaz == "108":
+            hint = f" SEFAZ fora do ar: tente de novo em instantes (restam {format_remaining(left)})."
+        return CancelResult(
+            RECUSADO_SEFAZ,
+            f"A SEFAZ recusou o cancelamento: {answer.status_sefaz} - {answer.mensagem_sefaz}.{hint}",
+            ref, doc_id, doc["status"], answer.status_sefaz, answer.mensagem_sefaz, answer.raw, secs,
+        )
+
+    def _consult(self, ref: str) -> Any:
+        try:
+            return self.ctx.nfce().consult(ref, priority=Priority.LIVE)
+        except FocusError:
+            return None
+
+    # -- scheduled cancellations ---------------------------------------------------------------
+    def carry_out_intents(self, doc_id: int | None = None, now: datetime | None = None) -> list[CancelResult]:
+        """Carry out stored cancel intents whose note is now authorized (all, or just ``doc_id``).
+
+        Called by the replay right after it records an authorization. Never raises.
+        """
+        now = now or self.ctx.now()
+        sql = ("SELECT ci.*, u.codigo AS u_codigo FROM cancel_intents ci LEFT JOIN users u ON u.id = ci.requested_by "
+               "JOIN fiscal_documents d ON d.id = ci.document_id WHERE ci.status = 'pendente' AND d.status = 'autorizado'")
+        params: list[Any] = []
+        if doc_id is not None:
+            sql += " AND ci.document_id = ?"
+            params.append(doc_id)
+        results: list[CancelResult] = []
+        for intent in self.store.database.query(sql, params):
+            try:
+                results.append(self._carry_out(intent, now))
+            except Exception:  # noqa: BLE001 - a scheduled cancel must never break the replay
+                log.exception("falha ao executar o cancelamento agendado %s", intent["id"])
+        return results
+
+    def _carry_out(self, intent: dict[str, Any], now: datetime) -> CancelResult:
+        doc = self.store.documents.get(int(intent["document_id"]))
+        assert doc is not None
+        manager = self.store.users.get(int(intent["requested_by"])) if intent["requested_by"] else None
+        if not remaining(doc, now):
+            result = CancelResult(RECUSADO, self.late_message(doc), doc["ref"], int(doc["id"]), doc["status"])
+            self.audit.record("cancelamento_automatico", user=manager, target=doc["ref"],
+                              reason=intent["justificativa"], outcome=REFUSED,
+                              details={"motivo": "prazo de 30 minutos encerrado"}, now=now)
+            self._close_intent(int(intent["id"]), "falhou", result, now)
+            return result
+        result = self._send(doc, intent["justificativa"], manager, now, action="cancelamento_automatico",
+                            priority=Priority.REPLAY)
+        if result.cancelled:
+            self._close_intent(int(intent["id"]), "executado", result, now)
+        elif result.outcome == RECUSADO_SEFAZ:
+            self._close_intent(int(intent["id"]), "falhou", result, now)
+        # FALHOU (no answer): stays pending; the next authorization pass or a manual cancel retries.
+        return result
+
+    def _close_intent(self, intent_id: int, status: str, result: CancelResult, now: datetime) -> None:
+        with self.store.transaction() as tx:
+            tx.execute("UPDATE cancel_intents SET status = ?, result = ?, executed_at = ? WHERE id = ?",
+                       [status, json.dumps(result.to_json(), ensure_ascii=False, default=str), iso(now), intent_id])
+
+
+def _not_cancellable(status: str) -> str:
+    return {
+        "pendente": "A NFC-e desta venda ainda não foi emitida: aguarde a emissão e cancele em seguida.",
+        "enviando": "A NFC-e está sendo enviada agora: aguarde o resultado e tente de novo.",
+        "aguardando_conexao": "A NFC-e desta venda ainda não foi emitida (aguardando conexão): cancele depois "
+                              "da autorização.",
+        "erro_autorizacao": "A NFC-e foi rejeitada pela SEFAZ e não tem valor fiscal: não há o que cancelar. "
+                            "Corrija e reenvie, ou desista da venda.",
+        "rejeitado": "A API recusou esta NFC-e; ela não foi autorizada e não há o que cancelar.",
+        "denegado": "NFC-e denegada pela SEFAZ: não pode ser cancelada.",
+        "encerrado": "Esta tentativa de emissão não foi autorizada: não há o que cancelar.",
+        "em_duvida": "Esta tentativa está sendo reconciliada automaticamente (se foi autorizada, o sistema a "
+                     "cancela sozinho): cancele a nota de contingência da venda.",
+        "substituicao_pendente": "Esta tentativa foi autorizada há mais de 30 minutos em duplicidade: exige "
+                                 "cancelamento por substituição (evento 110112).",
+    }.get(status, f"Não é possível cancelar uma nota no estado '{status}'.")

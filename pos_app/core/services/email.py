@@ -1,0 +1,74 @@
+"""Resend an NFC-e by e-mail (``POST /v2/nfce/REF/email``): up to 10 valid addresses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pos_app.core.domain.validators import is_valid_email
+from pos_app.core.focus.errors import FocusError
+from pos_app.core.focus.nfce import MAX_EMAILS
+from pos_app.core.services.audit import FAILED, OK, REFUSED, AuditLog
+from pos_app.core.services.cancellation import CancellationService
+from pos_app.core.services.users import ManagerError
+
+if TYPE_CHECKING:
+    from pos_app.core.services.context import AppContext
+    from pos_app.core.store.users import User
+
+
+@dataclass
+class EmailResult:
+    ok: bool
+    mensagem: str
+    ref: str
+    emails: list[str] = field(default_factory=list)
+    resposta: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"enviado": self.ok, "mensagem": self.mensagem, "ref": self.ref, "emails": self.emails,
+                "resposta": self.resposta}
+
+
+def clean_addresses(addresses: list[str]) -> list[str]:
+    """Split on commas/semicolons/spaces, drop duplicates, check each; raises ManagerError."""
+    found: list[str] = []
+    for chunk in addresses:
+        for part in chunk.replace(";", ",").replace(" ", ",").split(","):
+            part = part.strip()
+            if part and part.lower() not in (a.lower() for a in found):
+                found.append(part)
+    if not found:
+        raise ManagerError("Informe ao menos um endereço de e-mail.", field="emails")
+    if len(found) > MAX_EMAILS:
+        raise ManagerError(f"No máximo {MAX_EMAILS} endereços por envio ({len(found)} informados).", field="emails")
+    bad = [a for a in found if not is_valid_email(a)]
+    if bad:
+        raise ManagerError(f"E-mail inválido: {', '.join(bad)}", field="emails")
+    return found
+
+
+class EmailService:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.audit = AuditLog(ctx.store)
+
+    def send(self, ref: str, addresses: list[str], user: User | None = None, now: datetime | None = None) -> EmailResult:
+        now = now or self.ctx.now()
+        emails = clean_addresses(addresses)
+        doc = CancellationService(self.ctx).resolve(ref)
+        if doc["status"] not in ("autorizado", "cancelado"):
+            msg = (f"A NFC-e {doc['ref']} ainda não foi autorizada ({doc['status']}): o e-mail só pode ser enviado "
+                   "depois da autorização.")
+            self.audit.record("email", user=user, target=doc["ref"], outcome=REFUSED,
+                              details={"emails": emails, "motivo": msg}, now=now)
+            raise ManagerError(msg, field="ref")
+        try:
+            answer = self.ctx.nfce().email(doc["ref"], emails)
+        except FocusError as exc:
+            self.audit.record("email", user=user, target=doc["ref"], outcome=FAILED,
+                              details={"emails": emails, "erro": str(exc)}, now=now)
+            return EmailResult(False, f"E-mail não enviado: {exc}", doc["ref"], emails)
+        self.audit.record("email", user=user, target=doc["ref"], outcome=OK, details={"emails": emails}, now=now)
+        return EmailResult(True, f"NFC-e {doc['ref']} enviada para {', '.join(emails)}.", doc["ref"], emails, answer)

@@ -1,0 +1,32 @@
+"""Shared fixtures: an isolated data folder and a demo terminal context on its own sandbox."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("POS_SECRETS", "arquivo")  # never touch the developer's real keyring
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "pos-data"
+    monkeypatch.setenv("POS_DATA_DIR", str(path))
+    monkeypatch.setenv("POS_SECRETS", "arquivo")
+    return path
+
+
+@pytest.fixture
+def demo_ctx(data_dir: Path) -> Iterator[object]:
+    """A demo terminal: seeded store + embedded sandbox on a free loopback port."""
+    from pos_app.core.services.context import open_app
+
+    ctx = open_app(data_dir)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
