@@ -371,7 +371,11 @@ def cmd_sell(args: argparse.Namespace) -> int:
                 raise CliError(f"Operador não encontrado: {args.operador}", field="operador")
             operador_id = user.id
         sale.validate()
-        result = EmissionService(ctx).checkout(sale, operador_id=operador_id)
+        from pos_app.core.services.cash import CashService  # open session, or one opened with zero float
+
+        cash_session_id = CashService(ctx).session_for_headless_sale(operador_id)
+        result = EmissionService(ctx).checkout(sale, operador_id=operador_id,
+                                               extra={"cash_session_id": cash_session_id})
         if args.json:
             _print_json(result.to_json())
         else:

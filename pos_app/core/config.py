@@ -176,6 +176,9 @@ KEYS: dict[str, Key] = {
         Key("impressora.largura_mm", "Largura do papel (mm)", _choice("80", "58"), "80"),
         Key("impressora.codepage", "Página de código", _choice("cp850", "cp860"), "cp850"),
         Key("impressora.gaveta_pino", "Pino da gaveta", _choice("2", "5"), "2"),
+        Key("impressora.modelo", "Modelo da impressora térmica (auto: genérica pela largura/colunas)",
+            _choice("auto", "epson_tm_t20", "elgin_i9", "bematech_mp4200", "daruma_dr800", "generico_80",
+                    "generico_80_42", "generico_58"), "auto"),
         Key("caixa.fundo_padrao", "Fundo de troco padrão (R$)", _money, "0.00"),
         # Weighed goods: EAN-13 "2" + product code + value (5 digits before the check digit).
         Key("balanca.modo", "Etiqueta da balança traz o preço ou o peso", _choice("preco", "peso"), "preco"),

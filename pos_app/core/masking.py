@@ -35,7 +35,8 @@ _secret_re: re.Pattern[str] | None = None
 _AUTH_HEADER = re.compile(r"(?i)\b(authorization|proxy-authorization)(\s*[:=]\s*['\"]?)(basic|bearer|token)?\s*[^\s'\",}]+")
 _BASIC = re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._-]{8,}")
 _KEY_VALUE = re.compile(
-    r"(?i)([\"']?\b(?:token|senha|password|passwd|secret|pin|api[_-]?key)[\w.-]*[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}]+)"
+    r"(?i)([\"']?\b(?:token|senha|password|passwd|secret|pin|api[_-]?key)(?:[_.-]\w+)?[\"']?\s*[:=]\s*[\"']?)"
+    r"([^\s\"'&,;}]+)"
 )
 _CPF_FMT = re.compile(r"(?<![\d.])\d{3}\.\d{3}\.\d{3}-\d{2}(?![\d-])")
 _CNPJ_FMT = re.compile(r"(?<![\d.])\d{2}\.\d{3}\.\d{3}/\d{4}-\d{2}(?![\d-])")

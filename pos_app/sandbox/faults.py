@@ -12,6 +12,24 @@ Usage (tests and the demo menu)::
 Every fault affects only the ``/v2/`` API routes, except ``unreachable`` (the listening socket is
 closed, so every connection is refused). ``methods`` restricts a request-level fault to some HTTP
 methods (e.g. only the emission ``POST``).
+
+Modes and parameters (defaults in brackets):
+
+* ``unreachable``: connections refused (kept-alive ones are cut); ``clear`` reopens the same port.
+* ``slow(seconds [3])``: wait before processing; an emission is ``processando_autorizacao`` meanwhile.
+* ``in_doubt(seconds [None])``: process (the note IS authorized), then drop the connection without
+  answering (``None``) or hold the answer ``seconds``.
+* ``sefaz_down(original_authorized [False])``: Focus automatic contingency for online emissions;
+  offline replays get ``erro_autorizacao`` 108; cancellation/inutilização answer 108.
+* ``rate_storm(n [1])``: the next ``n`` requests answer 429.
+* ``server_error(code [500], count [until cleared], processed [False])``: 500 JSON, 502/503/504
+  HTML; with ``processed`` the request is handled before the error is returned.
+* ``reject_ref(target, status_sefaz ["778"], mensagem_sefaz)``: SEFAZ rejects the emission whose ref
+  or numero is ``target`` (several targets may be active).
+* ``reset_mid_body``: half the body, then TCP RST. ``trickle(bytes_per_s [64])``: slow body.
+  ``truncated_json``: half the JSON with a matching Content-Length. ``html_200``: a captive-portal
+  page with 200 (the request is not processed). ``wrong_content_type``: JSON sent as text/plain.
+  ``huge_body(mb [5])``: valid JSON padded to ``mb`` megabytes.
 """
 
 from __future__ import annotations

@@ -1,14 +1,20 @@
 """HTTP client for the Focus NFe API v2 (httpx).
 
-Every request has one total deadline (what the cashier is willing to wait), reads the body in
-chunks so a slow trickle cannot exceed it, spends credit from the shared ``RateBudget`` and
-classifies every failure as not delivered, in doubt or answered (see ``errors``).
+Every request has one total deadline (what the cashier is willing to wait): the read timeouts are
+re-armed from the deadline once the connection is up, and a watchdog cuts a body that stalls past
+it. The body is read in chunks with a size cap; every request spends credit from the shared
+``RateBudget``; every failure is classified as not delivered, in doubt or answered (see
+``errors``). TLS certificates are always verified. Every exchange is logged for support with the
+bodies masked (no token, no consumer CPF/CNPJ/e-mail).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
+import socket
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,7 +30,8 @@ from pos_app.core.focus.errors import (
     NotDelivered,
     RateLimited,
 )
-from pos_app.core.focus.ratelimit import Priority, RateBudget
+from pos_app.core.focus.ratelimit import MAX_RESET_SECONDS, Priority, RateBudget
+from pos_app.core.masking import mask_body, register_secret
 
 log = logging.getLogger("pos_app.focus")
 
@@ -32,7 +39,9 @@ ENVIRONMENT_URLS = {
     "homologacao": "https://homologacao.focusnfe.com.br",
     "producao": "https://api.focusnfe.com.br",
 }
-MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_JSON_BYTES = 2 * 1024 * 1024  # a Focus answer is a few KB; anything this big is not one
+MAX_BODY_BYTES = 16 * 1024 * 1024  # file downloads (XML, DANFE)
+LOGGED_BODY_CHARS = 4000
 
 
 @dataclass
@@ -45,13 +54,49 @@ class FocusResponse:
     def error(self) -> ApiError:
         body = self.data if isinstance(self.data, dict) else {}
         cls = AuthenticationError if self.status_code == 403 else ApiError
+        erros = body.get("erros")
         return cls(
             self.status_code,
-            str(body.get("codigo") or "erro"),
-            str(body.get("mensagem") or "Erro sem mensagem da API"),
-            body.get("erros") if isinstance(body.get("erros"), list) else None,
+            _short(body.get("codigo")) or "erro",
+            _short(body.get("mensagem"), 500) or f"Resposta inesperada da API (HTTP {self.status_code})",
+            [e for e in erros if isinstance(e, dict)] if isinstance(erros, list) else None,
             self.data,
         )
+
+
+def _short(value: Any, limit: int = 100) -> str:
+    if value is None or isinstance(value, dict | list):
+        return ""
+    return str(value)[:limit]
+
+
+class _Watchdog:
+    """Enforces the total deadline on a response body that stalls: shuts the socket down."""
+
+    def __init__(self) -> None:
+        self.fired = False
+        self._timer: threading.Timer | None = None
+
+    def arm(self, stream: Any, seconds: float) -> None:
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return
+
+        def cut() -> None:
+            self.fired = True
+            try:
+                # The base method: an SSLSocket's own shutdown() would unwrap under the reader.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+        self._timer = threading.Timer(max(seconds, 0.0), cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
 
 
 class FocusClient:
@@ -64,19 +109,19 @@ class FocusClient:
         connect_timeout: float = 4.0,
         transport: httpx.BaseTransport | None = None,
         budget: RateBudget | None = None,
-        verify: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.budget = budget or RateBudget()
+        register_secret(token)
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=httpx.BasicAuth(token, ""),
             transport=transport,
-            verify=verify,  # TLS verification stays on; only tests of plain-HTTP loopback skip TLS at all
+            verify=True,  # always: there is deliberately no switch to turn TLS verification off
             headers={"User-Agent": f"pos-app/{__version__}", "Accept": "application/json"},
-            follow_redirects=False,
+            follow_redirects=False,  # never carry the token to another address
         )
 
     def close(self) -> None:
@@ -102,93 +147,187 @@ class FocusClient:
         start = time.monotonic()
         deadline = start + total
         if not self.budget.acquire(priority, max_wait=max(total - 1.0, 0.0)):
-            raise RateLimited(self.budget.wait_time(priority))
-        remaining = max(deadline - time.monotonic(), 0.05)
-        req_timeout = httpx.Timeout(
-            remaining, connect=min(self.connect_timeout, remaining), pool=min(self.connect_timeout, remaining)
-        )
+            wait = self.budget.wait_time(priority)
+            log.info("%s %s não enviada: limite de requisições (aguardar %.0f s)", method, path, wait)
+            raise RateLimited(wait)
         content = None
         headers = {}
         if json_body is not None:
             content = json.dumps(json_body, ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
-        request = self._http.build_request(
-            method, path, params=params, content=content, headers=headers, timeout=req_timeout
-        )
+        request = self._build(method, path, params, content, headers, deadline)
+        shown = f"{method} {request.url.raw_path.decode('ascii', 'replace')}"
+        if content is not None:
+            log.info("%s enviando: %s", shown, mask_body(content, LOGGED_BODY_CHARS))
+        watchdog = _Watchdog()
         try:
             response = self._http.send(request, stream=True)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol) as exc:
-            log.info("%s %s não entregue: %s", method, path, type(exc).__name__)
+            log.warning("%s não entregue (%s) em %.0f ms", shown, type(exc).__name__, _ms(start))
             raise NotDelivered(_not_delivered_message(exc)) from exc
         except (httpx.TimeoutException, httpx.TransportError) as exc:
-            log.warning("%s %s sem resposta: %s", method, path, type(exc).__name__)
-            raise InDoubt(
-                "A API não respondeu a tempo; a requisição pode ter sido processada."
-            ) from exc
+            log.warning("%s sem resposta (%s) em %.0f ms", shown, type(exc).__name__, _ms(start))
+            raise InDoubt("A API não respondeu a tempo; a requisição pode ter sido processada.") from exc
         try:
-            body = self._read_body(response, deadline)
+            _set_read_timeout(request, deadline)
+            watchdog.arm(response.extensions.get("network_stream"), deadline - time.monotonic())
+            body = self._read_body(response, deadline, MAX_BODY_BYTES if raw else MAX_JSON_BYTES, watchdog)
+        except InDoubt as exc:
+            log.warning("%s -> HTTP %s, corpo perdido: %s (%.0f ms)", shown, response.status_code, exc, _ms(start))
+            raise
         finally:
+            watchdog.cancel()
             response.close()
         elapsed = time.monotonic() - start
         self.budget.observe(response.headers, response.status_code)
-        log.info("%s %s -> %s em %.0f ms", method, path, response.status_code, elapsed * 1000)
-        if response.status_code == 429:
-            try:
-                reset = float(response.headers.get("Rate-Limit-Reset", "1"))
-            except ValueError:
-                reset = 1.0
-            raise RateLimited(reset)
-        if raw and response.status_code == 200:
+        status = response.status_code
+        if raw and status == 200:
+            log.info("%s -> %s em %.0f ms (%d bytes)", shown, status, elapsed * 1000, len(body))
             return FocusResponse(200, body, response.headers, elapsed)
-        data = _parse_json(body)
-        if data is _UNREADABLE:
-            if response.status_code in (403, 404):
-                data = {}
-            else:
-                raise InDoubt(
-                    f"Resposta ilegível da API (HTTP {response.status_code}); a requisição pode ter sido processada.",
-                    response.status_code,
-                    body[:500].decode("utf-8", "replace"),
-                )
-        result = FocusResponse(response.status_code, data, response.headers, elapsed)
-        if response.status_code == 403:
-            raise result.error()
-        if response.status_code >= 500:
-            raise InDoubt(
-                f"Erro no servidor da API (HTTP {response.status_code}); a requisição pode ter sido processada.",
-                response.status_code,
-                body[:500].decode("utf-8", "replace"),
-            )
-        return result
+        log.info("%s -> %s em %.0f ms: %s", shown, status, elapsed * 1000, mask_body(body, LOGGED_BODY_CHARS))
+        return self._classify(response, body, elapsed)
 
-    def _read_body(self, response: httpx.Response, deadline: float) -> bytes:
+    # -- internals --------------------------------------------------------------------------
+    def _build(self, method: str, path: str, params: Mapping[str, Any] | None, content: bytes | None,
+               headers: dict[str, str], deadline: float) -> httpx.Request:
+        remaining = max(deadline - time.monotonic(), 0.05)
+        req_timeout = httpx.Timeout(
+            remaining, connect=min(self.connect_timeout, remaining), pool=min(self.connect_timeout, remaining)
+        )
+        try:
+            target = httpx.URL(path)
+        except (httpx.InvalidURL, TypeError, ValueError) as exc:
+            raise ApiError(0, "requisicao_invalida", f"Endereço inválido para a API: {path[:100]!r}") from exc
+        if target.is_absolute_url or target.host:
+            # The token goes only to the configured API: never to an address taken from an answer.
+            raise ApiError(0, "requisicao_invalida", f"Endereço fora da API recusado: {path[:100]!r}")
+
+        def trace(event: str, info: dict[str, Any]) -> None:
+            if event == "connection.connect_tcp.complete":
+                # The connect took part of the budget: what is left is all the answer may take.
+                _set_read_timeout(request, deadline)
+
+        try:
+            request = self._http.build_request(
+                method, path, params=params, content=content, headers=headers, timeout=req_timeout,
+                extensions={"trace": trace},
+            )
+        except (httpx.InvalidURL, TypeError, ValueError, UnicodeError) as exc:
+            raise ApiError(0, "requisicao_invalida", f"Requisição inválida para a API: {path[:100]!r}") from exc
+        return request
+
+    def _read_body(self, response: httpx.Response, deadline: float, limit: int, watchdog: _Watchdog) -> bytes:
         chunks: list[bytes] = []
         size = 0
         try:
             for chunk in response.iter_bytes():
                 chunks.append(chunk)
                 size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    raise InDoubt("Resposta da API grande demais; descartada.", response.status_code)
+                if size > limit:
+                    raise InDoubt(
+                        f"Resposta da API grande demais (mais de {limit // (1024 * 1024)} MB); descartada. "
+                        "A requisição pode ter sido processada.",
+                        response.status_code,
+                    )
                 if time.monotonic() > deadline:
-                    raise InDoubt("A API demorou demais para responder; a requisição pode ter sido processada.")
+                    raise InDoubt(_too_slow())
         except (httpx.TimeoutException, httpx.TransportError) as exc:
+            if watchdog.fired or time.monotonic() >= deadline:
+                raise InDoubt(_too_slow()) from exc
             raise InDoubt(
                 "A conexão caiu durante a resposta da API; a requisição pode ter sido processada."
             ) from exc
+        except httpx.DecodingError as exc:
+            raise InDoubt(
+                "Resposta da API corrompida (compressão inválida); a requisição pode ter sido processada.",
+                response.status_code,
+            ) from exc
         return b"".join(chunks)
+
+    def _classify(self, response: httpx.Response, body: bytes, elapsed: float) -> FocusResponse:
+        status = response.status_code
+        if status == 429:
+            raise RateLimited(_reset_seconds(response.headers))
+        if status >= 500:
+            raise InDoubt(
+                f"Erro no servidor da API (HTTP {status}); a requisição pode ter sido processada. "
+                "A nota será conferida pela referência antes de qualquer reenvio.",
+                status,
+                body[:500].decode("utf-8", "replace"),
+            )
+        data = _parse_json(body, response.headers.get("Content-Type", ""))
+        if data is _UNREADABLE:
+            if status in (403, 404):
+                data = {}
+            elif _looks_like_html(body, response.headers.get("Content-Type", "")):
+                raise InDoubt(
+                    f"A API respondeu com uma página da web (HTTP {status}) em vez de dados: há um proxy ou "
+                    "portal de acesso (Wi-Fi) no caminho? A requisição pode ter sido processada.",
+                    status,
+                    body[:500].decode("utf-8", "replace"),
+                )
+            else:
+                raise InDoubt(
+                    f"Resposta ilegível da API (HTTP {status}); a requisição pode ter sido processada.",
+                    status,
+                    body[:500].decode("utf-8", "replace"),
+                )
+        result = FocusResponse(status, data, response.headers, elapsed)
+        if status == 403:
+            raise result.error()
+        return result
+
+
+def _set_read_timeout(request: httpx.Request, deadline: float) -> None:
+    timeouts = request.extensions.get("timeout")
+    if isinstance(timeouts, dict):
+        remaining = max(deadline - time.monotonic(), 0.01)
+        timeouts["read"] = remaining
+        timeouts["write"] = remaining
+
+
+def _ms(start: float) -> float:
+    return (time.monotonic() - start) * 1000
+
+
+def _too_slow() -> str:
+    return "A API demorou demais para responder; a requisição pode ter sido processada."
+
+
+def _reset_seconds(headers: Mapping[str, str]) -> float:
+    for name in ("Rate-Limit-Reset", "Retry-After"):
+        try:
+            value = float(headers.get(name, ""))
+        except ValueError:
+            continue
+        if math.isfinite(value):
+            return min(max(value, 0.0), MAX_RESET_SECONDS)
+    return 1.0
 
 
 _UNREADABLE = object()
 
 
-def _parse_json(body: bytes) -> Any:
+def _parse_json(body: bytes, content_type: str) -> Any:
     if not body.strip():
         return _UNREADABLE
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        charset = content_type.lower().partition("charset=")[2].split(";")[0].strip(" \"'")
+        try:
+            text = body.decode(charset or "utf-8")
+        except (LookupError, UnicodeDecodeError):
+            return _UNREADABLE
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):  # ValueError: bad JSON, or an integer too long to convert
         return _UNREADABLE
+
+
+def _looks_like_html(body: bytes, content_type: str) -> bool:
+    head = body[:200].lstrip().lower()
+    return "html" in content_type.lower() or head.startswith((b"<!doctype html", b"<html"))
 
 
 def _not_delivered_message(exc: Exception) -> str:

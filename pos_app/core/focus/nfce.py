@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pos_app.core.focus.client import FocusClient, FocusResponse
-from pos_app.core.focus.errors import ApiError
+from pos_app.core.focus.errors import ApiError, InDoubt
 from pos_app.core.focus.ratelimit import Priority
 
 REF_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,60}$")
@@ -51,6 +51,15 @@ class NfceResult:
     def from_response(cls, resp: FocusResponse) -> NfceResult:
         data = resp.data if isinstance(resp.data, dict) else {}
         if "status" not in data:
+            if resp.status_code < 400:
+                # A success code without the note's situation is no answer at all: never read it as
+                # a refusal (the note may be authorized); consult the ref later.
+                raise InDoubt(
+                    f"Resposta da API sem a situação da nota (HTTP {resp.status_code}); "
+                    "a requisição pode ter sido processada.",
+                    resp.status_code,
+                    str(resp.data)[:500],
+                )
             raise resp.error()
         chave = str(data.get("chave_nfe") or "") or None
         if chave and chave.startswith("NFe"):
@@ -158,6 +167,15 @@ class NfceApi:
         )
         data = resp.data if isinstance(resp.data, dict) else {}
         if "status" not in data:
+            if resp.status_code < 400:
+                # A success code without the note's situation is no answer at all: never read it as
+                # a refusal (the note may be authorized); consult the ref later.
+                raise InDoubt(
+                    f"Resposta da API sem a situação da nota (HTTP {resp.status_code}); "
+                    "a requisição pode ter sido processada.",
+                    resp.status_code,
+                    str(resp.data)[:500],
+                )
             raise resp.error()
         return data
 

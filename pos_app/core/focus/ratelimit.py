@@ -8,10 +8,14 @@ connectivity monitor keep a reserve free for them.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
 from enum import IntEnum
+
+
+MAX_RESET_SECONDS = 300.0  # Focus windows are 60 s: a longer reset is garbage and must not block the terminal
 
 
 class Priority(IntEnum):
@@ -41,9 +45,13 @@ class RateBudget:
         def num(name: str) -> float | None:
             value = headers.get(name)
             try:
-                return float(value) if value is not None else None
+                number = float(value) if value is not None else None
             except ValueError:
                 return None
+            # inf/nan or absurd values from a broken proxy must not poison the budget
+            if number is None or not math.isfinite(number) or abs(number) > 1e9:
+                return None
+            return number
 
         limit, remaining, reset = num("Rate-Limit-Limit"), num("Rate-Limit-Remaining"), num("Rate-Limit-Reset")
         now = self._clock()
@@ -53,7 +61,8 @@ class RateBudget:
             if remaining is not None:
                 self.remaining = int(remaining)
             if reset is not None:
-                self._reset_at = now + max(reset, 0.0)
+                reset = min(max(reset, 0.0), MAX_RESET_SECONDS)
+                self._reset_at = now + reset
             if status_code == 429:
                 self.remaining = 0
                 self.blocked_until = now + max(reset or 1.0, 0.5)

@@ -134,7 +134,9 @@ class AppContext:
         self.store.close()
 
 
-def open_app(data_dir: Path | None = None, *, start_sandbox: bool = True) -> AppContext:
+def open_app(
+    data_dir: Path | None = None, *, start_sandbox: bool = True, sandbox_rate_limit: int | None = 100
+) -> AppContext:
     """Open the terminal's data folder; in demo mode seed it and start the sandbox."""
     data_dir = data_dir or paths.data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -146,7 +148,7 @@ def open_app(data_dir: Path | None = None, *, start_sandbox: bool = True) -> App
     if config.demo:
         seed_demo(ctx)
         if start_sandbox:
-            start_demo_sandbox(ctx)
+            start_demo_sandbox(ctx, rate_limit=sandbox_rate_limit)
     return ctx
 
 
@@ -198,10 +200,10 @@ def _create_demo_certificate(ctx: AppContext) -> None:
     ctx.config.set("certificado.senha", password)
 
 
-def start_demo_sandbox(ctx: AppContext, port: int = 0) -> SandboxServer:
+def start_demo_sandbox(ctx: AppContext, port: int = 0, rate_limit: int | None = 100) -> SandboxServer:
     from pos_app.sandbox.server import SandboxServer
 
-    server = SandboxServer(port=port, state_path=str(ctx.data_dir / "sandbox.sqlite3"))
+    server = SandboxServer(port=port, state_path=str(ctx.data_dir / "sandbox.sqlite3"), rate_limit=rate_limit)
     server.start()
     ctx.sandbox = server
     return server

@@ -33,19 +33,45 @@ from pos_app.core.focus.nfce_payload import build_nfce_payload
 from pos_app.core.focus.ratelimit import Priority
 from pos_app.core.services.certificates import CertificateProvider
 from pos_app.core.services.context import AppContext
+from pos_app.core.services.crashpoints import crash_point
+from pos_app.core.services.locks import lease_for
 from pos_app.core.services.receipts import ReceiptService
 
 log = logging.getLogger("pos_app.emission")
 
 Progress = Callable[[str], None]
 
-# Documents this process is sending right now: background replay must not touch them.
-IN_FLIGHT: set[int] = set()
+# Documents this process is sending right now, as (data folder, document id): a background
+# replay thread of this same process must not touch them (other processes: ``locks``).
+IN_FLIGHT: set[tuple[str, int]] = set()
 _IN_FLIGHT_LOCK = threading.Lock()
 
 
 def _noop(_: str) -> None:
     pass
+
+
+# Online documents that may be (re)sent with their ref.
+RESENDABLE = ("pendente", "aguardando_conexao", "erro_autorizacao", "rejeitado")
+
+
+def in_flight(data_dir: Path, doc_id: int) -> bool:
+    with _IN_FLIGHT_LOCK:
+        return (str(data_dir), doc_id) in IN_FLIGHT
+
+
+def claim_in_flight(data_dir: Path, doc_id: int) -> bool:
+    """Mark a document as being worked on by this process; False if it already is."""
+    with _IN_FLIGHT_LOCK:
+        if (str(data_dir), doc_id) in IN_FLIGHT:
+            return False
+        IN_FLIGHT.add((str(data_dir), doc_id))
+        return True
+
+
+def release_in_flight(data_dir: Path, doc_id: int) -> None:
+    with _IN_FLIGHT_LOCK:
+        IN_FLIGHT.discard((str(data_dir), doc_id))
 
 
 @dataclass
@@ -74,16 +100,23 @@ class SaleResult:
 
 
 class EmissionService:
-    def __init__(self, ctx: AppContext, certificates: CertificateProvider | None = None) -> None:
+    def __init__(self, ctx: AppContext, certificates: CertificateProvider | None = None,
+                 *, render_receipts: bool = True) -> None:
         self.ctx = ctx
+        self.render_receipts = render_receipts
         self.store = ctx.store
         self.certificates = certificates or CertificateProvider(ctx.config)
         self.receipts = ReceiptService(ctx)
+        self.lease = lease_for(ctx.data_dir)
 
     # -- checkout ---------------------------------------------------------------------------
     def checkout(self, sale: Sale, operador_id: int | None = None, progress: Progress = _noop,
-                 extra: dict[str, Any] | None = None) -> SaleResult:
-        """Validate, persist sale + pending NFC-e in one transaction, then emit it."""
+                 extra: dict[str, Any] | None = None, *, receipt: bool = True) -> SaleResult:
+        """Validate, persist sale + pending NFC-e in one transaction, then emit it.
+
+        ``receipt=False`` skips rendering the DANFCe PDF (bulk tests); the sale and its note are
+        the same either way.
+        """
         sale.validate()
         emitente = self.ctx.emitente()
         regime_codes = emitente.regime
@@ -91,57 +124,81 @@ class EmissionService:
             item.product.validate(regime_codes)
         now = self.ctx.now()
         terminal = self.ctx.config.terminal_id
-        with self.store.transaction() as tx:
-            sale_id = self.store.sales.insert(
-                tx, sale, terminal_id=terminal, operador_id=operador_id, created_at=now, extra=extra
-            )
-            ref = f"{terminal}-{sale_id:08d}"
-            payload = build_nfce_payload(sale, emitente, now, ambiente=self.ctx.ambiente)
-            doc_id = self.store.documents.create(
-                tx, sale_id=sale_id, ref=ref, kind="online", status="pendente", ambiente=self.ctx.ambiente,
-                data_emissao=now, payload=payload,
-            )
-        return self.emit(doc_id, progress)
+        owner = self.lease.claim()
+        doc_id: int | None = None
+        try:
+            with self.store.transaction() as tx:
+                sale_id = self.store.sales.insert(
+                    tx, sale, terminal_id=terminal, operador_id=operador_id, created_at=now, extra=extra
+                )
+                ref = f"{terminal}-{sale_id:08d}"
+                payload = build_nfce_payload(sale, emitente, now, ambiente=self.ctx.ambiente)
+                doc_id = self.store.documents.create(
+                    tx, sale_id=sale_id, ref=ref, kind="online", status="pendente", ambiente=self.ctx.ambiente,
+                    data_emissao=now, payload=payload, owner=owner,
+                )
+                # before commit: a background pass of this process must not take it
+                claim_in_flight(self.ctx.data_dir, doc_id)
+                crash_point("before_commit")
+        except BaseException:
+            if doc_id is not None:
+                release_in_flight(self.ctx.data_dir, doc_id)
+            raise
+        assert doc_id is not None
+        try:
+            crash_point("after_commit_before_send")
+            return self._emit(doc_id, progress, Priority.LIVE, receipt)
+        finally:
+            release_in_flight(self.ctx.data_dir, doc_id)
 
     # -- online attempt ---------------------------------------------------------------------
-    def emit(self, doc_id: int, progress: Progress = _noop) -> SaleResult:
-        """Send a stored online document and settle the sale's outcome."""
-        with _IN_FLIGHT_LOCK:
-            if doc_id in IN_FLIGHT:
-                raise RuntimeError(f"documento {doc_id} já está sendo enviado")
-            IN_FLIGHT.add(doc_id)
-        try:
-            return self._emit(doc_id, progress)
-        finally:
-            with _IN_FLIGHT_LOCK:
-                IN_FLIGHT.discard(doc_id)
+    def emit(self, doc_id: int, progress: Progress = _noop, *, priority: Priority = Priority.LIVE,
+             receipt: bool = True) -> SaleResult:
+        """Send a stored online document and settle the sale.
 
-    def _emit(self, doc_id: int, progress: Progress) -> SaleResult:
+        ``pendente``/``aguardando_conexao`` (never answered) or ``erro_autorizacao``/``rejeitado``
+        (resent with the same ref after a fix).
+        """
+        if not claim_in_flight(self.ctx.data_dir, doc_id):
+            raise RuntimeError(f"documento {doc_id} já está sendo enviado")
+        try:
+            return self._emit(doc_id, progress, priority, receipt)
+        finally:
+            release_in_flight(self.ctx.data_dir, doc_id)
+
+    def _emit(self, doc_id: int, progress: Progress, priority: Priority, receipt: bool) -> SaleResult:
         doc = self._doc(doc_id)
+        if doc["status"] not in RESENDABLE:
+            raise ValueError(f"documento {doc['ref']} no estado {doc['status']}: nada a emitir")
         emitente = self.ctx.emitente()
         monitor = self.ctx.monitor
         if monitor is not None and monitor.known_down():
             progress("Sem conexão com a API: emitindo em contingência.")
-            return self._offline_path(doc, "Sem conexão com a internet (já detectado)", in_doubt=False)
+            return self._offline_path(doc, "Sem conexão com a API (já detectado)", in_doubt=False, receipt=receipt)
 
         payload = json.loads(doc["payload"])
         if doc["attempts"]:
-            # A resend after a fix: the note must carry the current time (±5 min rule).
+            # Sent before (SP waiting for the link, a resend after a fix): the note must carry the
+            # moment it is really sent (SEFAZ accepts 5 minutes of difference online).
             now = self.ctx.now()
             payload["data_emissao"] = now.isoformat(timespec="seconds")
         self.store.documents.transition(
             doc_id, "enviando", note="enviando para a API", attempts=int(doc["attempts"]) + 1,
             payload=json.dumps(payload, ensure_ascii=False), data_emissao=payload["data_emissao"],
+            owner=self.lease.claim(),
         )
+        crash_point("after_enviando_before_send")
         progress("Enviando NFC-e para a SEFAZ...")
         try:
-            result = self.ctx.nfce().emit(doc["ref"], payload, timeout=self.ctx.config.timeout)
-        except (NotDelivered, RateLimited) as exc:
-            self._report_link(False if isinstance(exc, NotDelivered) else None)
-            return self._offline_path(self._doc(doc_id), str(exc), in_doubt=False)
+            result = self.ctx.nfce().emit(doc["ref"], payload, timeout=self.ctx.config.timeout, priority=priority)
+        except NotDelivered as exc:
+            self._report_link(False)
+            return self._offline_path(self._doc(doc_id), str(exc), in_doubt=False, receipt=receipt)
+        except RateLimited as exc:
+            # 429: the API refused before processing anything, like a request never delivered.
+            return self._offline_path(self._doc(doc_id), str(exc), in_doubt=False, receipt=receipt)
         except InDoubt as exc:
-            self._report_link(None)
-            return self._offline_path(self._doc(doc_id), str(exc), in_doubt=True)
+            return self._offline_path(self._doc(doc_id), str(exc), in_doubt=True, receipt=receipt)
         except AuthenticationError as exc:
             self._report_link(True)
             self.store.documents.transition(
@@ -152,24 +209,27 @@ class EmissionService:
                                 "a venda está gravada e pode ser reenviada.", emitido=False)
         except ApiError as exc:
             self._report_link(True)
-            return self._api_error(doc_id, exc)
+            return self._api_error(doc_id, exc, receipt)
+        crash_point("after_answer_before_store")
         self._report_link(True)
-        return self._record_result(doc_id, result, emitente_uf=emitente.uf)
+        return self._record_result(doc_id, result, emitente_uf=emitente.uf, receipt=receipt)
 
     def _report_link(self, online: bool | None) -> None:
         if self.ctx.monitor is not None and online is not None:
             self.ctx.monitor.report(online)
 
-    def _api_error(self, doc_id: int, exc: ApiError) -> SaleResult:
+    def _api_error(self, doc_id: int, exc: ApiError, receipt: bool = True) -> SaleResult:
         if exc.codigo in ("nfe_autorizada", "em_processamento"):
             # The ref is already known to the API (e.g. an answer lost in a crash): read it.
             try:
-                consulted = self.ctx.nfce().consult(self._doc(doc_id)["ref"], priority=Priority.LIVE)
-            except (NotDelivered, InDoubt, RateLimited):
+                consulted = self.ctx.nfce().consult(self._doc(doc_id)["ref"], priority=Priority.LIVE,
+                                                    timeout=self.ctx.config.timeout)
+            except (NotDelivered, InDoubt, RateLimited, ApiError):
                 consulted = None
             if consulted is not None and consulted.status != "processando_autorizacao":
-                return self._record_result(doc_id, consulted, emitente_uf=self.ctx.emitente().uf)
-            return self._offline_path(self._doc(doc_id), "NFC-e ainda em processamento na API", in_doubt=True)
+                return self._record_result(doc_id, consulted, emitente_uf=self.ctx.emitente().uf, receipt=receipt)
+            return self._offline_path(self._doc(doc_id), "NFC-e ainda em processamento na API", in_doubt=True,
+                                      receipt=receipt)
         self.store.documents.transition(
             doc_id, "rejeitado", http_status=exc.status_code, response=exc.body,
             status_sefaz=exc.codigo, mensagem_sefaz=exc.mensagem, last_error=str(exc),
@@ -178,10 +238,10 @@ class EmissionService:
             doc_id, f"A API recusou a nota: {exc}. Corrija e reenvie; a venda está gravada.", emitido=False
         )
 
-    def record(self, doc_id: int, result: NfceResult) -> SaleResult:
-        return self._record_result(doc_id, result, emitente_uf=self.ctx.emitente().uf)
+    def record(self, doc_id: int, result: NfceResult, *, receipt: bool = True) -> SaleResult:
+        return self._record_result(doc_id, result, emitente_uf=self.ctx.emitente().uf, receipt=receipt)
 
-    def _record_result(self, doc_id: int, r: NfceResult, *, emitente_uf: str) -> SaleResult:
+    def _record_result(self, doc_id: int, r: NfceResult, *, emitente_uf: str, receipt: bool = True) -> SaleResult:
         common: dict[str, Any] = {
             "http_status": r.http_status,
             "response": r.raw,
@@ -200,23 +260,24 @@ class EmissionService:
                 tentativa_anterior=json.dumps(r.tentativa_anterior) if r.tentativa_anterior else None,
                 last_error=None,
             )
-            if r.contingencia_offline:
-                msg = ("Emitida em contingência pela Focus (SEFAZ fora do ar) — será transmitida "
-                       "automaticamente.")
+            if r.contingencia_offline and not r.contingencia_offline_efetivada:
+                msg = ("Emitida em contingência pela Focus (SEFAZ fora do ar): entregue a via do consumidor e "
+                       "guarde a do estabelecimento; a nota será transmitida automaticamente.")
             else:
                 msg = "NFC-e autorizada."
-            return self._result(doc_id, msg)
+            return self._result(doc_id, msg, receipt=receipt)
         if r.status == "cancelado":
             self.store.documents.transition(doc_id, "cancelado", **common, chave=r.chave, numero=r.numero,
                                             serie=r.serie, caminho_xml_cancelamento=r.caminho_xml_cancelamento)
-            return self._result(doc_id, "NFC-e cancelada.")
+            return self._result(doc_id, "NFC-e cancelada.", receipt=receipt)
         if r.status == "denegado":
             self.store.documents.transition(doc_id, "denegado", **common, chave=r.chave, numero=r.numero,
                                             serie=r.serie, caminho_xml=r.caminho_xml)
             return self._result(doc_id, f"NFC-e denegada pela SEFAZ: {r.status_sefaz} - {r.mensagem_sefaz}",
                                 emitido=False)
         if r.status == "processando_autorizacao":
-            return self._offline_path(self._doc(doc_id), "NFC-e ainda em processamento", in_doubt=True)
+            return self._offline_path(self._doc(doc_id), "NFC-e ainda em processamento", in_doubt=True,
+                                      receipt=receipt)
         # erro_autorizacao and anything unknown: SEFAZ said no; the same ref may be resent after a fix.
         self.store.documents.transition(doc_id, "erro_autorizacao", **common, last_error=r.mensagem_sefaz)
         return self._result(
@@ -227,67 +288,99 @@ class EmissionService:
         )
 
     # -- contingency ------------------------------------------------------------------------
-    def _offline_path(self, doc: dict[str, Any], reason: str, *, in_doubt: bool) -> SaleResult:
+    def contingency_for(self, doc_id: int, reason: str, *, in_doubt: bool, receipt: bool = True) -> SaleResult:
+        """Give the sale of an online attempt that cannot be sent its offline note (used by replay)."""
+        return self._offline_path(self._doc(doc_id), reason, in_doubt=in_doubt, receipt=receipt)
+
+    def _offline_path(self, doc: dict[str, Any], reason: str, *, in_doubt: bool, receipt: bool = True) -> SaleResult:
+        """The online attempt failed: issue the sale's offline contingency note (or, in SP, wait).
+
+        The attempt's new state and the contingency note are written in ONE transaction, so a crash
+        leaves either the attempt to retry or the note to transmit, never a sale without either.
+        """
         doc_id = int(doc["id"])
         emitente = self.ctx.emitente()
         if not offline_contingency_allowed(emitente.uf):
-            status = "em_duvida" if in_doubt else "aguardando_conexao"
-            self.store.documents.transition(doc_id, status, last_error=reason, note=reason)
+            # No tpEmis 9 in this state: the same ref is sent again when the link returns. Re-posting
+            # a ref is safe (the API answers nfe_autorizada / em_processamento and we consult it).
+            self.store.documents.transition(
+                doc_id, "aguardando_conexao", last_error=reason,
+                note=("sem resposta: reenviar a mesma referência quando a conexão voltar" if in_doubt
+                      else "sem conexão: emitir quando a conexão voltar"),
+            )
             return self._result(
                 doc_id,
-                f"{reason}. Em {emitente.uf} não há contingência offline de NFC-e: a venda está gravada "
-                "e a nota será emitida automaticamente quando a conexão voltar.",
+                f"{reason} Em {emitente.uf} não existe contingência offline de NFC-e: a venda está gravada e a "
+                "nota será emitida automaticamente quando a conexão voltar. Avise o cliente e, se ele quiser, "
+                "anote um contato para enviar a nota.",
                 emitido=False,
             )
-        if in_doubt:
-            self.store.documents.transition(doc_id, "em_duvida", last_error=reason,
-                                            note="sem resposta; reemitida em contingência, reconciliar depois")
-        else:
-            self.store.documents.transition(doc_id, "encerrado", last_error=reason,
-                                            note="não entregue à API; substituída por contingência")
-        cont_id = self.issue_contingency(int(doc["sale_id"]), replaces=doc_id)
-        return self._result(cont_id, "Emitida em contingência — será transmitida automaticamente.")
+        with self.store.transaction() as tx:
+            if in_doubt:
+                self.store.documents.transition(
+                    doc_id, "em_duvida", last_error=reason, tx=tx,
+                    note="sem resposta; reemitida em contingência, reconciliar depois",
+                )
+            else:
+                self.store.documents.transition(
+                    doc_id, "encerrado", last_error=reason, tx=tx,
+                    note="não entregue à API; substituída por contingência",
+                )
+            cont_id = self._create_contingency(tx, doc)
+            crash_point("contingency_before_commit")
+        crash_point("contingency_after_commit")
+        return self._result(
+            cont_id,
+            "Emitida em contingência offline: entregue a via do consumidor e guarde a do estabelecimento; "
+            "a nota será transmitida automaticamente.",
+            receipt=receipt,
+        )
 
-    def issue_contingency(self, sale_id: int, *, replaces: int | None) -> int:
-        """Number, key and QR of an offline contingency note, stored in one transaction."""
+    def _create_contingency(self, tx: Any, original: dict[str, Any]) -> int:
+        """Number, key and QR of an offline contingency note (inside the caller's transaction)."""
+        ref = f"{original['ref']}-C"
+        existing = tx.execute("SELECT id FROM fiscal_documents WHERE ref = ?", [ref]).fetchone()
+        if existing is not None:  # one contingency note per sale, whatever happens
+            return int(existing[0])
         emitente = self.ctx.emitente()
         serie = self.ctx.config.contingencia_serie
         now = self.ctx.now()
-        original = self._doc(replaces) if replaces else None
-        base_payload = json.loads(original["payload"]) if original else {}
-        base_ref = original["ref"] if original else f"{self.ctx.config.terminal_id}-{sale_id:08d}"
-        with self.store.transaction() as tx:
-            numero = self.store.counters.take(tx, serie)
-            cnf = generate_cnf(numero)
-            key = chave_mod.build_chave(emitente.uf, now, emitente.cnpj, serie, numero, 9, cnf)
-            payload = dict(base_payload)
-            payload.update({
-                "data_emissao": now.isoformat(timespec="seconds"),
-                "numero": str(numero),
-                "serie": str(serie),
-                "codigo_unico": cnf,
-            })
-            qr_url = self._offline_qr(key, now, payload)
-            self.store.documents.create(
-                tx, sale_id=sale_id, ref=f"{base_ref}-C", kind="contingencia", status="contingencia_pendente",
-                ambiente=self.ctx.ambiente, data_emissao=now, payload=payload, serie=serie, numero=numero,
-                chave=key, codigo_unico=cnf, tp_emis=9, qrcode_url=qr_url,
-                url_consulta=url_consulta(emitente.uf, self.ctx.ambiente), replaces_document_id=replaces,
-            )
-            row = tx.execute("SELECT id FROM fiscal_documents WHERE ref = ?", [f"{base_ref}-C"]).fetchone()
-        return int(row[0])
+        numero = self.store.counters.take(tx, serie)
+        cnf = generate_cnf(numero)
+        key = chave_mod.build_chave(emitente.uf, now, emitente.cnpj, serie, numero, 9, cnf)
+        payload = json.loads(original["payload"])
+        payload.update({
+            "data_emissao": now.isoformat(timespec="seconds"),
+            "numero": str(numero),
+            "serie": str(serie),
+            "codigo_unico": cnf,
+        })
+        qr_url = self._offline_qr(key, now, payload)
+        return self.store.documents.create(
+            tx, sale_id=int(original["sale_id"]), ref=ref, kind="contingencia", status="contingencia_pendente",
+            ambiente=self.ctx.ambiente, data_emissao=now, payload=payload, serie=serie, numero=numero,
+            chave=key, codigo_unico=cnf, tp_emis=9, qrcode_url=qr_url,
+            url_consulta=url_consulta(emitente.uf, self.ctx.ambiente), replaces_document_id=int(original["id"]),
+            last_error=None if qr_url else self.certificates.last_error,
+        )
 
     def _offline_qr(self, key: str, when: datetime, payload: dict[str, Any]) -> str | None:
-        cert = self.certificates.get()
-        if cert is None:
+        """QR code v3 offline signed with the A1 certificate; None (receipt says why) without one."""
+        try:
+            cert = self.certificates.get()
+            if cert is None:
+                log.warning("QR Code offline indisponível: %s", self.certificates.last_error)
+                return None
+            emitente = self.ctx.emitente()
+            tp_amb = "1" if self.ctx.ambiente == "producao" else "2"
+            dest = payload.get("cpf_destinatario") or payload.get("cnpj_destinatario")
+            return qr_v3_offline(
+                qrcode_base_url(emitente.uf, self.ctx.ambiente), key, tp_amb, when,
+                Decimal(payload["valor_total"]), dest, cert.sign_sha1,
+            )
+        except Exception:  # noqa: BLE001 - a QR problem never blocks the sale; the receipt says it
+            log.exception("falha ao assinar o QR Code offline")
             return None
-        emitente = self.ctx.emitente()
-        tp_amb = "1" if self.ctx.ambiente == "producao" else "2"
-        dest = payload.get("cpf_destinatario") or payload.get("cnpj_destinatario")
-        return qr_v3_offline(
-            qrcode_base_url(emitente.uf, self.ctx.ambiente), key, tp_amb, when,
-            Decimal(payload["valor_total"]), dest, cert.sign_sha1,
-        )
 
     # -- results ----------------------------------------------------------------------------
     def _doc(self, doc_id: int | None) -> dict[str, Any]:
@@ -301,7 +394,7 @@ class EmissionService:
         sale = self.store.sales.get(int(doc["sale_id"]))
         assert sale is not None
         danfce: Path | None = None
-        if emitido:
+        if emitido and self.render_receipts:
             try:
                 danfce = self.receipts.render_for_document(doc_id)
             except Exception:  # noqa: BLE001 - a receipt failure never undoes a sale

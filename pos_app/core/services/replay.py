@@ -1,15 +1,19 @@
 """Background work that brings every document to a final state, oldest first.
 
 One pass (``run_once``) does, in order:
-1. resume documents a crash left in flight (``enviando``, ``transmitindo``) by consulting their ref;
+1. resume documents a crash left in flight (``enviando``, ``transmitindo``) by consulting their ref
+   first: nothing is ever sent twice blind;
 2. emit sales that waited for the link (São Paulo, or interrupted before the first send);
-3. transmit contingency notes (``forma_emissao=offline`` with their own numero, serie, codigo_unico
-   and original data_emissao); a SEFAZ rejection leaves the note in ``contingencia_erro``;
+3. transmit contingency notes, oldest first (``forma_emissao=offline`` with their own numero, serie,
+   codigo_unico and original data_emissao); a SEFAZ rejection leaves the note in
+   ``contingencia_erro`` (the "needs correction" list) with the SEFAZ message;
 4. reconcile in-doubt online attempts (consult; cancel if it was authorized after all);
 5. follow Focus's own automatic contingency until ``contingencia_offline_efetivada``;
 6. download the authorized XML of every note (legal retention).
+
 Nothing is ever renumbered, dropped or voided. Live sales always come first: every request here
-uses the REPLAY priority of the shared rate budget.
+uses the REPLAY priority of the shared rate budget, and a 429 is waited out (``Rate-Limit-Reset``)
+instead of retried blind. One pass at a time per data folder, across threads and processes.
 """
 
 from __future__ import annotations
@@ -17,30 +21,54 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from pos_app.core.focus.errors import ApiError, FocusError, InDoubt, NotDelivered, RateLimited
+from pos_app.core.focus.errors import (
+    ApiError,
+    AuthenticationError,
+    FocusError,
+    InDoubt,
+    NotDelivered,
+    RateLimited,
+)
 from pos_app.core.focus.nfce import NfceResult
 from pos_app.core.focus.ratelimit import Priority
 from pos_app.core.services.context import AppContext
-from pos_app.core.services.emission import IN_FLIGHT
+from pos_app.core.services.crashpoints import crash_point
+from pos_app.core.services.emission import in_flight
+from pos_app.core.services.locks import FileLock, lease_for
 from pos_app.core.store.db import iso
 
 log = logging.getLogger("pos_app.replay")
 
+T = TypeVar("T")
+
 REPLAY_TIMEOUT = 30.0
 BACKOFF_SECONDS = (15, 30, 60, 120, 300, 600)
 CANCEL_WINDOW = timedelta(minutes=30)
+MAX_RATE_WAIT = 90.0  # longest wait for the rate limit per request before ending the pass
 RECONCILE_JUSTIFICATIVA = (
     "Venda reemitida em contingencia offline por falta de resposta da SEFAZ; nota em duplicidade cancelada."
 )
+# SEFAZ answers that mean "not now" rather than "this note is wrong".
+SEFAZ_UNAVAILABLE = frozenset({"108", "109"})
+# API answers that mean the terminal's configuration is wrong, not the note.
+CONFIG_ERRORS = frozenset({"permissao_negada", "empresa_nao_habilitada", "empresa_nao_configurada"})
+CONTINGENCY_OPEN = ("contingencia_pendente", "transmitindo")
+
+_PASS_LOCK = threading.Lock()
 
 
 class _StopPass(Exception):
-    """Link down or rate limit too long: end this pass, try again later."""
+    """Link down, rate limit too long or stop requested: end this pass, try again later."""
+
+
+class _LinkDown(_StopPass):
+    pass
 
 
 @dataclass
@@ -50,7 +78,9 @@ class ReplayReport:
     reconciliadas: list[dict[str, Any]] = field(default_factory=list)
     para_gerente: list[dict[str, Any]] = field(default_factory=list)
     emitidas: list[str] = field(default_factory=list)
+    contingencias_emitidas: list[str] = field(default_factory=list)
     adiadas: int = 0
+    esperas_limite: int = 0
     xml_baixados: int = 0
     interrompido: str | None = None
     restantes: int = 0
@@ -58,6 +88,11 @@ class ReplayReport:
     @property
     def ok(self) -> bool:
         return self.interrompido is None and not self.com_erro
+
+    @property
+    def worked(self) -> bool:
+        return bool(self.transmitidas or self.com_erro or self.reconciliadas or self.emitidas
+                    or self.contingencias_emitidas or self.xml_baixados)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,7 +102,9 @@ class ReplayReport:
             "reconciliadas": self.reconciliadas,
             "para_gerente": self.para_gerente,
             "emitidas_apos_reconexao": self.emitidas,
+            "contingencias_emitidas": self.contingencias_emitidas,
             "adiadas": self.adiadas,
+            "esperas_limite_requisicoes": self.esperas_limite,
             "xml_baixados": self.xml_baixados,
             "interrompido": self.interrompido,
             "pendentes_restantes": self.restantes,
@@ -77,12 +114,17 @@ class ReplayReport:
         out = [f"Notas em contingência transmitidas: {len(self.transmitidas)}"]
         if self.emitidas:
             out.append(f"Vendas emitidas após a volta da conexão: {len(self.emitidas)}")
+        if self.contingencias_emitidas:
+            out.append(f"Vendas interrompidas emitidas em contingência: {len(self.contingencias_emitidas)}")
         for e in self.com_erro:
-            out.append(f"Precisa de correção: {e['ref']} — SEFAZ {e['status_sefaz']}: {e['mensagem_sefaz']}")
+            out.append(f"Precisa de correção: {e['ref']} (nº {e['numero']} série {e['serie']}) — SEFAZ "
+                       f"{e['status_sefaz']}: {e['mensagem_sefaz']}  → pos-app contingencia corrigir {e['ref']}")
         for r in self.reconciliadas:
             out.append(f"Tentativa {r['ref']}: {r['resultado']}")
         for m in self.para_gerente:
             out.append(f"Atenção do gerente: {m['ref']} — {m['motivo']}")
+        if self.esperas_limite:
+            out.append(f"Esperas pelo limite de requisições da API: {self.esperas_limite}")
         if self.interrompido:
             out.append(f"Interrompido: {self.interrompido}")
         out.append(f"Ainda pendentes: {self.restantes}")
@@ -90,72 +132,175 @@ class ReplayReport:
 
 
 class ReplayService:
-    def __init__(self, ctx: AppContext, *, now: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        now: Callable[[], datetime] | None = None,
+        sleep: Callable[[float], None] | None = None,
+        max_rate_wait: float = MAX_RATE_WAIT,
+        render_receipts: bool = True,
+    ) -> None:
         from pos_app.core.services.emission import EmissionService
 
         self.ctx = ctx
         self.store = ctx.store
         self.emission = EmissionService(ctx)
+        self.lease = lease_for(ctx.data_dir)
         self._now = now or (lambda: datetime.now(UTC))
+        self._sleep_fn = sleep or time.sleep
+        self.max_rate_wait = max_rate_wait
+        self.render_receipts = render_receipts
         self.progress: Callable[[int, int], None] | None = None
+        self._stop: threading.Event | None = None
+        self._report = ReplayReport()
 
     # -- pass --------------------------------------------------------------------------------
     def run_once(self, *, stop: threading.Event | None = None, ignore_backoff: bool = True) -> ReplayReport:
-        report = ReplayReport()
-        try:
+        """One full pass. ``ignore_backoff=False`` (background) skips notes still backing off."""
+
+        def steps(report: ReplayReport) -> None:
             self._resume_in_flight(report)
             self._emit_waiting(report)
-            self._transmit_contingency(report, stop, ignore_backoff)
+            self._transmit_contingency(report, ignore_backoff)
             self._reconcile(report)
             self._follow_focus_contingency(report)
             self._download_xml(report)
-        except _StopPass as exc:
-            report.interrompido = str(exc)
-        report.restantes = len(self.store.documents.with_status("contingencia_pendente", "transmitindo"))
+
+        return self._exclusive(steps, stop)
+
+    def transmit_one(self, ref: str) -> ReplayReport:
+        """Send one contingency note now (``pos-app contingencia reenviar``): same ref, numero,
+        serie and cNF; a note left ``transmitindo`` is consulted first."""
+        doc = self.store.documents.by_ref(ref)
+        if doc is None or doc["kind"] != "contingencia":
+            raise KeyError(f"Nota de contingência não encontrada: {ref}")
+        if doc["status"] not in (*CONTINGENCY_OPEN, "contingencia_erro"):
+            raise ValueError(f"A nota {ref} está no estado '{doc['status']}': nada a reenviar.")
+
+        def steps(report: ReplayReport) -> None:
+            current = self.store.documents.by_ref(ref)
+            assert current is not None
+            if current["status"] == "transmitindo":
+                result = self._consult(ref)
+                if result is not None and result.status == "autorizado":
+                    self._record_authorized(current, result, report)
+                    return
+            if current["status"] != "contingencia_pendente":
+                self.store.documents.transition(int(current["id"]), "contingencia_pendente",
+                                                note="reenvio solicitado", next_attempt_at=None)
+                current = self.store.documents.by_ref(ref)
+                assert current is not None
+            self._transmit(current, report)
+
+        return self._exclusive(steps, None)
+
+    def _exclusive(self, steps: Callable[[ReplayReport], None], stop: threading.Event | None) -> ReplayReport:
+        report = ReplayReport()
+        if not _PASS_LOCK.acquire(blocking=False):
+            report.interrompido = "Outra sincronização já está em andamento neste programa."
+            report.restantes = self._open_count()
+            return report
+        file_lock = FileLock(self.ctx.data_dir / "locks" / "replay.lock")
+        try:
+            if not file_lock.acquire():
+                report.interrompido = "Outra sincronização já está em andamento (outro programa deste terminal)."
+                return report
+            self._stop, self._report = stop, report
+            try:
+                steps(report)
+            except _StopPass as exc:
+                report.interrompido = str(exc)
+            finally:
+                self._stop = None
+                file_lock.release()
+        finally:
+            _PASS_LOCK.release()
+            report.restantes = self._open_count()
         return report
+
+    def _open_count(self) -> int:
+        return len(self.store.documents.with_status(*CONTINGENCY_OPEN))
 
     # 1 -------------------------------------------------------------------------------------
     def _resume_in_flight(self, report: ReplayReport) -> None:
         for doc in self.store.documents.with_status("enviando", "transmitindo"):
-            if int(doc["id"]) in IN_FLIGHT:
+            self._check_stop()
+            doc_id = int(doc["id"])
+            if doc["status"] == "enviando" and self._busy(doc):
+                continue  # a live sale (this or another process) is waiting for this answer
+            try:
+                result = self._consult(doc["ref"])
+            except _LinkDown:
+                self._link_down_after_crash(report)
+                raise
+            if doc["status"] == "transmitindo":
+                if result is not None and result.status == "autorizado":
+                    self._record_authorized(doc, result, report)
+                elif result is not None and result.status == "processando_autorizacao":
+                    report.adiadas += 1
+                else:
+                    self.store.documents.transition(
+                        doc_id, "contingencia_pendente", response=result.raw if result else None,
+                        note="retomada após interrupção: a API não tem esta nota autorizada",
+                    )
                 continue
-            result = self._consult(doc["ref"])
-            if result is not None and result.status == "autorizado":
-                self._record_authorized(doc, result, report)
-            elif doc["status"] == "transmitindo":
-                self.store.documents.transition(int(doc["id"]), "contingencia_pendente",
-                                                note="retomada após interrupção", response=result.raw if result else None)
+            # An online attempt interrupted before its answer was stored.
+            if result is None:
+                # Never reached the API: the sale still needs its note.
+                self.store.documents.transition(doc_id, "pendente", note="retomada após interrupção")
+                self._emit_online(self.store.documents.get(doc_id) or doc, report)
+            elif result.status == "processando_autorizacao":
+                report.adiadas += 1  # the API is still working on it: next pass
             else:
-                # The online attempt never reached SEFAZ: the sale still needs its note.
-                self.store.documents.transition(int(doc["id"]), "pendente", note="retomada após interrupção")
-                self._emit_online(doc, report)
+                sale_result = self.emission.record(doc_id, result, receipt=self.render_receipts)
+                if sale_result.emitido:
+                    report.emitidas.append(doc["ref"])
+
+    def _link_down_after_crash(self, report: ReplayReport) -> None:
+        """No link to consult an interrupted online attempt: the sale gets its contingency note now
+        (the attempt becomes ``em_duvida`` and is reconciled when the link returns)."""
+        for doc in self.store.documents.with_status("enviando"):
+            if self._busy(doc):
+                continue
+            result = self.emission.contingency_for(
+                int(doc["id"]), "Venda interrompida durante o envio e sem conexão para consultar.",
+                in_doubt=True, receipt=self.render_receipts,
+            )
+            if result.contingencia:
+                report.contingencias_emitidas.append(result.ref)
 
     # 2 -------------------------------------------------------------------------------------
     def _emit_waiting(self, report: ReplayReport) -> None:
         for doc in self.store.documents.with_status("aguardando_conexao", "pendente"):
-            if int(doc["id"]) in IN_FLIGHT or (doc["status"] == "pendente" and doc["attempts"] == 0
-                                               and not self._older_than(doc, 60)):
-                continue  # a live sale of this process is about to send it
+            self._check_stop()
+            if self._busy(doc):
+                continue  # a live sale is about to send it
             self._emit_online(doc, report)
 
     def _emit_online(self, doc: dict[str, Any], report: ReplayReport) -> None:
-        if doc["status"] == "aguardando_conexao":
-            self.store.documents.transition(int(doc["id"]), "pendente", note="conexão de volta")
-        result = self.emission.emit(int(doc["id"]))
-        if result.emitido:
+        try:
+            result = self.emission.emit(int(doc["id"]), priority=Priority.REPLAY, receipt=self.render_receipts)
+        except (RuntimeError, ValueError):
+            return  # taken by a live sale meanwhile, or already settled
+        latest = self.store.documents.get(int(doc["id"])) or doc
+        if result.contingencia and result.document_id != int(doc["id"]):
+            report.contingencias_emitidas.append(result.ref)
+            if latest["status"] == "encerrado":  # not delivered: the link is down again
+                raise _LinkDown("sem conexão com a API")
+        elif result.emitido:
             report.emitidas.append(result.ref)
-        latest = self.store.documents.get(int(doc["id"]))
-        if latest and latest["status"] in ("aguardando_conexao",):
-            raise _StopPass("sem conexão com a API")
+        if latest["status"] == "aguardando_conexao":
+            raise _LinkDown("sem conexão com a API")
 
     # 3 -------------------------------------------------------------------------------------
-    def _transmit_contingency(self, report: ReplayReport, stop: threading.Event | None, ignore_backoff: bool) -> None:
+    def _transmit_contingency(self, report: ReplayReport, ignore_backoff: bool) -> None:
         docs = self.store.documents.with_status("contingencia_pendente", order="data_emissao, id")
         total = len(docs)
         for n, doc in enumerate(docs, start=1):
-            if stop is not None and stop.is_set():
-                raise _StopPass("interrompido pelo usuário")
-            if not ignore_backoff and doc["next_attempt_at"] and datetime.fromisoformat(doc["next_attempt_at"]) > self._now():
+            self._check_stop()
+            if not ignore_backoff and doc["next_attempt_at"] and _parse(doc["next_attempt_at"]) and \
+                    _parse(doc["next_attempt_at"]) > self._now():  # type: ignore[operator]
                 report.adiadas += 1
                 continue
             self._transmit(doc, report)
@@ -166,46 +311,67 @@ class ReplayService:
         doc_id = int(doc["id"])
         payload = json.loads(doc["payload"])
         self.store.documents.transition(doc_id, "transmitindo", attempts=int(doc["attempts"]) + 1,
-                                        note="transmitindo contingência")
+                                        owner=self.lease.claim(), note="transmitindo contingência")
+        crash_point("replay_before_post")
         try:
-            result = self.ctx.nfce().emit(doc["ref"], payload, offline=True, priority=Priority.REPLAY,
-                                          timeout=REPLAY_TIMEOUT)
+            result = self._call(lambda: self.ctx.nfce().emit(
+                doc["ref"], payload, offline=True, priority=Priority.REPLAY, timeout=REPLAY_TIMEOUT))
         except NotDelivered as exc:
             self.store.documents.transition(doc_id, "contingencia_pendente", last_error=str(exc), note="sem conexão")
             self._link(False)
-            raise _StopPass("sem conexão com a API") from exc
-        except RateLimited as exc:
-            self.store.documents.transition(doc_id, "contingencia_pendente", last_error=str(exc), note="limite de requisições")
-            raise _StopPass(f"limite de requisições da API (aguardar {exc.reset_seconds:.0f} s)") from exc
+            raise _LinkDown("sem conexão com a API") from exc
+        except _StopPass:
+            self.store.documents.transition(doc_id, "contingencia_pendente", note="transmissão adiada")
+            raise
         except InDoubt as exc:
             # Maybe transmitted: the next pass consults the ref before sending again.
             self.store.documents.transition(doc_id, "transmitindo", last_error=str(exc), note="sem resposta",
                                             next_attempt_at=self._backoff(doc))
             report.adiadas += 1
             return
+        except AuthenticationError as exc:
+            self.store.documents.transition(doc_id, "contingencia_pendente", last_error=str(exc),
+                                            note="token recusado")
+            raise _StopPass("Token da API recusado (HTTP 403): verifique focus.token e o ambiente.") from exc
         except ApiError as exc:
-            if exc.codigo == "nfe_autorizada":
-                consulted = self._consult(doc["ref"])
-                if consulted is not None and consulted.status == "autorizado":
-                    self._record_authorized(doc, consulted, report)
-                    return
-            if exc.codigo == "em_processamento":
-                self.store.documents.transition(doc_id, "transmitindo", note="em processamento na API",
-                                                next_attempt_at=self._backoff(doc))
-                report.adiadas += 1
-                return
-            self._needs_correction(doc, exc.codigo, exc.mensagem, exc.body, exc.status_code, report)
+            self._transmit_api_error(doc, exc, report)
             return
+        crash_point("replay_after_post")
         self._link(True)
         if result.status == "autorizado":
             self._record_authorized(doc, result, report)
         elif result.status == "processando_autorizacao":
             self.store.documents.transition(doc_id, "transmitindo", response=result.raw,
-                                            next_attempt_at=self._backoff(doc))
+                                            next_attempt_at=self._backoff(doc), note="em processamento")
             report.adiadas += 1
+        elif result.status == "erro_autorizacao" and (result.status_sefaz or "") in SEFAZ_UNAVAILABLE:
+            self.store.documents.transition(
+                doc_id, "contingencia_pendente", http_status=result.http_status, response=result.raw,
+                last_error=f"SEFAZ indisponível: {result.mensagem_sefaz}", next_attempt_at=self._backoff(doc),
+            )
+            raise _StopPass(f"SEFAZ indisponível ({result.status_sefaz}): {result.mensagem_sefaz}")
         else:
             self._needs_correction(doc, result.status_sefaz or result.status, result.mensagem_sefaz or "",
                                    result.raw, result.http_status, report)
+
+    def _transmit_api_error(self, doc: dict[str, Any], exc: ApiError, report: ReplayReport) -> None:
+        doc_id = int(doc["id"])
+        if exc.codigo == "nfe_autorizada":
+            # Already transmitted (an answer lost in a crash): read and record it.
+            consulted = self._consult(doc["ref"])
+            if consulted is not None and consulted.status == "autorizado":
+                self._record_authorized(doc, consulted, report)
+                return
+        if exc.codigo in ("nfe_autorizada", "em_processamento"):
+            self.store.documents.transition(doc_id, "transmitindo", http_status=exc.status_code, response=exc.body,
+                                            note="em processamento na API", next_attempt_at=self._backoff(doc))
+            report.adiadas += 1
+            return
+        if exc.codigo in CONFIG_ERRORS:
+            self.store.documents.transition(doc_id, "contingencia_pendente", http_status=exc.status_code,
+                                            response=exc.body, last_error=str(exc), note="configuração")
+            raise _StopPass(f"A API recusou a transmissão por configuração: {exc}")
+        self._needs_correction(doc, exc.codigo, str(exc), exc.body, exc.status_code, report)
 
     def _needs_correction(self, doc: dict[str, Any], code: str | None, message: str, raw: Any,
                           http_status: int | None, report: ReplayReport) -> None:
@@ -218,34 +384,38 @@ class ReplayService:
 
     def _record_authorized(self, doc: dict[str, Any], result: NfceResult, report: ReplayReport) -> None:
         doc_id = int(doc["id"])
-        if doc["kind"] == "contingencia":
-            self.store.documents.transition(
-                doc_id, "autorizado", http_status=result.http_status, response=result.raw,
-                status_sefaz=result.status_sefaz, mensagem_sefaz=result.mensagem_sefaz,
-                protocolo=result.protocolo, data_autorizacao=result.data_autorizacao or iso(self._now()),
-                caminho_xml=result.caminho_xml, caminho_danfe=result.caminho_danfe,
-                # Keep the key we printed; record the API's if it differs (it must not).
-                chave=doc["chave"] or result.chave, last_error=None,
-                note=None if not result.chave or result.chave == doc["chave"] else f"chave da API difere: {result.chave}",
-            )
-            report.transmitidas.append(doc["ref"])
+        if doc["kind"] != "contingencia":
+            self.emission.record(doc_id, result, receipt=self.render_receipts)
+            report.emitidas.append(doc["ref"])
+            return
+        same_key = not result.chave or result.chave == doc["chave"]
+        self.store.documents.transition(
+            doc_id, "autorizado", http_status=result.http_status, response=result.raw,
+            status_sefaz=result.status_sefaz, mensagem_sefaz=result.mensagem_sefaz,
+            protocolo=result.protocolo, data_autorizacao=result.data_autorizacao or iso(self._now()),
+            caminho_xml=result.caminho_xml, caminho_danfe=result.caminho_danfe,
+            # Keep the key we printed; record the API's if it differs (it must not).
+            chave=doc["chave"] or result.chave, last_error=None if same_key else f"chave da API: {result.chave}",
+            next_attempt_at=None,
+            note="contingência autorizada" if same_key else f"ATENÇÃO: chave da API difere: {result.chave}",
+        )
+        report.transmitidas.append(doc["ref"])
+        if self.render_receipts:
             try:
                 self.emission.receipts.render_for_document(doc_id)
             except Exception:  # noqa: BLE001
                 log.exception("falha ao regenerar DANFCe de %s", doc["ref"])
-            # A cancel the manager asked for while the note waited: carry it out now (never raises).
-            from pos_app.core.services.cancellation import CancellationService
+        # A cancel the manager asked for while the note waited: carry it out now (never raises).
+        from pos_app.core.services.cancellation import CancellationService
 
-            for done in CancellationService(self.ctx).carry_out_intents(doc_id, now=self._now()):
-                (report.reconciliadas if done.cancelled else report.para_gerente).append(
-                    {"ref": doc["ref"], "resultado": done.mensagem, "motivo": done.mensagem})
-        else:
-            self.emission.record(doc_id, result)
-            report.emitidas.append(doc["ref"])
+        for done in CancellationService(self.ctx).carry_out_intents(doc_id, now=self._now()):
+            (report.reconciliadas if done.cancelled else report.para_gerente).append(
+                {"ref": doc["ref"], "resultado": done.mensagem, "motivo": done.mensagem})
 
     # 4 -------------------------------------------------------------------------------------
     def _reconcile(self, report: ReplayReport) -> None:
         for doc in self.store.documents.with_status("em_duvida"):
+            self._check_stop()
             result = self._consult(doc["ref"])
             doc_id = int(doc["id"])
             if result is None or result.status in ("erro_autorizacao", "denegado"):
@@ -255,70 +425,103 @@ class ReplayService:
                 continue
             if result.status == "cancelado":
                 self.store.documents.transition(doc_id, "cancelado", response=result.raw,
+                                                caminho_xml_cancelamento=result.caminho_xml_cancelamento,
                                                 note="tentativa já cancelada")
                 report.reconciliadas.append({"ref": doc["ref"], "resultado": "já estava cancelada"})
                 continue
             if result.status != "autorizado":
                 continue  # still processing: next pass
-            # Authorized after all: the sale has a contingency note too. Cancel this one.
-            auth_at = _parse(result.data_autorizacao) or _parse(doc["data_emissao"]) or self._now()
-            self.store.documents.transition(
-                doc_id, "em_duvida", response=result.raw, chave=result.chave, numero=result.numero,
-                serie=result.serie, protocolo=result.protocolo, data_autorizacao=iso(auth_at),
-                note="tentativa autorizada: cancelar (duplicidade com a contingência)",
-            )
-            if self._now() - auth_at <= CANCEL_WINDOW:
-                try:
-                    cancel = self.ctx.nfce().cancel(doc["ref"], RECONCILE_JUSTIFICATIVA, priority=Priority.REPLAY)
-                except (NotDelivered, RateLimited) as exc:
-                    raise _StopPass(str(exc)) from exc
-                except FocusError as exc:
-                    report.para_gerente.append({"ref": doc["ref"], "motivo": f"cancelamento falhou: {exc}"})
-                    continue
-                if cancel.status == "cancelado":
-                    self.store.documents.transition(doc_id, "cancelado", http_status=cancel.http_status,
-                                                    response=cancel.raw, caminho_xml_cancelamento=cancel.caminho_xml_cancelamento,
-                                                    note="cancelada na reconciliação")
-                    report.reconciliadas.append({"ref": doc["ref"], "resultado": "autorizada; cancelada"})
-                    continue
-                motivo = f"cancelamento recusado: {cancel.status_sefaz} {cancel.mensagem_sefaz}"
-            else:
-                motivo = (
-                    "autorizada há mais de 30 minutos: pedir cancelamento por substituição (evento 110112, até "
-                    "168 h) citando a chave da nota de contingência"
-                )
-            self.store.documents.transition(doc_id, "substituicao_pendente", note=motivo)
-            report.para_gerente.append({"ref": doc["ref"], "motivo": motivo})
+            self._cancel_duplicate(doc, result, report)
+
+    def _cancel_duplicate(self, doc: dict[str, Any], result: NfceResult, report: ReplayReport) -> None:
+        """The in-doubt attempt was authorized after all; the sale has a contingency note too."""
+        doc_id = int(doc["id"])
+        auth_at = _parse(result.data_autorizacao) or _parse(doc["data_emissao"]) or self._now()
+        self.store.documents.transition(
+            doc_id, "em_duvida", response=result.raw, chave=result.chave, numero=result.numero,
+            serie=result.serie, protocolo=result.protocolo, data_autorizacao=iso(auth_at),
+            caminho_xml=result.caminho_xml, note="tentativa autorizada: cancelar (duplicidade com a contingência)",
+        )
+        substitute = self.store.database.query_one(
+            "SELECT chave FROM fiscal_documents WHERE replaces_document_id = ?", [doc_id])
+        if self._now() - auth_at <= CANCEL_WINDOW:
+            try:
+                cancel = self._call(lambda: self.ctx.nfce().cancel(
+                    doc["ref"], RECONCILE_JUSTIFICATIVA, priority=Priority.REPLAY))
+            except NotDelivered as exc:
+                raise _LinkDown("sem conexão com a API") from exc
+            except FocusError as exc:
+                report.para_gerente.append({"ref": doc["ref"], "motivo": f"cancelamento falhou: {exc}"})
+                return
+            crash_point("reconcile_after_cancel")
+            if cancel.status == "cancelado":
+                self.store.documents.transition(
+                    doc_id, "cancelado", http_status=cancel.http_status, response=cancel.raw,
+                    caminho_xml_cancelamento=cancel.caminho_xml_cancelamento, note="cancelada na reconciliação")
+                report.reconciliadas.append({"ref": doc["ref"], "resultado": "autorizada; cancelada"})
+                return
+            motivo = (f"cancelamento recusado pela SEFAZ ({cancel.status_sefaz} {cancel.mensagem_sefaz}): pedir "
+                      "cancelamento por substituição (evento 110112, até 168 h)")
+        else:
+            motivo = "autorizada há mais de 30 minutos: não pode mais ser cancelada normalmente"
+        chave_sub = substitute["chave"] if substitute else None
+        motivo += (
+            f". A venda já tem a nota de contingência (chave {chave_sub}); esta tentativa ficou autorizada em "
+            f"duplicidade (chave {result.chave}). Peça ao contador o cancelamento por substituição (evento "
+            "110112, até 168 h da autorização), citando a chave da nota de contingência como substituta."
+        )
+        self.store.documents.transition(doc_id, "substituicao_pendente", note=motivo, last_error=motivo)
+        report.para_gerente.append({"ref": doc["ref"], "motivo": motivo})
 
     # 5 -------------------------------------------------------------------------------------
     def _follow_focus_contingency(self, report: ReplayReport) -> None:
         docs = self.store.database.query(
             "SELECT * FROM fiscal_documents WHERE focus_contingencia = 1 AND focus_contingencia_efetivada = 0 "
-            "AND status = 'autorizado'"
+            "AND status = 'autorizado' ORDER BY id"
         )
         for doc in docs:
+            self._check_stop()
             result = self._consult(doc["ref"])
-            if result is None or not result.contingencia_offline_efetivada:
+            if result is None:
+                continue
+            tentativa = json.dumps(result.tentativa_anterior, ensure_ascii=False) if result.tentativa_anterior else None
+            if not result.contingencia_offline_efetivada:
+                if tentativa and tentativa != doc["tentativa_anterior"]:
+                    self.store.documents.update(int(doc["id"]), tentativa_anterior=tentativa)
                 continue
             self.store.documents.transition(
                 int(doc["id"]), "autorizado", response=result.raw, focus_contingencia_efetivada=1,
-                caminho_xml=result.caminho_xml, caminho_danfe=result.caminho_danfe,
+                caminho_xml=result.caminho_xml or doc["caminho_xml"], caminho_danfe=result.caminho_danfe,
                 qrcode_url=result.qrcode_url or doc["qrcode_url"], protocolo=result.protocolo or doc["protocolo"],
-                tentativa_anterior=json.dumps(result.tentativa_anterior) if result.tentativa_anterior else None,
+                data_autorizacao=result.data_autorizacao or doc["data_autorizacao"],
+                tentativa_anterior=tentativa or doc["tentativa_anterior"],
+                xml_path=None,  # the final XML replaces the temporary one: download it again
                 note="contingência Focus efetivada",
             )
-            report.reconciliadas.append({"ref": doc["ref"], "resultado": "contingência da Focus efetivada"})
+            previous = (result.tentativa_anterior or {}).get("status")
+            report.reconciliadas.append({
+                "ref": doc["ref"],
+                "resultado": "contingência da Focus efetivada"
+                + (f"; tentativa anterior: {previous}" if previous else ""),
+            })
+            if self.render_receipts:
+                try:
+                    self.emission.receipts.render_for_document(int(doc["id"]))
+                except Exception:  # noqa: BLE001
+                    log.exception("falha ao regenerar DANFCe de %s", doc["ref"])
 
     # 6 -------------------------------------------------------------------------------------
-    def _download_xml(self, report: ReplayReport) -> None:
+    def _download_xml(self, report: ReplayReport, limit: int = 50) -> None:
         docs = self.store.database.query(
             "SELECT * FROM fiscal_documents WHERE status IN ('autorizado', 'cancelado') AND caminho_xml IS NOT NULL "
-            "AND xml_path IS NULL ORDER BY id LIMIT 50"
+            "AND xml_path IS NULL AND NOT (focus_contingencia = 1 AND focus_contingencia_efetivada = 0) "
+            "ORDER BY id LIMIT ?", [limit],
         )
         for doc in docs:
+            self._check_stop()
             try:
-                content = self.ctx.nfce().download(doc["caminho_xml"])
-            except (NotDelivered, RateLimited) as exc:
+                content = self._call(lambda d=doc: self.ctx.nfce().download(d["caminho_xml"]))  # type: ignore[misc]
+            except (NotDelivered, InDoubt) as exc:
                 raise _StopPass(str(exc)) from exc
             except FocusError:
                 continue
@@ -333,18 +536,52 @@ class ReplayService:
             report.xml_baixados += 1
 
     # helpers -------------------------------------------------------------------------------
+    def _call(self, fn: Callable[[], T]) -> T:
+        """Run one API call under the shared budget; a 429 is waited out (``Rate-Limit-Reset``)."""
+        waited = 0.0
+        while True:
+            pause = self.ctx.budget.wait_time(Priority.REPLAY)
+            if pause > 0:
+                if waited + pause > self.max_rate_wait:
+                    raise _StopPass(f"limite de requisições da API: nova tentativa em {pause:.0f} s")
+                self._sleep(pause)
+                waited += pause
+            try:
+                return fn()
+            except RateLimited as exc:
+                self._report.esperas_limite += 1
+                pause = max(self.ctx.budget.wait_time(Priority.REPLAY), min(float(exc.reset_seconds), 60.0), 0.2)
+                if waited + pause > self.max_rate_wait:
+                    raise _StopPass(f"limite de requisições da API: nova tentativa em {pause:.0f} s") from exc
+                self._sleep(pause)
+                waited += pause
+
+    def _sleep(self, seconds: float) -> None:
+        if self._stop is not None:
+            if self._stop.wait(seconds):
+                raise _StopPass("interrompido")
+        else:
+            self._sleep_fn(seconds)
+
+    def _check_stop(self) -> None:
+        if self._stop is not None and self._stop.is_set():
+            raise _StopPass("interrompido")
+
     def _consult(self, ref: str) -> NfceResult | None:
         try:
-            return self.ctx.nfce().consult(ref, priority=Priority.REPLAY, timeout=REPLAY_TIMEOUT)
+            return self._call(lambda: self.ctx.nfce().consult(ref, priority=Priority.REPLAY, timeout=REPLAY_TIMEOUT))
         except NotDelivered as exc:
             self._link(False)
-            raise _StopPass("sem conexão com a API") from exc
-        except (RateLimited, InDoubt) as exc:
+            raise _LinkDown("sem conexão com a API") from exc
+        except (InDoubt, ApiError) as exc:
             raise _StopPass(str(exc)) from exc
 
-    def _older_than(self, doc: dict[str, Any], seconds: int) -> bool:
-        created = _parse(doc["created_at"])
-        return created is None or self._now() - created > timedelta(seconds=seconds)
+    def _busy(self, doc: dict[str, Any]) -> bool:
+        """Is a live sale (of this process, or of another process that still runs) sending it?"""
+        if in_flight(self.ctx.data_dir, int(doc["id"])):
+            return True
+        owner = doc.get("owner")
+        return bool(owner) and owner != self.lease.token and self.lease.alive(owner)
 
     def _link(self, online: bool) -> None:
         if self.ctx.monitor is not None:

@@ -47,10 +47,7 @@ def authenticate(ctx: AppContext, pin: str, codigo: str | None = None, *, requir
     if not pin:
         raise PermissionDenied("Informe o PIN do gerente.", field="pin")
     try:
-        if codigo:
-            user = users.authenticate(codigo, pin, now)
-        else:
-            user = _match_manager(ctx, pin, now)
+        user = users.authenticate(codigo, pin, now) if codigo else _match_manager(ctx, pin, now)
     except AuthError as exc:
         audit.record("pin_gerente", user=users.by_code(codigo) if codigo else None, target=action or None,
                      outcome=REFUSED, details={"motivo": str(exc)}, now=now)

@@ -64,20 +64,34 @@ class SqliteDatabase:
                 with self.db.atomic():
                     yield self.db
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.DatabaseError as exc:
+                raise _store_error(exc) from exc
             try:
                 yield self.db
+            except sqlite3.DatabaseError as exc:
+                # Disk full, I/O error, locked...: nothing of this transaction stays; say it in Portuguese.
+                self._rollback()
+                if _is_storage_failure(exc):
+                    raise _store_error(exc) from exc
+                raise
             except BaseException:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
+                self._rollback()
                 raise
             else:
                 try:
                     self.conn.execute("COMMIT")
-                except sqlite3.OperationalError as exc:
-                    if self.conn.in_transaction:
-                        self.conn.execute("ROLLBACK")
-                    raise StoreError(_friendly(exc)) from exc
+                except sqlite3.DatabaseError as exc:
+                    self._rollback()
+                    raise _store_error(exc) from exc
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.DatabaseError:
+                pass  # SQLite already rolled back (e.g. SQLITE_FULL in some statements)
 
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         with self.lock:
@@ -120,10 +134,34 @@ class SqliteDatabase:
         return [r["name"] for r in self.query("SELECT name FROM _migrations ORDER BY rowid")]
 
 
+# Primary SQLite result codes that mean "the storage failed", not "the program is wrong".
+_STORAGE_CODES = {3, 5, 6, 8, 10, 11, 13, 14, 26}  # PERM BUSY LOCKED READONLY IOERR CORRUPT FULL CANTOPEN NOTADB
+
+
+def _is_storage_failure(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return (code & 0xFF) in _STORAGE_CODES
+    text = str(exc).lower()
+    return any(w in text for w in ("full", "locked", "busy", "disk i/o", "readonly", "malformed"))
+
+
+def _store_error(exc: sqlite3.Error) -> StoreError:
+    return StoreError(_friendly(exc))
+
+
 def _friendly(exc: sqlite3.Error) -> str:
     text = str(exc).lower()
-    if "full" in text:
-        return "Disco cheio: a operação não foi gravada. Libere espaço e tente de novo."
-    if "locked" in text or "busy" in text:
+    code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+    if code == 13 or "full" in text:
+        return ("Disco cheio: a operação não foi gravada e nada foi perdido. Libere espaço no disco "
+                "(ou chame o suporte) e tente de novo.")
+    if code in (5, 6) or "locked" in text or "busy" in text:
         return "Banco de dados ocupado por outro processo. Tente de novo em instantes."
+    if code == 8 or "readonly" in text:
+        return "Banco de dados somente leitura: verifique as permissões da pasta de dados e tente de novo."
+    if code in (11, 26) or "malformed" in text:
+        return "Banco de dados danificado: não venda neste terminal e chame o suporte (há backups em backups/)."
+    if code == 10 or "disk i/o" in text:
+        return "Erro de leitura/gravação no disco: a operação não foi gravada. Verifique o disco e tente de novo."
     return f"Erro ao gravar no banco de dados: {exc}"

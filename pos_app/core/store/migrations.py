@@ -273,9 +273,36 @@ def _m004_document_owner(db: Database) -> None:
     _run(db, "ALTER TABLE fiscal_documents ADD COLUMN owner TEXT;")
 
 
+def _m_print_jobs(db: Database) -> None:
+    # Thermal prints of a DANFCe (original / second copy) and those waiting for the printer.
+    _run(
+        db,
+        """
+        CREATE TABLE print_jobs (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES fiscal_documents(id),
+            kind TEXT NOT NULL CHECK (kind IN ('original', 'segunda_via')),
+            status TEXT NOT NULL CHECK (status IN ('pendente', 'impresso', 'descartado')),
+            printer TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            requested_by INTEGER REFERENCES users(id),
+            authorized_by INTEGER REFERENCES users(id),
+            open_drawer INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            printed_at TEXT
+        );
+        CREATE INDEX idx_print_jobs_status ON print_jobs(status);
+        CREATE INDEX idx_print_jobs_document ON print_jobs(document_id);
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_base", _m001_base),
     ("002_products_fts", _m002_products_fts),
     ("003_manager_ops", _m003_manager_ops),
     ("004_document_owner", _m004_document_owner),
+    ("005_print_jobs", _m_print_jobs),
 ]

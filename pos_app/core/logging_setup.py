@@ -1,0 +1,123 @@
+"""Logging of a terminal: rotating files in ``data_dir/logs`` for support, masked at the source.
+
+``setup_logging(data_dir)`` is called once by ``pos_app.cli.main`` and by the cashier window; calling
+it again (tests, another data folder) replaces the handlers it installed before. Every handler gets
+:class:`MaskingFilter`, so no record reaches a file or the console with the API token, the
+certificate password or a consumer's CPF/CNPJ/e-mail, whoever logged it.
+
+Levels: the file keeps INFO (every API exchange) unless ``POS_LOG_LEVEL`` asks for more (DEBUG);
+the console shows WARNING and up (or ``POS_LOG_LEVEL``).
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+from pathlib import Path
+
+from pos_app.core.masking import mask_text
+
+LOG_FILE = "pos-app.log"
+MAX_BYTES = 2 * 1024 * 1024
+BACKUP_COUNT = 4  # pos-app.log + 4 rotated files = 5 x 2 MB
+FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
+
+_installed: list[logging.Handler] = []
+
+
+class MaskingFilter(logging.Filter):
+    """Rewrites each record with secrets and personal data masked (message, arguments, traceback)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string must not lose the record
+            message = f"{record.msg!r} {record.args!r}"
+        record.msg = mask_text(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
+        record.exc_info = None  # the masked text above is what gets printed
+        if record.stack_info:
+            record.stack_info = mask_text(record.stack_info)
+        return True
+
+
+class _MaskingFormatter(logging.Formatter):
+    """Second net: masks the final line too (a handler someone adds without the filter)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(super().format(record))
+
+
+def log_dir(data_dir: Path) -> Path:
+    return data_dir / "logs"
+
+
+def setup_logging(data_dir: Path | None, level: str | None = None) -> Path | None:
+    """Install the rotating file log (and a console handler); returns the log file, or None.
+
+    Never raises: a terminal whose log folder cannot be written still sells (console only).
+    """
+    requested = (level or os.environ.get("POS_LOG_LEVEL") or "").upper()
+    file_level = logging.DEBUG if requested == "DEBUG" else logging.INFO
+    console_level = logging.getLevelName(requested) if requested else logging.WARNING
+    if not isinstance(console_level, int):
+        console_level = logging.WARNING
+
+    root = logging.getLogger()
+    for handler in _installed:
+        root.removeHandler(handler)
+        handler.close()
+    _installed.clear()
+
+    masking = MaskingFilter()
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(console_level)
+    console.setFormatter(_MaskingFormatter("%(levelname)s %(name)s: %(message)s"))
+    console.addFilter(masking)
+    handlers: list[logging.Handler] = [console]
+
+    path: Path | None = None
+    if data_dir is not None:
+        try:
+            folder = log_dir(data_dir)
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / LOG_FILE
+            file_handler = logging.handlers.RotatingFileHandler(
+                path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8", delay=True
+            )
+            file_handler.setLevel(file_level)
+            file_handler.setFormatter(_MaskingFormatter(FORMAT))
+            file_handler.addFilter(masking)
+            handlers.append(file_handler)
+        except OSError as exc:
+            path = None
+            print(f"Aviso: não foi possível gravar o log em {data_dir}: {exc}", file=sys.stderr)
+
+    for handler in handlers:
+        root.addHandler(handler)
+        _installed.append(handler)
+    root.setLevel(min(h.level for h in handlers))
+    # We log every API exchange ourselves (masked); the HTTP libraries' own lines add nothing.
+    for noisy in ("httpx", "httpcore", "hpack", "urllib3", "keyring"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return path
+
+
+def shutdown_logging() -> None:
+    """Close the handlers installed by :func:`setup_logging` (tests, before zipping the logs)."""
+    root = logging.getLogger()
+    for handler in _installed:
+        root.removeHandler(handler)
+        handler.close()
+    _installed.clear()
+
+
+def flush_logs() -> None:
+    for handler in _installed:
+        handler.flush()

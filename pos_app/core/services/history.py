@@ -1,0 +1,318 @@
+"""Sales history: search by day or range, status, number, key, CPF, operator; detail of a sale with
+every state transition of its fiscal documents and the raw API answers; consult the API again;
+the XML of a note (downloaded when not yet on disk)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pos_app.core.domain.payments import PAYMENT_METHODS
+from pos_app.core.domain.validators import only_digits
+from pos_app.core.focus.errors import FocusError
+from pos_app.core.focus.ratelimit import Priority
+from pos_app.core.services.audit import FAILED, OK, AuditLog
+from pos_app.core.services.cancellation import CancellationService, remaining
+from pos_app.core.services.users import ManagerError
+
+if TYPE_CHECKING:
+    from pos_app.core.services.context import AppContext
+    from pos_app.core.store.users import User
+
+# Filter groups shown to the manager -> document states.
+STATUS_GROUPS: dict[str, tuple[str, ...]] = {
+    "autorizado": ("autorizado",),
+    "contingencia": ("contingencia_pendente", "transmitindo", "aguardando_conexao", "pendente", "enviando"),
+    "correcao": ("contingencia_erro", "erro_autorizacao", "rejeitado", "denegado", "substituicao_pendente"),
+    "cancelado": ("cancelado",),
+}
+GROUP_LABELS = {
+    "autorizado": "Autorizada",
+    "contingencia": "Contingência pendente",
+    "correcao": "Precisa de correção",
+    "cancelado": "Cancelada",
+}
+STATUS_ALIASES = {
+    "autorizado": "autorizado", "autorizada": "autorizado", "autorizadas": "autorizado",
+    "contingencia": "contingencia", "contingência": "contingencia", "pendente": "contingencia",
+    "contingencia_pendente": "contingencia", "contingência pendente": "contingencia",
+    "correcao": "correcao", "correção": "correcao", "precisa de correção": "correcao", "erro": "correcao",
+    "cancelado": "cancelado", "cancelada": "cancelado", "canceladas": "cancelado",
+}
+STATUS_LABELS = {
+    "pendente": "Pendente de envio",
+    "enviando": "Enviando",
+    "autorizado": "Autorizada",
+    "erro_autorizacao": "Rejeitada pela SEFAZ",
+    "rejeitado": "Recusada pela API",
+    "denegado": "Denegada",
+    "em_duvida": "Em reconciliação",
+    "encerrado": "Tentativa encerrada",
+    "cancelado": "Cancelada",
+    "contingencia_pendente": "Contingência: aguardando transmissão",
+    "transmitindo": "Contingência: transmitindo",
+    "contingencia_erro": "Contingência: precisa de correção",
+    "aguardando_conexao": "Aguardando conexão",
+    "substituicao_pendente": "Cancelamento por substituição pendente",
+}
+
+
+def parse_status(text: str) -> str:
+    key = STATUS_ALIASES.get(text.strip().lower())
+    if key is None:
+        raise ManagerError(
+            f"Status desconhecido: {text!r}. Use: autorizado, contingencia, correcao ou cancelado.", field="status"
+        )
+    return key
+
+
+def group_of(status: str) -> str | None:
+    for group, states in STATUS_GROUPS.items():
+        if status in states:
+            return group
+    return None
+
+
+@dataclass
+class HistoryFilter:
+    de: date | None = None
+    ate: date | None = None
+    status: list[str] = field(default_factory=list)  # groups (keys of STATUS_GROUPS)
+    numero: int | None = None
+    chave: str | None = None
+    cpf: str | None = None
+    operador: str | None = None  # user codigo
+    limit: int = 2000
+
+
+@dataclass
+class HistoryRow:
+    sale_id: int
+    created_at: str
+    total: Decimal
+    operador: str | None
+    cpf: str | None
+    ref: str
+    document_id: int
+    kind: str
+    status: str
+    serie: int | None
+    numero: int | None
+    chave: str | None
+    pagamentos: str
+    cancel_restante: int | None = None  # seconds left to cancel (authorized notes)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "venda": self.sale_id, "data": self.created_at, "total": f"{self.total:.2f}", "operador": self.operador,
+            "cpf": self.cpf, "ref": self.ref, "tipo": self.kind, "status": self.status,
+            "situacao": self.status_label, "grupo": group_of(self.status), "serie": self.serie,
+            "numero": self.numero, "chave": self.chave, "pagamentos": self.pagamentos,
+            "cancelamento_restante_segundos": self.cancel_restante,
+        }
+
+
+# The sale's current document: the newest one (a contingency note is created after its attempt).
+_CURRENT_DOC = "(SELECT max(id) FROM fiscal_documents WHERE sale_id = s.id)"
+
+
+class HistoryService:
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.store = ctx.store
+        self.audit = AuditLog(ctx.store)
+
+    def search(self, f: HistoryFilter, now: datetime | None = None) -> list[HistoryRow]:
+        now = now or self.ctx.now()
+        where: list[str] = []
+        params: list[Any] = []
+        if f.de is not None:
+            where.append("substr(s.created_at, 1, 10) >= ?")
+            params.append(f.de.isoformat())
+        if f.ate is not None:
+            where.append("substr(s.created_at, 1, 10) <= ?")
+            params.append(f.ate.isoformat())
+        if f.status:
+            states = [st for g in f.status for st in STATUS_GROUPS[g]]
+            where.append(f"d.status IN ({', '.join('?' for _ in states)})")
+            params.extend(states)
+        if f.numero is not None:
+            where.append("EXISTS (SELECT 1 FROM fiscal_documents x WHERE x.sale_id = s.id AND x.numero = ?)")
+            params.append(f.numero)
+        if f.chave:
+            digits = only_digits(f.chave)
+            where.append("EXISTS (SELECT 1 FROM fiscal_documents x WHERE x.sale_id = s.id AND x.chave LIKE ?)")
+            params.append(f"%{digits}%")
+        if f.cpf:
+            where.append("s.cpf = ?")
+            params.append(only_digits(f.cpf))
+        if f.operador:
+            where.append("u.codigo = ?")
+            params.append(f.operador)
+        sql = (
+            "SELECT s.id AS sale_id, s.created_at, s.valor_total, s.cpf, u.codigo AS operador, u.nome AS operador_nome, "
+            "d.id AS document_id, d.ref, d.kind, d.status, d.serie, d.numero, d.chave, d.data_autorizacao, "
+            "(SELECT group_concat(p.forma || ':' || p.valor, ';') FROM payments p WHERE p.sale_id = s.id) AS pags "
+            f"FROM sales s JOIN fiscal_documents d ON d.id = {_CURRENT_DOC} "
+            "LEFT JOIN users u ON u.id = s.operador_id"
+        )
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY s.id DESC LIMIT ?"
+        params.append(f.limit)
+        rows = []
+        for r in self.store.database.query(sql, params):
+            left = remaining({"status": r["status"], "data_autorizacao": r["data_autorizacao"]}, now)
+            rows.append(HistoryRow(
+                sale_id=int(r["sale_id"]), created_at=r["created_at"], total=Decimal(r["valor_total"]),
+                operador=r["operador"], cpf=r["cpf"], ref=r["ref"], document_id=int(r["document_id"]),
+                kind=r["kind"], status=r["status"], serie=r["serie"], numero=r["numero"], chave=r["chave"],
+                pagamentos=_payments_text(r["pags"]),
+                cancel_restante=int(left.total_seconds()) if left is not None else None,
+            ))
+        return rows
+
+    def detail(self, ref: str, now: datetime | None = None) -> dict[str, Any]:
+        """The sale behind ``ref`` with every document, its state transitions and API answers."""
+        now = now or self.ctx.now()
+        doc = self.store.documents.by_ref(ref.strip())
+        if doc is None:
+            doc = CancellationService(self.ctx).resolve(ref)
+        sale = self.store.sales.get(int(doc["sale_id"]))
+        assert sale is not None
+        operador = self.store.users.get(int(sale["operador_id"])) if sale["operador_id"] else None
+        documents = []
+        for d in self.store.documents.for_sale(int(sale["id"])):
+            events = []
+            for e in self.store.documents.events(int(d["id"])):
+                events.append({
+                    "quando": e["at"], "de": e["from_status"], "para": e["to_status"], "http": e["http_status"],
+                    "nota": e["note"], "resposta": _json_or_text(e["response"]),
+                })
+            left = remaining(d, now)
+            documents.append({
+                "id": d["id"], "ref": d["ref"], "tipo": d["kind"], "status": d["status"],
+                "situacao": STATUS_LABELS.get(d["status"], d["status"]), "serie": d["serie"], "numero": d["numero"],
+                "chave": d["chave"], "protocolo": d["protocolo"], "data_emissao": d["data_emissao"],
+                "data_autorizacao": d["data_autorizacao"], "status_sefaz": d["status_sefaz"],
+                "mensagem_sefaz": d["mensagem_sefaz"], "xml": d["xml_path"], "danfce": d["receipt_path"],
+                "cancelamento_restante_segundos": int(left.total_seconds()) if left is not None else None,
+                "eventos": events,
+            })
+        intents = self.store.database.query(
+            "SELECT ci.*, d.ref FROM cancel_intents ci JOIN fiscal_documents d ON d.id = ci.document_id "
+            "WHERE d.sale_id = ? ORDER BY ci.id", [sale["id"]],
+        )
+        refs = [d["ref"] for d in documents]
+        audit = [e.to_json() for r in refs for e in self.audit.entries(target=r)]
+        return {
+            "venda": {
+                "id": sale["id"], "data": sale["created_at"], "operador": operador.codigo if operador else None,
+                "operador_nome": operador.nome if operador else None, "cpf": sale["cpf"], "cnpj": sale["cnpj"],
+                "valor_produtos": sale["valor_produtos"], "desconto": sale["valor_desconto"],
+                "total": sale["valor_total"], "pago": sale["total_pago"], "troco": sale["troco"],
+                "caixa": sale.get("cash_session_id"),
+                "itens": [{"n": i["numero_item"], "codigo": i["codigo"], "descricao": i["descricao"],
+                           "quantidade": i["quantidade"], "unitario": i["valor_unitario"], "total": i["valor_bruto"],
+                           "desconto": i["valor_desconto"]} for i in sale["items"]],
+                "pagamentos": [{"forma": p["forma"], "descricao": PAYMENT_METHODS.get(p["forma"], p["forma"]),
+                                "valor": p["valor"]} for p in sale["payments"]],
+            },
+            "ref_atual": documents[-1]["ref"] if documents else None,
+            "documentos": documents,
+            "cancelamentos_agendados": [
+                {"ref": i["ref"], "justificativa": i["justificativa"], "status": i["status"],
+                 "pedido_em": i["requested_at"], "executado_em": i["executed_at"]} for i in intents
+            ],
+            "auditoria": audit,
+        }
+
+    def consult(self, ref: str, user: User | None = None, now: datetime | None = None) -> dict[str, Any]:
+        """Ask the API about ``ref`` again; record the answer in the document's history.
+
+        Only an API-side cancellation is applied to the local state here; authorizations of pending
+        notes are settled by the replay (``pos-app sync``), which knows how to finish them.
+        """
+        now = now or self.ctx.now()
+        doc = self.store.documents.by_ref(ref.strip()) or CancellationService(self.ctx).resolve(ref)
+        doc_id = int(doc["id"])
+        try:
+            result = self.ctx.nfce().consult(doc["ref"], priority=Priority.LIVE)
+        except FocusError as exc:
+            self.audit.record("consulta", user=user, target=doc["ref"], outcome=FAILED, details={"erro": str(exc)},
+                              now=now)
+            raise ManagerError(f"Consulta não realizada: {exc}") from exc
+        if result is None:
+            self.store.documents.transition(doc_id, doc["status"], http_status=404,
+                                            note="consulta manual: a API não conhece esta referência")
+            self.audit.record("consulta", user=user, target=doc["ref"], outcome=OK,
+                              details={"api": "não encontrada"}, now=now)
+            return {"ref": doc["ref"], "local": doc["status"], "api": None,
+                    "mensagem": "A API não conhece esta referência (nunca chegou a ela)."}
+        new_status = doc["status"]
+        fields: dict[str, Any] = {}
+        if result.status == "cancelado" and doc["status"] != "cancelado":
+            new_status = "cancelado"
+            fields = {"status_sefaz": result.status_sefaz, "mensagem_sefaz": result.mensagem_sefaz,
+                      "caminho_xml_cancelamento": result.caminho_xml_cancelamento}
+        self.store.documents.transition(doc_id, new_status, http_status=result.http_status, response=result.raw,
+                                        note=f"consulta manual: API diz {result.status}", **fields)
+        self.audit.record("consulta", user=user, target=doc["ref"], outcome=OK,
+                          details={"api": result.status, "local": new_status}, now=now)
+        mensagem = f"API: {result.status}"
+        if result.status_sefaz:
+            mensagem += f" (SEFAZ {result.status_sefaz}: {result.mensagem_sefaz})"
+        if result.status == "autorizado" and doc["status"] != "autorizado":
+            mensagem += ". Local: " + STATUS_LABELS.get(doc["status"], doc["status"]) + " — rode 'pos-app sync'."
+        return {"ref": doc["ref"], "local": new_status, "api": result.status, "status_sefaz": result.status_sefaz,
+                "mensagem_sefaz": result.mensagem_sefaz, "resposta": result.raw, "mensagem": mensagem}
+
+    def xml_file(self, ref: str, cancelamento: bool = False) -> Path:
+        """Path of the note's XML (or its cancellation XML), downloaded now when not on disk."""
+        doc = self.store.documents.by_ref(ref.strip()) or CancellationService(self.ctx).resolve(ref)
+        if not cancelamento and doc["xml_path"] and Path(doc["xml_path"]).exists():
+            return Path(doc["xml_path"])
+        remote = doc["caminho_xml_cancelamento"] if cancelamento else doc["caminho_xml"]
+        if not remote:
+            raise ManagerError("XML ainda não disponível: a nota não foi autorizada" +
+                               (" nem cancelada." if cancelamento else "."), field="ref")
+        try:
+            content = self.ctx.nfce().download(remote, priority=Priority.LIVE)
+        except FocusError as exc:
+            raise ManagerError(f"Não foi possível baixar o XML: {exc}") from exc
+        folder = self.ctx.xml_dir() / str(doc["data_emissao"])[:7]
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{doc['chave'] or doc['ref']}-{'can' if cancelamento else 'nfce'}.xml"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(content)
+        tmp.replace(path)
+        if not cancelamento:
+            self.store.documents.update(int(doc["id"]), xml_path=str(path))
+        return path
+
+
+def _payments_text(text: str | None) -> str:
+    if not text:
+        return ""
+    parts = []
+    for chunk in text.split(";"):
+        forma, _, valor = chunk.partition(":")
+        parts.append(f"{PAYMENT_METHODS.get(forma, forma)} {Decimal(valor):.2f}")
+    return ", ".join(parts)
+
+
+def _json_or_text(value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
