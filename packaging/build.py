@@ -104,7 +104,15 @@ def archived_modules(executable: Path) -> set[str]:
     return names
 
 
-def check_bundle() -> list[str]:
+def local_modules() -> list[str]:
+    return sorted(
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for p in (ROOT / "pos_app").rglob("*.py")
+        if "__pycache__" not in p.parts
+    )
+
+
+def check_bundle(expected_local: list[str]) -> list[str]:
     problems: list[str] = []
     exe = BUNDLE / f"pos-app{EXE_SUFFIX}"
     if not exe.is_file():
@@ -119,12 +127,7 @@ def check_bundle() -> list[str]:
     for mod in REQUIRED_MODULES:
         if mod not in modules and mod.rsplit(".", 1)[-1] not in extension_files:
             problems.append(f"módulo ausente no pacote: {mod}")
-    local = sorted(
-        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
-        for p in (ROOT / "pos_app").rglob("*.py")
-        if "__pycache__" not in p.parts
-    )
-    problems += [f"módulo do pos_app ausente: {m}" for m in local if m not in modules]
+    problems += [f"módulo do pos_app ausente: {m}" for m in expected_local if m not in modules]
     pyside = BUNDLE / "_internal" / "PySide6"
     if pyside.is_dir():
         for p in pyside.iterdir():
@@ -195,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         env["SOURCE_DATE_EPOCH"] = epoch
     print(f"pos-app {version} para {sys.platform}; SOURCE_DATE_EPOCH={epoch or '(não definido)'}", flush=True)
 
+    # The pos_app modules present when the build starts must all be in the bundle (files added while
+    # PyInstaller runs are not this build's business).
+    expected_local = local_modules()
     if not args.check_only:
         started = time.monotonic()
         run_pyinstaller(env, clean=not args.no_clean)
@@ -202,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         if epoch:
             normalise_mtimes(BUNDLE, int(epoch))
 
-    problems = check_bundle()
+    problems = check_bundle(expected_local)
     total = print_size(BUNDLE)
     if total > SIZE_LIMIT_MB * 1e6:
         problems.append(f"pacote com {total / 1e6:.0f} MB, acima do limite de {SIZE_LIMIT_MB} MB")

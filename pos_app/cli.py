@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
@@ -127,14 +126,17 @@ def build_parser() -> argparse.ArgumentParser:
     sb = sub.add_parser("sandbox", help="executa só o sandbox compatível com a Focus (demonstração)")
     sb.add_argument("--port", type=int, default=0, help="porta (padrão: uma livre)")
     sb.add_argument("--falha", action="append", default=[], metavar="MODO",
-                    help="injeta uma falha (ex.: inacessivel, lento:8, sefaz_fora, 429:5, erro500:3)")
+                    help="injeta uma falha (ex.: lento:8, sem_resposta, sefaz_fora, 429:5, erro500:3, "
+                    "rejeitar:REF_OU_NUMERO; também os nomes em inglês: slow=8, in_doubt...)")
 
     d = sub.add_parser("doctor", help="verifica configuração, API, token, relógio, impressora e disco")
     d.add_argument("--json", action="store_true", help="saída em JSON")
+    d.add_argument("--pacote", nargs="?", const="", default=None, metavar="ARQ.zip",
+                   help="gera também um pacote para o suporte (logs e estado, sem segredos)")
 
-    from pos_app import cli_backoffice, cli_contingency, cli_manager, cli_support
+    from pos_app import cli_backoffice, cli_contingency, cli_manager, cli_printing, cli_support
 
-    for module in (cli_contingency, cli_manager, cli_support, cli_backoffice):
+    for module in (cli_contingency, cli_manager, cli_support, cli_backoffice, cli_printing):
         module.register(sub, COMMANDS)
     return p
 
@@ -142,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=os.environ.get("POS_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    from pos_app.core.logging_setup import setup_logging
+
+    setup_logging()  # rotating masked log in data_dir/logs; console WARNING (POS_LOG_LEVEL)
     if not argv:
         from pos_app.ui.app import run_ui
 
@@ -170,6 +174,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, ConfigError | SetupError):
             _fail(str(exc), None, as_json)
             return EXIT_BAD_INPUT
+        from pos_app.core.store.db import StoreError
+
+        if isinstance(exc, StoreError):  # disk full, damaged database...: already a Portuguese sentence
+            logging.getLogger("pos_app").error("falha de armazenamento: %s", exc)
+            _fail(str(exc), None, as_json)
+            return EXIT_NOT_ISSUED
         logging.getLogger("pos_app").exception("erro inesperado")
         _fail(f"Erro inesperado: {exc}", None, as_json)
         return EXIT_NOT_ISSUED
@@ -376,8 +386,11 @@ def cmd_sell(args: argparse.Namespace) -> int:
         cash_session_id = CashService(ctx).session_for_headless_sale(operador_id)
         result = EmissionService(ctx).checkout(sale, operador_id=operador_id,
                                                extra={"cash_session_id": cash_session_id})
+        from pos_app.cli_printing import print_after_sale  # follows impressora.tipo ("pdf": nothing)
+
+        impressao = print_after_sale(ctx, result, operador_id)
         if args.json:
-            _print_json(result.to_json())
+            _print_json(result.to_json() | ({"impressao": impressao} if impressao else {}))
         else:
             print(result.mensagem)
             if result.chave:
@@ -385,6 +398,8 @@ def cmd_sell(args: argparse.Namespace) -> int:
             print(f"Total R$ {result.total:.2f}  troco R$ {result.troco:.2f}")
             if result.danfce:
                 print(f"DANFCe: {result.danfce}")
+            if impressao:
+                print(f"Impressão: {impressao['mensagem']}")
         return EXIT_OK if result.emitido else EXIT_NOT_ISSUED
     finally:
         ctx.close()
@@ -426,6 +441,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from pos_app.core.services.doctor import run_doctor
 
+    if getattr(args, "pacote", None) is not None:
+        from pos_app.cli_support import cmd_doctor_bundle
+
+        return cmd_doctor_bundle(args)
     ctx = _open()
     try:
         checks = run_doctor(ctx)
@@ -441,10 +460,17 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
+    from pos_app.cli_contingency import translate_fault_spec
     from pos_app.core import paths
-    from pos_app.sandbox.server import serve
+    from pos_app.sandbox import serve
 
-    serve(port=args.port, state_path=str(paths.data_dir() / "sandbox.sqlite3"), falha=args.falha)
+    try:
+        falhas = [translate_fault_spec(spec) for spec in args.falha]  # Portuguese names: lento:8, 429:5...
+        serve(port=args.port, state_path=str(paths.data_dir() / "sandbox.sqlite3"), falha=falhas)
+    except ValueError as exc:
+        from pos_app.cli_contingency import FAULT_ALIASES
+
+        raise CliError(f"{exc}; em português: {', '.join(FAULT_ALIASES)}", field="falha") from exc
     return EXIT_OK
 
 

@@ -25,6 +25,8 @@
 #endif
 
 #define AppTitle "Frente de Caixa"
+; Held by every running pos-app process (packaging/rthooks/pyi_rth_pos_app.py, MUTEX_NAMES).
+#define RunningMutex "PosAppCaixa,Global\PosAppCaixa"
 #define GuiExe "pos-app-gui.exe"
 #define CliExe "pos-app.exe"
 
@@ -55,8 +57,7 @@ SolidCompression=yes
 WizardStyle=modern
 UninstallDisplayName={#AppTitle} {#AppVersion}
 UninstallDisplayIcon={app}\{#GuiExe}
-; A running terminal holds this mutex (packaging/rthooks/pyi_rth_pos_app.py).
-AppMutex=PosAppCaixa,Global\PosAppCaixa
+AppMutex={#RunningMutex}
 SetupMutex=PosAppCaixaSetup,Global\PosAppCaixaSetup
 CloseApplications=yes
 CloseApplicationsFilter=*.exe,*.dll,*.pyd
@@ -100,3 +101,18 @@ Filename: "{app}\{#GuiExe}"; Description: "{cm:OpenNow}"; Flags: nowait postinst
 
 ; No [UninstallDelete]: uninstall removes program files only. Each user's data folder
 ; (%LOCALAPPDATA%\PosApp\pos-app: pos.sqlite3, contingency notes, XML, receipts) is kept on purpose.
+
+[Code]
+// AppMutex is checked when Setup starts; the cashier may open the program while the wizard is up.
+// Check again right before any file is touched. Cancel, or a silent run with /SUPPRESSMSGBOXES,
+// stops Setup with nothing changed (exit code 7).
+function PrepareToInstall(var NeedsRestart: Boolean): String;
+begin
+  Result := '';
+  while CheckForMutexes('{#RunningMutex}') do
+    if SuppressibleMsgBox(FmtMessage(SetupMessage(msgSetupAppRunningError), ['{#AppTitle}']),
+                          mbError, MB_OKCANCEL, IDCANCEL) <> IDOK then begin
+      Result := FmtMessage(SetupMessage(msgSetupAppRunningError), ['{#AppTitle}']);
+      Exit;
+    end;
+end;

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pos_app.core.domain.emitente import Emitente
 from pos_app.core.domain.validators import UFS, is_valid_cnpj, only_digits
+from pos_app.core.masking import register_secret
 from pos_app.core.secrets_store import SecretStore
 from pos_app.core.store import Store
 
@@ -72,6 +73,8 @@ def _seconds(lo: float, hi: float) -> Callable[[str], str]:
             n = Decimal(value.strip().replace(",", "."))
         except InvalidOperation as exc:
             raise ConfigError("informe um número de segundos") from exc
+        if not n.is_finite():
+            raise ConfigError("informe um número de segundos")
         if not Decimal(str(lo)) <= n <= Decimal(str(hi)):
             raise ConfigError(f"deve estar entre {lo} e {hi} segundos")
         return str(n)
@@ -116,7 +119,12 @@ def _url(value: str) -> str:
 
 
 def _path(value: str) -> str:
-    return str(Path(value).expanduser())
+    if not value.strip() or "\x00" in value:
+        raise ConfigError("caminho de arquivo inválido")
+    try:
+        return str(Path(value.strip()).expanduser())
+    except (RuntimeError, ValueError) as exc:  # "~usuario" unknown on this machine
+        raise ConfigError(f"caminho de arquivo inválido: {value}") from exc
 
 
 def _ref_id(value: str) -> str:
@@ -131,6 +139,8 @@ def _money(value: str) -> str:
         d = Decimal(value.strip().replace(",", "."))
     except InvalidOperation as exc:
         raise ConfigError("valor inválido") from exc
+    if not d.is_finite() or d > Decimal("1e9"):
+        raise ConfigError("valor inválido")
     if d < 0:
         raise ConfigError("não pode ser negativo")
     return str(d.quantize(Decimal("0.01")))
@@ -200,10 +210,15 @@ class Config:
         if spec is None:
             raise ConfigError(f"Chave desconhecida: {key}. Use 'pos-app config show' para ver as chaves.")
         try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:  # e.g. bytes of another encoding in a command line
+            raise ConfigError(f"{key}: caracteres inválidos no valor") from exc
+        try:
             normalized = spec.check(value)
         except ConfigError as exc:
             raise ConfigError(f"{key}: {exc}") from exc
         if spec.secret:
+            register_secret(normalized)  # masked in every log line from now on
             self.secrets.set(key, normalized)
             self.store.settings.set(key, "__secret__")
         else:
@@ -219,7 +234,9 @@ class Config:
     def get(self, key: str) -> str | None:
         spec = KEYS.get(key)
         if spec and spec.secret:
-            return self.secrets.get(key) if self.store.settings.get(key) else None
+            secret = self.secrets.get(key) if self.store.settings.get(key) else None
+            register_secret(secret)  # masked in every log line from now on
+            return secret
         value = self.store.settings.get(key)
         if value is None and spec is not None:
             return spec.default

@@ -58,11 +58,19 @@ def log_dir(data_dir: Path) -> Path:
     return data_dir / "logs"
 
 
-def setup_logging(data_dir: Path | None, level: str | None = None) -> Path | None:
+def setup_logging(data_dir: Path | None = None, level: str | None = None) -> Path | None:
     """Install the rotating file log (and a console handler); returns the log file, or None.
 
-    Never raises: a terminal whose log folder cannot be written still sells (console only).
+    ``data_dir`` defaults to the terminal's data folder (``POS_DATA_DIR`` or the user's). Never
+    raises: a terminal whose log folder cannot be written still sells (console only).
     """
+    if data_dir is None:
+        from pos_app.core import paths
+
+        try:
+            data_dir = paths.data_dir()
+        except OSError:
+            data_dir = None
     requested = (level or os.environ.get("POS_LOG_LEVEL") or "").upper()
     file_level = logging.DEBUG if requested == "DEBUG" else logging.INFO
     console_level = logging.getLevelName(requested) if requested else logging.WARNING

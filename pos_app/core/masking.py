@@ -20,7 +20,7 @@ import re
 import threading
 from typing import Any
 
-from pos_app.core.domain.validators import is_valid_cnpj, is_valid_cpf
+from pos_app.core.domain.validators import is_valid_cnpj, is_valid_cpf, only_digits
 
 SECRET_MARK = "[SEGREDO]"
 CPF_MARK = "[CPF]"
@@ -31,6 +31,7 @@ MIN_SECRET_LEN = 4  # shorter values would mask ordinary text everywhere
 _lock = threading.Lock()
 _secrets: set[str] = set()
 _secret_re: re.Pattern[str] | None = None
+_public: set[str] = set()  # the shop's own CNPJ: printed on every receipt, useful in support logs
 
 _AUTH_HEADER = re.compile(r"(?i)\b(authorization|proxy-authorization)(\s*[:=]\s*['\"]?)(basic|bearer|token)?\s*[^\s'\",}]+")
 _BASIC = re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._-]{8,}")
@@ -68,6 +69,14 @@ def register_secret(value: str | None) -> None:
         _secret_re = re.compile("|".join(re.escape(s) for s in ordered))
 
 
+def register_public(cnpj: str | None) -> None:
+    """A CNPJ that is not personal data (the emitter's): left visible in logs."""
+    digits = only_digits(cnpj)
+    if len(digits) == 14:
+        with _lock:
+            _public.add(digits)
+
+
 def mask_secrets(text: str) -> str:
     pattern = _secret_re
     if pattern is not None:
@@ -78,18 +87,19 @@ def mask_secrets(text: str) -> str:
 
 
 def _digits_mark(match: re.Match[str]) -> str:
-    digits = match.group(0)
+    found = match.group(0)
+    digits = only_digits(found)
     if len(digits) == 11 and is_valid_cpf(digits):
         return CPF_MARK
-    if len(digits) == 14 and is_valid_cnpj(digits):
+    if len(digits) == 14 and is_valid_cnpj(digits) and digits not in _public:
         return CNPJ_MARK
-    return digits
+    return found
 
 
 def mask_personal(text: str) -> str:
     text = _EMAIL.sub(EMAIL_MARK, text)
-    text = _CPF_FMT.sub(lambda m: CPF_MARK if is_valid_cpf(m.group(0)) else m.group(0), text)
-    text = _CNPJ_FMT.sub(lambda m: CNPJ_MARK if is_valid_cnpj(m.group(0)) else m.group(0), text)
+    text = _CPF_FMT.sub(_digits_mark, text)
+    text = _CNPJ_FMT.sub(_digits_mark, text)
     return _DIGIT_RUN.sub(_digits_mark, text)
 
 
@@ -105,6 +115,8 @@ def mask_json(data: Any, *, keep_emitter: bool = True) -> Any:
         for key, value in data.items():
             name = str(key).lower()
             if keep_emitter and name in _EMITTER_KEYS and isinstance(value, str):
+                if name == "cnpj_emitente":
+                    register_public(value)
                 out[key] = value
             elif _PERSONAL_KEYS.match(name) and value not in (None, "", [], {}):
                 out[key] = SECRET_MARK if re.search("token|senha|password", name) else "[OCULTO]"

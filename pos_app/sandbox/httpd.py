@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from pos_app.sandbox.docstore import DocRequest
 from pos_app.sandbox.engine import HTML_CT, ApiResponse, api_error
 from pos_app.sandbox.faults import FaultMode, RequestFaults
 from pos_app.sandbox.ratelimit import RateState
@@ -245,6 +246,14 @@ class SandboxHandler(BaseHTTPRequestHandler):
         parts = [unquote(p) for p in path.strip("/").split("/")]
         method = self.command
         completa = query.get("completa", "") in ("1", "true")
+        extension = self.server.sandbox.backoffice.handler_for(parts[1]) if len(parts) > 1 else None
+        if extension is not None and parts[0] == "v2":  # CT-e, received CT-e, RPS batches
+            if faults.slow_seconds:
+                wait(faults.slow_seconds)
+            headers = self.headers
+            return extension(
+                DocRequest(token, method, parts[2:], query, body, headers.get("Content-Type") or "", headers.get("Host") or "")
+            )
         if parts[:2] != ["v2", "nfce"]:
             return api_error(404, "nao_encontrado", "Recurso não encontrado")
         rest = parts[2:]
@@ -309,6 +318,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         for name, value in (rate or sandbox.limiter.peek(None)).headers().items():
+            self.send_header(name, value)
+        for name, value in getattr(response, "headers", ()):  # DocResponse: X-Total-Count, Location...
             self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")

@@ -16,6 +16,7 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
+from pos_app.sandbox.backoffice import BackofficeSandbox
 from pos_app.sandbox.clock import SandboxClock
 from pos_app.sandbox.companies import DEMO_COMPANY, CompanyConfig
 from pos_app.sandbox.engine import NfceSandbox
@@ -47,6 +48,7 @@ class SandboxServer:
         self.faults = Faults()
         self.store = SandboxStore(state_path)
         self.engine = NfceSandbox(self.store, self.clock, self.faults, ambiente)
+        self.backoffice = BackofficeSandbox(self.store, self.clock, self.faults, self.engine)  # CT-e, RPS
         self.limiter = RateLimiter(self.clock, rate_limit)
         for company in companies:
             self.engine.register_company(company)

@@ -25,10 +25,19 @@ _CENTER = Qt.AlignmentFlag.AlignCenter
 Index = QModelIndex | QPersistentModelIndex
 
 
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_ALIGN_ROLE = int(Qt.ItemDataRole.TextAlignmentRole)
+_ALIGNMENTS = [_CENTER, _LEFT, _LEFT, _RIGHT, _RIGHT, _RIGHT, _RIGHT]
+
+
 class CartModel(QAbstractTableModel):
+    """``data()`` runs for every visible cell and role on each paint: it answers from a cache of
+    formatted rows, filled lazily and dropped when amounts change."""
+
     def __init__(self, sale: Sale | None = None) -> None:
         super().__init__()
         self.sale = sale or Sale()
+        self._rows: list[tuple[str, ...] | None] = []
 
     # -- Qt model API ----------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
@@ -40,51 +49,47 @@ class CartModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal:
-            if role == Qt.ItemDataRole.DisplayRole:
+            if role == _DISPLAY:
                 return HEADERS[section]
-            if role == Qt.ItemDataRole.TextAlignmentRole:
+            if role == _ALIGN_ROLE:
                 return _RIGHT if section >= COL_QTY else _LEFT
         return None
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row, col = index.row(), index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            item = self.sale.items[row]
-            return self._text(row, col, item)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if col == COL_ITEM:
-                return _CENTER
-            return _RIGHT if col >= COL_QTY else _LEFT
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        if role == _DISPLAY:
+            row = index.row()
+            cached = self._rows[row]
+            if cached is None:
+                cached = self._format(row)
+                self._rows[row] = cached
+            return cached[index.column()]
+        if role == _ALIGN_ROLE:
+            return _ALIGNMENTS[index.column()]
         return None
 
-    @staticmethod
-    def _text(row: int, col: int, item: SaleItem) -> str:
-        if col == COL_ITEM:
-            return str(row + 1)
-        if col == COL_CODE:
-            return item.product.codigo
-        if col == COL_DESC:
-            return item.product.descricao
-        if col == COL_QTY:
-            return f"{format_quantity(item.quantidade)} {item.product.unidade}"
-        if col == COL_UNIT:
-            return format_brl(item.valor_unitario)
-        if col == COL_DISC:
-            desconto = item.valor_desconto
-            return format_brl(desconto) if desconto else ""
-        return format_brl(item.valor_liquido)
+    def _format(self, row: int) -> tuple[str, ...]:
+        item = self.sale.items[row]
+        desconto = item.valor_desconto
+        return (
+            str(row + 1),
+            item.product.codigo,
+            item.product.descricao,
+            f"{format_quantity(item.quantidade)} {item.product.unidade}",
+            format_brl(item.valor_unitario),
+            format_brl(desconto) if desconto else "",
+            format_brl(item.valor_bruto - desconto),
+        )
 
     # -- cart operations -------------------------------------------------------------------
     def add(self, product: Product, quantidade: Decimal, valor_unitario: Decimal | None = None) -> SaleItem:
-        """Append a line (validated by the sale first: nothing changes when it raises)."""
+        """Append a line (validated first: nothing changes when it raises)."""
         row = len(self.sale.items)
         item = SaleItem(product, quantidade, product.preco if valor_unitario is None else valor_unitario)
         item.validate()
         self.beginInsertRows(QModelIndex(), row, row)
         try:
             self.sale.add_item(item)
+            self._rows.append(None)
         finally:
             self.endInsertRows()
         if self.sale.desconto_venda:
@@ -95,10 +100,13 @@ class CartModel(QAbstractTableModel):
         self.beginRemoveRows(QModelIndex(), row, row)
         try:
             item = self.sale.remove_item(row)
+            del self._rows[row]
         finally:
             self.endRemoveRows()
         n = len(self.sale.items)
         if row < n:  # the lines below were renumbered
+            for r in range(row, n):
+                self._rows[r] = None
             self.dataChanged.emit(self.index(row, COL_ITEM), self.index(n - 1, COL_ITEM))
         if self.sale.desconto_venda:
             self.amounts_changed()
@@ -108,9 +116,12 @@ class CartModel(QAbstractTableModel):
         """Discount and total columns changed (sale discount re-apportioned)."""
         last = len(self.sale.items) - 1 if last is None else last
         if last >= first >= 0:
+            for r in range(first, last + 1):
+                self._rows[r] = None
             self.dataChanged.emit(self.index(first, COL_DISC), self.index(last, COL_TOTAL))
 
     def new_sale(self) -> None:
         self.beginResetModel()
         self.sale = Sale()
+        self._rows = []
         self.endResetModel()

@@ -310,8 +310,8 @@ class PaymentDialog(QDialog):
         self.select_method("dinheiro")
 
     def _finish(self) -> None:
-        self.paid.emit()
         self.accept()
+        self.paid.emit()
 
     def _fail(self, message: str, focus: QWidget) -> None:
         self.error.setText(message)

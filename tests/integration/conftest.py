@@ -54,3 +54,33 @@ def xsd_schema() -> Callable[[str], etree.XMLSchema]:
         return cache[name]
 
     return load
+
+
+# -- contingency tests (helpers in contingency_kit.py) ------------------------------------------
+@pytest.fixture(scope="session")
+def terminal_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A terminal data folder seeded once per session (copied by ``term``)."""
+    from contingency_kit import seed_template
+
+    return seed_template(tmp_path_factory.mktemp("terminal-template") / "pos-data")
+
+
+@pytest.fixture
+def api() -> Iterator[SandboxServer]:
+    """The Focus API the ``term`` fixture talks to (in memory, no rate limit), over loopback."""
+    with SandboxServer(rate_limit=None) as server:
+        yield server
+
+
+@pytest.fixture
+def term(terminal_template: Path, tmp_path: Path, api: SandboxServer) -> Iterator[Any]:
+    """A terminal (``AppContext``) configured as homologação with ``focus.url`` = ``api``."""
+    from contingency_kit import copy_terminal
+
+    from pos_app.core.services.context import open_app
+
+    ctx = open_app(copy_terminal(terminal_template, tmp_path / "pos-data", api.url), start_sandbox=False)
+    try:
+        yield ctx
+    finally:
+        ctx.close()

@@ -366,7 +366,9 @@ class Sale:
     @property
     def valor_desconto(self) -> Decimal:
         self._ensure()
-        return sum((it.valor_desconto for it in self.items), ZERO)
+        # Shares are fresh after _ensure(): read them directly (item.valor_desconto would re-check
+        # the whole sale for every item, O(n²) on every total).
+        return sum((to_money(it.desconto_item) + it._desconto_rateado for it in self.items), ZERO)
 
     @property
     def valor_total(self) -> Decimal:

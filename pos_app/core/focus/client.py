@@ -10,6 +10,7 @@ bodies masked (no token, no consumer CPF/CNPJ/e-mail).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -84,11 +85,9 @@ class _Watchdog:
 
         def cut() -> None:
             self.fired = True
-            try:
-                # The base method: an SSLSocket's own shutdown() would unwrap under the reader.
+            # The base method: an SSLSocket's own shutdown() would unwrap it under the reader.
+            with contextlib.suppress(OSError):
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
-            except OSError:
-                pass
 
         self._timer = threading.Timer(max(seconds, 0.0), cut)
         self._timer.daemon = True
@@ -137,11 +136,15 @@ class FocusClient:
         priority: Priority = Priority.LIVE,
         timeout: float | None = None,
         raw: bool = False,
+        content: bytes | None = None,
+        content_type: str = "application/octet-stream",
     ) -> FocusResponse:
         """Send one request. Raises NotDelivered, InDoubt, RateLimited or AuthenticationError.
 
         Other HTTP answers come back as ``FocusResponse``: the caller reads the body.
-        ``raw=True`` returns the body bytes in ``data`` (file downloads).
+        ``raw=True`` returns the body bytes in ``data`` for 2xx and 3xx answers (file downloads,
+        generated files, redirects: the caller reads ``Location``); errors are still parsed.
+        ``content`` sends a body that is not JSON (an uploaded file) with ``content_type``.
         """
         total = self.timeout if timeout is None else timeout
         start = time.monotonic()
@@ -150,11 +153,12 @@ class FocusClient:
             wait = self.budget.wait_time(priority)
             log.info("%s %s não enviada: limite de requisições (aguardar %.0f s)", method, path, wait)
             raise RateLimited(wait)
-        content = None
         headers = {}
         if json_body is not None:
             content = json.dumps(json_body, ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
+        elif content is not None:
+            headers["Content-Type"] = content_type
         request = self._build(method, path, params, content, headers, deadline)
         shown = f"{method} {request.url.raw_path.decode('ascii', 'replace')}"
         if content is not None:
@@ -165,9 +169,14 @@ class FocusClient:
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol) as exc:
             log.warning("%s não entregue (%s) em %.0f ms", shown, type(exc).__name__, _ms(start))
             raise NotDelivered(_not_delivered_message(exc)) from exc
-        except (httpx.TimeoutException, httpx.TransportError) as exc:
+        except httpx.TimeoutException as exc:
             log.warning("%s sem resposta (%s) em %.0f ms", shown, type(exc).__name__, _ms(start))
             raise InDoubt("A API não respondeu a tempo; a requisição pode ter sido processada.") from exc
+        except httpx.TransportError as exc:
+            log.warning("%s sem resposta (%s) em %.0f ms", shown, type(exc).__name__, _ms(start))
+            raise InDoubt(
+                "A conexão com a API caiu antes da resposta; a requisição pode ter sido processada."
+            ) from exc
         try:
             _set_read_timeout(request, deadline)
             watchdog.arm(response.extensions.get("network_stream"), deadline - time.monotonic())
@@ -181,9 +190,9 @@ class FocusClient:
         elapsed = time.monotonic() - start
         self.budget.observe(response.headers, response.status_code)
         status = response.status_code
-        if raw and status == 200:
+        if raw and (200 <= status < 400) and status != 204:
             log.info("%s -> %s em %.0f ms (%d bytes)", shown, status, elapsed * 1000, len(body))
-            return FocusResponse(200, body, response.headers, elapsed)
+            return FocusResponse(status, body, response.headers, elapsed)
         log.info("%s -> %s em %.0f ms: %s", shown, status, elapsed * 1000, mask_body(body, LOGGED_BODY_CHARS))
         return self._classify(response, body, elapsed)
 

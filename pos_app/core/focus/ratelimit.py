@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Mapping
 from enum import IntEnum
 
-
 MAX_RESET_SECONDS = 300.0  # Focus windows are 60 s: a longer reset is garbage and must not block the terminal
 
 

@@ -46,6 +46,7 @@ import qrcode
 import qrcode.constants
 import qrcode.util
 
+from .pdf import _qr_matrix as _pdf_qr_matrix
 from .receipt import (
     Block,
     Columns,
@@ -256,12 +257,9 @@ def qr_native(data: bytes, module: int, ec: str = "M") -> bytes:
     )
 
 
-@functools.lru_cache(maxsize=64)
-def _qr_matrix(data: str, ec: str) -> tuple[tuple[bool, ...], ...]:
-    qr = qrcode.QRCode(error_correction=_EC_CONST[ec], border=0, box_size=1)
-    qr.add_data(data.encode("utf-8"))
-    qr.make(fit=True)
-    return tuple(tuple(row) for row in qr.get_matrix())
+# The QR matrix (raster fallback) is shared with the PDF renderer: same content, same error correction,
+# one cache. At checkout the PDF is drawn first, so the thermal copy finds the matrix ready.
+_qr_matrix = _pdf_qr_matrix
 
 
 def qr_raster(data: str, ec: str, width_dots: int) -> bytes:

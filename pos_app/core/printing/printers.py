@@ -316,7 +316,7 @@ class WindowsPrinter(_EscposDevice):
 
     def _spooler_problem(self) -> str | None:
         try:
-            import win32print  # type: ignore[import-not-found]
+            import win32print
 
             handle = win32print.OpenPrinter(self.name or win32print.GetDefaultPrinter())
             try:

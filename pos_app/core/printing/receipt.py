@@ -325,7 +325,7 @@ def build_layout(data: ReceiptData, columns: int = 48) -> list[Block]:
         b.text(f"{cnpj} {ie}", balanced=False)
     else:
         b.lines([cnpj, ie] if ie else [cnpj])
-    b.text(e.endereco)
+    b.text(e.endereco.replace("CEP ", f"CEP{NBSP}"))  # never "CEP" alone at the end of a line
     b.sep()
 
     # 2. Title and fiscal messages

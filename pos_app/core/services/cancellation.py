@@ -187,7 +187,7 @@ class CancellationService:
             return self._schedule(doc, justificativa, manager, now)
 
         if status != "autorizado":
-            msg = _not_cancellable(status)
+            msg = not_cancellable_message(status)
             self.audit.record("cancelamento", user=manager, target=doc["ref"], reason=justificativa,
                               outcome=REFUSED, details={"status": status, "motivo": msg}, now=now)
             raise ManagerError(msg, field="ref")
@@ -385,7 +385,7 @@ class CancellationService:
                        [status, json.dumps(result.to_json(), ensure_ascii=False, default=str), iso(now), intent_id])
 
 
-def _not_cancellable(status: str) -> str:
+def not_cancellable_message(status: str) -> str:
     return {
         "pendente": "A NFC-e desta venda ainda não foi emitida: aguarde a emissão e cancele em seguida.",
         "enviando": "A NFC-e está sendo enviada agora: aguarde o resultado e tente de novo.",

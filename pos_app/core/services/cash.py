@@ -335,7 +335,7 @@ class CashService:
         out.append(Text("RECEBIMENTOS POR FORMA", bold=True))
         for method in s.formas.values():
             pair(method.descricao, format_brl(method.recebido))
-        pair("Troco devolvido (dinheiro)", format_brl(-s.troco))
+        pair("Troco devolvido", format_brl(-s.troco))
         out.append(Separator())
         out.append(Text("MOVIMENTOS DE CAIXA", bold=True))
         pair("Fundo de troco", format_brl(s.fundo))
@@ -364,9 +364,11 @@ class CashService:
             pair("DIFERENÇA TOTAL", format_brl(s.diferenca_total), bold=True)
         out.append(Separator())
         if s.pendentes_emissao:
-            out.append(Text(f"Vendas sem NFC-e emitida: {len(s.pendentes_emissao)}", bold=True))
+            for line in _wrap(f"Vendas sem NFC-e emitida: {len(s.pendentes_emissao)}", columns):
+                out.append(Text(line, bold=True))
         if s.contingencia_pendente:
-            out.append(Text(f"NFC-e em contingência a transmitir: {s.contingencia_pendente}"))
+            for line in _wrap(f"NFC-e em contingência a transmitir: {s.contingencia_pendente}", columns):
+                out.append(Text(line))
         if s.observacao:
             for line in _wrap(f"Obs.: {s.observacao}", columns):
                 out.append(Text(line))
@@ -391,6 +393,25 @@ class CashService:
         tmp.write_bytes(data)
         tmp.replace(target)
         return target
+
+    def print_report(self, s: CashSummary) -> tuple[bool, str]:
+        """Print the report on the thermal printer (or save the PDF when the terminal is "PDF only").
+        Never raises: (ok, Portuguese message)."""
+        from pos_app.core.printing import escpos
+        from pos_app.core.services.printing import PrintService
+
+        try:
+            service = PrintService(self.ctx)
+            settings = service.settings()
+            if settings.kind == "pdf":
+                path = self.report_pdf(s, self.default_report_path(s), settings.width_mm)
+                return True, f"Sem impressora térmica configurada: relatório salvo em {path}"
+            blocks = self.report_blocks(s, settings.columns)
+            printer = service.printer(settings)
+            printer.send(escpos.render_layouts([blocks], settings.profile, settings.columns, settings.code_page))
+            return True, f"Relatório enviado para {printer.description}."
+        except Exception as exc:  # noqa: BLE001 - printing failures are reported, never raised
+            return False, f"Falha ao imprimir o relatório: {exc}"
 
     def default_report_path(self, s: CashSummary) -> Path:
         folder = self.ctx.data_dir / "relatorios" / "caixa"

@@ -8,6 +8,7 @@ without any account.
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -21,13 +22,14 @@ from pos_app.core.config import Config, ConfigError
 from pos_app.core.domain.catalog import Product
 from pos_app.core.domain.emitente import Emitente
 from pos_app.core.fiscal.states import timezone_for
-from pos_app.core.focus.client import ENVIRONMENT_URLS, FocusClient
-from pos_app.core.focus.nfce import NfceApi
 from pos_app.core.focus.ratelimit import RateBudget
 from pos_app.core.secrets_store import SecretStore, open_secret_store
 from pos_app.core.store import Store
 
 if TYPE_CHECKING:
+    # httpx (behind the Focus client) costs ~0.2 s to import: the cashier window opens without it.
+    from pos_app.core.focus.client import FocusClient
+    from pos_app.core.focus.nfce import NfceApi
     from pos_app.sandbox.server import SandboxServer
 
 log = logging.getLogger("pos_app")
@@ -69,6 +71,8 @@ class AppContext:
             if self.sandbox is None:
                 raise SetupError("Sandbox de demonstração não iniciado.")
             return self.sandbox.url
+        from pos_app.core.focus.client import ENVIRONMENT_URLS
+
         return ENVIRONMENT_URLS[self.config.ambiente]
 
     def token(self) -> str:
@@ -82,6 +86,8 @@ class AppContext:
         return token
 
     def client(self) -> FocusClient:
+        from pos_app.core.focus.client import FocusClient
+
         with self._lock:
             if self._client is None:
                 self._client = FocusClient(
@@ -97,6 +103,8 @@ class AppContext:
             self._client = None
 
     def nfce(self) -> NfceApi:
+        from pos_app.core.focus.nfce import NfceApi
+
         return NfceApi(self.client())
 
     # -- emitter and time -------------------------------------------------------------------
@@ -140,24 +148,29 @@ def open_app(
     """Open the terminal's data folder; in demo mode seed it and start the sandbox."""
     data_dir = data_dir or paths.data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(data_dir / "pos.sqlite3")
+    from pos_app.core.store.backup import backup_dir, backup_if_due
+    from pos_app.core.store.integrity import open_checked_store
+
+    store = open_checked_store(data_dir / "pos.sqlite3")  # damaged file: refuse to sell, keep it
     secrets = open_secret_store(data_dir)
     config = Config(store, secrets)
     ctx = AppContext(data_dir=data_dir, store=store, config=config, secrets=secrets)
     config.terminal_id  # noqa: B018 - assigns a terminal id on first start
     if config.demo:
         seed_demo(ctx)
-        if start_sandbox:
-            start_demo_sandbox(ctx, rate_limit=sandbox_rate_limit)
+    backup_if_due(data_dir / "pos.sqlite3", backup_dir(data_dir))  # daily; never blocks a start
+    if config.demo and start_sandbox:
+        start_demo_sandbox(ctx, rate_limit=sandbox_rate_limit)
     return ctx
 
 
 def seed_demo(ctx: AppContext) -> None:
     """Demo emitter, certificate, catalog and users, only where nothing is configured yet."""
-    from pos_app.sandbox.server import DEMO_COMPANY
-
     cfg = ctx.config
     if not cfg.is_set("emitente.cnpj"):
+        # Imported only when seeding: the sandbox package is heavy and every start runs this.
+        from pos_app.sandbox.companies import DEMO_COMPANY
+
         c = DEMO_COMPANY
         for key, value in {
             "emitente.cnpj": c.cnpj,
@@ -259,6 +272,21 @@ def parse_catalog_rows(rows: list[dict[str, str]]) -> tuple[list[tuple[int, Prod
     return products, rejected
 
 
+def _decode_csv(raw: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252 (Excel in Brazil)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")  # never fails; bad rows are then rejected one by one
+
+
 REQUIRED_CSV_COLUMNS = [
     "codigo", "ean", "descricao", "ncm", "cfop", "unidade", "preco", "icms_origem", "icms_situacao_tributaria",
 ]
@@ -266,28 +294,31 @@ REQUIRED_CSV_COLUMNS = [
 
 def import_catalog_file(ctx: AppContext, path: Path) -> tuple[int, list[tuple[int, str]]]:
     """Import a catalog CSV; returns (imported count, rejected lines)."""
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        sample = f.read(4096)
-        f.seek(0)
-        try:
-            dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;")
-        except csv.Error:
-            dialect = csv.excel
+    f = io.StringIO(_decode_csv(path.read_bytes()), newline="")
+    sample = f.read(4096)
+    f.seek(0)
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;")
+    except csv.Error:
+        dialect = csv.excel
+    try:
         reader = csv.DictReader(f, dialect=dialect)
-        header = [h.strip() for h in (reader.fieldnames or [])]
+        header = [(h or "").strip() for h in (reader.fieldnames or [])]
         missing = [c for c in REQUIRED_CSV_COLUMNS if c not in header]
         if missing:
             raise SetupError(f"Cabeçalho do CSV sem as colunas: {', '.join(missing)}")
         reader.fieldnames = header
         rows = list(reader)
+    except csv.Error as exc:  # a cell over the csv module's limit, a broken quote...
+        raise SetupError(f"Arquivo CSV ilegível (linha {reader.line_num}): {exc}. Nada foi importado.") from exc
     products, rejected = parse_catalog_rows(rows)
-    # An EAN already used by another product code in the store is a conflict, not an update.
+    # An EAN already used by another product code in the store (even an inactive one) is a conflict.
     clean: list[Product] = []
     for line, product in products:
         if product.ean:
-            existing = ctx.store.products.lookup(product.ean)
-            if existing is not None and existing.codigo != product.codigo:
-                rejected.append((line, f"EAN {product.ean} já pertence ao produto {existing.codigo}"))
+            owner = ctx.store.database.query_one("SELECT codigo FROM products WHERE ean = ?", [product.ean])
+            if owner is not None and owner["codigo"] != product.codigo:
+                rejected.append((line, f"EAN {product.ean} já pertence ao produto {owner['codigo']}"))
                 continue
         clean.append(product)
     count = ctx.store.products.upsert_many(clean)

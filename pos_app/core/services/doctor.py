@@ -63,11 +63,12 @@ def run_doctor(ctx: AppContext) -> list[Check]:
     except Exception as exc:  # noqa: BLE001 - setup problems (no token) are reported, not raised
         checks.append(Check("API Focus", "erro", str(exc)))
 
-    cert = CertificateProvider(cfg).get()
+    provider = CertificateProvider(cfg)
+    cert = provider.get()
     if cert is None:
         checks.append(Check("Certificado A1", "aviso",
-                            f"{CertificateProvider(cfg).last_error or 'indisponível'} Sem ele, o QR Code das notas em "
-                            "contingência offline não pode ser gerado."))
+                            f"{provider.last_error or 'indisponível.'} Sem ele, o QR Code das notas em "
+                            "contingência offline não pode ser gerado (o DANFCe informa que está indisponível)."))
     else:
         days = cert.days_left(datetime.now(UTC))
         level = "ok" if days > 30 else "aviso"

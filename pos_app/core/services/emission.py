@@ -389,12 +389,12 @@ class EmissionService:
             raise KeyError(f"documento {doc_id} não encontrado")
         return doc
 
-    def _result(self, doc_id: int, mensagem: str, *, emitido: bool = True) -> SaleResult:
+    def _result(self, doc_id: int, mensagem: str, *, emitido: bool = True, receipt: bool = True) -> SaleResult:
         doc = self._doc(doc_id)
         sale = self.store.sales.get(int(doc["sale_id"]))
         assert sale is not None
         danfce: Path | None = None
-        if emitido and self.render_receipts:
+        if emitido and receipt and self.render_receipts:
             try:
                 danfce = self.receipts.render_for_document(doc_id)
             except Exception:  # noqa: BLE001 - a receipt failure never undoes a sale

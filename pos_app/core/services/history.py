@@ -83,6 +83,7 @@ class HistoryFilter:
     ate: date | None = None
     status: list[str] = field(default_factory=list)  # groups (keys of STATUS_GROUPS)
     numero: int | None = None
+    serie: int | None = None  # with ``numero``: the same number exists in the online and contingency series
     chave: str | None = None
     cpf: str | None = None
     operador: str | None = None  # user codigo
@@ -144,9 +145,15 @@ class HistoryService:
             states = [st for g in f.status for st in STATUS_GROUPS[g]]
             where.append(f"d.status IN ({', '.join('?' for _ in states)})")
             params.extend(states)
-        if f.numero is not None:
-            where.append("EXISTS (SELECT 1 FROM fiscal_documents x WHERE x.sale_id = s.id AND x.numero = ?)")
-            params.append(f.numero)
+        if f.numero is not None or f.serie is not None:
+            cond = ["x.sale_id = s.id"]
+            if f.numero is not None:
+                cond.append("x.numero = ?")
+                params.append(f.numero)
+            if f.serie is not None:
+                cond.append("x.serie = ?")
+                params.append(f.serie)
+            where.append(f"EXISTS (SELECT 1 FROM fiscal_documents x WHERE {' AND '.join(cond)})")
         if f.chave:
             digits = only_digits(f.chave)
             where.append("EXISTS (SELECT 1 FROM fiscal_documents x WHERE x.sale_id = s.id AND x.chave LIKE ?)")

@@ -13,13 +13,13 @@ The same mechanism gives one replay pass at a time per data folder (``locks/repl
 from __future__ import annotations
 
 import contextlib
-import os
+import sys
 import threading
 import uuid
 from pathlib import Path
 from typing import IO
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows builds
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows builds
     import msvcrt
 
     def _try_lock(f: IO[bytes]) -> bool:

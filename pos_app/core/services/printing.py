@@ -18,6 +18,7 @@ Call them from a worker thread in the UI (network timeouts of a few seconds).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from dataclasses import dataclass
@@ -371,10 +372,8 @@ class PrintService:
             user = self.ctx.store.users.get(int(job["authorized_by"]))
             who = user.nome if user else None
         when = datetime.fromisoformat(job["created_at"])
-        try:
+        with contextlib.suppress(Exception):  # keep UTC when the store's zone is unknown
             when = when.astimezone(self.ctx.now().tzinfo)
-        except Exception:  # noqa: BLE001 - keep UTC when the store's zone is unknown
-            pass
         lines.append(f"Autorizada por {who} em {when:%d/%m/%Y %H:%M}" if who else f"Emitida em {when:%d/%m/%Y %H:%M}")
         if data.mensagem_extra:
             lines.append(data.mensagem_extra)

@@ -30,8 +30,11 @@ class ReceiptService:
         if sale is None:
             raise KeyError(f"venda {doc['sale_id']} não encontrada")
         data = self.receipt_data(doc, sale)
-        if doc["kind"] == "contingencia" and doc["status"] in CONTINGENCY_PENDING:
-            # Offline contingency: one copy for the customer, one kept by the store.
+        own_pending = doc["kind"] == "contingencia" and doc["status"] in CONTINGENCY_PENDING
+        focus_pending = bool(doc["focus_contingencia"]) and not doc["focus_contingencia_efetivada"]
+        if own_pending or focus_pending:
+            # Offline contingency (ours or Focus's, tpEmis 9) not yet transmitted: one copy for the
+            # customer, one kept by the store until the note is authorized.
             return [
                 _with_via(data, "Via Consumidor"),
                 _with_via(data, "Via Estabelecimento"),
@@ -70,7 +73,8 @@ class ReceiptService:
         motivo = None
         if not doc["qrcode_url"]:
             motivo = (
-                "QR Code indisponível em contingência: certificado digital A1 não configurado."
+                "QR Code indisponível em contingência: sem certificado digital A1 válido para assiná-lo. "
+                "Consulte a nota pela chave de acesso."
                 if contingency
                 else "QR Code indisponível."
             )

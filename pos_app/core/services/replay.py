@@ -50,6 +50,7 @@ T = TypeVar("T")
 REPLAY_TIMEOUT = 30.0
 BACKOFF_SECONDS = (15, 30, 60, 120, 300, 600)
 CANCEL_WINDOW = timedelta(minutes=30)
+REPLAY_WORKERS = 3  # contingency notes in flight at once during a replay
 MAX_RATE_WAIT = 90.0  # longest wait for the rate limit per request before ending the pass
 RECONCILE_JUSTIFICATIVA = (
     "Venda reemitida em contingencia offline por falta de resposta da SEFAZ; nota em duplicidade cancelada."
@@ -140,6 +141,7 @@ class ReplayService:
         sleep: Callable[[float], None] | None = None,
         max_rate_wait: float = MAX_RATE_WAIT,
         render_receipts: bool = True,
+        workers: int = REPLAY_WORKERS,
     ) -> None:
         from pos_app.core.services.emission import EmissionService
 
@@ -152,8 +154,10 @@ class ReplayService:
         self.max_rate_wait = max_rate_wait
         self.render_receipts = render_receipts
         self.progress: Callable[[int, int], None] | None = None
+        self.workers = workers
         self._stop: threading.Event | None = None
         self._report = ReplayReport()
+        self._count_lock = threading.Lock()
 
     # -- pass --------------------------------------------------------------------------------
     def run_once(self, *, stop: threading.Event | None = None, ignore_backoff: bool = True) -> ReplayReport:
@@ -238,7 +242,7 @@ class ReplayService:
                 if result is not None and result.status == "autorizado":
                     self._record_authorized(doc, result, report)
                 elif result is not None and result.status == "processando_autorizacao":
-                    report.adiadas += 1
+                    self._count("adiadas")
                 else:
                     self.store.documents.transition(
                         doc_id, "contingencia_pendente", response=result.raw if result else None,
@@ -251,7 +255,7 @@ class ReplayService:
                 self.store.documents.transition(doc_id, "pendente", note="retomada após interrupção")
                 self._emit_online(self.store.documents.get(doc_id) or doc, report)
             elif result.status == "processando_autorizacao":
-                report.adiadas += 1  # the API is still working on it: next pass
+                self._count("adiadas")  # the API is still working on it: next pass
             else:
                 sale_result = self.emission.record(doc_id, result, receipt=self.render_receipts)
                 if sale_result.emitido:
@@ -295,17 +299,53 @@ class ReplayService:
 
     # 3 -------------------------------------------------------------------------------------
     def _transmit_contingency(self, report: ReplayReport, ignore_backoff: bool) -> None:
-        docs = self.store.documents.with_status("contingencia_pendente", order="data_emissao, id")
-        total = len(docs)
-        for n, doc in enumerate(docs, start=1):
-            self._check_stop()
-            if not ignore_backoff and doc["next_attempt_at"] and _parse(doc["next_attempt_at"]) and \
-                    _parse(doc["next_attempt_at"]) > self._now():  # type: ignore[operator]
-                report.adiadas += 1
+        """Oldest first, ``workers`` notes in flight at a time (the API answers each emission
+        synchronously, in seconds when SEFAZ is slow; the shared rate budget still paces them)."""
+        docs = []
+        for doc in self.store.documents.with_status("contingencia_pendente", order="data_emissao, id"):
+            due = _parse(doc["next_attempt_at"])
+            if not ignore_backoff and due is not None and due > self._now():
+                self._count("adiadas")
                 continue
-            self._transmit(doc, report)
-            if self.progress:
-                self.progress(n, total)
+            docs.append(doc)
+        total = len(docs)
+        queue = iter(docs)
+        queue_lock = threading.Lock()
+        halt = threading.Event()
+        failures: list[BaseException] = []
+        done = [0]
+
+        def work() -> None:
+            while not halt.is_set():
+                with queue_lock:
+                    doc = next(queue, None)
+                if doc is None:
+                    return
+                try:
+                    self._check_stop()
+                    self._transmit(doc, report)
+                except BaseException as exc:  # noqa: BLE001 - handed to the pass below
+                    failures.append(exc)
+                    halt.set()
+                    return
+                with queue_lock:
+                    done[0] += 1
+                    n = done[0]
+                if self.progress:
+                    self.progress(n, total)
+
+        n_workers = max(1, min(self.workers, total))
+        if n_workers == 1:
+            work()
+        else:
+            threads = [threading.Thread(target=work, name=f"replay-{i}", daemon=True) for i in range(n_workers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        if failures:
+            # A real error first; otherwise the reason the pass stopped (link down, rate limit...).
+            raise next((f for f in failures if not isinstance(f, _StopPass)), failures[0])
 
     def _transmit(self, doc: dict[str, Any], report: ReplayReport) -> None:
         doc_id = int(doc["id"])
@@ -327,7 +367,7 @@ class ReplayService:
             # Maybe transmitted: the next pass consults the ref before sending again.
             self.store.documents.transition(doc_id, "transmitindo", last_error=str(exc), note="sem resposta",
                                             next_attempt_at=self._backoff(doc))
-            report.adiadas += 1
+            self._count("adiadas")
             return
         except AuthenticationError as exc:
             self.store.documents.transition(doc_id, "contingencia_pendente", last_error=str(exc),
@@ -343,7 +383,7 @@ class ReplayService:
         elif result.status == "processando_autorizacao":
             self.store.documents.transition(doc_id, "transmitindo", response=result.raw,
                                             next_attempt_at=self._backoff(doc), note="em processamento")
-            report.adiadas += 1
+            self._count("adiadas")
         elif result.status == "erro_autorizacao" and (result.status_sefaz or "") in SEFAZ_UNAVAILABLE:
             self.store.documents.transition(
                 doc_id, "contingencia_pendente", http_status=result.http_status, response=result.raw,
@@ -365,7 +405,7 @@ class ReplayService:
         if exc.codigo in ("nfe_autorizada", "em_processamento"):
             self.store.documents.transition(doc_id, "transmitindo", http_status=exc.status_code, response=exc.body,
                                             note="em processamento na API", next_attempt_at=self._backoff(doc))
-            report.adiadas += 1
+            self._count("adiadas")
             return
         if exc.codigo in CONFIG_ERRORS:
             self.store.documents.transition(doc_id, "contingencia_pendente", http_status=exc.status_code,
@@ -397,14 +437,12 @@ class ReplayService:
             # Keep the key we printed; record the API's if it differs (it must not).
             chave=doc["chave"] or result.chave, last_error=None if same_key else f"chave da API: {result.chave}",
             next_attempt_at=None,
+            # The printed two-copy PDF stays on disk as printed; a reprint renders the authorized
+            # version (protocol, no "Pendente de autorização") on demand.
+            receipt_path=None,
             note="contingência autorizada" if same_key else f"ATENÇÃO: chave da API difere: {result.chave}",
         )
         report.transmitidas.append(doc["ref"])
-        if self.render_receipts:
-            try:
-                self.emission.receipts.render_for_document(doc_id)
-            except Exception:  # noqa: BLE001
-                log.exception("falha ao regenerar DANFCe de %s", doc["ref"])
         # A cancel the manager asked for while the note waited: carry it out now (never raises).
         from pos_app.core.services.cancellation import CancellationService
 
@@ -496,6 +534,7 @@ class ReplayService:
                 data_autorizacao=result.data_autorizacao or doc["data_autorizacao"],
                 tentativa_anterior=tentativa or doc["tentativa_anterior"],
                 xml_path=None,  # the final XML replaces the temporary one: download it again
+                receipt_path=None,  # a reprint renders the final DANFCe (no contingency notice)
                 note="contingência Focus efetivada",
             )
             previous = (result.tentativa_anterior or {}).get("status")
@@ -504,11 +543,6 @@ class ReplayService:
                 "resultado": "contingência da Focus efetivada"
                 + (f"; tentativa anterior: {previous}" if previous else ""),
             })
-            if self.render_receipts:
-                try:
-                    self.emission.receipts.render_for_document(int(doc["id"]))
-                except Exception:  # noqa: BLE001
-                    log.exception("falha ao regenerar DANFCe de %s", doc["ref"])
 
     # 6 -------------------------------------------------------------------------------------
     def _download_xml(self, report: ReplayReport, limit: int = 50) -> None:
@@ -519,8 +553,9 @@ class ReplayService:
         )
         for doc in docs:
             self._check_stop()
+            caminho = str(doc["caminho_xml"])
             try:
-                content = self._call(lambda d=doc: self.ctx.nfce().download(d["caminho_xml"]))  # type: ignore[misc]
+                content = self._call(lambda: self.ctx.nfce().download(caminho))  # noqa: B023 - called at once
             except (NotDelivered, InDoubt) as exc:
                 raise _StopPass(str(exc)) from exc
             except FocusError:
@@ -549,12 +584,16 @@ class ReplayService:
             try:
                 return fn()
             except RateLimited as exc:
-                self._report.esperas_limite += 1
+                self._count("esperas_limite")
                 pause = max(self.ctx.budget.wait_time(Priority.REPLAY), min(float(exc.reset_seconds), 60.0), 0.2)
                 if waited + pause > self.max_rate_wait:
                     raise _StopPass(f"limite de requisições da API: nova tentativa em {pause:.0f} s") from exc
                 self._sleep(pause)
                 waited += pause
+
+    def _count(self, name: str, n: int = 1) -> None:
+        with self._count_lock:
+            setattr(self._report, name, getattr(self._report, name) + n)
 
     def _sleep(self, seconds: float) -> None:
         if self._stop is not None:

@@ -168,7 +168,7 @@ class ReportService:
             [str(rep.vendas), format_brl(rep.total), format_brl(rep.ticket_medio),
              f"{len(rep.canceladas)} ({format_brl(rep.total_cancelado)})",
              str(rep.backlog.get("contingencia_pendentes", 0))],
-        ], colWidths=[25 * mm, 38 * mm, 32 * mm, 40 * mm, 42 * mm])
+        ], colWidths=[25 * mm, 38 * mm, 32 * mm, 40 * mm, 42 * mm], hAlign="LEFT")
         kpis.setStyle(TableStyle([*grid.getCommands(), ("ALIGN", (0, 0), (-1, -1), "CENTER"),
                                   ("FONTSIZE", (0, 1), (-1, 1), 12), ("TOPPADDING", (0, 1), (-1, 1), 6),
                                   ("BOTTOMPADDING", (0, 1), (-1, 1), 6)]))
@@ -214,7 +214,7 @@ class ReportService:
         if len(rows) == 1:
             rows.append(["Nenhuma venda", "—", "—"])
         rows.append(["Total", format_brl(rep.total), ""])
-        t = Table(rows, colWidths=[80 * mm, 45 * mm, 25 * mm])
+        t = Table(rows, colWidths=[80 * mm, 45 * mm, 25 * mm], hAlign="LEFT")
         t.setStyle(TableStyle([*grid.getCommands(), ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold")]))
         story.append(t)
 
@@ -223,7 +223,7 @@ class ReportService:
             rows = [["Referência", "Número/série", "Hora", "Valor"]]
             rows += [[c["ref"], f"{c['numero'] or '—'}/{c['serie'] or '—'}", c["hora"], format_brl(Decimal(c["valor"]))]
                      for c in rep.canceladas]
-            t = Table(rows, colWidths=[60 * mm, 35 * mm, 20 * mm, 35 * mm])
+            t = Table(rows, colWidths=[60 * mm, 35 * mm, 20 * mm, 35 * mm], hAlign="LEFT")
             t.setStyle(grid)
             story.append(t)
         else:
@@ -240,7 +240,7 @@ class ReportService:
             ["Aguardando conexão", str(bl.get("aguardando_conexao", 0))],
             ["Mais antiga pendente", "—" if oldest is None else f"{oldest} min"],
         ]
-        t = Table(rows, colWidths=[80 * mm, 45 * mm])
+        t = Table(rows, colWidths=[80 * mm, 45 * mm], hAlign="LEFT")
         t.setStyle(grid)
         story.append(t)
 

@@ -37,24 +37,55 @@ def backlog(ctx: AppContext, now: datetime | None = None) -> dict[str, Any]:
     if all_open:
         oldest = min(datetime.fromisoformat(r["data_emissao"]) for r in all_open)
         oldest_minutes = int((now - oldest).total_seconds() // 60)
+    substitution = db.query_one("SELECT count(*) AS n FROM fiscal_documents WHERE status = 'substituicao_pendente'")
+    deadline_min = int(CONTINGENCY_DEADLINE.total_seconds() // 60)
     level = "ok"
+    remaining: int | None = None
+    avisos: list[str] = []
     if oldest_minutes is not None:
+        remaining = deadline_min - oldest_minutes
         hours = oldest_minutes / 60
-        deadline_h = CONTINGENCY_DEADLINE.total_seconds() / 3600
-        if hours >= deadline_h:
+        if oldest_minutes >= deadline_min:
             level = "vencido"
+            avisos.append(
+                f"PRAZO VENCIDO: há nota em contingência emitida há {hours:.0f} h (limite de 24 h). Transmita "
+                "imediatamente (pos-app sync) e avise o contador."
+            )
         elif hours >= CRITICAL_AFTER_HOURS:
             level = "critico"
+            avisos.append(
+                f"URGENTE: faltam {remaining // 60} h {remaining % 60:02d} min para o prazo de 24 h da nota em "
+                "contingência mais antiga. Restabeleça a internet e rode 'pos-app sync'."
+            )
         elif hours >= WARN_AFTER_HOURS:
             level = "atencao"
+            avisos.append(
+                f"Atenção: há nota em contingência há {hours:.0f} h; o prazo de transmissão é de 24 h. "
+                "Verifique a conexão com a internet."
+            )
+    n_errors = int(errors["n"]) if errors else 0
+    if n_errors:
+        avisos.append(f"{n_errors} nota(s) em contingência rejeitada(s) pela SEFAZ precisam de correção: "
+                      "pos-app contingencia listar")
+    n_waiting = int(waiting["n"]) if waiting else 0
+    if n_waiting:
+        avisos.append(f"{n_waiting} venda(s) aguardando a conexão para emitir a NFC-e (sem contingência offline "
+                      "nesta UF).")
+    n_subst = int(substitution["n"]) if substitution else 0
+    if n_subst:
+        avisos.append(f"{n_subst} nota(s) autorizada(s) em duplicidade precisam de cancelamento por substituição "
+                      "(gerente/contador).")
     return {
         "contingencia_pendentes": len(pending),
-        "contingencia_com_erro": int(errors["n"]) if errors else 0,
+        "contingencia_com_erro": n_errors,
         "em_duvida": int(in_doubt["n"]) if in_doubt else 0,
-        "aguardando_conexao": int(waiting["n"]) if waiting else 0,
+        "substituicao_pendente": n_subst,
+        "aguardando_conexao": n_waiting,
         "contingencia_focus_nao_efetivada": int(focus_pending["n"]) if focus_pending else 0,
         "mais_antiga_minutos": oldest_minutes,
+        "prazo_restante_minutos": remaining,
         "alerta": level,
+        "avisos": avisos,
     }
 
 
@@ -83,7 +114,6 @@ def terminal_status(ctx: AppContext, *, check_link: bool = False) -> dict[str, A
         f"Notas que precisam de correção: {data['contingencia_com_erro']}",
         f"Tentativas a reconciliar: {data['em_duvida']}",
     ]
-    if data["alerta"] in ("critico", "vencido"):
-        resumo.append("ATENÇÃO: notas em contingência perto do prazo de 24 h. Verifique a internet e rode 'pos-app sync'.")
+    resumo.extend(data["avisos"])
     data["resumo"] = resumo
     return data

@@ -7,6 +7,7 @@ hold the lock across a network call.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -88,10 +89,9 @@ class SqliteDatabase:
 
     def _rollback(self) -> None:
         if self.conn.in_transaction:
-            try:
+            # SQLite may already have rolled back by itself (e.g. SQLITE_FULL in some statements).
+            with contextlib.suppress(sqlite3.DatabaseError):
                 self.conn.execute("ROLLBACK")
-            except sqlite3.DatabaseError:
-                pass  # SQLite already rolled back (e.g. SQLITE_FULL in some statements)
 
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         with self.lock:

@@ -1,0 +1,158 @@
+"""The local archive of authorized NFC-e XMLs (5-year legal retention) and its monthly export.
+
+Replay (``ReplayService._download_xml``) downloads the authorized XML of every note into
+``data_dir/xml/AAAA-MM/<chave>-nfce.xml`` and records ``xml_path``; nothing ever deletes them.
+``export_month`` packs one month for the accountant: every XML plus ``resumo.csv`` (no consumer
+data), fetching first any XML of that month still missing when the API is reachable.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pos_app.core.focus.errors import FocusError, NotDelivered, RateLimited
+from pos_app.core.focus.ratelimit import Priority
+
+if TYPE_CHECKING:
+    from pos_app.core.services.context import AppContext
+
+log = logging.getLogger("pos_app.xml")
+
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+ARCHIVED_STATES = ("autorizado", "cancelado", "denegado")
+
+
+class ExportError(ValueError):
+    """Bad month, nothing to export or the file could not be written (Portuguese message)."""
+
+
+@dataclass
+class ExportReport:
+    month: str
+    path: Path | None = None
+    exported: list[str] = field(default_factory=list)  # file names inside the ZIP
+    downloaded: int = 0
+    missing: list[dict[str, Any]] = field(default_factory=list)  # notes without a local XML
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mes": self.month,
+            "arquivo": str(self.path) if self.path else None,
+            "xml_exportados": len(self.exported),
+            "baixados_agora": self.downloaded,
+            "sem_xml": self.missing,
+        }
+
+
+def check_month(text: str) -> str:
+    month = (text or "").strip()
+    if not MONTH.match(month):
+        raise ExportError(f"Mês inválido: {text!r} (use AAAA-MM, por exemplo 2026-03)")
+    return month
+
+
+def store_xml(ctx: AppContext, doc: dict[str, Any], content: bytes) -> Path:
+    """Write one authorized XML into the archive (atomically) and remember where it is."""
+    month = str(doc["data_emissao"])[:7]
+    folder = ctx.xml_dir() / month
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{doc['chave'] or doc['ref']}-nfce.xml"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(content)
+    os.replace(tmp, path)
+    ctx.store.documents.update(int(doc["id"]), xml_path=str(path))
+    return path
+
+
+def month_documents(ctx: AppContext, month: str) -> list[dict[str, Any]]:
+    marks = ", ".join("?" for _ in ARCHIVED_STATES)
+    return ctx.store.database.query(
+        "SELECT d.*, s.valor_total FROM fiscal_documents d JOIN sales s ON s.id = d.sale_id "
+        f"WHERE d.status IN ({marks}) AND substr(d.data_emissao, 1, 7) = ? AND d.chave IS NOT NULL "
+        "ORDER BY d.serie, d.numero, d.id",
+        [*ARCHIVED_STATES, month],
+    )
+
+
+def export_month(ctx: AppContext, month: str, out: Path, *, download_missing: bool = True) -> ExportReport:
+    """ZIP of a month's authorized XMLs at ``out``. Raises ExportError when there is nothing to export."""
+    month = check_month(month)
+    report = ExportReport(month)
+    docs = month_documents(ctx, month)
+    if download_missing:
+        report.downloaded = _download_missing(ctx, docs)
+        docs = month_documents(ctx, month)
+    files: list[tuple[dict[str, Any], Path]] = []
+    for doc in docs:
+        path = Path(doc["xml_path"]) if doc["xml_path"] else None
+        if path is not None and path.is_file():
+            files.append((doc, path))
+        elif doc["status"] == "autorizado" or doc["caminho_xml"]:
+            report.missing.append({"ref": doc["ref"], "numero": doc["numero"], "serie": doc["serie"],
+                                   "chave": doc["chave"], "status": doc["status"]})
+    if not files:
+        raise ExportError(
+            f"Nenhum XML de NFC-e guardado para {month}"
+            + (f" ({len(report.missing)} nota(s) ainda sem XML: rode 'pos-app sync' com internet)."
+               if report.missing else ".")
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".parcial")
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for _doc, path in files:
+                name = f"{month}/{path.name}"
+                zf.write(path, name)
+                report.exported.append(name)
+            zf.writestr(f"{month}/resumo.csv", _summary_csv(files, report.missing))
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(f"Não foi possível gravar {out}: {exc.strerror or exc}") from exc
+    report.path = out
+    log.info("exportados %d XML(s) de %s para %s", len(files), month, out.name)
+    return report
+
+
+def _download_missing(ctx: AppContext, docs: list[dict[str, Any]]) -> int:
+    count = 0
+    for doc in docs:
+        if doc["xml_path"] and Path(doc["xml_path"]).is_file():
+            continue
+        if not doc["caminho_xml"]:
+            continue
+        try:
+            content = ctx.nfce().download(doc["caminho_xml"], priority=Priority.REPLAY)
+        except (NotDelivered, RateLimited) as exc:
+            log.info("XML não baixado agora (%s); exportando o que há no disco", exc)
+            break
+        except (FocusError, ValueError) as exc:
+            log.warning("XML de %s indisponível: %s", doc["ref"], exc)
+            continue
+        except Exception as exc:  # noqa: BLE001 - setup problems (no token): export what exists
+            log.warning("XML de %s não baixado: %s", doc["ref"], exc)
+            break
+        store_xml(ctx, doc, content)
+        count += 1
+    return count
+
+
+def _summary_csv(files: list[tuple[dict[str, Any], Path]], missing: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";")
+    writer.writerow(["chave", "serie", "numero", "situacao", "data_emissao", "valor_total", "contingencia",
+                     "arquivo"])
+    for doc, path in files:
+        writer.writerow([doc["chave"], doc["serie"], doc["numero"], doc["status"], doc["data_emissao"],
+                         doc["valor_total"], "sim" if doc["kind"] == "contingencia" else "não", path.name])
+    for m in missing:
+        writer.writerow([m["chave"], m["serie"], m["numero"], m["status"], "", "", "", "(XML ainda não baixado)"])
+    return buf.getvalue()

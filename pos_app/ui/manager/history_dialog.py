@@ -1,0 +1,340 @@
+"""Sales history with filters; detail of a sale with every state transition and the raw API answers;
+reprint, open XML, consult the API again, cancel, e-mail."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QDate, Qt, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pos_app.core.domain.money import format_brl
+from pos_app.core.services.history import GROUP_LABELS, HistoryFilter, HistoryRow, HistoryService
+from pos_app.ui.i18n import tr
+from pos_app.ui.manager.widgets import (
+    ManagerDialog,
+    Now,
+    error_text,
+    message_label,
+    run_job,
+    show_result,
+    title_label,
+)
+
+if TYPE_CHECKING:
+    from pos_app.core.services.context import AppContext
+    from pos_app.core.store.users import User
+
+COLUMNS = ("Hora", "Referência", "Número", "Total", "Situação", "Operador", "CPF", "Cancelar até")
+
+
+class HistoryDialog(ManagerDialog):
+    def __init__(self, ctx: AppContext, manager: User | None = None, parent: QWidget | None = None,
+                 now: Now | None = None) -> None:
+        super().__init__(ctx, manager, parent, now)
+        self.setObjectName("historyDialog")
+        self.setWindowTitle(tr("Histórico de vendas"))
+        self.setMinimumSize(1100, 720)
+        self.service = HistoryService(ctx)
+        self.rows: list[HistoryRow] = []
+        self.detail: dict[str, Any] | None = None
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(title_label(tr("Histórico de vendas")))
+        filters = QGridLayout()
+        today = self.now().date()
+        self.de = _date_edit(today, "dateFrom")
+        self.ate = _date_edit(today, "dateTo")
+        self.status = QComboBox()
+        self.status.setObjectName("statusFilter")
+        self.status.addItem(tr("Todas"), None)
+        for key, label in GROUP_LABELS.items():
+            self.status.addItem(label, key)
+        self.numero = QLineEdit()
+        self.numero.setPlaceholderText(tr("número"))
+        self.chave = QLineEdit()
+        self.chave.setPlaceholderText(tr("chave (ou parte)"))
+        self.cpf = QLineEdit()
+        self.cpf.setPlaceholderText(tr("CPF"))
+        self.operador = QComboBox()
+        self.operador.addItem(tr("Todos"), None)
+        for u in ctx.store.users.all():
+            self.operador.addItem(f"{u.codigo} - {u.nome}", u.codigo)
+        search = QPushButton(tr("Buscar"))
+        search.setObjectName("searchButton")
+        search.setAutoDefault(False)
+        for col, (label, widget) in enumerate(((tr("De"), self.de), (tr("Até"), self.ate), (tr("Situação"), self.status),
+                                               (tr("Número"), self.numero), (tr("Chave"), self.chave),
+                                               (tr("CPF"), self.cpf), (tr("Operador"), self.operador))):
+            filters.addWidget(QLabel(label), 0, col)
+            filters.addWidget(widget, 1, col)
+        filters.addWidget(search, 1, 7)
+        layout.addLayout(filters)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("historyTable")
+        self.table.setHorizontalHeaderLabels([tr(c) for c in COLUMNS])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        split.addWidget(self.table)
+        self.detail_view = QTextBrowser()
+        self.detail_view.setObjectName("detailView")
+        self.detail_view.setOpenLinks(False)
+        split.addWidget(self.detail_view)
+        split.setSizes([320, 320])
+        layout.addWidget(split, 1)
+        self.summary = QLabel()
+        layout.addWidget(self.summary)
+        self.message = message_label()
+        layout.addWidget(self.message)
+        buttons = QHBoxLayout()
+        self.reprint_button = QPushButton(tr("Reimprimir"))
+        self.xml_button = QPushButton(tr("Abrir XML"))
+        self.consult_button = QPushButton(tr("Consultar na API"))
+        self.cancel_button = QPushButton(tr("Cancelar nota…"))
+        self.email_button = QPushButton(tr("Enviar por e-mail…"))
+        close = QPushButton(tr("Fechar (Esc)"))
+        for b in (self.reprint_button, self.xml_button, self.consult_button, self.cancel_button, self.email_button):
+            b.setAutoDefault(False)
+            b.setEnabled(False)
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        close.setAutoDefault(False)
+        buttons.addWidget(close)
+        layout.addLayout(buttons)
+
+        search.clicked.connect(self.search)
+        for edit in (self.numero, self.chave, self.cpf):
+            edit.returnPressed.connect(self.search)
+        self.table.itemSelectionChanged.connect(self.show_selected)
+        self.reprint_button.clicked.connect(self.reprint)
+        self.xml_button.clicked.connect(self.open_xml)
+        self.consult_button.clicked.connect(self.consult)
+        self.cancel_button.clicked.connect(self.open_cancel)
+        self.email_button.clicked.connect(self.open_email)
+        close.clicked.connect(self.reject)
+        self.search()
+
+    # -- search ----------------------------------------------------------------------------
+    def current_filter(self) -> HistoryFilter:
+        numero = self.numero.text().strip()
+        status = self.status.currentData()
+        return HistoryFilter(
+            de=_qdate(self.de.date()), ate=_qdate(self.ate.date()), status=[status] if status else [],
+            numero=int(numero) if numero.isdigit() else None, chave=self.chave.text().strip() or None,
+            cpf=self.cpf.text().strip() or None, operador=self.operador.currentData(),
+        )
+
+    def search(self) -> None:
+        self.rows = self.service.search(self.current_filter(), self.now())
+        self.table.setRowCount(len(self.rows))
+        for row, r in enumerate(self.rows):
+            limit = ""
+            if r.cancel_restante:
+                limit = tr("{m} min").format(m=r.cancel_restante // 60)
+            values = (r.created_at[11:16], r.ref, f"{r.numero}/{r.serie}" if r.numero else "—", format_brl(r.total),
+                      r.status_label, r.operador or "—", r.cpf or "", limit)
+            for col, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if col == 3:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, col, item)
+        self.table.resizeColumnsToContents()
+        valid = [r for r in self.rows if r.status != "cancelado"]
+        self.summary.setText(tr("{n} venda(s); total sem canceladas {t}").format(
+            n=len(self.rows), t=format_brl(sum((r.total for r in valid), start=Decimal("0.00")))))
+        self.detail = None
+        self.detail_view.clear()
+        self._buttons()
+
+    def selected(self) -> HistoryRow | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.rows[rows[0].row()] if rows else None
+
+    def select_ref(self, ref: str) -> None:
+        for i, r in enumerate(self.rows):
+            if r.ref == ref:
+                self.table.selectRow(i)
+                return
+
+    def show_selected(self) -> None:
+        row = self.selected()
+        if row is None:
+            self.detail = None
+            self.detail_view.clear()
+        else:
+            self.detail = self.service.detail(row.ref, self.now())
+            self.detail_view.setHtml(detail_html(self.detail))
+        self._buttons()
+
+    def _buttons(self) -> None:
+        row = self.selected()
+        has = row is not None
+        self.reprint_button.setEnabled(has)
+        self.xml_button.setEnabled(has and row is not None and row.status in ("autorizado", "cancelado"))
+        self.consult_button.setEnabled(has)
+        self.cancel_button.setEnabled(has and row is not None and row.status != "cancelado")
+        self.email_button.setEnabled(has and row is not None and row.status in ("autorizado", "cancelado"))
+
+    # -- actions ---------------------------------------------------------------------------
+    def reprint(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        doc_id, manager_id = row.document_id, self.manager.id if self.manager else None
+
+        def job() -> tuple[bool, str, str | None]:
+            try:
+                from pos_app.core.services.printing import PrintService
+            except ImportError:  # printing service not installed: the PDF is the receipt
+                from pos_app.core.services.receipts import ReceiptService
+
+                path = ReceiptService(self.ctx).render_for_document(doc_id)
+                return True, tr("DANFCe gerado: {p}").format(p=path), str(path)
+            service = PrintService(self.ctx)
+            out = service.reprint(doc_id, manager_id) if manager_id else service.print_document(doc_id, reprint=True)
+            return out.ok, out.message, None
+
+        def done(value: tuple[bool, str, str | None]) -> None:
+            ok, text, path = value
+            if path:
+                QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+            show_result(self.message, text, ok)
+
+        self.track(run_job(job, on_result=done, on_error=lambda e: show_result(self.message, error_text(e), False)))
+
+    def open_xml(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        cancel_xml = row.status == "cancelado"
+
+        def done(path: Any) -> None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+            show_result(self.message, tr("XML: {p}").format(p=path), True)
+
+        self.track(run_job(self.service.xml_file, row.ref, cancel_xml, on_result=done,
+                           on_error=lambda e: show_result(self.message, error_text(e), False)))
+
+    def consult(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        ref = row.ref
+
+        def done(data: dict[str, Any]) -> None:
+            self.search()
+            self.select_ref(ref)
+            show_result(self.message, data["mensagem"], True)
+
+        self.track(run_job(self.service.consult, ref, self.manager, on_result=done,
+                           on_error=lambda e: show_result(self.message, error_text(e), False)))
+
+    def open_cancel(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        from pos_app.ui.manager.cancel_dialog import CancelDialog
+
+        dialog = CancelDialog(self.ctx, self.manager, self, ref=row.ref, now=self.now)
+        ref = row.ref
+
+        def finished(_r: int = 0) -> None:
+            self.search()
+            self.select_ref(ref)
+
+        dialog.finished.connect(finished)
+        dialog.open()
+
+    def open_email(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        from pos_app.ui.manager.email_dialog import EmailDialog
+
+        EmailDialog(self.ctx, self.manager, self, ref=row.ref).open()
+
+
+def _date_edit(d: date, name: str) -> QDateEdit:
+    edit = QDateEdit()
+    edit.setObjectName(name)
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("dd/MM/yyyy")
+    edit.setDate(QDate(d.year, d.month, d.day))
+    return edit
+
+
+def _qdate(d: QDate) -> date:
+    return date(d.year(), d.month(), d.day())
+
+
+def _esc(value: Any) -> str:
+    import html
+
+    return html.escape("" if value is None else str(value))
+
+
+def detail_html(data: dict[str, Any]) -> str:
+    """The sale detail as simple HTML (items, payments, every document with its events)."""
+    v = data["venda"]
+    out = [f"<h3>Venda {v['id']} — {_esc(v['data'][:19].replace('T', ' '))}</h3>",
+           f"<p>Operador: {_esc(v['operador_nome'] or '—')} · Total {_esc(format_brl(v['total']))} · troco "
+           f"{_esc(format_brl(v['troco']))}" + (f" · CPF {_esc(v['cpf'])}" if v["cpf"] else "")
+           + (f" · caixa {v['caixa']}" if v.get("caixa") else "") + "</p>",
+           "<table border='0' cellspacing='2'>"]
+    for i in v["itens"]:
+        out.append(f"<tr><td>{i['n']}</td><td>{_esc(i['descricao'])}</td><td align='right'>{_esc(i['quantidade'])}"
+                   f"</td><td align='right'>{_esc(format_brl(i['total']))}</td></tr>")
+    out.append("</table><p>Pagamentos: " + ", ".join(f"{_esc(p['descricao'])} {_esc(format_brl(p['valor']))}"
+                                                    for p in v["pagamentos"]) + "</p>")
+    for d in data["documentos"]:
+        out.append(f"<h4>{_esc(d['ref'])} ({_esc(d['tipo'])}) — {_esc(d['situacao'])}</h4>")
+        if d["chave"]:
+            out.append(f"<p>nº {d['numero']} série {d['serie']} · chave <tt>{_esc(d['chave'])}</tt> · protocolo "
+                       f"{_esc(d['protocolo'] or '—')}</p>")
+        if d["status_sefaz"]:
+            out.append(f"<p>SEFAZ {_esc(d['status_sefaz'])}: {_esc(d['mensagem_sefaz'])}</p>")
+        out.append("<table border='1' cellspacing='0' cellpadding='3'><tr><th>Quando</th><th>De</th><th>Para</th>"
+                   "<th>HTTP</th><th>Nota</th><th>Resposta da API</th></tr>")
+        for e in d["eventos"]:
+            raw = e["resposta"]
+            if isinstance(raw, dict | list):
+                raw = json.dumps(raw, ensure_ascii=False, indent=1)[:2000]
+            out.append(f"<tr><td>{_esc(e['quando'][:19].replace('T', ' '))}</td><td>{_esc(e['de'] or '')}</td>"
+                       f"<td>{_esc(e['para'])}</td><td>{_esc(e['http'] or '')}</td><td>{_esc(e['nota'] or '')}</td>"
+                       f"<td><pre>{_esc(raw or '')}</pre></td></tr>")
+        out.append("</table>")
+    for c in data["cancelamentos_agendados"]:
+        out.append(f"<p><b>Cancelamento agendado</b> de {_esc(c['ref'])}: {_esc(c['status'])} — "
+                   f"{_esc(c['justificativa'])}</p>")
+    if data["auditoria"]:
+        out.append("<h4>Auditoria</h4><ul>")
+        for a in data["auditoria"]:
+            out.append(f"<li>{_esc(a['quando'][:19].replace('T', ' '))} — {_esc(a['nome'] or '—')} — "
+                       f"{_esc(a['descricao'])} — {_esc(a['resultado'])}</li>")
+        out.append("</ul>")
+    return "".join(out)

@@ -1,0 +1,128 @@
+"""The status bar: link, contingency backlog and its age, replay progress, printer, operator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from pos_app.ui import theme
+from pos_app.ui.i18n import tr
+
+
+def _age(minutes: int) -> str:
+    if minutes < 60:
+        return tr("{m} min").format(m=minutes)
+    return tr("{h} h {m:02d} min").format(h=minutes // 60, m=minutes % 60)
+
+
+def _chip(label: QLabel, text: str, background: str | None, foreground: str = "white") -> None:
+    label.setText(text)
+    if background:
+        label.setStyleSheet(f"background: {background}; color: {foreground}; border-radius: 4px; "
+                            "padding: 2px 10px; font-weight: bold;")
+    else:
+        label.setStyleSheet("color: white; padding: 2px 10px;")
+
+
+class StatusPanel:
+    """Fills a ``QStatusBar`` with permanent labels; setters are called on the GUI thread."""
+
+    def __init__(self, bar: QStatusBar, parent: QWidget | None = None) -> None:
+        self.bar = bar
+        bar.setSizeGripEnabled(False)
+        self.link = QLabel()
+        self.link.setObjectName("statusLink")
+        self.backlog = QLabel()
+        self.backlog.setObjectName("statusBacklog")
+        self.replay = QLabel()
+        self.replay.setObjectName("statusReplay")
+        self.training = QLabel()
+        self.training.setObjectName("statusTraining")
+        self.printer = QLabel()
+        self.printer.setObjectName("statusPrinter")
+        self.operator = QLabel()
+        self.operator.setObjectName("statusOperator")
+        self.environment = QLabel()
+        self.environment.setObjectName("statusEnvironment")
+        for w in (self.environment, self.link, self.backlog, self.replay, self.training):
+            bar.addWidget(w)
+        bar.addPermanentWidget(self.printer)
+        bar.addPermanentWidget(self.operator)
+        self.set_link(None)
+        self.set_backlog(None)
+        self.set_replay(None)
+        self.set_training([])
+        self.set_printer(None, tr("Impressora: verificando…"))
+        self.set_operator(None)
+
+    def set_environment(self, ambiente: str) -> None:
+        if ambiente == "producao":
+            _chip(self.environment, tr("PRODUÇÃO"), None)
+        elif ambiente == "sandbox":
+            _chip(self.environment, tr("DEMONSTRAÇÃO"), theme.RED)
+        else:
+            _chip(self.environment, tr("HOMOLOGAÇÃO"), theme.RED)
+
+    def set_link(self, online: bool | None) -> None:
+        if online is True:
+            _chip(self.link, tr("● Online"), theme.GREEN)
+        elif online is False:
+            _chip(self.link, tr("● Sem conexão — vendas em contingência"), theme.RED)
+        else:
+            _chip(self.link, tr("● Verificando conexão…"), theme.GREY)
+
+    def set_backlog(self, data: dict[str, Any] | None) -> None:
+        if data is None:
+            _chip(self.backlog, tr("Contingência: —"), None)
+            return
+        pending = int(data.get("contingencia_pendentes") or 0)
+        errors = int(data.get("contingencia_com_erro") or 0)
+        waiting = int(data.get("aguardando_conexao") or 0)
+        minutes = data.get("mais_antiga_minutos")
+        level = data.get("alerta") or "ok"
+        if not pending and not errors and not waiting:
+            _chip(self.backlog, tr("Contingência: nada pendente"), None)
+            return
+        parts = []
+        if pending:
+            parts.append(tr("{n} nota(s) a transmitir").format(n=pending))
+        if waiting:
+            parts.append(tr("{n} aguardando conexão").format(n=waiting))
+        if errors:
+            parts.append(tr("{n} com erro (gerente)").format(n=errors))
+        text = tr("Contingência: ") + ", ".join(parts)
+        if minutes is not None:
+            text += tr(" · mais antiga há {idade}").format(idade=_age(int(minutes)))
+        if level in ("critico", "vencido") or errors:
+            _chip(self.backlog, text, theme.RED)
+        elif level == "atencao":
+            _chip(self.backlog, text, theme.AMBER, theme.INK)
+        else:
+            _chip(self.backlog, text, "#455a64")
+        self.backlog.setProperty("level", level)
+
+    def set_replay(self, progress: tuple[int, int] | None) -> None:
+        if progress is None:
+            self.replay.setText("")
+            self.replay.setVisible(False)
+            return
+        n, total = progress
+        text = tr("Transmitindo…") if total <= 0 else tr("Transmitindo {n}/{t}").format(n=n, t=total)
+        _chip(self.replay, text, theme.BLUE)
+        self.replay.setVisible(True)
+
+    def set_training(self, faults: list[str]) -> None:
+        if not faults:
+            self.training.setVisible(False)
+            return
+        _chip(self.training, tr("TREINAMENTO: ") + "; ".join(faults), theme.AMBER, theme.INK)
+        self.training.setVisible(True)
+
+    def set_printer(self, ok: bool | None, text: str) -> None:
+        self.printer.setToolTip(text)
+        short = text if len(text) <= 60 else text[:57].rstrip() + "…"
+        _chip(self.printer, short, theme.RED if ok is False else None)
+
+    def set_operator(self, name: str | None) -> None:
+        _chip(self.operator, tr("Operador: {nome}").format(nome=name) if name else tr("Operador: —"), None)

@@ -1,0 +1,78 @@
+"""The "Treinamento" menu (demo mode only): make the embedded sandbox fail on purpose so a trainer
+can show the contingency flow, then restore it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QWidget
+
+from pos_app.core.services.context import AppContext
+from pos_app.ui.i18n import tr
+
+SLOW_SECONDS = 8.0
+
+# key -> (menu text, short text for the status bar, fault mode, fault params)
+SCENARIOS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
+    "internet": (tr("Simular queda da internet"), tr("internet desligada"), "unreachable", {}),
+    "sefaz": (tr("Simular SEFAZ fora do ar"), tr("SEFAZ fora do ar"), "sefaz_down", {}),
+    "lenta": (tr("Simular API lenta ({s:.0f} s)").format(s=SLOW_SECONDS), tr("API lenta"), "slow",
+              {"seconds": SLOW_SECONDS}),
+}
+
+
+def active_scenarios(ctx: AppContext) -> list[str]:
+    """Short Portuguese names of the simulated failures now active."""
+    if ctx.sandbox is None:
+        return []
+    return [short for _key, (_menu, short, mode, _p) in SCENARIOS.items() if ctx.sandbox.faults.is_active(mode)]
+
+
+class TrainingMenu(QMenu):
+    def __init__(self, ctx: AppContext, on_change: Callable[[], None], parent: QWidget | None = None) -> None:
+        super().__init__(tr("&Treinamento"), parent)
+        self.setObjectName("trainingMenu")
+        self.ctx = ctx
+        self._on_change = on_change
+        self.scenario_actions: dict[str, QAction] = {}
+        for key, (text, _short, _mode, _params) in SCENARIOS.items():
+            action = QAction(text, self)
+            action.setCheckable(True)
+            action.setObjectName(f"training_{key}")
+            action.toggled.connect(lambda on, k=key: self.set_scenario(k, on))
+            self.addAction(action)
+            self.scenario_actions[key] = action
+        self.addSeparator()
+        self.restore_action = QAction(tr("Restaurar tudo (conexão normal)"), self)
+        self.restore_action.setObjectName("training_restore")
+        self.restore_action.triggered.connect(self.restore)
+        self.addAction(self.restore_action)
+
+    def set_scenario(self, key: str, on: bool) -> None:
+        sandbox = self.ctx.sandbox
+        if sandbox is None:
+            return
+        _text, _short, mode, params = SCENARIOS[key]
+        if on and not sandbox.faults.is_active(mode):
+            sandbox.faults.set(mode, **params)
+        elif not on and sandbox.faults.is_active(mode):
+            sandbox.faults.clear(mode)
+        self._on_change()
+
+    def restore(self) -> None:
+        if self.ctx.sandbox is not None:
+            self.ctx.sandbox.faults.clear()
+        self.sync_checks()
+        self._on_change()
+
+    def sync_checks(self) -> None:
+        """Reflect the sandbox's faults (a once-only fault may have expired)."""
+        sandbox = self.ctx.sandbox
+        for key, action in self.scenario_actions.items():
+            active = sandbox is not None and sandbox.faults.is_active(SCENARIOS[key][2])
+            if action.isChecked() != active:
+                action.blockSignals(True)
+                action.setChecked(active)
+                action.blockSignals(False)
