@@ -162,7 +162,7 @@ def find_iscc(explicit: str | None) -> str | None:
     found = shutil.which("ISCC") or shutil.which("iscc")
     if found:
         return found
-    for base in (os.environ.get("ProgramFiles(x86)"), os.environ.get("ProgramFiles")):
+    for base in (os.environ.get("PROGRAMFILES(X86)"), os.environ.get("PROGRAMFILES")):
         if base and (Path(base) / "Inno Setup 6" / "ISCC.exe").is_file():
             return str(Path(base) / "Inno Setup 6" / "ISCC.exe")
     return None
@@ -172,7 +172,12 @@ def build_installer(version: str, iscc: str | None) -> Path:
     iscc = find_iscc(iscc)
     if not iscc:
         sys.exit("ISCC.exe (Inno Setup 6) não encontrado: instale com `choco install innosetup` ou use --iscc.")
-    cmd = [iscc, "/Q", f"/DAppVersion={version}", f"/DSourceDir={BUNDLE}", f"/O{DIST}", str(ISS)]
+    numbers = [int(n) for n in re.findall(r"\d+", version)[:4]]
+    file_version = ".".join(str(n) for n in numbers + [0] * (4 - len(numbers)))  # Windows wants a.b.c.d
+    cmd = [
+        iscc, "/Q", f"/DAppVersion={version}", f"/DFileVersion={file_version}", f"/DBundleDir={BUNDLE}",
+        f"/O{DIST}", str(ISS),
+    ]
     print("+", " ".join(cmd), flush=True)
     subprocess.run(cmd, cwd=ROOT, check=True)
     setup = DIST / f"pos-app-{version}-setup.exe"

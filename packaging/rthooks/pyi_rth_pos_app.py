@@ -7,6 +7,7 @@ It lives here, not in pos_app, because only the installed (frozen) program has a
 talk to.
 """
 
+import contextlib
 import sys
 
 MUTEX_NAMES = ("PosAppCaixa", "Global\\PosAppCaixa")  # keep in sync with AppMutex in pos-app.iss
@@ -26,7 +27,5 @@ def _hold_installer_mutex() -> None:
 
 
 if sys.platform == "win32":
-    try:
+    with contextlib.suppress(Exception):  # never stop the program for this
         _hold_installer_mutex()
-    except Exception:  # never stop the program for this
-        pass

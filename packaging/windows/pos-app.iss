@@ -1,4 +1,4 @@
-; Inno Setup 6 script of the pos-app installer for Windows store terminals (x64).
+﻿; Inno Setup 6 script of the pos-app installer for Windows store terminals (x64).
 ;
 ;   python packaging\build.py --installer        (builds dist\pos-app\ and then runs ISCC like this:)
 ;   ISCC /DAppVersion=0.1.0 /DFileVersion=0.1.0.0 /DBundleDir=dist\pos-app /Odist packaging\windows\pos-app.iss
@@ -22,6 +22,9 @@
 #endif
 #ifndef BundleDir
   #define BundleDir "..\..\dist\pos-app"
+#endif
+#ifndef Compression
+  #define Compression "lzma2/max"
 #endif
 
 #define AppTitle "Frente de Caixa"
@@ -52,7 +55,7 @@ ArchitecturesInstallIn64BitMode=x64compatible
 MinVersion=10.0
 OutputDir=..\..\dist
 OutputBaseFilename=pos-app-{#AppVersion}-setup
-Compression=lzma2/max
+Compression={#Compression}
 SolidCompression=yes
 WizardStyle=modern
 UninstallDisplayName={#AppTitle} {#AppVersion}

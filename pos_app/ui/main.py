@@ -174,7 +174,7 @@ class AppController(QObject):
         if self.window is not None:
             self.window.status.set_backlog(data)
 
-    def _printer_updated(self, value: tuple[bool | None, str]) -> None:
+    def _printer_updated(self, value: tuple[bool | None, str, str]) -> None:
         if self.window is not None:
             self.window.status.set_printer(*value)
 
@@ -215,6 +215,14 @@ def _probe_hook(app: QApplication, login: LoginWindow, started: float) -> None:
         login.shown.connect(lambda: QTimer.singleShot(0, report))
 
 
+def prepare_application(app: QApplication) -> None:
+    """Name, Portuguese Qt strings and the counter theme (also used by the UI tests)."""
+    app.setApplicationName("pos-app")
+    app.setApplicationDisplayName(tr("Frente de Caixa"))
+    install_translators(app)
+    apply_theme(app)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Open the cashier program; returns the process exit code."""
     import time
@@ -223,10 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(list(sys.argv if argv is None else argv))
-    app.setApplicationName("pos-app")
-    app.setApplicationDisplayName(tr("Frente de Caixa"))
-    install_translators(app)
-    apply_theme(app)
+    prepare_application(app)
     try:
         from pos_app.core.services.context import open_app
 

@@ -192,6 +192,8 @@ class PaymentDialog(QDialog):
         self.payments_list.setObjectName("paymentsList")
         self.payments_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.payments_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.payments_list.setFont(theme.big_font(14, bold=False))
+        self.payments_list.setSpacing(4)
         right.addWidget(self.payments_list, 1)
         self.remove_button = QPushButton(tr("Remover pagamento (Ctrl+Del)"))
         self.remove_button.setAutoDefault(False)

@@ -53,14 +53,19 @@ def reprint(ctx: AppContext, doc_id: int, manager_id: int) -> tuple[bool, str] |
     return _outcome(service.print_document(doc_id))
 
 
-def printer_status(ctx: AppContext) -> tuple[bool | None, str]:
-    """Worker job: (ok, or None when unknown; text for the status bar)."""
+def printer_status(ctx: AppContext) -> tuple[bool | None, str, str]:
+    """Worker job: (ok or None when unknown, short text for the status bar, full message)."""
     service = print_service(ctx)
     if service is None:
-        return None, tr("Impressora: só PDF (tela)")
+        text = tr("Impressora: só PDF (tela)")
+        return None, text, text
     try:
         ok, message = _outcome(service.status())
     except Exception as exc:  # noqa: BLE001 - the status bar must keep working
         log.warning("status da impressora falhou: %s", exc)
-        return False, tr("Impressora: erro ({erro})").format(erro=exc)
-    return ok, message if message.lower().startswith(tr("impressora")) else tr("Impressora: {m}").format(m=message)
+        text = tr("Impressora: erro ({erro})").format(erro=exc)
+        return False, text, text
+    short = message.split(":")[0].strip().rstrip(".")  # "Somente PDF: o DANFCe é salvo..." -> "Somente PDF"
+    if not short.lower().startswith(tr("impressora")):
+        short = tr("Impressora: {m}").format(m=short)
+    return ok, short, message

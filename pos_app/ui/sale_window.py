@@ -228,7 +228,7 @@ class SaleWindow(QMainWindow):
         # -- left: entry + cart ------------------------------------------------------------
         left = QVBoxLayout()
         left.setSpacing(8)
-        body.addLayout(left, 3)
+        body.addLayout(left, 1)
         head = QHBoxLayout()
         caption = QLabel(tr("Código / EAN"))
         caption.setFont(theme.big_font(13))
@@ -244,7 +244,7 @@ class SaleWindow(QMainWindow):
         left.addLayout(head)
         self.code = QLineEdit()
         self.code.setObjectName("codeField")
-        self.code.setPlaceholderText(tr("Leia o código de barras ou digite o código e tecle Enter (3*código = 3 unidades)"))
+        self.code.setPlaceholderText(tr("Leia ou digite o código e tecle Enter"))
         self.code.setMaxLength(64)
         self.code.returnPressed.connect(self.handle_code_entered)
         self.code.installEventFilter(self)
@@ -273,8 +273,8 @@ class SaleWindow(QMainWindow):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # never measure contents: O(1) inserts
         hh.setSectionResizeMode(COL_DESC, QHeaderView.ResizeMode.Stretch)
         hh.setHighlightSections(False)
-        for col, width in ((COL_ITEM, 56), (COL_CODE, 150), (COL_QTY, 110), (COL_UNIT, 120),
-                           (COL_DISC, 110), (COL_TOTAL, 130)):
+        for col, width in ((COL_ITEM, 60), (COL_CODE, 96), (COL_QTY, 100), (COL_UNIT, 112),
+                           (COL_DISC, 104), (COL_TOTAL, 122)):
             self.table.setColumnWidth(col, width)
         left.addWidget(self.table, 1)
         self.last_item = QLabel()
@@ -284,9 +284,13 @@ class SaleWindow(QMainWindow):
         left.addWidget(self.last_item)
 
         # -- right: totals, CPF/CNPJ, legend -------------------------------------------------
-        right = QVBoxLayout()
+        right_panel = QWidget()
+        right_panel.setObjectName("rightPanel")
+        right_panel.setFixedWidth(440)
+        right = QVBoxLayout(right_panel)
+        right.setContentsMargins(0, 0, 0, 0)
         right.setSpacing(10)
-        body.addLayout(right, 2)
+        body.addWidget(right_panel)
         totals = QFrame()
         theme.set_role(totals, "panel")
         tl = QVBoxLayout(totals)
@@ -514,8 +518,9 @@ class SaleWindow(QMainWindow):
         self._items_changed()
         row = self.cart.rowCount() - 1
         self._select_row(row)
-        self.last_item.setText(f"{product.descricao}  —  {format_quantity(item.quantidade)} {product.unidade} × "
-                               f"{format_brl(item.valor_unitario)} = {format_brl(item.valor_bruto)}")
+        # Amounts first: a long description is what gets cut at the edge.
+        self.last_item.setText(f"{format_quantity(item.quantidade)} {product.unidade} × {format_brl(item.valor_unitario)}"
+                               f" = {format_brl(item.valor_bruto)}   {product.descricao}")
         self.show_message(tr("Item {n} adicionado.").format(n=row + 1))
         return True
 
@@ -739,6 +744,7 @@ class SaleWindow(QMainWindow):
         self.document.clear()
         self.code.clear()
         self.last_item.setText("")
+        self.show_message(tr("Caixa livre: leia o primeiro produto."))
         self._refresh_totals()
         self.code.setFocus()
 
@@ -900,7 +906,8 @@ class SaleWindow(QMainWindow):
             QTimer.singleShot(0, self._refocus)
 
     def _refocus(self) -> None:
-        if self.isActiveWindow() or QApplication.activeModalWidget() is None:
+        if QApplication.activeModalWidget() is None and self.isVisible():
+            self.activateWindow()  # some platforms leave no active window when a dialog closes
             self.code.setFocus()
 
     # -- keyboard --------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
 
 from pos_app.ui import theme
 from pos_app.ui.i18n import tr
@@ -13,16 +13,16 @@ from pos_app.ui.i18n import tr
 def _age(minutes: int) -> str:
     if minutes < 60:
         return tr("{m} min").format(m=minutes)
-    return tr("{h} h {m:02d} min").format(h=minutes // 60, m=minutes % 60)
+    return tr("{h}h{m:02d}").format(h=minutes // 60, m=minutes % 60)
 
 
 def _chip(label: QLabel, text: str, background: str | None, foreground: str = "white") -> None:
     label.setText(text)
     if background:
         label.setStyleSheet(f"background: {background}; color: {foreground}; border-radius: 4px; "
-                            "padding: 2px 10px; font-weight: bold;")
+                            "padding: 2px 8px; font-weight: bold;")
     else:
-        label.setStyleSheet("color: white; padding: 2px 10px;")
+        label.setStyleSheet("color: white; padding: 2px 8px;")
 
 
 class StatusPanel:
@@ -45,10 +45,18 @@ class StatusPanel:
         self.operator.setObjectName("statusOperator")
         self.environment = QLabel()
         self.environment.setObjectName("statusEnvironment")
+        # One row laid out by us (QStatusBar would squeeze the first chips to nothing).
+        strip = QWidget()
+        strip.setObjectName("statusStrip")
+        row = QHBoxLayout(strip)
+        row.setContentsMargins(2, 0, 2, 0)
+        row.setSpacing(6)
         for w in (self.environment, self.link, self.backlog, self.replay, self.training):
-            bar.addWidget(w)
-        bar.addPermanentWidget(self.printer)
-        bar.addPermanentWidget(self.operator)
+            row.addWidget(w)
+        row.addStretch(1)
+        row.addWidget(self.printer)
+        row.addWidget(self.operator)
+        bar.addWidget(strip, 1)
         self.set_link(None)
         self.set_backlog(None)
         self.set_replay(None)
@@ -68,7 +76,7 @@ class StatusPanel:
         if online is True:
             _chip(self.link, tr("● Online"), theme.GREEN)
         elif online is False:
-            _chip(self.link, tr("● Sem conexão — vendas em contingência"), theme.RED)
+            _chip(self.link, tr("● Offline"), theme.RED)
         else:
             _chip(self.link, tr("● Verificando conexão…"), theme.GREY)
 
@@ -86,14 +94,14 @@ class StatusPanel:
             return
         parts = []
         if pending:
-            parts.append(tr("{n} nota(s) a transmitir").format(n=pending))
+            parts.append(tr("1 pendente") if pending == 1 else tr("{n} pendentes").format(n=pending))
         if waiting:
-            parts.append(tr("{n} aguardando conexão").format(n=waiting))
+            parts.append(tr("{n} aguardando").format(n=waiting))
         if errors:
-            parts.append(tr("{n} com erro (gerente)").format(n=errors))
+            parts.append(tr("{n} com erro").format(n=errors))
         text = tr("Contingência: ") + ", ".join(parts)
         if minutes is not None:
-            text += tr(" · mais antiga há {idade}").format(idade=_age(int(minutes)))
+            text += tr(" (há {idade})").format(idade=_age(int(minutes)))
         if level in ("critico", "vencido") or errors:
             _chip(self.backlog, text, theme.RED)
         elif level == "atencao":
@@ -116,13 +124,14 @@ class StatusPanel:
         if not faults:
             self.training.setVisible(False)
             return
-        _chip(self.training, tr("TREINAMENTO: ") + "; ".join(faults), theme.AMBER, theme.INK)
+        _chip(self.training, tr("TREINO: ") + ", ".join(faults), theme.AMBER, theme.INK)
         self.training.setVisible(True)
 
-    def set_printer(self, ok: bool | None, text: str) -> None:
-        self.printer.setToolTip(text)
+    def set_printer(self, ok: bool | None, text: str, detail: str | None = None) -> None:
+        self.printer.setToolTip(detail or text)
         short = text if len(text) <= 60 else text[:57].rstrip() + "…"
         _chip(self.printer, short, theme.RED if ok is False else None)
 
     def set_operator(self, name: str | None) -> None:
         _chip(self.operator, tr("Operador: {nome}").format(nome=name) if name else tr("Operador: —"), None)
+        self.operator.setToolTip(self.operator.text())

@@ -46,7 +46,7 @@ QLabel[role="hint"] {{ color: {GREY}; }}
 QLabel[role="title"] {{ font-size: 18pt; font-weight: bold; }}
 QFrame[role="panel"] {{ background: white; border: 1px solid #cfd8dc; border-radius: 8px; }}
 QStatusBar {{ background: #263238; color: white; }}
-QStatusBar QLabel {{ color: white; padding: 0 10px; }}
+QStatusBar QLabel {{ color: white; padding: 0 8px; font-size: {BASE_POINT_SIZE - 1}pt; }}
 QMenuBar {{ font-size: {BASE_POINT_SIZE}pt; }}
 QMenu {{ font-size: {BASE_POINT_SIZE}pt; }}
 QMenu::item {{ padding: 8px 28px 8px 16px; }}

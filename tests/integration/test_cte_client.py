@@ -83,7 +83,9 @@ def test_async_emission_is_processing_until_polled(api: CteApi, sandbox_server: 
     assert api.download(result.caminho_dacte or "").startswith(b"%PDF")
 
 
-def test_emission_completes_after_the_delay_on_the_sandbox_clock(api: CteApi, sandbox_server: SandboxServer) -> None:
+def test_emission_completes_after_the_delay_on_the_sandbox_clock(
+    api: CteApi, sandbox_server: SandboxServer
+) -> None:
     api.emit("cte-clock", sample_cte(sandbox_server.clock.now()))
     sandbox_server.clock.advance(timedelta(seconds=4))
     result = api.consult("cte-clock")
@@ -94,7 +96,9 @@ def test_bounded_wait_returns_the_processing_answer(api: CteApi, sandbox_server:
     sandbox_server.backoffice.cte.polls_to_finish = 1000
     api.emit("cte-slow", sample_cte(sandbox_server.clock.now()))
     ticks = iter([0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5])
-    result = api.wait_authorization("cte-slow", max_wait=1.2, sleep=lambda _s: None, monotonic=lambda: next(ticks))
+    result = api.wait_authorization(
+        "cte-slow", max_wait=1.2, sleep=lambda _s: None, monotonic=lambda: next(ticks)
+    )
     assert result.processing
 
 
@@ -145,7 +149,9 @@ def test_sefaz_rejection_lets_the_same_ref_be_resent(api: CteApi, sandbox_server
 
 
 def test_reject_ref_fault_and_denial(api: CteApi, sandbox_server: SandboxServer) -> None:
-    sandbox_server.faults.reject_ref("cte-den", status_sefaz="301", mensagem_sefaz="Uso Denegado: Irregularidade fiscal do emitente")
+    sandbox_server.faults.reject_ref(
+        "cte-den", status_sefaz="301", mensagem_sefaz="Uso Denegado: Irregularidade fiscal do emitente"
+    )
     api.emit("cte-den", sample_cte(sandbox_server.clock.now()))
     result = api.wait_authorization("cte-den", sleep=lambda _s: None)
     assert result.status == "denegado" and result.chave is not None and result.status_sefaz == "301"
@@ -164,19 +170,39 @@ def test_duplicate_number_is_rejected(api: CteApi, sandbox_server: SandboxServer
         ({"serie": None}, 400, "campos_invalidos", "O parâmetro 'serie' não foi informado"),
         ({"cfop": None}, 400, "campos_invalidos", "O parâmetro 'cfop' não foi informado"),
         ({"tomador": ["0"]}, 400, "campos_invalidos", "O Campo 'tomador' não é válido"),
-        ({"cnpj_remetente": "11111111111111"}, 400, "campos_invalidos", "O Campo 'cnpj_remetente' não é válido"),
-        ({"modelo": "67"}, 400, "modelo_invalido", "Para esta URL só é permitida a emissão de CT-e modelo 57"),
+        (
+            {"cnpj_remetente": "11111111111111"},
+            400,
+            "campos_invalidos",
+            "O Campo 'cnpj_remetente' não é válido",
+        ),
+        (
+            {"modelo": "67"},
+            400,
+            "modelo_invalido",
+            "Para esta URL só é permitida a emissão de CT-e modelo 57",
+        ),
         ({"modal_rodoviario": None}, 400, "campos_invalidos_modal", "modal_rodoviario"),
         ({"modal_aereo": {"numero_minuta": "1"}}, 400, "campos_invalidos_modal", "Informe apenas um modal"),
         ({"modal_rodoviario": "x"}, 400, "campos_invalidos_modal", "não é válido"),
         ({"forma_emissao": "3"}, 400, "forma_emissao_invalida", "A forma de emissão utilizada é inválida"),
-        ({"cnpj_emitente": "11222333000181"}, 400, "empresa_nao_habilitada", "não habilitada para emissão de CT-e"),
+        (
+            {"cnpj_emitente": "11222333000181"},
+            400,
+            "empresa_nao_habilitada",
+            "não habilitada para emissão de CT-e",
+        ),
         ({"cfop": "53X3"}, 422, "erro_validacao_schema", "Erro na validação do Schema XML"),
         ({"uf_fim": "XX", "valor_total": "1.234"}, 422, "erro_validacao_schema", "Schema XML"),
     ],
 )
 def test_validation_errors(
-    api: CteApi, sandbox_server: SandboxServer, change: dict[str, Any], status: int, codigo: str, mensagem: str
+    api: CteApi,
+    sandbox_server: SandboxServer,
+    change: dict[str, Any],
+    status: int,
+    codigo: str,
+    mensagem: str,
 ) -> None:
     payload = sample_cte(sandbox_server.clock.now())
     for key, value in change.items():
@@ -225,7 +251,11 @@ def test_cancel(api: CteApi, client: FocusClient, sandbox_server: SandboxServer)
     assert result.status == "cancelado" and result.status_sefaz == "135" and result.caminho_xml
     assert etree.fromstring(api.download(result.caminho_xml)).tag.endswith("procEventoCTe")
     after = api.consult("cte-can")
-    assert after is not None and after.status == "cancelado" and after.caminho_xml_cancelamento == result.caminho_xml
+    assert (
+        after is not None
+        and after.status == "cancelado"
+        and after.caminho_xml_cancelamento == result.caminho_xml
+    )
     with pytest.raises(ApiError) as err:
         api.cancel("cte-can", "Teste de cancelamento de nota")
     assert (err.value.status_code, err.value.codigo) == (400, "nao_autorizado")
@@ -246,7 +276,9 @@ def test_carta_correcao_last_prevails_up_to_20(api: CteApi, sandbox_server: Sand
     _authorized(api, sandbox_server, "cte-cce")
     first = api.carta_correcao("cte-cce", "observacoes", "Primeira correção")
     assert first.status == "autorizado" and first.numero_carta_correcao == 1
-    second = api.carta_correcao("cte-cce", "xNome", "RECEBEDOR LTDA", grupo_corrigido="receb", campo_api=False)
+    second = api.carta_correcao(
+        "cte-cce", "xNome", "RECEBEDOR LTDA", grupo_corrigido="receb", campo_api=False
+    )
     assert second.numero_carta_correcao == 2 and second.caminho_xml != first.caminho_xml
     consult = api.consult("cte-cce")
     assert consult is not None and consult.caminho_xml_carta_correcao == second.caminho_xml
@@ -254,7 +286,9 @@ def test_carta_correcao_last_prevails_up_to_20(api: CteApi, sandbox_server: Sand
     refused = api.carta_correcao("cte-cce", "valor_total", "10.00")
     assert refused.status == "erro_autorizacao" and refused.status_sefaz == "999"
     for n in range(3, 21):
-        assert api.carta_correcao("cte-cce", "observacoes", f"Correção {n}", numero_item_grupo_corrigido=1).accepted
+        assert api.carta_correcao(
+            "cte-cce", "observacoes", f"Correção {n}", numero_item_grupo_corrigido=1
+        ).accepted
     over = api.carta_correcao("cte-cce", "observacoes", "Vigésima primeira")
     assert over.status == "erro_autorizacao" and over.status_sefaz == "594"
     with pytest.raises(ValueError):
@@ -266,7 +300,9 @@ def test_cce_needs_an_authorized_cte(api: CteApi, sandbox_server: SandboxServer,
     with pytest.raises(ApiError) as err:
         api.carta_correcao("cte-proc", "observacoes", "x")
     assert (err.value.status_code, err.value.codigo) == (400, "nao_autorizado")
-    resp = client.request("POST", "/v2/cte/cte-proc/carta_correcao", json_body={"campo_corrigido": "observacoes"})
+    resp = client.request(
+        "POST", "/v2/cte/cte-proc/carta_correcao", json_body={"campo_corrigido": "observacoes"}
+    )
     assert resp.status_code == 400 and "valor_corrigido" in resp.data["mensagem"]
     with pytest.raises(ApiError) as err:
         api.carta_correcao("nao-existe", "observacoes", "x")
@@ -299,12 +335,23 @@ def test_events_desacordo_multimodal_gtv(api: CteApi, sandbox_server: SandboxSer
     assert mm.status == "autorizado" and b"Curitiba" in api.download(mm.caminho_xml or "")
 
     api.emit_os("os-gtv", sample_cte_os(sandbox_server.clock.now(), tipo_servico=7))
-    gtv = api.dados_gtv("os-gtv", [{"numero": "55", "id": "GTV55", "data_emissao": "2024-05-01",
-                                    "especies": [{"tipo_especie": "1", "valor_especie": "1000.00"}]}])
+    gtv = api.dados_gtv(
+        "os-gtv",
+        [
+            {
+                "numero": "55",
+                "id": "GTV55",
+                "data_emissao": "2024-05-01",
+                "especies": [{"tipo_especie": "1", "valor_especie": "1000.00"}],
+            }
+        ],
+    )
     assert gtv.status == "autorizado"
 
 
-def test_inutilizacao_models_57_and_67(api: CteApi, client: FocusClient, sandbox_server: SandboxServer) -> None:
+def test_inutilizacao_models_57_and_67(
+    api: CteApi, client: FocusClient, sandbox_server: SandboxServer
+) -> None:
     result = api.inutilizar(CNPJ, 1, 800, 801, "Numeração pulada por falha no sistema", modelo=67)
     assert result.authorized and result.status_sefaz == "102" and result.modelo == 67
     assert (result.serie, result.numero_inicial, result.numero_final) == (1, 800, 801)

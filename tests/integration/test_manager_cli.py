@@ -70,7 +70,7 @@ def test_cancel_cli(data_dir: Path, capsys: pytest.CaptureFixture[str], sent: li
     assert code == 2 and "30 minutos" in out and "Nenhum pedido foi enviado" in err
     assert sent == [f"cancel {a['ref']}"]
     monkeypatch.setattr(AppContext, "now", real_now)
-    code, out, _ = run(capsys, "historico", "--status", "cancelado", "--json")
+    code, out, _ = run(capsys, "historico", "--status", "cancelado", "--de", "2020-01-01", "--json")
     assert [r["ref"] for r in json.loads(out)] == [a["ref"]]
     code, out, _ = run(capsys, "historico", "detalhe", a["ref"])
     assert code == 0 and "autorizado -> cancelado" in out and "135" in out
@@ -147,7 +147,7 @@ def test_cash_and_users_cli(data_dir: Path, capsys: pytest.CaptureFixture[str], 
 
 def test_historico_and_relatorio_cli(data_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     a = sell(capsys, "--item", "1021*2", "--pay", "credito:17,98:visa", "--cpf", "52998224725")
-    code, out, _ = run(capsys, "historico", "--cpf", "529.982.247-25", "--json")
+    code, out, _ = run(capsys, "historico", "--cpf", "529.982.247-25", "--de", "2020-01-01", "--json")
     assert [r["ref"] for r in json.loads(out)] == [a["ref"]]
     code, out, err = run(capsys, "historico", "--data", "31/02/2026")
     assert code == 2 and "Data inválida" in err
@@ -158,7 +158,9 @@ def test_historico_and_relatorio_cli(data_dir: Path, capsys: pytest.CaptureFixtu
     code, out, _ = run(capsys, "historico", "consultar", a["ref"], "--json")
     assert code == 0 and json.loads(out)["api"] == "autorizado"
     pdf, csv_path = tmp_path / "dia.pdf", tmp_path / "dia.csv"
-    code, out, _ = run(capsys, "relatorio", "--pdf", str(pdf), "--csv", str(csv_path), "--json")
+    code, out, _ = run(capsys, "historico", "detalhe", a["ref"], "--json")
+    day = json.loads(out)["venda"]["data"][:10]
+    code, out, _ = run(capsys, "relatorio", "--data", day, "--pdf", str(pdf), "--csv", str(csv_path), "--json")
     data = json.loads(out)
     assert code == 0 and data["vendas"] == 1 and data["total"] == "17.98" and pdf.is_file() and csv_path.is_file()
     code, out, _ = run(capsys, "auditoria")

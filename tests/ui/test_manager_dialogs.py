@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtWidgets import QLineEdit  # noqa: E402
+from PySide6.QtCore import QDate  # noqa: E402
 
 from pos_app.core.domain.payments import Payment  # noqa: E402
 from pos_app.core.domain.sale import Sale  # noqa: E402
@@ -103,7 +103,7 @@ def test_cash_dialog_open_move_and_close(qtbot: Any, demo_ctx: Any) -> None:
     assert not dialog.close_button.isEnabled()  # cash not counted yet
     cash_edit = dialog.counted["01"]
     cash_edit.setText("95,90")
-    assert "Diferença total: -R$ 2,00 (falta)" == dialog.total_diff.text()
+    assert dialog.total_diff.text() == "Diferença total: -R$ 2,00 (falta)"
     dialog.counted["17"].setText("8,99")
     assert dialog.close_button.isEnabled()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -160,6 +160,8 @@ def test_other_dialogs_open_and_work(qtbot: Any, demo_ctx: Any, tmp_path: Path) 
 
     history = HistoryDialog(demo_ctx, gerente)
     qtbot.addWidget(history)
+    history.de.setDate(QDate(2020, 1, 1))
+    history.search()
     assert history.table.rowCount() == 2
     history.select_ref(a.ref)
     assert "autorizado" in history.detail_view.toPlainText() and history.consult_button.isEnabled()
@@ -185,6 +187,8 @@ def test_other_dialogs_open_and_work(qtbot: Any, demo_ctx: Any, tmp_path: Path) 
     reports = ReportsDialog(demo_ctx, gerente)
     qtbot.addWidget(reports)
     reports.resize(1000, 760)
+    created = demo_ctx.store.sales.get(a.sale_id)["created_at"]
+    reports.day.setDate(QDate(int(created[:4]), int(created[5:7]), int(created[8:10])))
     reports.show()
     assert reports.kpis["vendas"].text() == "2" and reports.kpis["total"].text() == "R$ 64,79"
     assert reports.export("pdf", tmp_path / "r.pdf") == tmp_path / "r.pdf"

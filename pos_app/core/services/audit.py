@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "inutilizacao": "Inutilização de numeração",
     "email": "Reenvio por e-mail",
     "consulta": "Consulta da NFC-e na API",
+    "reimpressao": "Reimpressão (2ª via) do DANFCe",
     "caixa_abertura": "Abertura de caixa",
     "caixa_abertura_automatica": "Abertura automática de caixa (venda sem interface)",
     "caixa_sangria": "Sangria",

@@ -299,10 +299,156 @@ def _m_print_jobs(db: Database) -> None:
     )
 
 
+def _m_backoffice_cte_rps(db: Database) -> None:
+    """Back office: issued CT-e / CT-e OS with numbering and history, CT-e inutilizações, received
+    CT-e with the incremental-sync mark (greatest ``versao`` per CNPJ), RPS batches with history."""
+    _run(
+        db,
+        """
+        CREATE TABLE ctes_emitidos (
+            id INTEGER PRIMARY KEY,
+            ref TEXT NOT NULL UNIQUE,
+            modelo INTEGER NOT NULL CHECK (modelo IN (57, 67)),
+            status TEXT NOT NULL,
+            ambiente TEXT NOT NULL,
+            cnpj_emitente TEXT NOT NULL,
+            serie INTEGER NOT NULL,
+            numero INTEGER NOT NULL,
+            chave TEXT,
+            valor_total TEXT,
+            tomador TEXT,
+            payload TEXT NOT NULL,
+            status_sefaz TEXT,
+            mensagem_sefaz TEXT,
+            caminho_xml TEXT,
+            caminho_dacte TEXT,
+            caminho_xml_cancelamento TEXT,
+            caminho_xml_carta_correcao TEXT,
+            cartas_correcao INTEGER NOT NULL DEFAULT 0,
+            xml_path TEXT,
+            last_error TEXT,
+            created_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (modelo, serie, numero)
+        );
+        CREATE INDEX idx_ctes_emitidos_status ON ctes_emitidos(status);
+
+        CREATE TABLE cte_events (
+            id INTEGER PRIMARY KEY,
+            cte_id INTEGER NOT NULL REFERENCES ctes_emitidos(id),
+            at TEXT NOT NULL,
+            action TEXT NOT NULL,
+            from_status TEXT,
+            to_status TEXT NOT NULL,
+            http_status INTEGER,
+            response TEXT,
+            note TEXT
+        );
+        CREATE INDEX idx_cte_events_cte ON cte_events(cte_id);
+
+        CREATE TABLE cte_counters (
+            modelo INTEGER NOT NULL,
+            serie INTEGER NOT NULL,
+            next_numero INTEGER NOT NULL CHECK (next_numero >= 1),
+            PRIMARY KEY (modelo, serie)
+        );
+
+        CREATE TABLE cte_inutilizacoes (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            cnpj TEXT NOT NULL,
+            modelo INTEGER NOT NULL,
+            serie INTEGER NOT NULL,
+            numero_inicial INTEGER NOT NULL,
+            numero_final INTEGER NOT NULL,
+            justificativa TEXT NOT NULL,
+            status TEXT NOT NULL,
+            status_sefaz TEXT,
+            mensagem_sefaz TEXT,
+            caminho_xml TEXT,
+            response TEXT,
+            user_id INTEGER REFERENCES users(id)
+        );
+
+        CREATE TABLE ctes_recebidos (
+            id INTEGER PRIMARY KEY,
+            cnpj TEXT NOT NULL,
+            chave TEXT NOT NULL,
+            versao INTEGER NOT NULL,
+            situacao TEXT NOT NULL,
+            nome_emitente TEXT,
+            documento_emitente TEXT,
+            valor_total TEXT,
+            data_emissao TEXT,
+            tipo_cte TEXT,
+            digest_value TEXT,
+            carta_correcao TEXT,
+            data_carta_correcao TEXT,
+            data_cancelamento TEXT,
+            justificativa_cancelamento TEXT,
+            desacordo_status TEXT,
+            desacordo_observacoes TEXT,
+            desacordo_protocolo TEXT,
+            desacordo_mensagem TEXT,
+            desacordo_em TEXT,
+            desacordo_user_id INTEGER REFERENCES users(id),
+            desacordo_resposta TEXT,
+            raw TEXT NOT NULL,
+            synced_at TEXT NOT NULL,
+            UNIQUE (cnpj, chave)
+        );
+        CREATE INDEX idx_ctes_recebidos_versao ON ctes_recebidos(cnpj, versao);
+        CREATE INDEX idx_ctes_recebidos_emissao ON ctes_recebidos(cnpj, data_emissao);
+
+        CREATE TABLE ctes_recebidos_sync (
+            cnpj TEXT PRIMARY KEY,
+            max_versao INTEGER NOT NULL,
+            total INTEGER,
+            synced_at TEXT NOT NULL
+        );
+
+        CREATE TABLE lotes_rps (
+            id INTEGER PRIMARY KEY,
+            ref TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL,
+            ambiente TEXT NOT NULL,
+            cnpj_prestador TEXT NOT NULL,
+            quantidade INTEGER NOT NULL,
+            valor_total TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            arquivo BLOB,
+            content_type TEXT,
+            arquivo_path TEXT,
+            resposta_path TEXT,
+            resultado TEXT,
+            last_error TEXT,
+            created_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        CREATE TABLE lote_rps_events (
+            id INTEGER PRIMARY KEY,
+            lote_id INTEGER NOT NULL REFERENCES lotes_rps(id),
+            at TEXT NOT NULL,
+            action TEXT NOT NULL,
+            from_status TEXT,
+            to_status TEXT NOT NULL,
+            http_status INTEGER,
+            response TEXT,
+            note TEXT
+        );
+        CREATE INDEX idx_lote_rps_events_lote ON lote_rps_events(lote_id);
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_base", _m001_base),
     ("002_products_fts", _m002_products_fts),
     ("003_manager_ops", _m003_manager_ops),
     ("004_document_owner", _m004_document_owner),
     ("005_print_jobs", _m_print_jobs),
+    ("backoffice_cte_rps", _m_backoffice_cte_rps),
 ]

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.core.domain.money import format_brl
+from pos_app.core.services.audit import AuditLog
 from pos_app.core.services.history import GROUP_LABELS, HistoryFilter, HistoryRow, HistoryService
 from pos_app.ui.i18n import tr
 from pos_app.ui.manager.widgets import (
@@ -205,7 +206,7 @@ class HistoryDialog(ManagerDialog):
         row = self.selected()
         if row is None:
             return
-        doc_id, manager_id = row.document_id, self.manager.id if self.manager else None
+        doc_id, manager_id, ref = row.document_id, self.manager.id if self.manager else None, row.ref
 
         def job() -> tuple[bool, str, str | None]:
             try:
@@ -217,6 +218,8 @@ class HistoryDialog(ManagerDialog):
                 return True, tr("DANFCe gerado: {p}").format(p=path), str(path)
             service = PrintService(self.ctx)
             out = service.reprint(doc_id, manager_id) if manager_id else service.print_document(doc_id, reprint=True)
+            AuditLog(self.ctx.store).record("reimpressao", user=self.manager, target=ref,
+                                            outcome="ok" if out.ok else "erro", details={"mensagem": out.message})
             return out.ok, out.message, None
 
         def done(value: tuple[bool, str, str | None]) -> None:

@@ -1,0 +1,30 @@
+"""kill -9 during emission and during replay, at every named point; after a restart and one sync:
+no sale lost, no number used twice, exactly one authorized note per sale (see crash_harness.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from crash_harness import SCENARIOS, CrashHarness
+
+from pos_app.core.services.crashpoints import POINTS
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "contingency"
+
+
+@pytest.mark.slow
+def test_crash_harness_every_kill_point(terminal_template: Path, tmp_path: Path, request: Any) -> None:
+    harness = CrashHarness(terminal_template, tmp_path)
+    for scenario in SCENARIOS:
+        harness.run(scenario)
+    summary = harness.summary()
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line("\n" + summary)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "crash_harness.txt").write_text(summary + "\n", encoding="utf-8")
+    covered = {s.point for s in SCENARIOS}
+    assert covered >= set(POINTS) | {"during_send"}, set(POINTS) - covered
+    assert len(harness.results) == len(SCENARIOS)
