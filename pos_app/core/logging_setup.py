@@ -16,6 +16,9 @@ import logging.handlers
 import os
 import sys
 from pathlib import Path
+from typing import Any
+
+import platformdirs
 
 from pos_app.core.masking import mask_text
 
@@ -47,6 +50,29 @@ class MaskingFilter(logging.Filter):
         return True
 
 
+class _ConsoleHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now (tests and the UI swap it), like logging's last resort."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+class _LazyFileHandler(logging.handlers.RotatingFileHandler):
+    """Creates ``logs/`` only when the first record is written (``pos-app --help`` leaves no trace)."""
+
+    def _open(self) -> Any:
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
+
+
 class _MaskingFormatter(logging.Formatter):
     """Second net: masks the final line too (a handler someone adds without the filter)."""
 
@@ -64,13 +90,9 @@ def setup_logging(data_dir: Path | None = None, level: str | None = None) -> Pat
     ``data_dir`` defaults to the terminal's data folder (``POS_DATA_DIR`` or the user's). Never
     raises: a terminal whose log folder cannot be written still sells (console only).
     """
-    if data_dir is None:
-        from pos_app.core import paths
-
-        try:
-            data_dir = paths.data_dir()
-        except OSError:
-            data_dir = None
+    if data_dir is None:  # where paths.data_dir() points, without creating it yet
+        env = os.environ.get("POS_DATA_DIR")
+        data_dir = Path(env) if env else Path(platformdirs.user_data_dir("pos-app", "PosApp"))
     requested = (level or os.environ.get("POS_LOG_LEVEL") or "").upper()
     file_level = logging.DEBUG if requested == "DEBUG" else logging.INFO
     console_level = logging.getLevelName(requested) if requested else logging.WARNING
@@ -84,7 +106,7 @@ def setup_logging(data_dir: Path | None = None, level: str | None = None) -> Pat
     _installed.clear()
 
     masking = MaskingFilter()
-    console = logging.StreamHandler(sys.stderr)
+    console = _ConsoleHandler()
     console.setLevel(console_level)
     console.setFormatter(_MaskingFormatter("%(levelname)s %(name)s: %(message)s"))
     console.addFilter(masking)
@@ -93,10 +115,8 @@ def setup_logging(data_dir: Path | None = None, level: str | None = None) -> Pat
     path: Path | None = None
     if data_dir is not None:
         try:
-            folder = log_dir(data_dir)
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / LOG_FILE
-            file_handler = logging.handlers.RotatingFileHandler(
+            path = log_dir(data_dir) / LOG_FILE
+            file_handler = _LazyFileHandler(
                 path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8", delay=True
             )
             file_handler.setLevel(file_level)

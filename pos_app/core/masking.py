@@ -49,7 +49,7 @@ _PERSONAL_KEYS = re.compile(
     r"^(cpf|cnpj|cpf_destinatario|cnpj_destinatario|email|emails|email_destinatario|nome_destinatario|"
     r"telefone_destinatario|logradouro_destinatario|numero_destinatario|bairro_destinatario|"
     r"cep_destinatario|inscricao_estadual_destinatario|id_estrangeiro_destinatario|"
-    r"cnpj_credenciadora|numero_autorizacao|.*(token|senha|password).*)$"
+    r"cnpj_credenciadora|numero_autorizacao|.*(token|senha|password|certificado|base64).*)$"
 )
 _EMITTER_KEYS = frozenset({"cnpj_emitente", "cnpj"})  # the shop itself: not personal data
 MAX_LOGGED_STRING = 300  # embedded XML and other long strings are summarized

@@ -34,7 +34,15 @@ from pos_app.core.fiscal.chave import build_chave
 from pos_app.core.fiscal.states import UF_CODES
 from pos_app.sandbox.clock import SandboxClock
 from pos_app.sandbox.companies import CompanyConfig
-from pos_app.sandbox.cte_documents import CTE_NS, CteEvent, CteIdentity, Emitter, build_cte, cte_proc, event_proc
+from pos_app.sandbox.cte_documents import (
+    CTE_NS,
+    CteEvent,
+    CteIdentity,
+    Emitter,
+    build_cte,
+    cte_proc,
+    event_proc,
+)
 from pos_app.sandbox.docstore import PDF_CT, DocRequest, DocResponse, DocStore, ok, parse_object, simple_pdf
 from pos_app.sandbox.documents import local_time, xml_datetime
 from pos_app.sandbox.engine import XML_CT, ApiResponse, NfceSandbox, api_error

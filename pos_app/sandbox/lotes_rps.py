@@ -63,7 +63,7 @@ def _cents(value: Decimal) -> str:
 
 
 def _decimal(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool) or isinstance(value, dict | list):
+    if value is None or isinstance(value, bool | dict | list):
         return None
     try:
         amount = Decimal(str(value).strip().replace(",", "."))
@@ -142,7 +142,7 @@ class LotesRpsSandbox:
                 numero = self.docs.store.next_sequence(f"rps:{cnpj}")
                 rps.append({"serie": "1", "numero": str(numero), "nfse": nfse, "status": "pendente"})
             now = self.clock.now()
-            record = {
+            record: dict[str, Any] = {
                 "token": token, "ref": ref, "cnpj": cnpj, "prestador": prestador, "canonical": canonical,
                 "rps": rps, "created_at": now.isoformat(), "respostas": [],
             }  # fmt: skip

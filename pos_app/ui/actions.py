@@ -74,13 +74,18 @@ def register_manager_action(action: ManagerAction) -> None:
     manager_actions.append(action)
 
 
+EXTENSION_PACKAGES = ("pos_app.ui.manager", "pos_app.ui.backoffice")
+"""Packages that register "Gerente" menu entries when imported."""
+
+
 def load_manager_extensions() -> list[ManagerAction]:
-    """Import ``pos_app.ui.manager`` if present; returns the registered actions in menu order."""
-    try:
-        importlib.import_module("pos_app.ui.manager")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("pos_app.ui.manager",):
-            log.exception("falha ao carregar as funções de gerente")
-    except Exception:  # noqa: BLE001 - a broken extension must not stop the cashier
-        log.exception("falha ao carregar as funções de gerente")
+    """Import the ``EXTENSION_PACKAGES`` present; returns the registered actions in menu order."""
+    for package in EXTENSION_PACKAGES:
+        try:
+            importlib.import_module(package)
+        except ModuleNotFoundError as exc:
+            if exc.name != package:
+                log.exception("falha ao carregar as funções de gerente (%s)", package)
+        except Exception:  # noqa: BLE001 - a broken extension must not stop the cashier
+            log.exception("falha ao carregar as funções de gerente (%s)", package)
     return sorted(manager_actions, key=lambda a: (a.order, a.label))

@@ -66,6 +66,8 @@ def printer_status(ctx: AppContext) -> tuple[bool | None, str, str]:
         text = tr("Impressora: erro ({erro})").format(erro=exc)
         return False, text, text
     short = message.split(":")[0].strip().rstrip(".")  # "Somente PDF: o DANFCe é salvo..." -> "Somente PDF"
+    if short.lower() == "somente pdf":
+        short = "PDF"
     if not short.lower().startswith(tr("impressora")):
         short = tr("Impressora: {m}").format(m=short)
     return ok, short, message

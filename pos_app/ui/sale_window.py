@@ -436,11 +436,12 @@ class SaleWindow(QMainWindow):
             self._approver = manager
             self.dialog = None
             action()
+            self._dialog_closed()  # refocus the code field unless the action opened a dialog
 
         def refused() -> None:
             self.dialog = None
             self.show_message(tr("Ação não autorizada."), error=True)
-            self.code.setFocus()
+            self._dialog_closed()
             if on_refused is not None:
                 on_refused()
 

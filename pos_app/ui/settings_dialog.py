@@ -137,8 +137,8 @@ class SettingsDialog(QDialog):
             grid.setContentsMargins(16, 16, 16, 16)
             grid.setHorizontalSpacing(14)
             grid.setVerticalSpacing(8)
-            grid.setColumnStretch(1, 3)
-            grid.setColumnStretch(2, 2)
+            grid.setColumnStretch(1, 1)
+            grid.setColumnMinimumWidth(1, 420)
             for row, field in enumerate(fields):
                 self._add_field(grid, row, field)
             if tab_title == tr("Certificado digital"):
@@ -204,6 +204,7 @@ class SettingsDialog(QDialog):
             grid.addWidget(widget, row, 1)
         error = error_label()
         error.setObjectName(f"error_{field.key}")
+        error.setFixedWidth(320)
         self.errors[field.key] = error
         grid.addWidget(error, row, 2)
 
@@ -212,6 +213,7 @@ class SettingsDialog(QDialog):
         self.cert_info.setObjectName("certificateInfo")
         self.cert_info.setWordWrap(True)
         self.cert_info.setMinimumHeight(90)
+        self.cert_info.setContentsMargins(0, 12, 0, 12)
         grid.addWidget(self.cert_info, row, 0, 1, 3)
         check = QPushButton(tr("Verificar certificado"))
         check.setAutoDefault(False)

@@ -16,8 +16,8 @@ SLOW_SECONDS = 8.0
 
 # key -> (menu text, short text for the status bar, fault mode, fault params)
 SCENARIOS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
-    "internet": (tr("Simular queda da internet"), tr("internet desligada"), "unreachable", {}),
-    "sefaz": (tr("Simular SEFAZ fora do ar"), tr("SEFAZ fora do ar"), "sefaz_down", {}),
+    "internet": (tr("Simular queda da internet"), tr("sem internet"), "unreachable", {}),
+    "sefaz": (tr("Simular SEFAZ fora do ar"), tr("SEFAZ fora"), "sefaz_down", {}),
     "lenta": (tr("Simular API lenta ({s:.0f} s)").format(s=SLOW_SECONDS), tr("API lenta"), "slow",
               {"seconds": SLOW_SECONDS}),
 }

@@ -44,9 +44,9 @@ def test_backlog_of_500_notes_replayed_under_a_429_storm(
 
     stop = threading.Event()
 
-    def storm() -> None:  # bursts of 429 on top of the real per-window limit
-        while not stop.wait(0.3):
-            api.faults.set("rate_storm", n=4)
+    def storm() -> None:  # a burst of 429 every second, on top of the real per-window limit
+        while not stop.wait(1.0):
+            api.faults.set("rate_storm", n=6)
 
     thread = threading.Thread(target=storm, daemon=True)
     thread.start()

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from suite_report import report_lines
 
 from pos_app.cli import main
 from pos_app.core.focus.client import FocusClient
 from pos_app.core.focus.errors import NotDelivered
 from pos_app.core.logging_setup import flush_logs
 from pos_app.sandbox import SandboxServer
-from suite_report import report_lines
 
 TOKEN = "TOKEN-SECRETO-Zq8x71Kp3w"
 CERT_PASSWORD = "SenhaDoCertificado#2026"
@@ -164,7 +164,7 @@ def test_secrets_go_to_the_os_credential_store_when_there_is_one(data_dir: Path,
     from keyring.backend import KeyringBackend
 
     class MemoryKeyring(KeyringBackend):  # stands in for Windows Credential Manager
-        priority = 1  # type: ignore[assignment]
+        priority = 1
 
         def __init__(self) -> None:
             super().__init__()

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from lxml import etree
+from suite_report import report_lines
 
 from pos_app.cli import main
 from pos_app.core.domain.payments import Payment
@@ -28,12 +29,10 @@ from pos_app.core.store.backup import (
     backup_dir,
     backup_if_due,
     list_backups,
-    rotate,
     run_backup,
 )
 from pos_app.core.store.db import StoreError
 from pos_app.core.store.integrity import DatabaseDamaged
-from suite_report import report_lines
 
 ARROZ = "7891102100377"
 NUMBERS: dict[str, str] = {}
@@ -69,7 +68,7 @@ def _checkout(ctx: Any, **kw: Any) -> Any:
 
 def _counts(ctx: Any) -> dict[str, int]:
     db = ctx.store.database
-    return {t: int(db.query_one(f"SELECT count(*) AS n FROM {t}")["n"])  # type: ignore[index]
+    return {t: int(db.query_one(f"SELECT count(*) AS n FROM {t}")["n"])
             for t in ("sales", "sale_items", "payments", "fiscal_documents", "document_events", "series_counters")}
 
 

@@ -87,6 +87,12 @@ def test_sale_with_api_unreachable_ends_in_contingency(qtbot: Any, controller: A
     qtbot.waitUntil(lambda: "Contingência: 1 pendente" in window.status.backlog.text(), timeout=10_000)
     qtbot.waitUntil(lambda: "Offline" in window.status.link.text(), timeout=10_000)
     shot(window, "06-venda-status-contingencia")
+    # The link comes back: the background replay transmits the note by itself.
+    controller.ctx.sandbox.faults.clear()
+    qtbot.waitUntil(lambda: controller.ctx.store.documents.get(result.document_id)["status"] == "autorizado",
+                    timeout=20_000)
+    qtbot.waitUntil(lambda: "nada pendente" in window.status.backlog.text(), timeout=10_000)
+    assert "Online" in window.status.link.text()
 
 
 def test_ui_keeps_processing_events_while_api_is_slow(qtbot: Any, controller: Any, keys: Any) -> None:

@@ -16,7 +16,8 @@ from pos_app.core.focus.nfce import NfceApi
 from pos_app.core.logging_setup import flush_logs, setup_logging, shutdown_logging
 from pos_app.core.masking import mask_body, mask_text, register_public, register_secret
 
-CHAVE = "41261198765432000198650010000000011724777193"
+SHOP = "11444777000161"  # a CNPJ no other test registers
+CHAVE = f"412611{SHOP}650010000000011724777193"
 TOKEN = "tok-Fz81-unit-logging"
 
 
@@ -61,10 +62,10 @@ def test_files_rotate_at_the_size_limit_keeping_five(tmp_path: Path, monkeypatch
 
 def test_every_record_is_masked_whoever_logs_it(log_file: Path) -> None:
     register_secret(TOKEN)
-    register_public("98765432000198")
+    register_public(SHOP)
     log = logging.getLogger("biblioteca.qualquer")
     log.warning("token %s, CPF 529.982.247-25 e 52998224725, e-mail maria@exemplo.com.br", TOKEN)
-    log.warning("CNPJ consumidor 11.222.333/0001-81, emitente 98765432000198, chave %s", CHAVE)
+    log.warning("CNPJ consumidor 11.222.333/0001-81, emitente %s, chave %s", SHOP, CHAVE)
     log.warning("Authorization: Basic dG9rLUZ6ODEtdW5pdC1sb2dnaW5nOg== e ?token=abc123&x=1")
     try:
         raise ValueError(f"quebrou com {TOKEN} senha=hunter22")
@@ -74,7 +75,7 @@ def test_every_record_is_masked_whoever_logs_it(log_file: Path) -> None:
     for secret in (TOKEN, "52998224725", "529.982.247-25", "maria@exemplo.com.br", "11.222.333/0001-81",
                    "dG9rLUZ6ODEtdW5pdC1sb2dnaW5nOg==", "abc123", "hunter22"):
         assert secret not in text, secret
-    assert CHAVE in text and "98765432000198" in text  # the access key and the shop's CNPJ stay readable
+    assert CHAVE in text and f"emitente {SHOP}" in text  # the access key and the shop's CNPJ stay readable
     assert "Traceback" in text and "ValueError" in text  # the traceback is kept, masked
 
 

@@ -161,8 +161,10 @@ class FocusClient:
             headers["Content-Type"] = content_type
         request = self._build(method, path, params, content, headers, deadline)
         shown = f"{method} {request.url.raw_path.decode('ascii', 'replace')}"
-        if content is not None:
+        if json_body is not None:
             log.info("%s enviando: %s", shown, mask_body(content, LOGGED_BODY_CHARS))
+        elif content is not None:  # an uploaded file (may be a certificate): never its bytes in a log
+            log.info("%s enviando arquivo: %d bytes (%s)", shown, len(content), headers.get("Content-Type"))
         watchdog = _Watchdog()
         try:
             response = self._http.send(request, stream=True)

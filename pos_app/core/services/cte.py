@@ -282,7 +282,7 @@ class CteService:
             row = self.repo.get(existing["id"])
             assert row is not None
             return row
-        serie = int(data.get("serie") if data.get("serie") is not None else 1)
+        serie = int(data["serie"]) if data.get("serie") is not None else 1
         with self.repo.transaction() as tx:
             if data.get("numero") is None:
                 data["numero"] = self.repo.take_numero(tx, modelo, serie)
@@ -539,7 +539,7 @@ class CteService:
         if not JUSTIFICATIVA_MIN <= len(text) <= JUSTIFICATIVA_MAX:
             raise ValidationError("justificativa", f"A justificativa deve ter entre {JUSTIFICATIVA_MIN} e "
                                                    f"{JUSTIFICATIVA_MAX} caracteres (tem {len(text)}).")  # fmt: skip
-        used = [d["ref"] for d in self.repo.list(modelo=modelo, limit=100_000)
+        used = [d["ref"] for d in self.repo.find(modelo=modelo, limit=100_000)
                 if d["serie"] == serie and inicio <= d["numero"] <= fim
                 and d["status"] in ("autorizado", "cancelado", "denegado", "processando_autorizacao")]  # fmt: skip
         if used:
@@ -558,9 +558,63 @@ class CteService:
                 "mensagem_sefaz": result.mensagem_sefaz, "caminho_xml": result.caminho_xml}  # fmt: skip
 
     # -- listing -------------------------------------------------------------------------------
-    def list(self, *, modelo: int | None = None, limit: int = 500) -> list[dict[str, Any]]:
-        return self.repo.list(modelo=modelo, limit=limit)
+    def issued(self, *, modelo: int | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        return self.repo.find(modelo=modelo, limit=limit)
 
     def pending(self) -> list[dict[str, Any]]:
         """Documents whose outcome is still open (to consult)."""
-        return self.repo.list(statuses=("enviando", "processando_autorizacao", "em_duvida"))
+        return self.repo.find(statuses=("enviando", "processando_autorizacao", "em_duvida"))
+
+
+# -- the window's form of common fields --------------------------------------------------------
+FORM_COMMON = ("cfop", "natureza_operacao", "codigo_municipio_inicio", "municipio_inicio", "uf_inicio",
+               "codigo_municipio_fim", "municipio_fim", "uf_fim", "valor_total", "valor_receber",
+               "icms_situacao_tributaria")  # fmt: skip
+
+
+def _party(data: dict[str, Any], who: str, documento: str, nome: str) -> None:
+    digits = only_digits(documento)
+    data[f"cpf_{who}" if len(digits) == 11 else f"cnpj_{who}"] = digits
+    data[f"nome_{who}"] = " ".join(nome.split())
+
+
+def payload_from_form(fields: dict[str, str], modelo: int, ctx: AppContext) -> dict[str, Any]:
+    """A CT-e / CT-e OS payload from the common fields of the window (then ``emit`` validates it).
+
+    CT-e: remetente, destinatário, tomador (0-4), carga (valor, produto, peso in kg) and the road
+    modal (``rntrc``). CT-e OS: tomador, service description, ``modal`` (01-04), ``tipo_servico``
+    (6, 7, 8) and, when by road, ``taf``.
+    """
+    emitente = ctx.emitente()
+    value = {k: (v or "").strip() for k, v in fields.items()}
+    data: dict[str, Any] = {k: value.get(k, "") for k in FORM_COMMON}
+    for key in ("valor_total", "valor_receber"):
+        data[key] = data[key].replace(",", ".")
+    data.update(
+        tipo_documento=0, codigo_municipio_envio=emitente.codigo_municipio, municipio_envio=emitente.municipio,
+        uf_envio=emitente.uf, uf_inicio=data["uf_inicio"].upper(), uf_fim=data["uf_fim"].upper(),
+        indicador_inscricao_estadual_tomador=value.get("indicador_inscricao_estadual_tomador") or "9",
+    )  # fmt: skip
+    if modelo == 67:
+        data["tipo_servico"] = value.get("tipo_servico") or "6"
+        data["modal"] = (value.get("modal") or "01").zfill(2)
+        data["descricao_servico"] = value.get("descricao_servico", "")
+        _party(data, "tomador", value.get("documento_tomador", ""), value.get("nome_tomador", ""))
+        if data["modal"] == "01":
+            data["modal_rodoviario"] = {"taf": value.get("taf", "")} if value.get("taf") else {}
+    else:
+        data["tipo_servico"] = 0
+        data["tomador"] = value.get("tomador") or "0"
+        data["retirar_mercadoria"] = "1"
+        _party(data, "remetente", value.get("documento_remetente", ""), value.get("nome_remetente", ""))
+        _party(data, "destinatario", value.get("documento_destinatario", ""), value.get("nome_destinatario", ""))
+        data["valor_total_carga"] = value.get("valor_total_carga", "").replace(",", ".")
+        data["produto_predominante"] = value.get("produto_predominante", "")
+        peso = value.get("peso_kg", "").replace(",", ".") or "0"
+        try:
+            quantidade = f"{Decimal(peso):.4f}"
+        except InvalidOperation as exc:
+            raise ValidationError("peso_kg", f"Peso inválido: {value.get('peso_kg')!r}") from exc
+        data["quantidades"] = [{"codigo_unidade_medida": "01", "tipo_medida": "PESO BRUTO", "quantidade": quantidade}]
+        data["modal_rodoviario"] = {"rntrc": value.get("rntrc", "")} if value.get("rntrc") else {}
+    return data

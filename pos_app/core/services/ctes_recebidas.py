@@ -119,7 +119,7 @@ class CtesRecebidasService:
         self.repo.mark_synced(cnpj)
         return SyncReport(novos, atualizados, paginas, self.repo.max_versao(cnpj), self.repo.count(cnpj), completo)
 
-    def list(self, **filters: Any) -> list[dict[str, Any]]:
+    def search(self, **filters: Any) -> list[dict[str, Any]]:
         situacao = filters.get("situacao")
         if situacao and situacao not in SITUACOES:
             raise ValidationError("situacao", f"Situação desconhecida: {situacao} ({', '.join(SITUACOES)}).")
@@ -127,7 +127,7 @@ class CtesRecebidasService:
             value = filters.get(key)
             if value and not _is_date(value):
                 raise ValidationError(key, f"Data inválida em --{key}: {value!r} (use AAAA-MM-DD).")
-        return self.repo.list(self.cnpj, **filters)
+        return self.repo.search(self.cnpj, **filters)
 
     def get(self, chave: str) -> dict[str, Any] | None:
         return self.repo.get(self.cnpj, check_chave(chave))

@@ -261,13 +261,18 @@ class RpsService:
         """Demo mode only: the answer file the (simulated) city gives for the batch."""
         if self.ctx.sandbox is None:
             raise ValidationError("ref", "O retorno simulado só existe no modo de demonstração.")
-        content = self.ctx.sandbox.backoffice.lotes_rps.city_answer(self.ctx.token(), ref)
+        if not REF_PATTERN.match(ref or "") or self.repo.by_ref(ref) is None:
+            raise ValidationError("ref", f"Lote não encontrado neste terminal: {ref}")
+        try:
+            content = self.ctx.sandbox.backoffice.lotes_rps.city_answer(self.ctx.token(), ref)
+        except KeyError as exc:
+            raise ValidationError("ref", f"O lote {ref} não foi gerado na API de demonstração.") from exc
         path = dest or self.folder() / f"{ref}-retorno-prefeitura-demo.txt"
         path.write_bytes(content)
         return path
 
-    def list(self) -> list[dict[str, Any]]:
-        return self.repo.list()
+    def batches(self) -> list[dict[str, Any]]:
+        return self.repo.recent()
 
     def _outcome(self, lote_id: int, mensagem: str, resultado: list[dict[str, Any]] | None = None) -> LoteOutcome:
         lote = self.repo.get(lote_id)

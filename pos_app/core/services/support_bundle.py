@@ -64,7 +64,8 @@ def write_support_bundle(
     flush_logs()
     if ctx is not None:
         register_public(ctx.config.get("emitente.cnpj"))
-        ctx.config.get("focus.token"), ctx.config.get("certificado.senha")  # registers them for masking
+        for key in ("focus.token", "certificado.senha"):
+            ctx.config.get(key)  # reading a secret registers it for masking, even if no log line has it yet
     try:
         _write(tmp, report, data_dir, ctx, checks, problem)
     except BaseException:

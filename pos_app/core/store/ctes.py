@@ -116,9 +116,10 @@ class CtesEmitidosRepo:
     def by_ref(self, ref: str) -> dict[str, Any] | None:
         return self._db.query_one("SELECT * FROM ctes_emitidos WHERE ref = ?", [ref])
 
-    def list(self, *, statuses: Iterable[str] | None = None, modelo: int | None = None,
+    def find(self, *, statuses: Iterable[str] | None = None, modelo: int | None = None,
              limit: int = 500) -> list[dict[str, Any]]:
-        sql, params = "SELECT * FROM ctes_emitidos WHERE 1 = 1", []
+        sql = "SELECT * FROM ctes_emitidos WHERE 1 = 1"
+        params: list[Any] = []
         wanted = list(statuses or [])
         if wanted:
             sql += f" AND status IN ({', '.join('?' for _ in wanted)})"
@@ -210,12 +211,13 @@ class CtesRecebidosRepo:
     def get(self, cnpj: str, chave: str) -> dict[str, Any] | None:
         return self._db.query_one("SELECT * FROM ctes_recebidos WHERE cnpj = ? AND chave = ?", [cnpj, chave])
 
-    def list(self, cnpj: str, *, situacao: str | None = None, texto: str | None = None, desde: str | None = None,
+    def search(self, cnpj: str, *, situacao: str | None = None, texto: str | None = None, desde: str | None = None,
              ate: str | None = None, sem_desacordo: bool = False, com_desacordo: bool = False,
              limit: int = 1000) -> list[dict[str, Any]]:
         """Filters: situação, text in the carrier's name/CNPJ or the chave, emission date range
         (``AAAA-MM-DD``, inclusive), with or without a registered desacordo. Newest first."""
-        sql, params = "SELECT * FROM ctes_recebidos WHERE cnpj = ?", [cnpj]
+        sql = "SELECT * FROM ctes_recebidos WHERE cnpj = ?"
+        params: list[Any] = [cnpj]
         if situacao:
             sql += " AND situacao = ?"
             params.append(situacao)

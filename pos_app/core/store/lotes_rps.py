@@ -78,7 +78,7 @@ class LotesRpsRepo:
     def by_ref(self, ref: str) -> dict[str, Any] | None:
         return self._db.query_one("SELECT * FROM lotes_rps WHERE ref = ?", [ref])
 
-    def list(self, limit: int = 500) -> list[dict[str, Any]]:
+    def recent(self, limit: int = 500) -> list[dict[str, Any]]:
         return self._db.query("SELECT * FROM lotes_rps ORDER BY id DESC LIMIT ?", [limit])
 
     def events(self, lote_id: int) -> list[dict[str, Any]]:
