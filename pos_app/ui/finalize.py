@@ -105,7 +105,7 @@ class ResultDialog(QDialog):
                  operator_id: int | None = None, reprint_by: int | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.result = result
+        self.sale_result = result
         self._operator_id = operator_id
         self._reprint_by = reprint_by
         self.setObjectName("resultDialog")
@@ -200,10 +200,10 @@ class ResultDialog(QDialog):
     def _print(self) -> None:
         self.print_label.setText(tr("Imprimindo…"))
         if self._reprint_by is not None:
-            run_in_worker(reprint, self.ctx, self.result.document_id, self._reprint_by, on_result=self._printed,
+            run_in_worker(reprint, self.ctx, self.sale_result.document_id, self._reprint_by, on_result=self._printed,
                           on_error=lambda exc: self._printed((False, str(exc))))
         else:
-            run_in_worker(print_after_sale, self.ctx, self.result, self._operator_id, on_result=self._printed,
+            run_in_worker(print_after_sale, self.ctx, self.sale_result, self._operator_id, on_result=self._printed,
                           on_error=lambda exc: self._printed((False, str(exc))))
 
     def _printed(self, outcome: tuple[bool, str] | None) -> None:

@@ -48,6 +48,7 @@ class _PinForm(QWidget):
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.setVerticalSpacing(12)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         form.addRow(code_label, self.code)
         form.addRow(tr("PIN"), self.pin)
         form.addRow(self.error)

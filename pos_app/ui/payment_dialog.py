@@ -133,6 +133,7 @@ class PaymentDialog(QDialog):
 
         form = QFormLayout()
         form.setVerticalSpacing(10)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.method_title = QLabel()
         self.method_title.setFont(theme.big_font(16))
         form.addRow(self.method_title)

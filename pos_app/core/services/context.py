@@ -7,6 +7,7 @@ without any account.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
@@ -209,6 +210,8 @@ def _create_demo_certificate(ctx: AppContext) -> None:
     password = "demo1234"
     if not path.exists():
         create_demo_certificate(path, password, emitente.cnpj, emitente.razao_social)
+        with contextlib.suppress(OSError):
+            path.chmod(0o600)  # a certificate file is private to the user running the terminal
     ctx.config.set("certificado.arquivo", str(path))
     ctx.config.set("certificado.senha", password)
 
