@@ -19,6 +19,11 @@ def tr(text: str, context: str = CONTEXT) -> str:
     return QCoreApplication.translate(context, text)
 
 
+def tr_noop(text: str) -> str:
+    """Marks a string kept in a table for translation later with ``tr(value)``."""
+    return text
+
+
 def install_translators(app: QCoreApplication, locale: str = "pt_BR") -> None:
     """Qt's own strings (file dialogs, standard buttons) and our catalog when there is one."""
     from pos_app.core import paths

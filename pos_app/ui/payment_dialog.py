@@ -62,7 +62,7 @@ def _payment_line(p: Payment) -> str:
     if p.bandeira:
         text += f"  · {CARD_BRANDS.get(p.bandeira, p.bandeira)}"
     if p.numero_autorizacao:
-        text += f"  · aut. {p.numero_autorizacao}"
+        text += "  · " + tr("aut. {n}").format(n=p.numero_autorizacao)
     return text
 
 

@@ -40,7 +40,7 @@ from pos_app.core.domain.validators import format_cnpj, format_cpf, is_valid_cnp
 from pos_app.core.services.context import AppContext, SetupError
 from pos_app.core.store.users import User
 from pos_app.ui import theme
-from pos_app.ui.actions import ManagerAction, load_manager_extensions
+from pos_app.ui.actions import ManagerAction, load_manager_extensions, manager_actions
 from pos_app.ui.cart_model import (
     COL_CODE,
     COL_DESC,
@@ -77,14 +77,25 @@ LEGEND: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def _sale_extra(ctx: AppContext) -> dict[str, Any] | None:
+    """The open cash session of this terminal (raises "Caixa fechado"); None without cash sessions."""
+    try:
+        from pos_app.core.services.cash import CashService
+    except ImportError:
+        return None
+    return CashService(ctx).sale_extra()
+
+
 def checkout_job(ctx: AppContext, sale: Any, operador_id: int | None, wait_ready: Callable[[float], bool],
                  progress: Callable[[str], None]) -> Any:
     """Worker job: persist and emit the sale (EmissionService.checkout)."""
     if not wait_ready(15.0):
         raise SetupError(tr("O simulador de demonstração ainda não iniciou; tente de novo em instantes."))
+    extra = _sale_extra(ctx)
+    ctx.client()  # no token: refuse before the sale is stored (SetupError says what to configure)
     from pos_app.core.services.emission import EmissionService
 
-    return EmissionService(ctx).checkout(sale, operador_id=operador_id, progress=progress)
+    return EmissionService(ctx).checkout(sale, operador_id=operador_id, progress=progress, extra=extra)
 
 
 def _render_receipt_job(ctx: AppContext, doc_id: int) -> str:
@@ -186,6 +197,9 @@ class SaleWindow(QMainWindow):
         self.status.set_environment(ctx.config.ambiente)
         self.status.set_operator(operator.nome)
         self._refresh_totals()
+        if not self.cash_open():
+            self.message.setText(tr("Caixa fechado: peça ao gerente para abrir o caixa (Gerente → Caixa) antes de "
+                                    "vender."))
         self.code.setFocus()
 
     # -- ManagerHost -----------------------------------------------------------------------
@@ -415,6 +429,12 @@ class SaleWindow(QMainWindow):
         action = QAction(text, self)
         action.setObjectName(f"manager_{ext.key}")
 
+        action.triggered.connect(lambda _c=False: self.run_extension(ext))
+        menu.addAction(action)
+
+    def run_extension(self, ext: ManagerAction) -> None:
+        """A "Gerente" entry registered by an extension (manager PIN first when required)."""
+
         def run() -> None:
             try:
                 ext.run(self)
@@ -423,10 +443,33 @@ class SaleWindow(QMainWindow):
                 inform(self, ext.label, tr("Falha: {erro}").format(erro=exc), error=True)
 
         if ext.requires_pin:
-            action.triggered.connect(lambda _c=False: self.protected(ext.label, run))
+            self.protected(ext.label, run)
         else:
-            action.triggered.connect(lambda _c=False: run())
-        menu.addAction(action)
+            run()
+
+    # -- cash session (opened and closed by the manager dialogs) ------------------------------
+    def cash_open(self) -> bool:
+        try:
+            row = self.ctx.store.database.query_one(
+                "SELECT id FROM cash_sessions WHERE terminal_id = ? AND status = 'aberto'",
+                [self.ctx.config.terminal_id])
+        except Exception:  # noqa: BLE001 - a store without cash sessions sells freely
+            return True
+        return row is not None
+
+    def offer_open_cash(self) -> None:
+        text = tr("Caixa fechado: o gerente precisa abrir o caixa (fundo de troco) antes da primeira venda.")
+        self.show_message(text, error=True)
+        ext = next((a for a in manager_actions if a.key == "gerente_caixa"), None)
+        if ext is None:
+            return
+        self.dialog = confirm(self, tr("Caixa fechado"), text + "\n\n" + tr("Abrir o caixa agora?"),
+                              lambda: self._open_cash(ext), lambda: self._dialog_closed(),
+                              yes=tr("Abrir caixa (Enter)"), no=tr("Agora não (Esc)"))
+
+    def _open_cash(self, ext: ManagerAction) -> None:
+        self.dialog = None
+        self.run_extension(ext)
 
     # -- protected actions ------------------------------------------------------------------
     def protected(self, reason: str, action: Callable[[], None], on_refused: Callable[[], None] | None = None) -> None:
@@ -617,7 +660,7 @@ class SaleWindow(QMainWindow):
             self.cart.amounts_changed()
             self._refresh_totals()
             self.show_message(tr("Desconto de {v} aplicado.").format(v=format_brl(sale.valor_desconto)))
-            self.code.setFocus()
+            self._dialog_closed()
 
         def accepted() -> None:
             self.dialog = None
@@ -707,7 +750,7 @@ class SaleWindow(QMainWindow):
             self._items_changed()
             self._select_row(min(row, self.cart.rowCount() - 1))
             self.show_message(tr("Removido: {d}.").format(d=description))
-            self.code.setFocus()
+            self._dialog_closed()
 
         if self.cart.sale.payments:
             self.protected(tr("Remover {d} depois de iniciado o pagamento.").format(d=description), do_remove)
@@ -730,6 +773,7 @@ class SaleWindow(QMainWindow):
             self.dialog = None
             self.new_sale()
             self.show_message(tr("Venda cancelada."))
+            self._dialog_closed()
 
         text = tr("Cancelar a venda atual ({n} itens, {t})?").format(n=len(sale.items), t=format_brl(sale.valor_total))
         if sale.payments:
@@ -762,6 +806,9 @@ class SaleWindow(QMainWindow):
         except ValidationError as exc:
             self.show_message(exc.message, error=True)
             self.focus_document()
+            return
+        if not self.cash_open():
+            self.offer_open_cash()
             return
         dialog = PaymentDialog(sale, self)
         dialog.paid.connect(self.finalize)
@@ -804,7 +851,7 @@ class SaleWindow(QMainWindow):
         if self.progress_dialog is not None:
             self.progress_dialog.finish()
             self.progress_dialog = None
-        if isinstance(exc, (ValidationError, SetupError)):
+        if isinstance(exc, (ValidationError, SetupError)) or type(exc).__name__ == "ManagerError":
             text = str(exc)
         else:
             log.error("falha ao finalizar a venda: %r", exc)

@@ -54,7 +54,18 @@ def ctx(ui_data_dir: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
-def controller(qtbot: Any, ctx: Any) -> Iterator[Any]:
+def cash_open(ctx: Any) -> bool:
+    """Tests sell: the manager opened the cash session (R$ 100,00 float) before the first sale."""
+    from decimal import Decimal
+
+    from pos_app.core.services.cash import CashService
+
+    CashService(ctx).open(ctx.store.users.by_code("9"), Decimal("100.00"))
+    return True
+
+
+@pytest.fixture
+def controller(qtbot: Any, ctx: Any, cash_open: bool) -> Iterator[Any]:
     """The whole program as ``pos-app`` starts it: login window, sandbox, monitor, replay."""
     from pos_app.ui.main import AppController, prepare_application
     from pos_app.ui.worker import wait_idle

@@ -91,3 +91,22 @@ def test_settings_need_manager_pin(qtbot: Any, controller: Any, keys: Any) -> No
     keys(K.Key_Escape)
     qtbot.waitUntil(lambda: window.code.hasFocus(), timeout=3_000)
     assert getattr(window, "settings_dialog", None) is None
+
+
+def test_closed_cash_session_blocks_payment_and_offers_to_open(qtbot: Any, controller: Any, keys: Any) -> None:
+    from pos_app.core.services.cash import CashService
+
+    ctx = controller.ctx
+    cash = CashService(ctx)
+    session = cash.current()
+    ctx.store.database.execute("UPDATE cash_sessions SET status = 'fechado' WHERE id = ?", [session["id"]])
+    window = login(qtbot, controller, keys)
+    assert "Caixa fechado" in window.message.text()
+    keys("7891102100377", K.Key_Return, K.Key_F10)
+    qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible(), timeout=3_000)
+    assert window.dialog.windowTitle() == "Caixa fechado"
+    keys(K.Key_Return)  # "Abrir caixa": the manager's PIN first
+    open_pin(qtbot, window)
+    keys(K.Key_Escape)
+    qtbot.waitUntil(lambda: window.code.hasFocus(), timeout=3_000)
+    assert cash.current() is None and window.cart.rowCount() == 1

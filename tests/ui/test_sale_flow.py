@@ -40,6 +40,8 @@ def ring_up_and_pay(qtbot: Any, window: Any, keys: Any, shot: Any | None = None)
     keys(K.Key_F2)  # crédito
     keys("20", K.Key_Return)  # typed over the selected remaining amount
     assert "bandeira" in pay.error.text()  # card needs its brand: focus went to the brand list
+    if shot:
+        shot(pay, "03a-pagamento-cartao")
     keys(K.Key_Down, K.Key_Return)  # Visa
     assert [(p.forma, p.valor, p.bandeira) for p in sale.payments] == [("03", Decimal("20.00"), "01")]
     assert pay.remaining_label.text() == "R$ 100,58"
@@ -61,9 +63,10 @@ def test_full_sale_by_keyboard_ends_authorized(qtbot: Any, controller: Any, keys
     assert dialog.kind == "autorizada"
     qtbot.waitUntil(lambda: dialog.preview is not None and dialog.preview.pages is not None, timeout=20_000)
     shot(dialog, "04-resultado-autorizada")
-    sale_row = controller.ctx.store.database.query_one("SELECT operador_id FROM sales WHERE id = ?", [result.sale_id])
+    sale_row = controller.ctx.store.database.query_one(
+        "SELECT operador_id, cash_session_id FROM sales WHERE id = ?", [result.sale_id])
     ana = controller.ctx.store.users.by_code("1")
-    assert sale_row["operador_id"] == ana.id
+    assert sale_row["operador_id"] == ana.id and sale_row["cash_session_id"] is not None
     keys(K.Key_Return)  # "Nova venda"
     qtbot.waitUntil(lambda: window.result_dialog is None and window.code.hasFocus(), timeout=3_000)
     assert window.cart.rowCount() == 0 and window.total_label.text() == "R$ 0,00"
@@ -120,3 +123,48 @@ def test_ui_keeps_processing_events_while_api_is_slow(qtbot: Any, controller: An
     assert len(ticks) >= 40, len(ticks)
     assert any(s in seconds_seen for s in ("Aguardando há 3 s", "Aguardando há 4 s"))
     assert QApplication.activeModalWidget() is window.result_dialog or window.result_dialog.isVisible()
+
+
+def test_sefaz_rejection_shows_code_message_and_what_to_fix(qtbot: Any, controller: Any, keys: Any,
+                                                             shot: Any) -> None:
+    window = login(qtbot, controller, keys)
+    controller.ctx.sandbox.faults.reject_ref("1", "778", "Rejeicao: Informado NCM inexistente [nItem:2]")
+    ring_up_and_pay(qtbot, window, keys)
+    qtbot.waitUntil(lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000)
+    dialog = window.result_dialog
+    assert dialog.kind == "recusada" and not window.last_result.emitido
+    sefaz = dialog.findChild(type(dialog.print_label), "sefazMessage").text()
+    todo = dialog.findChild(type(dialog.print_label), "whatToFix").text()
+    assert sefaz == "SEFAZ 778: Rejeicao: Informado NCM inexistente [nItem:2]"
+    assert "corrija o NCM no cadastro do produto" in todo and "item 2 da venda" in todo
+    shot(dialog, "10-resultado-rejeitada")
+
+
+def test_cpf_validated_as_typed_remove_item_and_cancel_sale(qtbot: Any, controller: Any, keys: Any) -> None:
+    window = login(qtbot, controller, keys)
+    keys("7891102100377", K.Key_Return, "7891245100746", K.Key_Return)
+    keys(K.Key_F5)
+    assert window.document.hasFocus()
+    keys("111.444.777-3")
+    assert window.document_status.text().startswith("Digitando")
+    keys("4")
+    assert window.document_status.text() == "CPF inválido: confira os dígitos."
+    keys(K.Key_Backspace, "5", K.Key_Return)
+    assert window.document_status.text() == "CPF válido" and window.code.hasFocus()
+    assert window.consumer_document() == ("11144477735", None)
+    keys(K.Key_Up, K.Key_F8)  # select item 1, remove it (confirmation: Enter)
+    qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible(), timeout=3_000)
+    assert "ARROZ" in window.dialog.text()
+    keys(K.Key_Return)
+    qtbot.waitUntil(lambda: window.cart.rowCount() == 1 and window.code.hasFocus(), timeout=3_000)
+    assert window.cart.sale.items[0].product.codigo == "1002"
+    keys(K.Key_Escape)  # cancel the sale: Esc again keeps selling
+    qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible(), timeout=3_000)
+    keys(K.Key_Escape)
+    qtbot.waitUntil(lambda: window.code.hasFocus(), timeout=3_000)
+    assert window.cart.rowCount() == 1
+    keys(K.Key_Escape)
+    qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible(), timeout=3_000)
+    keys(K.Key_Return)
+    qtbot.waitUntil(lambda: window.cart.rowCount() == 0 and window.code.hasFocus(), timeout=3_000)
+    assert window.document.text() == "" and window.message.text() == "Venda cancelada."

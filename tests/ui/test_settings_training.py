@@ -81,3 +81,25 @@ def test_training_menu_simulates_internet_down_and_restores(qtbot: Any, controll
     assert not any(a.isChecked() for a in window.training_menu.scenario_actions.values())
     qtbot.waitUntil(lambda: "Online" in window.status.link.text(), timeout=10_000)
     assert not window.status.training.isVisible()
+
+
+def test_reprint_last_note_shows_the_receipt_again(qtbot: Any, controller: Any, keys: Any) -> None:
+    from decimal import Decimal as D
+
+    from pos_app.core.domain.payments import Payment
+    from pos_app.core.domain.sale import Sale
+    from pos_app.core.services.cash import CashService
+    from pos_app.core.services.emission import EmissionService
+
+    window = login(qtbot, controller, keys, "9", "9999")
+    ctx = controller.ctx
+    sale = Sale()
+    sale.add_item(ctx.store.products.lookup("1001"), D(1))
+    sale.add_payment(Payment("01", D("30.00")))
+    done = EmissionService(ctx).checkout(sale, extra=CashService(ctx).sale_extra())
+    window.findChild(QAction, "manager_reimprimir").trigger()
+    qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.windowTitle() == "Reimpressão", timeout=10_000)
+    dialog = window.dialog
+    assert dialog.sale_result.document_id == done.document_id
+    qtbot.waitUntil(lambda: dialog.preview.pages is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: dialog.print_label.text() not in ("", "Imprimindo…"), timeout=10_000)
