@@ -38,10 +38,12 @@ REQUIRED_MODULES = [
     "pos_app.core.services.doctor", "pos_app.core.fiscal.certificate", "pos_app.core.printing.pdf",
     "keyring.backends.Windows", "keyring.backends.macOS", "keyring.backends.SecretService",
     "keyring.backends.chainer", "keyring.backends.fail",
-    "escpos.printer", "escpos.capabilities", "sqlite_utils", "tzdata", "cryptography.fernet",
+    "escpos.printer", "escpos.capabilities", "usb.core", "serial", "sqlite_utils", "tzdata", "cryptography.fernet",
     "cryptography.hazmat.primitives.serialization.pkcs12", "httpx", "certifi", "platformdirs",
     "reportlab.pdfgen.canvas", "qrcode", "lxml", "PySide6",
 ]
+if IS_WIN:  # Credential Manager backend; raw printing to a Windows printer queue (pywin32)
+    REQUIRED_MODULES += ["win32ctypes.pywin32.win32cred", "win32print"]
 REQUIRED_FILES = [
     "_internal/resources/demo_catalog.csv",
     "_internal/resources/fonts/DejaVuSansMono.ttf",

@@ -54,8 +54,8 @@ def test_backlog_of_500_notes_replayed_under_a_429_storm(
                 hits["total"] += 1
                 hits["429"] += status == 429
 
-    def bursts() -> None:  # and, every 2 s, a burst of 429 on the emission POSTs
-        while not stop.wait(2.0):
+    def bursts() -> None:  # and, every 4 s, a burst of 429 on the emission POSTs
+        while not stop.wait(4.0):
             api.faults.set("rate_storm", n=3, methods=["POST"])
 
     threads = [threading.Thread(target=f, daemon=True) for f in (other_terminal, bursts)]
