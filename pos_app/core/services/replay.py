@@ -437,8 +437,8 @@ class ReplayService:
             # Keep the key we printed; record the API's if it differs (it must not).
             chave=doc["chave"] or result.chave, last_error=None if same_key else f"chave da API: {result.chave}",
             next_attempt_at=None,
-            # The printed two-copy PDF stays on disk as printed; a reprint renders the authorized
-            # version (protocol, no "Pendente de autorização") on demand.
+            # Not re-rendered here (it would cost more than the request): a reprint renders the
+            # authorized version (protocol, no "Pendente de autorização", one copy) on demand.
             receipt_path=None,
             note="contingência autorizada" if same_key else f"ATENÇÃO: chave da API difere: {result.chave}",
         )
