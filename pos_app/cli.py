@@ -10,9 +10,12 @@ import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pos_app import __version__
+
+if TYPE_CHECKING:
+    from pos_app.core.services.context import AppContext
 
 EXIT_OK = 0
 EXIT_NOT_ISSUED = 1  # the request was valid but no fiscal document was issued (rejection, error)
@@ -195,7 +198,7 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def _open(start_sandbox: bool = True):  # type: ignore[no-untyped-def]
+def _open(start_sandbox: bool = True) -> AppContext:
     """Open the terminal's data (and, in demo mode, the embedded sandbox)."""
     from pos_app.core.services.context import open_app
 
@@ -227,9 +230,9 @@ def cmd_config(args: argparse.Namespace) -> int:
             else:
                 from pos_app.core.config import KEYS
 
-                for key, value in data.items():
+                for key, current in data.items():
                     label = KEYS[key].label if key in KEYS else ""
-                    print(f"{key:34} {value if value is not None else '(não definido)'}   # {label}")
+                    print(f"{key:34} {current if current is not None else '(não definido)'}   # {label}")
                 print(f"\nDados em: {ctx.data_dir}  |  segredos: {ctx.secrets.backend}")
         return EXIT_OK
     finally:

@@ -24,7 +24,7 @@ EXIT_NOT_DONE = 1
 EXIT_BAD_INPUT = 2
 
 
-def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> None:
     """Add this module's subcommands to `sub` and their handlers to `commands`."""
     from pos_app.cli import _Parser
 

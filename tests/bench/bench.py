@@ -128,18 +128,18 @@ def emission_figures(results: dict[str, Any], n: int = 40) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ctx = _demo_ctx(tmp)
         try:
-            service = EmissionService(ctx, render_receipts=False)
+            service = EmissionService(ctx)
             bare = httpx.Client(base_url=ctx.sandbox.url, auth=(DEMO_TOKEN, ""), timeout=10)
             emitente = ctx.emitente()
             # warm-up both paths
-            service.checkout(_sale(ctx))
+            service.checkout(_sale(ctx), receipt=False)
             bare.post("/v2/nfce", params={"ref": "bench-warm"},
                       json=build_nfce_payload(_sale(ctx), emitente, ctx.now(), ambiente=ctx.ambiente))
             svc_times, bare_times = [], []
             for i in range(n):
                 sale = _sale(ctx)
                 t = time.perf_counter()
-                result = service.checkout(sale)
+                result = service.checkout(sale, receipt=False)
                 svc_times.append(time.perf_counter() - t)
                 assert result.status == "autorizado", result
                 payload = build_nfce_payload(_sale(ctx), emitente, ctx.now(), ambiente=ctx.ambiente)

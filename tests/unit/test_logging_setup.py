@@ -22,7 +22,11 @@ TOKEN = "tok-Fz81-unit-logging"
 
 
 @pytest.fixture
-def log_file(tmp_path: Path) -> Iterator[Path]:
+def log_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    # Other tests register their emitters' CNPJs as public: start from a clean registry here.
+    from pos_app.core import masking
+
+    monkeypatch.setattr(masking, "_public", set())
     path = setup_logging(tmp_path)
     assert path is not None
     yield path

@@ -66,9 +66,9 @@ def replay_notes_per_s(ctx: AppContext, n: int) -> float:
     previous = ctx.monitor
     ctx.monitor = _link_down(ctx)
     try:
-        service = EmissionService(ctx, render_receipts=False)
+        service = EmissionService(ctx)
         for _ in range(n):
-            service.checkout(bench_sale(ctx))
+            service.checkout(bench_sale(ctx), receipt=False)
     finally:
         ctx.monitor = previous
     sandbox = ctx.sandbox

@@ -100,10 +100,8 @@ class SaleResult:
 
 
 class EmissionService:
-    def __init__(self, ctx: AppContext, certificates: CertificateProvider | None = None,
-                 *, render_receipts: bool = True) -> None:
+    def __init__(self, ctx: AppContext, certificates: CertificateProvider | None = None) -> None:
         self.ctx = ctx
-        self.render_receipts = render_receipts
         self.store = ctx.store
         self.certificates = certificates or CertificateProvider(ctx.config)
         self.receipts = ReceiptService(ctx)
@@ -119,6 +117,9 @@ class EmissionService:
         """
         sale.validate()
         emitente = self.ctx.emitente()
+        # Configuration problems (no token, no API URL) are refused before the sale is stored.
+        self.ctx.token()
+        self.ctx.base_url()
         regime_codes = emitente.regime
         for item in sale.items:
             item.product.validate(regime_codes)
@@ -394,7 +395,7 @@ class EmissionService:
         sale = self.store.sales.get(int(doc["sale_id"]))
         assert sale is not None
         danfce: Path | None = None
-        if emitido and receipt and self.render_receipts:
+        if emitido and receipt:
             try:
                 danfce = self.receipts.render_for_document(doc_id)
             except Exception:  # noqa: BLE001 - a receipt failure never undoes a sale
