@@ -4,8 +4,10 @@ same services headless (scripts, support, tests)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
@@ -149,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from pos_app.core.logging_setup import setup_logging
 
-    setup_logging()  # rotating masked log in data_dir/logs; console WARNING (POS_LOG_LEVEL)
+    setup_logging()  # rotating masked log in data_dir/logs; console ERROR (POS_LOG_LEVEL)
     if not argv:
         from pos_app.ui.app import run_ui
 
@@ -163,6 +165,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     as_json = bool(getattr(args, "json", False))
     try:
         return handler(args)
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error of the command.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's final flush
+        return EXIT_OK
     except CliError as exc:
         _fail(str(exc), exc.field, as_json)
         return exc.code

@@ -6,7 +6,7 @@ it again (tests, another data folder) replaces the handlers it installed before.
 certificate password or a consumer's CPF/CNPJ/e-mail, whoever logged it.
 
 Levels: the file keeps INFO (every API exchange) unless ``POS_LOG_LEVEL`` asks for more (DEBUG);
-the console shows WARNING and up (or ``POS_LOG_LEVEL``).
+the console shows ERROR and up (or ``POS_LOG_LEVEL``).
 """
 
 from __future__ import annotations
@@ -95,9 +95,10 @@ def setup_logging(data_dir: Path | None = None, level: str | None = None) -> Pat
         data_dir = Path(env) if env else Path(platformdirs.user_data_dir("pos-app", "PosApp"))
     requested = (level or os.environ.get("POS_LOG_LEVEL") or "").upper()
     file_level = logging.DEBUG if requested == "DEBUG" else logging.INFO
-    console_level = logging.getLevelName(requested) if requested else logging.WARNING
+    # The console is the cashier's or the script's: only errors there; everything goes to the file.
+    console_level = logging.getLevelName(requested) if requested else logging.ERROR
     if not isinstance(console_level, int):
-        console_level = logging.WARNING
+        console_level = logging.ERROR
 
     root = logging.getLogger()
     for handler in _installed:

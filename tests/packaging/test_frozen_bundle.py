@@ -9,6 +9,8 @@ it after changing the code.
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -30,10 +32,22 @@ def _load_smoke() -> ModuleType:
 smoke = _load_smoke()
 EXE: Path = smoke.DEFAULT_EXE
 
-pytestmark = pytest.mark.skipif(
-    not EXE.is_file(),
-    reason=f"pacote congelado ausente ({EXE.relative_to(ROOT)}): gere com `python packaging/build.py`",
-)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def bundle() -> Path:
+    """The frozen program; in CI (``CI`` set) or with ``POS_BUILD_BUNDLE=1`` it is built first."""
+    wants_build = bool(os.environ.get("CI") or os.environ.get("POS_BUILD_BUNDLE"))
+    if wants_build and not EXE.is_file():
+        if importlib.util.find_spec("PyInstaller") is None:
+            pytest.skip("PyInstaller não instalado: pip install -e '.[build]'")
+        subprocess.run([sys.executable, str(ROOT / "packaging" / "build.py")], check=True, timeout=1200, cwd=ROOT)
+    if not EXE.is_file():
+        pytest.skip(
+            f"pacote congelado ausente ({EXE.relative_to(ROOT)}): gere com `python packaging/build.py` "
+            "(ou rode os testes com POS_BUILD_BUNDLE=1)"
+        )
+    return EXE
 
 
 @pytest.fixture(scope="module")
