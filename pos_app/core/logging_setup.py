@@ -11,11 +11,13 @@ the console shows ERROR and up (or ``POS_LOG_LEVEL``).
 
 from __future__ import annotations
 
+import atexit
 import logging
 import logging.handlers
 import os
 import sys
 from pathlib import Path
+from queue import SimpleQueue
 from typing import Any
 
 import platformdirs
@@ -28,6 +30,20 @@ BACKUP_COUNT = 4  # pos-app.log + 4 rotated files = 5 x 2 MB
 FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
 
 _installed: list[logging.Handler] = []
+_listeners: list[logging.handlers.QueueListener] = []
+_file_handlers: list[logging.Handler] = []
+_atexit_registered = False
+
+
+class _BackgroundHandler(logging.handlers.QueueHandler):
+    """Hands each record to the log writer thread untouched.
+
+    Masking, formatting and disk writes happen there, never on the thread that is selling: a sale
+    must not wait for the log file.
+    """
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
 
 
 class MaskingFilter(logging.Filter):
@@ -100,11 +116,11 @@ def setup_logging(data_dir: Path | None = None, level: str | None = None) -> Pat
     if not isinstance(console_level, int):
         console_level = logging.ERROR
 
-    root = logging.getLogger()
-    for handler in _installed:
-        root.removeHandler(handler)
-        handler.close()
-    _installed.clear()
+    shutdown_logging()
+    global _atexit_registered
+    if not _atexit_registered:
+        atexit.register(shutdown_logging)  # write what is still queued before the process ends
+        _atexit_registered = True
 
     masking = MaskingFilter()
     console = _ConsoleHandler()
@@ -123,11 +139,19 @@ def setup_logging(data_dir: Path | None = None, level: str | None = None) -> Pat
             file_handler.setLevel(file_level)
             file_handler.setFormatter(_MaskingFormatter(FORMAT))
             file_handler.addFilter(masking)
-            handlers.append(file_handler)
+            queue: SimpleQueue[logging.LogRecord] = SimpleQueue()
+            background = _BackgroundHandler(queue)
+            background.setLevel(file_level)
+            listener = logging.handlers.QueueListener(queue, file_handler, respect_handler_level=True)
+            listener.start()
+            _listeners.append(listener)
+            _file_handlers.append(file_handler)
+            handlers.append(background)
         except OSError as exc:
             path = None
             print(f"Aviso: não foi possível gravar o log em {data_dir}: {exc}", file=sys.stderr)
 
+    root = logging.getLogger()
     for handler in handlers:
         root.addHandler(handler)
         _installed.append(handler)
@@ -139,14 +163,24 @@ def setup_logging(data_dir: Path | None = None, level: str | None = None) -> Pat
 
 
 def shutdown_logging() -> None:
-    """Close the handlers installed by :func:`setup_logging` (tests, before zipping the logs)."""
+    """Write what is queued and close the handlers installed by :func:`setup_logging`."""
     root = logging.getLogger()
     for handler in _installed:
         root.removeHandler(handler)
         handler.close()
     _installed.clear()
+    for listener in _listeners:
+        listener.stop()  # drains the queue
+    _listeners.clear()
+    for handler in _file_handlers:
+        handler.close()
+    _file_handlers.clear()
 
 
 def flush_logs() -> None:
-    for handler in _installed:
+    """Wait until every queued record is in the file (support bundle, tests)."""
+    for listener in _listeners:
+        listener.stop()
+        listener.start()
+    for handler in [*_installed, *_file_handlers]:
         handler.flush()

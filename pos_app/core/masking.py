@@ -108,8 +108,12 @@ def mask_text(text: str) -> str:
     return mask_personal(mask_secrets(text))
 
 
-def mask_json(data: Any, *, keep_emitter: bool = True) -> Any:
-    """A copy of a JSON value with consumer data and secrets masked by key, long strings summarized."""
+def mask_json(data: Any, *, keep_emitter: bool = True, mask_strings: bool = True) -> Any:
+    """A copy of a JSON value with consumer data and secrets masked by key, long strings summarized.
+
+    ``mask_strings=False`` leaves free text alone for a caller that masks the serialized result as
+    a whole (one pass over the text instead of one per value).
+    """
     if isinstance(data, dict):
         out: dict[str, Any] = {}
         for key, value in data.items():
@@ -121,16 +125,17 @@ def mask_json(data: Any, *, keep_emitter: bool = True) -> Any:
             elif _PERSONAL_KEYS.match(name) and value not in (None, "", [], {}):
                 out[key] = SECRET_MARK if re.search("token|senha|password", name) else "[OCULTO]"
             else:
-                out[key] = mask_json(value, keep_emitter=keep_emitter)
+                out[key] = mask_json(value, keep_emitter=keep_emitter, mask_strings=mask_strings)
         return out
     if isinstance(data, list):
-        return [mask_json(v, keep_emitter=keep_emitter) for v in data]
+        return [mask_json(v, keep_emitter=keep_emitter, mask_strings=mask_strings) for v in data]
     if isinstance(data, str):
+        mask = mask_text if mask_strings else str
         if len(data) > MAX_LOGGED_STRING and data.lstrip().startswith("<"):
             return f"<xml {len(data)} caracteres>"
         if len(data) > MAX_LOGGED_STRING:
-            return mask_text(data[:MAX_LOGGED_STRING]) + f"...(+{len(data) - MAX_LOGGED_STRING})"
-        return mask_text(data)
+            return mask(data[:MAX_LOGGED_STRING]) + f"...(+{len(data) - MAX_LOGGED_STRING})"
+        return mask(data)
     return data
 
 
@@ -144,5 +149,5 @@ def mask_body(body: bytes | str | None, limit: int = 4000) -> str:
     except (ValueError, RecursionError):
         shown = mask_text(" ".join(text[:limit].split()))
         return shown + (f"...(+{len(text) - limit})" if len(text) > limit else "")
-    shown = mask_text(json.dumps(mask_json(parsed), ensure_ascii=False))
+    shown = mask_text(json.dumps(mask_json(parsed, mask_strings=False), ensure_ascii=False))
     return shown if len(shown) <= limit else shown[:limit] + f"...(+{len(shown) - limit})"

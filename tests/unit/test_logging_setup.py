@@ -84,6 +84,9 @@ def test_every_record_is_masked_whoever_logs_it(log_file: Path) -> None:
 
 
 def test_every_api_exchange_is_logged_with_bodies_masked_and_no_authorization(log_file: Path) -> None:
+    # Whole bodies are written at DEBUG (support turns it on with POS_LOG_LEVEL=DEBUG).
+    setup_logging(log_file.parent.parent, level="DEBUG")
+
     def answer(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         return httpx.Response(201, json={"status": "autorizado", "chave_nfe": f"NFe{CHAVE}", "numero": "1",
@@ -95,7 +98,8 @@ def test_every_api_exchange_is_logged_with_bodies_masked_and_no_authorization(lo
                                          "email_destinatario": "cliente@exemplo.com", "valor_total": "10.00"})
     client.close()
     text = _text(log_file)
-    assert "POST /v2/nfce?ref=T1-00000042&completa=1 enviando:" in text
+    assert "POST /v2/nfce?ref=T1-00000042&completa=1 enviando " in text
+    assert "POST /v2/nfce?ref=T1-00000042&completa=1 corpo: " in text
     assert "POST /v2/nfce?ref=T1-00000042&completa=1 -> 201 em " in text and " ms: " in text
     assert '"valor_total": "10.00"' in text and '"cpf_destinatario": "[OCULTO]"' in text
     assert "<xml 5011 caracteres>" in text  # embedded XML summarized

@@ -113,3 +113,24 @@ def test_settings_roundtrip(store: Store) -> None:
     store.settings.set("a.b", "2")
     assert store.settings.get("a.b") == "2"
     assert store.settings.all() == {"a.b": "2"}
+
+
+def test_settings_cache_sees_writes_of_another_connection(tmp_path: Path) -> None:
+    first = Store(tmp_path / "s.sqlite3")
+    second = Store(tmp_path / "s.sqlite3")
+    first.settings.set("focus.timeout", "15")
+    assert second.settings.get("focus.timeout") == "15"
+    first.settings.set("focus.timeout", "20")  # e.g. `pos-app config set` while the window runs
+    import time
+
+    from pos_app.core.store import settings as settings_module
+
+    time.sleep(settings_module.RECHECK_SECONDS + 0.05)
+    assert second.settings.get("focus.timeout") == "20"
+    with pytest.raises(RuntimeError), second.transaction():
+        second.settings.set("focus.timeout", "99")
+        assert second.settings.get("focus.timeout") == "99"
+        raise RuntimeError("rollback")
+    assert second.settings.get("focus.timeout") == "20"
+    first.close()
+    second.close()

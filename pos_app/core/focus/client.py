@@ -11,6 +11,7 @@ bodies masked (no token, no consumer CPF/CNPJ/e-mail).
 from __future__ import annotations
 
 import contextlib
+import heapq
 import json
 import logging
 import math
@@ -45,6 +46,40 @@ MAX_BODY_BYTES = 16 * 1024 * 1024  # file downloads (XML, DANFE)
 LOGGED_BODY_CHARS = 4000
 
 
+class _MaskedBody:
+    """A request/response body as the log shows it: masked only if and when a handler writes it
+    (in the log writer thread), never on the sale's own path."""
+
+    __slots__ = ("_body",)
+
+    def __init__(self, body: bytes | str | None) -> None:
+        self._body = body
+
+    def __str__(self) -> str:
+        return mask_body(self._body, LOGGED_BODY_CHARS)
+
+
+class _AnswerSummary:
+    """The non-personal outcome fields of a JSON answer (status, SEFAZ code and message, number)."""
+
+    __slots__ = ("_body",)
+    FIELDS = ("status", "status_sefaz", "mensagem_sefaz", "codigo", "mensagem", "serie", "numero",
+              "contingencia_offline", "contingencia_offline_efetivada")
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def __str__(self) -> str:
+        try:
+            data = json.loads(self._body)
+        except (ValueError, RecursionError):
+            return f"{len(self._body)} bytes, não JSON"
+        if not isinstance(data, dict):
+            return f"{len(self._body)} bytes"
+        shown = {k: data[k] for k in self.FIELDS if k in data}
+        return mask_body(json.dumps(shown, ensure_ascii=False), 600) + f" ({len(self._body)} bytes)"
+
+
 @dataclass
 class FocusResponse:
     status_code: int
@@ -71,31 +106,69 @@ def _short(value: Any, limit: int = 100) -> str:
     return str(value)[:limit]
 
 
+class _DeadlineReaper:
+    """One background thread for every watchdog: a request must not pay for starting a thread."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Watchdog]] = []
+        self._seq = 0
+        self._thread: threading.Thread | None = None
+
+    def schedule(self, when: float, dog: _Watchdog) -> None:
+        with self._cond:
+            self._seq += 1
+            heapq.heappush(self._heap, (when, self._seq, dog))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="focus-deadlines", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap:
+                    self._cond.wait()
+                when, _, dog = self._heap[0]
+                now = time.monotonic()
+                if dog.cancelled:
+                    heapq.heappop(self._heap)
+                    continue
+                if when > now:
+                    self._cond.wait(when - now)
+                    continue
+                heapq.heappop(self._heap)
+            dog.fire()
+
+
+_REAPER = _DeadlineReaper()
+
+
 class _Watchdog:
     """Enforces the total deadline on a response body that stalls: shuts the socket down."""
 
     def __init__(self) -> None:
         self.fired = False
-        self._timer: threading.Timer | None = None
+        self.cancelled = False
+        self._sock: socket.socket | None = None
 
     def arm(self, stream: Any, seconds: float) -> None:
         sock = stream.get_extra_info("socket") if stream is not None else None
         if not isinstance(sock, socket.socket):
             return
+        self._sock = sock
+        _REAPER.schedule(time.monotonic() + max(seconds, 0.0), self)
 
-        def cut() -> None:
-            self.fired = True
-            # The base method: an SSLSocket's own shutdown() would unwrap it under the reader.
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-        self._timer = threading.Timer(max(seconds, 0.0), cut)
-        self._timer.daemon = True
-        self._timer.start()
+    def fire(self) -> None:
+        if self.cancelled or self._sock is None:
+            return
+        self.fired = True
+        # The base method: an SSLSocket's own shutdown() would unwrap it under the reader.
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
 
     def cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        self.cancelled = True
 
 
 class FocusClient:
@@ -162,7 +235,10 @@ class FocusClient:
         request = self._build(method, path, params, content, headers, deadline)
         shown = f"{method} {request.url.raw_path.decode('ascii', 'replace')}"
         if json_body is not None:
-            log.info("%s enviando: %s", shown, mask_body(content, LOGGED_BODY_CHARS))
+            # Every exchange is logged; whole (masked) bodies only at DEBUG: masking a body costs
+            # about a millisecond of CPU that a live sale should not pay.
+            log.info("%s enviando %d bytes", shown, len(content or b""))
+            log.debug("%s corpo: %s", shown, _MaskedBody(content))
         elif content is not None:  # an uploaded file (may be a certificate): never its bytes in a log
             log.info("%s enviando arquivo: %d bytes (%s)", shown, len(content), headers.get("Content-Type"))
         watchdog = _Watchdog()
@@ -195,7 +271,11 @@ class FocusClient:
         if raw and (200 <= status < 400) and status != 204:
             log.info("%s -> %s em %.0f ms (%d bytes)", shown, status, elapsed * 1000, len(body))
             return FocusResponse(status, body, response.headers, elapsed)
-        log.info("%s -> %s em %.0f ms: %s", shown, status, elapsed * 1000, mask_body(body, LOGGED_BODY_CHARS))
+        if status < 400:
+            log.info("%s -> %s em %.0f ms: %s", shown, status, elapsed * 1000, _AnswerSummary(body))
+            log.debug("%s -> corpo: %s", shown, _MaskedBody(body))
+        else:  # an error answer is what support needs to read: whole, masked
+            log.info("%s -> %s em %.0f ms: %s", shown, status, elapsed * 1000, _MaskedBody(body))
         return self._classify(response, body, elapsed)
 
     # -- internals --------------------------------------------------------------------------

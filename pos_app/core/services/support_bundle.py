@@ -188,6 +188,7 @@ def _masked_response(raw: str | None) -> Any:
 
 
 def _log_files(data_dir: Path) -> list[Path]:
+    flush_logs()  # what this process queued belongs in the bundle too
     folder = log_dir(data_dir)
     if not folder.is_dir():
         return []
