@@ -118,13 +118,10 @@ class EmissionService:
         ``receipt=False`` skips rendering the DANFCe PDF (bulk tests); the sale and its note are
         the same either way.
         """
-        sale.validate()
         emitente = self.ctx.emitente()
+        sale.validate(emitente.regime)  # also each product's CST/CSOSN against the tax regime
         # Configuration problems (no token, no API URL) are refused before the sale is stored.
         self.ctx.client()
-        regime_codes = emitente.regime
-        for item in sale.items:
-            item.product.validate(regime_codes)
         now = self.ctx.now()
         terminal = self.ctx.config.terminal_id
         owner = self.lease.claim()
@@ -406,7 +403,9 @@ class EmissionService:
 
     def _result(self, doc_id: int, mensagem: str, *, emitido: bool = True, receipt: bool = True) -> SaleResult:
         doc = self._doc(doc_id)
-        sale = self.store.sales.get(int(doc["sale_id"]))
+        sale = self.store.database.query_one(
+            "SELECT valor_total, troco FROM sales WHERE id = ?", [int(doc["sale_id"])]
+        )
         assert sale is not None
         danfce: Path | None = None
         if emitido and receipt and self.render_receipts:
