@@ -74,9 +74,10 @@ def run_doctor(ctx: AppContext) -> list[Check]:
         level = "ok" if days > 30 else "aviso"
         checks.append(Check("Certificado A1", level, f"{cert.holder}, válido até {cert.not_after:%d/%m/%Y} ({days} dias)"))
 
-    printer = cfg.get("impressora.tipo") or "pdf"
-    checks.append(Check("Impressora", "ok" if printer == "pdf" else "aviso",
-                        "somente PDF" if printer == "pdf" else f"{printer} {cfg.get('impressora.endereco') or ''}"))
+    from pos_app.core.services.printing import PrintService
+
+    printer = PrintService(ctx).status()  # reachability, paper and the reprint queue; never raises
+    checks.append(Check("Impressora", "ok" if printer.ok and not printer.pending else "aviso", printer.message))
     free_mb = shutil.disk_usage(ctx.data_dir).free // (1024 * 1024)
     checks.append(Check("Disco", "ok" if free_mb >= MIN_FREE_DISK_MB else "erro", f"{free_mb} MB livres"))
 
