@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import module_data_dir, run_json
 
 from pos_app.cli import main
 from pos_app.sandbox.backoffice_samples import sample_cte, sample_cte_os
@@ -17,21 +18,10 @@ from pos_app.sandbox.backoffice_samples import sample_cte, sample_cte_os
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("cte-cli") / "pos-data"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("POS_DATA_DIR", str(path))
-        mp.setenv("POS_SECRETS", "arquivo")
-        yield path
+    yield from module_data_dir(tmp_path_factory, "cte-cli")
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:
-    code = main(list(argv))
-    out = capsys.readouterr()
-    try:
-        data: Any = json.loads(out.out)
-    except ValueError:
-        data = out.out
-    return code, data, out.err
+run = run_json
 
 
 def write(path: Path, payload: Any) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from cli_helpers import module_data_dir, run_json
 
 from pos_app.cli import main
 from pos_app.sandbox import DEMO_COMPANY, SandboxServer
@@ -17,21 +16,10 @@ OBS = "Frete cobrado acima do valor contratado"
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("ctes-recebidas-cli") / "pos-data"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("POS_DATA_DIR", str(path))
-        mp.setenv("POS_SECRETS", "arquivo")
-        yield path
+    yield from module_data_dir(tmp_path_factory, "ctes-recebidas-cli")
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:
-    code = main(list(argv))
-    out = capsys.readouterr()
-    try:
-        data: Any = json.loads(out.out)
-    except ValueError:
-        data = out.out
-    return code, data, out.err
+run = run_json
 
 
 def offline_sandbox(data_dir: Path) -> SandboxServer:
