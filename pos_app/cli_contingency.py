@@ -17,6 +17,8 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from pos_app.core.fiscal.document_status import DocumentStatus as S
+
 Handler = Callable[[argparse.Namespace], int]
 
 EXIT_OK = 0
@@ -85,8 +87,8 @@ def _listar(ctx: Any, as_json: bool) -> int:
         if n["precisa_correcao"]:
             line += f"PRECISA DE CORREÇÃO — SEFAZ {n['status_sefaz']}: {n['mensagem_sefaz']}"
         else:
-            line += {"contingencia_pendente": "aguardando transmissão",
-                     "transmitindo": "em transmissão"}.get(n["status"], n["status"])
+            line += {S.CONTINGENCIA_PENDENTE: "aguardando transmissão",
+                     S.TRANSMITINDO: "em transmissão"}.get(n["status"], n["status"])
         print(line)
     if data["com_erro"]:
         print(f"\n{data['com_erro']} nota(s) precisam de correção: corrija o cadastro do produto e rode "
@@ -126,14 +128,14 @@ def _reenviar(ctx: Any, ref: str, as_json: bool) -> int:
 
     report = ReplayService(ctx).transmit_one(ref)
     doc = ctx.store.documents.by_ref(ref)
-    authorized = doc["status"] == "autorizado"
+    authorized = doc["status"] == S.AUTORIZADO
     if as_json:
         print_json({"ref": ref, "status": doc["status"], "numero": doc["numero"], "serie": doc["serie"],
                     "chave": doc["chave"], "protocolo": doc["protocolo"], "status_sefaz": doc["status_sefaz"],
                     "mensagem_sefaz": doc["mensagem_sefaz"], "interrompido": report.interrompido})
     elif authorized:
         print(f"Nota {ref} autorizada: nº {doc['numero']} série {doc['serie']}, protocolo {doc['protocolo']}.")
-    elif doc["status"] == "contingencia_erro":
+    elif doc["status"] == S.CONTINGENCIA_ERRO:
         print(f"A SEFAZ rejeitou de novo a nota {ref}: {doc['status_sefaz']} — {doc['mensagem_sefaz']}")
     else:
         print(f"Nota {ref} não transmitida agora ({doc['status']}): {report.interrompido or doc['last_error'] or ''}")

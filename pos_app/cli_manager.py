@@ -19,6 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pos_app.core.fiscal.document_status import DocumentStatus as S
+
 Handler = Callable[[argparse.Namespace], int]
 
 EXIT_OK = 0
@@ -381,7 +383,7 @@ def cmd_historico(args: argparse.Namespace) -> int:
                 prazo = f"  (cancelável por mais {r.cancel_restante // 60} min)"
             print(f"{r.created_at[11:16]}  {r.ref:24}  nº {num:10}  {_brl(r.total):>12}  {r.status_label}"
                   f"  op {r.operador or '—'}{'  CPF ' + r.cpf if r.cpf else ''}{prazo}")
-        total = sum((r.total for r in rows if r.status != "cancelado"), Decimal(0))
+        total = sum((r.total for r in rows if r.status != S.CANCELADO), Decimal(0))
         print(f"Total (sem canceladas): {_brl(total)}")
         return EXIT_OK
     finally:

@@ -38,6 +38,7 @@ from pos_app.core.domain.money import format_brl, format_quantity, parse_decimal
 from pos_app.core.domain.scale import ScaleRule
 from pos_app.core.domain.validators import format_cnpj, format_cpf, is_valid_cnpj, is_valid_cpf, only_digits
 from pos_app.core.services.context import AppContext, SetupError
+from pos_app.core.services.receipts import last_issued_document_id
 from pos_app.core.store.users import User
 from pos_app.ui import theme
 from pos_app.ui.actions import ManagerAction, load_manager_extensions, manager_actions
@@ -893,10 +894,7 @@ class SaleWindow(QMainWindow):
     def reprint_last(self) -> None:
         doc_id = self.last_result.document_id if self.last_result is not None else None
         if doc_id is None:
-            row = self.ctx.store.database.query_one(
-                "SELECT id FROM fiscal_documents WHERE status NOT IN ('encerrado', 'em_duvida', 'pendente', "
-                "'enviando', 'rejeitado', 'erro_autorizacao') ORDER BY id DESC LIMIT 1")
-            doc_id = int(row["id"]) if row else None
+            doc_id = last_issued_document_id(self.ctx)
         if doc_id is None:
             self.show_message(tr("Nenhuma nota para reimprimir."), error=True)
             return

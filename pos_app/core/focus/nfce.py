@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from pos_app.core.fiscal.document_status import FocusStatus
 from pos_app.core.focus.client import FocusClient, FocusResponse
 from pos_app.core.focus.errors import ApiError, InDoubt
 from pos_app.core.focus.ratelimit import Priority
@@ -45,7 +46,7 @@ class NfceResult:
 
     @property
     def authorized(self) -> bool:
-        return self.status == "autorizado"
+        return self.status == FocusStatus.AUTORIZADO
 
     @classmethod
     def from_response(cls, resp: FocusResponse) -> NfceResult:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 from pos_app.core.services.context import AppContext
@@ -21,13 +22,14 @@ from pos_app.core.services.replay import ReplayReport, ReplayService
 
 log = logging.getLogger("pos_app.background")
 
-# Documents that still need the API (see ReplayService.run_once).
-_BACKLOG_SQL = """
-SELECT count(*) AS n FROM fiscal_documents
-WHERE status IN ('contingencia_pendente', 'transmitindo', 'pendente', 'enviando', 'aguardando_conexao', 'em_duvida')
-   OR (status = 'autorizado' AND focus_contingencia = 1 AND focus_contingencia_efetivada = 0)
-   OR (status IN ('autorizado', 'cancelado') AND caminho_xml IS NOT NULL AND xml_path IS NULL)
-"""
+
+class SyncState(StrEnum):
+    """What the background sync is doing (shown in the status bar); not a document state."""
+
+    EM_DIA = "em_dia"
+    OFFLINE = "offline"
+    SINCRONIZANDO = "sincronizando"
+    PENDENTE = "pendente"
 
 
 class BackgroundSync:
@@ -102,22 +104,21 @@ class BackgroundSync:
 
     # -- one pass ------------------------------------------------------------------------------
     def has_backlog(self) -> bool:
-        row = self.ctx.store.database.query_one(_BACKLOG_SQL)
-        return bool(row and row["n"])
+        return self.ctx.store.documents.has_backlog()
 
     def run_now(self, *, ignore_backoff: bool = True) -> ReplayReport | None:
         """Run one pass in the calling thread; None when a pass is already running."""
         if not self._pass_lock.acquire(blocking=False):
             return None
         try:
-            self._state("sincronizando")
+            self._state(SyncState.SINCRONIZANDO)
             report = self.replay.run_once(stop=self._stop, ignore_backoff=ignore_backoff)
             self.passes += 1
             self.last_report = report
         finally:
             self._pass_lock.release()
         self._notify(self.on_report, report)
-        self._state("pendente" if report.restantes else "em_dia")
+        self._state(SyncState.PENDENTE if report.restantes else SyncState.EM_DIA)
         return report
 
     # -- loop ----------------------------------------------------------------------------------
@@ -138,10 +139,10 @@ class BackgroundSync:
 
     def _tick(self) -> float:
         if not self.has_backlog():
-            self._state("em_dia")
+            self._state(SyncState.EM_DIA)
             return self.interval
         if not self._online():
-            self._state("offline")
+            self._state(SyncState.OFFLINE)
             return self.offline_interval
         report = self.run_now(ignore_backoff=False)
         if report is None:

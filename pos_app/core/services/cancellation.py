@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pos_app.core.fiscal import document_status as ds
+from pos_app.core.fiscal.document_status import CancelIntentStatus as IntentStatus
+from pos_app.core.fiscal.document_status import DocumentStatus as S
+from pos_app.core.fiscal.document_status import FocusStatus as F
 from pos_app.core.focus.errors import ApiError, FocusError, InDoubt, NotDelivered, RateLimited
 from pos_app.core.focus.ratelimit import Priority
 from pos_app.core.services.audit import FAILED, OK, REFUSED, SCHEDULED, AuditLog
@@ -32,10 +36,10 @@ CANCEL_WINDOW = timedelta(minutes=30)
 JUSTIFICATIVA_MIN = 15
 JUSTIFICATIVA_MAX = 255
 # Not yet authorized, but will be by the replay: the cancel waits for it.
-AWAITING_TRANSMISSION = ("contingencia_pendente", "transmitindo", "contingencia_erro")
+AWAITING_TRANSMISSION = ds.CONTINGENCY_OPEN
 
 # outcomes
-CANCELADO = "cancelado"
+CANCELADO = "cancelado"  # outcome of a cancel request (CancelResult.outcome), not a document state
 JA_CANCELADO = "ja_cancelado"
 AGENDADO = "agendado"
 RECUSADO = "recusado"  # refused here, nothing sent
@@ -71,7 +75,7 @@ def _parse(value: str | None) -> datetime | None:
 
 
 def authorized_at(doc: dict[str, Any]) -> datetime | None:
-    if doc.get("status") not in ("autorizado", "cancelado"):
+    if doc.get("status") not in (S.AUTORIZADO, S.CANCELADO):
         return None
     return _parse(doc.get("data_autorizacao"))
 
@@ -84,7 +88,7 @@ def deadline(doc: dict[str, Any]) -> datetime | None:
 def remaining(doc: dict[str, Any], now: datetime) -> timedelta | None:
     """Time left to cancel ``doc`` (zero when the window is over); None when not authorized."""
     end = deadline(doc)
-    if end is None or doc.get("status") != "autorizado":
+    if end is None or doc.get("status") != S.AUTORIZADO:
         return None
     return max(end - now, timedelta(0))
 
@@ -141,7 +145,7 @@ class CancellationService:
                 doc = self.store.database.query_one("SELECT * FROM fiscal_documents WHERE chave = ?", [digits])
         if doc is None:
             raise ManagerError(f"Nota não encontrada neste terminal: {text}", field="ref")
-        if doc["status"] in ("encerrado", "em_duvida"):
+        if doc["status"] in (S.ENCERRADO, S.EM_DUVIDA):
             newer = self.store.database.query_one(
                 "SELECT * FROM fiscal_documents WHERE replaces_document_id = ? ORDER BY id DESC LIMIT 1", [doc["id"]]
             )
@@ -151,7 +155,7 @@ class CancellationService:
 
     def pending_intent(self, doc_id: int) -> dict[str, Any] | None:
         return self.store.database.query_one(
-            "SELECT * FROM cancel_intents WHERE document_id = ? AND status = 'pendente'", [doc_id]
+            "SELECT * FROM cancel_intents WHERE document_id = ? AND status = ?", [doc_id, IntentStatus.PENDENTE]
         )
 
     def preview(self, ref: str, now: datetime | None = None) -> dict[str, Any]:
@@ -167,7 +171,7 @@ class CancellationService:
             "restante": left,
             "prazo": end,
             "agendavel": doc["status"] in AWAITING_TRANSMISSION,
-            "pode_cancelar": doc["status"] == "autorizado" and bool(left),
+            "pode_cancelar": doc["status"] == S.AUTORIZADO and bool(left),
             "intencao": self.pending_intent(int(doc["id"])),
         }
 
@@ -180,13 +184,13 @@ class CancellationService:
         doc_id = int(doc["id"])
         status = doc["status"]
 
-        if status == "cancelado":
+        if status == S.CANCELADO:
             return CancelResult(JA_CANCELADO, f"A NFC-e {doc['ref']} já está cancelada.", doc["ref"], doc_id, status)
 
         if status in AWAITING_TRANSMISSION:
             return self._schedule(doc, justificativa, manager, now)
 
-        if status != "autorizado":
+        if status != S.AUTORIZADO:
             msg = not_cancellable_message(status)
             self.audit.record("cancelamento", user=manager, target=doc["ref"], reason=justificativa,
                               outcome=REFUSED, details={"status": status, "motivo": msg}, now=now)
@@ -203,7 +207,7 @@ class CancellationService:
         result = self._send(doc, justificativa, manager, now, action="cancelamento")
         intent = self.pending_intent(doc_id)
         if intent is not None and result.cancelled:
-            self._close_intent(int(intent["id"]), "executado", result, now)
+            self._close_intent(int(intent["id"]), IntentStatus.EXECUTADO, result, now)
         return result
 
     def late_message(self, doc: dict[str, Any]) -> str:
@@ -231,7 +235,7 @@ class CancellationService:
             else:
                 tx.execute(
                     "INSERT INTO cancel_intents (document_id, justificativa, requested_by, requested_at, status) "
-                    "VALUES (?,?,?,?, 'pendente')", [doc_id, justificativa, manager.id, iso(now)],
+                    "VALUES (?,?,?,?,?)", [doc_id, justificativa, manager.id, iso(now), IntentStatus.PENDENTE],
                 )
             self.store.documents.transition(
                 doc_id, doc["status"], tx=tx,
@@ -240,7 +244,7 @@ class CancellationService:
         self.audit.record("cancelamento_agendado", user=manager, target=doc["ref"], reason=justificativa,
                           outcome=SCHEDULED, details={"status": doc["status"]}, now=now)
         extra = ""
-        if doc["status"] == "contingencia_erro":
+        if doc["status"] == S.CONTINGENCIA_ERRO:
             extra = " Ela foi rejeitada na transmissão: corrija e reenvie; o cancelamento segue logo depois."
         return CancelResult(
             AGENDADO,
@@ -267,7 +271,7 @@ class CancellationService:
         except InDoubt as exc:
             # Maybe cancelled: ask the API what happened.
             consulted = self._consult(ref)
-            if consulted is not None and consulted.status == "cancelado":
+            if consulted is not None and consulted.status == F.CANCELADO:
                 answer = consulted
             else:
                 msg = (f"Sem resposta da API ao cancelar ({exc}). Consulte a nota no histórico e tente de novo "
@@ -278,9 +282,9 @@ class CancellationService:
         except ApiError as exc:
             if exc.codigo == "nfe_cancelada":
                 consulted = self._consult(ref)
-                if consulted is not None and consulted.status == "cancelado":
+                if consulted is not None and consulted.status == F.CANCELADO:
                     self.store.documents.transition(
-                        doc_id, "cancelado", http_status=consulted.http_status, response=consulted.raw,
+                        doc_id, S.CANCELADO, http_status=consulted.http_status, response=consulted.raw,
                         status_sefaz=consulted.status_sefaz, mensagem_sefaz=consulted.mensagem_sefaz,
                         caminho_xml_cancelamento=consulted.caminho_xml_cancelamento,
                         note="a API informou que a nota já estava cancelada",
@@ -288,7 +292,7 @@ class CancellationService:
                     self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=OK,
                                       details={"observacao": "já estava cancelada na API"}, now=now)
                     return CancelResult(JA_CANCELADO, f"A NFC-e {ref} já estava cancelada na API.", ref, doc_id,
-                                        "cancelado", consulted.status_sefaz, consulted.mensagem_sefaz, consulted.raw)
+                                        S.CANCELADO, consulted.status_sefaz, consulted.mensagem_sefaz, consulted.raw)
             self.store.documents.transition(
                 doc_id, doc["status"], http_status=exc.status_code, response=exc.body,
                 note=f"cancelamento recusado pela API ({who}): {exc.mensagem}",
@@ -300,9 +304,9 @@ class CancellationService:
             return CancelResult(RECUSADO_SEFAZ, f"A API recusou o cancelamento: {exc}", ref, doc_id, doc["status"],
                                 exc.codigo, exc.mensagem, body, secs)
 
-        if answer.status == "cancelado":
+        if answer.status == F.CANCELADO:
             self.store.documents.transition(
-                doc_id, "cancelado", http_status=answer.http_status, response=answer.raw,
+                doc_id, S.CANCELADO, http_status=answer.http_status, response=answer.raw,
                 status_sefaz=answer.status_sefaz, mensagem_sefaz=answer.mensagem_sefaz,
                 caminho_xml_cancelamento=answer.caminho_xml_cancelamento,
                 note=f"cancelada por {who}: {justificativa}",
@@ -311,7 +315,7 @@ class CancellationService:
                               details={"status_sefaz": answer.status_sefaz, "mensagem_sefaz": answer.mensagem_sefaz,
                                        "caminho_xml_cancelamento": answer.caminho_xml_cancelamento}, now=now)
             return CancelResult(CANCELADO, f"NFC-e {ref} cancelada (SEFAZ {answer.status_sefaz}: "
-                                f"{answer.mensagem_sefaz}).", ref, doc_id, "cancelado", answer.status_sefaz,
+                                f"{answer.mensagem_sefaz}).", ref, doc_id, S.CANCELADO, answer.status_sefaz,
                                 answer.mensagem_sefaz, answer.raw)
         # erro_cancelamento (e.g. 501 deadline, 108 SEFAZ down): the note stays authorized.
         self.store.documents.transition(
@@ -346,8 +350,8 @@ class CancellationService:
         """
         now = now or self.ctx.now()
         sql = ("SELECT ci.*, u.codigo AS u_codigo FROM cancel_intents ci LEFT JOIN users u ON u.id = ci.requested_by "
-               "JOIN fiscal_documents d ON d.id = ci.document_id WHERE ci.status = 'pendente' AND d.status = 'autorizado'")
-        params: list[Any] = []
+               "JOIN fiscal_documents d ON d.id = ci.document_id WHERE ci.status = ? AND d.status = ?")
+        params: list[Any] = [IntentStatus.PENDENTE, S.AUTORIZADO]
         if doc_id is not None:
             sql += " AND ci.document_id = ?"
             params.append(doc_id)
@@ -368,14 +372,14 @@ class CancellationService:
             self.audit.record("cancelamento_automatico", user=manager, target=doc["ref"],
                               reason=intent["justificativa"], outcome=REFUSED,
                               details={"motivo": "prazo de 30 minutos encerrado"}, now=now)
-            self._close_intent(int(intent["id"]), "falhou", result, now)
+            self._close_intent(int(intent["id"]), IntentStatus.FALHOU, result, now)
             return result
         result = self._send(doc, intent["justificativa"], manager, now, action="cancelamento_automatico",
                             priority=Priority.REPLAY)
         if result.cancelled:
-            self._close_intent(int(intent["id"]), "executado", result, now)
+            self._close_intent(int(intent["id"]), IntentStatus.EXECUTADO, result, now)
         elif result.outcome == RECUSADO_SEFAZ:
-            self._close_intent(int(intent["id"]), "falhou", result, now)
+            self._close_intent(int(intent["id"]), IntentStatus.FALHOU, result, now)
         # FALHOU (no answer): stays pending; the next authorization pass or a manual cancel retries.
         return result
 
@@ -387,17 +391,17 @@ class CancellationService:
 
 def not_cancellable_message(status: str) -> str:
     return {
-        "pendente": "A NFC-e desta venda ainda não foi emitida: aguarde a emissão e cancele em seguida.",
-        "enviando": "A NFC-e está sendo enviada agora: aguarde o resultado e tente de novo.",
-        "aguardando_conexao": "A NFC-e desta venda ainda não foi emitida (aguardando conexão): cancele depois "
+        S.PENDENTE: "A NFC-e desta venda ainda não foi emitida: aguarde a emissão e cancele em seguida.",
+        S.ENVIANDO: "A NFC-e está sendo enviada agora: aguarde o resultado e tente de novo.",
+        S.AGUARDANDO_CONEXAO: "A NFC-e desta venda ainda não foi emitida (aguardando conexão): cancele depois "
                               "da autorização.",
-        "erro_autorizacao": "A NFC-e foi rejeitada pela SEFAZ e não tem valor fiscal: não há o que cancelar. "
+        S.ERRO_AUTORIZACAO: "A NFC-e foi rejeitada pela SEFAZ e não tem valor fiscal: não há o que cancelar. "
                             "Corrija e reenvie, ou desista da venda.",
-        "rejeitado": "A API recusou esta NFC-e; ela não foi autorizada e não há o que cancelar.",
-        "denegado": "NFC-e denegada pela SEFAZ: não pode ser cancelada.",
-        "encerrado": "Esta tentativa de emissão não foi autorizada: não há o que cancelar.",
-        "em_duvida": "Esta tentativa está sendo reconciliada automaticamente (se foi autorizada, o sistema a "
+        S.REJEITADO: "A API recusou esta NFC-e; ela não foi autorizada e não há o que cancelar.",
+        S.DENEGADO: "NFC-e denegada pela SEFAZ: não pode ser cancelada.",
+        S.ENCERRADO: "Esta tentativa de emissão não foi autorizada: não há o que cancelar.",
+        S.EM_DUVIDA: "Esta tentativa está sendo reconciliada automaticamente (se foi autorizada, o sistema a "
                      "cancela sozinho): cancele a nota de contingência da venda.",
-        "substituicao_pendente": "Esta tentativa foi autorizada há mais de 30 minutos em duplicidade: exige "
+        S.SUBSTITUICAO_PENDENTE: "Esta tentativa foi autorizada há mais de 30 minutos em duplicidade: exige "
                                  "cancelamento por substituição (evento 110112).",
     }.get(status, f"Não é possível cancelar uma nota no estado '{status}'.")

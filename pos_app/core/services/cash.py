@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from pos_app.core.domain.money import format_brl, to_money
 from pos_app.core.domain.payments import PAYMENT_METHODS
 from pos_app.core.domain.validators import format_cnpj
+from pos_app.core.fiscal import document_status as ds
+from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.printing.pdf import render_layout_pdf_bytes
 from pos_app.core.printing.receipt import Block, Columns, Cut, Separator, Spacer, Text
 from pos_app.core.services.audit import OK, REFUSED, AuditLog
@@ -32,8 +34,8 @@ if TYPE_CHECKING:
 
 CASH = "01"
 # The sale has no fiscal document yet: the drawer cannot be closed over it.
-PENDING_EMISSION = ("pendente", "enviando", "aguardando_conexao", "em_duvida")
-CONTINGENCY_OPEN = ("contingencia_pendente", "transmitindo", "contingencia_erro")
+PENDING_EMISSION = ds.EMISSION_PENDING
+CONTINGENCY_OPEN = ds.CONTINGENCY_OPEN
 _CURRENT_DOC = "(SELECT max(id) FROM fiscal_documents WHERE sale_id = s.id)"
 ZERO = Decimal("0.00")
 
@@ -258,7 +260,7 @@ class CashService:
             f"ON d.id = {_CURRENT_DOC} WHERE s.cash_session_id = ? ORDER BY s.id", [sid])
         valid_ids = []
         for sale in sales:
-            if sale["status"] == "cancelado":
+            if sale["status"] == S.CANCELADO:
                 s.canceladas += 1
                 s.total_canceladas += Decimal(sale["valor_total"])
                 continue

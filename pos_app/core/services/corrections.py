@@ -16,14 +16,16 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pos_app.core.domain.errors import ValidationError
+from pos_app.core.fiscal import document_status as ds
+from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.fiscal.states import CONTINGENCY_DEADLINE
 
 if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
 
-OPEN_STATES = ("contingencia_pendente", "transmitindo", "contingencia_erro")
-MANAGER_STATES = ("substituicao_pendente", "em_duvida")
-CORRECTABLE_STATES = ("contingencia_erro", "contingencia_pendente")
+OPEN_STATES = ds.CONTINGENCY_OPEN
+MANAGER_STATES = ds.MANAGER_ATTENTION
+CORRECTABLE_STATES = ds.CORRECTABLE
 # Focus item field -> how to read it from a catalog Product.
 _TAX_FIELDS: tuple[tuple[str, str], ...] = (
     ("codigo_ncm", "ncm"),
@@ -71,9 +73,9 @@ def contingency_list(ctx: AppContext, now: datetime | None = None) -> dict[str, 
             "ref": d["ref"], "numero": d["numero"], "serie": d["serie"], "chave": d["chave"],
             "status": d["status"], "data_emissao": d["data_emissao"], "idade_minutos": age,
             "prazo_restante_minutos": deadline - age, "tentativas": d["attempts"],
-            "precisa_correcao": d["status"] == "contingencia_erro",
-            "status_sefaz": d["status_sefaz"] if d["status"] == "contingencia_erro" else None,
-            "mensagem_sefaz": d["mensagem_sefaz"] if d["status"] == "contingencia_erro" else None,
+            "precisa_correcao": d["status"] == S.CONTINGENCIA_ERRO,
+            "status_sefaz": d["status_sefaz"] if d["status"] == S.CONTINGENCIA_ERRO else None,
+            "mensagem_sefaz": d["mensagem_sefaz"] if d["status"] == S.CONTINGENCIA_ERRO else None,
             "ultimo_erro": d["last_error"],
         })
     marks = ", ".join("?" for _ in MANAGER_STATES)
@@ -145,7 +147,7 @@ def correct_from_catalog(ctx: AppContext, ref: str) -> list[Change]:
             tx.execute(f"UPDATE sale_items SET {sets} WHERE sale_id = ? AND numero_item = ?",
                        [*updates.values(), int(doc["sale_id"]), numero_item])
         ctx.store.documents.transition(
-            int(doc["id"]), "contingencia_pendente", tx=tx, payload=json.dumps(payload, ensure_ascii=False),
+            int(doc["id"]), S.CONTINGENCIA_PENDENTE, tx=tx, payload=json.dumps(payload, ensure_ascii=False),
             next_attempt_at=None, note=note[:1000],
         )
     return changes

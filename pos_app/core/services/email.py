@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pos_app.core.domain.validators import is_valid_email
+from pos_app.core.fiscal.document_status import HAS_API_XML
 from pos_app.core.focus.errors import FocusError
 from pos_app.core.focus.nfce import MAX_EMAILS
 from pos_app.core.services.audit import FAILED, OK, REFUSED, AuditLog
@@ -58,7 +59,7 @@ class EmailService:
         now = now or self.ctx.now()
         emails = clean_addresses(addresses)
         doc = CancellationService(self.ctx).resolve(ref)
-        if doc["status"] not in ("autorizado", "cancelado"):
+        if doc["status"] not in HAS_API_XML:
             msg = (f"A NFC-e {doc['ref']} ainda não foi autorizada ({doc['status']}): o e-mail só pode ser enviado "
                    "depois da autorização.")
             self.audit.record("email", user=user, target=doc["ref"], outcome=REFUSED,

@@ -24,7 +24,10 @@ from typing import Any
 
 from pos_app.core.domain.sale import Sale
 from pos_app.core.fiscal import chave as chave_mod
+from pos_app.core.fiscal import document_status as ds
 from pos_app.core.fiscal.cnf import generate_cnf
+from pos_app.core.fiscal.document_status import DocumentStatus as S
+from pos_app.core.fiscal.document_status import FocusStatus as F
 from pos_app.core.fiscal.qrcode import qr_v3_offline
 from pos_app.core.fiscal.states import offline_contingency_allowed, qrcode_base_url, url_consulta
 from pos_app.core.focus.errors import ApiError, AuthenticationError, InDoubt, NotDelivered, RateLimited
@@ -52,7 +55,7 @@ def _noop(_: str) -> None:
 
 
 # Online documents that may be (re)sent with their ref.
-RESENDABLE = ("pendente", "aguardando_conexao", "erro_autorizacao", "rejeitado")
+RESENDABLE = ds.RESENDABLE
 
 
 def in_flight(data_dir: Path, doc_id: int) -> bool:
@@ -139,12 +142,12 @@ class EmissionService:
                 ref = f"{terminal}-{sale_id:08d}"
                 payload = build_nfce_payload(sale, emitente, now, ambiente=self.ctx.ambiente)
                 doc_id = self.store.documents.create(
-                    tx, sale_id=sale_id, ref=ref, kind="online", status="pendente", ambiente=self.ctx.ambiente,
+                    tx, sale_id=sale_id, ref=ref, kind="online", status=S.PENDENTE, ambiente=self.ctx.ambiente,
                     data_emissao=now, payload=payload, owner=owner,
                 )
                 if send_now:
                     self.store.documents.transition(
-                        doc_id, "enviando", tx=tx, note="enviando para a API", attempts=1, owner=owner
+                        doc_id, S.ENVIANDO, tx=tx, note="enviando para a API", attempts=1, owner=owner
                     )
                 # before commit: a background pass of this process must not take it
                 claim_in_flight(self.ctx.data_dir, doc_id)
@@ -195,7 +198,7 @@ class EmissionService:
                 now = self.ctx.now()
                 payload["data_emissao"] = now.isoformat(timespec="seconds")
             self.store.documents.transition(
-                doc_id, "enviando", note="enviando para a API", attempts=int(doc["attempts"]) + 1,
+                doc_id, S.ENVIANDO, note="enviando para a API", attempts=int(doc["attempts"]) + 1,
                 payload=json.dumps(payload, ensure_ascii=False), data_emissao=payload["data_emissao"],
                 owner=self.lease.claim(),
             )
@@ -214,7 +217,7 @@ class EmissionService:
         except AuthenticationError as exc:
             self._report_link(True)
             self.store.documents.transition(
-                doc_id, "rejeitado", http_status=exc.status_code, response=exc.body,
+                doc_id, S.REJEITADO, http_status=exc.status_code, response=exc.body,
                 mensagem_sefaz=exc.mensagem, last_error=str(exc), note="token recusado",
             )
             return self._result(doc_id, "Token da API recusado (HTTP 403). Verifique focus.token e o ambiente; "
@@ -238,12 +241,12 @@ class EmissionService:
                                                     timeout=self.ctx.config.timeout)
             except (NotDelivered, InDoubt, RateLimited, ApiError):
                 consulted = None
-            if consulted is not None and consulted.status != "processando_autorizacao":
+            if consulted is not None and consulted.status != F.PROCESSANDO_AUTORIZACAO:
                 return self._record_result(doc_id, consulted, emitente_uf=self.ctx.emitente().uf, receipt=receipt)
             return self._offline_path(self._doc(doc_id), "NFC-e ainda em processamento na API", in_doubt=True,
                                       receipt=receipt)
         self.store.documents.transition(
-            doc_id, "rejeitado", http_status=exc.status_code, response=exc.body,
+            doc_id, S.REJEITADO, http_status=exc.status_code, response=exc.body,
             status_sefaz=exc.codigo, mensagem_sefaz=exc.mensagem, last_error=str(exc),
         )
         return self._result(
@@ -260,9 +263,9 @@ class EmissionService:
             "status_sefaz": r.status_sefaz,
             "mensagem_sefaz": r.mensagem_sefaz,
         }
-        if r.status == "autorizado":
+        if r.status == F.AUTORIZADO:
             self.store.documents.transition(
-                doc_id, "autorizado", **common,
+                doc_id, S.AUTORIZADO, **common,
                 chave=r.chave, numero=r.numero, serie=r.serie, caminho_xml=r.caminho_xml,
                 caminho_danfe=r.caminho_danfe, qrcode_url=r.qrcode_url,
                 url_consulta=r.url_consulta or url_consulta(emitente_uf, self.ctx.ambiente),
@@ -278,20 +281,20 @@ class EmissionService:
             else:
                 msg = "NFC-e autorizada."
             return self._result(doc_id, msg, receipt=receipt)
-        if r.status == "cancelado":
-            self.store.documents.transition(doc_id, "cancelado", **common, chave=r.chave, numero=r.numero,
+        if r.status == F.CANCELADO:
+            self.store.documents.transition(doc_id, S.CANCELADO, **common, chave=r.chave, numero=r.numero,
                                             serie=r.serie, caminho_xml_cancelamento=r.caminho_xml_cancelamento)
             return self._result(doc_id, "NFC-e cancelada.", receipt=receipt)
-        if r.status == "denegado":
-            self.store.documents.transition(doc_id, "denegado", **common, chave=r.chave, numero=r.numero,
+        if r.status == F.DENEGADO:
+            self.store.documents.transition(doc_id, S.DENEGADO, **common, chave=r.chave, numero=r.numero,
                                             serie=r.serie, caminho_xml=r.caminho_xml)
             return self._result(doc_id, f"NFC-e denegada pela SEFAZ: {r.status_sefaz} - {r.mensagem_sefaz}",
                                 emitido=False)
-        if r.status == "processando_autorizacao":
+        if r.status == F.PROCESSANDO_AUTORIZACAO:
             return self._offline_path(self._doc(doc_id), "NFC-e ainda em processamento", in_doubt=True,
                                       receipt=receipt)
         # erro_autorizacao and anything unknown: SEFAZ said no; the same ref may be resent after a fix.
-        self.store.documents.transition(doc_id, "erro_autorizacao", **common, last_error=r.mensagem_sefaz)
+        self.store.documents.transition(doc_id, S.ERRO_AUTORIZACAO, **common, last_error=r.mensagem_sefaz)
         return self._result(
             doc_id,
             f"Rejeição da SEFAZ {r.status_sefaz}: {r.mensagem_sefaz}. Corrija o cadastro e reenvie; "
@@ -316,7 +319,7 @@ class EmissionService:
             # No tpEmis 9 in this state: the same ref is sent again when the link returns. Re-posting
             # a ref is safe (the API answers nfe_autorizada / em_processamento and we consult it).
             self.store.documents.transition(
-                doc_id, "aguardando_conexao", last_error=reason,
+                doc_id, S.AGUARDANDO_CONEXAO, last_error=reason,
                 note=("sem resposta: reenviar a mesma referência quando a conexão voltar" if in_doubt
                       else "sem conexão: emitir quando a conexão voltar"),
             )
@@ -330,12 +333,12 @@ class EmissionService:
         with self.store.transaction() as tx:
             if in_doubt:
                 self.store.documents.transition(
-                    doc_id, "em_duvida", last_error=reason, tx=tx,
+                    doc_id, S.EM_DUVIDA, last_error=reason, tx=tx,
                     note="sem resposta; reemitida em contingência, reconciliar depois",
                 )
             else:
                 self.store.documents.transition(
-                    doc_id, "encerrado", last_error=reason, tx=tx,
+                    doc_id, S.ENCERRADO, last_error=reason, tx=tx,
                     note="não entregue à API; substituída por contingência",
                 )
             cont_id = self._create_contingency(tx, doc)
@@ -369,7 +372,7 @@ class EmissionService:
         })
         qr_url = self._offline_qr(key, now, payload)
         return self.store.documents.create(
-            tx, sale_id=int(original["sale_id"]), ref=ref, kind="contingencia", status="contingencia_pendente",
+            tx, sale_id=int(original["sale_id"]), ref=ref, kind="contingencia", status=S.CONTINGENCIA_PENDENTE,
             ambiente=self.ctx.ambiente, data_emissao=now, payload=payload, serie=serie, numero=numero,
             chave=key, codigo_unico=cnf, tp_emis=9, qrcode_url=qr_url,
             url_consulta=url_consulta(emitente.uf, self.ctx.ambiente), replaces_document_id=int(original["id"]),

@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from pos_app.core.domain.payments import PAYMENT_METHODS
 from pos_app.core.domain.validators import only_digits
+from pos_app.core.fiscal import document_status as ds
+from pos_app.core.fiscal.document_status import DocumentStatus as S
+from pos_app.core.fiscal.document_status import FocusStatus as F
+from pos_app.core.fiscal.document_status import HistoryGroup as G
 from pos_app.core.focus.errors import FocusError
 from pos_app.core.focus.ratelimit import Priority
 from pos_app.core.services.audit import FAILED, OK, AuditLog
@@ -24,40 +28,35 @@ if TYPE_CHECKING:
     from pos_app.core.store.users import User
 
 # Filter groups shown to the manager -> document states.
-STATUS_GROUPS: dict[str, tuple[str, ...]] = {
-    "autorizado": ("autorizado",),
-    "contingencia": ("contingencia_pendente", "transmitindo", "aguardando_conexao", "pendente", "enviando"),
-    "correcao": ("contingencia_erro", "erro_autorizacao", "rejeitado", "denegado", "substituicao_pendente"),
-    "cancelado": ("cancelado",),
-}
+STATUS_GROUPS: dict[G, tuple[S, ...]] = ds.HISTORY_GROUPS
 GROUP_LABELS = {
-    "autorizado": "Autorizada",
-    "contingencia": "Contingência pendente",
-    "correcao": "Precisa de correção",
-    "cancelado": "Cancelada",
+    G.AUTORIZADO: "Autorizada",
+    G.CONTINGENCIA: "Contingência pendente",
+    G.CORRECAO: "Precisa de correção",
+    G.CANCELADO: "Cancelada",
 }
-STATUS_ALIASES = {
-    "autorizado": "autorizado", "autorizada": "autorizado", "autorizadas": "autorizado",
-    "contingencia": "contingencia", "contingência": "contingencia", "pendente": "contingencia",
-    "contingencia_pendente": "contingencia", "contingência pendente": "contingencia",
-    "correcao": "correcao", "correção": "correcao", "precisa de correção": "correcao", "erro": "correcao",
-    "cancelado": "cancelado", "cancelada": "cancelado", "canceladas": "cancelado",
+STATUS_ALIASES: dict[str, G] = {
+    G.AUTORIZADO: G.AUTORIZADO, "autorizada": G.AUTORIZADO, "autorizadas": G.AUTORIZADO,
+    G.CONTINGENCIA: G.CONTINGENCIA, "contingência": G.CONTINGENCIA, S.PENDENTE: G.CONTINGENCIA,
+    S.CONTINGENCIA_PENDENTE: G.CONTINGENCIA, "contingência pendente": G.CONTINGENCIA,
+    G.CORRECAO: G.CORRECAO, "correção": G.CORRECAO, "precisa de correção": G.CORRECAO, "erro": G.CORRECAO,
+    G.CANCELADO: G.CANCELADO, "cancelada": G.CANCELADO, "canceladas": G.CANCELADO,
 }
 STATUS_LABELS = {
-    "pendente": "Pendente de envio",
-    "enviando": "Enviando",
-    "autorizado": "Autorizada",
-    "erro_autorizacao": "Rejeitada pela SEFAZ",
-    "rejeitado": "Recusada pela API",
-    "denegado": "Denegada",
-    "em_duvida": "Em reconciliação",
-    "encerrado": "Tentativa encerrada",
-    "cancelado": "Cancelada",
-    "contingencia_pendente": "Contingência: aguardando transmissão",
-    "transmitindo": "Contingência: transmitindo",
-    "contingencia_erro": "Contingência: precisa de correção",
-    "aguardando_conexao": "Aguardando conexão",
-    "substituicao_pendente": "Cancelamento por substituição pendente",
+    S.PENDENTE: "Pendente de envio",
+    S.ENVIANDO: "Enviando",
+    S.AUTORIZADO: "Autorizada",
+    S.ERRO_AUTORIZACAO: "Rejeitada pela SEFAZ",
+    S.REJEITADO: "Recusada pela API",
+    S.DENEGADO: "Denegada",
+    S.EM_DUVIDA: "Em reconciliação",
+    S.ENCERRADO: "Tentativa encerrada",
+    S.CANCELADO: "Cancelada",
+    S.CONTINGENCIA_PENDENTE: "Contingência: aguardando transmissão",
+    S.TRANSMITINDO: "Contingência: transmitindo",
+    S.CONTINGENCIA_ERRO: "Contingência: precisa de correção",
+    S.AGUARDANDO_CONEXAO: "Aguardando conexão",
+    S.SUBSTITUICAO_PENDENTE: "Cancelamento por substituição pendente",
 }
 
 
@@ -266,8 +265,8 @@ class HistoryService:
                     "mensagem": "A API não conhece esta referência (nunca chegou a ela)."}
         new_status = doc["status"]
         fields: dict[str, Any] = {}
-        if result.status == "cancelado" and doc["status"] != "cancelado":
-            new_status = "cancelado"
+        if result.status == F.CANCELADO and doc["status"] != S.CANCELADO:
+            new_status = S.CANCELADO
             fields = {"status_sefaz": result.status_sefaz, "mensagem_sefaz": result.mensagem_sefaz,
                       "caminho_xml_cancelamento": result.caminho_xml_cancelamento}
         self.store.documents.transition(doc_id, new_status, http_status=result.http_status, response=result.raw,
@@ -277,7 +276,7 @@ class HistoryService:
         mensagem = f"API: {result.status}"
         if result.status_sefaz:
             mensagem += f" (SEFAZ {result.status_sefaz}: {result.mensagem_sefaz})"
-        if result.status == "autorizado" and doc["status"] != "autorizado":
+        if result.status == F.AUTORIZADO and doc["status"] != S.AUTORIZADO:
             mensagem += ". Local: " + STATUS_LABELS.get(doc["status"], doc["status"]) + " — rode 'pos-app sync'."
         return {"ref": doc["ref"], "local": new_status, "api": result.status, "status_sefaz": result.status_sefaz,
                 "mensagem_sefaz": result.mensagem_sefaz, "resposta": result.raw, "mensagem": mensagem}

@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pos_app.core.fiscal import document_status as ds
 from pos_app.core.printing import escpos
 from pos_app.core.printing.escpos import PrinterProfile, resolve_profile
 from pos_app.core.printing.pdf import render_pdf
@@ -33,7 +34,7 @@ from pos_app.core.printing.printers import Printer, PrinterError, PrinterStatus,
 from pos_app.core.printing.receipt import ReceiptData
 from pos_app.core.printing.sample import sample_receipt
 from pos_app.core.services.receipts import ReceiptService
-from pos_app.core.store.print_jobs import ORIGINAL, SEGUNDA_VIA, PrintJobsRepo
+from pos_app.core.store.print_jobs import ORIGINAL, PENDENTE, SEGUNDA_VIA, PrintJobsRepo
 
 if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pos_app.printing")
 
 # Documents that have a DANFCe to print.
-PRINTABLE_STATES = frozenset({"autorizado", "contingencia_pendente", "transmitindo", "contingencia_erro"})
+PRINTABLE_STATES = ds.PRINTABLE
 CASH = "01"
 MARK_SEGUNDA_VIA = "2ª VIA - REIMPRESSÃO"
 QUEUED_SUFFIX = "A venda está concluída; o cupom ficou na fila de reimpressão."
@@ -381,7 +382,7 @@ class PrintService:
 
     def _pending_ids(self, doc_id: int) -> list[int]:
         try:
-            return [int(j["id"]) for j in self.jobs.for_document(doc_id) if j["status"] == "pendente"]
+            return [int(j["id"]) for j in self.jobs.for_document(doc_id) if j["status"] == PENDENTE]
         except Exception:  # noqa: BLE001
             return []
 

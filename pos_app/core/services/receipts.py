@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from pos_app.core.domain.payments import PAYMENT_METHODS
 from pos_app.core.domain.validators import format_cnpj, format_cpf
+from pos_app.core.fiscal import document_status as ds
 from pos_app.core.printing.pdf import render_pdf
 from pos_app.core.printing.receipt import ReceiptData, ReceiptEmitente, ReceiptItem, ReceiptPayment
 
 if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
 
-CONTINGENCY_PENDING = ("contingencia_pendente", "contingencia_erro", "transmitindo")
+CONTINGENCY_PENDING = ds.CONTINGENCY_OPEN
 
 
 class ReceiptService:
@@ -124,6 +125,11 @@ class ReceiptService:
         render_pdf(self.copies_for_document(doc_id), path, width_mm=width)
         self.ctx.store.documents.update(doc_id, receipt_path=str(path))
         return path
+
+
+def last_issued_document_id(ctx: AppContext) -> int | None:
+    """The newest NFC-e (authorized or contingency) of this terminal, for "reprint the last receipt"."""
+    return ctx.store.documents.latest_current_id()
 
 
 def _with_via(data: ReceiptData, via: str) -> ReceiptData:

@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from pos_app.core.fiscal import document_status as ds
+from pos_app.core.fiscal.document_status import DocumentStatus as S
+from pos_app.core.fiscal.document_status import FocusStatus as F
 from pos_app.core.focus.errors import (
     ApiError,
     AuthenticationError,
@@ -59,7 +62,6 @@ RECONCILE_JUSTIFICATIVA = (
 SEFAZ_UNAVAILABLE = frozenset({"108", "109"})
 # API answers that mean the terminal's configuration is wrong, not the note.
 CONFIG_ERRORS = frozenset({"permissao_negada", "empresa_nao_habilitada", "empresa_nao_configurada"})
-CONTINGENCY_OPEN = ("contingencia_pendente", "transmitindo")
 
 _PASS_LOCK = threading.Lock()
 
@@ -179,19 +181,19 @@ class ReplayService:
         doc = self.store.documents.by_ref(ref)
         if doc is None or doc["kind"] != "contingencia":
             raise KeyError(f"Nota de contingência não encontrada: {ref}")
-        if doc["status"] not in (*CONTINGENCY_OPEN, "contingencia_erro"):
+        if doc["status"] not in ds.CONTINGENCY_OPEN:
             raise ValueError(f"A nota {ref} está no estado '{doc['status']}': nada a reenviar.")
 
         def steps(report: ReplayReport) -> None:
             current = self.store.documents.by_ref(ref)
             assert current is not None
-            if current["status"] == "transmitindo":
+            if current["status"] == S.TRANSMITINDO:
                 result = self._consult(ref)
-                if result is not None and result.status == "autorizado":
+                if result is not None and result.status == F.AUTORIZADO:
                     self._record_authorized(current, result, report)
                     return
-            if current["status"] != "contingencia_pendente":
-                self.store.documents.transition(int(current["id"]), "contingencia_pendente",
+            if current["status"] != S.CONTINGENCIA_PENDENTE:
+                self.store.documents.transition(int(current["id"]), S.CONTINGENCIA_PENDENTE,
                                                 note="reenvio solicitado", next_attempt_at=None)
                 current = self.store.documents.by_ref(ref)
                 assert current is not None
@@ -224,37 +226,37 @@ class ReplayService:
         return report
 
     def _open_count(self) -> int:
-        return len(self.store.documents.with_status(*CONTINGENCY_OPEN))
+        return self.store.documents.count_with_status(*ds.CONTINGENCY_QUEUE)
 
     # 1 -------------------------------------------------------------------------------------
     def _resume_in_flight(self, report: ReplayReport) -> None:
-        for doc in self.store.documents.with_status("enviando", "transmitindo"):
+        for doc in self.store.documents.with_status(S.ENVIANDO, S.TRANSMITINDO):
             self._check_stop()
             doc_id = int(doc["id"])
-            if doc["status"] == "enviando" and self._busy(doc):
+            if doc["status"] == S.ENVIANDO and self._busy(doc):
                 continue  # a live sale (this or another process) is waiting for this answer
             try:
                 result = self._consult(doc["ref"])
             except _LinkDown:
                 self._link_down_after_crash(report)
                 raise
-            if doc["status"] == "transmitindo":
-                if result is not None and result.status == "autorizado":
+            if doc["status"] == S.TRANSMITINDO:
+                if result is not None and result.status == F.AUTORIZADO:
                     self._record_authorized(doc, result, report)
-                elif result is not None and result.status == "processando_autorizacao":
+                elif result is not None and result.status == F.PROCESSANDO_AUTORIZACAO:
                     self._count("adiadas")
                 else:
                     self.store.documents.transition(
-                        doc_id, "contingencia_pendente", response=result.raw if result else None,
+                        doc_id, S.CONTINGENCIA_PENDENTE, response=result.raw if result else None,
                         note="retomada após interrupção: a API não tem esta nota autorizada",
                     )
                 continue
             # An online attempt interrupted before its answer was stored.
             if result is None:
                 # Never reached the API: the sale still needs its note.
-                self.store.documents.transition(doc_id, "pendente", note="retomada após interrupção")
+                self.store.documents.transition(doc_id, S.PENDENTE, note="retomada após interrupção")
                 self._emit_online(self.store.documents.get(doc_id) or doc, report)
-            elif result.status == "processando_autorizacao":
+            elif result.status == F.PROCESSANDO_AUTORIZACAO:
                 self._count("adiadas")  # the API is still working on it: next pass
             else:
                 sale_result = self.emission.record(doc_id, result, receipt=self.render_receipts)
@@ -264,7 +266,7 @@ class ReplayService:
     def _link_down_after_crash(self, report: ReplayReport) -> None:
         """No link to consult an interrupted online attempt: the sale gets its contingency note now
         (the attempt becomes ``em_duvida`` and is reconciled when the link returns)."""
-        for doc in self.store.documents.with_status("enviando"):
+        for doc in self.store.documents.with_status(S.ENVIANDO):
             if self._busy(doc):
                 continue
             result = self.emission.contingency_for(
@@ -276,7 +278,7 @@ class ReplayService:
 
     # 2 -------------------------------------------------------------------------------------
     def _emit_waiting(self, report: ReplayReport) -> None:
-        for doc in self.store.documents.with_status("aguardando_conexao", "pendente"):
+        for doc in self.store.documents.with_status(S.AGUARDANDO_CONEXAO, S.PENDENTE):
             self._check_stop()
             if self._busy(doc):
                 continue  # a live sale is about to send it
@@ -290,11 +292,11 @@ class ReplayService:
         latest = self.store.documents.get(int(doc["id"])) or doc
         if result.contingencia and result.document_id != int(doc["id"]):
             report.contingencias_emitidas.append(result.ref)
-            if latest["status"] == "encerrado":  # not delivered: the link is down again
+            if latest["status"] == S.ENCERRADO:  # not delivered: the link is down again
                 raise _LinkDown("sem conexão com a API")
         elif result.emitido:
             report.emitidas.append(result.ref)
-        if latest["status"] == "aguardando_conexao":
+        if latest["status"] == S.AGUARDANDO_CONEXAO:
             raise _LinkDown("sem conexão com a API")
 
     # 3 -------------------------------------------------------------------------------------
@@ -302,7 +304,7 @@ class ReplayService:
         """Oldest first, ``workers`` notes in flight at a time (the API answers each emission
         synchronously, in seconds when SEFAZ is slow; the shared rate budget still paces them)."""
         docs = []
-        for doc in self.store.documents.with_status("contingencia_pendente", order="data_emissao, id"):
+        for doc in self.store.documents.with_status(S.CONTINGENCIA_PENDENTE, order="data_emissao, id"):
             due = _parse(doc["next_attempt_at"])
             if not ignore_backoff and due is not None and due > self._now():
                 self._count("adiadas")
@@ -350,27 +352,27 @@ class ReplayService:
     def _transmit(self, doc: dict[str, Any], report: ReplayReport) -> None:
         doc_id = int(doc["id"])
         payload = json.loads(doc["payload"])
-        self.store.documents.transition(doc_id, "transmitindo", attempts=int(doc["attempts"]) + 1,
+        self.store.documents.transition(doc_id, S.TRANSMITINDO, attempts=int(doc["attempts"]) + 1,
                                         owner=self.lease.claim(), note="transmitindo contingência")
         crash_point("replay_before_post")
         try:
             result = self._call(lambda: self.ctx.nfce().emit(
                 doc["ref"], payload, offline=True, priority=Priority.REPLAY, timeout=REPLAY_TIMEOUT))
         except NotDelivered as exc:
-            self.store.documents.transition(doc_id, "contingencia_pendente", last_error=str(exc), note="sem conexão")
+            self.store.documents.transition(doc_id, S.CONTINGENCIA_PENDENTE, last_error=str(exc), note="sem conexão")
             self._link(False)
             raise _LinkDown("sem conexão com a API") from exc
         except _StopPass:
-            self.store.documents.transition(doc_id, "contingencia_pendente", note="transmissão adiada")
+            self.store.documents.transition(doc_id, S.CONTINGENCIA_PENDENTE, note="transmissão adiada")
             raise
         except InDoubt as exc:
             # Maybe transmitted: the next pass consults the ref before sending again.
-            self.store.documents.transition(doc_id, "transmitindo", last_error=str(exc), note="sem resposta",
+            self.store.documents.transition(doc_id, S.TRANSMITINDO, last_error=str(exc), note="sem resposta",
                                             next_attempt_at=self._backoff(doc))
             self._count("adiadas")
             return
         except AuthenticationError as exc:
-            self.store.documents.transition(doc_id, "contingencia_pendente", last_error=str(exc),
+            self.store.documents.transition(doc_id, S.CONTINGENCIA_PENDENTE, last_error=str(exc),
                                             note="token recusado")
             raise _StopPass("Token da API recusado (HTTP 403): verifique focus.token e o ambiente.") from exc
         except ApiError as exc:
@@ -378,15 +380,15 @@ class ReplayService:
             return
         crash_point("replay_after_post")
         self._link(True)
-        if result.status == "autorizado":
+        if result.status == F.AUTORIZADO:
             self._record_authorized(doc, result, report)
-        elif result.status == "processando_autorizacao":
-            self.store.documents.transition(doc_id, "transmitindo", response=result.raw,
+        elif result.status == F.PROCESSANDO_AUTORIZACAO:
+            self.store.documents.transition(doc_id, S.TRANSMITINDO, response=result.raw,
                                             next_attempt_at=self._backoff(doc), note="em processamento")
             self._count("adiadas")
-        elif result.status == "erro_autorizacao" and (result.status_sefaz or "") in SEFAZ_UNAVAILABLE:
+        elif result.status == F.ERRO_AUTORIZACAO and (result.status_sefaz or "") in SEFAZ_UNAVAILABLE:
             self.store.documents.transition(
-                doc_id, "contingencia_pendente", http_status=result.http_status, response=result.raw,
+                doc_id, S.CONTINGENCIA_PENDENTE, http_status=result.http_status, response=result.raw,
                 last_error=f"SEFAZ indisponível: {result.mensagem_sefaz}", next_attempt_at=self._backoff(doc),
             )
             raise _StopPass(f"SEFAZ indisponível ({result.status_sefaz}): {result.mensagem_sefaz}")
@@ -399,16 +401,16 @@ class ReplayService:
         if exc.codigo == "nfe_autorizada":
             # Already transmitted (an answer lost in a crash): read and record it.
             consulted = self._consult(doc["ref"])
-            if consulted is not None and consulted.status == "autorizado":
+            if consulted is not None and consulted.status == F.AUTORIZADO:
                 self._record_authorized(doc, consulted, report)
                 return
         if exc.codigo in ("nfe_autorizada", "em_processamento"):
-            self.store.documents.transition(doc_id, "transmitindo", http_status=exc.status_code, response=exc.body,
+            self.store.documents.transition(doc_id, S.TRANSMITINDO, http_status=exc.status_code, response=exc.body,
                                             note="em processamento na API", next_attempt_at=self._backoff(doc))
             self._count("adiadas")
             return
         if exc.codigo in CONFIG_ERRORS:
-            self.store.documents.transition(doc_id, "contingencia_pendente", http_status=exc.status_code,
+            self.store.documents.transition(doc_id, S.CONTINGENCIA_PENDENTE, http_status=exc.status_code,
                                             response=exc.body, last_error=str(exc), note="configuração")
             raise _StopPass(f"A API recusou a transmissão por configuração: {exc}")
         self._needs_correction(doc, exc.codigo, str(exc), exc.body, exc.status_code, report)
@@ -416,7 +418,7 @@ class ReplayService:
     def _needs_correction(self, doc: dict[str, Any], code: str | None, message: str, raw: Any,
                           http_status: int | None, report: ReplayReport) -> None:
         self.store.documents.transition(
-            int(doc["id"]), "contingencia_erro", http_status=http_status, response=raw, status_sefaz=code,
+            int(doc["id"]), S.CONTINGENCIA_ERRO, http_status=http_status, response=raw, status_sefaz=code,
             mensagem_sefaz=message, last_error=message, note="rejeitada na transmissão: corrigir e reenviar",
         )
         report.com_erro.append({"ref": doc["ref"], "numero": doc["numero"], "serie": doc["serie"],
@@ -430,7 +432,7 @@ class ReplayService:
             return
         same_key = not result.chave or result.chave == doc["chave"]
         self.store.documents.transition(
-            doc_id, "autorizado", http_status=result.http_status, response=result.raw,
+            doc_id, S.AUTORIZADO, http_status=result.http_status, response=result.raw,
             status_sefaz=result.status_sefaz, mensagem_sefaz=result.mensagem_sefaz,
             protocolo=result.protocolo, data_autorizacao=result.data_autorizacao or iso(self._now()),
             caminho_xml=result.caminho_xml, caminho_danfe=result.caminho_danfe,
@@ -452,22 +454,22 @@ class ReplayService:
 
     # 4 -------------------------------------------------------------------------------------
     def _reconcile(self, report: ReplayReport) -> None:
-        for doc in self.store.documents.with_status("em_duvida"):
+        for doc in self.store.documents.with_status(S.EM_DUVIDA):
             self._check_stop()
             result = self._consult(doc["ref"])
             doc_id = int(doc["id"])
-            if result is None or result.status in ("erro_autorizacao", "denegado"):
-                self.store.documents.transition(doc_id, "encerrado", response=result.raw if result else None,
+            if result is None or result.status in (F.ERRO_AUTORIZACAO, F.DENEGADO):
+                self.store.documents.transition(doc_id, S.ENCERRADO, response=result.raw if result else None,
                                                 note="tentativa não autorizada: nada a fazer")
                 report.reconciliadas.append({"ref": doc["ref"], "resultado": "não autorizada; encerrada"})
                 continue
-            if result.status == "cancelado":
-                self.store.documents.transition(doc_id, "cancelado", response=result.raw,
+            if result.status == F.CANCELADO:
+                self.store.documents.transition(doc_id, S.CANCELADO, response=result.raw,
                                                 caminho_xml_cancelamento=result.caminho_xml_cancelamento,
                                                 note="tentativa já cancelada")
                 report.reconciliadas.append({"ref": doc["ref"], "resultado": "já estava cancelada"})
                 continue
-            if result.status != "autorizado":
+            if result.status != F.AUTORIZADO:
                 continue  # still processing: next pass
             self._cancel_duplicate(doc, result, report)
 
@@ -476,7 +478,7 @@ class ReplayService:
         doc_id = int(doc["id"])
         auth_at = _parse(result.data_autorizacao) or _parse(doc["data_emissao"]) or self._now()
         self.store.documents.transition(
-            doc_id, "em_duvida", response=result.raw, chave=result.chave, numero=result.numero,
+            doc_id, S.EM_DUVIDA, response=result.raw, chave=result.chave, numero=result.numero,
             serie=result.serie, protocolo=result.protocolo, data_autorizacao=iso(auth_at),
             caminho_xml=result.caminho_xml, note="tentativa autorizada: cancelar (duplicidade com a contingência)",
         )
@@ -492,9 +494,9 @@ class ReplayService:
                 report.para_gerente.append({"ref": doc["ref"], "motivo": f"cancelamento falhou: {exc}"})
                 return
             crash_point("reconcile_after_cancel")
-            if cancel.status == "cancelado":
+            if cancel.status == F.CANCELADO:
                 self.store.documents.transition(
-                    doc_id, "cancelado", http_status=cancel.http_status, response=cancel.raw,
+                    doc_id, S.CANCELADO, http_status=cancel.http_status, response=cancel.raw,
                     caminho_xml_cancelamento=cancel.caminho_xml_cancelamento, note="cancelada na reconciliação")
                 report.reconciliadas.append({"ref": doc["ref"], "resultado": "autorizada; cancelada"})
                 return
@@ -508,14 +510,14 @@ class ReplayService:
             f"duplicidade (chave {result.chave}). Peça ao contador o cancelamento por substituição (evento "
             "110112, até 168 h da autorização), citando a chave da nota de contingência como substituta."
         )
-        self.store.documents.transition(doc_id, "substituicao_pendente", note=motivo, last_error=motivo)
+        self.store.documents.transition(doc_id, S.SUBSTITUICAO_PENDENTE, note=motivo, last_error=motivo)
         report.para_gerente.append({"ref": doc["ref"], "motivo": motivo})
 
     # 5 -------------------------------------------------------------------------------------
     def _follow_focus_contingency(self, report: ReplayReport) -> None:
         docs = self.store.database.query(
             "SELECT * FROM fiscal_documents WHERE focus_contingencia = 1 AND focus_contingencia_efetivada = 0 "
-            "AND status = 'autorizado' ORDER BY id"
+            "AND status = ? ORDER BY id", [S.AUTORIZADO],
         )
         for doc in docs:
             self._check_stop()
@@ -528,7 +530,7 @@ class ReplayService:
                     self.store.documents.update(int(doc["id"]), tentativa_anterior=tentativa)
                 continue
             self.store.documents.transition(
-                int(doc["id"]), "autorizado", response=result.raw, focus_contingencia_efetivada=1,
+                int(doc["id"]), S.AUTORIZADO, response=result.raw, focus_contingencia_efetivada=1,
                 caminho_xml=result.caminho_xml or doc["caminho_xml"], caminho_danfe=result.caminho_danfe,
                 qrcode_url=result.qrcode_url or doc["qrcode_url"], protocolo=result.protocolo or doc["protocolo"],
                 data_autorizacao=result.data_autorizacao or doc["data_autorizacao"],
@@ -547,9 +549,9 @@ class ReplayService:
     # 6 -------------------------------------------------------------------------------------
     def _download_xml(self, report: ReplayReport, limit: int = 50) -> None:
         docs = self.store.database.query(
-            "SELECT * FROM fiscal_documents WHERE status IN ('autorizado', 'cancelado') AND caminho_xml IS NOT NULL "
+            "SELECT * FROM fiscal_documents WHERE status IN (?, ?) AND caminho_xml IS NOT NULL "
             "AND xml_path IS NULL AND NOT (focus_contingencia = 1 AND focus_contingencia_efetivada = 0) "
-            "ORDER BY id LIMIT ?", [limit],
+            "ORDER BY id LIMIT ?", [*sorted(ds.HAS_API_XML), limit],
         )
         for doc in docs:
             self._check_stop()

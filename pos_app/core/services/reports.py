@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pos_app.core.domain.money import format_brl, to_money
 from pos_app.core.domain.payments import PAYMENT_METHODS
 from pos_app.core.domain.validators import format_cnpj
+from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.services.status import backlog
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ class ReportService:
         troco = ZERO
         for r in rows:
             valor = Decimal(r["valor_total"])
-            if r["status"] == "cancelado":
+            if r["status"] == S.CANCELADO:
                 rep.canceladas.append({"ref": r["ref"], "numero": r["numero"], "serie": r["serie"],
                                        "hora": r["created_at"][11:16], "valor": f"{valor:.2f}"})
                 continue

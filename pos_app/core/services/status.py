@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from pos_app.core.fiscal import document_status as ds
+from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.fiscal.states import CONTINGENCY_DEADLINE
 
 if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
 
-PENDING = ("contingencia_pendente", "transmitindo")
+PENDING = ds.CONTINGENCY_QUEUE
 WARN_AFTER_HOURS = 12
 CRITICAL_AFTER_HOURS = 20
 
@@ -19,25 +21,24 @@ def backlog(ctx: AppContext, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     db = ctx.store.database
     pending = db.query(
-        "SELECT data_emissao FROM fiscal_documents WHERE kind = 'contingencia' AND status IN (?, ?)", list(PENDING)
+        "SELECT data_emissao FROM fiscal_documents WHERE kind = 'contingencia' AND status IN (?, ?)", sorted(PENDING)
     )
-    errors = db.query_one(
-        "SELECT count(*) AS n FROM fiscal_documents WHERE status = 'contingencia_erro'"
-    )
-    in_doubt = db.query_one("SELECT count(*) AS n FROM fiscal_documents WHERE status = 'em_duvida'")
-    waiting = db.query_one("SELECT count(*) AS n FROM fiscal_documents WHERE status = 'aguardando_conexao'")
+    docs = ctx.store.documents
+    errors = {"n": docs.count_with_status(S.CONTINGENCIA_ERRO)}
+    in_doubt = {"n": docs.count_with_status(S.EM_DUVIDA)}
+    waiting = {"n": docs.count_with_status(S.AGUARDANDO_CONEXAO)}
     focus_pending = db.query_one(
         "SELECT count(*) AS n FROM fiscal_documents WHERE focus_contingencia = 1 "
-        "AND focus_contingencia_efetivada = 0 AND status = 'autorizado'"
+        "AND focus_contingencia_efetivada = 0 AND status = ?", [S.AUTORIZADO]
     )
     oldest_minutes: int | None = None
     all_open = pending + db.query(
-        "SELECT data_emissao FROM fiscal_documents WHERE status = 'contingencia_erro'"
+        "SELECT data_emissao FROM fiscal_documents WHERE status = ?", [S.CONTINGENCIA_ERRO]
     )
     if all_open:
         oldest = min(datetime.fromisoformat(r["data_emissao"]) for r in all_open)
         oldest_minutes = int((now - oldest).total_seconds() // 60)
-    substitution = db.query_one("SELECT count(*) AS n FROM fiscal_documents WHERE status = 'substituicao_pendente'")
+    substitution = {"n": docs.count_with_status(S.SUBSTITUICAO_PENDENTE)}
     deadline_min = int(CONTINGENCY_DEADLINE.total_seconds() // 60)
     level = "ok"
     remaining: int | None = None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from pos_app.core.fiscal.document_status import InutilizacaoStatus as V
 from pos_app.core.focus.errors import ApiError, FocusError
 from pos_app.core.services.audit import FAILED, OK, REFUSED, AuditLog
 from pos_app.core.services.users import ManagerError
@@ -102,8 +103,8 @@ class VoidingService:
                 f"A faixa {inicio}-{fim} da série {serie} inclui números já usados por notas deste terminal: "
                 f"{shown}{more}. Inutilize apenas números que nunca foram usados.", field="inicio")
         done = self.store.database.query(
-            "SELECT numero_inicial, numero_final FROM inutilizacoes WHERE serie = ? AND status = 'autorizado' "
-            "AND numero_inicial <= ? AND numero_final >= ?", [serie, fim, inicio],
+            "SELECT numero_inicial, numero_final FROM inutilizacoes WHERE serie = ? AND status = ? "
+            "AND numero_inicial <= ? AND numero_final >= ?", [serie, V.AUTORIZADO, fim, inicio],
         )
         if done:
             d = done[0]
@@ -125,10 +126,10 @@ class VoidingService:
         try:
             answer = self.ctx.nfce().inutilizar(cnpj, serie, inicio, fim, clean)
         except ApiError as exc:
-            self._store(now, serie, inicio, fim, clean, "rejeitado", exc.codigo, exc.mensagem, exc.body, manager)
+            self._store(now, serie, inicio, fim, clean, V.REJEITADO, exc.codigo, exc.mensagem, exc.body, manager)
             self.audit.record("inutilizacao", user=manager, target=target, reason=clean, outcome=REFUSED,
                               details={"http": exc.status_code, "codigo": exc.codigo, "mensagem": str(exc)}, now=now)
-            return VoidResult(False, f"A API recusou a inutilização: {exc}", serie, inicio, fim, "rejeitado",
+            return VoidResult(False, f"A API recusou a inutilização: {exc}", serie, inicio, fim, V.REJEITADO,
                               exc.codigo, exc.mensagem, exc.body if isinstance(exc.body, dict) else None)
         except FocusError as exc:
             self.audit.record("inutilizacao", user=manager, target=target, reason=clean, outcome=FAILED,
@@ -139,7 +140,7 @@ class VoidingService:
         code = str(answer.get("status_sefaz") or "") or None
         text = str(answer.get("mensagem_sefaz") or "") or None
         self._store(now, serie, inicio, fim, clean, status, code, text, answer, manager)
-        ok = status == "autorizado"
+        ok = status == V.AUTORIZADO
         self.audit.record("inutilizacao", user=manager, target=target, reason=clean, outcome=OK if ok else REFUSED,
                           details={"status_sefaz": code, "mensagem_sefaz": text,
                                    "caminho_xml": answer.get("caminho_xml")}, now=now)

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pos_app.core.fiscal import document_status as ds
+from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.focus.errors import FocusError, NotDelivered, RateLimited
 from pos_app.core.focus.ratelimit import Priority
 
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pos_app.xml")
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-ARCHIVED_STATES = ("autorizado", "cancelado", "denegado")
+ARCHIVED_STATES = sorted(ds.ARCHIVED)
 
 
 class ExportError(ValueError):
@@ -95,7 +97,7 @@ def export_month(ctx: AppContext, month: str, out: Path, *, download_missing: bo
         path = Path(doc["xml_path"]) if doc["xml_path"] else None
         if path is not None and path.is_file():
             files.append((doc, path))
-        elif doc["status"] == "autorizado" or doc["caminho_xml"]:
+        elif doc["status"] == S.AUTORIZADO or doc["caminho_xml"]:
             report.missing.append({"ref": doc["ref"], "numero": doc["numero"], "serie": doc["serie"],
                                    "chave": doc["chave"], "status": doc["status"]})
     if not files:

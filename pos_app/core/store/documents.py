@@ -3,23 +3,77 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
+from pos_app.core.errors import InvalidTransition
+from pos_app.core.fiscal import document_status as ds
+from pos_app.core.fiscal.document_status import DocumentStatus, can_transition
 from pos_app.core.store.db import SqliteDatabase, iso, utcnow
 
 # States from which nothing more will happen to a document.
-FINAL_STATES = frozenset({"autorizado", "cancelado", "denegado", "encerrado"})
+FINAL_STATES = ds.FINAL
+
+
+@dataclass(frozen=True)
+class FiscalDocument:
+    """One row of ``fiscal_documents``, typed (``status`` is a ``DocumentStatus``)."""
+
+    id: int
+    sale_id: int
+    ref: str
+    kind: str
+    status: DocumentStatus
+    ambiente: str
+    data_emissao: str
+    serie: int | None = None
+    numero: int | None = None
+    chave: str | None = None
+    codigo_unico: str | None = None
+    tp_emis: int = 1
+    status_sefaz: str | None = None
+    mensagem_sefaz: str | None = None
+    protocolo: str | None = None
+    data_autorizacao: str | None = None
+    caminho_xml: str | None = None
+    caminho_danfe: str | None = None
+    caminho_xml_cancelamento: str | None = None
+    qrcode_url: str | None = None
+    focus_contingencia: bool = False
+    focus_contingencia_efetivada: bool = False
+    replaces_document_id: int | None = None
+    receipt_path: str | None = None
+    xml_path: str | None = None
+    attempts: int = 0
+    next_attempt_at: str | None = None
+    last_error: str | None = None
+    owner: str | None = None
+
+    @property
+    def is_contingency(self) -> bool:
+        return self.kind == "contingencia"
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> FiscalDocument:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in row.items() if k in known}
+        values["status"] = DocumentStatus(row["status"])
+        values["focus_contingencia"] = bool(row.get("focus_contingencia"))
+        values["focus_contingencia_efetivada"] = bool(row.get("focus_contingencia_efetivada"))
+        return cls(**values)
 
 
 class DocumentsRepo:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
-    def create(self, tx: Database, *, sale_id: int, ref: str, kind: str, status: str, ambiente: str,
+    def create(self, tx: Database, *, sale_id: int, ref: str, kind: str, status: DocumentStatus, ambiente: str,
                data_emissao: datetime, payload: dict[str, Any], **fields: Any) -> int:
+        if not can_transition(None, status):
+            raise InvalidTransition(ref, None, status)
         now = iso(utcnow())
         cols = {
             "sale_id": sale_id,
@@ -43,28 +97,37 @@ class DocumentsRepo:
     def transition(
         self,
         doc_id: int,
-        to_status: str,
+        to_status: DocumentStatus,
         *,
         http_status: int | None = None,
         response: Any = None,
         note: str | None = None,
         tx: Database | None = None,
         **fields: Any,
-    ) -> None:
-        """Change state (and any fields) and record the transition with the raw API answer."""
+    ) -> FiscalDocument:
+        """Change state (and any fields) and record the transition with the raw API answer.
+
+        Refuses (``InvalidTransition``, nothing written) a move the table in
+        ``core.fiscal.document_status`` does not allow; a move to the same state records an event.
+        Returns the document as stored after the change.
+        """
         if tx is None:
             with self._db.transaction() as own:
-                self.transition(doc_id, to_status, http_status=http_status, response=response,
-                                note=note, tx=own, **fields)
-            return
-        row = tx.execute("SELECT status FROM fiscal_documents WHERE id = ?", [doc_id]).fetchone()
+                return self.transition(doc_id, to_status, http_status=http_status, response=response,
+                                       note=note, tx=own, **fields)
+        row = tx.execute("SELECT status, ref FROM fiscal_documents WHERE id = ?", [doc_id]).fetchone()
         if row is None:
             raise KeyError(f"documento {doc_id} não existe")
-        fields["status"] = to_status
+        if not can_transition(row[0], to_status):
+            raise InvalidTransition(str(row[1]), row[0], to_status)
+        fields["status"] = DocumentStatus(to_status)
         fields["updated_at"] = iso(utcnow())
         sets = ", ".join(f"{k} = ?" for k in fields)
         tx.execute(f"UPDATE fiscal_documents SET {sets} WHERE id = ?", [*fields.values(), doc_id])
         self._event(tx, doc_id, row[0], to_status, http_status=http_status, response=response, note=note)
+        cur = tx.execute("SELECT * FROM fiscal_documents WHERE id = ?", [doc_id])
+        names = [d[0] for d in cur.description]
+        return FiscalDocument.from_row(dict(zip(names, cur.fetchone(), strict=True)))
 
     def update(self, doc_id: int, **fields: Any) -> None:
         """Change fields without a state transition (paths, attempt counters)."""
@@ -92,11 +155,47 @@ class DocumentsRepo:
     def for_sale(self, sale_id: int) -> list[dict[str, Any]]:
         return self._db.query("SELECT * FROM fiscal_documents WHERE sale_id = ? ORDER BY id", [sale_id])
 
-    def with_status(self, *statuses: str, order: str = "id") -> list[dict[str, Any]]:
+    def document(self, doc_id: int) -> FiscalDocument | None:
+        row = self.get(doc_id)
+        return FiscalDocument.from_row(row) if row else None
+
+    def with_status(self, *statuses: DocumentStatus, order: str = "id") -> list[dict[str, Any]]:
         marks = ", ".join("?" for _ in statuses)
         return self._db.query(
-            f"SELECT * FROM fiscal_documents WHERE status IN ({marks}) ORDER BY {order}", list(statuses)
+            f"SELECT * FROM fiscal_documents WHERE status IN ({marks}) ORDER BY {order}", sorted(statuses)
         )
+
+    def count_with_status(self, *statuses: DocumentStatus) -> int:
+        marks = ", ".join("?" for _ in statuses)
+        row = self._db.query_one(
+            f"SELECT count(*) AS n FROM fiscal_documents WHERE status IN ({marks})", sorted(statuses))
+        return int(row["n"]) if row else 0
+
+    def latest_current_id(self) -> int | None:
+        """Id of the newest document that is (or was) a sale's current document (reprint "the last")."""
+        excluded = sorted(ds.NOT_CURRENT)
+        row = self._db.query_one(
+            f"SELECT id FROM fiscal_documents WHERE status NOT IN ({', '.join('?' for _ in excluded)}) "
+            "ORDER BY id DESC LIMIT 1", excluded)
+        return int(row["id"]) if row else None
+
+    def has_backlog(self) -> bool:
+        """The one backlog query: is there anything for the background sync to do?
+
+        Notes to send or transmit, attempts to consult or reconcile, Focus contingencies not yet
+        made effective, authorized/cancelled XMLs not downloaded yet.
+        """
+        backlog = sorted(ds.BACKLOG)
+        marks = ", ".join("?" for _ in backlog)
+        xml = sorted(ds.HAS_API_XML)
+        row = self._db.query_one(
+            f"SELECT 1 AS x FROM fiscal_documents WHERE status IN ({marks}) "
+            "OR (status = ? AND focus_contingencia = 1 AND focus_contingencia_efetivada = 0) "
+            f"OR (status IN ({', '.join('?' for _ in xml)}) AND caminho_xml IS NOT NULL AND xml_path IS NULL) "
+            "LIMIT 1",
+            [*backlog, DocumentStatus.AUTORIZADO, *xml],
+        )
+        return row is not None
 
     def events(self, doc_id: int) -> list[dict[str, Any]]:
         return self._db.query("SELECT * FROM document_events WHERE document_id = ? ORDER BY id", [doc_id])

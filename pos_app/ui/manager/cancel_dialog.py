@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.core.domain.money import format_brl
+from pos_app.core.fiscal import document_status as ds
+from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.services.cancellation import (
     JUSTIFICATIVA_MAX,
     JUSTIFICATIVA_MIN,
@@ -163,7 +165,7 @@ class CancelDialog(ManagerDialog):
         if doc is None:
             self.countdown.setText("")
             self.explain.setText("")
-        elif doc["status"] == "autorizado":
+        elif doc["status"] == S.AUTORIZADO:
             secs = self.seconds_left() or 0
             if secs > 0:
                 color = theme.RED if secs < 300 else theme.AMBER if secs < 600 else theme.GREEN
@@ -175,7 +177,7 @@ class CancelDialog(ManagerDialog):
                 self.countdown.setText(tr("Prazo de cancelamento encerrado"))
                 self.countdown.setStyleSheet(f"color: {theme.RED};")
                 self.explain.setText(self.service.late_message(doc))
-        elif doc["status"] in ("contingencia_pendente", "transmitindo", "contingencia_erro"):
+        elif doc["status"] in ds.CONTINGENCY_OPEN:
             self.countdown.setText(tr("Contingência: ainda não transmitida"))
             self.countdown.setStyleSheet(f"color: {theme.AMBER};")
             intent = self.service.pending_intent(int(doc["id"]))
@@ -183,7 +185,7 @@ class CancelDialog(ManagerDialog):
                 tr("O cancelamento será agendado e feito automaticamente logo após a autorização da nota.")
                 + (tr(" Já existe um cancelamento agendado para esta nota.") if intent else ""))
             can = True
-        elif doc["status"] == "cancelado":
+        elif doc["status"] == S.CANCELADO:
             self.countdown.setText(tr("Nota já cancelada"))
             self.countdown.setStyleSheet(f"color: {theme.GREY};")
             self.explain.setText("")

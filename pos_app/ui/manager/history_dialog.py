@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.core.domain.money import format_brl
+from pos_app.core.fiscal import document_status as ds
+from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.services.audit import AuditLog
 from pos_app.core.services.history import GROUP_LABELS, HistoryFilter, HistoryRow, HistoryService
 from pos_app.ui.i18n import tr
@@ -165,7 +167,7 @@ class HistoryDialog(ManagerDialog):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
-        valid = [r for r in self.rows if r.status != "cancelado"]
+        valid = [r for r in self.rows if r.status != S.CANCELADO]
         self.summary.setText(tr("{n} venda(s); total sem canceladas {t}").format(
             n=len(self.rows), t=format_brl(sum((r.total for r in valid), start=Decimal("0.00")))))
         self.detail = None
@@ -196,10 +198,10 @@ class HistoryDialog(ManagerDialog):
         row = self.selected()
         has = row is not None
         self.reprint_button.setEnabled(has)
-        self.xml_button.setEnabled(has and row is not None and row.status in ("autorizado", "cancelado"))
+        self.xml_button.setEnabled(has and row is not None and row.status in ds.HAS_API_XML)
         self.consult_button.setEnabled(has)
-        self.cancel_button.setEnabled(has and row is not None and row.status != "cancelado")
-        self.email_button.setEnabled(has and row is not None and row.status in ("autorizado", "cancelado"))
+        self.cancel_button.setEnabled(has and row is not None and row.status != S.CANCELADO)
+        self.email_button.setEnabled(has and row is not None and row.status in ds.HAS_API_XML)
 
     # -- actions ---------------------------------------------------------------------------
     def reprint(self) -> None:
@@ -234,7 +236,7 @@ class HistoryDialog(ManagerDialog):
         row = self.selected()
         if row is None:
             return
-        cancel_xml = row.status == "cancelado"
+        cancel_xml = row.status == S.CANCELADO
 
         def done(path: Any) -> None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))

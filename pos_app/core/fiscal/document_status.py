@@ -1,0 +1,175 @@
+"""States of a fiscal document (NFC-e attempt or contingency note), their groups and transitions.
+
+The one home of the ``fiscal_documents.status`` vocabulary: every module compares against
+``DocumentStatus`` members and the named groups below, never against string literals. The stored
+values are the enum values (a ``StrEnum`` compares and binds to SQL as its string), so no data
+migration was needed when the strings became an enum.
+
+Online attempt (``kind='online'``)::
+
+    pendente -> enviando -> autorizado | erro_autorizacao | rejeitado | denegado | cancelado
+                         -> em_duvida (no answer; a contingency note replaced it) -> encerrado | cancelado
+                                                                                  | substituicao_pendente
+                         -> encerrado (never delivered; a contingency note replaced it)
+                         -> aguardando_conexao (SP: no offline contingency; sent again later)
+    erro_autorizacao | rejeitado | aguardando_conexao -> enviando (resend with the same ref)
+
+Contingency note (``kind='contingencia'``)::
+
+    contingencia_pendente -> transmitindo -> autorizado | contingencia_erro | contingencia_pendente
+    contingencia_erro -> contingencia_pendente (corrected or resent)
+
+``autorizado -> cancelado`` for both kinds. A transition to the same state records an event
+(a manual consult, a scheduled cancel, "still processing") without changing the state.
+
+The Focus API answers with its own vocabulary (``FocusStatus``); a document state is a decision
+this program took from that answer, so the two are kept apart even where the words coincide.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class DocumentStatus(StrEnum):
+    PENDENTE = "pendente"
+    ENVIANDO = "enviando"
+    AUTORIZADO = "autorizado"
+    ERRO_AUTORIZACAO = "erro_autorizacao"
+    REJEITADO = "rejeitado"
+    DENEGADO = "denegado"
+    EM_DUVIDA = "em_duvida"
+    ENCERRADO = "encerrado"
+    CANCELADO = "cancelado"
+    AGUARDANDO_CONEXAO = "aguardando_conexao"
+    SUBSTITUICAO_PENDENTE = "substituicao_pendente"
+    CONTINGENCIA_PENDENTE = "contingencia_pendente"
+    TRANSMITINDO = "transmitindo"
+    CONTINGENCIA_ERRO = "contingencia_erro"
+
+
+class FocusStatus(StrEnum):
+    """``status`` of a Focus NFe answer for an NFC-e (API vocabulary, not our document state)."""
+
+    PROCESSANDO_AUTORIZACAO = "processando_autorizacao"
+    AUTORIZADO = "autorizado"
+    ERRO_AUTORIZACAO = "erro_autorizacao"
+    DENEGADO = "denegado"
+    CANCELADO = "cancelado"
+
+
+class CancelIntentStatus(StrEnum):
+    """A cancel a manager asked for while the contingency note was not yet authorized."""
+
+    PENDENTE = "pendente"
+    EXECUTADO = "executado"
+    FALHOU = "falhou"
+
+
+class InutilizacaoStatus(StrEnum):
+    """Result of a number-range voiding (``inutilizacoes.status``; the API's words)."""
+
+    AUTORIZADO = "autorizado"
+    REJEITADO = "rejeitado"
+
+
+S = DocumentStatus
+
+# Nothing more happens to the document by itself (``autorizado`` can still be cancelled by a manager).
+FINAL: frozenset[DocumentStatus] = frozenset({S.AUTORIZADO, S.CANCELADO, S.DENEGADO, S.ENCERRADO})
+
+# Contingency notes waiting for the automatic transmission (the replay's backlog of notes).
+CONTINGENCY_QUEUE: frozenset[DocumentStatus] = frozenset({S.CONTINGENCIA_PENDENTE, S.TRANSMITINDO})
+
+# Contingency notes issued (printed, legally valid for 24 h) and not yet authorized: the queue plus
+# the ones rejected at transmission that need a correction.
+CONTINGENCY_OPEN: frozenset[DocumentStatus] = CONTINGENCY_QUEUE | {S.CONTINGENCIA_ERRO}
+
+# A contingency note can be rebuilt from the catalog in these states.
+CORRECTABLE: frozenset[DocumentStatus] = frozenset({S.CONTINGENCIA_PENDENTE, S.CONTINGENCIA_ERRO})
+
+# A request may be in flight (after a crash: consult the ref before anything else).
+IN_FLIGHT: frozenset[DocumentStatus] = frozenset({S.ENVIANDO, S.TRANSMITINDO})
+
+# An online attempt that may be sent (again) with the same ref.
+RESENDABLE: frozenset[DocumentStatus] = frozenset(
+    {S.PENDENTE, S.AGUARDANDO_CONEXAO, S.ERRO_AUTORIZACAO, S.REJEITADO})
+
+# The sale has no issued NFC-e yet (the cash session cannot close over these).
+EMISSION_PENDING: frozenset[DocumentStatus] = frozenset(
+    {S.PENDENTE, S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA})
+
+# A DANFCe of the document is a valid receipt.
+PRINTABLE: frozenset[DocumentStatus] = frozenset({S.AUTORIZADO}) | CONTINGENCY_OPEN
+
+# The sale's current document (the latest attempt that counts for the sale): attempts superseded
+# by a contingency note or refused by the API before authorization are not it.
+NOT_CURRENT: frozenset[DocumentStatus] = frozenset(
+    {S.ENCERRADO, S.EM_DUVIDA, S.PENDENTE, S.ENVIANDO, S.REJEITADO, S.ERRO_AUTORIZACAO})
+
+# The API keeps an XML of the document (authorization and, for a cancelled one, the event).
+HAS_API_XML: frozenset[DocumentStatus] = frozenset({S.AUTORIZADO, S.CANCELADO})
+
+# Monthly XML archive (for the accountant).
+ARCHIVED: frozenset[DocumentStatus] = frozenset({S.AUTORIZADO, S.CANCELADO, S.DENEGADO})
+
+# A manager has to look at these (substitution cancel, or reconciliation still undecided).
+MANAGER_ATTENTION: frozenset[DocumentStatus] = frozenset({S.SUBSTITUICAO_PENDENTE, S.EM_DUVIDA})
+
+# Background sync has work while a document is in one of these states.
+BACKLOG: frozenset[DocumentStatus] = frozenset(
+    {S.CONTINGENCIA_PENDENTE, S.TRANSMITINDO, S.PENDENTE, S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA})
+
+class HistoryGroup(StrEnum):
+    """Filter groups of the history (``pos-app historico --status``, history window)."""
+
+    AUTORIZADO = "autorizado"
+    CONTINGENCIA = "contingencia"
+    CORRECAO = "correcao"
+    CANCELADO = "cancelado"
+
+
+HISTORY_GROUPS: dict[HistoryGroup, tuple[DocumentStatus, ...]] = {
+    HistoryGroup.AUTORIZADO: (S.AUTORIZADO,),
+    HistoryGroup.CONTINGENCIA: (S.CONTINGENCIA_PENDENTE, S.TRANSMITINDO, S.AGUARDANDO_CONEXAO, S.PENDENTE, S.ENVIANDO),
+    HistoryGroup.CORRECAO: (S.CONTINGENCIA_ERRO, S.ERRO_AUTORIZACAO, S.REJEITADO, S.DENEGADO, S.SUBSTITUICAO_PENDENTE),
+    HistoryGroup.CANCELADO: (S.CANCELADO,),
+}
+
+# Allowed transitions (from -> to). ``None`` is the creation of the row.
+TRANSITIONS: dict[DocumentStatus | None, frozenset[DocumentStatus]] = {
+    None: frozenset({S.PENDENTE, S.CONTINGENCIA_PENDENTE}),
+    S.PENDENTE: frozenset({S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.ENCERRADO}),
+    S.ENVIANDO: frozenset({
+        S.AUTORIZADO, S.ERRO_AUTORIZACAO, S.REJEITADO, S.DENEGADO, S.CANCELADO,
+        S.EM_DUVIDA, S.ENCERRADO, S.AGUARDANDO_CONEXAO, S.PENDENTE,
+    }),
+    S.AGUARDANDO_CONEXAO: frozenset({S.ENVIANDO, S.EM_DUVIDA, S.ENCERRADO}),
+    S.ERRO_AUTORIZACAO: frozenset({S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.ENCERRADO}),
+    S.REJEITADO: frozenset({S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.ENCERRADO}),
+    S.EM_DUVIDA: frozenset({S.ENCERRADO, S.SUBSTITUICAO_PENDENTE}),
+    S.SUBSTITUICAO_PENDENTE: frozenset(),
+    S.AUTORIZADO: frozenset(),
+    S.DENEGADO: frozenset(),
+    S.ENCERRADO: frozenset(),
+    S.CANCELADO: frozenset(),
+    S.CONTINGENCIA_PENDENTE: frozenset({S.TRANSMITINDO}),
+    S.TRANSMITINDO: frozenset({S.AUTORIZADO, S.CONTINGENCIA_PENDENTE, S.CONTINGENCIA_ERRO}),
+    S.CONTINGENCIA_ERRO: frozenset({S.CONTINGENCIA_PENDENTE}),
+}
+# The API is the truth about a cancellation (a manual consult, a reconciliation, a cancel request):
+# any document it may know can become ``cancelado`` — except a denied one, which cannot be cancelled.
+for _state in DocumentStatus:
+    if _state not in (S.CANCELADO, S.DENEGADO):
+        TRANSITIONS[_state] = TRANSITIONS[_state] | {S.CANCELADO}
+del _state
+
+
+def can_transition(from_status: str | None, to_status: str) -> bool:
+    """Whether ``from_status -> to_status`` is allowed (the same state always is: an event)."""
+    try:
+        to = DocumentStatus(to_status)
+        frm = None if from_status is None else DocumentStatus(from_status)
+    except ValueError:
+        return False
+    return frm == to or to in TRANSITIONS[frm]
