@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos_app import __version__
+from pos_app.core.errors import PosError
 
 if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
@@ -36,11 +37,36 @@ CARD_BRAND_ALIASES = {
 }
 
 
-class CliError(Exception):
+class CliError(PosError):
+    kind = "entrada"
+
     def __init__(self, message: str, code: int = EXIT_BAD_INPUT, field: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.field = field
+
+
+# PosError kinds refused before anything was sent (exit 2); every other kind is exit 1.
+_BAD_INPUT_KINDS = frozenset({"entrada", "validacao", "configuracao", "recusado", "permissao"})
+
+
+def handle_error(exc: BaseException, as_json: bool) -> int:
+    """The one place a failure of a command becomes a message and an exit code."""
+    if isinstance(exc, CliError):
+        _fail(exc.message, exc.field, as_json)
+        return exc.code
+    if isinstance(exc, PosError):
+        field = getattr(exc, "field", None)
+        if exc.kind in _BAD_INPUT_KINDS:
+            _fail(str(exc), field, as_json)
+            return EXIT_BAD_INPUT
+        # Storage, API, printer, certificate...: already a Portuguese sentence saying what to do.
+        logging.getLogger("pos_app").error("%s: %s", exc.kind, exc)
+        _fail(str(exc), field, as_json)
+        return EXIT_NOT_ISSUED
+    logging.getLogger("pos_app").error("erro inesperado", exc_info=exc)
+    _fail(f"Erro inesperado: {exc}", None, as_json)
+    return EXIT_NOT_ISSUED
 
 
 _ARGPARSE_PT = {
@@ -170,29 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's final flush
         return EXIT_OK
-    except CliError as exc:
-        _fail(str(exc), exc.field, as_json)
-        return exc.code
     except Exception as exc:  # noqa: BLE001 - every failure reaches the user as a sentence
-        from pos_app.core.config import ConfigError
-        from pos_app.core.domain.errors import ValidationError
-        from pos_app.core.services.context import SetupError
-
-        if isinstance(exc, ValidationError):
-            _fail(str(exc), exc.field, as_json)
-            return EXIT_BAD_INPUT
-        if isinstance(exc, ConfigError | SetupError):
-            _fail(str(exc), None, as_json)
-            return EXIT_BAD_INPUT
-        from pos_app.core.store.db import StoreError
-
-        if isinstance(exc, StoreError):  # disk full, damaged database...: already a Portuguese sentence
-            logging.getLogger("pos_app").error("falha de armazenamento: %s", exc)
-            _fail(str(exc), None, as_json)
-            return EXIT_NOT_ISSUED
-        logging.getLogger("pos_app").exception("erro inesperado")
-        _fail(f"Erro inesperado: {exc}", None, as_json)
-        return EXIT_NOT_ISSUED
+        return handle_error(exc, as_json)
 
 
 def _fail(message: str, field: str | None, as_json: bool) -> None:

@@ -16,13 +16,16 @@ from pathlib import Path
 
 from pos_app.core.domain.emitente import Emitente
 from pos_app.core.domain.validators import UFS, is_valid_cnpj, only_digits
+from pos_app.core.errors import PosError
 from pos_app.core.masking import register_secret
 from pos_app.core.secrets_store import SecretStore
 from pos_app.core.store import Store
 
 
-class ConfigError(ValueError):
+class ConfigError(PosError, ValueError):
     """An invalid configuration value; the message is Portuguese and names the key."""
+
+    kind = "configuracao"
 
 
 def _choice(*options: str) -> Callable[[str], str]:

@@ -53,6 +53,7 @@ from pos_app.ui.cart_model import (
     CartModel,
 )
 from pos_app.ui.common import EnvironmentBand, confirm, error_label, hint_label, inform
+from pos_app.ui.errors import is_input_error
 from pos_app.ui.finalize import EmissionProgressDialog, ResultDialog
 from pos_app.ui.i18n import tr
 from pos_app.ui.login import require_manager
@@ -852,7 +853,7 @@ class SaleWindow(QMainWindow):
         if self.progress_dialog is not None:
             self.progress_dialog.finish()
             self.progress_dialog = None
-        if isinstance(exc, (ValidationError, SetupError)) or type(exc).__name__ == "ManagerError":
+        if is_input_error(exc):
             text = str(exc)
         else:
             log.error("falha ao finalizar a venda: %r", exc)

@@ -9,14 +9,17 @@ from pos_app.core.domain.catalog import Product
 from pos_app.core.domain.errors import ValidationError
 from pos_app.core.domain.money import decimal_places, parse_decimal
 from pos_app.core.domain.scale import ScaleRule, decode_scale_label, is_scale_label, scale_item_amounts
+from pos_app.core.errors import PosError
 from pos_app.core.store.products import ProductsRepo
 from pos_app.ui.i18n import tr
 
 MAX_QUANTITY = Decimal(99999)
 
 
-class ScanError(ValueError):
+class ScanError(PosError, ValueError):
     """Portuguese message for the cashier."""
+
+    kind = "validacao"
 
 
 @dataclass(frozen=True)

@@ -125,3 +125,33 @@ def test_no_status_literal_outside_the_state_module() -> None:
             if literal.search(code):
                 offenders.append(f"{rel}:{n}: {line.strip()}")
     assert offenders == []
+
+
+def test_every_error_of_the_program_is_a_pos_error() -> None:
+    """One root: the CLI and the UI each handle ``PosError`` once (message + kind)."""
+    from pos_app.core.config import ConfigError
+    from pos_app.core.domain.errors import ValidationError
+    from pos_app.core.fiscal.certificate import CertificateError
+    from pos_app.core.focus.errors import ApiError, AuthenticationError, InDoubt, NotDelivered, RateLimited
+    from pos_app.core.printing.printers import PrinterError
+    from pos_app.core.services.context import SetupError
+    from pos_app.core.services.corrections import CorrectionError
+    from pos_app.core.services.users import ManagerError, PermissionDenied
+    from pos_app.core.services.xml_archive import ExportError
+    from pos_app.core.store.backup import BackupError
+    from pos_app.core.store.db import StoreError
+    from pos_app.core.store.integrity import DatabaseDamaged
+    from pos_app.core.store.users import AuthError
+
+    samples = [
+        ValidationError("cpf", "CPF inválido"), ConfigError("valor inválido"), CertificateError("vencido"),
+        NotDelivered("sem conexão"), InDoubt("sem resposta"), RateLimited(3), ApiError(400, "x", "recusado"),
+        AuthenticationError(403, "permissao_negada", "token"), PrinterError("sem papel"), SetupError("sem token"),
+        CorrectionError("não"), ManagerError("não"), PermissionDenied("PIN"), ExportError("mês"),
+        BackupError("disco"), StoreError("disco cheio"), DatabaseDamaged("danificado"), AuthError("PIN"),
+    ]
+    for exc in samples:
+        assert isinstance(exc, PosError), type(exc)
+        assert exc.message and str(exc) == exc.message
+        assert exc.kind and exc.kind != "erro", type(exc)
+    assert isinstance(ValidationError("cpf", "x"), ValueError)  # older `except ValueError` keep working

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pos_app.core.errors import PosError
+
 __all__ = ["ValidationError"]
 
 
-class ValidationError(ValueError):
+class ValidationError(PosError, ValueError):
     """A value entered by the user or read from configuration is not acceptable.
 
     ``field`` is the (English/fiscal) name of the offending field, e.g. ``"cpf"`` or
@@ -14,6 +16,7 @@ class ValidationError(ValueError):
     ``str(err)`` is the message.
     """
 
+    kind = "validacao"
     field: str
     message: str
 

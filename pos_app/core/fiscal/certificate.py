@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from pos_app.core.errors import PosError
+
 # ICP-Brasil otherName carrying the CNPJ of a legal-entity certificate (DOC-ICP-04).
 OID_ICP_CNPJ = x509.ObjectIdentifier("2.16.76.1.3.3")
 
@@ -25,8 +27,10 @@ _PFX_VERSION = bytes.fromhex("020103")
 _PKCS7_DATA_OID = bytes.fromhex("06092a864886f70d010701")
 
 
-class CertificateError(Exception):
+class CertificateError(PosError):
     """A certificate problem, with a Portuguese message for the operator."""
+
+    kind = "certificado"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from pos_app.core.errors import PosError
 
-class FocusError(Exception):
+
+class FocusError(PosError):
     """Base of every Focus client error; ``str()`` is a Portuguese message for the operator."""
+
+    kind = "api"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -22,10 +26,12 @@ class FocusError(Exception):
 
 
 class NotDelivered(FocusError):
-    pass
+    kind = "sem_conexao"
 
 
 class InDoubt(FocusError):
+    kind = "sem_resposta"
+
     def __init__(self, message: str, status_code: int | None = None, body: str | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
@@ -35,6 +41,8 @@ class InDoubt(FocusError):
 class RateLimited(FocusError):
     """HTTP 429: nothing was processed; wait ``reset_seconds`` before the next request."""
 
+    kind = "limite_api"
+
     def __init__(self, reset_seconds: float) -> None:
         super().__init__(
             f"Limite de requisições da API atingido; nova tentativa em {reset_seconds:.0f} s."
@@ -43,6 +51,8 @@ class RateLimited(FocusError):
 
 
 class ApiError(FocusError):
+    kind = "recusado_api"
+
     def __init__(
         self,
         status_code: int,
@@ -66,3 +76,5 @@ class ApiError(FocusError):
 
 class AuthenticationError(ApiError):
     """HTTP 403: wrong token for this environment."""
+
+    kind = "token_recusado"

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from pos_app.core.errors import PosError
+
 __all__ = [
     "PRINTER_KINDS",
     "FilePrinter",
@@ -44,8 +46,10 @@ DLE_EOT_PAPER = b"\x10\x04\x04"  # real-time status, n = 4: roll paper sensor
 PaperState = Literal["ok", "pouco", "sem", "desconhecido"]
 
 
-class PrinterError(Exception):
+class PrinterError(PosError):
     """The job did not reach the printer (or the printer refused it). ``str(err)`` is Portuguese."""
+
+    kind = "impressora"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from pos_app.core import paths
 from pos_app.core.config import Config, ConfigError
 from pos_app.core.domain.catalog import Product
 from pos_app.core.domain.emitente import Emitente
+from pos_app.core.errors import PosError
 from pos_app.core.fiscal.states import timezone_for
 from pos_app.core.focus.ratelimit import RateBudget
 from pos_app.core.secrets_store import SecretStore, open_secret_store
@@ -42,8 +43,10 @@ DEMO_USERS = [
 ]
 
 
-class SetupError(RuntimeError):
+class SetupError(PosError, RuntimeError):
     """The terminal cannot work yet (no token, no emitter...): message says what to configure."""
+
+    kind = "configuracao"
 
 
 @dataclass

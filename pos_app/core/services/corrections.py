@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pos_app.core.domain.errors import ValidationError
+from pos_app.core.errors import PosError
 from pos_app.core.fiscal import document_status as ds
 from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.fiscal.states import CONTINGENCY_DEADLINE
@@ -40,8 +41,10 @@ _SALE_ITEM_COLUMNS = {"ncm": "ncm", "cfop": "cfop", "cest": "cest", "icms_origem
                       "icms_situacao_tributaria": "icms_situacao_tributaria", "ean": "ean"}
 
 
-class CorrectionError(ValueError):
+class CorrectionError(PosError, ValueError):
     """Why a note cannot be corrected (Portuguese message)."""
+
+    kind = "recusado"
 
 
 @dataclass(frozen=True)

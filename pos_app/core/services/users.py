@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pos_app.core.auth import validate_pin_format, verify_pin
+from pos_app.core.errors import PosError
 from pos_app.core.services.audit import OK, REFUSED, AuditLog
 from pos_app.core.store.users import AuthError, User
 
@@ -20,8 +21,10 @@ if TYPE_CHECKING:
 ROLES = ("caixa", "gerente")
 
 
-class ManagerError(Exception):
+class ManagerError(PosError):
     """A manager operation refused before anything was sent or changed (Portuguese message)."""
+
+    kind = "recusado"
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -31,6 +34,8 @@ class ManagerError(Exception):
 
 class PermissionDenied(ManagerError):
     """Wrong PIN, locked or unknown manager, or an operator without the manager role."""
+
+    kind = "permissao"
 
 
 def authenticate(ctx: AppContext, pin: str, codigo: str | None = None, *, require_manager: bool = True,

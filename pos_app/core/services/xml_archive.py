@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pos_app.core.errors import PosError
 from pos_app.core.fiscal import document_status as ds
 from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.focus.errors import FocusError, NotDelivered, RateLimited
@@ -32,8 +33,10 @@ MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 ARCHIVED_STATES = sorted(ds.ARCHIVED)
 
 
-class ExportError(ValueError):
+class ExportError(PosError, ValueError):
     """Bad month, nothing to export or the file could not be written (Portuguese message)."""
+
+    kind = "recusado"
 
 
 @dataclass

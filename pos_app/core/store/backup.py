@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from pos_app.core.errors import PosError
+
 log = logging.getLogger("pos_app.backup")
 
 BACKUP_DIRNAME = "backups"
@@ -30,8 +32,10 @@ MAX_AGE = timedelta(hours=24)
 _NAME = re.compile(r"^pos-(\d{4}-\d{2}-\d{2})_(\d{6})\.sqlite3$")
 
 
-class BackupError(RuntimeError):
+class BackupError(PosError, RuntimeError):
     """The backup could not be written; the message is Portuguese. The database is untouched."""
+
+    kind = "backup"
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,15 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from pos_app.core.errors import PosError
+
 Migration = tuple[str, Callable[[Database], None]]
 
 
-class StoreError(RuntimeError):
+class StoreError(PosError, RuntimeError):
     """A storage problem the operator must hear about (disk full, corrupted file...)."""
+
+    kind = "armazenamento"
 
 
 def utcnow() -> datetime:

@@ -21,6 +21,8 @@ log = logging.getLogger("pos_app.store")
 class DatabaseDamaged(StoreError):
     """The database failed its integrity check; selling is refused. The message is Portuguese."""
 
+    kind = "banco_danificado"
+
 
 def damaged_message(path: Path) -> str:
     return (

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pos_app.core.auth import LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS, hash_pin, verify_pin
+from pos_app.core.errors import PosError
 from pos_app.core.store.db import SqliteDatabase, iso, utcnow
 
 
@@ -23,8 +24,10 @@ class User:
         return self.papel == "gerente"
 
 
-class AuthError(Exception):
+class AuthError(PosError):
     """Wrong PIN, unknown or locked user: the message is shown as is (Portuguese)."""
+
+    kind = "permissao"
 
 
 def _user(row: dict[str, Any]) -> User:

@@ -39,6 +39,7 @@ from pos_app.core.domain.money import format_brl
 from pos_app.core.services.ctes_recebidas import OBSERVACOES_MAX, OBSERVACOES_MIN
 from pos_app.ui import theme
 from pos_app.ui.common import EnvironmentBand, error_label, hint_label, inform
+from pos_app.ui.errors import error_text
 from pos_app.ui.i18n import tr
 from pos_app.ui.worker import run_in_worker
 
@@ -46,7 +47,7 @@ _windows: list[DocumentsWindow] = []  # non-modal windows kept alive while open
 
 
 def _error_text(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__
+    return error_text(exc) or type(exc).__name__
 
 
 def _table(headers: list[str]) -> QTableWidget:

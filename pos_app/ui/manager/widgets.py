@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
 
-from pos_app.ui import theme
+from pos_app.ui import errors, theme
 from pos_app.ui.common import error_label
 from pos_app.ui.i18n import tr
 
@@ -30,16 +30,8 @@ def run_job(fn: Callable[..., Any], *args: Any, on_result: Callable[[Any], None]
 
 
 def error_text(exc: BaseException) -> str:
-    """Portuguese sentence for an exception raised by a service."""
-    from pos_app.core.domain.errors import ValidationError
-    from pos_app.core.focus.errors import FocusError
-    from pos_app.core.services.users import ManagerError
-
-    if isinstance(exc, ManagerError):
-        return exc.message
-    if isinstance(exc, ValidationError | FocusError):
-        return str(exc)
-    return tr("Falha inesperada: {erro}").format(erro=exc)
+    """Portuguese sentence for an exception raised by a service (see ``pos_app.ui.errors``)."""
+    return errors.error_text(exc)
 
 
 def parse_money(text: str) -> Decimal | None:
