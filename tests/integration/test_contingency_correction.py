@@ -12,7 +12,7 @@ import pytest
 from contingency_kit import ARROZ, check_invariants, make_sale
 
 from pos_app.cli import main
-from pos_app.cli_contingency import translate_fault_spec
+from pos_app.cli.contingency import translate_fault_spec
 from pos_app.core.services.emission import EmissionService
 from pos_app.core.services.replay import ReplayService
 from pos_app.core.services.status import backlog

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pos_app.cli.common import PAYMENT_ALIASES, CliError, _Parser, open_app_for_cli, parse_amount, print_json
 from pos_app.core.fiscal.document_status import DocumentStatus as S
 
 Handler = Callable[[argparse.Namespace], int]
@@ -36,8 +37,6 @@ _EXIT_EPILOG = ("Saída: 0 concluído; 1 enviado mas não concluído (recusa da 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], commands: dict[str, Handler]) -> None:
     """Add this module's subcommands to `sub` and their handlers to `commands`."""
-    from pos_app.cli import _Parser
-
     def pin_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--pin", help=_PIN_HELP)
         p.add_argument("--gerente", metavar="CODIGO", help=_GERENTE_HELP)
@@ -191,7 +190,6 @@ def _manager_errors(fn: Handler) -> Handler:
 
     @functools.wraps(fn)
     def wrapper(args: argparse.Namespace) -> int:
-        from pos_app.cli import CliError
         from pos_app.core.services.users import ManagerError
 
         try:
@@ -203,14 +201,10 @@ def _manager_errors(fn: Handler) -> Handler:
 
 
 def _open(start_sandbox: bool = True) -> Any:
-    from pos_app.cli import open_app_for_cli
-
     return open_app_for_cli(start_sandbox=start_sandbox)
 
 
 def _print_json(data: Any) -> None:
-    from pos_app.cli import print_json
-
     print_json(data)
 
 
@@ -221,8 +215,6 @@ def _pin(args: argparse.Namespace) -> str:
     if pin is None and sys.stdin.isatty():
         pin = getpass.getpass("PIN do gerente: ")
     if not pin:
-        from pos_app.cli import CliError
-
         raise CliError("Informe o PIN do gerente (--pin).", EXIT_BAD_INPUT, "pin")
     return str(pin)
 
@@ -246,15 +238,11 @@ def _parse_date(text: str | None, field: str, today: date) -> date | None:
             return datetime.strptime(t, fmt).date()
         except ValueError:
             continue
-    from pos_app.cli import CliError
-
     raise CliError(f"Data inválida em --{field}: {text!r} (use AAAA-MM-DD)", EXIT_BAD_INPUT, field)
 
 
 def _amount(text: str, field: str) -> Decimal:
-    from pos_app.cli import _parse_amount
-
-    return _parse_amount(text, field)
+    return parse_amount(text, field)
 
 
 def _brl(value: Any) -> str:
@@ -358,14 +346,10 @@ def cmd_historico(args: argparse.Namespace) -> int:
         de = _parse_date(args.de, "de", today)
         ate = _parse_date(args.ate, "ate", today)
         if args.data and (de or ate):
-            from pos_app.cli import CliError
-
             raise CliError("Use --data ou --de/--ate, não os dois.", EXIT_BAD_INPUT, "data")
         if de is None and ate is None:
             de = ate = _parse_date(args.data, "data", today) or today
         if de and ate and de > ate:
-            from pos_app.cli import CliError
-
             raise CliError("--de depois de --ate.", EXIT_BAD_INPUT, "de")
         statuses = [parse_status(s) for chunk in args.status for s in chunk.split(",") if s.strip()]
         rows = service.search(HistoryFilter(de=de, ate=ate, status=statuses, numero=args.numero, serie=args.serie,
@@ -482,7 +466,6 @@ def cmd_caixa(args: argparse.Namespace) -> int:
 
 
 def _counted(specs: list[str]) -> dict[str, Decimal]:
-    from pos_app.cli import PAYMENT_ALIASES, CliError
     from pos_app.core.domain.payments import PAYMENT_METHODS
 
     counted: dict[str, Decimal] = {}
@@ -526,8 +509,6 @@ def cmd_usuarios(args: argparse.Namespace) -> int:
         if getattr(args, "novo_pin", None) is not None:
             problem = validate_pin_format(args.novo_pin)
             if problem:
-                from pos_app.cli import CliError
-
                 raise CliError(problem, EXIT_BAD_INPUT, "novo_pin")
         manager = _manager(ctx, args, f"usuario_{args.action}")
         if args.action == "adicionar":

@@ -12,13 +12,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from pos_app.cli.common import EXIT_NOT_ISSUED, EXIT_OK, CliError, _Parser, open_app_for_cli, print_json
+
 Handler = Callable[[argparse.Namespace], int]
 
 
 def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> None:
     """Add this module's subcommands to `sub` and their handlers to `commands`."""
-    from pos_app.cli import _Parser
-
     b = sub.add_parser("backup", help="cópia de segurança do banco de dados agora (mantém 7 diárias e 4 semanais)")
     b.add_argument("--json", action="store_true", help="saída em JSON")
     commands["backup"] = cmd_backup
@@ -34,7 +34,6 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from pos_app.cli import EXIT_NOT_ISSUED, EXIT_OK, CliError, open_app_for_cli, print_json
     from pos_app.core.store.backup import BackupError, backup_dir, list_backups, run_backup
 
     ctx = open_app_for_cli(start_sandbox=False)
@@ -56,7 +55,6 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_xml(args: argparse.Namespace) -> int:
-    from pos_app.cli import EXIT_NOT_ISSUED, EXIT_OK, CliError, open_app_for_cli, print_json
     from pos_app.core.services.xml_archive import ExportError, check_month, export_month
 
     try:
@@ -92,7 +90,6 @@ def cmd_doctor_bundle(args: argparse.Namespace) -> int:
     Works even when the terminal cannot open (damaged database, bad configuration): the bundle then
     carries the problem, the integrity check and the logs.
     """
-    from pos_app.cli import EXIT_NOT_ISSUED, EXIT_OK, print_json
     from pos_app.core import paths
     from pos_app.core.services.context import SetupError, open_app
     from pos_app.core.services.support_bundle import default_bundle_path, write_support_bundle

@@ -18,6 +18,8 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from pos_app.cli.common import CliError, _Parser, open_app_for_cli, print_json
+
 Handler = Callable[[argparse.Namespace], int]
 
 EXIT_OK = 0
@@ -27,8 +29,6 @@ EXIT_BAD_INPUT = 2
 
 def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> None:
     """Add this module's subcommands to `sub` and their handlers to `commands`."""
-    from pos_app.cli import _Parser
-
     p = sub.add_parser("imprimir", help="impressora térmica: teste, reimpressão, fila")
     psub = p.add_subparsers(dest="action", metavar="AÇÃO", parser_class=_Parser, required=True)
     t = psub.add_parser("teste", help="imprime uma página de teste (Imprimir teste)")
@@ -59,8 +59,6 @@ def print_after_sale(ctx: Any, result: Any, operador_id: int | None) -> dict[str
 
 
 def _emit(args: argparse.Namespace, data: dict[str, Any], lines: list[str]) -> None:
-    from pos_app.cli import print_json
-
     if getattr(args, "json", False):
         print_json(data)
     else:
@@ -69,7 +67,6 @@ def _emit(args: argparse.Namespace, data: dict[str, Any], lines: list[str]) -> N
 
 
 def cmd_imprimir(args: argparse.Namespace) -> int:
-    from pos_app.cli import CliError, open_app_for_cli
     from pos_app.core.services.printing import PrintService
 
     ctx = open_app_for_cli(start_sandbox=False)
@@ -110,7 +107,6 @@ def cmd_imprimir(args: argparse.Namespace) -> int:
 
 
 def cmd_gaveta(args: argparse.Namespace) -> int:
-    from pos_app.cli import open_app_for_cli
     from pos_app.core.services.printing import PrintService
 
     ctx = open_app_for_cli(start_sandbox=False)
@@ -145,7 +141,6 @@ def _resolve_document(ctx: Any, ref: str) -> int | None:
 
 def _authenticate_manager(ctx: Any, pin: str, codigo: str | None) -> Any:
     """The manager whose PIN this is (lockout rules of the users repository apply)."""
-    from pos_app.cli import CliError
     from pos_app.core.store.users import AuthError
 
     if codigo is None:

@@ -17,6 +17,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from pos_app.cli.common import CliError, _Parser, open_app_for_cli, print_json
 from pos_app.core.fiscal.document_status import DocumentStatus as S
 
 Handler = Callable[[argparse.Namespace], int]
@@ -28,8 +29,6 @@ EXIT_BAD_INPUT = 2
 
 def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> None:
     """Add this module's subcommands to `sub` and their handlers to `commands`."""
-    from pos_app.cli import _Parser
-
     c = sub.add_parser(
         "contingencia", help="notas em contingência: listar, corrigir e reenviar",
         description="Notas emitidas em contingência offline que ainda não foram autorizadas. Uma nota "
@@ -54,8 +53,6 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
 
 
 def cmd_contingencia(args: argparse.Namespace) -> int:
-    from pos_app.cli import CliError, open_app_for_cli
-
     ctx = open_app_for_cli()
     try:
         if args.action == "listar":
@@ -71,7 +68,6 @@ def cmd_contingencia(args: argparse.Namespace) -> int:
 
 
 def _listar(ctx: Any, as_json: bool) -> int:
-    from pos_app.cli import print_json
     from pos_app.core.services.corrections import contingency_list
 
     data = contingency_list(ctx)
@@ -99,7 +95,6 @@ def _listar(ctx: Any, as_json: bool) -> int:
 
 
 def _corrigir(ctx: Any, ref: str, as_json: bool) -> int:
-    from pos_app.cli import CliError, print_json
     from pos_app.core.services.corrections import CorrectionError, correct_from_catalog
 
     try:
@@ -123,7 +118,6 @@ def _corrigir(ctx: Any, ref: str, as_json: bool) -> int:
 
 
 def _reenviar(ctx: Any, ref: str, as_json: bool) -> int:
-    from pos_app.cli import print_json
     from pos_app.core.services.replay import ReplayService
 
     report = ReplayService(ctx).transmit_one(ref)

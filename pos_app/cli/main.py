@@ -5,99 +5,35 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos_app import __version__
-from pos_app.core.errors import PosError
+from pos_app.cli import backoffice, contingency, manager, printing, support
+from pos_app.cli.common import (
+    CARD_BRAND_ALIASES,
+    EXIT_BAD_INPUT,
+    EXIT_NOT_ISSUED,
+    EXIT_OK,
+    PAYMENT_ALIASES,
+    CliError,
+    _Parser,
+    handle_error,
+    open_app_for_cli,
+    parse_amount,
+    print_json,
+)
 
 if TYPE_CHECKING:
-    from pos_app.core.services.context import AppContext
+    pass
 
-EXIT_OK = 0
-EXIT_NOT_ISSUED = 1  # the request was valid but no fiscal document was issued (rejection, error)
-EXIT_BAD_INPUT = 2  # refused before anything was sent
-
-PAYMENT_ALIASES = {
-    "dinheiro": "01", "cheque": "02", "credito": "03", "crédito": "03", "debito": "04", "débito": "04",
-    "loja": "05", "alimentacao": "10", "refeicao": "11", "presente": "12", "combustivel": "13",
-    "boleto": "15", "deposito": "16", "pix": "17", "transferencia": "18", "cashback": "19", "outros": "99",
-}
-
-
-CARD_BRAND_ALIASES = {
-    "visa": "01", "mastercard": "02", "master": "02", "amex": "03", "sorocred": "04", "diners": "05",
-    "elo": "06", "hipercard": "07", "outros": "99",
-}
-
-
-class CliError(PosError):
-    kind = "entrada"
-
-    def __init__(self, message: str, code: int = EXIT_BAD_INPUT, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.field = field
-
-
-# PosError kinds refused before anything was sent (exit 2); every other kind is exit 1.
-_BAD_INPUT_KINDS = frozenset({"entrada", "validacao", "configuracao", "recusado", "permissao"})
-
-
-def handle_error(exc: BaseException, as_json: bool) -> int:
-    """The one place a failure of a command becomes a message and an exit code."""
-    if isinstance(exc, CliError):
-        _fail(exc.message, exc.field, as_json)
-        return exc.code
-    if isinstance(exc, PosError):
-        field = getattr(exc, "field", None)
-        if exc.kind in _BAD_INPUT_KINDS:
-            _fail(str(exc), field, as_json)
-            return EXIT_BAD_INPUT
-        # Storage, API, printer, certificate...: already a Portuguese sentence saying what to do.
-        logging.getLogger("pos_app").error("%s: %s", exc.kind, exc)
-        _fail(str(exc), field, as_json)
-        return EXIT_NOT_ISSUED
-    logging.getLogger("pos_app").error("erro inesperado", exc_info=exc)
-    _fail(f"Erro inesperado: {exc}", None, as_json)
-    return EXIT_NOT_ISSUED
-
-
-_ARGPARSE_PT = {
-    "usage: ": "uso: ",
-    "positional arguments": "argumentos",
-    "options": "opções",
-    "show this help message and exit": "mostra esta ajuda e sai",
-    "show program's version number and exit": "mostra a versão e sai",
-    "the following arguments are required: %s": "os seguintes argumentos são obrigatórios: %s",
-    "unrecognized arguments: %s": "argumentos não reconhecidos: %s",
-    "invalid choice: %(value)r (choose from %(choices)s)": "opção inválida: %(value)r (escolha entre %(choices)s)",
-    "expected one argument": "esperado um argumento",
-    "argument %(argument_name)s: %(message)s": "argumento %(argument_name)s: %(message)s",
-    "invalid %(type)s value: %(value)r": "valor inválido (%(type)s): %(value)r",
-    "%(prog)s: error: %(message)s\n": "%(prog)s: erro: %(message)s\n",
-}
-argparse._ = lambda text: _ARGPARSE_PT.get(text, text)  # type: ignore[attr-defined]  # help in Portuguese
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse speaking Portuguese."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("add_help", False)
-        super().__init__(*args, **kwargs)
-        self.add_argument("-h", "--help", action="help", help="mostra esta ajuda e sai")
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: erro: {message}\n")
-
+_print_json = print_json
+_open = open_app_for_cli
+_parse_amount = parse_amount
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
@@ -165,9 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--pacote", nargs="?", const="", default=None, metavar="ARQ.zip",
                    help="gera também um pacote para o suporte (logs e estado, sem segredos)")
 
-    from pos_app import cli_backoffice, cli_contingency, cli_manager, cli_printing, cli_support
-
-    for module in (cli_contingency, cli_manager, cli_support, cli_backoffice, cli_printing):
+    for module in (contingency, manager, support, backoffice, printing):
         module.register(sub, COMMANDS)
     return p
 
@@ -198,27 +132,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - every failure reaches the user as a sentence
         return handle_error(exc, as_json)
-
-
-def _fail(message: str, field: str | None, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps({"erro": message, "campo": field}, ensure_ascii=False))
-    print(f"Erro: {message}", file=sys.stderr)
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def _open(start_sandbox: bool = True) -> AppContext:
-    """Open the terminal's data (and, in demo mode, the embedded sandbox)."""
-    from pos_app.core.services.context import open_app
-
-    return open_app(start_sandbox=start_sandbox)
-
-
-open_app_for_cli = _open
-print_json = _print_json
 
 
 # -- config -----------------------------------------------------------------------------------
@@ -326,16 +239,6 @@ def cmd_user(args: argparse.Namespace) -> int:
 
 
 # -- sell -------------------------------------------------------------------------------------
-def _parse_amount(text: str, field: str) -> Decimal:
-    from pos_app.core.domain.errors import ValidationError
-    from pos_app.core.domain.money import parse_decimal
-
-    try:
-        return parse_decimal(text)
-    except (ValidationError, InvalidOperation, ValueError) as exc:
-        raise CliError(f"Valor inválido em {field}: {text!r}", field=field) from exc
-
-
 def build_sale_from_args(ctx: Any, args: argparse.Namespace) -> Any:
     from pos_app.core.domain.payments import Payment
     from pos_app.core.domain.sale import Sale
@@ -401,9 +304,8 @@ def cmd_sell(args: argparse.Namespace) -> int:
         cash_session_id = CashService(ctx).session_for_headless_sale(operador_id)
         result = EmissionService(ctx).checkout(sale, operador_id=operador_id,
                                                extra={"cash_session_id": cash_session_id})
-        from pos_app.cli_printing import print_after_sale  # follows impressora.tipo ("pdf": nothing)
-
-        impressao = print_after_sale(ctx, result, operador_id)
+        # follows impressora.tipo ("pdf": nothing)
+        impressao = printing.print_after_sale(ctx, result, operador_id)
         if args.json:
             _print_json(result.to_json() | ({"impressao": impressao} if impressao else {}))
         else:
@@ -457,9 +359,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from pos_app.core.services.doctor import run_doctor
 
     if getattr(args, "pacote", None) is not None:
-        from pos_app.cli_support import cmd_doctor_bundle
-
-        return cmd_doctor_bundle(args)
+        return support.cmd_doctor_bundle(args)
     ctx = _open()
     try:
         checks = run_doctor(ctx)
@@ -475,17 +375,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from pos_app.cli_contingency import translate_fault_spec
     from pos_app.core import paths
     from pos_app.sandbox import serve
 
     try:
-        falhas = [translate_fault_spec(spec) for spec in args.falha]  # Portuguese names: lento:8, 429:5...
+        falhas = [contingency.translate_fault_spec(spec) for spec in args.falha]  # Portuguese names: lento:8, 429:5...
         serve(port=args.port, state_path=str(paths.data_dir() / "sandbox.sqlite3"), falha=falhas)
     except ValueError as exc:
-        from pos_app.cli_contingency import FAULT_ALIASES
-
-        raise CliError(f"{exc}; em português: {', '.join(FAULT_ALIASES)}", field="falha") from exc
+        raise CliError(f"{exc}; em português: {', '.join(contingency.FAULT_ALIASES)}", field="falha") from exc
     return EXIT_OK
 
 

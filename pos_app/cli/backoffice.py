@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pos_app.cli.common import EXIT_NOT_ISSUED, EXIT_OK, CliError, _Parser, open_app_for_cli, print_json
+
 Handler = Callable[[argparse.Namespace], int]
 
 JSON_HELP = "saída em JSON"
@@ -32,8 +34,6 @@ def _positive(text: str) -> int:
 
 def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> None:
     """Add this module's subcommands to `sub` and their handlers to `commands`."""
-    from pos_app.cli import _Parser
-
     # -- cte -------------------------------------------------------------------------------------
     c = sub.add_parser(
         "cte", help="CT-e (conhecimento de transporte): emitir, consultar, cancelar, corrigir, inutilizar",
@@ -183,7 +183,6 @@ def _emit_args(p: argparse.ArgumentParser) -> None:
 # ---------------------------------------------------------------------------------------------
 def _run(fn: Callable[[Any], int]) -> int:
     """Open the terminal (and demo sandbox), run, turn API failures into exit 1 with the message."""
-    from pos_app.cli import EXIT_NOT_ISSUED, CliError, open_app_for_cli
     from pos_app.core.focus.errors import FocusError
 
     ctx = open_app_for_cli()
@@ -202,8 +201,6 @@ def _run(fn: Callable[[Any], int]) -> int:
 
 
 def _user_id(ctx: Any, codigo: str | None) -> int | None:
-    from pos_app.cli import CliError
-
     if not codigo:
         return None
     user = ctx.store.users.by_code(codigo)
@@ -213,8 +210,6 @@ def _user_id(ctx: Any, codigo: str | None) -> int | None:
 
 
 def _show(args: argparse.Namespace, data: dict[str, Any], lines: list[str]) -> None:
-    from pos_app.cli import print_json
-
     if args.json:
         print_json(data)
     else:
@@ -235,7 +230,6 @@ def _outcome_lines(o: Any) -> list[str]:
 
 
 def _emit(args: argparse.Namespace, modelo: int) -> int:
-    from pos_app.cli import EXIT_NOT_ISSUED, EXIT_OK
     from pos_app.core.services.cte import CteService, load_json_file
 
     payload = load_json_file(args.arquivo)  # bad file: exit 2 before opening anything
@@ -257,7 +251,6 @@ def cmd_cte_os(args: argparse.Namespace) -> int:
 
 
 def cmd_cte(args: argparse.Namespace) -> int:
-    from pos_app.cli import EXIT_NOT_ISSUED, EXIT_OK
     from pos_app.core.services.cte import STATUS_LABELS, CteService, load_json_file
 
     if args.action == "emitir":
@@ -310,7 +303,6 @@ def cmd_cte(args: argparse.Namespace) -> int:
 
 
 def cmd_ctes_recebidas(args: argparse.Namespace) -> int:
-    from pos_app.cli import EXIT_NOT_ISSUED, EXIT_OK
     from pos_app.core.services.ctes_recebidas import (
         SITUACOES,
         CtesRecebidasService,
@@ -354,7 +346,6 @@ def cmd_ctes_recebidas(args: argparse.Namespace) -> int:
 
 
 def cmd_lote_rps(args: argparse.Namespace) -> int:
-    from pos_app.cli import EXIT_NOT_ISSUED, EXIT_OK
     from pos_app.core.domain.errors import ValidationError
     from pos_app.core.services.cte import load_json_file
     from pos_app.core.services.rps import STATUS_LABELS, RpsService
