@@ -34,7 +34,8 @@ SIZE_LIMIT_MB = 250  # issue 7: at most 250 MB, aim for 150
 # Modules the frozen program must carry although nothing imports them at the top (lazy imports,
 # plugins found through entry points, platform backends). Checked in the bytecode archive.
 REQUIRED_MODULES = [
-    "pos_app.cli", "pos_app.ui.app", "pos_app.sandbox.server", "pos_app.core.services.context",
+    "pos_app.cli", "pos_app.cli.main", "pos_app.app", "pos_app.demo", "pos_app.ui.app", "pos_app.sandbox.server",
+    "pos_app.core.services.context",
     "pos_app.core.services.doctor", "pos_app.core.fiscal.certificate", "pos_app.core.printing.pdf",
     "keyring.backends.Windows", "keyring.backends.macOS", "keyring.backends.SecretService",
     "keyring.backends.chainer", "keyring.backends.fail",

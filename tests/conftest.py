@@ -23,7 +23,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def demo_ctx(data_dir: Path) -> Iterator[object]:
     """A demo terminal: seeded store + embedded sandbox on a free loopback port."""
-    from pos_app.core.services.context import open_app
+    from pos_app.app import open_app
 
     ctx = open_app(data_dir)
     try:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pos_app.cli.common import EXIT_NOT_ISSUED, EXIT_OK, CliError, _Parser, open_app_for_cli, print_json
+from pos_app.demo.rps import demo_city_answer
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -377,7 +378,7 @@ def cmd_lote_rps(args: argparse.Namespace) -> int:
             _show(args, o.to_json(), lines_of(o))
             return EXIT_OK
         if args.action == "resposta":
-            path = service.demo_city_answer(args.ref) if args.simular_prefeitura else Path(args.arquivo)
+            path = demo_city_answer(service, args.ref) if args.simular_prefeitura else Path(args.arquivo)
             o = service.resposta(args.ref, path)
             _show(args, o.to_json(), lines_of(o))
             return EXIT_OK if o.status == "processado" else EXIT_NOT_ISSUED

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pos_app.core.domain.errors import ValidationError
 from pos_app.core.domain.money import parse_decimal
 from pos_app.core.errors import PosError
+from pos_app.core.services import cart
 
 if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
@@ -23,17 +24,9 @@ EXIT_OK = 0
 EXIT_NOT_ISSUED = 1  # the request was valid but no fiscal document was issued (rejection, error)
 EXIT_BAD_INPUT = 2  # refused before anything was sent
 
-PAYMENT_ALIASES = {
-    "dinheiro": "01", "cheque": "02", "credito": "03", "crédito": "03", "debito": "04", "débito": "04",
-    "loja": "05", "alimentacao": "10", "refeicao": "11", "presente": "12", "combustivel": "13",
-    "boleto": "15", "deposito": "16", "pix": "17", "transferencia": "18", "cashback": "19", "outros": "99",
-}
-
-
-CARD_BRAND_ALIASES = {
-    "visa": "01", "mastercard": "02", "master": "02", "amex": "03", "sorocred": "04", "diners": "05",
-    "elo": "06", "hipercard": "07", "outros": "99",
-}
+# Payment aliases live with the cart rules (shared with the window); re-exported for the commands.
+PAYMENT_ALIASES = cart.PAYMENT_ALIASES
+CARD_BRAND_ALIASES = cart.CARD_BRAND_ALIASES
 
 
 class CliError(PosError):
@@ -113,7 +106,7 @@ def print_json(data: Any) -> None:
 
 def open_app_for_cli(start_sandbox: bool = True) -> AppContext:
     """Open the terminal's data (and, in demo mode, the embedded sandbox)."""
-    from pos_app.core.services.context import open_app  # heavy imports: only when a command runs
+    from pos_app.app import open_app  # heavy imports: only when a command runs
 
     return open_app(start_sandbox=start_sandbox)
 

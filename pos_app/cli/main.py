@@ -8,18 +8,15 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos_app import __version__
 from pos_app.cli import backoffice, contingency, manager, printing, support
 from pos_app.cli.common import (
-    CARD_BRAND_ALIASES,
     EXIT_BAD_INPUT,
     EXIT_NOT_ISSUED,
     EXIT_OK,
-    PAYMENT_ALIASES,
     CliError,
     _Parser,
     handle_error,
@@ -27,6 +24,16 @@ from pos_app.cli.common import (
     parse_amount,
     print_json,
 )
+from pos_app.core.domain.errors import ValidationError
+from pos_app.core.domain.sale import Sale
+from pos_app.core.services.cart import (
+    DEPRECATED_ITEM_FORM,
+    CartService,
+    EntryError,
+    old_cli_item,
+    parse_payment,
+)
+from pos_app.core.services.users import authenticate
 
 if TYPE_CHECKING:
     pass
@@ -74,13 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
     ul.add_argument("--json", action="store_true", help="saída em JSON")
 
     s = sub.add_parser("sell", help="registra uma venda completa e emite a NFC-e")
-    s.add_argument("--item", action="append", default=[], metavar="CODIGO_OU_EAN[*QTD]",
-                   help="produto pelo código ou EAN, com quantidade opcional (ex.: 7891000100103*2)")
+    s.add_argument("--item", action="append", default=[], metavar="[QTD*]CODIGO_OU_EAN",
+                   help="produto pelo código, EAN ou etiqueta de balança, com quantidade opcional como no caixa "
+                   "(ex.: 2*7891000100103; a forma antiga 7891000100103*2 ainda é aceita)")
     s.add_argument("--pay", action="append", default=[], metavar="FORMA:VALOR",
                    help="pagamento (ex.: dinheiro:50,00  pix:10  credito:25,90:visa; ou o código 01, 03, 17...)")
     s.add_argument("--cpf", help="CPF do consumidor na nota")
     s.add_argument("--cnpj", help="CNPJ do consumidor na nota")
-    s.add_argument("--desconto", metavar="VALOR", help="desconto na venda (R$)")
+    s.add_argument("--desconto", metavar="VALOR", help="desconto na venda: R$ (5,00) ou percentual (10%%); "
+                   "acima do limite do caixa (venda.desconto_maximo_percentual) precisa de --pin-gerente")
+    s.add_argument("--pin-gerente", dest="pin_gerente", metavar="PIN", help="PIN do gerente que autoriza o desconto")
+    s.add_argument("--gerente", metavar="CODIGO", help="código do gerente (opcional, com --pin-gerente)")
     s.add_argument("--operador", metavar="CODIGO", help="código do operador (padrão: nenhum)")
     s.add_argument("--json", action="store_true", help="saída em JSON")
 
@@ -166,7 +177,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 # -- catalog ----------------------------------------------------------------------------------
 def cmd_catalog(args: argparse.Namespace) -> int:
-    from pos_app.core.services.context import import_catalog_file
+    from pos_app.core.services.catalog_import import import_catalog_file
 
     ctx = _open(start_sandbox=False)
     try:
@@ -240,21 +251,36 @@ def cmd_user(args: argparse.Namespace) -> int:
 
 # -- sell -------------------------------------------------------------------------------------
 def build_sale_from_args(ctx: Any, args: argparse.Namespace) -> Any:
-    from pos_app.core.domain.payments import Payment
-    from pos_app.core.domain.sale import Sale
-
     if not args.item:
         raise CliError("Venda sem itens: informe ao menos um --item.", field="item")
-    sale = Sale()
+    cart = CartService(ctx, Sale())  # the window's rules: item entry, scale labels, discount limit
+    sale = cart.sale
     for spec in args.item:
-        code, _, qty_text = spec.partition("*")
-        product = ctx.store.products.lookup(code)
-        if product is None:
-            raise CliError(f"Produto não encontrado: {code}", field="item")
-        qty = _parse_amount(qty_text, "item") if qty_text else Decimal(1)
-        sale.add_item(product, qty)
+        old = old_cli_item(ctx.store.products, spec)
+        if old is not None:  # CODE*QTY: still accepted, with a notice
+            code, qty_text = old
+            print(DEPRECATED_ITEM_FORM.format(spec=spec, new=f"{qty_text}*{code}"), file=sys.stderr)
+            product = ctx.store.products.lookup(code)
+            assert product is not None
+            sale.add_item(product, _parse_amount(qty_text, "item"))
+            continue
+        try:
+            found = cart.resolve(spec)
+        except EntryError as exc:  # the window's hint (F2) means nothing here
+            raise CliError(str(exc).replace(" Use F2 para buscar pelo nome.", ""), field=exc.field) from exc
+        sale.add_item(cart.new_item(found.product, found.quantidade, found.valor_unitario))
     if args.desconto:
-        sale.set_sale_discount(_parse_amount(args.desconto, "desconto"))
+        try:
+            discount = cart.parse_discount(args.desconto)
+        except ValidationError as exc:
+            raise CliError(f"Valor inválido em desconto: {args.desconto!r} ({exc})", field="desconto") from exc
+        manager = None
+        if cart.needs_manager(discount):
+            if not args.pin_gerente:
+                raise CliError(cart.limit_message(discount) + " Informe --pin-gerente PIN para autorizar.",
+                               field="desconto")
+            manager = authenticate(ctx, args.pin_gerente, args.gerente, action="desconto")
+        cart.apply_discount(discount, authorized_by=manager)
     from pos_app.core.domain.validators import only_digits
 
     if args.cpf and args.cnpj:
@@ -270,19 +296,14 @@ def build_sale_from_args(ctx: Any, args: argparse.Namespace) -> Any:
     if not args.pay:
         raise CliError("Informe ao menos um pagamento com --pay FORMA:VALOR.", field="pay")
     for spec in args.pay:
-        forma, sep, rest = spec.partition(":")
-        amount, _, brand = rest.partition(":")
-        if not sep:
-            raise CliError(f"Pagamento inválido: {spec!r} (use FORMA:VALOR)", field="pay")
-        code = PAYMENT_ALIASES.get(forma.strip().lower(), forma.strip())
-        from pos_app.core.domain.payments import PAYMENT_METHODS
-
-        if code not in PAYMENT_METHODS:
-            raise CliError(f"Forma de pagamento desconhecida: {forma}", field="pay")
-        bandeira = None
-        if code in ("03", "04"):
-            bandeira = CARD_BRAND_ALIASES.get(brand.strip().lower(), brand.strip()) or "99"
-        sale.add_payment(Payment(forma=code, valor=_parse_amount(amount, "pay"), bandeira=bandeira))
+        try:
+            cart.add_payment(parse_payment(spec))  # aliases: dinheiro, pix, credito:VALOR:visa...
+        except ValidationError as exc:
+            raise CliError(exc.message, field="pay") from exc
+    for warning in cart.check_guards():  # typo guards (issue 14): a blocking one refuses the sale
+        if warning.blocking:
+            raise CliError(warning.message, field="guarda")
+        print(f"Aviso: {warning.message}", file=sys.stderr)
     return sale
 
 

@@ -528,7 +528,6 @@ def cmd_usuarios(args: argparse.Namespace) -> int:
 # -- relatorio ---------------------------------------------------------------------------------
 @_manager_errors
 def cmd_relatorio(args: argparse.Namespace) -> int:
-    from pos_app.core.services.audit import AuditLog
     from pos_app.core.services.reports import ReportService
 
     ctx = _open(start_sandbox=False)
@@ -536,14 +535,12 @@ def cmd_relatorio(args: argparse.Namespace) -> int:
         dia = _parse_date(args.data, "data", ctx.now().date())
         service = ReportService(ctx)
         rep = service.daily(dia)
-        files = {}
+        wanted: dict[str, str | Path] = {}
         if args.pdf:
-            files["pdf"] = str(service.to_pdf(rep, Path(args.pdf)))
+            wanted["pdf"] = Path(args.pdf)
         if args.csv:
-            files["csv"] = str(service.to_csv(rep, Path(args.csv)))
-        if files:
-            AuditLog(ctx.store).record("relatorio_exportado", target=rep.dia.isoformat(), details=files,
-                                       now=ctx.now())
+            wanted["csv"] = Path(args.csv)
+        files = service.export(rep, wanted)
         if args.json:
             _print_json({**rep.to_json(), "arquivos": files})
             return EXIT_OK

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pos_app.cli.common import CliError, _Parser, open_app_for_cli, print_json
+from pos_app.core.services.printing import resolve_printable_document
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -120,23 +121,7 @@ def cmd_gaveta(args: argparse.Namespace) -> int:
 
 def _resolve_document(ctx: Any, ref: str) -> int | None:
     """A document ref, a sale number (its last printable document) or "ultima" (the last one)."""
-    from pos_app.core.services.printing import PRINTABLE_STATES
-
-    ref = ref.strip()
-    doc = ctx.store.documents.by_ref(ref)
-    if doc is not None:
-        return int(doc["id"])
-    if ref.lower() in ("ultima", "última"):
-        marks = ", ".join("?" for _ in PRINTABLE_STATES)
-        row = ctx.store.database.query_one(
-            f"SELECT id FROM fiscal_documents WHERE status IN ({marks}) ORDER BY id DESC LIMIT 1",
-            sorted(PRINTABLE_STATES),
-        )
-        return int(row["id"]) if row else None
-    if ref.isdigit():
-        docs = [d for d in ctx.store.documents.for_sale(int(ref)) if d["status"] in PRINTABLE_STATES]
-        return int(docs[-1]["id"]) if docs else None
-    return None
+    return resolve_printable_document(ctx, ref)
 
 
 def _authenticate_manager(ctx: Any, pin: str, codigo: str | None) -> Any:

@@ -90,8 +90,9 @@ def cmd_doctor_bundle(args: argparse.Namespace) -> int:
     Works even when the terminal cannot open (damaged database, bad configuration): the bundle then
     carries the problem, the integrity check and the logs.
     """
+    from pos_app.app import open_app
     from pos_app.core import paths
-    from pos_app.core.services.context import SetupError, open_app
+    from pos_app.core.services.context import SetupError
     from pos_app.core.services.support_bundle import default_bundle_path, write_support_bundle
     from pos_app.core.store.db import StoreError
 

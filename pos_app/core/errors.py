@@ -3,7 +3,7 @@
 ``PosError`` carries a Brazilian Portuguese ``.message`` (what the operator reads: what happened
 and what to do next) and a ``kind`` (a short English tag for the CLI's exit code, logs and tests).
 Domain, store, Focus client and service errors all derive from it, so the CLI and the UI each
-have ONE handler (``pos_app.cli.common.handle_error``, ``pos_app.ui.errors.show_error``).
+have ONE handler (``pos_app.cli.common.handle_error``, ``pos_app.ui.errors.error_text``).
 """
 
 from __future__ import annotations

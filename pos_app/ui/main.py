@@ -32,7 +32,7 @@ START_SERVICES_DELAY_MS = 200
 
 
 def _start_sandbox(ctx: AppContext) -> None:
-    from pos_app.core.services.context import start_demo_sandbox
+    from pos_app.demo import start_demo_sandbox
 
     start_demo_sandbox(ctx)
 
@@ -233,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = QApplication(list(sys.argv if argv is None else argv))
     prepare_application(app)
     try:
-        from pos_app.core.services.context import open_app
+        from pos_app.app import open_app
 
         ctx = open_app(start_sandbox=False)
     except Exception as exc:  # noqa: BLE001 - the cashier gets a sentence, not a traceback

@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
 
 from pos_app.core.domain.catalog import Product
 from pos_app.core.domain.errors import ValidationError
-from pos_app.core.domain.money import format_brl, format_quantity, parse_decimal, to_money
-from pos_app.core.domain.scale import ScaleRule
+from pos_app.core.domain.money import format_brl, format_quantity
 from pos_app.core.domain.validators import format_cnpj, format_cpf, is_valid_cnpj, is_valid_cpf, only_digits
+from pos_app.core.services.cart import CartService, Discount
 from pos_app.core.services.context import AppContext, SetupError
 from pos_app.core.services.receipts import last_issued_document_id
 from pos_app.core.store.users import User
@@ -58,7 +58,7 @@ from pos_app.ui.finalize import EmissionProgressDialog, ResultDialog
 from pos_app.ui.i18n import tr
 from pos_app.ui.login import require_manager
 from pos_app.ui.payment_dialog import PaymentDialog
-from pos_app.ui.scan import ScanError, parse_quantity, resolve
+from pos_app.ui.scan import ScanError, parse_quantity
 from pos_app.ui.search_dialog import ProductSearchDialog
 from pos_app.ui.status_panel import StatusPanel
 from pos_app.ui.worker import run_in_worker
@@ -223,9 +223,9 @@ class SaleWindow(QMainWindow):
     # -- building --------------------------------------------------------------------------
     def reload_settings(self) -> None:
         cfg = self.ctx.config
-        mode = cfg.get("balanca.modo") or "preco"
-        self.scale_rule = ScaleRule("peso" if mode == "peso" else "preco", int(cfg.get("balanca.digitos_codigo") or 6))
-        self.max_discount = Decimal(cfg.get("venda.desconto_maximo_percentual") or "10")
+        self._rules = CartService(self.ctx, self.cart.sale)  # item entry, scale labels, discount limit
+        self.scale_rule = self._rules.scale_rule
+        self.max_discount = self._rules.max_discount
         self.timeout_s = cfg.timeout
 
     def _build(self) -> None:
@@ -452,12 +452,11 @@ class SaleWindow(QMainWindow):
     # -- cash session (opened and closed by the manager dialogs) ------------------------------
     def cash_open(self) -> bool:
         try:
-            row = self.ctx.store.database.query_one(
-                "SELECT id FROM cash_sessions WHERE terminal_id = ? AND status = 'aberto'",
-                [self.ctx.config.terminal_id])
+            from pos_app.core.services.cash import CashService
+
+            return CashService(self.ctx).current() is not None
         except Exception:  # noqa: BLE001 - a store without cash sessions sells freely
             return True
-        return row is not None
 
     def offer_open_cash(self) -> None:
         text = tr("Caixa fechado: o gerente precisa abrir o caixa (fundo de troco) antes da primeira venda.")
@@ -543,7 +542,7 @@ class SaleWindow(QMainWindow):
             return
         started = time.perf_counter()
         try:
-            found = resolve(self.ctx.store.products, text, self.scale_rule, self.pending_quantity)
+            found = self.rules.resolve(text, self.pending_quantity)
         except ScanError as exc:
             self.show_message(str(exc), error=True)
             self.code.selectAll()
@@ -553,6 +552,13 @@ class SaleWindow(QMainWindow):
         else:
             self.code.selectAll()
         self.last_add_ms = (time.perf_counter() - started) * 1000
+
+    @property
+    def rules(self) -> CartService:
+        """The cart service over the sale on screen (the same rules as ``pos-app sell``)."""
+        self._rules.sale = self.cart.sale
+        self._rules.discount_percent = self.discount_percent
+        return self._rules
 
     def add_product(self, product: Product, quantidade: Decimal, valor_unitario: Decimal | None = None) -> bool:
         try:
@@ -571,17 +577,13 @@ class SaleWindow(QMainWindow):
         return True
 
     def _items_changed(self) -> None:
-        sale = self.cart.sale
-        if not sale.items:
-            sale.desconto_venda = Decimal(0)
-            self.discount_percent = None
-        elif self.discount_percent is not None:
-            sale.set_sale_discount_percent(self.discount_percent)
+        rules = self.rules
+        notice = rules.items_changed()
+        self.discount_percent = rules.discount_percent
+        if self.cart.sale.items and (self.discount_percent is not None or notice):
             self.cart.amounts_changed()
-        elif sale.desconto_venda and sale.desconto_venda > sale._discountable():
-            sale.set_sale_discount(0)
-            self.cart.amounts_changed()
-            self.show_message(tr("O desconto da venda foi retirado porque passou do valor dos produtos."), error=True)
+        if notice:
+            self.show_message(tr(notice), error=True)
         self._refresh_totals()
 
     # -- F2 search -------------------------------------------------------------------------
@@ -630,21 +632,8 @@ class SaleWindow(QMainWindow):
             self.show_message(tr("Adicione itens antes de dar desconto."), error=True)
             return
 
-        def parse(text: str) -> tuple[Decimal, Decimal | None]:
-            """(value in R$, percent or None)"""
-            t = text.strip().replace(" ", "")
-            if t.endswith("%"):
-                pct = parse_decimal(t[:-1], "percentual_desconto", tr("Percentual"))
-                if not 0 <= pct <= 100:
-                    raise ValidationError("percentual_desconto", tr("O percentual deve estar entre 0 e 100."))
-                return to_money(sale._discountable() * pct / 100), pct
-            value = parse_decimal(t, "desconto_venda", tr("Desconto"))
-            if value < 0:
-                raise ValidationError("desconto_venda", tr("O desconto não pode ser negativo."))
-            if value > sale._discountable():
-                raise ValidationError("desconto_venda", tr("Desconto maior que o valor dos produtos ({v}).")
-                                      .format(v=format_brl(sale._discountable())))
-            return to_money(value), None
+        def parse(text: str) -> Discount:
+            return self.rules.parse_discount(text)
 
         def check(text: str) -> str | None:
             try:
@@ -653,12 +642,10 @@ class SaleWindow(QMainWindow):
                 return exc.message
             return None
 
-        def apply(value: Decimal, pct: Decimal | None) -> None:
-            if pct is not None:
-                sale.set_sale_discount_percent(pct)
-            else:
-                sale.set_sale_discount(value)
-            self.discount_percent = pct if pct else None
+        def apply(discount: Discount, manager: User | None = None) -> None:
+            rules = self.rules
+            rules.apply_discount(discount, authorized_by=manager)
+            self.discount_percent = rules.discount_percent
             self.cart.amounts_changed()
             self._refresh_totals()
             self.show_message(tr("Desconto de {v} aplicado.").format(v=format_brl(sale.valor_desconto)))
@@ -666,15 +653,15 @@ class SaleWindow(QMainWindow):
 
         def accepted() -> None:
             self.dialog = None
-            value, pct = parse(dialog.field.text())
-            base = sale._discountable()
-            percent = pct if pct is not None else (value * 100 / base if base else Decimal(0))
-            if percent > self.max_discount:
+            discount = parse(dialog.field.text())
+            rules = self.rules
+            if rules.needs_manager(discount):
                 reason = tr("Desconto de {p}% acima do limite de {m}% para o caixa.").format(
-                    p=format_quantity(percent.quantize(Decimal("0.01"))), m=format_quantity(self.max_discount))
-                self.protected(reason, lambda: apply(value, pct))
+                    p=format_quantity(discount.percentual_efetivo.quantize(Decimal("0.01"))),
+                    m=format_quantity(self.max_discount))
+                self.protected(reason, lambda: apply(discount, self._approver))
             else:
-                apply(value, pct)
+                apply(discount)
 
         current = f"{self.discount_percent}%" if self.discount_percent else (
             f"{sale.desconto_venda:.2f}".replace(".", ",") if sale.desconto_venda else "")

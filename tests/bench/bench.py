@@ -101,7 +101,7 @@ def catalog_figures(results: dict[str, Any]) -> None:
 
 def _demo_ctx(tmp: str) -> Any:
     os.environ["POS_DATA_DIR"] = tmp
-    from pos_app.core.services.context import open_app
+    from pos_app.app import open_app
 
     return open_app(Path(tmp), sandbox_rate_limit=None)
 
@@ -170,7 +170,8 @@ def danfce_figure(results: dict[str, Any]) -> None:
 
 
 def contingency_figures(results: dict[str, Any]) -> None:
-    from pos_app.core.services import benchmarks
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import benchmarks  # bench-only helpers live next to this script
 
     with tempfile.TemporaryDirectory() as tmp:
         ctx = _demo_ctx(tmp)
@@ -198,7 +199,7 @@ def ui_figures(results: dict[str, Any]) -> None:
         # First start seeds the demo data; measure the second, as a cashier starting the day would.
         runs = []
         for _ in range(3):
-            proc = subprocess.run([sys.executable, "-m", "pos_app.ui.startup_probe"], env=env,
+            proc = subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "startup_probe.py")], env=env,
                                   capture_output=True, text=True, timeout=120, cwd=ROOT)
             if proc.returncode != 0:
                 raise RuntimeError(proc.stderr[-500:])

@@ -77,7 +77,7 @@ def term(terminal_template: Path, tmp_path: Path, api: SandboxServer) -> Iterato
     """A terminal (``AppContext``) configured as homologação with ``focus.url`` = ``api``."""
     from contingency_kit import copy_terminal
 
-    from pos_app.core.services.context import open_app
+    from pos_app.app import open_app
 
     ctx = open_app(copy_terminal(terminal_template, tmp_path / "pos-data", api.url), start_sandbox=False)
     try:

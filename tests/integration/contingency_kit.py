@@ -15,9 +15,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pos_app.app import open_app
 from pos_app.core.domain.payments import Payment
 from pos_app.core.domain.sale import Sale
-from pos_app.core.services.context import AppContext, open_app
+from pos_app.core.services.context import AppContext
 from pos_app.core.store import Store
 from pos_app.sandbox import DEMO_TOKEN, SandboxServer
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from contingency_kit import ARROZ, check_invariants, copy_terminal, make_sale
 
-from pos_app.core.services.context import open_app
+from pos_app.app import open_app
 from pos_app.core.services.crashpoints import ENV, EXIT_CODE
 from pos_app.core.services.emission import EmissionService
 from pos_app.core.store import Store

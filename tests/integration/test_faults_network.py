@@ -166,7 +166,7 @@ def test_client_deadline_holds_when_the_body_stalls_after_the_headers() -> None:
 # -- a whole sale -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from pos_app.core.services.context import open_app
+    from pos_app.app import open_app
 
     data_dir: Path = tmp_path_factory.mktemp("loja-falhas")
     ctx = open_app(data_dir, sandbox_rate_limit=None)

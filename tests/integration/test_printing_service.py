@@ -32,7 +32,7 @@ needs_zbar = pytest.mark.skipif(
 
 @pytest.fixture
 def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from pos_app.core.services.context import open_app
+    from pos_app.app import open_app
 
     monkeypatch.setenv("POS_DATA_DIR", str(tmp_path / "dados"))
     monkeypatch.setenv("POS_SECRETS", "arquivo")

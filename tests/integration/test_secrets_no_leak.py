@@ -105,7 +105,7 @@ def test_token_certificate_password_and_pin_appear_nowhere(
             except RuntimeError:
                 log.exception("erro com segredo")
         # the database and its WAL while a terminal has them open
-        from pos_app.core.services.context import open_app
+        from pos_app.app import open_app
 
         ctx = open_app(data_dir, start_sandbox=False)
         try:
@@ -184,7 +184,7 @@ def test_secrets_go_to_the_os_credential_store_when_there_is_one(data_dir: Path,
     keyring.set_keyring(vault)
     monkeypatch.delenv("POS_SECRETS", raising=False)
     try:
-        from pos_app.core.services.context import open_app
+        from pos_app.app import open_app
 
         ctx = open_app(data_dir, start_sandbox=False)
         try:

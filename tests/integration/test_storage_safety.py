@@ -19,10 +19,10 @@ import pytest
 from lxml import etree
 from suite_report import report_lines
 
+from pos_app.app import open_app
 from pos_app.cli import main
 from pos_app.core.domain.payments import Payment
 from pos_app.core.domain.sale import Sale
-from pos_app.core.services.context import open_app
 from pos_app.core.store.backup import (
     DAILY_KEEP,
     WEEKLY_KEEP,

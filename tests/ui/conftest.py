@@ -24,7 +24,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
 
 @pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from pos_app.core.services.context import open_app
+    from pos_app.app import open_app
 
     folder = tmp_path_factory.mktemp("seed")
     os.environ["POS_SECRETS"] = "arquivo"
@@ -45,7 +45,7 @@ def ui_data_dir(tmp_path: Path, seeded_template: Path, monkeypatch: pytest.Monke
 
 @pytest.fixture
 def ctx(ui_data_dir: Path) -> Iterator[Any]:
-    from pos_app.core.services.context import open_app
+    from pos_app.app import open_app
 
     context = open_app(ui_data_dir, start_sandbox=False)
     context.config.set("certificado.arquivo", str(ui_data_dir / "certificado-demo.pfx"))

@@ -24,7 +24,7 @@ def cell(table: Any, row: int, column: int) -> str:
 
 @pytest.fixture
 def app_ctx(ui_data_dir: Path) -> Iterator[Any]:
-    from pos_app.core.services.context import open_app
+    from pos_app.app import open_app
 
     ctx = open_app(ui_data_dir)  # demo mode: starts the sandbox
     yield ctx

@@ -26,7 +26,7 @@ OUT = ROOT / "test-artifacts" / "ui"
 
 def main() -> int:
     app = QApplication(sys.argv)
-    from pos_app.core.services.context import open_app
+    from pos_app.app import open_app
     from pos_app.ui.main import AppController, prepare_application
 
     prepare_application(app)

@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pos_app.core.services.context import REQUIRED_CSV_COLUMNS, SetupError, import_catalog_file
+from pos_app.core.services.catalog_import import REQUIRED_CSV_COLUMNS, import_catalog_file
+from pos_app.core.services.context import SetupError
 from pos_app.core.store import Store
 
 HEADER = [*REQUIRED_CSV_COLUMNS, "tributos_percentual"]

@@ -298,8 +298,11 @@ class Sale:
 
     # -- discount ------------------------------------------------------------------------
 
-    def _discountable(self) -> Decimal:
+    def discountable(self) -> Decimal:
+        """What a sale discount can still take: products minus the items' own discounts."""
         return sum((it.valor_bruto - to_money(it.desconto_item) for it in self.items), ZERO)
+
+    _discountable = discountable  # the old private name (kept for code written against it)
 
     def set_sale_discount(self, valor: DecimalLike) -> None:
         """Set the discount on the whole sale (in R$), apportioned over the items."""
@@ -308,7 +311,7 @@ class Sale:
             raise ValidationError("desconto_venda", "Desconto da venda não pode ser negativo")
         if decimal_places(d) > 2:
             raise ValidationError("desconto_venda", "Desconto da venda deve ter no máximo 2 casas decimais")
-        available = self._discountable()
+        available = self.discountable()
         if d > available:
             raise ValidationError(
                 "desconto_venda",
@@ -321,7 +324,7 @@ class Sale:
         p = as_decimal(percentual, "percentual_desconto", "Percentual de desconto")
         if not ZERO <= p <= 100:
             raise ValidationError("percentual_desconto", "Percentual de desconto deve estar entre 0 e 100")
-        valor = to_money(self._discountable() * p / 100)
+        valor = to_money(self.discountable() * p / 100)
         self.set_sale_discount(valor)
         return valor
 

@@ -33,6 +33,7 @@ from pos_app.core.printing.pdf import render_pdf
 from pos_app.core.printing.printers import Printer, PrinterError, PrinterStatus, open_printer
 from pos_app.core.printing.receipt import ReceiptData
 from pos_app.core.printing.sample import sample_receipt
+from pos_app.core.services.audit import AuditLog
 from pos_app.core.services.receipts import ReceiptService
 from pos_app.core.store.print_jobs import ORIGINAL, PENDENTE, SEGUNDA_VIA, PrintJobsRepo
 
@@ -174,6 +175,17 @@ class PrintService:
     def reprint(self, doc_id: int, manager_user_id: int) -> PrintOutcome:
         """Second copy of a past receipt, authorized by a manager (PIN checked by the caller)."""
         return self.print_document(doc_id, reprint=True, user_id=manager_user_id)
+
+    def reprint_audited(self, doc_id: int, ref: str, manager: User | None, manager_user_id: int | None) -> PrintOutcome:
+        """A reprint asked from the manager's history, recorded in the audit log (never raises)."""
+        out = (self.reprint(doc_id, manager_user_id) if manager_user_id
+               else self.print_document(doc_id, reprint=True))
+        try:
+            AuditLog(self.ctx.store).record("reimpressao", user=manager, target=ref,
+                                            outcome="ok" if out.ok else "erro", details={"mensagem": out.message})
+        except Exception:  # noqa: BLE001 - printing never raises; the audit failure is logged
+            log.exception("falha ao registrar a reimpressão na auditoria")
+        return out
 
     def _print_document(self, doc_id: int, *, reprint: bool, user_id: int | None) -> PrintOutcome:
         doc = self.ctx.store.documents.get(doc_id)
@@ -391,3 +403,18 @@ class PrintService:
             return self.jobs.pending()
         except Exception:  # noqa: BLE001
             return []
+
+
+def resolve_printable_document(ctx: AppContext, ref: str) -> int | None:
+    """A document ref, a sale number (its last printable document) or "ultima" (the last one)."""
+    ref = ref.strip()
+    doc = ctx.store.documents.by_ref(ref)
+    if doc is not None:
+        return int(doc["id"])
+    if ref.lower() in ("ultima", "última"):
+        docs = ctx.store.documents.with_status(*PRINTABLE_STATES, order="id DESC")
+        return int(docs[0]["id"]) if docs else None
+    if ref.isdigit():
+        found = [d for d in ctx.store.documents.for_sale(int(ref)) if d["status"] in PRINTABLE_STATES]
+        return int(found[-1]["id"]) if found else None
+    return None

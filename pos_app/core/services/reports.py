@@ -15,10 +15,12 @@ from pos_app.core.domain.money import format_brl, to_money
 from pos_app.core.domain.payments import PAYMENT_METHODS
 from pos_app.core.domain.validators import format_cnpj
 from pos_app.core.fiscal.document_status import DocumentStatus as S
+from pos_app.core.services.audit import AuditLog
 from pos_app.core.services.status import backlog
 
 if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
+    from pos_app.core.store.users import User
 
 ZERO = Decimal("0.00")
 _CURRENT_DOC = "(SELECT max(id) FROM fiscal_documents WHERE sale_id = s.id)"
@@ -110,6 +112,19 @@ class ReportService:
         return rep
 
     # -- exports ----------------------------------------------------------------------------
+    def export(self, rep: DailyReport, files: dict[str, str | Path], *, user: User | None = None,
+               now: datetime | None = None) -> dict[str, str]:
+        """Write the report as ``{"pdf": path, "csv": path}`` (either or both) and record the export in
+        the audit log (one entry); returns the written paths by kind."""
+        written: dict[str, str] = {}
+        for kind, path in files.items():
+            target = self.to_pdf(rep, path) if kind == "pdf" else self.to_csv(rep, path)
+            written[kind] = str(target)
+        if written:
+            AuditLog(self.ctx.store).record("relatorio_exportado", user=user, target=rep.dia.isoformat(),
+                                            details=written, now=now or self.ctx.now())
+        return written
+
     def to_csv(self, rep: DailyReport, path: str | Path) -> Path:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)

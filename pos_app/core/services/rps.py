@@ -257,19 +257,10 @@ class RpsService:
         }[status]
         return self._outcome(lote["id"], mensagem, results)
 
-    def demo_city_answer(self, ref: str, dest: Path | None = None) -> Path:
-        """Demo mode only: the answer file the (simulated) city gives for the batch."""
-        if self.ctx.sandbox is None:
-            raise ValidationError("ref", "O retorno simulado só existe no modo de demonstração.")
+    def require_batch(self, ref: str) -> None:
+        """Refuse a ref that is not a batch of this terminal (ValidationError on ``ref``)."""
         if not REF_PATTERN.match(ref or "") or self.repo.by_ref(ref) is None:
             raise ValidationError("ref", f"Lote não encontrado neste terminal: {ref}")
-        try:
-            content = self.ctx.sandbox.backoffice.lotes_rps.city_answer(self.ctx.token(), ref)
-        except KeyError as exc:
-            raise ValidationError("ref", f"O lote {ref} não foi gerado na API de demonstração.") from exc
-        path = dest or self.folder() / f"{ref}-retorno-prefeitura-demo.txt"
-        path.write_bytes(content)
-        return path
 
     def batches(self) -> list[dict[str, Any]]:
         return self.repo.recent()

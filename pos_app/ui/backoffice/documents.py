@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.core.domain.money import format_brl
 from pos_app.core.services.ctes_recebidas import OBSERVACOES_MAX, OBSERVACOES_MIN
+from pos_app.demo.rps import demo_city_answer
 from pos_app.ui import theme
 from pos_app.ui.common import EnvironmentBand, error_label, hint_label, inform
 from pos_app.ui.errors import error_text
@@ -577,7 +578,7 @@ class RpsTab(QWidget):
         if ref is None:
             self.status.setText(tr("Selecione o lote na lista."))
             return
-        self.window_.run(lambda: self.service.resposta(ref, self.service.demo_city_answer(ref)), self._shown,
+        self.window_.run(lambda: self.service.resposta(ref, demo_city_answer(self.service, ref)), self._shown,
                          self.demo_button)  # fmt: skip
 
     def _shown(self, outcome: Any) -> None:

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 from pos_app.core.domain.money import format_brl
 from pos_app.core.fiscal import document_status as ds
 from pos_app.core.fiscal.document_status import DocumentStatus as S
-from pos_app.core.services.audit import AuditLog
 from pos_app.core.services.history import GROUP_LABELS, HistoryFilter, HistoryRow, HistoryService
 from pos_app.ui.i18n import tr
 from pos_app.ui.manager.widgets import (
@@ -219,9 +218,7 @@ class HistoryDialog(ManagerDialog):
                 path = ReceiptService(self.ctx).render_for_document(doc_id)
                 return True, tr("DANFCe gerado: {p}").format(p=path), str(path)
             service = PrintService(self.ctx)
-            out = service.reprint(doc_id, manager_id) if manager_id else service.print_document(doc_id, reprint=True)
-            AuditLog(self.ctx.store).record("reimpressao", user=self.manager, target=ref,
-                                            outcome="ok" if out.ok else "erro", details={"mensagem": out.message})
+            out = service.reprint_audited(doc_id, ref, self.manager, manager_id)
             return out.ok, out.message, None
 
         def done(value: tuple[bool, str, str | None]) -> None:

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from pos_app.core.domain.money import format_brl
 from pos_app.core.domain.payments import PAYMENT_METHODS
-from pos_app.core.services.audit import AuditLog
 from pos_app.core.services.reports import DailyReport, HourBucket, ReportService
 from pos_app.ui import theme
 from pos_app.ui.i18n import tr
@@ -213,9 +212,7 @@ class ReportsDialog(ManagerDialog):
             if not chosen:
                 return None
             path = chosen
-        target = self.service.to_pdf(self.report, path) if kind == "pdf" else self.service.to_csv(self.report, path)
-        AuditLog(self.ctx.store).record("relatorio_exportado", user=self.manager, target=self.report.dia.isoformat(),
-                                        details={kind: str(target)}, now=self.now())
+        target = Path(self.service.export(self.report, {kind: path}, user=self.manager, now=self.now())[kind])
         show_result(self.message, tr("Relatório exportado: {p}").format(p=target), True)
         return target
 

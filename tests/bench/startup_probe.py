@@ -1,6 +1,6 @@
 """Measurements of the cashier window for the bench (``tests/bench/bench.py``).
 
-``python -m pos_app.ui.startup_probe`` starts ``python -m pos_app`` (exactly what the ``pos-app``
+``python tests/bench/startup_probe.py`` starts ``python -m pos_app`` (exactly what the ``pos-app``
 command runs, no arguments) on ``POS_DATA_DIR`` and measures the seconds from the process spawn
 to the login window painted; then it measures adding a scanned item to a 100-line cart. The last
 stdout line is JSON: ``{"startup_s": ..., "add_item_ms": ..., "add_item_cpu_ms": ...}``.
@@ -64,7 +64,7 @@ def measure_add_item(lines: int = 100, samples: int = 30) -> dict[str, float]:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from pos_app.core.services.context import open_app
+    from pos_app.app import open_app
     from pos_app.ui.sale_window import SaleWindow
     from pos_app.ui.theme import apply_theme
 

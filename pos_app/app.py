@@ -1,0 +1,30 @@
+"""Application wiring: builds a terminal (``AppContext``) from its configuration.
+
+The one place that knows both the core and the demo: production terminals get the configured
+Focus URL and token; demo terminals (``focus.ambiente = sandbox``) get the seeded demo data, the
+embedded sandbox's URL and the demo token. ``pos_app.cli`` and ``pos_app.ui`` open terminals here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pos_app.core.services.context import AppContext, open_context
+from pos_app.core.store.backup import backup_dir, backup_if_due
+from pos_app.demo import attach, seed_demo, start_demo_sandbox
+
+__all__ = ["open_app", "start_demo_sandbox"]
+
+
+def open_app(
+    data_dir: Path | None = None, *, start_sandbox: bool = True, sandbox_rate_limit: int | None = 100
+) -> AppContext:
+    """Open the terminal's data folder; in demo mode seed it and (``start_sandbox``) start the sandbox."""
+    ctx = open_context(data_dir)
+    if ctx.config.demo:
+        seed_demo(ctx)
+        attach(ctx)
+    backup_if_due(ctx.data_dir / "pos.sqlite3", backup_dir(ctx.data_dir))  # daily; never blocks a start
+    if ctx.config.demo and start_sandbox:
+        start_demo_sandbox(ctx, rate_limit=sandbox_rate_limit)
+    return ctx

@@ -1,0 +1,111 @@
+"""Demo mode: everything that exists only so the program works without a Focus account.
+
+``focus.ambiente = sandbox`` (the default): a demo emitter, certificate, catalog and users are
+seeded where nothing is configured yet; the embedded Focus-compatible sandbox is started on a
+free loopback port and handed to the core as a URL and a token provider (``attach``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from pos_app.core import paths
+from pos_app.core.config import ConfigError
+from pos_app.core.services.catalog_import import import_catalog_file
+
+if TYPE_CHECKING:
+    from pos_app.core.services.context import AppContext
+    from pos_app.sandbox.server import SandboxServer
+
+log = logging.getLogger("pos_app")
+
+DEMO_USERS = [
+    # codigo, nome, papel, pin — printed in the README; demo mode only.
+    ("1", "Ana (caixa)", "caixa", "1111"),
+    ("9", "Gerente Demo", "gerente", "9999"),
+]
+DEMO_CERTIFICATE_PASSWORD = "demo1234"
+
+
+def demo_token() -> str:
+    # The sandbox package is heavy (lxml, signing): imported when a token is first needed.
+    from pos_app.sandbox.server import DEMO_TOKEN
+
+    return DEMO_TOKEN
+
+
+def attach(ctx: AppContext) -> None:
+    """Give the core the demo token (used only while no ``focus.token`` is configured)."""
+    ctx.token_provider = demo_token
+
+
+def seed_demo(ctx: AppContext) -> None:
+    """Demo emitter, certificate, catalog and users, only where nothing is configured yet."""
+    cfg = ctx.config
+    if not cfg.is_set("emitente.cnpj"):
+        # Imported only when seeding: the sandbox package is heavy and every start runs this.
+        from pos_app.sandbox.companies import DEMO_COMPANY
+
+        c = DEMO_COMPANY
+        for key, value in {
+            "emitente.cnpj": c.cnpj,
+            "emitente.razao_social": c.razao_social,
+            "emitente.nome_fantasia": c.nome_fantasia,
+            "emitente.inscricao_estadual": c.inscricao_estadual,
+            "emitente.logradouro": c.logradouro,
+            "emitente.numero": c.numero,
+            "emitente.bairro": c.bairro,
+            "emitente.municipio": c.municipio,
+            "emitente.codigo_municipio": c.codigo_municipio,
+            "emitente.uf": c.uf,
+            "emitente.cep": c.cep,
+            "emitente.regime": c.regime,
+        }.items():
+            try:
+                cfg.set(key, value)
+            except ConfigError as exc:  # pragma: no cover - demo data is valid
+                log.error("Dado de demonstração inválido: %s", exc)
+    if not cfg.is_set("certificado.arquivo"):
+        _create_demo_certificate(ctx)
+    if ctx.store.products.count() == 0:
+        import_catalog_file(ctx, paths.resources_dir() / "demo_catalog.csv")
+    if ctx.store.users.count() == 0:
+        for codigo, nome, papel, pin in DEMO_USERS:
+            ctx.store.users.add(codigo, nome, papel, pin)
+
+
+def _create_demo_certificate(ctx: AppContext) -> None:
+    from pos_app.core.fiscal.certificate import create_demo_certificate
+
+    emitente = ctx.config.emitente()
+    if emitente is None:
+        return
+    path = ctx.data_dir / "certificado-demo.pfx"
+    if not path.exists():
+        create_demo_certificate(path, DEMO_CERTIFICATE_PASSWORD, emitente.cnpj, emitente.razao_social)
+        with contextlib.suppress(OSError):
+            path.chmod(0o600)  # a certificate file is private to the user running the terminal
+    ctx.config.set("certificado.arquivo", str(path))
+    ctx.config.set("certificado.senha", DEMO_CERTIFICATE_PASSWORD)
+
+
+def start_demo_sandbox(ctx: AppContext, port: int = 0, rate_limit: int | None = 100) -> SandboxServer:
+    """Start the embedded sandbox (loopback, free port) and point the context's API at it."""
+    from pos_app.sandbox.server import SandboxServer
+
+    server = SandboxServer(port=port, state_path=str(ctx.data_dir / "sandbox.sqlite3"), rate_limit=rate_limit)
+    server.start()
+    attach(ctx)
+    ctx.sandbox = server
+    ctx.api_url = server.url
+
+    def stop() -> None:
+        server.stop()
+        if ctx.sandbox is server:
+            ctx.sandbox = None
+            ctx.api_url = None
+
+    ctx.closers.append(stop)
+    return server
