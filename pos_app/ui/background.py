@@ -8,12 +8,12 @@ are turned into queued signals by ``Bridge`` before anything on screen changes.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from pos_app.core.services.background import ReplayScheduler as CoreReplayScheduler
 from pos_app.core.services.context import AppContext
 from pos_app.ui.worker import run_in_worker
 
@@ -36,21 +36,10 @@ def has_replay_work(ctx: AppContext) -> bool:
     return ctx.store.documents.has_backlog()
 
 
-def _replay_job(ctx: AppContext, stop: threading.Event, force: bool, ignore_backoff: bool,
-                progress: Callable[[Any], None]) -> Any:
-    if not force and not has_replay_work(ctx):
-        return None
-    from pos_app.core.services.replay import ReplayService
-
-    service = ReplayService(ctx)
-    service.progress = lambda n, total: progress((n, total))
-    progress((0, -1))
-    return service.run_once(stop=stop, ignore_backoff=ignore_backoff)
-
-
 class ReplayScheduler(QObject):
-    """Runs ``ReplayService.run_once`` every ~30 s when there is backlog, and when the link
-    comes back; never two passes at once."""
+    """The core ``ReplayScheduler`` on a Qt timer: a pass every ~30 s when there is backlog and
+    when the link comes back (never two at once); passes run in the worker pool and report through
+    signals on the GUI thread."""
 
     started = Signal()
     progress = Signal(int, int)  # done, total (-1 while preparing)
@@ -59,18 +48,22 @@ class ReplayScheduler(QObject):
     def __init__(self, ctx: AppContext, interval_ms: int = REPLAY_INTERVAL_MS) -> None:
         super().__init__()
         self.ctx = ctx
-        self._stop = threading.Event()
-        self._running = False
-        self._again: tuple[bool, bool] | None = None
-        self._callbacks: list[Callable[[Any], None]] = []
-        self.passes = 0
+        self.core = CoreReplayScheduler(ctx, submit=_worker_submit)
+        # run_in_worker delivers results and progress on the GUI thread: emitting here is safe.
+        self.core.on_started = self.started.emit
+        self.core.on_progress = self.progress.emit
+        self.core.on_finished = self.finished.emit
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(lambda: self.trigger())
 
     @property
     def running(self) -> bool:
-        return self._running
+        return self.core.running
+
+    @property
+    def passes(self) -> int:
+        return self.core.passes
 
     def start(self) -> None:
         self.timer.start()
@@ -79,44 +72,17 @@ class ReplayScheduler(QObject):
 
     def stop(self) -> None:
         self.timer.stop()
-        self._stop.set()
+        self.core.stop()
 
     def trigger(self, *, force: bool = False, ignore_backoff: bool = False,
                 on_done: Callable[[Any], None] | None = None) -> bool:
         """Start a pass now (False when one is running: it is queued to run right after)."""
-        if self._stop.is_set():
-            return False
-        if on_done is not None:
-            self._callbacks.append(on_done)
-        if self._running:
-            if force:
-                self._again = (force, ignore_backoff)
-            return False
-        monitor = self.ctx.monitor
-        if not force and monitor is not None and monitor.known_down():
-            return False  # a pass would only fail; the link coming back triggers one
-        self._running = True
-        self.started.emit()
-        run_in_worker(_replay_job, self.ctx, self._stop, force, ignore_backoff,
-                      on_progress=self._on_progress, on_result=self._done, on_error=self._done)
-        return True
+        return self.core.trigger(force=force, ignore_backoff=ignore_backoff, on_done=on_done)
 
-    def _on_progress(self, value: Any) -> None:
-        n, total = value
-        self.progress.emit(int(n), int(total))
 
-    def _done(self, outcome: Any) -> None:
-        self._running = False
-        self.passes += 1
-        if isinstance(outcome, BaseException):
-            log.error("transmissão em segundo plano falhou: %s", outcome)
-        self.finished.emit(outcome)
-        callbacks, self._callbacks = self._callbacks, []
-        for cb in callbacks:
-            cb(outcome)
-        again, self._again = self._again, None
-        if again is not None:
-            self.trigger(force=again[0], ignore_backoff=again[1])
+def _worker_submit(job: Callable[..., Any], *, on_result: Callable[[Any], None],
+                   on_error: Callable[[BaseException], None], on_progress: Callable[[Any], None]) -> None:
+    run_in_worker(job, on_progress=on_progress, on_result=on_result, on_error=on_error)
 
 
 def _backlog_job(ctx: AppContext) -> dict[str, Any]:

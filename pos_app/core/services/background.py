@@ -1,4 +1,10 @@
-"""``BackgroundSync``: the replay, run by a thread while the program is open.
+"""The one replay scheduler, and ``BackgroundSync``: the replay run by a thread while the program is open.
+
+``ReplayScheduler`` holds the policy every caller shares: one pass at a time (a request during a
+pass is queued and runs right after it), nothing while the link is known down (the link coming back
+triggers a pass), a pass only when there is backlog unless forced. Where a pass runs is injected
+(``submit``): a plain thread here, the Qt worker pool in the window (``ui/background.py`` wraps
+this class and turns its callbacks into signals).
 
 Nobody has to remember to transmit a contingency note: while there is backlog and the link is up,
 a pass of :class:`ReplayService` runs; after an interrupted pass it backs off (doubling up to
@@ -32,7 +38,133 @@ class SyncState(StrEnum):
     PENDENTE = "pendente"
 
 
+Submit = Callable[..., Any]  # submit(job, *, on_result, on_error, on_progress); job(progress=callable)
+
+
+def thread_submit(job: Callable[..., Any], *, on_result: Callable[[Any], None],
+                  on_error: Callable[[BaseException], None], on_progress: Callable[[Any], None]) -> None:
+    """Run ``job`` in a new daemon thread; callbacks are called from that thread."""
+
+    def run() -> None:
+        try:
+            value = job(progress=on_progress)
+        except BaseException as exc:  # noqa: BLE001 - handed to on_error
+            on_error(exc)
+            return
+        on_result(value)
+
+    threading.Thread(target=run, name="replay-pass", daemon=True).start()
+
+
+class ReplayScheduler:
+    """One replay pass at a time, on request (``trigger``) or in the calling thread (``run_now``)."""
+
+    def __init__(self, ctx: AppContext, *, submit: Submit | None = None,
+                 replay_factory: Callable[[], ReplayService] | None = None,
+                 stop_event: threading.Event | None = None) -> None:
+        self.ctx = ctx
+        self._submit = submit or thread_submit
+        self._replay_factory = replay_factory or (lambda: ReplayService(ctx))
+        self.stop_event = stop_event or threading.Event()
+        self._lock = threading.Lock()
+        self._running = False
+        self._again: tuple[bool, bool] | None = None
+        self._callbacks: list[Callable[[Any], None]] = []
+        self.passes = 0
+        self.last_outcome: Any = None
+        self.on_started: Callable[[], None] | None = None
+        self.on_progress: Callable[[int, int], None] | None = None  # done, total (-1 while preparing)
+        self.on_finished: Callable[[Any], None] | None = None  # ReplayReport, None (nothing to do) or the error
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def trigger(self, *, force: bool = False, ignore_backoff: bool = False,
+                on_done: Callable[[Any], None] | None = None) -> bool:
+        """Start a pass now (False when one is running: a forced request then runs right after it).
+
+        Without ``force`` nothing starts while the link is known down, and the pass does nothing
+        when there is no backlog. ``on_done(outcome)`` is called after the next pass."""
+        if self.stop_event.is_set():
+            return False
+        with self._lock:
+            if on_done is not None:
+                self._callbacks.append(on_done)
+            if self._running:
+                if force:
+                    self._again = (force, ignore_backoff)
+                return False
+            monitor = self.ctx.monitor
+            if not force and monitor is not None and monitor.known_down():
+                return False  # a pass would only fail; the link coming back triggers one
+            self._running = True
+        _notify(self.on_started)
+
+        def job(progress: Callable[[Any], None]) -> Any:
+            return self._pass(force, ignore_backoff, progress)
+
+        self._submit(job, on_result=self._done, on_error=self._done, on_progress=self._progress)
+        return True
+
+    def run_now(self, *, force: bool = True, ignore_backoff: bool = True) -> Any:
+        """Run one pass in the calling thread; None when a pass is already running (errors raise)."""
+        with self._lock:
+            if self._running:
+                return None
+            self._running = True
+        _notify(self.on_started)
+        try:
+            outcome = self._pass(force, ignore_backoff, self._progress)
+        except BaseException as exc:
+            self._done(exc)
+            raise
+        self._done(outcome)
+        return outcome
+
+    def _pass(self, force: bool, ignore_backoff: bool, progress: Callable[[Any], None]) -> ReplayReport | None:
+        if not force and not self.ctx.store.documents.has_backlog():
+            return None
+        service = self._replay_factory()
+        service.progress = lambda n, total: progress((n, total))
+        progress((0, -1))
+        return service.run_once(stop=self.stop_event, ignore_backoff=ignore_backoff)
+
+    def _progress(self, value: Any) -> None:
+        n, total = value
+        _notify(self.on_progress, int(n), int(total))
+
+    def _done(self, outcome: Any) -> None:
+        with self._lock:
+            self._running = False
+            self.passes += 1
+            self.last_outcome = outcome
+            callbacks, self._callbacks = self._callbacks, []
+            again, self._again = self._again, None
+        if isinstance(outcome, BaseException):
+            log.error("transmissão em segundo plano falhou: %s", outcome)
+        _notify(self.on_finished, outcome)
+        for callback in callbacks:
+            _notify(callback, outcome)
+        if again is not None:
+            self.trigger(force=again[0], ignore_backoff=again[1])
+
+
+def _notify(callback: Callable[..., None] | None, *args: Any) -> None:
+    if callback is None:
+        return
+    try:
+        callback(*args)
+    except Exception:  # noqa: BLE001 - a UI callback must never stop the sync
+        log.exception("callback da sincronização falhou")
+
+
 class BackgroundSync:
+    """A thread that asks the ``ReplayScheduler`` for a pass while there is backlog and the link is up."""
+
     def __init__(
         self,
         ctx: AppContext,
@@ -61,13 +193,12 @@ class BackgroundSync:
         self.on_report = on_report
         self.on_state = on_state
         self.replay = replay or ReplayService(ctx)
-        self.replay.progress = self._progress
         self.last_report: ReplayReport | None = None
-        self.passes = 0
         self.failures = 0
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._pass_lock = threading.Lock()
+        self.scheduler = ReplayScheduler(ctx, replay_factory=lambda: self.replay, stop_event=self._stop)
+        self.scheduler.on_progress = self._progress
         self._thread: threading.Thread | None = None
         self.monitor.listeners.append(self._on_link)
 
@@ -96,7 +227,11 @@ class BackgroundSync:
     @property
     def busy(self) -> bool:
         """A pass is running right now."""
-        return self._pass_lock.locked()
+        return self.scheduler.running
+
+    @property
+    def passes(self) -> int:
+        return self.scheduler.passes
 
     def wake(self) -> None:
         """Run a pass soon (the link came back, a sale went to contingency, the user asked)."""
@@ -108,15 +243,13 @@ class BackgroundSync:
 
     def run_now(self, *, ignore_backoff: bool = True) -> ReplayReport | None:
         """Run one pass in the calling thread; None when a pass is already running."""
-        if not self._pass_lock.acquire(blocking=False):
+        if self.scheduler.running:
             return None
-        try:
-            self._state(SyncState.SINCRONIZANDO)
-            report = self.replay.run_once(stop=self._stop, ignore_backoff=ignore_backoff)
-            self.passes += 1
-            self.last_report = report
-        finally:
-            self._pass_lock.release()
+        self._state(SyncState.SINCRONIZANDO)
+        report = self.scheduler.run_now(force=True, ignore_backoff=ignore_backoff)
+        if report is None:
+            return None
+        self.last_report = report
         self._notify(self.on_report, report)
         self._state(SyncState.PENDENTE if report.restantes else SyncState.EM_DIA)
         return report
@@ -170,6 +303,8 @@ class BackgroundSync:
 
     # -- callbacks -----------------------------------------------------------------------------
     def _progress(self, done: int, total: int) -> None:
+        if total < 0:
+            return  # "preparing" is for the status bar of the window; callers here count notes
         self._notify(self.on_progress, done, total)
 
     def _state(self, state: str) -> None:
