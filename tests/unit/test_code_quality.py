@@ -28,6 +28,19 @@ def _run(*argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(argv), cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
+def test_ruff_finds_nothing() -> None:
+    """``ruff check`` (rules in pyproject.toml) over the code and the tests."""
+    proc = _run(_tool("ruff"), "check", "--no-cache", "pos_app", "tests")
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+
+
+def test_mypy_finds_nothing() -> None:
+    """``mypy`` over ``pos_app`` (configuration in pyproject.toml: check_untyped_defs, unused ignores)."""
+    proc = _run(sys.executable, "-m", "mypy")
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    assert "Success" in proc.stdout
+
+
 def test_import_contracts_hold() -> None:
     """core never imports the demo, sandbox, UI or Qt; the UI has no SQL layer; CLI modules independent."""
     proc = _run(_tool("lint-imports"), "--no-cache")

@@ -390,7 +390,7 @@ class CancellationService:
 
 
 def not_cancellable_message(status: str) -> str:
-    return {
+    messages: dict[str, str] = {
         S.PENDENTE: "A NFC-e desta venda ainda não foi emitida: aguarde a emissão e cancele em seguida.",
         S.ENVIANDO: "A NFC-e está sendo enviada agora: aguarde o resultado e tente de novo.",
         S.AGUARDANDO_CONEXAO: "A NFC-e desta venda ainda não foi emitida (aguardando conexão): cancele depois "
@@ -404,4 +404,5 @@ def not_cancellable_message(status: str) -> str:
                      "cancela sozinho): cancele a nota de contingência da venda.",
         S.SUBSTITUICAO_PENDENTE: "Esta tentativa foi autorizada há mais de 30 minutos em duplicidade: exige "
                                  "cancelamento por substituição (evento 110112).",
-    }.get(status, f"Não é possível cancelar uma nota no estado '{status}'.")
+    }
+    return messages.get(status, f"Não é possível cancelar uma nota no estado '{status}'.")

@@ -42,7 +42,7 @@ STATUS_ALIASES: dict[str, G] = {
     G.CORRECAO: G.CORRECAO, "correção": G.CORRECAO, "precisa de correção": G.CORRECAO, "erro": G.CORRECAO,
     G.CANCELADO: G.CANCELADO, "cancelada": G.CANCELADO, "canceladas": G.CANCELADO,
 }
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     S.PENDENTE: "Pendente de envio",
     S.ENVIANDO: "Enviando",
     S.AUTORIZADO: "Autorizada",
@@ -141,7 +141,7 @@ class HistoryService:
             where.append("substr(s.created_at, 1, 10) <= ?")
             params.append(f.ate.isoformat())
         if f.status:
-            states = [st for g in f.status for st in STATUS_GROUPS[g]]
+            states = [st for g in f.status for st in STATUS_GROUPS[G(g)]]
             where.append(f"d.status IN ({', '.join('?' for _ in states)})")
             params.extend(states)
         if f.numero is not None or f.serie is not None:
