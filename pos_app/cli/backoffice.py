@@ -16,6 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from pos_app.cli.common import EXIT_NOT_ISSUED, EXIT_OK, CliError, _Parser, open_app_for_cli, print_json
+from pos_app.core.fiscal.document_status import (
+    CteSituacao,
+    CteStatus,
+    InutilizacaoStatus,
+    LoteRpsStatus,
+    RpsAnswerStatus,
+)
 from pos_app.demo.rps import demo_city_answer
 
 Handler = Callable[[argparse.Namespace], int]
@@ -122,7 +129,7 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
     rs = rsub.add_parser("sincronizar", help="busca na API os CT-e novos ou alterados")
     rs.add_argument("--json", action="store_true", help=JSON_HELP)
     rl = rsub.add_parser("listar", help="lista os CT-e recebidos guardados no terminal")
-    rl.add_argument("--situacao", choices=["autorizado", "cancelado", "denegado"], help="filtra pela situação")
+    rl.add_argument("--situacao", choices=[str(s) for s in CteSituacao], help="filtra pela situação")
     rl.add_argument("--emitente", metavar="TEXTO", help="filtra pelo nome ou CNPJ do transportador (ou chave)")
     rl.add_argument("--desde", metavar="AAAA-MM-DD", help="emitidos a partir desta data")
     rl.add_argument("--ate", metavar="AAAA-MM-DD", help="emitidos até esta data")
@@ -222,7 +229,7 @@ def _outcome_lines(o: Any) -> list[str]:
     lines = [o.mensagem]
     if o.chave:
         lines.append(f"Chave: {o.chave}")
-    if o.status_sefaz and o.status not in ("autorizado",):
+    if o.status_sefaz and o.status not in (CteStatus.AUTORIZADO,):
         lines.append(f"SEFAZ: {o.status_sefaz} {o.mensagem_sefaz or ''}".rstrip())
     lines.append(f"Referência: {o.ref}  situação: {o.status}")
     if o.xml_local:
@@ -242,7 +249,7 @@ def _emit(args: argparse.Namespace, modelo: int) -> int:
                                user_id=_user_id(ctx, args.operador),
                                progress=None if args.json else lambda m: print(m, file=sys.stderr))  # fmt: skip
         _show(args, outcome.to_json(), _outcome_lines(outcome))
-        return EXIT_OK if outcome.status == "autorizado" else EXIT_NOT_ISSUED
+        return EXIT_OK if outcome.status == CteStatus.AUTORIZADO else EXIT_NOT_ISSUED
 
     return _run(run)
 
@@ -274,7 +281,7 @@ def cmd_cte(args: argparse.Namespace) -> int:
         if args.action == "cancelar":
             o = service.cancel(args.ref, args.justificativa)
             _show(args, o.to_json(), _outcome_lines(o))
-            return EXIT_OK if o.status == "cancelado" else EXIT_NOT_ISSUED
+            return EXIT_OK if o.status == CteStatus.CANCELADO else EXIT_NOT_ISSUED
         if args.action == "cce":
             o = service.carta_correcao(args.ref, args.campo, args.valor, grupo=args.grupo, item=args.item,
                                        campo_api=not args.tag_xml)  # fmt: skip
@@ -290,7 +297,7 @@ def cmd_cte(args: argparse.Namespace) -> int:
         if args.action == "inutilizar":
             result = service.inutilizar(args.serie, args.inicio, args.fim, args.justificativa, modelo=args.modelo)
             _show(args, result, [result["mensagem"]])
-            return EXIT_OK if result["status"] == "autorizado" else EXIT_NOT_ISSUED
+            return EXIT_OK if result["status"] == InutilizacaoStatus.AUTORIZADO else EXIT_NOT_ISSUED
         rows = service.issued()
         shown = [{k: r[k] for k in ("ref", "modelo", "serie", "numero", "status", "chave", "valor_total", "tomador",
                                     "status_sefaz", "mensagem_sefaz", "cartas_correcao", "created_at")}
@@ -358,7 +365,7 @@ def cmd_lote_rps(args: argparse.Namespace) -> int:
     def lines_of(o: Any) -> list[str]:
         lines = [o.mensagem]
         for r in o.resultado:
-            if r["status"] == "autorizado":
+            if r["status"] == RpsAnswerStatus.AUTORIZADO:
                 lines.append(f"  RPS {r['serie_rps']}/{r['numero_rps']}: NFS-e nº {r['numero']} "
                              f"código de verificação {r['codigo_verificacao']}")  # fmt: skip
             else:
@@ -372,7 +379,7 @@ def cmd_lote_rps(args: argparse.Namespace) -> int:
             assert payload is not None
             o = service.gerar(payload, ref=args.ref, dest=Path(args.saida) if args.saida else None)
             _show(args, o.to_json(), lines_of(o))
-            return EXIT_OK if o.status == "gerado" else EXIT_NOT_ISSUED
+            return EXIT_OK if o.status == LoteRpsStatus.GERADO else EXIT_NOT_ISSUED
         if args.action == "consultar":
             o = service.consultar(args.ref, dest=Path(args.saida) if args.saida else None)
             _show(args, o.to_json(), lines_of(o))
@@ -381,7 +388,7 @@ def cmd_lote_rps(args: argparse.Namespace) -> int:
             path = demo_city_answer(service, args.ref) if args.simular_prefeitura else Path(args.arquivo)
             o = service.resposta(args.ref, path)
             _show(args, o.to_json(), lines_of(o))
-            return EXIT_OK if o.status == "processado" else EXIT_NOT_ISSUED
+            return EXIT_OK if o.status == LoteRpsStatus.PROCESSADO else EXIT_NOT_ISSUED
         rows = service.batches()
         data = [{k: r[k] for k in ("ref", "status", "quantidade", "valor_total", "arquivo_path", "created_at")}
                 for r in rows]  # fmt: skip

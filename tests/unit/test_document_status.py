@@ -87,7 +87,10 @@ def test_repository_refuses_a_transition_outside_the_table(tmp_path: Path) -> No
 
 def test_no_status_literal_outside_the_state_module() -> None:
     """Every comparison with a fiscal-document state goes through ``DocumentStatus``/groups."""
-    words = "|".join(sorted((s.value for s in S), key=len, reverse=True))
+    from pos_app.core.fiscal.document_status import CteStatus, LoteRpsStatus
+
+    vocabulary = {s.value for s in S} | {s.value for s in CteStatus} | {s.value for s in LoteRpsStatus}
+    words = "|".join(sorted(vocabulary, key=len, reverse=True))
     literal = re.compile(rf"""["']({words})["']""")
     sql = re.compile(rf"""(status\s*(=|IN|NOT IN)\s*\(?\s*'({words})')""", re.IGNORECASE)
     allowed = {
@@ -112,6 +115,9 @@ def test_no_status_literal_outside_the_state_module() -> None:
         "core/services/background.py", "core/services/xml_archive.py", "core/services/email.py",
         "core/store/documents.py", "ui/background.py", "ui/sale_window.py", "ui/manager/cancel_dialog.py",
         "ui/manager/history_dialog.py",
+        # back office: CT-e and RPS batches
+        "core/services/cte.py", "core/services/rps.py", "core/store/ctes.py", "core/store/lotes_rps.py",
+        "core/focus/cte.py", "core/focus/lotes_rps.py", "cli/backoffice.py", "ui/backoffice/documents.py",
     ]
     json_keys = re.compile(r"""["'](em_duvida|aguardando_conexao|substituicao_pendente|contingencia_pendente)["']\s*[:\]]""")
     for rel in nfce_modules:

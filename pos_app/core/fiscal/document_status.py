@@ -73,6 +73,55 @@ class InutilizacaoStatus(StrEnum):
     REJEITADO = "rejeitado"
 
 
+class CteStatus(StrEnum):
+    """Local states of an issued CT-e / CT-e OS (``ctes_emitidos.status``). Where Focus has a word
+    for the state (processando_autorizacao, autorizado, erro_autorizacao, denegado, cancelado) the
+    local state is that word, so the API's CT-e answers compare against these members directly."""
+
+    PENDENTE = "pendente"
+    ENVIANDO = "enviando"
+    PROCESSANDO_AUTORIZACAO = "processando_autorizacao"
+    AUTORIZADO = "autorizado"
+    ERRO_AUTORIZACAO = "erro_autorizacao"
+    REJEITADO = "rejeitado"
+    DENEGADO = "denegado"
+    EM_DUVIDA = "em_duvida"
+    CANCELADO = "cancelado"
+
+
+CTE_RESENDABLE: frozenset[CteStatus] = frozenset({CteStatus.PENDENTE, CteStatus.ERRO_AUTORIZACAO, CteStatus.REJEITADO})
+CTE_IN_FLIGHT: frozenset[CteStatus] = frozenset(
+    {CteStatus.ENVIANDO, CteStatus.PROCESSANDO_AUTORIZACAO, CteStatus.EM_DUVIDA})
+
+
+class CteSituacao(StrEnum):
+    """SEFAZ situation of a received CT-e (``ctes_recebidas``: API vocabulary)."""
+
+    AUTORIZADO = "autorizado"
+    CANCELADO = "cancelado"
+    DENEGADO = "denegado"
+
+
+class LoteRpsStatus(StrEnum):
+    """Local states of an NFS-e RPS batch (``lotes_rps.status``)."""
+
+    PENDENTE = "pendente"
+    ENVIANDO = "enviando"
+    GERADO = "gerado"
+    REJEITADO = "rejeitado"
+    EM_DUVIDA = "em_duvida"
+    PROCESSADO = "processado"
+    COM_ERROS = "com_erros"
+    PARCIAL = "parcial"
+
+
+class RpsAnswerStatus(StrEnum):
+    """Status of one RPS in the city's answer file (API vocabulary)."""
+
+    AUTORIZADO = "autorizado"
+    ERRO_AUTORIZACAO = "erro_autorizacao"
+
+
 S = DocumentStatus
 
 # Nothing more happens to the document by itself (``autorizado`` can still be cancelled by a manager).

@@ -28,12 +28,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pos_app.core.fiscal.document_status import CteStatus
 from pos_app.core.focus.client import FocusClient, FocusResponse
 from pos_app.core.focus.errors import ApiError, InDoubt
 from pos_app.core.focus.nfce import check_ref
 from pos_app.core.focus.ratelimit import Priority
 
-PROCESSANDO = "processando_autorizacao"
+PROCESSANDO = CteStatus.PROCESSANDO_AUTORIZACAO
 MODELO_CTE = 57
 MODELO_CTE_OS = 67
 MAX_CARTAS_CORRECAO = 20
@@ -41,7 +42,7 @@ JUSTIFICATIVA_MIN, JUSTIFICATIVA_MAX = 15, 255
 OBSERVACOES_MIN, OBSERVACOES_MAX = 15, 255
 
 # Statuses the consult can answer (seed, "Consulta").
-STATUSES = frozenset({PROCESSANDO, "autorizado", "cancelado", "erro_autorizacao", "denegado"})
+STATUSES = frozenset({PROCESSANDO, CteStatus.AUTORIZADO, CteStatus.CANCELADO, CteStatus.ERRO_AUTORIZACAO, CteStatus.DENEGADO})
 
 # Well-known codes of answered errors (seed, "Status API").
 ERROR_CODES = {
@@ -126,7 +127,7 @@ class CteResult:
 
     @property
     def authorized(self) -> bool:
-        return self.status == "autorizado"
+        return self.status == CteStatus.AUTORIZADO
 
     @property
     def final(self) -> bool:
@@ -169,7 +170,7 @@ class CteEventResult:
 
     @property
     def accepted(self) -> bool:
-        return self.status in ("autorizado", "cancelado", "evento_registrado")
+        return self.status in (CteStatus.AUTORIZADO, CteStatus.CANCELADO, "evento_registrado")
 
     @classmethod
     def from_response(cls, resp: FocusResponse) -> CteEventResult:
@@ -201,7 +202,7 @@ class InutilizacaoResult:
 
     @property
     def authorized(self) -> bool:
-        return self.status == "autorizado"
+        return self.status == CteStatus.AUTORIZADO
 
     @classmethod
     def from_response(cls, resp: FocusResponse) -> InutilizacaoResult:

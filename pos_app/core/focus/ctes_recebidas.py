@@ -28,13 +28,14 @@ import httpx
 
 from pos_app.core.domain.validators import is_valid_cnpj, only_digits
 from pos_app.core.fiscal.chave import is_valid_chave
+from pos_app.core.fiscal.document_status import CteSituacao
 from pos_app.core.focus.client import MAX_BODY_BYTES, FocusClient, FocusResponse
 from pos_app.core.focus.cte import OBSERVACOES_MAX, OBSERVACOES_MIN, check_text
 from pos_app.core.focus.errors import ApiError, InDoubt, NotDelivered
 from pos_app.core.focus.ratelimit import Priority
 
 PAGE_LIMIT = 100  # documents per answer (seed)
-SITUACOES = ("autorizado", "cancelado", "denegado")
+SITUACOES = tuple(CteSituacao)
 TIPOS_CTE = {"0": "Normal", "1": "Complementar", "2": "Anulação", "3": "Substituto"}
 _CHAVE = re.compile(r"^\d{44}$")
 

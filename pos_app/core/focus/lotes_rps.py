@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pos_app.core.fiscal.document_status import RpsAnswerStatus
 from pos_app.core.focus.client import FocusClient, FocusResponse
 from pos_app.core.focus.errors import ApiError, InDoubt
 from pos_app.core.focus.nfce import check_ref
@@ -70,7 +71,7 @@ class RpsAnswer:
 
     @property
     def authorized(self) -> bool:
-        return self.status == "autorizado"
+        return self.status == RpsAnswerStatus.AUTORIZADO
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RpsAnswer:

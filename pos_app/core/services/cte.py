@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pos_app.core.domain.errors import ValidationError
 from pos_app.core.domain.validators import UFS, is_valid_cnpj, is_valid_cpf, only_digits
+from pos_app.core.fiscal.document_status import CteStatus as C
 from pos_app.core.focus.cte import (
     JUSTIFICATIVA_MAX,
     JUSTIFICATIVA_MIN,
@@ -66,9 +67,9 @@ EVENTOS = {"desacordo": "Prestação em desacordo", "registro_multimodal": "Regi
            "dados_gtv": "Informações da GTV"}  # fmt: skip
 
 STATUS_LABELS = {
-    "pendente": "Pendente (não enviado)", "enviando": "Enviando", "processando_autorizacao": "Em processamento",
-    "autorizado": "Autorizado", "erro_autorizacao": "Rejeitado pela SEFAZ", "rejeitado": "Recusado pela API",
-    "denegado": "Denegado", "em_duvida": "Sem resposta (consultar)", "cancelado": "Cancelado",
+    C.PENDENTE: "Pendente (não enviado)", C.ENVIANDO: "Enviando", C.PROCESSANDO_AUTORIZACAO: "Em processamento",
+    C.AUTORIZADO: "Autorizado", C.ERRO_AUTORIZACAO: "Rejeitado pela SEFAZ", C.REJEITADO: "Recusado pela API",
+    C.DENEGADO: "Denegado", C.EM_DUVIDA: "Sem resposta (consultar)", C.CANCELADO: "Cancelado",
 }  # fmt: skip
 
 
@@ -189,7 +190,7 @@ class CteOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("autorizado", "cancelado") or self.extra.get("evento_ok") is True
+        return self.status in (C.AUTORIZADO, C.CANCELADO) or self.extra.get("evento_ok") is True
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -276,7 +277,7 @@ class CteService:
                 raise ValidationError("ref", f"O {MODELOS[modelo]} {ref} está '{STATUS_LABELS[existing['status']]}': "
                                              "não pode ser reenviado.")  # fmt: skip
             data["serie"], data["numero"] = existing["serie"], existing["numero"]
-            self.repo.transition(existing["id"], "pendente", action="reenvio", note="dados corrigidos",
+            self.repo.transition(existing["id"], C.PENDENTE, action="reenvio", note="dados corrigidos",
                                  payload=json.dumps(data, ensure_ascii=False), valor_total=str(data["valor_total"]),
                                  last_error=None)  # fmt: skip
             row = self.repo.get(existing["id"])
@@ -311,23 +312,23 @@ class CteService:
         say = progress or (lambda _m: None)
         modelo, ref = int(doc["modelo"]), doc["ref"]
         payload = _payload_of(doc)
-        self.repo.transition(doc["id"], "enviando", action="emissao")
+        self.repo.transition(doc["id"], C.ENVIANDO, action="emissao")
         say(f"Enviando {MODELOS[modelo]} {ref}...")
         try:
             result = self.api.emit_os(ref, payload) if modelo == 67 else self.api.emit(ref, payload)
         except (NotDelivered, RateLimited) as exc:
-            self.repo.transition(doc["id"], "pendente", action="emissao", note="não enviado", last_error=str(exc))
+            self.repo.transition(doc["id"], C.PENDENTE, action="emissao", note="não enviado", last_error=str(exc))
             return self._outcome(doc["id"], f"{MODELOS[modelo]} não enviado: {exc} Tente de novo mais tarde.")
         except InDoubt as exc:
-            self.repo.transition(doc["id"], "em_duvida", action="emissao", http_status=exc.status_code,
+            self.repo.transition(doc["id"], C.EM_DUVIDA, action="emissao", http_status=exc.status_code,
                                  response=exc.body, note=str(exc), last_error=str(exc))  # fmt: skip
             return self._outcome(doc["id"], f"Sem resposta da API: {exc} Consulte a referência {ref}.")
         except ApiError as exc:
             if exc.codigo in ("cte_em_processamento", "cte_ja_autorizado"):
-                self.repo.transition(doc["id"], "processando_autorizacao", action="emissao",
+                self.repo.transition(doc["id"], C.PROCESSANDO_AUTORIZACAO, action="emissao",
                                      http_status=exc.status_code, response=exc.body, note=exc.mensagem)  # fmt: skip
                 return self._follow(doc["id"], ref, wait, say)
-            self.repo.transition(doc["id"], "rejeitado", action="emissao", http_status=exc.status_code,
+            self.repo.transition(doc["id"], C.REJEITADO, action="emissao", http_status=exc.status_code,
                                  response=exc.body, note=f"{exc.codigo}: {exc.mensagem}", last_error=str(exc))
             return self._outcome(doc["id"], f"{MODELOS[modelo]} recusado pela API: {exc}",
                                  codigo=exc.codigo, erros=exc.erros)  # fmt: skip
@@ -355,11 +356,11 @@ class CteService:
             value = getattr(result, name)
             if value:
                 fields[name] = value
-        if result.authorized or result.status in ("cancelado", "denegado"):
+        if result.authorized or result.status in (C.CANCELADO, C.DENEGADO):
             fields["last_error"] = None
-        elif result.status == "erro_autorizacao":
+        elif result.status == C.ERRO_AUTORIZACAO:
             fields["last_error"] = f"{result.status_sefaz} {result.mensagem_sefaz}"
-        status = result.status if result.status in STATUS_LABELS else "em_duvida"
+        status = result.status if result.status in STATUS_LABELS else C.EM_DUVIDA
         current = self.repo.get(doc_id)
         if current is not None and current["status"] == status and action == "consulta":
             self.repo.record(doc_id, action=action, http_status=result.http_status, response=result.raw, **fields)
@@ -371,15 +372,15 @@ class CteService:
         doc = self.repo.get(doc_id)
         assert doc is not None
         kind = MODELOS[int(doc["modelo"])]
-        if doc["status"] == "autorizado":
+        if doc["status"] == C.AUTORIZADO:
             self._save_xml(doc)
             doc = self.repo.get(doc_id) or doc
             return self._outcome(doc_id, f"{kind} nº {doc['numero']} série {doc['serie']} autorizado.")
-        if doc["status"] == "processando_autorizacao":
+        if doc["status"] == C.PROCESSANDO_AUTORIZACAO:
             return self._outcome(doc_id, f"{kind} {doc['ref']} ainda em processamento na SEFAZ: consulte mais tarde.")
-        if doc["status"] == "denegado":
+        if doc["status"] == C.DENEGADO:
             return self._outcome(doc_id, f"{kind} denegado: {doc['status_sefaz']} {doc['mensagem_sefaz']}")
-        if doc["status"] == "erro_autorizacao":
+        if doc["status"] == C.ERRO_AUTORIZACAO:
             return self._outcome(doc_id, f"{kind} rejeitado pela SEFAZ: {doc['status_sefaz']} {doc['mensagem_sefaz']}. "
                                          f"Corrija os dados e reenvie com --ref {doc['ref']}.")  # fmt: skip
         return self._outcome(doc_id, f"{kind} {doc['ref']}: {STATUS_LABELS.get(doc['status'], doc['status'])}.")
@@ -420,8 +421,8 @@ class CteService:
         doc = self._doc(ref)
         result = self.api.consult(ref, completa=completa)
         if result is None:
-            if doc["status"] in ("em_duvida", "enviando", "pendente"):
-                self.repo.transition(doc["id"], "pendente", action="consulta", http_status=404,
+            if doc["status"] in (C.EM_DUVIDA, C.ENVIANDO, C.PENDENTE):
+                self.repo.transition(doc["id"], C.PENDENTE, action="consulta", http_status=404,
                                      note="a API não conhece a referência: pode ser enviada de novo")  # fmt: skip
                 return self._outcome(doc["id"], f"A API não recebeu o {MODELOS[doc['modelo']]} {ref}: "
                                                 f"reenvie com --ref {ref}.")  # fmt: skip
@@ -436,7 +437,7 @@ class CteService:
     # -- cancellation, CC-e, events --------------------------------------------------------------
     def _authorized(self, ref: str, action: str) -> dict[str, Any]:
         doc = self._doc(ref)
-        if doc["status"] != "autorizado":
+        if doc["status"] != C.AUTORIZADO:
             raise ValidationError("ref", f"Só um CT-e autorizado pode ter {action}; {ref} está "
                                          f"'{STATUS_LABELS.get(doc['status'], doc['status'])}'.")  # fmt: skip
         return doc
@@ -448,8 +449,8 @@ class CteService:
                                                    f"{JUSTIFICATIVA_MAX} caracteres (tem {len(text)}).")  # fmt: skip
         doc = self._authorized(ref, "cancelamento")
         result = self.api.cancel(ref, text)
-        if result.status == "cancelado":
-            self.repo.transition(doc["id"], "cancelado", action="cancelamento", http_status=result.http_status,
+        if result.status == C.CANCELADO:
+            self.repo.transition(doc["id"], C.CANCELADO, action="cancelamento", http_status=result.http_status,
                                  response=result.raw, note=text, status_sefaz=result.status_sefaz,
                                  mensagem_sefaz=result.mensagem_sefaz,
                                  caminho_xml_cancelamento=result.caminho_xml)  # fmt: skip
@@ -478,7 +479,7 @@ class CteService:
         result = self.api.carta_correcao(ref, campo, valor, grupo_corrigido=grupo, numero_item_grupo_corrigido=item,
                                          campo_api=campo_api)  # fmt: skip
         note = f"{grupo + '.' if grupo else ''}{campo} = {valor}"
-        if result.status == "autorizado":
+        if result.status == C.AUTORIZADO:
             numero = result.numero_carta_correcao or int(doc["cartas_correcao"]) + 1
             self.repo.record(doc["id"], action="carta_correcao", http_status=result.http_status, response=result.raw,
                              note=note, cartas_correcao=numero, caminho_xml_carta_correcao=result.caminho_xml)
@@ -541,7 +542,7 @@ class CteService:
                                                    f"{JUSTIFICATIVA_MAX} caracteres (tem {len(text)}).")  # fmt: skip
         used = [d["ref"] for d in self.repo.find(modelo=modelo, limit=100_000)
                 if d["serie"] == serie and inicio <= d["numero"] <= fim
-                and d["status"] in ("autorizado", "cancelado", "denegado", "processando_autorizacao")]  # fmt: skip
+                and d["status"] in (C.AUTORIZADO, C.CANCELADO, C.DENEGADO, C.PROCESSANDO_AUTORIZACAO)]  # fmt: skip
         if used:
             raise ValidationError("inicio", f"A faixa contém {MODELOS[modelo]} já emitido(s): {', '.join(used[:5])}.")
         cnpj = self.ctx.emitente().cnpj
@@ -563,7 +564,7 @@ class CteService:
 
     def pending(self) -> list[dict[str, Any]]:
         """Documents whose outcome is still open (to consult)."""
-        return self.repo.find(statuses=("enviando", "processando_autorizacao", "em_duvida"))
+        return self.repo.find(statuses=(C.ENVIANDO, C.PROCESSANDO_AUTORIZACAO, C.EM_DUVIDA))
 
 
 # -- the window's form of common fields --------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pos_app.core.domain.errors import ValidationError
 from pos_app.core.domain.validators import only_digits
 from pos_app.core.fiscal.chave import is_valid_chave
+from pos_app.core.fiscal.document_status import CteSituacao
 from pos_app.core.focus.cte import OBSERVACOES_MAX, OBSERVACOES_MIN
 from pos_app.core.focus.ctes_recebidas import CteRecebido, CtesRecebidasApi
 from pos_app.core.focus.ratelimit import Priority
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
 
 MAX_PAGES_PER_SYNC = 50
-SITUACOES = {"autorizado": "Autorizado", "cancelado": "Cancelado", "denegado": "Denegado"}
+SITUACOES = {CteSituacao.AUTORIZADO: "Autorizado", CteSituacao.CANCELADO: "Cancelado", CteSituacao.DENEGADO: "Denegado"}
 TIPOS_CTE = {"0": "Normal", "1": "Complementar", "2": "Anulação", "3": "Substituto"}
 DOWNLOADS = {
     "xml": ("xml", "CT-e (XML)"),
@@ -139,7 +140,7 @@ class CtesRecebidasService:
         local = self.repo.get(self.cnpj, digits)
         if local is not None and local.get("desacordo_status") == "evento_registrado":
             raise ValidationError("chave", "Já há um desacordo registrado para este CT-e.")
-        if local is not None and local.get("situacao") == "cancelado":
+        if local is not None and local.get("situacao") == CteSituacao.CANCELADO:
             raise ValidationError("chave", "Este CT-e foi cancelado pelo emitente: não cabe desacordo.")
         result = self.api.desacordo(digits, text)
         if local is not None:

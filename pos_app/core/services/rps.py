@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from pos_app.core.domain.errors import ValidationError
 from pos_app.core.domain.validators import is_valid_cnpj, is_valid_cpf, only_digits
+from pos_app.core.fiscal.document_status import LoteRpsStatus as L
+from pos_app.core.fiscal.document_status import RpsAnswerStatus as R
 from pos_app.core.focus.errors import ApiError, InDoubt, NotDelivered, RateLimited
 from pos_app.core.focus.lotes_rps import LotesRpsApi
 from pos_app.core.focus.nfce import REF_PATTERN
@@ -22,9 +24,9 @@ if TYPE_CHECKING:
 
 MAX_ANSWER_BYTES = 10 * 1024 * 1024
 STATUS_LABELS = {
-    "pendente": "Pendente (não enviado)", "enviando": "Enviando", "gerado": "Arquivo gerado",
-    "rejeitado": "Recusado pela API", "em_duvida": "Sem resposta (consultar)",
-    "processado": "NFS-e geradas", "com_erros": "Recusado pela prefeitura", "parcial": "Parcialmente processado",
+    L.PENDENTE: "Pendente (não enviado)", L.ENVIANDO: "Enviando", L.GERADO: "Arquivo gerado",
+    L.REJEITADO: "Recusado pela API", L.EM_DUVIDA: "Sem resposta (consultar)",
+    L.PROCESSADO: "NFS-e geradas", L.COM_ERROS: "Recusado pela prefeitura", L.PARCIAL: "Parcialmente processado",
 }  # fmt: skip
 
 
@@ -99,7 +101,7 @@ class LoteOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("gerado", "processado")
+        return self.status in (L.GERADO, L.PROCESSADO)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -143,7 +145,7 @@ class RpsService:
         if ref is not None and not REF_PATTERN.match(ref):
             raise ValidationError("ref", f"Referência inválida: {ref!r} (letras, dígitos, '_' e '-').")
         existing = self.repo.by_ref(ref) if ref else None
-        if existing is not None and existing["status"] not in ("pendente", "rejeitado", "em_duvida"):
+        if existing is not None and existing["status"] not in (L.PENDENTE, L.REJEITADO, L.EM_DUVIDA):
             raise ValidationError("ref", f"O lote {ref} já foi gerado: use 'lote-rps consultar {ref}'.")
         if existing is None:
             with self.repo.transaction() as tx:
@@ -157,7 +159,7 @@ class RpsService:
                                [f"{self.ctx.config.terminal_id}-RPS-{lote_id:06d}", lote_id])  # fmt: skip
         else:
             lote_id = existing["id"]
-            self.repo.transition(lote_id, "pendente", action="reenvio", payload=json.dumps(data, ensure_ascii=False),
+            self.repo.transition(lote_id, L.PENDENTE, action="reenvio", payload=json.dumps(data, ensure_ascii=False),
                                  quantidade=quantidade, valor_total=f"{total:.2f}", last_error=None)  # fmt: skip
         lote = self.repo.get(lote_id)
         assert lote is not None
@@ -165,21 +167,21 @@ class RpsService:
 
     def _request(self, lote: dict[str, Any], data: dict[str, Any], dest: Path | None) -> LoteOutcome:
         ref = lote["ref"]
-        self.repo.transition(lote["id"], "enviando", action="gerar")
+        self.repo.transition(lote["id"], L.ENVIANDO, action="gerar")
         try:
             file = self.api.create(ref, data)
         except (NotDelivered, RateLimited) as exc:
-            self.repo.transition(lote["id"], "pendente", action="gerar", note="não enviado", last_error=str(exc))
+            self.repo.transition(lote["id"], L.PENDENTE, action="gerar", note="não enviado", last_error=str(exc))
             return self._outcome(lote["id"], f"Lote não enviado: {exc} Tente de novo mais tarde.")
         except InDoubt as exc:
-            self.repo.transition(lote["id"], "em_duvida", action="gerar", note=str(exc), last_error=str(exc))
+            self.repo.transition(lote["id"], L.EM_DUVIDA, action="gerar", note=str(exc), last_error=str(exc))
             return self._outcome(lote["id"], f"Sem resposta da API: {exc} Use 'lote-rps consultar {ref}'.")
         except ApiError as exc:
-            self.repo.transition(lote["id"], "rejeitado", action="gerar", http_status=exc.status_code,
+            self.repo.transition(lote["id"], L.REJEITADO, action="gerar", http_status=exc.status_code,
                                  response=exc.body, note=f"{exc.codigo}: {exc.mensagem}", last_error=str(exc))
             return self._outcome(lote["id"], f"Lote recusado pela API: {exc}")
         path = self._save(ref, file.content, dest)
-        self.repo.transition(lote["id"], "gerado", action="gerar", http_status=file.http_status,
+        self.repo.transition(lote["id"], L.GERADO, action="gerar", http_status=file.http_status,
                              note=f"{len(file.content)} bytes", arquivo=file.content, content_type=file.content_type,
                              arquivo_path=str(path), last_error=None)  # fmt: skip
         return self._outcome(lote["id"], f"Arquivo do lote {ref} gerado: {path}. Envie-o no site da prefeitura.")
@@ -197,15 +199,15 @@ class RpsService:
         lote = self.repo.by_ref(ref)
         file = self.api.consult(ref)
         if file is None:
-            if lote is not None and lote["status"] in ("em_duvida", "enviando"):
-                self.repo.transition(lote["id"], "pendente", action="consulta", http_status=404,
+            if lote is not None and lote["status"] in (L.EM_DUVIDA, L.ENVIANDO):
+                self.repo.transition(lote["id"], L.PENDENTE, action="consulta", http_status=404,
                                      note="a API não conhece o lote: gere de novo")  # fmt: skip
             raise ValidationError("ref", f"Lote não encontrado na API: {ref}")
         path = self._save(ref, file.content, dest)
         if lote is None:
-            return LoteOutcome(ref, "gerado", f"Arquivo do lote {ref} salvo em {path}.", arquivo=str(path))
-        if lote["status"] in ("em_duvida", "enviando", "pendente"):
-            self.repo.transition(lote["id"], "gerado", action="consulta", http_status=file.http_status,
+            return LoteOutcome(ref, L.GERADO, f"Arquivo do lote {ref} salvo em {path}.", arquivo=str(path))
+        if lote["status"] in (L.EM_DUVIDA, L.ENVIANDO, L.PENDENTE):
+            self.repo.transition(lote["id"], L.GERADO, action="consulta", http_status=file.http_status,
                                  arquivo=file.content, content_type=file.content_type, arquivo_path=str(path))
         else:
             self.repo.update(lote["id"], arquivo_path=str(path))
@@ -225,7 +227,7 @@ class RpsService:
         lote = self.repo.by_ref(ref)
         if lote is None:
             raise ValidationError("ref", f"Lote não encontrado neste terminal: {ref}")
-        if lote["status"] in ("pendente", "enviando", "rejeitado"):
+        if lote["status"] in (L.PENDENTE, L.ENVIANDO, L.REJEITADO):
             raise ValidationError("ref", f"O lote {ref} ainda não foi gerado ({STATUS_LABELS[lote['status']]}).")
         try:
             answers = self.api.send_answer(ref, content)
@@ -238,12 +240,12 @@ class RpsService:
                     "caminho_xml_nota_fiscal": a.caminho_xml_nota_fiscal, "erros": a.erros}
                    for a in answers]  # fmt: skip
         statuses = {a.status for a in answers}
-        if statuses == {"autorizado"}:
-            status = "processado"
-        elif "erro_autorizacao" in statuses:
-            status = "com_erros"
+        if statuses == {R.AUTORIZADO}:
+            status = L.PROCESSADO
+        elif R.ERRO_AUTORIZACAO in statuses:
+            status = L.COM_ERROS
         else:
-            status = "parcial"
+            status = L.PARCIAL
         copy = self.folder() / f"{ref}-retorno-{datetime.now():%Y%m%d%H%M%S}.txt"
         copy.write_bytes(content)
         self.repo.transition(lote["id"], status, action="resposta", http_status=201, response=results,
@@ -251,9 +253,9 @@ class RpsService:
                              last_error=None)  # fmt: skip
         ok = sum(1 for a in answers if a.authorized)
         mensagem = {
-            "processado": f"{ok} NFS-e gerada(s) pela prefeitura.",
-            "com_erros": "A prefeitura recusou o lote: nenhuma nota foi gerada. Corrija as RPS com erro.",
-            "parcial": f"{ok} de {len(answers)} NFS-e gerada(s); as demais aguardam a prefeitura.",
+            L.PROCESSADO: f"{ok} NFS-e gerada(s) pela prefeitura.",
+            L.COM_ERROS: "A prefeitura recusou o lote: nenhuma nota foi gerada. Corrija as RPS com erro.",
+            L.PARCIAL: f"{ok} de {len(answers)} NFS-e gerada(s); as demais aguardam a prefeitura.",
         }[status]
         return self._outcome(lote["id"], mensagem, results)
 

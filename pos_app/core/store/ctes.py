@@ -12,16 +12,15 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from pos_app.core.fiscal import document_status as ds
+from pos_app.core.fiscal.document_status import CteStatus as C
 from pos_app.core.store.db import SqliteDatabase, iso, utcnow
 
 # Local states of an issued CT-e. Focus's own: processando_autorizacao, autorizado,
 # erro_autorizacao, denegado, cancelado. Ours: pendente (stored, never sent), enviando (in flight),
 # rejeitado (the API refused the data: 4xx), em_duvida (no answer: consult the ref).
-CTE_STATES = frozenset({
-    "pendente", "enviando", "processando_autorizacao", "autorizado", "erro_autorizacao", "rejeitado",
-    "denegado", "em_duvida", "cancelado",
-})  # fmt: skip
-CTE_RESENDABLE = frozenset({"pendente", "erro_autorizacao", "rejeitado"})
+CTE_STATES = frozenset(C)
+CTE_RESENDABLE = ds.CTE_RESENDABLE
 
 
 def _json(value: Any) -> str | None:
@@ -62,7 +61,7 @@ class CtesEmitidosRepo:
                numero: int, payload: dict[str, Any], user_id: int | None = None, **fields: Any) -> int:
         now = iso(utcnow())
         cols = {
-            "ref": ref, "modelo": modelo, "status": "pendente", "ambiente": ambiente,
+            "ref": ref, "modelo": modelo, "status": C.PENDENTE, "ambiente": ambiente,
             "cnpj_emitente": cnpj_emitente, "serie": serie, "numero": numero,
             "payload": json.dumps(payload, ensure_ascii=False), "created_by": user_id,
             "created_at": now, "updated_at": now, **fields,
@@ -71,7 +70,7 @@ class CtesEmitidosRepo:
         marks = ", ".join("?" for _ in cols)
         cur = tx.execute(f"INSERT INTO ctes_emitidos ({names}) VALUES ({marks})", list(cols.values()))
         doc_id = int(cur.lastrowid or 0)
-        self._event(tx, doc_id, "emissao", None, "pendente", note="criado")
+        self._event(tx, doc_id, "emissao", None, C.PENDENTE, note="criado")
         return doc_id
 
     def transition(self, doc_id: int, to_status: str, *, action: str, http_status: int | None = None,

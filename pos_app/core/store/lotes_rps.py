@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from pos_app.core.fiscal.document_status import LoteRpsStatus as L
 from pos_app.core.store.db import SqliteDatabase, iso, utcnow
 
-LOTE_STATES = frozenset({"pendente", "enviando", "gerado", "rejeitado", "em_duvida", "processado", "com_erros", "parcial"})
+LOTE_STATES = frozenset(L)
 
 
 def _json(value: Any) -> str | None:
@@ -36,12 +37,12 @@ class LotesRpsRepo:
         now = iso(utcnow())
         cur = tx.execute(
             "INSERT INTO lotes_rps (ref, status, ambiente, cnpj_prestador, quantidade, valor_total, payload,"
-            " created_by, created_at, updated_at) VALUES (?, 'pendente', ?, ?, ?, ?, ?, ?, ?, ?)",
-            [ref, ambiente, cnpj_prestador, quantidade, valor_total, json.dumps(payload, ensure_ascii=False),
+            " created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [ref, L.PENDENTE, ambiente, cnpj_prestador, quantidade, valor_total, json.dumps(payload, ensure_ascii=False),
              user_id, now, now],
         )  # fmt: skip
         lote_id = int(cur.lastrowid or 0)
-        self._event(tx, lote_id, "gerar", None, "pendente", note="criado")
+        self._event(tx, lote_id, "gerar", None, L.PENDENTE, note="criado")
         return lote_id
 
     def transition(self, lote_id: int, to_status: str, *, action: str, http_status: int | None = None,

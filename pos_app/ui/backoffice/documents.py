@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.core.domain.money import format_brl
+from pos_app.core.fiscal.document_status import CteSituacao, RpsAnswerStatus
 from pos_app.core.services.ctes_recebidas import OBSERVACOES_MAX, OBSERVACOES_MIN
 from pos_app.demo.rps import demo_city_answer
 from pos_app.ui import theme
@@ -142,8 +143,8 @@ class ReceivedTab(QWidget):
         layout = QVBoxLayout(self)
         filters = QHBoxLayout()
         self.situacao = QComboBox()
-        for label, value in ((tr("Todas as situações"), ""), (tr("Autorizados"), "autorizado"),
-                             (tr("Cancelados"), "cancelado"), (tr("Denegados"), "denegado")):  # fmt: skip
+        for label, value in ((tr("Todas as situações"), ""), (tr("Autorizados"), CteSituacao.AUTORIZADO),
+                             (tr("Cancelados"), CteSituacao.CANCELADO), (tr("Denegados"), CteSituacao.DENEGADO)):  # fmt: skip
             self.situacao.addItem(label, value)
         self.periodo = QComboBox()
         for label, days in ((tr("Qualquer data"), 0), (tr("Últimos 7 dias"), 7), (tr("Últimos 30 dias"), 30),
@@ -225,7 +226,7 @@ class ReceivedTab(QWidget):
 
     def _selection_changed(self) -> None:
         row = self.selected()
-        can = row is not None and row["situacao"] == "autorizado" and row.get("desacordo_status") != "evento_registrado"
+        can = row is not None and row["situacao"] == CteSituacao.AUTORIZADO and row.get("desacordo_status") != "evento_registrado"
         self.desacordo_button.setEnabled(bool(can) and not self.window_.busy)
         self.xml_button.setEnabled(row is not None and not self.window_.busy)
 
@@ -586,7 +587,7 @@ class RpsTab(QWidget):
         self.status.setText(tr(outcome.mensagem))
         lines = [tr(outcome.mensagem)]
         for r in outcome.resultado:
-            if r["status"] == "autorizado":
+            if r["status"] == RpsAnswerStatus.AUTORIZADO:
                 lines.append(tr("RPS {0}/{1}: NFS-e nº {2}, código de verificação {3}").format(
                     r["serie_rps"], r["numero_rps"], r["numero"], r["codigo_verificacao"]))
             else:
