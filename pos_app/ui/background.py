@@ -31,11 +31,6 @@ class Bridge(QObject):
     faults_changed = Signal()
 
 
-def has_replay_work(ctx: AppContext) -> bool:
-    """Anything for ``ReplayService.run_once`` to do? (one cheap query)"""
-    return ctx.store.documents.has_backlog()
-
-
 class ReplayScheduler(QObject):
     """The core ``ReplayScheduler`` on a Qt timer: a pass every ~30 s when there is backlog and
     when the link comes back (never two at once); passes run in the worker pool and report through

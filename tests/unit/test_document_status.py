@@ -76,13 +76,15 @@ def test_repository_refuses_a_transition_outside_the_table(tmp_path: Path) -> No
     assert store.documents.get(doc_id)["status"] == "pendente"  # nothing written
     assert len(store.documents.events(doc_id)) == 1
 
+    assert store.documents.has_backlog()  # a pending note is backlog
     doc = store.documents.transition(doc_id, S.ENVIANDO, attempts=1)
     assert isinstance(doc, FiscalDocument)
     assert doc.status is S.ENVIANDO and doc.attempts == 1 and doc.ref == "T1-00000001"
     doc = store.documents.transition(doc_id, S.AUTORIZADO, protocolo="135")
     assert doc.status is S.AUTORIZADO and doc.protocolo == "135"
     assert [e["to_status"] for e in store.documents.events(doc_id)] == ["pendente", "enviando", "autorizado"]
-    assert not store.documents.has_backlog() or store.documents.count_with_status(*ds.BACKLOG) == 0
+    assert not store.documents.has_backlog()  # authorized, no XML to fetch: nothing for the sync
+    assert store.documents.count_with_status(*ds.BACKLOG) == 0
 
 
 def test_no_status_literal_outside_the_state_module() -> None:
