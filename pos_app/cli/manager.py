@@ -9,7 +9,6 @@ note not yet transmitted).
 from __future__ import annotations
 
 import argparse
-import functools
 import getpass
 import os
 import sys
@@ -186,18 +185,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], commands:
 
 # -- helpers -----------------------------------------------------------------------------------
 def _manager_errors(fn: Handler) -> Handler:
-    """ManagerError -> CliError (exit 2, Portuguese message): nothing was sent or changed."""
-
-    @functools.wraps(fn)
-    def wrapper(args: argparse.Namespace) -> int:
-        from pos_app.core.services.users import ManagerError
-
-        try:
-            return fn(args)
-        except ManagerError as exc:
-            raise CliError(exc.message, EXIT_BAD_INPUT, exc.field) from exc
-
-    return wrapper
+    """Marks a manager command. A ``ManagerError`` it raises (nothing was sent or changed) reaches
+    ``cli.common.handle_error``: kind ``recusado``/``permissao`` -> exit 2, its message and field."""
+    return fn
 
 
 def _open(start_sandbox: bool = True) -> Any:
