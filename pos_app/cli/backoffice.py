@@ -23,7 +23,6 @@ from pos_app.core.fiscal.document_status import (
     LoteRpsStatus,
     RpsAnswerStatus,
 )
-from pos_app.demo.rps import demo_city_answer
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -385,6 +384,8 @@ def cmd_lote_rps(args: argparse.Namespace) -> int:
             _show(args, o.to_json(), lines_of(o))
             return EXIT_OK
         if args.action == "resposta":
+            from pos_app.demo.rps import demo_city_answer  # heavy (sandbox): only for the simulated answer
+
             path = demo_city_answer(service, args.ref) if args.simular_prefeitura else Path(args.arquivo)
             o = service.resposta(args.ref, path)
             _show(args, o.to_json(), lines_of(o))

@@ -33,7 +33,6 @@ from pos_app.core.services.cart import (
     old_cli_item,
     parse_payment,
 )
-from pos_app.core.services.users import authenticate
 
 if TYPE_CHECKING:
     pass
@@ -279,6 +278,8 @@ def build_sale_from_args(ctx: Any, args: argparse.Namespace) -> Any:
             if not args.pin_gerente:
                 raise CliError(cart.limit_message(discount) + " Informe --pin-gerente PIN para autorizar.",
                                field="desconto")
+            from pos_app.core.services.users import authenticate  # store and scrypt: only when needed
+
             manager = authenticate(ctx, args.pin_gerente, args.gerente, action="desconto")
         cart.apply_discount(discount, authorized_by=manager)
     from pos_app.core.domain.validators import only_digits

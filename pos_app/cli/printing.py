@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import Any
 
 from pos_app.cli.common import CliError, _Parser, open_app_for_cli, print_json
-from pos_app.core.services.printing import resolve_printable_document
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -121,6 +120,8 @@ def cmd_gaveta(args: argparse.Namespace) -> int:
 
 def _resolve_document(ctx: Any, ref: str) -> int | None:
     """A document ref, a sale number (its last printable document) or "ultima" (the last one)."""
+    from pos_app.core.services.printing import resolve_printable_document  # heavy: when the command runs
+
     return resolve_printable_document(ctx, ref)
 
 
