@@ -8,6 +8,7 @@ from typing import Any
 
 from pos_app.core.domain.emitente import Emitente
 from pos_app.core.domain.sale import Sale
+from pos_app.core.fiscal.taxes import ItemTaxes, compute_item_taxes
 
 HOMOLOGACAO_DESCRICAO = "NOTA FISCAL EMITIDA EM AMBIENTE DE HOMOLOGACAO - SEM VALOR FISCAL"
 
@@ -38,6 +39,8 @@ def build_nfce_payload(
     if data_emissao.tzinfo is None:
         raise ValueError("data_emissao precisa de fuso horário")
     items: list[dict[str, Any]] = []
+    totals: dict[str, Decimal] = {}
+    any_ibs_cbs = False
     for n, item in enumerate(sale.items, start=1):
         p = item.product
         descricao = p.descricao
@@ -67,6 +70,10 @@ def build_nfce_payload(
             entry["valor_desconto"] = dec(item.valor_desconto, 2)
         if p.cest:
             entry["cest"] = p.cest
+        taxes = compute_item_taxes(
+            p.tax_group, item.valor_bruto - item.valor_desconto, crt=emitente.crt, on=data_emissao.date()
+        )
+        any_ibs_cbs |= _item_taxes(entry, taxes, totals)
         items.append(entry)
 
     payments: list[dict[str, Any]] = []
@@ -97,6 +104,14 @@ def build_nfce_payload(
         "valor_total": dec(sale.valor_total, 2),
         "valor_total_tributos": dec(sale.valor_tributos, 2),
     }
+    # Totals are the sums of the rounded item values; IBS/CBS stay outside valor_total.
+    for key in ("icms_base_calculo", "icms_valor_total", "fcp_valor_total", "valor_pis", "valor_cofins"):
+        if key in totals:
+            payload[key] = dec(totals[key], 2)
+    if any_ibs_cbs:
+        for key in ("ibs_cbs_base_calculo", "ibs_uf_valor_total", "ibs_mun_valor_total", "ibs_valor_total",
+                    "cbs_valor_total"):
+            payload[key] = dec(totals.get(key, Decimal(0)), 2)
     if sale.troco > 0:
         payload["valor_troco"] = dec(sale.troco, 2)
     if sale.cpf:
@@ -110,3 +125,65 @@ def build_nfce_payload(
     if codigo_unico is not None:
         payload["codigo_unico"] = codigo_unico
     return payload
+
+
+def _add(totals: dict[str, Decimal], key: str, value: Decimal) -> None:
+    totals[key] = totals.get(key, Decimal(0)) + value
+
+
+def _item_taxes(entry: dict[str, Any], t: ItemTaxes, totals: dict[str, Decimal]) -> bool:
+    """The Focus item fields of ICMS, FCP, PIS, COFINS and IBS/CBS; returns whether IBS/CBS was sent.
+
+    Focus field names of the IBS/CBS group follow the integrations that emit through Focus today
+    (``fiscal-2026-2027.md``); Focus's public NFC-e page does not list them yet.
+    """
+    if t.icms_base_calculo is not None:
+        assert t.icms_aliquota is not None
+        entry["icms_modalidade_base_calculo"] = t.icms_modalidade_base_calculo
+        entry["icms_base_calculo"] = dec(t.icms_base_calculo, 2)
+        entry["icms_aliquota"] = dec(t.icms_aliquota, 2)
+        entry["icms_valor"] = dec(t.icms_valor, 2)
+        if t.icms_reducao_base_calculo is not None:
+            entry["icms_reducao_base_calculo"] = dec(t.icms_reducao_base_calculo, 2)
+        _add(totals, "icms_base_calculo", t.icms_base_calculo)
+        _add(totals, "icms_valor_total", t.icms_valor)
+    if t.fcp_percentual is not None:
+        assert t.fcp_base_calculo is not None
+        entry["fcp_base_calculo"] = dec(t.fcp_base_calculo, 2)
+        entry["fcp_percentual"] = dec(t.fcp_percentual, 2)
+        entry["fcp_valor"] = dec(t.fcp_valor, 2)
+        _add(totals, "fcp_valor_total", t.fcp_valor)
+    for tax in ("pis", "cofins"):
+        cst = getattr(t, f"{tax}_situacao_tributaria")
+        if cst is None:
+            continue
+        entry[f"{tax}_situacao_tributaria"] = cst
+        base = getattr(t, f"{tax}_base_calculo")
+        if base is not None:
+            value = getattr(t, f"{tax}_valor")
+            entry[f"{tax}_base_calculo"] = dec(base, 2)
+            entry[f"{tax}_aliquota_porcentual"] = dec(getattr(t, f"{tax}_aliquota_porcentual"), 4)
+            entry[f"{tax}_valor"] = dec(value, 2)
+            _add(totals, f"valor_{tax}", value)
+    g = t.ibs_cbs
+    if g is None:
+        return False
+    entry["ibs_cbs_situacao_tributaria"] = g.cst
+    entry["ibs_cbs_classificacao_tributaria"] = g.cclasstrib
+    if g.com_valores:
+        entry["ibs_cbs_base_calculo"] = dec(g.base, 2)
+        entry["ibs_uf_aliquota"] = dec(g.ibs_uf_aliquota, 4)
+        entry["ibs_uf_valor"] = dec(g.ibs_uf_valor, 2)
+        entry["ibs_mun_aliquota"] = dec(g.ibs_mun_aliquota, 4)  # sent as zero, never omitted
+        entry["ibs_mun_valor"] = dec(g.ibs_mun_valor, 2)
+        entry["cbs_aliquota"] = dec(g.cbs_aliquota, 4)
+        entry["cbs_valor"] = dec(g.cbs_valor, 2)
+        if g.reducao_ibs or g.reducao_cbs:
+            entry["ibs_cbs_percentual_reducao_ibs"] = dec(g.reducao_ibs, 4)
+            entry["ibs_cbs_percentual_reducao_cbs"] = dec(g.reducao_cbs, 4)
+        _add(totals, "ibs_cbs_base_calculo", g.base)
+        _add(totals, "ibs_uf_valor_total", g.ibs_uf_valor)
+        _add(totals, "ibs_mun_valor_total", g.ibs_mun_valor)
+        _add(totals, "ibs_valor_total", g.ibs_valor)
+        _add(totals, "cbs_valor_total", g.cbs_valor)
+    return True
