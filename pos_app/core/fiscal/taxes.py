@@ -13,8 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pos_app.core.domain.tax_group import ICMS_RATE_OPTIONAL, ICMS_WITH_RATE, TaxGroup
 from pos_app.core.fiscal.tax_tables import (
-    PIS_COFINS_COM_ALIQUOTA,
     CLASSTRIB_SEM_VALORES,
+    PIS_COFINS_COM_ALIQUOTA,
     cclasstrib_table,
     ibs_cbs_rates,
     ibs_cbs_required,

@@ -24,7 +24,14 @@ from pos_app.core.domain.errors import ValidationError
 from pos_app.core.domain.tax_group import TaxGroup, tax_group_from_row
 from pos_app.core.fiscal import tax_tables as tables
 from pos_app.ui.i18n import tr
-from pos_app.ui.manager.widgets import ManagerDialog, Now, message_label, primary_button, show_result, title_label
+from pos_app.ui.manager.widgets import (
+    ManagerDialog,
+    Now,
+    message_label,
+    primary_button,
+    show_result,
+    title_label,
+)
 
 if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
