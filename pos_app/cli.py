@@ -142,7 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--pacote", nargs="?", const="", default=None, metavar="ARQ.zip",
                    help="gera também um pacote para o suporte (logs e estado, sem segredos)")
 
-    from pos_app import cli_backoffice, cli_contingency, cli_manager, cli_printing, cli_support, cli_tributacao
+    from pos_app import (
+        cli_backoffice,
+        cli_contingency,
+        cli_manager,
+        cli_printing,
+        cli_support,
+        cli_tributacao,
+    )
 
     for module in (cli_contingency, cli_manager, cli_support, cli_backoffice, cli_printing, cli_tributacao):
         module.register(sub, COMMANDS)
