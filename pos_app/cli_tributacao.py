@@ -7,6 +7,7 @@
     pos-app tributacao atribuir CODIGO NOME | --nenhum         liga um produto a um grupo
     pos-app tributacao importar ARQUIVO.csv [--json]           colunas: grupo_tributario + campos Focus
     pos-app tributacao exportar ARQUIVO.csv
+    pos-app tributacao demo [--regime normal]                   (demo) catálogo nos grupos do regime
     pos-app tributacao tabelas [--json]                        CST, CSOSN, PIS/COFINS, IBS/CBS, cClassTrib
     pos-app catalog export ARQUIVO.csv                          catálogo com os grupos (reimportável)
 """
@@ -64,6 +65,9 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
     ex = tsub.add_parser("exportar", help="exporta os grupos para um CSV")
     ex.add_argument("file", metavar="ARQUIVO.csv")
     ex.add_argument("--json", action="store_true", help="saída em JSON")
+    dm = tsub.add_parser("demo", help="(demonstração) liga o catálogo de demonstração aos grupos do regime")
+    dm.add_argument("--regime", choices=["simples", "normal"], help="padrão: o regime configurado")
+    dm.add_argument("--json", action="store_true", help="saída em JSON")
     tb = tsub.add_parser("tabelas", help="tabelas de códigos aceitas")
     tb.add_argument("--json", action="store_true", help="saída em JSON")
     commands["tributacao"] = cmd_tributacao
@@ -160,6 +164,15 @@ def cmd_tributacao(args: argparse.Namespace) -> int:
 
             n = write_export(Path(args.file), export_tax_groups, repo.all())
             _out(args, {"exportados": n, "arquivo": args.file}, f"{n} grupo(s) exportado(s) para {args.file}")
+            return EXIT_OK
+        if args.action == "demo":
+            from pos_app.core.services.demo_tax import apply_demo_tax_groups
+
+            if not ctx.config.demo:
+                raise CliError("Disponível só no modo de demonstração.")
+            regime = args.regime or ctx.config.get("emitente.regime")
+            n = apply_demo_tax_groups(ctx, regime)
+            _out(args, {"regime": regime, "produtos": n}, f"{n} produto(s) ligados aos grupos do regime {regime}.")
             return EXIT_OK
         if args.action == "tabelas":
             from pos_app.core.fiscal import tax_tables as t
