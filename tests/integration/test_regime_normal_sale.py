@@ -76,3 +76,36 @@ def test_regime_normal_mixed_cart_online_and_offline(demo_ctx: Any) -> None:
     replayed = _xml(ctx, offline.ref)
     assert replayed.findtext(f".//{NFE}ide/{NFE}tpEmis") == "9"
     assert len(replayed.findall(f".//{NFE}det/{NFE}imposto/{NFE}IBSCBS")) == 4
+
+
+def test_rejected_contingency_note_is_retaxed_from_the_changed_group(demo_ctx: Any) -> None:
+    from pos_app.core.services.corrections import correct_from_catalog
+
+    ctx = demo_ctx
+    ctx.config.set("emitente.regime", "normal")
+    apply_demo_tax_groups(ctx)
+    ctx.sandbox.register_company(replace(DEMO_COMPANY, regime="normal"))
+    ctx.sandbox.faults.set("unreachable")
+    offline = _sell(ctx)
+    assert offline.status == "contingencia_pendente"
+    before = json.loads(ctx.store.documents.get(offline.document_id)["payload"])
+    ctx.sandbox.faults.clear()
+    ctx.sandbox.faults.reject_ref(offline.ref, "528", "Rejeicao: Valor do ICMS difere do produto BC e Aliquota")
+    ReplayService(ctx).run_once()
+    assert ctx.store.documents.get(offline.document_id)["status"] == "contingencia_erro"
+
+    # The manager fixes the group (18 % -> 12 %); the correction recomputes values and totals.
+    group = ctx.store.tax_groups.by_name("Tributado 18%")
+    ctx.store.tax_groups.upsert(replace(group, icms_aliquota=Decimal("12")))
+    changes = {(c.item, c.campo): (c.antes, c.depois) for c in correct_from_catalog(ctx, offline.ref)}
+    assert changes[(4, "icms_aliquota")] == ("18.00", "12.00")
+    assert changes[(4, "icms_valor")] == ("3.04", "2.03")
+    after = json.loads(ctx.store.documents.get(offline.document_id)["payload"])
+    assert after["icms_valor_total"] == "3.98"  # 1.95 + 2.03
+    assert after["items"][3]["ibs_cbs_base_calculo"] == "13.31"  # 16.90 - 2.03 - 0.28 - 1.28
+    assert {k: after[k] for k in ("numero", "serie", "codigo_unico", "data_emissao")} == {
+        k: before[k] for k in ("numero", "serie", "codigo_unico", "data_emissao")}
+    ctx.sandbox.faults.clear()  # the forced rejection stays until cleared
+    ReplayService(ctx).run_once()
+    assert ctx.store.documents.get(offline.document_id)["status"] == "autorizado"
+    assert _xml(ctx, offline.ref).findtext(f".//{NFE}ICMSTot/{NFE}vICMS") == "3.98"

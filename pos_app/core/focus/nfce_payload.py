@@ -104,14 +104,7 @@ def build_nfce_payload(
         "valor_total": dec(sale.valor_total, 2),
         "valor_total_tributos": dec(sale.valor_tributos, 2),
     }
-    # Totals are the sums of the rounded item values; IBS/CBS stay outside valor_total.
-    for key in ("icms_base_calculo", "icms_valor_total", "fcp_valor_total", "valor_pis", "valor_cofins"):
-        if key in totals:
-            payload[key] = dec(totals[key], 2)
-    if any_ibs_cbs:
-        for key in ("ibs_cbs_base_calculo", "ibs_uf_valor_total", "ibs_mun_valor_total", "ibs_valor_total",
-                    "cbs_valor_total"):
-            payload[key] = dec(totals.get(key, Decimal(0)), 2)
+    _write_totals(payload, totals, any_ibs_cbs)
     if sale.troco > 0:
         payload["valor_troco"] = dec(sale.troco, 2)
     if sale.cpf:
@@ -187,3 +180,48 @@ def _item_taxes(entry: dict[str, Any], t: ItemTaxes, totals: dict[str, Decimal])
         _add(totals, "ibs_valor_total", g.ibs_valor)
         _add(totals, "cbs_valor_total", g.cbs_valor)
     return True
+
+
+_TAX_TOTALS = ("icms_base_calculo", "icms_valor_total", "fcp_valor_total", "valor_pis", "valor_cofins")
+_IBS_CBS_TOTALS = ("ibs_cbs_base_calculo", "ibs_uf_valor_total", "ibs_mun_valor_total", "ibs_valor_total",
+                   "cbs_valor_total")
+_ITEM_TAX_PREFIXES = ("icms_", "fcp_", "pis_", "cofins_", "ibs_", "cbs_")
+_ITEM_TAX_KEPT = ("icms_origem", "icms_situacao_tributaria")
+
+
+def _write_totals(payload: dict[str, Any], totals: dict[str, Decimal], any_ibs_cbs: bool) -> None:
+    """Totals are the sums of the rounded item values; IBS/CBS stay outside ``valor_total``."""
+    for key in _TAX_TOTALS:
+        if key in totals:
+            payload[key] = dec(totals[key], 2)
+    if any_ibs_cbs:
+        for key in _IBS_CBS_TOTALS:
+            payload[key] = dec(totals.get(key, Decimal(0)), 2)
+
+
+def retax_payload(payload: dict[str, Any], products: dict[int, Any], emitente: Emitente
+                  ) -> list[tuple[int, str, str | None, str | None]]:
+    """Recompute every item's tax fields and the tax totals of a stored payload from the products'
+    current tax groups (correction of a rejected contingency note: same key, same date).
+
+    ``products`` maps ``numero_item`` to the catalog product. Returns ``(item, field, old, new)``
+    for each changed item field.
+    """
+    on = datetime.fromisoformat(payload["data_emissao"]).date()
+    changes: list[tuple[int, str, str | None, str | None]] = []
+    totals: dict[str, Decimal] = {}
+    any_ibs_cbs = False
+    for item in payload.get("items", []):
+        n = int(item["numero_item"])
+        old = {k: item.pop(k) for k in list(item) if k.startswith(_ITEM_TAX_PREFIXES) and k not in _ITEM_TAX_KEPT}
+        liquido = Decimal(str(item["valor_bruto"])) - Decimal(str(item.get("valor_desconto") or "0"))
+        taxes = compute_item_taxes(products[n].tax_group, liquido, crt=emitente.crt, on=on)
+        any_ibs_cbs |= _item_taxes(item, taxes, totals)
+        new = {k: v for k, v in item.items() if k.startswith(_ITEM_TAX_PREFIXES) and k not in _ITEM_TAX_KEPT}
+        for key in sorted(set(old) | set(new)):
+            if str(old.get(key)) != str(new.get(key)):
+                changes.append((n, key, old.get(key), new.get(key)))
+    for key in (*_TAX_TOTALS, *_IBS_CBS_TOTALS):
+        payload.pop(key, None)
+    _write_totals(payload, totals, any_ibs_cbs)
+    return changes
