@@ -177,15 +177,15 @@ def cmd_tributacao(args: argparse.Namespace) -> int:
         if args.action == "tabelas":
             from pos_app.core.fiscal import tax_tables as t
 
-            data = {
+            tabelas: dict[str, dict[str, str]] = {
                 "cst_icms": t.CST_ICMS, "csosn": t.CSOSN, "icms_modalidade_base_calculo": t.ICMS_MODALIDADE_BC,
                 "pis_cofins_cst": t.PIS_CST, "ibs_cbs_cst": t.IBSCBS_CST,
                 "cclasstrib": {c.codigo: c.descricao for c in t.cclasstrib_table().values()},
             }
             text = "\n".join(
-                f"[{name}]\n" + "\n".join(f"  {k:8} {v}" for k, v in table.items()) for name, table in data.items()
+                f"[{name}]\n" + "\n".join(f"  {k:8} {v}" for k, v in table.items()) for name, table in tabelas.items()
             )
-            _out(args, data, text)
+            _out(args, tabelas, text)
             return EXIT_OK
         raise CliError(f"ação desconhecida: {args.action}")
     finally:
