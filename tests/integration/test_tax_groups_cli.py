@@ -83,14 +83,16 @@ def test_catalog_csv_with_tax_columns_refused_line_by_line(tmp_path: Path, capsy
 
 
 def test_tributacao_subcommands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, saved, _ = run_json(capsys, "tributacao", "salvar", "ST", "--icms-situacao-tributaria", "60",
+    code, saved, _ = run_json(capsys, "tributacao", "salvar", "ST loja", "--icms-situacao-tributaria", "60",
                               "--pis-situacao-tributaria", "04", "--cofins-situacao-tributaria", "04", "--json")
     assert code == 0 and saved["icms_situacao_tributaria"] == "60"
     code, _, err = run_json(capsys, "tributacao", "salvar", "Ruim", "--icms-situacao-tributaria", "00",
                             "--icms-aliquota", "18", "--pis-situacao-tributaria", "01")
     assert code != 0 and "icms_modalidade_base_calculo" in err
-    code, shown, _ = run_json(capsys, "tributacao", "mostrar", "st", "--json")  # names ignore case
-    assert code == 0 and shown["grupo_tributario"] == "ST" and shown["produtos"] == 0
+    code, shown, _ = run_json(capsys, "tributacao", "mostrar", "st LOJA", "--json")  # names ignore case
+    assert code == 0 and shown["grupo_tributario"] == "ST loja" and shown["produtos"] == 0
+    code, demo, _ = run_json(capsys, "tributacao", "mostrar", "Simples - ST", "--json")  # demo catalog groups
+    assert code == 0 and demo["icms_situacao_tributaria"] == "500" and demo["produtos"] == 11
     # Groups file: refused lines named, valid ones stored.
     groups = tmp_path / "grupos.csv"
     groups.write_text(
@@ -110,4 +112,6 @@ def test_tributacao_subcommands(tmp_path: Path, capsys: pytest.CaptureFixture[st
     code, _, _ = run_json(capsys, "tributacao", "remover", "Tributado 12%", "--json")
     assert code == 0
     code, listed, _ = run_json(capsys, "tributacao", "listar", "--json")
-    assert [g["grupo_tributario"] for g in listed] == ["Simples", "ST"]
+    names = [g["grupo_tributario"] for g in listed]
+    assert "Simples" in names and "ST loja" in names and "Tributado 12%" not in names
+    assert names == sorted(names, key=str.lower)

@@ -26,6 +26,7 @@ __all__ = [
     "IBSCBS_CST",
     "ICMS_MODALIDADE_BC",
     "ICMS_MODALIDADE_BC_ST",
+    "ICMS_ORIGEM",
     "IbsCbsRates",
     "PIS_CST",
     "cclasstrib_table",
@@ -61,6 +62,18 @@ CSOSN: dict[str, str] = {
     "900": "Outros",
 }
 """CSOSN of Simples Nacional (CRT 1)."""
+
+ICMS_ORIGEM: dict[str, str] = {
+    "0": "Nacional",
+    "1": "Estrangeira - importação direta",
+    "2": "Estrangeira - adquirida no mercado interno",
+    "3": "Nacional, conteúdo de importação de 40 % a 70 %",
+    "4": "Nacional, processos produtivos básicos",
+    "5": "Nacional, conteúdo de importação até 40 %",
+    "6": "Estrangeira - importação direta, sem similar nacional",
+    "7": "Estrangeira - mercado interno, sem similar nacional",
+    "8": "Nacional, conteúdo de importação acima de 70 %",
+}
 
 ICMS_MODALIDADE_BC: dict[str, str] = {
     "0": "Margem de valor agregado (%)",

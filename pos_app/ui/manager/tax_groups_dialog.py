@@ -76,7 +76,7 @@ class TaxGroupsDialog(ManagerDialog):
         self.nome = QLineEdit()
         self.nome.setObjectName("grupo_tributario")
         self.nome.setMaxLength(60)
-        self.origem = _combo("icms_origem", {str(n): tr("origem") + f" {n}" for n in range(9)})
+        self.origem = _combo("icms_origem", tables.ICMS_ORIGEM)
         self.cst = _combo("icms_situacao_tributaria", {**tables.CST_ICMS, **tables.CSOSN})
         self.modalidade = _combo("icms_modalidade_base_calculo", tables.ICMS_MODALIDADE_BC, blank=True)
         self.aliquota = self._edit("icms_aliquota", "ex.: 18")
