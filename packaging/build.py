@@ -47,6 +47,11 @@ if IS_WIN:  # Credential Manager backend; raw printing to a Windows printer queu
     REQUIRED_MODULES += ["win32ctypes.pywin32.win32cred", "win32print"]
 REQUIRED_FILES = [
     "_internal/resources/demo_catalog.csv",
+    "_internal/resources/demo_tax_groups.csv",
+    "_internal/resources/demo_catalog_tax.csv",
+    "_internal/resources/fiscal/cclasstrib.csv",
+    "_internal/resources/fiscal/ibs_cbs_aliquotas.csv",
+    "_internal/resources/fiscal/ibs_cbs_obrigatoriedade.csv",
     "_internal/resources/fonts/DejaVuSansMono.ttf",
     "_internal/resources/fonts/DejaVuSansMono-Bold.ttf",
     "_internal/certifi/cacert.pem",

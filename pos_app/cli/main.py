@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos_app import __version__
-from pos_app.cli import backoffice, contingency, manager, printing, support
+from pos_app.cli import backoffice, contingency, manager, printing, support, tributacao
 from pos_app.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_NOT_ISSUED,
@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     ci = catsub.add_parser("import", help="importa produtos de um CSV")
     ci.add_argument("file", metavar="ARQUIVO.csv")
     ci.add_argument("--json", action="store_true", help="saída em JSON")
+    ce = catsub.add_parser("export", help="exporta o catálogo com os grupos tributários para um CSV")
+    ce.add_argument("file", metavar="ARQUIVO.csv")
+    ce.add_argument("--json", action="store_true", help="saída em JSON")
     cl = catsub.add_parser("list", help="lista os produtos")
     cl.add_argument("--json", action="store_true", help="saída em JSON")
     cl.add_argument("--busca", metavar="TEXTO", help="filtra pela descrição (prefixos)")
@@ -111,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--pacote", nargs="?", const="", default=None, metavar="ARQ.zip",
                    help="gera também um pacote para o suporte (logs e estado, sem segredos)")
 
-    for module in (contingency, manager, support, backoffice, printing):
+    for module in (contingency, manager, support, backoffice, printing, tributacao):
         module.register(sub, COMMANDS)
     return p
 
@@ -194,6 +197,13 @@ def cmd_catalog(args: argparse.Namespace) -> int:
                 if rejected:
                     print(f"{len(rejected)} linha(s) rejeitada(s).", file=sys.stderr)
             return EXIT_OK if count or not rejected else EXIT_BAD_INPUT
+        if args.action == "export":
+            from pos_app.cli.tributacao import cmd_catalog_export
+
+            n = cmd_catalog_export(ctx, Path(args.file))
+            _print_json({"exportados": n, "arquivo": args.file}) if args.json else print(
+                f"{n} produto(s) exportado(s) para {args.file}")
+            return EXIT_OK
         products = ctx.store.products.search(args.busca, limit=1000) if args.busca else ctx.store.products.all()
         if args.json:
             _print_json([
@@ -201,6 +211,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
                     "codigo": p.codigo, "ean": p.ean, "descricao": p.descricao, "ncm": p.ncm, "cfop": p.cfop,
                     "unidade": p.unidade, "preco": f"{p.preco:.2f}", "icms_origem": p.icms_origem,
                     "icms_situacao_tributaria": p.icms_situacao_tributaria,
+                    "grupo_tributario": p.grupo_tributario,
                 }
                 for p in products
             ])

@@ -71,6 +71,9 @@ def seed_demo(ctx: AppContext) -> None:
         _create_demo_certificate(ctx)
     if ctx.store.products.count() == 0:
         import_catalog_file(ctx, paths.resources_dir() / "demo_catalog.csv")
+        from pos_app.demo.tax_groups import apply_demo_tax_groups
+
+        apply_demo_tax_groups(ctx)  # groups of the configured regime (Simples or normal)
     if ctx.store.users.count() == 0:
         for codigo, nome, papel, pin in DEMO_USERS:
             ctx.store.users.add(codigo, nome, papel, pin)

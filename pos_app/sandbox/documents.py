@@ -15,6 +15,7 @@ from pos_app.core.fiscal.qrcode import qr_hash_v2, qr_url, qr_v2_online
 from pos_app.core.fiscal.states import qrcode_base_url, timezone_for, url_consulta
 from pos_app.sandbox.companies import CompanyConfig
 from pos_app.sandbox.signing import sign_enveloped
+from pos_app.sandbox.tax_rules import IbsCbsInput
 from pos_app.sandbox.validation import ZERO, ItemInput, NoteInput, PaymentInput, money
 
 NFE_NS = "http://www.portalfiscal.inf.br/nfe"
@@ -251,8 +252,43 @@ def _det(inf: etree._Element, item: ItemInput) -> None:
     if item.valor_total_tributos is not None:
         _sub(imposto, "vTotTrib", d2(item.valor_total_tributos))
     _icms(_sub(imposto, "ICMS"), item)
-    _pis_cofins(imposto, "PIS", item.pis_situacao_tributaria)
-    _pis_cofins(imposto, "COFINS", item.cofins_situacao_tributaria)
+    t = item.taxes
+    _pis_cofins(imposto, "PIS", item.pis_situacao_tributaria, t.pis_base_calculo, t.pis_aliquota, t.pis_valor)
+    _pis_cofins(imposto, "COFINS", item.cofins_situacao_tributaria, t.cofins_base_calculo, t.cofins_aliquota,
+                t.cofins_valor)
+    if t.ibs_cbs is not None:
+        _ibs_cbs(imposto, t.ibs_cbs)
+
+
+def _ibs_cbs(imposto: etree._Element, g: IbsCbsInput) -> None:
+    """Group IBSCBS (NT 2025.002-RTC): CST, cClassTrib and, when taxed, gIBSCBS with UF, Mun and CBS."""
+    group = _sub(imposto, "IBSCBS")
+    _sub(group, "CST", g.cst)
+    _sub(group, "cClassTrib", g.cclasstrib)
+    if not g.com_valores:
+        return
+    values = _sub(group, "gIBSCBS")
+    _sub(values, "vBC", d2(g.base or ZERO))
+    for tag, rate, value, red in (
+        ("IBSUF", g.ibs_uf_aliquota, g.ibs_uf_valor, g.reducao_ibs),
+        ("IBSMun", g.ibs_mun_aliquota, g.ibs_mun_valor, g.reducao_ibs),
+    ):
+        sub = _sub(values, f"g{tag}")
+        _sub(sub, f"p{tag}", d4(rate or ZERO))
+        _red(sub, rate or ZERO, red)
+        _sub(sub, f"v{tag}", d2(value or ZERO))
+    _sub(values, "vIBS", d2(g.ibs_valor))
+    cbs = _sub(values, "gCBS")
+    _sub(cbs, "pCBS", d4(g.cbs_aliquota or ZERO))
+    _red(cbs, g.cbs_aliquota or ZERO, g.reducao_cbs)
+    _sub(cbs, "vCBS", d2(g.cbs_valor or ZERO))
+
+
+def _red(parent: etree._Element, rate: Decimal, reducao: Decimal) -> None:
+    if reducao:
+        red = _sub(parent, "gRed")
+        _sub(red, "pRedAliq", d4(reducao))
+        _sub(red, "pAliqEfet", d4(rate * (100 - reducao) / 100))
 
 
 def _icms(icms: etree._Element, item: ItemInput) -> None:
@@ -275,9 +311,16 @@ def _icms(icms: etree._Element, item: ItemInput) -> None:
         _sub(group, "vBC", d2(item.icms_base_calculo))
         _sub(group, "pICMS", d4(item.icms_aliquota))
         _sub(group, "vICMS", d2(item.icms_valor))
+        t = item.taxes
+        if t.fcp_percentual is not None and t.fcp_base_calculo is not None and code != "90":
+            if code == "20":
+                _sub(group, "vBCFCP", d2(t.fcp_base_calculo))
+            _sub(group, "pFCP", d4(t.fcp_percentual))
+            _sub(group, "vFCP", d2(t.fcp_valor))
 
 
-def _pis_cofins(imposto: etree._Element, tax: str, cst: str) -> None:
+def _pis_cofins(imposto: etree._Element, tax: str, cst: str, base: Decimal = ZERO, rate: Decimal = ZERO,
+                value: Decimal = ZERO) -> None:
     outer = _sub(imposto, tax)
     if cst in _PIS_NT:
         _sub(_sub(outer, f"{tax}NT"), "CST", cst)
@@ -288,9 +331,9 @@ def _pis_cofins(imposto: etree._Element, tax: str, cst: str) -> None:
         group = _sub(outer, f"{tax}Outr")
         cst = cst if cst in _PIS_OUTR else "99"
     _sub(group, "CST", cst)
-    _sub(group, "vBC", "0.00")
-    _sub(group, f"p{tax}", "0.0000")
-    _sub(group, f"v{tax}", "0.00")
+    _sub(group, "vBC", d2(base))
+    _sub(group, f"p{tax}", d4(rate))
+    _sub(group, f"v{tax}", d2(value))
 
 
 def _total(inf: etree._Element, note: NoteInput) -> None:
@@ -299,7 +342,7 @@ def _total(inf: etree._Element, note: NoteInput) -> None:
         ("vBC", note.icms_base_calculo),
         ("vICMS", note.icms_valor_total),
         ("vICMSDeson", ZERO),
-        ("vFCP", ZERO),
+        ("vFCP", sum((i.taxes.fcp_valor for i in note.items), ZERO)),
         ("vBCST", ZERO),
         ("vST", ZERO),
         ("vFCPST", ZERO),
@@ -311,8 +354,8 @@ def _total(inf: etree._Element, note: NoteInput) -> None:
         ("vII", ZERO),
         ("vIPI", ZERO),
         ("vIPIDevol", ZERO),
-        ("vPIS", ZERO),
-        ("vCOFINS", ZERO),
+        ("vPIS", sum((i.taxes.pis_valor for i in note.items), ZERO)),
+        ("vCOFINS", sum((i.taxes.cofins_valor for i in note.items), ZERO)),
         ("vOutro", ZERO),
         ("vNF", note.valor_total),
     ]
@@ -320,6 +363,30 @@ def _total(inf: etree._Element, note: NoteInput) -> None:
         _sub(tot, tag, d2(value))
     if note.valor_total_tributos is not None:
         _sub(tot, "vTotTrib", d2(note.valor_total_tributos))
+    groups = [i.taxes.ibs_cbs for i in note.items if i.taxes.ibs_cbs is not None]
+    if groups:
+        _ibs_cbs_tot(tot.getparent(), [g for g in groups if g.com_valores])
+
+
+def _ibs_cbs_tot(total: etree._Element, groups: list[IbsCbsInput]) -> None:
+    """IBSCBSTot: sums of the items (outside vNF in 2026)."""
+    tot = _sub(total, "IBSCBSTot")
+    _sub(tot, "vBCIBSCBS", d2(sum((g.base or ZERO for g in groups), ZERO)))
+    ibs = _sub(tot, "gIBS")
+    for tag, attr in (("gIBSUF", "ibs_uf_valor"), ("gIBSMun", "ibs_mun_valor")):
+        sub = _sub(ibs, tag)
+        _sub(sub, "vDif", "0.00")
+        _sub(sub, "vDevTrib", "0.00")
+        _sub(sub, "v" + tag[1:], d2(sum((getattr(g, attr) or ZERO for g in groups), ZERO)))
+    _sub(ibs, "vIBS", d2(sum((g.ibs_valor for g in groups), ZERO)))
+    _sub(ibs, "vCredPres", "0.00")
+    _sub(ibs, "vCredPresCondSus", "0.00")
+    cbs = _sub(tot, "gCBS")
+    _sub(cbs, "vDif", "0.00")
+    _sub(cbs, "vDevTrib", "0.00")
+    _sub(cbs, "vCBS", d2(sum((g.cbs_valor or ZERO for g in groups), ZERO)))
+    _sub(cbs, "vCredPres", "0.00")
+    _sub(cbs, "vCredPresCondSus", "0.00")
 
 
 def _pag(inf: etree._Element, note: NoteInput) -> None:

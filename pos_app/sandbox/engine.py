@@ -53,6 +53,7 @@ from pos_app.sandbox.documents import (
 )
 from pos_app.sandbox.faults import FaultMode, Faults
 from pos_app.sandbox.store import EmailRecord, NoteRecord, SandboxStore
+from pos_app.sandbox.tax_rules import TaxRejected, check_note_taxes
 from pos_app.sandbox.validation import (
     CSOSN_CODES,
     CST_CODES,
@@ -299,6 +300,11 @@ class NfceSandbox:
                 )
             if not item.cfop.startswith("5"):
                 raise _Rejected("725", f"Rejeicao: NFC-e com CFOP invalido [nItem:{item.numero_item}]")
+        try:  # ICMS/PIS/COFINS values and totals, IBS/CBS by CRT and date (before 610: 1105 first)
+            check_note_taxes(company.crt, emission_time(note.data_emissao, company.uf).date(), note.items,
+                             note.declared, note.valor_total)
+        except TaxRejected as exc:
+            raise _Rejected(exc.status_sefaz, exc.mensagem_sefaz) from exc
         declared = note.declared
         if "valor_produtos" in declared and declared["valor_produtos"] != note.valor_produtos:
             raise _Rejected("564", "Rejeicao: Total do Produto / Servico difere do somatorio dos itens")

@@ -20,6 +20,7 @@ from pos_app.core.domain.validators import (
     is_valid_ncm,
     only_digits,
 )
+from pos_app.sandbox.tax_rules import ItemTaxInput, parse_item_taxes
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -64,6 +65,12 @@ class PayloadInvalid(Exception):
         return f"{len(self.errors)} erros de validação; o primeiro: {self.errors[0].mensagem}"
 
 
+TAX_TOTAL_KEYS = (
+    "icms_base_calculo", "icms_valor_total", "fcp_valor_total", "valor_pis", "valor_cofins",
+    "ibs_cbs_base_calculo", "ibs_uf_valor_total", "ibs_mun_valor_total", "ibs_valor_total", "cbs_valor_total",
+)
+
+
 @dataclass
 class ItemInput:
     numero_item: int
@@ -92,6 +99,7 @@ class ItemInput:
     pis_situacao_tributaria: str
     cofins_situacao_tributaria: str
     valor_total_tributos: Decimal | None
+    taxes: ItemTaxInput = field(default_factory=ItemTaxInput)
 
     @property
     def icms_valor(self) -> Decimal:
@@ -337,7 +345,7 @@ def parse_note(payload: Any, *, offline: bool) -> NoteInput:
     items = _parse_items(c, payload)
     payments = _parse_payments(c, payload)
     declared: dict[str, Decimal] = {}
-    for key in ("valor_produtos", "valor_desconto", "valor_total"):
+    for key in ("valor_produtos", "valor_desconto", "valor_total", *TAX_TOTAL_KEYS):
         value = c.decimal(payload, key, key, required=False, places=4)
         if value is not None:
             declared[key] = money(value)
@@ -467,6 +475,7 @@ def _parse_item(c: _Collector, raw: dict[str, Any], prefix: str, position: int) 
         c.text(raw, "cofins_situacao_tributaria", campo("cofins_situacao_tributaria"), required=False) or "99"
     )
     tributos = c.decimal(raw, "valor_total_tributos", campo("valor_total_tributos"), required=False, places=2)
+    taxes = parse_item_taxes(c, raw, campo, position)
 
     if qtd is not None and unit is not None:
         expected = qtd * unit
@@ -511,6 +520,7 @@ def _parse_item(c: _Collector, raw: dict[str, Any], prefix: str, position: int) 
         pis_situacao_tributaria=pis.zfill(2),
         cofins_situacao_tributaria=cofins.zfill(2),
         valor_total_tributos=tributos,
+        taxes=taxes,
     )
 
 

@@ -102,6 +102,7 @@ def test_sefaz_rejection_keeps_the_sale_and_can_be_resent_after_a_fix(demo_ctx: 
     product = demo_ctx.store.products.lookup("1001")
     product.icms_situacao_tributaria = "40"
     demo_ctx.store.products.upsert_many([product])
+    demo_ctx.store.tax_groups.assign("1001", None)  # no tax group: the product's own CST counts
     demo_ctx.config.set("emitente.regime", "normal")
     sale = _sale(demo_ctx, ("1001", "1"), pay=[("01", "27.90")])
     result = EmissionService(demo_ctx).checkout(sale)

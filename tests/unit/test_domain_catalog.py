@@ -108,7 +108,10 @@ def test_product_validation(changes: dict[str, object], field: str, message: str
 
 def test_product_icms_code_by_regime() -> None:
     p = make_product(icms_situacao_tributaria="00")
-    p.validate("normal")
+    with pytest.raises(ValidationError) as no_group:  # CST 00 needs a rate: a tax group
+        p.validate("normal")
+    assert no_group.value.field == "grupo_tributario"
+    make_product(icms_situacao_tributaria="40").validate("normal")
     p.validate()
     with pytest.raises(ValidationError) as info:
         p.validate("simples")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from pos_app.core.domain.errors import ValidationError
 from pos_app.core.domain.money import ZERO, as_decimal, decimal_places, format_brl
@@ -18,6 +19,9 @@ from pos_app.core.domain.validators import (
     is_valid_ncm,
     valid_icms_codes,
 )
+
+if TYPE_CHECKING:
+    from pos_app.core.domain.tax_group import TaxGroup
 
 __all__ = ["CATALOG_CSV_FIELDS", "Product", "product_from_row"]
 
@@ -58,8 +62,21 @@ class Product:
     tributos_percentual: Decimal = ZERO
     cest: str | None = None
     id: int | None = None
+    grupo_tributario: str | None = None
+    """Name of the product's tax group; its ICMS/PIS/COFINS/IBS/CBS data win over the columns above."""
+    tax_group: TaxGroup | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.grupo_tributario is not None and not self.grupo_tributario.strip():
+            self.grupo_tributario = None
+        if self.tax_group is not None:
+            # The group is the product's tax situation: the old columns follow it.
+            self.icms_origem = self.tax_group.icms_origem
+            self.icms_situacao_tributaria = self.tax_group.icms_situacao_tributaria
+            if self.tax_group.cest:
+                self.cest = self.tax_group.cest
+            if self.tax_group.tributos_percentual is not None:
+                self.tributos_percentual = self.tax_group.tributos_percentual
         self.preco = as_decimal(self.preco, "preco", "Preço")
         self.tributos_percentual = as_decimal(
             self.tributos_percentual, "tributos_percentual", "Percentual de tributos"
@@ -113,6 +130,18 @@ class Product:
             )
         if self.cest is not None and not is_valid_cest(self.cest):
             raise ValidationError("cest", f"CEST inválido: {self.cest!r} (deve ter 7 dígitos)")
+        if self.tax_group is not None:
+            self.tax_group.validate(regime)
+        elif self.grupo_tributario is not None and regime is not None:
+            raise ValidationError(
+                "grupo_tributario", f"Grupo tributário {self.grupo_tributario!r} do produto {codigo} não existe"
+            )
+        elif regime == "normal" and self.icms_situacao_tributaria in ("00", "20"):
+            raise ValidationError(
+                "grupo_tributario",
+                f"Produto {codigo} com CST {self.icms_situacao_tributaria} precisa de um grupo tributário "
+                "(alíquota e modalidade do ICMS, PIS/COFINS)",
+            )
 
 
 def product_from_row(row: Mapping[str, str | None]) -> Product:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pos_app.core.domain.emitente import Emitente
 from pos_app.core.domain.sale import Sale
+from pos_app.core.fiscal.taxes import ItemTaxes, compute_item_taxes
 
 HOMOLOGACAO_DESCRICAO = "NOTA FISCAL EMITIDA EM AMBIENTE DE HOMOLOGACAO - SEM VALOR FISCAL"
 
@@ -38,6 +39,8 @@ def build_nfce_payload(
     if data_emissao.tzinfo is None:
         raise ValueError("data_emissao precisa de fuso horário")
     items: list[dict[str, Any]] = []
+    totals: dict[str, Decimal] = {}
+    any_ibs_cbs = False
     for n, item in enumerate(sale.items, start=1):
         p = item.product
         descricao = p.descricao
@@ -67,6 +70,10 @@ def build_nfce_payload(
             entry["valor_desconto"] = dec(item.valor_desconto, 2)
         if p.cest:
             entry["cest"] = p.cest
+        taxes = compute_item_taxes(
+            p.tax_group, item.valor_bruto - item.valor_desconto, crt=emitente.crt, on=data_emissao.date()
+        )
+        any_ibs_cbs |= _item_taxes(entry, taxes, totals)
         items.append(entry)
 
     payments: list[dict[str, Any]] = []
@@ -97,6 +104,7 @@ def build_nfce_payload(
         "valor_total": dec(sale.valor_total, 2),
         "valor_total_tributos": dec(sale.valor_tributos, 2),
     }
+    _write_totals(payload, totals, any_ibs_cbs)
     if sale.troco > 0:
         payload["valor_troco"] = dec(sale.troco, 2)
     if sale.cpf:
@@ -110,3 +118,110 @@ def build_nfce_payload(
     if codigo_unico is not None:
         payload["codigo_unico"] = codigo_unico
     return payload
+
+
+def _add(totals: dict[str, Decimal], key: str, value: Decimal) -> None:
+    totals[key] = totals.get(key, Decimal(0)) + value
+
+
+def _item_taxes(entry: dict[str, Any], t: ItemTaxes, totals: dict[str, Decimal]) -> bool:
+    """The Focus item fields of ICMS, FCP, PIS, COFINS and IBS/CBS; returns whether IBS/CBS was sent.
+
+    Focus field names of the IBS/CBS group follow the integrations that emit through Focus today
+    (``fiscal-2026-2027.md``); Focus's public NFC-e page does not list them yet.
+    """
+    if t.icms_base_calculo is not None:
+        assert t.icms_aliquota is not None
+        entry["icms_modalidade_base_calculo"] = t.icms_modalidade_base_calculo
+        entry["icms_base_calculo"] = dec(t.icms_base_calculo, 2)
+        entry["icms_aliquota"] = dec(t.icms_aliquota, 2)
+        entry["icms_valor"] = dec(t.icms_valor, 2)
+        if t.icms_reducao_base_calculo is not None:
+            entry["icms_reducao_base_calculo"] = dec(t.icms_reducao_base_calculo, 2)
+        _add(totals, "icms_base_calculo", t.icms_base_calculo)
+        _add(totals, "icms_valor_total", t.icms_valor)
+    if t.fcp_percentual is not None:
+        assert t.fcp_base_calculo is not None
+        entry["fcp_base_calculo"] = dec(t.fcp_base_calculo, 2)
+        entry["fcp_percentual"] = dec(t.fcp_percentual, 2)
+        entry["fcp_valor"] = dec(t.fcp_valor, 2)
+        _add(totals, "fcp_valor_total", t.fcp_valor)
+    for tax in ("pis", "cofins"):
+        cst = getattr(t, f"{tax}_situacao_tributaria")
+        if cst is None:
+            continue
+        entry[f"{tax}_situacao_tributaria"] = cst
+        base = getattr(t, f"{tax}_base_calculo")
+        if base is not None:
+            value = getattr(t, f"{tax}_valor")
+            entry[f"{tax}_base_calculo"] = dec(base, 2)
+            entry[f"{tax}_aliquota_porcentual"] = dec(getattr(t, f"{tax}_aliquota_porcentual"), 4)
+            entry[f"{tax}_valor"] = dec(value, 2)
+            _add(totals, f"valor_{tax}", value)
+    g = t.ibs_cbs
+    if g is None:
+        return False
+    entry["ibs_cbs_situacao_tributaria"] = g.cst
+    entry["ibs_cbs_classificacao_tributaria"] = g.cclasstrib
+    if g.com_valores:
+        entry["ibs_cbs_base_calculo"] = dec(g.base, 2)
+        entry["ibs_uf_aliquota"] = dec(g.ibs_uf_aliquota, 4)
+        entry["ibs_uf_valor"] = dec(g.ibs_uf_valor, 2)
+        entry["ibs_mun_aliquota"] = dec(g.ibs_mun_aliquota, 4)  # sent as zero, never omitted
+        entry["ibs_mun_valor"] = dec(g.ibs_mun_valor, 2)
+        entry["cbs_aliquota"] = dec(g.cbs_aliquota, 4)
+        entry["cbs_valor"] = dec(g.cbs_valor, 2)
+        if g.reducao_ibs or g.reducao_cbs:
+            entry["ibs_cbs_percentual_reducao_ibs"] = dec(g.reducao_ibs, 4)
+            entry["ibs_cbs_percentual_reducao_cbs"] = dec(g.reducao_cbs, 4)
+        _add(totals, "ibs_cbs_base_calculo", g.base)
+        _add(totals, "ibs_uf_valor_total", g.ibs_uf_valor)
+        _add(totals, "ibs_mun_valor_total", g.ibs_mun_valor)
+        _add(totals, "ibs_valor_total", g.ibs_valor)
+        _add(totals, "cbs_valor_total", g.cbs_valor)
+    return True
+
+
+_TAX_TOTALS = ("icms_base_calculo", "icms_valor_total", "fcp_valor_total", "valor_pis", "valor_cofins")
+_IBS_CBS_TOTALS = ("ibs_cbs_base_calculo", "ibs_uf_valor_total", "ibs_mun_valor_total", "ibs_valor_total",
+                   "cbs_valor_total")
+_ITEM_TAX_PREFIXES = ("icms_", "fcp_", "pis_", "cofins_", "ibs_", "cbs_")
+_ITEM_TAX_KEPT = ("icms_origem", "icms_situacao_tributaria")
+
+
+def _write_totals(payload: dict[str, Any], totals: dict[str, Decimal], any_ibs_cbs: bool) -> None:
+    """Totals are the sums of the rounded item values; IBS/CBS stay outside ``valor_total``."""
+    for key in _TAX_TOTALS:
+        if key in totals:
+            payload[key] = dec(totals[key], 2)
+    if any_ibs_cbs:
+        for key in _IBS_CBS_TOTALS:
+            payload[key] = dec(totals.get(key, Decimal(0)), 2)
+
+
+def retax_payload(payload: dict[str, Any], products: dict[int, Any], emitente: Emitente
+                  ) -> list[tuple[int, str, str | None, str | None]]:
+    """Recompute every item's tax fields and the tax totals of a stored payload from the products'
+    current tax groups (correction of a rejected contingency note: same key, same date).
+
+    ``products`` maps ``numero_item`` to the catalog product. Returns ``(item, field, old, new)``
+    for each changed item field.
+    """
+    on = datetime.fromisoformat(payload["data_emissao"]).date()
+    changes: list[tuple[int, str, str | None, str | None]] = []
+    totals: dict[str, Decimal] = {}
+    any_ibs_cbs = False
+    for item in payload.get("items", []):
+        n = int(item["numero_item"])
+        old = {k: item.pop(k) for k in list(item) if k.startswith(_ITEM_TAX_PREFIXES) and k not in _ITEM_TAX_KEPT}
+        liquido = Decimal(str(item["valor_bruto"])) - Decimal(str(item.get("valor_desconto") or "0"))
+        taxes = compute_item_taxes(products[n].tax_group, liquido, crt=emitente.crt, on=on)
+        any_ibs_cbs |= _item_taxes(item, taxes, totals)
+        new = {k: v for k, v in item.items() if k.startswith(_ITEM_TAX_PREFIXES) and k not in _ITEM_TAX_KEPT}
+        for key in sorted(set(old) | set(new)):
+            if str(old.get(key)) != str(new.get(key)):
+                changes.append((n, key, old.get(key), new.get(key)))
+    for key in (*_TAX_TOTALS, *_IBS_CBS_TOTALS):
+        payload.pop(key, None)
+    _write_totals(payload, totals, any_ibs_cbs)
+    return changes

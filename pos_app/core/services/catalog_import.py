@@ -108,6 +108,12 @@ def import_catalog_file(ctx: AppContext, path: Path) -> tuple[int, list[tuple[in
     except csv.Error as exc:  # a cell over the csv module's limit, a broken quote...
         raise SetupError(f"Arquivo CSV ilegível (linha {reader.line_num}): {exc}. Nada foi importado.") from exc
     products, rejected = parse_catalog_rows(rows)
+    from pos_app.core.services.tax_catalog import resolve_catalog_groups
+
+    stored = {g.nome.lower(): g for g in ctx.store.tax_groups.all()}
+    products, groups = resolve_catalog_groups(stored, rows, products, rejected)
+    for group in groups:
+        ctx.store.tax_groups.upsert(group)
     # An EAN already used by another product code in the store (even an inactive one) is a conflict.
     clean: list[Product] = []
     for line, product in products:

@@ -140,6 +140,14 @@ def correct_from_catalog(ctx: AppContext, ref: str) -> list[Change]:
                 updates[_SALE_ITEM_COLUMNS[attr]] = getattr(product, attr)
         if updates:
             item_updates.append((int(item.get("numero_item") or 0), updates))
+    # ICMS/PIS/COFINS/IBS/CBS values follow the products' current tax groups (same date, same key).
+    from pos_app.core.focus.nfce_payload import retax_payload
+
+    products = {int(i.get("numero_item") or 0): ctx.store.products.lookup(str(i.get("codigo_produto") or ""))
+                for i in payload.get("items", [])}
+    codes = {n: p.codigo for n, p in products.items() if p is not None}
+    for n, field, old, new in retax_payload(payload, products, emitente):
+        changes.append(Change(n, codes.get(n, ""), field, old, new))
     if not changes:
         return []
     assert all(payload.get(k) == v for k, v in kept.items())  # same numero/serie/cNF/date: same key

@@ -13,6 +13,7 @@ from pos_app.core.store.migrations import MIGRATIONS
 from pos_app.core.store.products import ProductsRepo
 from pos_app.core.store.sales import SalesRepo
 from pos_app.core.store.settings import SettingsRepo
+from pos_app.core.store.tax_groups import TaxGroupsRepo
 from pos_app.core.store.users import UsersRepo
 
 __all__ = ["Store", "StoreError"]
@@ -27,6 +28,7 @@ class Store:
         self.sales = SalesRepo(self.database)
         self.documents = DocumentsRepo(self.database)
         self.counters = SeriesCounters(self.database)
+        self.tax_groups = TaxGroupsRepo(self.database)
 
     def transaction(self) -> AbstractContextManager[Database]:
         """One write transaction: everything inside commits together or not at all."""

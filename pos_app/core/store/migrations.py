@@ -444,6 +444,36 @@ def _m_backoffice_cte_rps(db: Database) -> None:
     )
 
 
+def _fiscal_0001_tax_groups(db: Database) -> None:
+    """Tax groups (grupos tributários) referenced by products by name."""
+    _run(
+        db,
+        """
+        CREATE TABLE tax_groups (
+            id INTEGER PRIMARY KEY,
+            nome TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            icms_origem TEXT NOT NULL,
+            icms_situacao_tributaria TEXT NOT NULL,
+            icms_modalidade_base_calculo TEXT,
+            icms_aliquota TEXT,
+            icms_reducao_base_calculo TEXT,
+            fcp_percentual TEXT,
+            pis_situacao_tributaria TEXT,
+            pis_aliquota_porcentual TEXT,
+            cofins_situacao_tributaria TEXT,
+            cofins_aliquota_porcentual TEXT,
+            ibs_cbs_situacao_tributaria TEXT NOT NULL,
+            ibs_cbs_classificacao_tributaria TEXT NOT NULL,
+            cest TEXT,
+            tributos_percentual TEXT,
+            updated_at TEXT NOT NULL
+        );
+        ALTER TABLE products ADD COLUMN grupo_tributario TEXT COLLATE NOCASE;
+        CREATE INDEX idx_products_grupo_tributario ON products(grupo_tributario);
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_base", _m001_base),
     ("002_products_fts", _m002_products_fts),
@@ -451,4 +481,5 @@ MIGRATIONS: list[Migration] = [
     ("004_document_owner", _m004_document_owner),
     ("005_print_jobs", _m_print_jobs),
     ("backoffice_cte_rps", _m_backoffice_cte_rps),
+    ("fiscal_0001_tax_groups", _fiscal_0001_tax_groups),
 ]

@@ -9,11 +9,13 @@ from typing import Any
 
 from pos_app.core.domain.catalog import Product
 from pos_app.core.store.db import SqliteDatabase
+from pos_app.core.store.tax_groups import GROUP_JOIN_COLUMNS, group_from_db
 
 _COLUMNS = (
     "codigo, ean, descricao, ncm, cfop, unidade, preco, icms_origem, icms_situacao_tributaria, "
-    "tributos_percentual, cest"
+    "tributos_percentual, cest, grupo_tributario"
 )
+_SELECT = f"SELECT p.*, {GROUP_JOIN_COLUMNS} FROM products p LEFT JOIN tax_groups g ON g.nome = p.grupo_tributario"
 
 
 def _row_to_product(row: dict[str, Any]) -> Product:
@@ -30,6 +32,8 @@ def _row_to_product(row: dict[str, Any]) -> Product:
         icms_situacao_tributaria=row["icms_situacao_tributaria"],
         tributos_percentual=Decimal(row["tributos_percentual"]),
         cest=row["cest"],
+        grupo_tributario=row.get("grupo_tributario"),
+        tax_group=group_from_db(row, "g_") if row.get("g_id") is not None else None,
     )
 
 
@@ -46,6 +50,7 @@ def _values(p: Product) -> list[Any]:
         p.icms_situacao_tributaria,
         str(p.tributos_percentual),
         p.cest,
+        p.grupo_tributario,
     ]
 
 
@@ -57,7 +62,11 @@ class ProductsRepo:
         """Insert or update by ``codigo`` in one transaction. Returns how many were written."""
         count = 0
         placeholders = ", ".join("?" for _ in _COLUMNS.split(","))
-        updates = ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in _COLUMNS.split(",")[1:])
+        updates = ", ".join(
+            # a CSV without the grupo_tributario column keeps the product's group
+            f"{c} = coalesce(excluded.{c}, products.{c})" if c == "grupo_tributario" else f"{c} = excluded.{c}"
+            for c in (c.strip() for c in _COLUMNS.split(",")[1:])
+        )
         sql = (
             f"INSERT INTO products ({_COLUMNS}, ativo) VALUES ({placeholders}, 1) "
             f"ON CONFLICT(codigo) DO UPDATE SET {updates}, ativo = 1"
@@ -73,7 +82,7 @@ class ProductsRepo:
         return int(row["n"]) if row else 0
 
     def by_id(self, product_id: int) -> Product | None:
-        row = self._db.query_one("SELECT * FROM products WHERE id = ?", [product_id])
+        row = self._db.query_one(f"{_SELECT} WHERE p.id = ?", [product_id])
         return _row_to_product(row) if row else None
 
     def lookup(self, code: str) -> Product | None:
@@ -81,9 +90,9 @@ class ProductsRepo:
         code = code.strip()
         if not code:
             return None
-        row = self._db.query_one("SELECT * FROM products WHERE ean = ? AND ativo = 1", [code])
+        row = self._db.query_one(f"{_SELECT} WHERE p.ean = ? AND p.ativo = 1", [code])
         if row is None:
-            row = self._db.query_one("SELECT * FROM products WHERE codigo = ? AND ativo = 1", [code])
+            row = self._db.query_one(f"{_SELECT} WHERE p.codigo = ? AND p.ativo = 1", [code])
         return _row_to_product(row) if row else None
 
     def search(self, text: str, limit: int = 50) -> list[Product]:
@@ -93,14 +102,15 @@ class ProductsRepo:
             return []
         match = " ".join(f'"{t}"*' for t in terms)
         rows = self._db.query(
-            "SELECT p.* FROM products_fts f JOIN products p ON p.id = f.rowid "
+            f"SELECT p.*, {GROUP_JOIN_COLUMNS} FROM products_fts f JOIN products p ON p.id = f.rowid "
+            "LEFT JOIN tax_groups g ON g.nome = p.grupo_tributario "
             "WHERE products_fts MATCH ? AND p.ativo = 1 ORDER BY rank LIMIT ?",
             [match, limit],
         )
         return [_row_to_product(r) for r in rows]
 
     def all(self, limit: int | None = None) -> list[Product]:
-        sql = "SELECT * FROM products WHERE ativo = 1 ORDER BY descricao"
+        sql = f"{_SELECT} WHERE p.ativo = 1 ORDER BY p.descricao"
         if limit:
             sql += f" LIMIT {int(limit)}"
         return [_row_to_product(r) for r in self._db.query(sql)]

@@ -31,6 +31,7 @@ ENTRIES: list[tuple[str, str, str, str, int]] = [
     ("caixa", "Caixa (abrir, sangria, suprimento, fechar)", "cash_dialog", "CashDialog", 50),
     ("relatorios", "Relatórios do dia", "reports_dialog", "ReportsDialog", 60),
     ("usuarios", "Operadores", "users_dialog", "UsersDialog", 70),
+    ("tributacao", "Grupos tributários", "tax_groups_dialog", "TaxGroupsDialog", 75),
 ]
 
 
