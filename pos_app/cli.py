@@ -26,7 +26,7 @@ EXIT_BAD_INPUT = 2  # refused before anything was sent
 PAYMENT_ALIASES = {
     "dinheiro": "01", "cheque": "02", "credito": "03", "crédito": "03", "debito": "04", "débito": "04",
     "loja": "05", "alimentacao": "10", "refeicao": "11", "presente": "12", "combustivel": "13",
-    "boleto": "15", "deposito": "16", "pix": "17", "transferencia": "18", "cashback": "19", "outros": "99",
+    "boleto": "15", "deposito": "16", "pix": "17", "pix_dinamico": "17", "pix_estatico": "20", "transferencia": "18", "cashback": "19", "outros": "99",
 }
 
 
@@ -347,7 +347,7 @@ def build_sale_from_args(ctx: Any, args: argparse.Namespace) -> Any:
         sale.add_item(product, qty)
     if args.desconto:
         sale.set_sale_discount(_parse_amount(args.desconto, "desconto"))
-    from pos_app.core.domain.validators import only_digits
+    from pos_app.core.domain.validators import normalize_cnpj, only_digits
 
     if args.cpf and args.cnpj:
         raise CliError("Informe CPF ou CNPJ, não os dois.", field="cpf")
@@ -356,7 +356,7 @@ def build_sale_from_args(ctx: Any, args: argparse.Namespace) -> Any:
         if len(sale.cpf) != 11:
             raise CliError(f"CPF inválido: {args.cpf}", field="cpf")
     elif args.cnpj:
-        sale.cnpj = only_digits(args.cnpj)
+        sale.cnpj = normalize_cnpj(args.cnpj)
         if len(sale.cnpj) != 14:
             raise CliError(f"CNPJ inválido: {args.cnpj}", field="cnpj")
     if not args.pay:

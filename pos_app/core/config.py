@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from pos_app.core.domain.emitente import Emitente
-from pos_app.core.domain.validators import UFS, is_valid_cnpj, only_digits
+from pos_app.core.domain.validators import UFS, is_valid_cnpj, normalize_cnpj, only_digits
 from pos_app.core.masking import register_secret
 from pos_app.core.secrets_store import SecretStore
 from pos_app.core.store import Store
@@ -36,8 +36,8 @@ def _choice(*options: str) -> Callable[[str], str]:
 
 
 def _cnpj(value: str) -> str:
-    digits = only_digits(value)
-    if not is_valid_cnpj(digits):
+    digits = normalize_cnpj(value)
+    if not is_valid_cnpj(value):
         raise ConfigError(f"CNPJ inválido: {value}")
     return digits
 

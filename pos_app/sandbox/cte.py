@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pos_app.core.domain.validators import UFS, is_valid_cnpj, is_valid_cpf, only_digits
+from pos_app.core.domain.validators import UFS, is_valid_cnpj, is_valid_cpf, normalize_cnpj, only_digits
 from pos_app.core.fiscal.chave import build_chave, is_valid_chave
 from pos_app.core.fiscal.states import timezone_for
 from pos_app.sandbox.clock import SandboxClock
@@ -236,7 +236,7 @@ class CteSandbox:
         cnpj_raw = payload.get("cnpj_emitente")
         if _blank(cnpj_raw):
             raise fail(400, "campos_invalidos", "O parâmetro 'cnpj_emitente' não foi informado")
-        cnpj = only_digits(str(cnpj_raw))
+        cnpj = normalize_cnpj(str(cnpj_raw))
         if not _scalar(cnpj_raw) or not is_valid_cnpj(cnpj):
             raise fail(400, "campos_invalidos", "O Campo 'cnpj_emitente' não é válido")
         if cnpj not in self.engine.companies or cnpj in self.disabled:
@@ -272,7 +272,7 @@ class CteSandbox:
             cnpj, cpf = payload.get(f"cnpj_{who}"), payload.get(f"cpf_{who}")
             if _blank(cnpj) and _blank(cpf):
                 raise fail(400, "campos_invalidos", f"O parâmetro 'cnpj_{who}' não foi informado")
-            if not _blank(cnpj) and not is_valid_cnpj(only_digits(str(cnpj))):
+            if not _blank(cnpj) and not is_valid_cnpj(normalize_cnpj(str(cnpj))):
                 raise fail(400, "campos_invalidos", f"O Campo 'cnpj_{who}' não é válido")
             if not _blank(cpf) and not is_valid_cpf(only_digits(str(cpf))):
                 raise fail(400, "campos_invalidos", f"O Campo 'cpf_{who}' não é válido")
@@ -713,7 +713,7 @@ class CteSandbox:
         def err(campo: str, mensagem: str) -> None:
             erros.append({"codigo": "requisicao_invalida", "campo": campo, "mensagem": mensagem})
 
-        cnpj = only_digits(str(payload.get("cnpj") or ""))
+        cnpj = normalize_cnpj(str(payload.get("cnpj") or ""))
         if not is_valid_cnpj(cnpj):
             err("cnpj", "CNPJ do emitente inválido ou não informado")
         numbers: dict[str, int] = {}

@@ -29,7 +29,7 @@ from typing import Any
 
 from lxml import etree
 
-from pos_app.core.domain.validators import is_valid_cnpj, only_digits
+from pos_app.core.domain.validators import is_valid_cnpj, normalize_cnpj
 from pos_app.core.fiscal.chave import build_chave
 from pos_app.core.fiscal.states import UF_CODES
 from pos_app.sandbox.clock import SandboxClock
@@ -130,7 +130,7 @@ class CtesRecebidasSandbox:
 
     # -- listing -------------------------------------------------------------------------------
     def listing(self, query: dict[str, str]) -> ApiResponse:
-        cnpj = only_digits(query.get("cnpj") or "")
+        cnpj = normalize_cnpj(query.get("cnpj") or "")
         if not is_valid_cnpj(cnpj):
             return api_error(400, "requisicao_invalida", "CNPJ do emitente não autorizado ou não informado.")
         if cnpj not in self.engine.companies or cnpj in self.disabled:
@@ -304,7 +304,7 @@ class CtesRecebidasSandbox:
 
     def _lookup(self, chave: str, cnpj: str | None) -> tuple[dict[str, Any] | None, ApiResponse | None]:
         if cnpj is not None:
-            digits = only_digits(cnpj)
+            digits = normalize_cnpj(cnpj)
             if not is_valid_cnpj(digits):
                 return None, api_error(400, "requisicao_invalida", "CNPJ do emitente não autorizado ou não informado.")
             if digits in self.disabled:

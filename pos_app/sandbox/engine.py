@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pos_app.core.domain.validators import is_valid_cnpj, is_valid_email, only_digits
+from pos_app.core.domain.validators import is_valid_cnpj, is_valid_email, normalize_cnpj
 from pos_app.core.fiscal.chave import build_chave
 from pos_app.core.fiscal.cnf import generate_cnf, is_valid_cnf
 from pos_app.sandbox.clock import SandboxClock
@@ -149,7 +149,7 @@ class NfceSandbox:
                 self.store.set_counter(company.cnpj, company.serie_nfce, company.proximo_numero)
 
     def _company(self, cnpj: str) -> CompanyConfig | None:
-        return self.companies.get(only_digits(cnpj))
+        return self.companies.get(normalize_cnpj(cnpj))
 
     @staticmethod
     def _no_company(cnpj: str) -> ApiResponse:
@@ -194,7 +194,7 @@ class NfceSandbox:
         if isinstance(payload, dict):
             cnpj_raw = str(payload.get("cnpj_emitente") or "")
             if is_valid_cnpj(cnpj_raw) and self._company(cnpj_raw) is None:
-                return self._no_company(only_digits(cnpj_raw))
+                return self._no_company(normalize_cnpj(cnpj_raw))
         try:
             note = parse_note(payload, offline=offline)
         except PayloadInvalid as exc:
@@ -871,7 +871,7 @@ class NfceSandbox:
         def err(campo: str, mensagem: str) -> None:
             erros.append({"codigo": "valor_invalido", "campo": campo, "mensagem": mensagem})
 
-        cnpj = only_digits(str(payload.get("cnpj") or ""))
+        cnpj = normalize_cnpj(str(payload.get("cnpj") or ""))
         if not is_valid_cnpj(cnpj):
             err("cnpj", "CNPJ do emitente inválido ou não informado")
         numbers: dict[str, int] = {}

@@ -7,6 +7,7 @@ F5 CPF/CNPJ, F8 or Del remover item, F10/F12 pagamento, Esc cancelar venda, ↑/
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -36,7 +37,13 @@ from pos_app.core.domain.catalog import Product
 from pos_app.core.domain.errors import ValidationError
 from pos_app.core.domain.money import format_brl, format_quantity, parse_decimal, to_money
 from pos_app.core.domain.scale import ScaleRule
-from pos_app.core.domain.validators import format_cnpj, format_cpf, is_valid_cnpj, is_valid_cpf, only_digits
+from pos_app.core.domain.validators import (
+    format_cnpj,
+    format_cpf,
+    is_valid_cnpj,
+    is_valid_cpf,
+    normalize_document,
+)
 from pos_app.core.services.context import AppContext, SetupError
 from pos_app.core.store.users import User
 from pos_app.ui import theme
@@ -688,13 +695,24 @@ class SaleWindow(QMainWindow):
         self.document.setFocus()
         self.document.selectAll()
 
+    _DOC_SEPARATORS = re.compile(r"[.\-/\s]")
+
     def _document_state(self) -> tuple[bool | None, str]:
         text = self.document.text().strip()
-        digits = only_digits(text)
         if not text:
             return None, ""
-        if any(c.isalpha() for c in text):
-            return False, tr("Use apenas números.")
+        chars = normalize_document(text)
+        if len(chars) != len(self._DOC_SEPARATORS.sub("", text)):
+            return False, tr("Use letras, números e a pontuação do CPF/CNPJ.")
+        has_letter = any(c.isalpha() for c in chars)
+        if has_letter:
+            # alphanumeric CNPJ (from July 2026): 12 letters/digits + 2 numeric check digits
+            if len(chars) < 14:
+                return None, tr("Digitando… ({n} de 14 caracteres do CNPJ)").format(n=len(chars))
+            if len(chars) == 14:
+                return (True, tr("CNPJ válido")) if is_valid_cnpj(chars) else (False, tr("CNPJ inválido: confira os caracteres."))
+            return False, tr("CPF tem 11 dígitos e CNPJ tem 14 caracteres.")
+        digits = chars
         if len(digits) < 11:
             return None, tr("Digitando… ({n} de 11 dígitos do CPF)").format(n=len(digits))
         if len(digits) == 11:
@@ -718,7 +736,7 @@ class SaleWindow(QMainWindow):
             self.show_message(message or tr("CPF/CNPJ incompleto."), error=True)
             return
         if valid:
-            digits = only_digits(self.document.text())
+            digits = normalize_document(self.document.text())
             self.document.setText(format_cpf(digits) if len(digits) == 11 else format_cnpj(digits))
         self.code.setFocus()
 
@@ -729,7 +747,7 @@ class SaleWindow(QMainWindow):
             return None, None
         if not valid:
             raise ValidationError("cpf", message or tr("CPF/CNPJ incompleto."))
-        digits = only_digits(self.document.text())
+        digits = normalize_document(self.document.text())
         return (digits, None) if len(digits) == 11 else (None, digits)
 
     # -- F8 / Del remove -------------------------------------------------------------------

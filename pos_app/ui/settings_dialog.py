@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from pos_app.core.config import KEYS, ConfigError
-from pos_app.core.domain.validators import UFS, format_cnpj, only_digits
+from pos_app.core.domain.validators import UFS, format_cnpj, normalize_cnpj
 from pos_app.core.services.context import AppContext
 from pos_app.ui import theme
 from pos_app.ui.common import error_label, hint_label, inform
@@ -320,7 +320,7 @@ class SettingsDialog(QDialog):
         elif days < EXPIRY_WARNING_DAYS:
             lines.append(tr("⚠ Vence em menos de {n} dias: providencie a renovação.").format(n=EXPIRY_WARNING_DAYS))
             color = f"color: {theme.AMBER}; font-weight: bold;"
-        emitter = only_digits(self.value("emitente.cnpj"))
+        emitter = normalize_cnpj(self.value("emitente.cnpj"))
         if info["cnpj"] and emitter and info["cnpj"] != emitter:
             lines.append(tr("⚠ O CNPJ do certificado é diferente do CNPJ do emitente."))
             color = color or f"color: {theme.AMBER}; font-weight: bold;"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pos_app.core.fiscal.chave import chave_chars
 from pos_app.core.focus.errors import ApiError, FocusError, InDoubt, NotDelivered, RateLimited
 from pos_app.core.focus.ratelimit import Priority
 from pos_app.core.services.audit import FAILED, OK, REFUSED, SCHEDULED, AuditLog
@@ -136,7 +137,7 @@ class CancellationService:
         text = (ref_or_chave or "").strip()
         doc = self.store.documents.by_ref(text)
         if doc is None:
-            digits = "".join(ch for ch in text if ch.isdigit())
+            digits = chave_chars(text)
             if len(digits) == 44:
                 doc = self.store.database.query_one("SELECT * FROM fiscal_documents WHERE chave = ?", [digits])
         if doc is None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos_app.core.domain.errors import ValidationError
-from pos_app.core.domain.validators import UFS, is_valid_cnpj, is_valid_cpf, only_digits
+from pos_app.core.domain.validators import UFS, is_valid_cnpj, is_valid_cpf, normalize_cnpj, only_digits
 from pos_app.core.focus.cte import (
     JUSTIFICATIVA_MAX,
     JUSTIFICATIVA_MIN,
@@ -134,7 +134,7 @@ def validate_payload(payload: dict[str, Any], modelo: int) -> None:
         cnpj, cpf = payload.get(f"cnpj_{who}"), payload.get(f"cpf_{who}")
         if _blank(cnpj) and _blank(cpf):
             raise ValidationError(f"cnpj_{who}", f"Informe o CNPJ ou o CPF do {who} (cnpj_{who} ou cpf_{who}).")
-        if not _blank(cnpj) and not is_valid_cnpj(only_digits(str(cnpj))):
+        if not _blank(cnpj) and not is_valid_cnpj(normalize_cnpj(str(cnpj))):
             raise ValidationError(f"cnpj_{who}", f"CNPJ do {who} inválido: {cnpj}")
         if not _blank(cpf) and not is_valid_cpf(only_digits(str(cpf))):
             raise ValidationError(f"cpf_{who}", f"CPF do {who} inválido: {cpf}")
@@ -227,7 +227,7 @@ class CteService:
         """Fill what the store knows (emitter CNPJ, emission time) and validate; nothing is stored."""
         data = dict(payload)
         emitente = self.ctx.emitente()
-        cnpj = only_digits(str(data.get("cnpj_emitente") or emitente.cnpj))
+        cnpj = normalize_cnpj(str(data.get("cnpj_emitente") or emitente.cnpj))
         if cnpj != emitente.cnpj:
             raise ValidationError("cnpj_emitente", f"CNPJ do emitente ({cnpj}) difere do CNPJ configurado "
                                                    f"({emitente.cnpj}).")  # fmt: skip
@@ -573,7 +573,7 @@ FORM_COMMON = ("cfop", "natureza_operacao", "codigo_municipio_inicio", "municipi
 
 
 def _party(data: dict[str, Any], who: str, documento: str, nome: str) -> None:
-    digits = only_digits(documento)
+    digits = normalize_cnpj(documento)  # CPF digits, or a numeric/alphanumeric CNPJ
     data[f"cpf_{who}" if len(digits) == 11 else f"cnpj_{who}"] = digits
     data[f"nome_{who}"] = " ".join(nome.split())
 

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos_app.core.domain.errors import ValidationError
-from pos_app.core.domain.validators import only_digits
-from pos_app.core.fiscal.chave import is_valid_chave
+from pos_app.core.fiscal.chave import chave_chars, is_valid_chave
 from pos_app.core.focus.cte import OBSERVACOES_MAX, OBSERVACOES_MIN
 from pos_app.core.focus.ctes_recebidas import CteRecebido, CtesRecebidasApi
 from pos_app.core.focus.ratelimit import Priority
@@ -64,9 +63,9 @@ def check_observacoes(observacoes: str) -> str:
 
 
 def check_chave(chave: str) -> str:
-    digits = only_digits(chave)
+    digits = chave_chars(chave)
     if len(digits) != 44 or not is_valid_chave(digits):
-        raise ValidationError("chave", f"Chave de acesso inválida: {chave!r} (44 dígitos).")
+        raise ValidationError("chave", f"Chave de acesso inválida: {chave!r} (44 caracteres).")
     return digits
 
 

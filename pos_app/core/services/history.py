@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pos_app.core.domain.payments import PAYMENT_METHODS
 from pos_app.core.domain.validators import only_digits
+from pos_app.core.fiscal.chave import chave_chars
 from pos_app.core.focus.errors import FocusError
 from pos_app.core.focus.ratelimit import Priority
 from pos_app.core.services.audit import FAILED, OK, AuditLog
@@ -155,7 +156,7 @@ class HistoryService:
                 params.append(f.serie)
             where.append(f"EXISTS (SELECT 1 FROM fiscal_documents x WHERE {' AND '.join(cond)})")
         if f.chave:
-            digits = only_digits(f.chave)
+            digits = chave_chars(f.chave)
             where.append("EXISTS (SELECT 1 FROM fiscal_documents x WHERE x.sale_id = s.id AND x.chave LIKE ?)")
             params.append(f"%{digits}%")
         if f.cpf:
