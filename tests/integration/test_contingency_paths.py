@@ -184,7 +184,7 @@ def test_answered_rejection_is_not_a_contingency(term: Any, api: SandboxServer) 
     assert "778" in result.mensagem and docs(term.store, kind="contingencia") == []
 
 
-# -- São Paulo: no offline NFC-e contingency --------------------------------------------------------
+# -- São Paulo: offline NFC-e contingency like every other state (Portaria SRE 40/2024) -----------
 SP_COMPANY = CompanyConfig(
     cnpj="11222333000181", razao_social="PADARIA PAULISTA LTDA", nome_fantasia="Padaria Paulista",
     inscricao_estadual="110042490114", logradouro="Rua Direita", numero="10", bairro="Sé",
@@ -203,9 +203,29 @@ def _to_sp(ctx: Any, server: SandboxServer) -> None:
 
 
 @pytest.mark.parametrize("fault", ["unreachable", "in_doubt"])
-def test_sao_paulo_keeps_the_sale_and_emits_when_the_link_returns(term: Any, api: SandboxServer, fault: str) -> None:
+def test_sao_paulo_issues_offline_contingency_and_replays_it(term: Any, api: SandboxServer, fault: str) -> None:
     _to_sp(term, api)
     api.faults.set(fault, **({} if fault == "unreachable" else {"methods": ["POST"]}))
+    result = EmissionService(term).checkout(make_sale(term))
+    assert result.emitido and result.contingencia, result.mensagem
+    [note] = docs(term.store, kind="contingencia")
+    parts = parse_chave(note["chave"])
+    assert parts.tp_emis == 9 and parts.uf == "SP" and parts.serie == 600
+    api.faults.clear()
+    ReplayService(term).run_once()
+    assert term.store.documents.get(note["id"])["status"] == "autorizado"
+
+
+def test_a_state_without_offline_contingency_waits_for_the_link(
+    term: Any, api: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rule is data: a (hypothetical) dated rule refusing tpEmis 9 keeps the waiting path working."""
+    from pos_app.core.fiscal import states
+
+    rule = states.OfflineContingencyRule("SP", datetime(2026, 1, 1).date(), False, "regra de teste")
+    monkeypatch.setattr(states, "OFFLINE_CONTINGENCY_RULES", (*states.OFFLINE_CONTINGENCY_RULES, rule))
+    _to_sp(term, api)
+    api.faults.set("unreachable")
     result = EmissionService(term).checkout(make_sale(term))
     assert not result.emitido and not result.contingencia and result.status == "aguardando_conexao"
     assert "SP não existe contingência offline" in result.mensagem and "quando a conexão voltar" in result.mensagem

@@ -7,7 +7,8 @@
    - not delivered (no connection): the note is issued at once in offline contingency;
    - in doubt (sent, no answer in time): the attempt is kept for reconciliation and the sale is
      reissued in contingency under a new number of the terminal's own series.
-3. In São Paulo (no offline NFC-e contingency) the sale waits for the link instead.
+3. In a state whose dated rule refuses offline NFC-e contingency (none today: São Paulo allows it
+   since Portaria SRE 40/2024) the sale waits for the link instead.
 """
 
 from __future__ import annotations
@@ -305,7 +306,7 @@ class EmissionService:
         return self._offline_path(self._doc(doc_id), reason, in_doubt=in_doubt, receipt=receipt)
 
     def _offline_path(self, doc: dict[str, Any], reason: str, *, in_doubt: bool, receipt: bool = True) -> SaleResult:
-        """The online attempt failed: issue the sale's offline contingency note (or, in SP, wait).
+        """The online attempt failed: issue the sale's offline contingency note (or, where a state's rule refuses tpEmis 9, wait).
 
         The attempt's new state and the contingency note are written in ONE transaction, so a crash
         leaves either the attempt to retry or the note to transmit, never a sale without either.

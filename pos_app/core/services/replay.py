@@ -3,7 +3,8 @@
 One pass (``run_once``) does, in order:
 1. resume documents a crash left in flight (``enviando``, ``transmitindo``) by consulting their ref
    first: nothing is ever sent twice blind;
-2. emit sales that waited for the link (São Paulo, or interrupted before the first send);
+2. emit sales that waited for the link (a state whose dated rule refuses tpEmis 9, or interrupted
+   before the first send);
 3. transmit contingency notes, oldest first (``forma_emissao=offline`` with their own numero, serie,
    codigo_unico and original data_emissao); a SEFAZ rejection leaves the note in
    ``contingencia_erro`` (the "needs correction" list) with the SEFAZ message;
