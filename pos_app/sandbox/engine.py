@@ -70,6 +70,8 @@ AUTORIZADO = "autorizado"
 CANCELADO = "cancelado"
 ERRO = "erro_autorizacao"
 PROCESSANDO = "processando_autorizacao"
+DENEGADO = "denegado"
+DENIAL_CODES = frozenset({"110", "301", "302", "303"})  # uso denegado: the number is spent
 
 MSG_AUTORIZADO = "Autorizado o uso da NF-e"
 MSG_CANCELADO = "Evento registrado e vinculado a NF-e"
@@ -254,6 +256,7 @@ class NfceSandbox:
         record = NoteRecord(
             token, ref, company.cnpj, ERRO, payload=payload, created_at=stamp, updated_at=stamp
         )
+        ident: NfeIdentity | None = None
         try:
             self._sefaz_rules(company, note, offline, now)
             down = self.faults.take_sefaz_down()
@@ -271,6 +274,11 @@ class NfceSandbox:
         except _Rejected as rejection:
             record.status_sefaz = rejection.status_sefaz
             record.mensagem_sefaz = rejection.mensagem_sefaz
+            if ident is not None and rejection.status_sefaz in DENIAL_CODES:
+                # Uso denegado: the note exists at SEFAZ, its number can never be used again.
+                record.status = DENEGADO
+                self._fill_identity(record, ident)
+                self.store.mark_number(company.cnpj, ident.serie, ident.numero, ident.chave, DENEGADO)
             return record
         self._fill_identity(record, ident)
         built = self._build(company, note, ident)

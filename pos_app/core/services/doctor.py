@@ -26,6 +26,15 @@ class Check:
     mensagem: str
 
 
+def series_check(ctx: AppContext) -> Check:
+    """The contingency series must never equal the online series (nor one with online notes here)."""
+    cfg = ctx.config
+    problem = cfg.series_conflict("contingencia.serie", str(cfg.contingencia_serie))
+    if problem:
+        return Check("Séries", "erro", f"contingencia.serie = {cfg.contingencia_serie}: {problem}")
+    return Check("Séries", "ok", f"online {cfg.nfce_serie}, contingência {cfg.contingencia_serie}")
+
+
 def run_doctor(ctx: AppContext) -> list[Check]:
     checks: list[Check] = []
     cfg = ctx.config
@@ -81,6 +90,7 @@ def run_doctor(ctx: AppContext) -> list[Check]:
     free_mb = shutil.disk_usage(ctx.data_dir).free // (1024 * 1024)
     checks.append(Check("Disco", "ok" if free_mb >= MIN_FREE_DISK_MB else "erro", f"{free_mb} MB livres"))
 
+    checks.append(series_check(ctx))
     from pos_app.core.services.status import backlog
 
     b = backlog(ctx)

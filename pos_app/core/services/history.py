@@ -57,6 +57,8 @@ STATUS_LABELS = {
     "contingencia_pendente": "Contingência: aguardando transmissão",
     "transmitindo": "Contingência: transmitindo",
     "contingencia_erro": "Contingência: precisa de correção",
+    "contingencia_duplicada": "Contingência: número duplicado (539), sem correção",
+    "contingencia_denegada": "Contingência: uso denegado",
     "aguardando_conexao": "Aguardando conexão",
     "substituicao_pendente": "Cancelamento por substituição pendente",
 }

@@ -41,6 +41,14 @@ from pos_app.core.focus.ratelimit import Priority
 from pos_app.core.services.context import AppContext
 from pos_app.core.services.crashpoints import crash_point
 from pos_app.core.services.emission import in_flight
+from pos_app.core.services.final_outcomes import (
+    CONTINGENCIA_DENEGADA,
+    CONTINGENCIA_DUPLICADA,
+    SEFAZ_DUPLICATE_NUMBER,
+    explain_cancelled,
+    explain_denied,
+    explain_duplicate,
+)
 from pos_app.core.services.locks import FileLock, lease_for
 from pos_app.core.store.db import iso
 
@@ -57,6 +65,7 @@ RECONCILE_JUSTIFICATIVA = (
     "Venda reemitida em contingencia offline por falta de resposta da SEFAZ; nota em duplicidade cancelada."
 )
 # SEFAZ answers that mean "not now" rather than "this note is wrong".
+
 SEFAZ_UNAVAILABLE = frozenset({"108", "109"})
 # API answers that mean the terminal's configuration is wrong, not the note.
 CONFIG_ERRORS = frozenset({"permissao_negada", "empresa_nao_habilitada", "empresa_nao_configurada"})
@@ -244,6 +253,9 @@ class ReplayService:
                     self._record_authorized(doc, result, report)
                 elif result is not None and result.status == "processando_autorizacao":
                     self._count("adiadas")
+                elif result is not None and result.status in ("denegado", "cancelado"):
+                    self._final_outcome(doc, result.status, result.status_sefaz, result.mensagem_sefaz or "",
+                                        result.raw, result.http_status, report)
                 else:
                     self.store.documents.transition(
                         doc_id, "contingencia_pendente", response=result.raw if result else None,
@@ -391,6 +403,9 @@ class ReplayService:
                 last_error=f"SEFAZ indisponível: {result.mensagem_sefaz}", next_attempt_at=self._backoff(doc),
             )
             raise _StopPass(f"SEFAZ indisponível ({result.status_sefaz}): {result.mensagem_sefaz}")
+        elif result.status in ("denegado", "cancelado") or (result.status_sefaz or "") == SEFAZ_DUPLICATE_NUMBER:
+            self._final_outcome(doc, result.status, result.status_sefaz, result.mensagem_sefaz or "",
+                                result.raw, result.http_status, report)
         else:
             self._needs_correction(doc, result.status_sefaz or result.status, result.mensagem_sefaz or "",
                                    result.raw, result.http_status, report)
@@ -403,6 +418,11 @@ class ReplayService:
             if consulted is not None and consulted.status == "autorizado":
                 self._record_authorized(doc, consulted, report)
                 return
+            if consulted is not None and consulted.status in ("denegado", "cancelado"):
+                # Never authorized again: a final state, not "em processamento" forever.
+                self._final_outcome(doc, consulted.status, consulted.status_sefaz, consulted.mensagem_sefaz or "",
+                                    consulted.raw, consulted.http_status, report)
+                return
         if exc.codigo in ("nfe_autorizada", "em_processamento"):
             self.store.documents.transition(doc_id, "transmitindo", http_status=exc.status_code, response=exc.body,
                                             note="em processamento na API", next_attempt_at=self._backoff(doc))
@@ -413,6 +433,23 @@ class ReplayService:
                                             response=exc.body, last_error=str(exc), note="configuração")
             raise _StopPass(f"A API recusou a transmissão por configuração: {exc}")
         self._needs_correction(doc, exc.codigo, str(exc), exc.body, exc.status_code, report)
+
+    def _final_outcome(self, doc: dict[str, Any], status: str, code: str | None, message: str, raw: Any,
+                       http_status: int | None, report: ReplayReport) -> None:
+        """Denied, cancelled or duplicate (539): a final state with the manager's explanation, never retried."""
+        numero, serie = doc["numero"], doc["serie"]
+        if status == "denegado":
+            to_status, why = CONTINGENCIA_DENEGADA, explain_denied(numero, serie, message)
+        elif status == "cancelado":
+            to_status, why = "cancelado", explain_cancelled(numero, serie)
+        else:
+            to_status, why = CONTINGENCIA_DUPLICADA, explain_duplicate(numero, serie, message)
+        self.store.documents.transition(
+            int(doc["id"]), to_status, http_status=http_status, response=raw, status_sefaz=code,
+            mensagem_sefaz=message or None, last_error=why, next_attempt_at=None,
+            note=f"final: {to_status} (sem novo envio)",
+        )
+        report.para_gerente.append({"ref": doc["ref"], "resultado": to_status, "motivo": why})
 
     def _needs_correction(self, doc: dict[str, Any], code: str | None, message: str, raw: Any,
                           http_status: int | None, report: ReplayReport) -> None:

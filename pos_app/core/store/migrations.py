@@ -444,6 +444,24 @@ def _m_backoffice_cte_rps(db: Database) -> None:
     )
 
 
+def _m_cnpj_0001_contingencia_539(db: Database) -> None:
+    """Contingency notes already stuck on SEFAZ 539 (number of an authorized online note: the
+    contingency series was the online one) get their own final state with the manager's explanation
+    instead of "fix and resend", which could never work."""
+    from pos_app.core.services.final_outcomes import CONTINGENCIA_DUPLICADA, explain_duplicate
+
+    rows = db.query(
+        "SELECT id, numero, serie, mensagem_sefaz FROM fiscal_documents "
+        "WHERE status = 'contingencia_erro' AND status_sefaz = '539'"
+    )
+    for row in rows:
+        db.execute(
+            "UPDATE fiscal_documents SET status = ?, last_error = ?, next_attempt_at = NULL WHERE id = ?",
+            [CONTINGENCIA_DUPLICADA, explain_duplicate(row["numero"], row["serie"], row["mensagem_sefaz"] or ""),
+             row["id"]],
+        )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_base", _m001_base),
     ("002_products_fts", _m002_products_fts),
@@ -451,4 +469,5 @@ MIGRATIONS: list[Migration] = [
     ("004_document_owner", _m004_document_owner),
     ("005_print_jobs", _m_print_jobs),
     ("backoffice_cte_rps", _m_backoffice_cte_rps),
+    ("cnpj_0001_contingencia_539", _m_cnpj_0001_contingencia_539),
 ]

@@ -1,0 +1,64 @@
+"""Final states of a contingency note that no correction can change, with the manager's explanation.
+
+New document states (plain strings; listed here in one place for the status refactor):
+
+- ``contingencia_duplicada``: the replay was rejected with SEFAZ **539** (number already used by
+  another authorized note with a different key: the contingency series was the online one). No
+  correction can fix it. From ``transmitindo`` / ``contingencia_erro`` (and the migration
+  ``cnpj_0001_contingencia_539`` for notes already stuck on 539). Final.
+- ``contingencia_denegada``: the replay was answered ``denegado`` (SEFAZ denied the use: irregular
+  emitter or recipient). The number is spent, the note cannot be cancelled nor sent again. From
+  ``transmitindo``. Final.
+- a replay answered ``cancelado`` (the ref was cancelled at Focus, e.g. through its panel) goes to the
+  existing final state ``cancelado`` with an explanation, instead of being re-sent forever.
+"""
+
+from __future__ import annotations
+
+CONTINGENCIA_DUPLICADA = "contingencia_duplicada"
+CONTINGENCIA_DENEGADA = "contingencia_denegada"
+CANCELADO = "cancelado"
+
+FINAL_CONTINGENCY_STATES = frozenset({CONTINGENCIA_DUPLICADA, CONTINGENCIA_DENEGADA})
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "transmitindo": frozenset({CONTINGENCIA_DUPLICADA, CONTINGENCIA_DENEGADA, CANCELADO}),
+    "contingencia_erro": frozenset({CONTINGENCIA_DUPLICADA}),
+}
+"""Allowed transitions into the states of this module (for the status transition table)."""
+
+SEFAZ_DUPLICATE_NUMBER = "539"
+
+LABELS = {
+    CONTINGENCIA_DUPLICADA: "Contingência: número duplicado (539), sem correção possível",
+    CONTINGENCIA_DENEGADA: "Contingência: uso denegado pela SEFAZ",
+}
+
+
+def explain_duplicate(numero: object, serie: object, mensagem: str = "") -> str:
+    return (
+        f"A SEFAZ recusou a nota de contingência nº {numero} série {serie} (539): esse número já pertence a outra "
+        "nota autorizada, com outra chave. Isso acontece quando a série de contingência é igual à série online. "
+        "Não há correção possível para esta nota e ela não deve ser reenviada. O que fazer: 1) confira "
+        "'pos-app doctor' e use uma série de contingência própria (ex.: 600); 2) emita uma nova NFC-e para esta "
+        "venda e entregue-a ao cliente; 3) guarde a via impressa desta nota com esta explicação para o contador."
+        + (f" Mensagem da SEFAZ: {mensagem}" if mensagem else "")
+    )
+
+
+def explain_denied(numero: object, serie: object, mensagem: str = "") -> str:
+    return (
+        f"A SEFAZ denegou o uso da nota de contingência nº {numero} série {serie}: há irregularidade fiscal do "
+        "emitente (ou do destinatário) no cadastro da SEFAZ. A nota denegada fica registrada e o número não pode "
+        "ser reutilizado, cancelado nem reenviado. O que fazer: procure o contador para regularizar a inscrição "
+        "estadual; depois emita uma nova NFC-e para a venda se o cliente precisar."
+        + (f" Mensagem da SEFAZ: {mensagem}" if mensagem else "")
+    )
+
+
+def explain_cancelled(numero: object, serie: object) -> str:
+    return (
+        f"A nota de contingência nº {numero} série {serie} consta como CANCELADA na API (cancelada fora deste "
+        "terminal, por exemplo pelo painel da Focus). Ela não será reenviada. Se a venda valeu, emita uma nova "
+        "NFC-e para ela; se não valeu, registre a devolução no caixa."
+    )
