@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from pos_app.core.domain.catalog import Product
 from pos_app.core.domain.errors import ValidationError
 from pos_app.core.domain.money import format_brl, format_quantity, parse_decimal, to_money
+from pos_app.core.domain.sale import CONSUMER_ID_REQUIRED_FROM
 from pos_app.core.domain.scale import ScaleRule
 from pos_app.core.domain.validators import (
     format_cnpj,
@@ -823,6 +824,14 @@ class SaleWindow(QMainWindow):
             sale.cpf, sale.cnpj = self.consumer_document()
         except ValidationError as exc:
             self.show_message(exc.message, error=True)
+            self.focus_document()
+            return
+        if not sale.cpf and not sale.cnpj and sale.valor_total >= CONSUMER_ID_REQUIRED_FROM:
+            # Refused before paying (Ajuste SINIEF 19/16), not after the card was charged.
+            self.show_message(tr("Venda de {v}: a partir de {limite} a NFC-e exige CPF ou CNPJ do consumidor. "
+                                 "Informe o documento (F5).").format(v=format_brl(sale.valor_total),
+                                                                     limite=format_brl(CONSUMER_ID_REQUIRED_FROM)),
+                              error=True)
             self.focus_document()
             return
         if not self.cash_open():
