@@ -291,7 +291,9 @@ class CtesRecebidasSandbox:
             "chave": doc["chave"],
             "valor_total": doc["valor_total"],
             "data_emissao": doc["data_emissao"],
-            "situacao": doc["situacao"],
+            # Both forms occur at Focus: the seed's table says "autorizada, cancelada ou denegada", its
+            # example "autorizado". The sandbox answers the feminine form for cancelled documents.
+            "situacao": {"cancelado": "cancelada", "denegado": "denegada"}.get(doc["situacao"], doc["situacao"]),
             "tipo_cte": doc["tipo_cte"],
             "versao": doc["versao"],
             "digest_value": doc["digest_value"],

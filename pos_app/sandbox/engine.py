@@ -71,6 +71,12 @@ CANCELADO = "cancelado"
 ERRO = "erro_autorizacao"
 PROCESSANDO = "processando_autorizacao"
 DENEGADO = "denegado"
+# Configuration errors of the account (Focus answers them for every emission until fixed).
+ACCOUNT_PROBLEMS = {
+    "ambiente_nao_configurado": "Ambiente não configurado para esta empresa",
+    "empresa_nao_configurada": "Empresa não configurada para emissão de NFC-e: CSC e id_token não informados",
+    "certificado_vencido": "O certificado digital da empresa está vencido",
+}
 DENIAL_CODES = frozenset({"110", "301", "302", "303"})  # uso denegado: the number is spent
 
 MSG_AUTORIZADO = "Autorizado o uso da NF-e"
@@ -131,6 +137,8 @@ class NfceSandbox:
         self.faults = faults
         self.ambiente = ambiente
         self.companies: dict[str, CompanyConfig] = {}
+        # Account problems at "Focus" (cnpj -> codigo): every emission of the company answers it.
+        self.account_problems: dict[str, str] = {}
         self.emission_tolerance = timedelta(minutes=5)
         self.offline_max_age = timedelta(days=7)
         self.cancel_window = timedelta(minutes=30)
@@ -145,7 +153,7 @@ class NfceSandbox:
 
     def register_company(self, company: CompanyConfig) -> None:
         with self.store.transaction():
-            self.companies[company.cnpj] = company
+            self.companies[normalize_cnpj(company.cnpj)] = company
             current = self.store.counter(company.cnpj, company.serie_nfce)
             if current is None or current < company.proximo_numero:
                 self.store.set_counter(company.cnpj, company.serie_nfce, company.proximo_numero)
@@ -204,6 +212,9 @@ class NfceSandbox:
         company = self._company(note.cnpj_emitente)
         if company is None:
             return self._no_company(note.cnpj_emitente)
+        problem_code = self.account_problems.get(normalize_cnpj(company.cnpj))
+        if problem_code is not None:
+            return api_error(422, problem_code, ACCOUNT_PROBLEMS[problem_code])
 
         attempt = uuid.uuid4().hex
         if slow_seconds > 0:
@@ -598,7 +609,7 @@ class NfceSandbox:
     def consult(self, token: str, ref: str, completa: bool) -> ApiResponse:
         record = self.store.get_note(token, ref)
         if record is None:
-            return api_error(404, "nao_encontrado", "Nota fiscal não encontrada")
+            return api_error(404, "nfce_nao_encontrada", "NFCe não encontrada")
         return ApiResponse(200, self._note_body(record, completa))
 
     def note_body(self, token: str, ref: str, completa: bool = False) -> dict[str, Any] | None:
@@ -739,7 +750,7 @@ class NfceSandbox:
         with self.store.transaction():
             record = self.store.get_note(token, ref)
             if record is None:
-                return api_error(404, "nao_encontrado", "Nota fiscal não encontrada")
+                return api_error(404, "nfce_nao_encontrada", "NFCe não encontrada")
             if not isinstance(justificativa, str) or not justificativa.strip():
                 return api_error(
                     400, "justificativa_nao_informada", 'Parâmetro "justificativa" não informado'
@@ -843,7 +854,7 @@ class NfceSandbox:
             return problem
         record = self.store.get_note(token, ref)
         if record is None:
-            return api_error(404, "nao_encontrado", "Nota fiscal não encontrada")
+            return api_error(404, "nfce_nao_encontrada", "NFCe não encontrada")
         if record.status not in (AUTORIZADO, CANCELADO):
             return api_error(422, "nfe_nao_autorizada", "Nota fiscal não autorizada")
         emails = payload.get("emails") if isinstance(payload, dict) else None

@@ -56,7 +56,7 @@ def test_not_delivered_issues_contingency_at_once_and_replay_authorizes_it(term:
     assert is_valid_cnf(cont["codigo_unico"], 1) and cont["chave"][35:43] == cont["codigo_unico"]
     online = term.store.documents.get(cont["replaces_document_id"])
     assert online["status"] == "encerrado" and events(term, online["id"]) == ["pendente", "enviando", "encerrado"]
-    assert cont["ref"] == online["ref"] + "-C"
+    assert cont["ref"] == online["ref"] + "_C"
     payload = json.loads(cont["payload"])
     assert payload["numero"] == "1" and payload["serie"] == "600" and payload["codigo_unico"] == cont["codigo_unico"]
     assert payload["data_emissao"] == cont["data_emissao"]
@@ -128,7 +128,7 @@ def test_in_doubt_is_reissued_in_contingency_and_the_authorized_attempt_cancelle
     assert elapsed < 3.5  # focus.timeout is 2 s: one total deadline, then contingency
     assert result.contingencia and (result.serie, result.numero) == (600, 1)
     online = docs(term.store, kind="online")[0]
-    assert online["status"] == "em_duvida" and online["ref"] + "-C" == result.ref
+    assert online["status"] == "em_duvida" and online["ref"] + "_C" == result.ref
     api.faults.clear()
     wait_for(lambda: (api.note(online["ref"]) or {}).get("status") == "autorizado")  # it did reach SEFAZ
 
@@ -178,7 +178,7 @@ def test_answered_online_is_the_online_result(term: Any, api: SandboxServer) -> 
 
 
 def test_answered_rejection_is_not_a_contingency(term: Any, api: SandboxServer) -> None:
-    api.faults.reject_ref(f"{term.config.terminal_id}-00000001", "778", "Rejeicao: Informado NCM inexistente")
+    api.faults.reject_ref(f"{term.config.terminal_id}_00000001", "778", "Rejeicao: Informado NCM inexistente")
     result = EmissionService(term).checkout(make_sale(term))
     assert result.status == "erro_autorizacao" and not result.emitido and not result.contingencia
     assert "778" in result.mensagem and docs(term.store, kind="contingencia") == []

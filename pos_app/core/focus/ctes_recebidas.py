@@ -35,6 +35,15 @@ from pos_app.core.focus.ratelimit import Priority
 
 PAGE_LIMIT = 100  # documents per answer (seed)
 SITUACOES = ("autorizado", "cancelado", "denegado")
+# The seed's field table says "autorizada, cancelada ou denegada"; its example answers "autorizado":
+# both forms are accepted and stored in the masculine form.
+_SITUACAO_FORMS = {"autorizada": "autorizado", "cancelada": "cancelado", "denegada": "denegado"}
+
+
+def normalize_situacao(value: object) -> str:
+    """``"Autorizada"`` / ``"autorizado"`` -> ``"autorizado"``; unknown text is kept (lower-case)."""
+    text = str(value or "").strip().lower()
+    return _SITUACAO_FORMS.get(text, text)
 TIPOS_CTE = {"0": "Normal", "1": "Complementar", "2": "Anulação", "3": "Substituto"}
 _CHAVE = re.compile(r"^[0-9A-Z]{44}$")
 
@@ -102,7 +111,7 @@ class CteRecebido:
         return cls(
             chave=chave,
             versao=versao,
-            situacao=str(data.get("situacao") or ""),
+            situacao=normalize_situacao(data.get("situacao")),
             nome_emitente=_str(data.get("nome_emitente")),
             documento_emitente=_str(data.get("documento_emitente")),
             cnpj_destinatario=_str(data.get("cnpj_destinatario")),

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pos_app.core.domain.errors import ValidationError
 from pos_app.core.domain.validators import UFS, is_valid_cnpj, is_valid_cpf, normalize_cnpj, only_digits
+from pos_app.core.fiscal.refs import new_ref_problem
 from pos_app.core.focus.cte import (
     JUSTIFICATIVA_MAX,
     JUSTIFICATIVA_MIN,
@@ -269,6 +270,8 @@ class CteService:
 
     def _store(self, data: dict[str, Any], modelo: int, ref: str | None, user_id: int | None) -> dict[str, Any]:
         existing = self.repo.by_ref(check_ref(ref)) if ref else None
+        if ref and existing is None and new_ref_problem(ref):
+            raise ValidationError("ref", str(new_ref_problem(ref)))
         if existing is not None:
             if existing["modelo"] != modelo:
                 raise ValidationError("ref", f"A referência {ref} é de um {MODELOS[existing['modelo']]}.")
@@ -294,7 +297,7 @@ class CteService:
                                                     f"(referência {used[0]}).")  # fmt: skip
             data["serie"] = serie
             kind = "CTeOS" if modelo == 67 else "CTe"
-            doc_ref = ref or f"{self.ctx.config.terminal_id}-{kind}-{serie:03d}-{int(data['numero']):09d}"
+            doc_ref = ref or f"{self.ctx.config.terminal_id}_{kind}_{serie:03d}_{int(data['numero']):09d}"
             if ref is None and tx.execute("SELECT 1 FROM ctes_emitidos WHERE ref = ?", [doc_ref]).fetchone():
                 raise ValidationError("ref", f"Referência {doc_ref} já usada.")
             tomador = data.get("nome_tomador") if modelo == 67 else data.get("nome_destinatario")

@@ -91,6 +91,11 @@ def run_doctor(ctx: AppContext) -> list[Check]:
     checks.append(Check("Disco", "ok" if free_mb >= MIN_FREE_DISK_MB else "erro", f"{free_mb} MB livres"))
 
     checks.append(series_check(ctx))
+    from pos_app.core.services.api_config_errors import warning as config_warning
+
+    config_problem = config_warning(ctx)
+    if config_problem:
+        checks.append(Check("Conta Focus NFe", "erro", config_problem))
     from pos_app.core.services.status import backlog
 
     b = backlog(ctx)

@@ -27,11 +27,13 @@ from pos_app.core.domain.sale import Sale
 from pos_app.core.fiscal import chave as chave_mod
 from pos_app.core.fiscal.cnf import generate_cnf
 from pos_app.core.fiscal.qrcode import qr_v3_offline
+from pos_app.core.fiscal.refs import contingency_ref, sale_ref
 from pos_app.core.fiscal.states import offline_contingency_allowed, qrcode_base_url, url_consulta
 from pos_app.core.focus.errors import ApiError, AuthenticationError, InDoubt, NotDelivered, RateLimited
 from pos_app.core.focus.nfce import NfceResult
 from pos_app.core.focus.nfce_payload import build_nfce_payload
 from pos_app.core.focus.ratelimit import Priority
+from pos_app.core.services import api_config_errors
 from pos_app.core.services.certificates import CertificateProvider
 from pos_app.core.services.context import AppContext
 from pos_app.core.services.crashpoints import crash_point
@@ -137,7 +139,7 @@ class EmissionService:
                 sale_id = self.store.sales.insert(
                     tx, sale, terminal_id=terminal, operador_id=operador_id, created_at=now, extra=extra
                 )
-                ref = f"{terminal}-{sale_id:08d}"
+                ref = sale_ref(terminal, sale_id)  # letters, digits and '_' only (seed)
                 payload = build_nfce_payload(sale, emitente, now, ambiente=self.ctx.ambiente)
                 doc_id = self.store.documents.create(
                     tx, sale_id=sale_id, ref=ref, kind="online", status="pendente", ambiente=self.ctx.ambiente,
@@ -232,6 +234,11 @@ class EmissionService:
             self.ctx.monitor.report(online)
 
     def _api_error(self, doc_id: int, exc: ApiError, receipt: bool = True) -> SaleResult:
+        if api_config_errors.is_config_error(exc.codigo):
+            # The account, not the note: one warning for the terminal; the sale goes on in contingency.
+            api_config_errors.remember(self.ctx, exc.codigo or "", exc.mensagem or str(exc))
+            reason = f"A API recusou por configuração da conta: {api_config_errors.describe(exc.codigo or '', self.ctx.ambiente)}."
+            return self._offline_path(self._doc(doc_id), reason, in_doubt=False, receipt=receipt)
         if exc.codigo in ("nfe_autorizada", "em_processamento"):
             # The ref is already known to the API (e.g. an answer lost in a crash): read it.
             try:
@@ -262,6 +269,7 @@ class EmissionService:
             "mensagem_sefaz": r.mensagem_sefaz,
         }
         if r.status == "autorizado":
+            api_config_errors.clear(self.ctx)  # the account works: drop a configuration warning
             self.store.documents.transition(
                 doc_id, "autorizado", **common,
                 chave=r.chave, numero=r.numero, serie=r.serie, caminho_xml=r.caminho_xml,
@@ -351,8 +359,9 @@ class EmissionService:
 
     def _create_contingency(self, tx: Any, original: dict[str, Any]) -> int:
         """Number, key and QR of an offline contingency note (inside the caller's transaction)."""
-        ref = f"{original['ref']}-C"
-        existing = tx.execute("SELECT id FROM fiscal_documents WHERE ref = ?", [ref]).fetchone()
+        ref = contingency_ref(original["ref"])
+        existing = tx.execute("SELECT id FROM fiscal_documents WHERE ref IN (?, ?)",
+                              [ref, f"{original['ref']}-C"]).fetchone()  # or the older version's "-C" ref
         if existing is not None:  # one contingency note per sale, whatever happens
             return int(existing[0])
         emitente = self.ctx.emitente()

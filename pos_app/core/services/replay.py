@@ -38,6 +38,7 @@ from pos_app.core.focus.errors import (
 )
 from pos_app.core.focus.nfce import NfceResult
 from pos_app.core.focus.ratelimit import Priority
+from pos_app.core.services import api_config_errors
 from pos_app.core.services.context import AppContext
 from pos_app.core.services.crashpoints import crash_point
 from pos_app.core.services.emission import in_flight
@@ -68,7 +69,7 @@ RECONCILE_JUSTIFICATIVA = (
 
 SEFAZ_UNAVAILABLE = frozenset({"108", "109"})
 # API answers that mean the terminal's configuration is wrong, not the note.
-CONFIG_ERRORS = frozenset({"permissao_negada", "empresa_nao_habilitada", "empresa_nao_configurada"})
+CONFIG_ERRORS = api_config_errors.CONFIG_ERROR_CODES  # terminal-wide: pause, file nothing on the note
 CONTINGENCY_OPEN = ("contingencia_pendente", "transmitindo")
 
 _PASS_LOCK = threading.Lock()
@@ -429,9 +430,13 @@ class ReplayService:
             self._count("adiadas")
             return
         if exc.codigo in CONFIG_ERRORS:
+            # Not this note's fault: back to the queue untouched (no error filed on it), one warning for
+            # the terminal, and the pass stops (paused until the account is fixed).
             self.store.documents.transition(doc_id, "contingencia_pendente", http_status=exc.status_code,
-                                            response=exc.body, last_error=str(exc), note="configuração")
-            raise _StopPass(f"A API recusou a transmissão por configuração: {exc}")
+                                            response=exc.body, attempts=int(doc["attempts"]),
+                                            note="transmissão pausada: configuração da conta Focus")
+            api_config_errors.remember(self.ctx, exc.codigo or "", exc.mensagem or str(exc))
+            raise _StopPass(api_config_errors.warning(self.ctx) or f"Configuração da conta: {exc}")
         self._needs_correction(doc, exc.codigo, str(exc), exc.body, exc.status_code, report)
 
     def _final_outcome(self, doc: dict[str, Any], status: str, code: str | None, message: str, raw: Any,
@@ -472,6 +477,10 @@ class ReplayService:
             status_sefaz=result.status_sefaz, mensagem_sefaz=result.mensagem_sefaz,
             protocolo=result.protocolo, data_autorizacao=result.data_autorizacao or iso(self._now()),
             caminho_xml=result.caminho_xml, caminho_danfe=result.caminho_danfe,
+            # Reprints use the QR Code Focus returns for the authorized note; the v3 offline one we printed
+            # is kept in qrcode_url_offline (audit, and the first copy the consumer holds).
+            qrcode_url=result.qrcode_url or doc["qrcode_url"],
+            qrcode_url_offline=doc["qrcode_url"],
             # Keep the key we printed; record the API's if it differs (it must not).
             chave=doc["chave"] or result.chave, last_error=None if same_key else f"chave da API: {result.chave}",
             next_attempt_at=None,
@@ -481,6 +490,7 @@ class ReplayService:
             note="contingência autorizada" if same_key else f"ATENÇÃO: chave da API difere: {result.chave}",
         )
         report.transmitidas.append(doc["ref"])
+        api_config_errors.clear(self.ctx)  # the account works again
         # A cancel the manager asked for while the note waited: carry it out now (never raises).
         from pos_app.core.services.cancellation import CancellationService
 

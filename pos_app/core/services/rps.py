@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pos_app.core.domain.errors import ValidationError
 from pos_app.core.domain.validators import is_valid_cnpj, is_valid_cpf, normalize_cnpj, only_digits
+from pos_app.core.fiscal.refs import new_ref_problem
 from pos_app.core.focus.errors import ApiError, InDoubt, NotDelivered, RateLimited
 from pos_app.core.focus.lotes_rps import LotesRpsApi
 from pos_app.core.focus.nfce import REF_PATTERN
@@ -143,18 +144,20 @@ class RpsService:
         if ref is not None and not REF_PATTERN.match(ref):
             raise ValidationError("ref", f"Referência inválida: {ref!r} (letras, dígitos, '_' e '-').")
         existing = self.repo.by_ref(ref) if ref else None
+        if ref and existing is None and new_ref_problem(ref):
+            raise ValidationError("ref", str(new_ref_problem(ref)))
         if existing is not None and existing["status"] not in ("pendente", "rejeitado", "em_duvida"):
             raise ValidationError("ref", f"O lote {ref} já foi gerado: use 'lote-rps consultar {ref}'.")
         if existing is None:
             with self.repo.transaction() as tx:
-                temp = ref or f"tmp-{datetime.now().timestamp()}"
+                temp = ref or f"tmp_{datetime.now().timestamp()}".replace(".", "_")
                 lote_id = self.repo.create(tx, ref=temp, ambiente=self.ctx.ambiente,
                                            cnpj_prestador=normalize_cnpj(str(data["prestador"]["cnpj"])),
                                            quantidade=quantidade, valor_total=f"{total:.2f}", payload=data,
                                            user_id=user_id)  # fmt: skip
                 if ref is None:
                     tx.execute("UPDATE lotes_rps SET ref = ? WHERE id = ?",
-                               [f"{self.ctx.config.terminal_id}-RPS-{lote_id:06d}", lote_id])  # fmt: skip
+                               [f"{self.ctx.config.terminal_id}_RPS_{lote_id:06d}", lote_id])  # fmt: skip
         else:
             lote_id = existing["id"]
             self.repo.transition(lote_id, "pendente", action="reenvio", payload=json.dumps(data, ensure_ascii=False),

@@ -462,6 +462,12 @@ def _m_cnpj_0001_contingencia_539(db: Database) -> None:
         )
 
 
+def _m_cnpj_0002_qrcode_offline(db: Database) -> None:
+    """The v3 offline QR Code printed on a contingency note, kept when Focus's ``qrcode_url`` of the
+    authorized note replaces it for reprints."""
+    _run(db, "ALTER TABLE fiscal_documents ADD COLUMN qrcode_url_offline TEXT;")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_base", _m001_base),
     ("002_products_fts", _m002_products_fts),
@@ -470,4 +476,5 @@ MIGRATIONS: list[Migration] = [
     ("005_print_jobs", _m_print_jobs),
     ("backoffice_cte_rps", _m_backoffice_cte_rps),
     ("cnpj_0001_contingencia_539", _m_cnpj_0001_contingencia_539),
+    ("cnpj_0002_qrcode_offline", _m_cnpj_0002_qrcode_offline),
 ]
