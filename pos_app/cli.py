@@ -139,9 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--pacote", nargs="?", const="", default=None, metavar="ARQ.zip",
                    help="gera também um pacote para o suporte (logs e estado, sem segredos)")
 
-    from pos_app import cli_backoffice, cli_contingency, cli_manager, cli_printing, cli_support
+    from pos_app import cli_backoffice, cli_contingency, cli_demo, cli_manager, cli_printing, cli_support
 
-    for module in (cli_contingency, cli_manager, cli_support, cli_backoffice, cli_printing):
+    for module in (cli_contingency, cli_manager, cli_support, cli_backoffice, cli_printing, cli_demo):
         module.register(sub, COMMANDS)
     return p
 

@@ -176,6 +176,8 @@ KEYS: dict[str, Key] = {
         Key("emitente.regime", "Regime tributário", _choice("simples", "normal"), "simples"),
         Key("emitente.telefone", "Telefone", _text(14, required=False)),
         Key("contingencia.serie", "Série de contingência deste terminal", _serie_contingencia, "600"),
+        Key("demo.empresa", "Empresa de demonstração (pr: Simples/PR; sp: regime normal/SP, CNPJ alfanumérico)",
+            _choice("pr", "sp"), "pr"),
         Key("nfce.serie", "Série da NFC-e online (a cadastrada na Focus)", _int_range(0, 889, "Série"), "1"),
         Key("certificado.arquivo", "Arquivo do certificado A1 (.pfx)", _path),
         Key("certificado.senha", "Senha do certificado A1", _text(200), secret=True),

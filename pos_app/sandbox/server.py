@@ -18,7 +18,7 @@ from typing import Any
 
 from pos_app.sandbox.backoffice import BackofficeSandbox
 from pos_app.sandbox.clock import SandboxClock
-from pos_app.sandbox.companies import DEMO_COMPANY, CompanyConfig
+from pos_app.sandbox.companies import DEMO_COMPANY, DEMO_COMPANY_SP, CompanyConfig
 from pos_app.sandbox.engine import NfceSandbox
 from pos_app.sandbox.faults import FaultMode, Faults
 from pos_app.sandbox.httpd import SandboxHTTPServer
@@ -39,7 +39,7 @@ class SandboxServer:
         state_path: str | None = None,
         rate_limit: int | None = 100,
         ambiente: str = "homologacao",
-        companies: Iterable[CompanyConfig] = (DEMO_COMPANY,),
+        companies: Iterable[CompanyConfig] = (DEMO_COMPANY, DEMO_COMPANY_SP),
     ) -> None:
         self.host = host
         self._port = port

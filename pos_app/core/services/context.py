@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos_app.core import paths
-from pos_app.core.config import Config, ConfigError
+from pos_app.core.config import Config
 from pos_app.core.domain.catalog import Product
 from pos_app.core.domain.emitente import Emitente
 from pos_app.core.fiscal.states import timezone_for
@@ -166,35 +166,15 @@ def open_app(
 
 
 def seed_demo(ctx: AppContext) -> None:
-    """Demo emitter, certificate, catalog and users, only where nothing is configured yet."""
-    cfg = ctx.config
-    if not cfg.is_set("emitente.cnpj"):
-        # Imported only when seeding: the sandbox package is heavy and every start runs this.
-        from pos_app.sandbox.companies import DEMO_COMPANY
+    """Demo emitter, certificate, catalog and users, only where nothing is configured yet.
 
-        c = DEMO_COMPANY
-        for key, value in {
-            "emitente.cnpj": c.cnpj,
-            "emitente.razao_social": c.razao_social,
-            "emitente.nome_fantasia": c.nome_fantasia,
-            "emitente.inscricao_estadual": c.inscricao_estadual,
-            "emitente.logradouro": c.logradouro,
-            "emitente.numero": c.numero,
-            "emitente.bairro": c.bairro,
-            "emitente.municipio": c.municipio,
-            "emitente.codigo_municipio": c.codigo_municipio,
-            "emitente.uf": c.uf,
-            "emitente.cep": c.cep,
-            "emitente.regime": c.regime,
-        }.items():
-            try:
-                cfg.set(key, value)
-            except ConfigError as exc:  # pragma: no cover - demo data is valid
-                log.error("Dado de demonstração inválido: %s", exc)
-    if not cfg.is_set("certificado.arquivo"):
+    The demo company (``pr`` or ``sp``, see ``demo_company``) is chosen by ``POS_DEMO_EMPRESA`` or the
+    ``demo.empresa`` setting; a terminal on one demo company is switched to the other when asked."""
+    from pos_app.core.services import demo_company
+
+    demo_company.ensure(ctx)  # emitter, its A1 certificate and its catalog
+    if not ctx.config.is_set("certificado.arquivo"):
         _create_demo_certificate(ctx)
-    if ctx.store.products.count() == 0:
-        import_catalog_file(ctx, paths.resources_dir() / "demo_catalog.csv")
     if ctx.store.users.count() == 0:
         for codigo, nome, papel, pin in DEMO_USERS:
             ctx.store.users.add(codigo, nome, papel, pin)
