@@ -80,3 +80,24 @@ def test_training_menu_switches_to_the_sao_paulo_demo_company(qtbot: Any, contro
     assert menu.company_actions["sp"].isChecked() and not menu.company_actions["pr"].isChecked()
     assert ctx.store.products.lookup("1001") is None  # PR's Simples items left the shelf
     assert ctx.store.products.lookup("1030").icms_situacao_tributaria == "60"
+
+
+def test_integrated_pix_needs_acquirer_and_authorization(qtbot: Any, controller: Any, keys: Any) -> None:
+    window = login(qtbot, controller, keys)
+    keys("7891102100377", K.Key_Return, K.Key_F10)
+    qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible(), timeout=3_000)
+    pay = window.dialog
+    keys(K.Key_F4)  # PIX
+    assert [pay.kind.itemText(i) for i in range(pay.kind.count())] == ["PIX dinâmico", "PIX estático"]
+    assert pay.acquirer.isVisibleTo(pay) and not pay.brand.isVisibleTo(pay)
+    pay.acquirer.setText("12.abc.345/01de-35")  # alphanumeric acquirer CNPJ accepted
+    pay.amount.setFocus()
+    keys(K.Key_Return)
+    assert "número de autorização" in pay.error.text() and pay.authorization.hasFocus()
+    assert window.cart.sale.payments == []
+    pay.authorization.setText("E1234567820261202")
+    pay.amount.setFocus()
+    keys(K.Key_Return)
+    qtbot.waitUntil(lambda: bool(window.cart.sale.payments), timeout=3_000)
+    [payment] = window.cart.sale.payments
+    assert (payment.forma, payment.cnpj_credenciadora, payment.integracao) == ("17", "12ABC34501DE35", "1")
