@@ -87,6 +87,13 @@ def test_offline_note_has_letters_in_its_key_signed_qr_and_replays(sp_ctx: Any, 
         printed = read.stdout.strip()
         assert printed == doc["qrcode_url"] and verify_qr_v3_offline(printed, cert.public_key)
 
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-layout", result.danfce, "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert "CNPJ: A1.B2C.3D4/0001-93" in text and "EMITIDA EM CONTINGÊNCIA" in text
+        groups = [doc["chave"][i:i + 4] for i in range(0, 44, 4)]
+        assert "A1B2" in groups[1] + groups[2] and all(g in text for g in groups)
+
     # Another demo company cannot be chosen while this note waits for the API.
     with pytest.raises(demo_company.DemoCompanyError, match="sync"):
         demo_company.switch(sp_ctx, "pr")
