@@ -113,7 +113,9 @@ def test_account_configuration_error_is_one_warning_and_pauses_the_replay(
         assert doc["status"] == "contingencia_pendente" and doc["status_sefaz"] is None
 
     api.set_account_problem(cnpj, None)
-    report = ReplayService(term).run_once()
+    background = ReplayService(term).run_once(ignore_backoff=False)  # paused: probes every 5 minutes
+    assert background.transmitidas == [] and background.adiadas >= 1
+    report = ReplayService(term).run_once()  # a manual sync tries at once
     assert sorted(report.transmitidas) == sorted(s.ref for s in sales)
     assert backlog(term)["erro_configuracao"] is None
 

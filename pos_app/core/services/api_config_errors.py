@@ -15,7 +15,7 @@ about a note: every note would get the same answer until someone fixes the accou
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -45,8 +45,10 @@ def remember(ctx: AppContext, codigo: str, mensagem: str) -> None:
     """Record the error once (the first moment is kept while it lasts)."""
     settings = ctx.store.settings
     current = current_error(ctx)
-    since = current["desde"] if current and current.get("codigo") == codigo else datetime.now(UTC).isoformat()
-    settings.set(SETTING, json.dumps({"codigo": codigo, "mensagem": mensagem, "desde": since}, ensure_ascii=False))
+    now = datetime.now(UTC).isoformat()
+    since = current["desde"] if current and current.get("codigo") == codigo else now
+    settings.set(SETTING, json.dumps({"codigo": codigo, "mensagem": mensagem, "desde": since, "visto": now},
+                                     ensure_ascii=False))
 
 
 def current_error(ctx: AppContext) -> dict[str, Any] | None:
@@ -63,6 +65,22 @@ def current_error(ctx: AppContext) -> dict[str, Any] | None:
 def clear(ctx: AppContext) -> None:
     if ctx.store.settings.get(SETTING) is not None:
         ctx.store.settings.delete(SETTING)
+
+
+PROBE_EVERY = timedelta(minutes=5)
+
+
+def paused(ctx: AppContext, now: datetime) -> bool:
+    """Whether a background replay should skip transmitting now: a configuration error was seen
+    less than :data:`PROBE_EVERY` ago (a manual ``pos-app sync`` always tries once)."""
+    err = current_error(ctx)
+    if err is None:
+        return False
+    try:
+        seen = datetime.fromisoformat(str(err.get("visto") or err.get("desde")))
+    except ValueError:
+        return False
+    return now - seen < PROBE_EVERY
 
 
 def warning(ctx: AppContext) -> str | None:

@@ -315,6 +315,9 @@ class ReplayService:
     def _transmit_contingency(self, report: ReplayReport, ignore_backoff: bool) -> None:
         """Oldest first, ``workers`` notes in flight at a time (the API answers each emission
         synchronously, in seconds when SEFAZ is slow; the shared rate budget still paces them)."""
+        if not ignore_backoff and api_config_errors.paused(self.ctx, self._now()):
+            self._count("adiadas")  # the account is misconfigured: background passes probe rarely
+            return
         docs = []
         for doc in self.store.documents.with_status("contingencia_pendente", order="data_emissao, id"):
             due = _parse(doc["next_attempt_at"])
