@@ -46,7 +46,10 @@ def run_doctor(ctx: AppContext) -> list[Check]:
     if emitente is None:
         checks.append(Check("Emitente", "erro", "dados do emitente incompletos (pos-app config show)"))
     else:
-        checks.append(Check("Emitente", "ok", f"{emitente.razao_social} — CNPJ {emitente.cnpj} — {emitente.uf}"))
+        from pos_app.core.domain.validators import format_cnpj
+
+        checks.append(Check("Emitente", "ok",
+                            f"{emitente.razao_social} — CNPJ {format_cnpj(emitente.cnpj)} — {emitente.uf}"))
     checks.append(Check("Banco de dados", "ok" if ctx.store.database.integrity_ok() else "erro",
                         f"{ctx.data_dir / 'pos.sqlite3'}"))
     checks.append(Check("Segredos", "ok", f"guardados em: {ctx.secrets.backend}"))
