@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
         "atual dos produtos (corrija o produto antes: pos-app catalog import). Número, série, código "
         "(cNF), data de emissão e valores não mudam. A nota volta para a fila de transmissão.",
     )
-    cc.add_argument("ref", metavar="REF", help="referência da nota (ex.: T1A2B3C-00000042-C)")
+    cc.add_argument("ref", metavar="REF", help="referência da nota (ex.: T1A2B3C_00000042_C)")
     cc.add_argument("--json", action="store_true", help="saída em JSON")
     cr = csub.add_parser("reenviar", help="transmite agora a nota (mesmo número, série e código)")
     cr.add_argument("ref", metavar="REF", help="referência da nota")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos_app import __version__
-from pos_app.cli import backoffice, contingency, manager, printing, support, tributacao
+from pos_app.cli import backoffice, contingency, demo, manager, printing, support, tributacao
 from pos_app.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_NOT_ISSUED,
@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--pacote", nargs="?", const="", default=None, metavar="ARQ.zip",
                    help="gera também um pacote para o suporte (logs e estado, sem segredos)")
 
-    for module in (contingency, manager, support, backoffice, printing, tributacao):
+    for module in (contingency, manager, support, backoffice, printing, tributacao, demo):
         module.register(sub, COMMANDS)
     return p
 
@@ -293,7 +293,7 @@ def build_sale_from_args(ctx: Any, args: argparse.Namespace) -> Any:
 
             manager = authenticate(ctx, args.pin_gerente, args.gerente, action="desconto")
         cart.apply_discount(discount, authorized_by=manager)
-    from pos_app.core.domain.validators import only_digits
+    from pos_app.core.domain.validators import normalize_cnpj, only_digits
 
     if args.cpf and args.cnpj:
         raise CliError("Informe CPF ou CNPJ, não os dois.", field="cpf")
@@ -302,7 +302,7 @@ def build_sale_from_args(ctx: Any, args: argparse.Namespace) -> Any:
         if len(sale.cpf) != 11:
             raise CliError(f"CPF inválido: {args.cpf}", field="cpf")
     elif args.cnpj:
-        sale.cnpj = only_digits(args.cnpj)
+        sale.cnpj = normalize_cnpj(args.cnpj)
         if len(sale.cnpj) != 14:
             raise CliError(f"CNPJ inválido: {args.cnpj}", field="cnpj")
     if not args.pay:

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from pos_app.core.domain.emitente import Emitente
-from pos_app.core.domain.validators import UFS, is_valid_cnpj, only_digits
+from pos_app.core.domain.validators import UFS, is_valid_cnpj, normalize_cnpj, only_digits
 from pos_app.core.errors import PosError
 from pos_app.core.masking import register_secret
 from pos_app.core.secrets_store import SecretStore
@@ -39,8 +39,8 @@ def _choice(*options: str) -> Callable[[str], str]:
 
 
 def _cnpj(value: str) -> str:
-    digits = only_digits(value)
-    if not is_valid_cnpj(digits):
+    digits = normalize_cnpj(value)
+    if not is_valid_cnpj(value):
         raise ConfigError(f"CNPJ inválido: {value}")
     return digits
 
@@ -179,6 +179,9 @@ KEYS: dict[str, Key] = {
         Key("emitente.regime", "Regime tributário", _choice("simples", "normal"), "simples"),
         Key("emitente.telefone", "Telefone", _text(14, required=False)),
         Key("contingencia.serie", "Série de contingência deste terminal", _serie_contingencia, "600"),
+        Key("demo.empresa", "Empresa de demonstração (pr: Simples/PR; sp: regime normal/SP, CNPJ alfanumérico)",
+            _choice("pr", "sp"), "pr"),
+        Key("nfce.serie", "Série da NFC-e online (a cadastrada na Focus)", _int_range(0, 889, "Série"), "1"),
         Key("certificado.arquivo", "Arquivo do certificado A1 (.pfx)", _path),
         Key("certificado.senha", "Senha do certificado A1", _text(200), secret=True),
         Key("terminal.id", "Identificação do terminal (única na loja)", _ref_id),
@@ -198,6 +201,10 @@ KEYS: dict[str, Key] = {
         Key("balanca.digitos_codigo", "Dígitos do código do produto na etiqueta da balança", _choice("4", "5", "6"), "6"),
     ]
 }
+
+
+SERIES_KEYS = {"contingencia.serie": "nfce.serie", "nfce.serie": "contingencia.serie"}
+"""The two series that must differ, each pointing to the other."""
 
 
 class Config:
@@ -220,6 +227,9 @@ class Config:
             normalized = spec.check(value)
         except ConfigError as exc:
             raise ConfigError(f"{key}: {exc}") from exc
+        conflict = self.series_conflict(key, normalized)
+        if conflict:
+            raise ConfigError(f"{key}: {conflict}")
         if spec.secret:
             register_secret(normalized)  # masked in every log line from now on
             self.secrets.set(key, normalized)
@@ -227,6 +237,35 @@ class Config:
         else:
             self.store.settings.set(key, normalized)
         return normalized
+
+    def series_conflict(self, key: str, value: str, other: str | None = None) -> str | None:
+        """Why ``value`` for ``key`` would make the contingency series equal the online series.
+
+        The contingency series must never be the online one: the first contingency note would
+        reuse an authorized number and SEFAZ answers 539, which no correction can fix. Checked
+        whichever of the two keys is set (``other``: the other key's value when it is being
+        edited too, as in the settings window; default: its saved value)."""
+        if key not in SERIES_KEYS:
+            return None
+        other_key = SERIES_KEYS[key]
+        other_value = other if other is not None else self.get(other_key)
+        try:
+            mine, theirs = int(value), int(other_value or "")
+        except ValueError:
+            return None
+        if mine == theirs:
+            other_name = "série online" if key == "contingencia.serie" else "série de contingência"
+            return (f"a série de contingência e a série online não podem ser iguais ({other_name} = {theirs}): a "
+                    "primeira nota em contingência repetiria um número já autorizado (rejeição 539). "
+                    "Use outra série (ex.: 600 para a contingência).")
+        if key == "contingencia.serie":
+            used = self.store.database.query_one(
+                "SELECT serie FROM fiscal_documents WHERE kind = 'online' AND serie = ? LIMIT 1", [mine]
+            )
+            if used is not None:
+                return (f"a série {mine} já tem notas online autorizadas neste terminal: não pode ser a série de "
+                        "contingência (rejeição 539). Use outra série (ex.: 600).")
+        return None
 
     def unset(self, key: str) -> None:
         spec = KEYS.get(key)
@@ -274,6 +313,11 @@ class Config:
     @property
     def contingencia_serie(self) -> int:
         return int(self.get("contingencia.serie") or 600)
+
+    @property
+    def nfce_serie(self) -> int:
+        """Series of the online NFC-e (as registered at Focus; the API numbers them)."""
+        return int(self.get("nfce.serie") or 1)
 
     @property
     def terminal_id(self) -> str:

@@ -20,7 +20,7 @@ import re
 import threading
 from typing import Any
 
-from pos_app.core.domain.validators import is_valid_cnpj, is_valid_cpf, only_digits
+from pos_app.core.domain.validators import is_valid_cnpj, is_valid_cpf, normalize_cnpj, only_digits
 
 SECRET_MARK = "[SEGREDO]"
 CPF_MARK = "[CPF]"
@@ -41,6 +41,12 @@ _KEY_VALUE = re.compile(
 )
 _CPF_FMT = re.compile(r"(?<![\d.])\d{3}\.\d{3}\.\d{3}-\d{2}(?![\d-])")
 _CNPJ_FMT = re.compile(r"(?<![\d.])\d{2}\.\d{3}\.\d{3}/\d{4}-\d{2}(?![\d-])")
+# Alphanumeric CNPJ (from July 2026), formatted or not: must hold at least one letter (digit runs
+# are handled below) and end with the two numeric check digits.
+_CNPJ_ALNUM = re.compile(
+    r"(?<![0-9A-Za-z.])(?=[0-9A-Z.\-/]*[A-Z])"
+    r"(?:[0-9A-Z]{2}\.[0-9A-Z]{3}\.[0-9A-Z]{3}/[0-9A-Z]{4}-\d{2}|[0-9A-Z]{12}\d{2})(?![0-9A-Za-z-])"
+)
 _DIGIT_RUN = re.compile(r"(?<!\d)(\d{11}|\d{14})(?!\d)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}")
 
@@ -71,7 +77,7 @@ def register_secret(value: str | None) -> None:
 
 def register_public(cnpj: str | None) -> None:
     """A CNPJ that is not personal data (the emitter's): left visible in logs."""
-    digits = only_digits(cnpj)
+    digits = normalize_cnpj(cnpj)
     if len(digits) == 14:
         with _lock:
             _public.add(digits)
@@ -96,10 +102,19 @@ def _digits_mark(match: re.Match[str]) -> str:
     return found
 
 
+def _alnum_cnpj_mark(match: re.Match[str]) -> str:
+    found = match.group(0)
+    chars = normalize_cnpj(found)
+    if is_valid_cnpj(chars) and chars not in _public:
+        return CNPJ_MARK
+    return found
+
+
 def mask_personal(text: str) -> str:
     text = _EMAIL.sub(EMAIL_MARK, text)
     text = _CPF_FMT.sub(_digits_mark, text)
     text = _CNPJ_FMT.sub(_digits_mark, text)
+    text = _CNPJ_ALNUM.sub(_alnum_cnpj_mark, text)
     return _DIGIT_RUN.sub(_digits_mark, text)
 
 

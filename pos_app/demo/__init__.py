@@ -11,10 +11,6 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
-from pos_app.core import paths
-from pos_app.core.config import ConfigError
-from pos_app.core.services.catalog_import import import_catalog_file
-
 if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
     from pos_app.sandbox.server import SandboxServer
@@ -42,38 +38,16 @@ def attach(ctx: AppContext) -> None:
 
 
 def seed_demo(ctx: AppContext) -> None:
-    """Demo emitter, certificate, catalog and users, only where nothing is configured yet."""
-    cfg = ctx.config
-    if not cfg.is_set("emitente.cnpj"):
-        # Imported only when seeding: the sandbox package is heavy and every start runs this.
-        from pos_app.sandbox.companies import DEMO_COMPANY
+    """Demo emitter, certificate, catalog and users, only where nothing is configured yet.
 
-        c = DEMO_COMPANY
-        for key, value in {
-            "emitente.cnpj": c.cnpj,
-            "emitente.razao_social": c.razao_social,
-            "emitente.nome_fantasia": c.nome_fantasia,
-            "emitente.inscricao_estadual": c.inscricao_estadual,
-            "emitente.logradouro": c.logradouro,
-            "emitente.numero": c.numero,
-            "emitente.bairro": c.bairro,
-            "emitente.municipio": c.municipio,
-            "emitente.codigo_municipio": c.codigo_municipio,
-            "emitente.uf": c.uf,
-            "emitente.cep": c.cep,
-            "emitente.regime": c.regime,
-        }.items():
-            try:
-                cfg.set(key, value)
-            except ConfigError as exc:  # pragma: no cover - demo data is valid
-                log.error("Dado de demonstração inválido: %s", exc)
-    if not cfg.is_set("certificado.arquivo"):
+    The demo company (``pr`` or ``sp``, see :mod:`pos_app.demo.company`) is chosen by
+    ``POS_DEMO_EMPRESA`` or the ``demo.empresa`` setting; a terminal on one demo company is switched
+    to the other when asked. Its catalog gets the demo tax groups of its regime."""
+    from pos_app.demo import company as demo_company
+
+    demo_company.ensure(ctx)  # emitter, its A1 certificate, its catalog and tax groups
+    if not ctx.config.is_set("certificado.arquivo"):
         _create_demo_certificate(ctx)
-    if ctx.store.products.count() == 0:
-        import_catalog_file(ctx, paths.resources_dir() / "demo_catalog.csv")
-        from pos_app.demo.tax_groups import apply_demo_tax_groups
-
-        apply_demo_tax_groups(ctx)  # groups of the configured regime (Simples or normal)
     if ctx.store.users.count() == 0:
         for codigo, nome, papel, pin in DEMO_USERS:
             ctx.store.users.add(codigo, nome, papel, pin)

@@ -6,13 +6,15 @@ the seed leaves open and :mod:`pos_app.sandbox.faults` for fault injection.
 
 from pos_app.sandbox.cli import serve
 from pos_app.sandbox.clock import SandboxClock
-from pos_app.sandbox.companies import DEMO_COMPANY, CompanyConfig
+from pos_app.sandbox.companies import DEMO_COMPANIES, DEMO_COMPANY, DEMO_COMPANY_SP, CompanyConfig
 from pos_app.sandbox.faults import FaultMode, Faults, parse_fault_spec
 from pos_app.sandbox.samples import sample_payload
 from pos_app.sandbox.server import DEMO_TOKEN, SandboxServer
 
 __all__ = [
+    "DEMO_COMPANIES",
     "DEMO_COMPANY",
+    "DEMO_COMPANY_SP",
     "DEMO_TOKEN",
     "CompanyConfig",
     "FaultMode",

@@ -71,3 +71,24 @@ DEMO_COMPANY = CompanyConfig(
     regime="simples",
     telefone="4133334444",
 )
+
+# Second demo company: regime normal (CRT 3) in the city of São Paulo, with an alphanumeric CNPJ
+# (IN RFB 2.229/2024; check digits with ord(c) - 48). Offline contingency works there too.
+DEMO_COMPANY_SP = CompanyConfig(
+    cnpj="A1B2C3D4000193",
+    razao_social="SUPERMERCADO PAULISTA DEMONSTRAÇÃO LTDA",
+    nome_fantasia="Supermercado Paulista Demonstração",
+    inscricao_estadual="110042490114",
+    logradouro="Avenida Paulista",
+    numero="1000",
+    bairro="Bela Vista",
+    municipio="São Paulo",
+    codigo_municipio="3550308",
+    uf="SP",
+    cep="01310100",
+    regime="normal",
+    telefone="1133334444",
+)
+
+DEMO_COMPANIES: dict[str, CompanyConfig] = {"pr": DEMO_COMPANY, "sp": DEMO_COMPANY_SP}
+"""Demo companies by short name (``pos-app demo empresa pr|sp``)."""

@@ -30,14 +30,16 @@ Decisions where the seed is silent (the client in :mod:`pos_app.core.focus.cte` 
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pos_app.core.domain.validators import UFS, is_valid_cnpj, is_valid_cpf, only_digits
+from pos_app.core.domain.validators import UFS, is_valid_cnpj, is_valid_cpf, normalize_cnpj, only_digits
 from pos_app.core.fiscal.chave import build_chave, is_valid_chave
 from pos_app.core.fiscal.states import timezone_for
 from pos_app.sandbox.clock import SandboxClock
@@ -53,9 +55,9 @@ from pos_app.sandbox.cte_documents import (
     event_proc,
     inut_proc,
 )
-from pos_app.sandbox.docstore import PDF_CT, DocRequest, DocStore, ok, parse_object, simple_pdf
+from pos_app.sandbox.docstore import PDF_CT, DocRequest, DocResponse, DocStore, ok, parse_object, simple_pdf
 from pos_app.sandbox.documents import local_time, xml_datetime
-from pos_app.sandbox.engine import XML_CT, ApiResponse, NfceSandbox, api_error
+from pos_app.sandbox.engine import JSON_CT, XML_CT, ApiResponse, NfceSandbox, api_error
 from pos_app.sandbox.faults import Faults
 from pos_app.sandbox.validation import REF_PATTERN
 
@@ -151,6 +153,8 @@ class CteSandbox:
         self.emission_tolerance = timedelta(minutes=5)
         self.cancel_window = timedelta(days=7)
         self.disabled: set[str] = set()  # CNPJs not enabled for CT-e ("empresa_nao_habilitada")
+        # Origin of the file links (S3 at Focus); None: the host the request was sent to.
+        self.files_origin: Callable[[], str | None] | None = None
 
     @property
     def ambiente(self) -> str:
@@ -158,7 +162,33 @@ class CteSandbox:
 
     # -- routing -------------------------------------------------------------------------------
     def handle(self, req: DocRequest) -> ApiResponse:
-        """``/v2/cte...``"""
+        """``/v2/cte...``: file paths in the answers are absolute URLs, as in the seed's CT-e examples
+        (``https://focusnfe.s3-sa-east-1.amazonaws.com/arquivos_development/...xml``)."""
+        return self._absolute_paths(self._handle(req), req)
+
+    def _absolute_paths(self, response: ApiResponse, req: DocRequest) -> ApiResponse:
+        if not isinstance(response, DocResponse) or response.raw is None or response.content_type != JSON_CT:
+            return response
+        try:
+            data = json.loads(response.raw)
+        except ValueError:
+            return response
+        origin = (self.files_origin() if self.files_origin else "") or (f"http://{req.host}" if req.host else "")
+        if not origin:
+            return response
+
+        def fix(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: (origin + v if k.startswith("caminho") and isinstance(v, str) and v.startswith("/")
+                            else fix(v)) for k, v in value.items()}
+            if isinstance(value, list):
+                return [fix(v) for v in value]
+            return value
+
+        raw = json.dumps(fix(data), ensure_ascii=False).encode("utf-8")
+        return DocResponse(response.status, raw=raw, content_type=response.content_type, headers=response.headers)
+
+    def _handle(self, req: DocRequest) -> ApiResponse:
         rest, method = req.rest, req.method
         if method == "POST" and not rest:
             return self.emit(req, 57)
@@ -185,7 +215,7 @@ class CteSandbox:
     def handle_os(self, req: DocRequest) -> ApiResponse:
         """``/v2/cte_os?ref=`` (only the emission lives here; the rest is under ``/v2/cte/REF``)."""
         if req.method == "POST" and not req.rest:
-            return self.emit(req, 67)
+            return self._absolute_paths(self.emit(req, 67), req)
         return api_error(404, "nao_encontrado", "Recurso não encontrado: consulte em /v2/cte/REFERENCIA")
 
     # -- emission ------------------------------------------------------------------------------
@@ -236,7 +266,7 @@ class CteSandbox:
         cnpj_raw = payload.get("cnpj_emitente")
         if _blank(cnpj_raw):
             raise fail(400, "campos_invalidos", "O parâmetro 'cnpj_emitente' não foi informado")
-        cnpj = only_digits(str(cnpj_raw))
+        cnpj = normalize_cnpj(str(cnpj_raw))
         if not _scalar(cnpj_raw) or not is_valid_cnpj(cnpj):
             raise fail(400, "campos_invalidos", "O Campo 'cnpj_emitente' não é válido")
         if cnpj not in self.engine.companies or cnpj in self.disabled:
@@ -272,7 +302,7 @@ class CteSandbox:
             cnpj, cpf = payload.get(f"cnpj_{who}"), payload.get(f"cpf_{who}")
             if _blank(cnpj) and _blank(cpf):
                 raise fail(400, "campos_invalidos", f"O parâmetro 'cnpj_{who}' não foi informado")
-            if not _blank(cnpj) and not is_valid_cnpj(only_digits(str(cnpj))):
+            if not _blank(cnpj) and not is_valid_cnpj(normalize_cnpj(str(cnpj))):
                 raise fail(400, "campos_invalidos", f"O Campo 'cnpj_{who}' não é válido")
             if not _blank(cpf) and not is_valid_cpf(only_digits(str(cpf))):
                 raise fail(400, "campos_invalidos", f"O Campo 'cpf_{who}' não é válido")
@@ -713,7 +743,7 @@ class CteSandbox:
         def err(campo: str, mensagem: str) -> None:
             erros.append({"codigo": "requisicao_invalida", "campo": campo, "mensagem": mensagem})
 
-        cnpj = only_digits(str(payload.get("cnpj") or ""))
+        cnpj = normalize_cnpj(str(payload.get("cnpj") or ""))
         if not is_valid_cnpj(cnpj):
             err("cnpj", "CNPJ do emitente inválido ou não informado")
         numbers: dict[str, int] = {}

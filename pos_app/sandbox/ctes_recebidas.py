@@ -29,7 +29,7 @@ from typing import Any
 
 from lxml import etree
 
-from pos_app.core.domain.validators import is_valid_cnpj, only_digits
+from pos_app.core.domain.validators import is_valid_cnpj, normalize_cnpj
 from pos_app.core.fiscal.chave import build_chave
 from pos_app.core.fiscal.states import UF_CODES
 from pos_app.sandbox.clock import SandboxClock
@@ -130,7 +130,7 @@ class CtesRecebidasSandbox:
 
     # -- listing -------------------------------------------------------------------------------
     def listing(self, query: dict[str, str]) -> ApiResponse:
-        cnpj = only_digits(query.get("cnpj") or "")
+        cnpj = normalize_cnpj(query.get("cnpj") or "")
         if not is_valid_cnpj(cnpj):
             return api_error(400, "requisicao_invalida", "CNPJ do emitente não autorizado ou não informado.")
         if cnpj not in self.engine.companies or cnpj in self.disabled:
@@ -291,7 +291,9 @@ class CtesRecebidasSandbox:
             "chave": doc["chave"],
             "valor_total": doc["valor_total"],
             "data_emissao": doc["data_emissao"],
-            "situacao": doc["situacao"],
+            # Both forms occur at Focus: the seed's table says "autorizada, cancelada ou denegada", its
+            # example "autorizado". The sandbox answers the feminine form for cancelled documents.
+            "situacao": {"cancelado": "cancelada", "denegado": "denegada"}.get(doc["situacao"], doc["situacao"]),
             "tipo_cte": doc["tipo_cte"],
             "versao": doc["versao"],
             "digest_value": doc["digest_value"],
@@ -304,7 +306,7 @@ class CtesRecebidasSandbox:
 
     def _lookup(self, chave: str, cnpj: str | None) -> tuple[dict[str, Any] | None, ApiResponse | None]:
         if cnpj is not None:
-            digits = only_digits(cnpj)
+            digits = normalize_cnpj(cnpj)
             if not is_valid_cnpj(digits):
                 return None, api_error(400, "requisicao_invalida", "CNPJ do emitente não autorizado ou não informado.")
             if digits in self.disabled:

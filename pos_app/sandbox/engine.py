@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pos_app.core.domain.validators import is_valid_cnpj, is_valid_email, only_digits
+from pos_app.core.domain.validators import is_valid_cnpj, is_valid_email, normalize_cnpj
 from pos_app.core.fiscal.chave import build_chave
 from pos_app.core.fiscal.cnf import generate_cnf, is_valid_cnf
 from pos_app.sandbox.clock import SandboxClock
@@ -71,6 +71,14 @@ AUTORIZADO = "autorizado"
 CANCELADO = "cancelado"
 ERRO = "erro_autorizacao"
 PROCESSANDO = "processando_autorizacao"
+DENEGADO = "denegado"
+# Configuration errors of the account (Focus answers them for every emission until fixed).
+ACCOUNT_PROBLEMS = {
+    "ambiente_nao_configurado": "Ambiente não configurado para esta empresa",
+    "empresa_nao_configurada": "Empresa não configurada para emissão de NFC-e: CSC e id_token não informados",
+    "certificado_vencido": "O certificado digital da empresa está vencido",
+}
+DENIAL_CODES = frozenset({"110", "301", "302", "303"})  # uso denegado: the number is spent
 
 MSG_AUTORIZADO = "Autorizado o uso da NF-e"
 MSG_CANCELADO = "Evento registrado e vinculado a NF-e"
@@ -130,6 +138,8 @@ class NfceSandbox:
         self.faults = faults
         self.ambiente = ambiente
         self.companies: dict[str, CompanyConfig] = {}
+        # Account problems at "Focus" (cnpj -> codigo): every emission of the company answers it.
+        self.account_problems: dict[str, str] = {}
         self.emission_tolerance = timedelta(minutes=5)
         self.offline_max_age = timedelta(days=7)
         self.cancel_window = timedelta(minutes=30)
@@ -144,13 +154,13 @@ class NfceSandbox:
 
     def register_company(self, company: CompanyConfig) -> None:
         with self.store.transaction():
-            self.companies[company.cnpj] = company
+            self.companies[normalize_cnpj(company.cnpj)] = company
             current = self.store.counter(company.cnpj, company.serie_nfce)
             if current is None or current < company.proximo_numero:
                 self.store.set_counter(company.cnpj, company.serie_nfce, company.proximo_numero)
 
     def _company(self, cnpj: str) -> CompanyConfig | None:
-        return self.companies.get(only_digits(cnpj))
+        return self.companies.get(normalize_cnpj(cnpj))
 
     @staticmethod
     def _no_company(cnpj: str) -> ApiResponse:
@@ -195,7 +205,7 @@ class NfceSandbox:
         if isinstance(payload, dict):
             cnpj_raw = str(payload.get("cnpj_emitente") or "")
             if is_valid_cnpj(cnpj_raw) and self._company(cnpj_raw) is None:
-                return self._no_company(only_digits(cnpj_raw))
+                return self._no_company(normalize_cnpj(cnpj_raw))
         try:
             note = parse_note(payload, offline=offline)
         except PayloadInvalid as exc:
@@ -203,6 +213,9 @@ class NfceSandbox:
         company = self._company(note.cnpj_emitente)
         if company is None:
             return self._no_company(note.cnpj_emitente)
+        problem_code = self.account_problems.get(normalize_cnpj(company.cnpj))
+        if problem_code is not None:
+            return api_error(422, problem_code, ACCOUNT_PROBLEMS[problem_code])
 
         attempt = uuid.uuid4().hex
         if slow_seconds > 0:
@@ -255,6 +268,7 @@ class NfceSandbox:
         record = NoteRecord(
             token, ref, company.cnpj, ERRO, payload=payload, created_at=stamp, updated_at=stamp
         )
+        ident: NfeIdentity | None = None
         try:
             self._sefaz_rules(company, note, offline, now)
             down = self.faults.take_sefaz_down()
@@ -272,6 +286,11 @@ class NfceSandbox:
         except _Rejected as rejection:
             record.status_sefaz = rejection.status_sefaz
             record.mensagem_sefaz = rejection.mensagem_sefaz
+            if ident is not None and rejection.status_sefaz in DENIAL_CODES:
+                # Uso denegado: the note exists at SEFAZ, its number can never be used again.
+                record.status = DENEGADO
+                self._fill_identity(record, ident)
+                self.store.mark_number(company.cnpj, ident.serie, ident.numero, ident.chave, DENEGADO)
             return record
         self._fill_identity(record, ident)
         built = self._build(company, note, ident)
@@ -596,7 +615,7 @@ class NfceSandbox:
     def consult(self, token: str, ref: str, completa: bool) -> ApiResponse:
         record = self.store.get_note(token, ref)
         if record is None:
-            return api_error(404, "nao_encontrado", "Nota fiscal não encontrada")
+            return api_error(404, "nfce_nao_encontrada", "NFCe não encontrada")
         return ApiResponse(200, self._note_body(record, completa))
 
     def note_body(self, token: str, ref: str, completa: bool = False) -> dict[str, Any] | None:
@@ -737,7 +756,7 @@ class NfceSandbox:
         with self.store.transaction():
             record = self.store.get_note(token, ref)
             if record is None:
-                return api_error(404, "nao_encontrado", "Nota fiscal não encontrada")
+                return api_error(404, "nfce_nao_encontrada", "NFCe não encontrada")
             if not isinstance(justificativa, str) or not justificativa.strip():
                 return api_error(
                     400, "justificativa_nao_informada", 'Parâmetro "justificativa" não informado'
@@ -841,7 +860,7 @@ class NfceSandbox:
             return problem
         record = self.store.get_note(token, ref)
         if record is None:
-            return api_error(404, "nao_encontrado", "Nota fiscal não encontrada")
+            return api_error(404, "nfce_nao_encontrada", "NFCe não encontrada")
         if record.status not in (AUTORIZADO, CANCELADO):
             return api_error(422, "nfe_nao_autorizada", "Nota fiscal não autorizada")
         emails = payload.get("emails") if isinstance(payload, dict) else None
@@ -877,7 +896,7 @@ class NfceSandbox:
         def err(campo: str, mensagem: str) -> None:
             erros.append({"codigo": "valor_invalido", "campo": campo, "mensagem": mensagem})
 
-        cnpj = only_digits(str(payload.get("cnpj") or ""))
+        cnpj = normalize_cnpj(str(payload.get("cnpj") or ""))
         if not is_valid_cnpj(cnpj):
             err("cnpj", "CNPJ do emitente inválido ou não informado")
         numbers: dict[str, int] = {}

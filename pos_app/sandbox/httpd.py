@@ -285,6 +285,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if self.command != "GET":
             self._respond(api_error(405, "metodo_nao_permitido", "Use GET para baixar arquivos"), rate)
             return
+        del sandbox.file_requests[:-99]  # the last 100 are enough for tests and the demo
+        sandbox.file_requests.append((path, bool(self.headers.get("Authorization"))))
         self._respond(sandbox.engine.file(path), rate)
 
     # -- output --------------------------------------------------------------------------------

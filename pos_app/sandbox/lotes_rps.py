@@ -40,7 +40,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pos_app.core.domain.validators import is_valid_cnpj, is_valid_cpf, only_digits
+from pos_app.core.domain.validators import is_valid_cnpj, is_valid_cpf, normalize_cnpj, only_digits
 from pos_app.sandbox.clock import SandboxClock
 from pos_app.sandbox.docstore import DocRequest, DocStore, ok, parse_object
 from pos_app.sandbox.engine import XML_CT, ApiResponse, NfceSandbox, api_error
@@ -118,7 +118,7 @@ class LotesRpsSandbox:
         prestador = payload.get("prestador")
         if isinstance(prestador, dict):
             cnpj_raw = prestador.get("cnpj")
-            cnpj = only_digits(str(cnpj_raw or ""))
+            cnpj = normalize_cnpj(str(cnpj_raw or ""))
             if cnpj_raw not in (None, "") and not is_valid_cnpj(cnpj):
                 return api_error(400, "requisicao_invalida", f"CNPJ do prestador inválido: {cnpj_raw}")
             if is_valid_cnpj(cnpj) and cnpj not in self.engine.companies:
@@ -128,7 +128,7 @@ class LotesRpsSandbox:
         if erros:
             return api_error(422, "requisicao_invalida", erros[0]["mensagem"], erros)
         assert isinstance(prestador, dict)
-        cnpj = only_digits(str(prestador["cnpj"]))
+        cnpj = normalize_cnpj(str(prestador["cnpj"]))
         canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True)
         with self.docs.transaction():
             existing = self.docs.get(KIND, token, ref)
@@ -161,7 +161,7 @@ class LotesRpsSandbox:
         if not isinstance(prestador, dict):
             err("prestador", 'Campo "prestador" não informado')
         else:
-            if not is_valid_cnpj(only_digits(str(prestador.get("cnpj") or ""))):
+            if not is_valid_cnpj(normalize_cnpj(str(prestador.get("cnpj") or ""))):
                 err("prestador.cnpj", "CNPJ do prestador não informado")
             if not str(prestador.get("inscricao_municipal") or "").strip():
                 err("prestador.inscricao_municipal", "Inscrição municipal do prestador não informada")
@@ -206,7 +206,7 @@ class LotesRpsSandbox:
                     err(f"{where}.tomador", "tomador deve ser um objeto")
                     continue
                 cnpj, cpf = tomador.get("cnpj"), tomador.get("cpf")
-                if cnpj and not is_valid_cnpj(only_digits(str(cnpj))):
+                if cnpj and not is_valid_cnpj(normalize_cnpj(str(cnpj))):
                     err(f"{where}.tomador.cnpj", "CNPJ do tomador inválido")
                 if cpf and not is_valid_cpf(only_digits(str(cpf))):
                     err(f"{where}.tomador.cpf", "CPF do tomador inválido")
@@ -233,7 +233,7 @@ class LotesRpsSandbox:
             valor = _decimal(servico["valor_servicos"]) or Decimal(0)
             total += valor
             tomador = nfse.get("tomador") or {}
-            doc = only_digits(str(tomador.get("cnpj") or tomador.get("cpf") or ""))
+            doc = normalize_cnpj(str(tomador.get("cnpj") or tomador.get("cpf") or ""))
             tipo_doc = "2" if len(doc) == 14 else "1" if len(doc) == 11 else "3"
             retido = "1" if str(servico.get("iss_retido")).strip().lower() in ("true", "1") else "2"
             aliquota = _decimal(servico["aliquota"]) or Decimal(0)

@@ -18,7 +18,7 @@ from typing import Any
 
 from pos_app.sandbox.backoffice import BackofficeSandbox
 from pos_app.sandbox.clock import SandboxClock
-from pos_app.sandbox.companies import DEMO_COMPANY, CompanyConfig
+from pos_app.sandbox.companies import DEMO_COMPANY, DEMO_COMPANY_SP, CompanyConfig
 from pos_app.sandbox.engine import NfceSandbox
 from pos_app.sandbox.faults import FaultMode, Faults
 from pos_app.sandbox.httpd import SandboxHTTPServer
@@ -39,7 +39,7 @@ class SandboxServer:
         state_path: str | None = None,
         rate_limit: int | None = 100,
         ambiente: str = "homologacao",
-        companies: Iterable[CompanyConfig] = (DEMO_COMPANY,),
+        companies: Iterable[CompanyConfig] = (DEMO_COMPANY, DEMO_COMPANY_SP),
     ) -> None:
         self.host = host
         self._port = port
@@ -49,6 +49,11 @@ class SandboxServer:
         self.store = SandboxStore(state_path)
         self.engine = NfceSandbox(self.store, self.clock, self.faults, ambiente)
         self.backoffice = BackofficeSandbox(self.store, self.clock, self.faults, self.engine)  # CT-e, RPS
+        # Origin of the CT-e file links (Focus keeps them on S3, another host); None: this server as
+        # addressed by the request. Downloads of file links (path, sent credentials?) are recorded.
+        self.files_origin: str | None = None
+        self.backoffice.cte.files_origin = lambda: self.files_origin
+        self.file_requests: list[tuple[str, bool]] = []
         self.limiter = RateLimiter(self.clock, rate_limit)
         for company in companies:
             self.engine.register_company(company)
@@ -168,6 +173,20 @@ class SandboxServer:
     def register_company(self, company: CompanyConfig) -> None:
         """Make ``company`` known (its counter starts at ``proximo_numero`` unless already further)."""
         self.engine.register_company(company)
+
+    def set_account_problem(self, cnpj: str, codigo: str | None) -> None:
+        """Break (``codigo``: ambiente_nao_configurado, empresa_nao_configurada, certificado_vencido)
+        or fix (None) the company's account: every NFC-e emission then answers 422 ``codigo``."""
+        from pos_app.core.domain.validators import normalize_cnpj
+        from pos_app.sandbox.engine import ACCOUNT_PROBLEMS
+
+        key = normalize_cnpj(cnpj)
+        if codigo is None:
+            self.engine.account_problems.pop(key, None)
+            return
+        if codigo not in ACCOUNT_PROBLEMS:
+            raise ValueError(f"Problema de conta desconhecido: {codigo!r} (conhecidos: {', '.join(ACCOUNT_PROBLEMS)})")
+        self.engine.account_problems[key] = codigo
 
     @property
     def contingency_delay(self) -> timedelta:

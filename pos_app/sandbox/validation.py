@@ -18,6 +18,7 @@ from pos_app.core.domain.validators import (
     is_valid_cpf,
     is_valid_gtin,
     is_valid_ncm,
+    normalize_cnpj,
     only_digits,
 )
 from pos_app.sandbox.tax_rules import ItemTaxInput, parse_item_taxes
@@ -28,7 +29,7 @@ ZERO = Decimal("0")
 CSOSN_CODES = frozenset({"102", "103", "300", "400", "500", "900"})
 CST_CODES = frozenset({"00", "20", "40", "41", "50", "60", "90"})
 PAYMENT_CODES = frozenset(
-    {"01", "02", "03", "04", "05", "10", "11", "12", "13", "15", "16", "17", "18", "19", "90", "99"}
+    {"01", "02", "03", "04", "05", "10", "11", "12", "13", "15", "16", "17", "18", "19", "20", "90", "99"}
 )
 CARD_CODES = frozenset({"03", "04"})
 CARD_BRANDS = frozenset({"01", "02", "03", "04", "05", "06", "07", "08", "09", "99"})
@@ -354,14 +355,14 @@ def parse_note(payload: Any, *, offline: bool) -> NoteInput:
         raise PayloadInvalid(c.errors)
     assert cnpj is not None and data_emissao is not None and presenca is not None
     note = NoteInput(
-        cnpj_emitente=only_digits(cnpj),
+        cnpj_emitente=normalize_cnpj(cnpj),
         data_emissao=data_emissao,
         natureza_operacao=natureza or "VENDA AO CONSUMIDOR",
         presenca_comprador=presenca,
         items=items,
         payments=payments,
         cpf_destinatario=only_digits(cpf) if cpf else None,
-        cnpj_destinatario=only_digits(cnpj_dest) if cnpj_dest else None,
+        cnpj_destinatario=normalize_cnpj(cnpj_dest) if cnpj_dest else None,
         nome_destinatario=nome_dest,
         informacoes_adicionais_contribuinte=info,
         numero=numero,
@@ -587,7 +588,7 @@ def _parse_payments(c: _Collector, payload: dict[str, Any]) -> list[PaymentInput
                 forma_pagamento=forma,
                 valor_pagamento=valor,
                 tipo_integracao=integracao,
-                cnpj_credenciadora=only_digits(cnpj_cred) if cnpj_cred else None,
+                cnpj_credenciadora=normalize_cnpj(cnpj_cred) if cnpj_cred else None,
                 bandeira_operadora=bandeira,
                 numero_autorizacao=autorizacao,
                 descricao=descricao,

@@ -33,7 +33,7 @@ from pos_app.core.domain.errors import ValidationError
 from pos_app.core.domain.money import ZERO, format_brl, parse_decimal
 from pos_app.core.domain.payments import CARD_BRANDS, PAYMENT_METHODS, Payment
 from pos_app.core.domain.sale import Sale
-from pos_app.core.domain.validators import is_valid_cnpj, only_digits
+from pos_app.core.domain.validators import is_valid_cnpj, normalize_cnpj
 from pos_app.ui import theme
 from pos_app.ui.common import error_label, hint_label
 from pos_app.ui.i18n import tr
@@ -51,7 +51,7 @@ METHOD_GROUPS: tuple[MethodGroup, ...] = (
     MethodGroup("dinheiro", tr("Dinheiro"), ("01",), Qt.Key.Key_F1),
     MethodGroup("credito", tr("Crédito"), ("03",), Qt.Key.Key_F2),
     MethodGroup("debito", tr("Débito"), ("04",), Qt.Key.Key_F3),
-    MethodGroup("pix", tr("PIX"), ("17",), Qt.Key.Key_F4),
+    MethodGroup("pix", tr("PIX"), ("17", "20"), Qt.Key.Key_F4),
     MethodGroup("vale", tr("Vale"), ("10", "11", "12", "13"), Qt.Key.Key_F5),
     MethodGroup("outros", tr("Outros"), ("99", "05", "02"), Qt.Key.Key_F6),
 )
@@ -229,11 +229,14 @@ class PaymentDialog(QDialog):
         self.kind.setVisible(multiple)
         self.kind_label.setVisible(multiple)
         card = key in ("credito", "debito")
-        for w in (self.brand, self.brand_label, self.acquirer, self.acquirer_label,
-                  self.authorization, self.authorization_label):
+        integrable = card or key == "pix"  # TEF/POS card or dynamic PIX (tipo_integracao 1)
+        for w in (self.brand, self.brand_label):
             w.setVisible(card)
+        for field in (self.acquirer, self.acquirer_label, self.authorization, self.authorization_label):
+            field.setVisible(integrable)
         if not card:
             self.brand.setCurrentIndex(0)
+        if not integrable:
             self.acquirer.clear()
             self.authorization.clear()
         self.error.setText("")
@@ -265,11 +268,11 @@ class PaymentDialog(QDialog):
         self._refresh_totals()
 
     def _check_acquirer(self, text: str) -> None:
-        digits = only_digits(text)
+        digits = normalize_cnpj(text)
         if not digits:
             theme.set_valid(self.acquirer, None)
         else:
-            theme.set_valid(self.acquirer, len(digits) == 14 and is_valid_cnpj(digits))
+            theme.set_valid(self.acquirer, is_valid_cnpj(text))
 
     # -- actions ---------------------------------------------------------------------------
     def confirm(self) -> None:
@@ -290,9 +293,9 @@ class PaymentDialog(QDialog):
         if self._group.key in ("credito", "debito") and bandeira is None:
             self._fail(tr("Escolha a bandeira do cartão (↑/↓) e tecle Enter."), self.brand)
             return
-        acquirer = only_digits(self.acquirer.text()) or None
+        acquirer = self.acquirer.text().strip() or None
         if acquirer is not None and not is_valid_cnpj(acquirer):
-            self._fail(tr("CNPJ da credenciadora inválido: confira os 14 dígitos ou deixe em branco."), self.acquirer)
+            self._fail(tr("CNPJ da credenciadora inválido: confira os 14 caracteres ou deixe em branco."), self.acquirer)
             return
         if forma != "01" and valor > self.sale.restante:
             self._fail(tr("Só pagamento em dinheiro pode passar do valor que falta (troco). Falta {falta}.")
@@ -303,7 +306,8 @@ class PaymentDialog(QDialog):
         try:
             self.sale.add_payment(payment)
         except ValidationError as exc:
-            self._fail(exc.message, self.amount)
+            field = {"cnpj_credenciadora": self.acquirer, "numero_autorizacao": self.authorization}.get(exc.field)
+            self._fail(exc.message, field or self.amount)
             return
         self.error.setText("")
         self._refresh_list()

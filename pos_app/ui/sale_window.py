@@ -7,6 +7,7 @@ F5 CPF/CNPJ, F8 or Del remover item, F10/F12 pagamento, Esc cancelar venda, ↑/
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -35,7 +36,14 @@ from PySide6.QtWidgets import (
 from pos_app.core.domain.catalog import Product
 from pos_app.core.domain.errors import ValidationError
 from pos_app.core.domain.money import format_brl, format_quantity
-from pos_app.core.domain.validators import format_cnpj, format_cpf, is_valid_cnpj, is_valid_cpf, only_digits
+from pos_app.core.domain.sale import CONSUMER_ID_REQUIRED_FROM
+from pos_app.core.domain.validators import (
+    format_cnpj,
+    format_cpf,
+    is_valid_cnpj,
+    is_valid_cpf,
+    normalize_document,
+)
 from pos_app.core.services.cart import CartService, Discount
 from pos_app.core.services.context import AppContext, SetupError
 from pos_app.core.services.receipts import last_issued_document_id
@@ -677,13 +685,24 @@ class SaleWindow(QMainWindow):
         self.document.setFocus()
         self.document.selectAll()
 
+    _DOC_SEPARATORS = re.compile(r"[.\-/\s]")
+
     def _document_state(self) -> tuple[bool | None, str]:
         text = self.document.text().strip()
-        digits = only_digits(text)
         if not text:
             return None, ""
-        if any(c.isalpha() for c in text):
-            return False, tr("Use apenas números.")
+        chars = normalize_document(text)
+        if len(chars) != len(self._DOC_SEPARATORS.sub("", text)):
+            return False, tr("Use letras, números e a pontuação do CPF/CNPJ.")
+        has_letter = any(c.isalpha() for c in chars)
+        if has_letter:
+            # alphanumeric CNPJ (from July 2026): 12 letters/digits + 2 numeric check digits
+            if len(chars) < 14:
+                return None, tr("Digitando… ({n} de 14 caracteres do CNPJ)").format(n=len(chars))
+            if len(chars) == 14:
+                return (True, tr("CNPJ válido")) if is_valid_cnpj(chars) else (False, tr("CNPJ inválido: confira os caracteres."))
+            return False, tr("CPF tem 11 dígitos e CNPJ tem 14 caracteres.")
+        digits = chars
         if len(digits) < 11:
             return None, tr("Digitando… ({n} de 11 dígitos do CPF)").format(n=len(digits))
         if len(digits) == 11:
@@ -707,7 +726,7 @@ class SaleWindow(QMainWindow):
             self.show_message(message or tr("CPF/CNPJ incompleto."), error=True)
             return
         if valid:
-            digits = only_digits(self.document.text())
+            digits = normalize_document(self.document.text())
             self.document.setText(format_cpf(digits) if len(digits) == 11 else format_cnpj(digits))
         self.code.setFocus()
 
@@ -718,7 +737,7 @@ class SaleWindow(QMainWindow):
             return None, None
         if not valid:
             raise ValidationError("cpf", message or tr("CPF/CNPJ incompleto."))
-        digits = only_digits(self.document.text())
+        digits = normalize_document(self.document.text())
         return (digits, None) if len(digits) == 11 else (None, digits)
 
     # -- F8 / Del remove -------------------------------------------------------------------
@@ -794,6 +813,14 @@ class SaleWindow(QMainWindow):
             sale.cpf, sale.cnpj = self.consumer_document()
         except ValidationError as exc:
             self.show_message(exc.message, error=True)
+            self.focus_document()
+            return
+        if not sale.cpf and not sale.cnpj and sale.valor_total >= CONSUMER_ID_REQUIRED_FROM:
+            # Refused before paying (Ajuste SINIEF 19/16), not after the card was charged.
+            self.show_message(tr("Venda de {v}: a partir de {limite} a NFC-e exige CPF ou CNPJ do consumidor. "
+                                 "Informe o documento (F5).").format(v=format_brl(sale.valor_total),
+                                                                     limite=format_brl(CONSUMER_ID_REQUIRED_FROM)),
+                              error=True)
             self.focus_document()
             return
         if not self.cash_open():

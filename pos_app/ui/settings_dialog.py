@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.core.config import KEYS, ConfigError
-from pos_app.core.domain.validators import UFS, format_cnpj, only_digits
+from pos_app.core.config import KEYS, SERIES_KEYS, ConfigError
+from pos_app.core.domain.validators import UFS, format_cnpj, normalize_cnpj
 from pos_app.core.services.context import AppContext
 from pos_app.ui import theme
 from pos_app.ui.common import error_label, hint_label, inform
@@ -72,6 +72,7 @@ TABS: tuple[tuple[str, tuple[Field, ...]], ...] = (
     )),
     (tr("Contingência e venda"), (
         Field("contingencia.serie"),
+        Field("nfce.serie"),
         Field("venda.desconto_maximo_percentual"),
         Field("caixa.fundo_padrao"),
         Field("balanca.modo", choices=(("preco", tr("Preço (R$)")), ("peso", tr("Peso (kg)")))),
@@ -245,17 +246,24 @@ class SettingsDialog(QDialog):
                 return None, None
             return None, tr("Preenchimento obrigatório.")
         try:
-            return KEYS[key].check(raw), None
+            value = KEYS[key].check(raw)
         except ConfigError as exc:
             message = str(exc)
             return None, message[:1].upper() + message[1:]
+        if key in SERIES_KEYS and SERIES_KEYS[key] in self.inputs:
+            conflict = self.ctx.config.series_conflict(key, value, self.value(SERIES_KEYS[key]).strip() or None)
+            if conflict:
+                return None, conflict[:1].upper() + conflict[1:]
+        return value, None
 
-    def _validate(self, key: str) -> bool:
+    def _validate(self, key: str, *, sibling: bool = True) -> bool:
         _value, error = self._check(key)
         self.errors[key].setText(error or "")
         widget = self.inputs[key]
         if isinstance(widget, QLineEdit):
             theme.set_valid(widget, False if error else None)
+        if sibling and key in SERIES_KEYS and SERIES_KEYS[key] in self.inputs:
+            self._validate(SERIES_KEYS[key], sibling=False)  # the pair is valid or not together
         self._update_summary()
         return error is None
 
@@ -320,7 +328,7 @@ class SettingsDialog(QDialog):
         elif days < EXPIRY_WARNING_DAYS:
             lines.append(tr("⚠ Vence em menos de {n} dias: providencie a renovação.").format(n=EXPIRY_WARNING_DAYS))
             color = f"color: {theme.AMBER}; font-weight: bold;"
-        emitter = only_digits(self.value("emitente.cnpj"))
+        emitter = normalize_cnpj(self.value("emitente.cnpj"))
         if info["cnpj"] and emitter and info["cnpj"] != emitter:
             lines.append(tr("⚠ O CNPJ do certificado é diferente do CNPJ do emitente."))
             color = color or f"color: {theme.AMBER}; font-weight: bold;"

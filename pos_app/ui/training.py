@@ -45,6 +45,21 @@ class TrainingMenu(QMenu):
             self.addAction(action)
             self.scenario_actions[key] = action
         self.addSeparator()
+        self.company_menu = self.addMenu(tr("Empresa de demonstração"))
+        self.company_menu.setObjectName("training_company")
+        self.company_actions: dict[str, QAction] = {}
+        from pos_app.demo import company as demo_company
+
+        for key, label in demo_company.LABELS.items():
+            action = QAction(label, self)
+            action.setCheckable(True)
+            action.setObjectName(f"training_company_{key}")
+            action.triggered.connect(lambda _on=False, k=key: self.set_company(k))
+            self.company_menu.addAction(action)
+            self.company_actions[key] = action
+        self.company_message: QWidget | None = None
+        self._sync_company()
+        self.addSeparator()
         self.restore_action = QAction(tr("Restaurar tudo (conexão normal)"), self)
         self.restore_action.setObjectName("training_restore")
         self.restore_action.triggered.connect(self.restore)
@@ -60,6 +75,28 @@ class TrainingMenu(QMenu):
         elif not on and sandbox.faults.is_active(mode):
             sandbox.faults.clear(mode)
         self._on_change()
+
+    def set_company(self, key: str) -> None:
+        """Play another demo company (refused while its notes wait for the API)."""
+        from pos_app.demo import company as demo_company
+        from pos_app.ui.common import inform
+
+        parent = self.parentWidget() or self
+        try:
+            result = demo_company.switch(self.ctx, key)
+        except demo_company.DemoCompanyError as exc:
+            self.company_message = inform(parent, tr("Empresa de demonstração"), str(exc), error=True)
+        else:
+            self.company_message = inform(parent, tr("Empresa de demonstração"), result.mensagem)
+        self._sync_company()
+        self._on_change()
+
+    def _sync_company(self) -> None:
+        from pos_app.demo import company as demo_company
+
+        current = demo_company.current_key(self.ctx)
+        for key, action in self.company_actions.items():
+            action.setChecked(key == current)
 
     def restore(self) -> None:
         if self.ctx.sandbox is not None:

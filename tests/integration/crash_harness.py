@@ -81,7 +81,7 @@ class CrashHarness:
             assert rc in (EXIT_CODE, -9), f"{sc.label}: o processo não morreu no ponto (saída {rc})"
             if sc.point == "during_send":
                 # The API finishes processing what it received; then the terminal restarts.
-                ref = f"CX01-{sales_before + 1:08d}"
+                ref = f"CX01_{sales_before + 1:08d}"
                 _wait(lambda: (server.note(ref) or {}).get("status") == "autorizado", f"{ref} autorizada")
             result = RunResult(sc, rc)
             if sc.restart_link_down:
@@ -136,7 +136,7 @@ class CrashHarness:
         proc = subprocess.Popen([sys.executable, "-m", "pos_app", *argv], env=self._env(data, crash), cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if sc.point == "during_send":
-            ref = f"CX01-{sales_before + 1:08d}"
+            ref = f"CX01_{sales_before + 1:08d}"
             try:
                 _wait(lambda: (server.note(ref) or {}).get("status") == "processando_autorizacao",
                       f"{ref} em processamento no sandbox")

@@ -46,7 +46,7 @@ def test_online_sale_is_authorized_with_receipt(demo_ctx: Any) -> None:
     assert result.status == "autorizado" and not result.contingencia
     assert result.total == Decimal("61.04") and result.troco == Decimal("38.96")
     assert result.chave is not None and len(result.chave) == 44 and result.chave[20:22] == "65"
-    assert result.ref == f"{demo_ctx.config.terminal_id}-{result.sale_id:08d}"
+    assert result.ref == f"{demo_ctx.config.terminal_id}_{result.sale_id:08d}"
     text = pdf_text(result.danfce or "")
     assert "CPF 529.982.247-25" in text
     assert "HOMOLOGAÇÃO" in text

@@ -56,7 +56,7 @@ def test_not_delivered_issues_contingency_at_once_and_replay_authorizes_it(term:
     assert is_valid_cnf(cont["codigo_unico"], 1) and cont["chave"][35:43] == cont["codigo_unico"]
     online = term.store.documents.get(cont["replaces_document_id"])
     assert online["status"] == "encerrado" and events(term, online["id"]) == ["pendente", "enviando", "encerrado"]
-    assert cont["ref"] == online["ref"] + "-C"
+    assert cont["ref"] == online["ref"] + "_C"
     payload = json.loads(cont["payload"])
     assert payload["numero"] == "1" and payload["serie"] == "600" and payload["codigo_unico"] == cont["codigo_unico"]
     assert payload["data_emissao"] == cont["data_emissao"]
@@ -128,7 +128,7 @@ def test_in_doubt_is_reissued_in_contingency_and_the_authorized_attempt_cancelle
     assert elapsed < 3.5  # focus.timeout is 2 s: one total deadline, then contingency
     assert result.contingencia and (result.serie, result.numero) == (600, 1)
     online = docs(term.store, kind="online")[0]
-    assert online["status"] == "em_duvida" and online["ref"] + "-C" == result.ref
+    assert online["status"] == "em_duvida" and online["ref"] + "_C" == result.ref
     api.faults.clear()
     wait_for(lambda: (api.note(online["ref"]) or {}).get("status") == "autorizado")  # it did reach SEFAZ
 
@@ -178,13 +178,13 @@ def test_answered_online_is_the_online_result(term: Any, api: SandboxServer) -> 
 
 
 def test_answered_rejection_is_not_a_contingency(term: Any, api: SandboxServer) -> None:
-    api.faults.reject_ref(f"{term.config.terminal_id}-00000001", "778", "Rejeicao: Informado NCM inexistente")
+    api.faults.reject_ref(f"{term.config.terminal_id}_00000001", "778", "Rejeicao: Informado NCM inexistente")
     result = EmissionService(term).checkout(make_sale(term))
     assert result.status == "erro_autorizacao" and not result.emitido and not result.contingencia
     assert "778" in result.mensagem and docs(term.store, kind="contingencia") == []
 
 
-# -- São Paulo: no offline NFC-e contingency --------------------------------------------------------
+# -- São Paulo: offline NFC-e contingency like every other state (Portaria SRE 40/2024) -----------
 SP_COMPANY = CompanyConfig(
     cnpj="11222333000181", razao_social="PADARIA PAULISTA LTDA", nome_fantasia="Padaria Paulista",
     inscricao_estadual="110042490114", logradouro="Rua Direita", numero="10", bairro="Sé",
@@ -203,9 +203,29 @@ def _to_sp(ctx: Any, server: SandboxServer) -> None:
 
 
 @pytest.mark.parametrize("fault", ["unreachable", "in_doubt"])
-def test_sao_paulo_keeps_the_sale_and_emits_when_the_link_returns(term: Any, api: SandboxServer, fault: str) -> None:
+def test_sao_paulo_issues_offline_contingency_and_replays_it(term: Any, api: SandboxServer, fault: str) -> None:
     _to_sp(term, api)
     api.faults.set(fault, **({} if fault == "unreachable" else {"methods": ["POST"]}))
+    result = EmissionService(term).checkout(make_sale(term))
+    assert result.emitido and result.contingencia, result.mensagem
+    [note] = docs(term.store, kind="contingencia")
+    parts = parse_chave(note["chave"])
+    assert parts.tp_emis == 9 and parts.uf == "SP" and parts.serie == 600
+    api.faults.clear()
+    ReplayService(term).run_once()
+    assert term.store.documents.get(note["id"])["status"] == "autorizado"
+
+
+def test_a_state_without_offline_contingency_waits_for_the_link(
+    term: Any, api: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rule is data: a (hypothetical) dated rule refusing tpEmis 9 keeps the waiting path working."""
+    from pos_app.core.fiscal import states
+
+    rule = states.OfflineContingencyRule("SP", datetime(2026, 1, 1).date(), False, "regra de teste")
+    monkeypatch.setattr(states, "OFFLINE_CONTINGENCY_RULES", (*states.OFFLINE_CONTINGENCY_RULES, rule))
+    _to_sp(term, api)
+    api.faults.set("unreachable")
     result = EmissionService(term).checkout(make_sale(term))
     assert not result.emitido and not result.contingencia and result.status == "aguardando_conexao"
     assert "SP não existe contingência offline" in result.mensagem and "quando a conexão voltar" in result.mensagem

@@ -17,7 +17,7 @@ from pos_app.core.fiscal.qrcode import parse_qr_p, verify_qr_v3_offline
 from pos_app.core.services.doctor import run_doctor
 from pos_app.core.services.emission import EmissionService
 from pos_app.core.services.replay import ReplayService
-from pos_app.sandbox import SandboxServer
+from pos_app.sandbox import DEMO_TOKEN, SandboxServer
 
 needs_tools = pytest.mark.skipif(
     not (shutil.which("pdftoppm") and shutil.which("zbarimg")), reason="pdftoppm/zbarimg ausentes"
@@ -54,10 +54,14 @@ def test_contingency_qr_code_reads_back_from_the_picture_and_its_signature_verif
     forged = urls[0].replace(f"|{fields[4]}|", "|1.00|")
     assert not verify_qr_v3_offline(forged, cert.public_key)
 
-    # Still the same QR code (same key, same signature) once the note is authorized.
+    # Once authorized, reprints use the QR code Focus returns for the note (same key); the signed v3
+    # QR printed offline is kept beside it.
     api.faults.clear()
     assert ReplayService(term).run_once().transmitidas == [result.ref]
-    assert term.store.documents.get(result.document_id)["qrcode_url"] == urls[0]
+    authorized = term.store.documents.get(result.document_id)
+    assert authorized["qrcode_url_offline"] == urls[0]
+    assert authorized["qrcode_url"] == api.engine.note_body(DEMO_TOKEN, result.ref)["qrcode_url"]
+    assert parse_qr_p(authorized["qrcode_url"])[0] == doc["chave"]
 
 
 def test_without_certificate_the_receipt_says_so_and_nothing_breaks(term: Any, api: SandboxServer) -> None:

@@ -248,7 +248,7 @@ def test_sale_with_sefaz_down_is_authorized_in_focus_contingency(ctx: Any) -> No
 
 
 def test_sale_rejected_by_sefaz_is_kept_with_the_reason(ctx: Any) -> None:
-    ctx.sandbox.faults.set("reject_ref", target=f"{ctx.config.terminal_id}-{ctx.store.sales.count() + 1:08d}")
+    ctx.sandbox.faults.set("reject_ref", target=f"{ctx.config.terminal_id}_{ctx.store.sales.count() + 1:08d}")
     result = _checkout(ctx)
     assert not result.emitido and result.status == "erro_autorizacao"
     assert "Rejeição da SEFAZ 778" in result.mensagem and "a venda está gravada" in result.mensagem

@@ -67,27 +67,27 @@ def test_generate_consult_and_import_the_city_answer(
 
 
 def test_city_answer_with_errors(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, data, _ = run(capsys, "lote-rps", "gerar", "--arquivo", str(lote_file(tmp_path)), "--ref", "lote-erros",
+    code, data, _ = run(capsys, "lote-rps", "gerar", "--arquivo", str(lote_file(tmp_path)), "--ref", "lote_erros",
                         "--json")  # fmt: skip
-    assert code == 0 and data["ref"] == "lote-erros"
+    assert code == 0 and data["ref"] == "lote_erros"
     sandbox = SandboxServer(state_path=str(data_dir / "sandbox.sqlite3"))
-    batch = sandbox.backoffice.lotes_rps.batch(DEMO_TOKEN, "lote-erros")
+    batch = sandbox.backoffice.lotes_rps.batch(DEMO_TOKEN, "lote_erros")
     assert batch is not None
     bad = batch["rps"][0]["numero"]
     answer = sandbox.backoffice.lotes_rps.city_answer(
-        DEMO_TOKEN, "lote-erros", errors={bad: "Item de serviço não permitido"}
+        DEMO_TOKEN, "lote_erros", errors={bad: "Item de serviço não permitido"}
     )
     sandbox.store.close()
     retorno = tmp_path / "retorno.txt"
     retorno.write_bytes(answer)
-    code, result, _ = run(capsys, "lote-rps", "resposta", "lote-erros", "--arquivo", str(retorno), "--json")
+    code, result, _ = run(capsys, "lote-rps", "resposta", "lote_erros", "--arquivo", str(retorno), "--json")
     assert code == 1 and result["status"] == "com_erros"
     assert {r["status"] for r in result["resultado"]} == {"erro_autorizacao"}
-    code, text, _ = run(capsys, "lote-rps", "resposta", "lote-erros", "--arquivo", str(retorno))
+    code, text, _ = run(capsys, "lote-rps", "resposta", "lote_erros", "--arquivo", str(retorno))
     assert "Item de serviço não permitido" in text
     garbage = tmp_path / "lixo.txt"
     garbage.write_text("isto não é um retorno", encoding="utf-8")
-    code, err, _ = run(capsys, "lote-rps", "resposta", "lote-erros", "--arquivo", str(garbage), "--json")
+    code, err, _ = run(capsys, "lote-rps", "resposta", "lote_erros", "--arquivo", str(garbage), "--json")
     assert code == 1 and "formato_invalido" in err["erro"]
 
 

@@ -167,7 +167,7 @@ def test_wrong_pin_blocks_cancel_before_anything(demo_ctx: Any, cancel_calls: li
 def test_cancel_intent_of_contingency_note_is_carried_out_after_replay(demo_ctx: Any, cancel_calls: list[str]) -> None:
     demo_ctx.sandbox.faults.set("unreachable")
     result = sell(demo_ctx, (ARROZ, "1"), pay=[("01", "30.00")])
-    assert result.status == "contingencia_pendente" and result.ref.endswith("-C")
+    assert result.status == "contingencia_pendente" and result.ref.endswith("_C") and "-" not in result.ref
     online_ref = result.ref[:-2]
     # The manager names the sale by its first ref: the contingency note is the one to cancel.
     out = CancellationService(demo_ctx).cancel(online_ref, JUSTIFICATIVA, manager(demo_ctx))
@@ -332,11 +332,17 @@ def test_cash_session_counted_vs_expected(demo_ctx: Any, tmp_path: Path) -> None
         assert action in actions
 
 
-def test_closing_refused_while_a_sale_is_pending_emission(demo_ctx: Any) -> None:
+def test_closing_refused_while_a_sale_is_pending_emission(demo_ctx: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     cash = CashService(demo_ctx)
     gerente = manager(demo_ctx)
     sid = int(cash.open(gerente, Decimal("0"))["id"])
-    demo_ctx.config.set("emitente.uf", "SP")  # no offline contingency: the sale waits for the link
+    from pos_app.core.fiscal import (
+        states,  # a state whose dated rule refuses tpEmis 9 (none today; SP allows it)
+    )
+
+    refusing = states.OfflineContingencyRule("SP", datetime(2026, 1, 1).date(), False, "regra de teste")
+    monkeypatch.setattr(states, "OFFLINE_CONTINGENCY_RULES", (*states.OFFLINE_CONTINGENCY_RULES, refusing))
+    demo_ctx.config.set("emitente.uf", "SP")  # no offline contingency there: the sale waits for the link
     demo_ctx.sandbox.faults.set("unreachable")
     waiting = sell(demo_ctx, (NESCAU, "1"), pay=[("01", "8.99")], session=sid)
     assert waiting.status == "aguardando_conexao"

@@ -27,7 +27,7 @@ def test_missing_or_wrong_token_is_refused_with_403(sandbox_server: SandboxServe
         assert wrong.status_code == 403
         by_query = anonymous.get("/v2/nfce/qualquer", params={"token": DEMO_TOKEN})
         assert by_query.status_code == 404
-        assert by_query.json() == {"codigo": "nao_encontrado", "mensagem": "Nota fiscal não encontrada"}
+        assert by_query.json() == {"codigo": "nfce_nao_encontrada", "mensagem": "NFCe não encontrada"}
 
 
 def test_authorized_note_answers_like_the_seed_and_consult_matches(
@@ -229,7 +229,7 @@ def test_request_level_errors(
     broken = sandbox_client.post("/v2/nfce", params={"ref": "x3"}, content=b"{nao e json")
     assert broken.status_code == 415
     missing = sandbox_client.get("/v2/nfce/nao-existe")
-    assert (missing.status_code, missing.json()["codigo"]) == (404, "nao_encontrado")
+    assert (missing.status_code, missing.json()["codigo"]) == (404, "nfce_nao_encontrada")  # seed table
 
 
 def test_same_number_with_another_key_is_a_539_duplicate(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -117,12 +117,18 @@ def test_cash_dialog_open_move_and_close(qtbot: Any, demo_ctx: Any) -> None:
     assert "Caixa fechado" in dialog.status.text()
 
 
-def test_cash_dialog_refuses_close_with_sale_pending_emission(qtbot: Any, demo_ctx: Any) -> None:
+def test_cash_dialog_refuses_close_with_sale_pending_emission(qtbot: Any, demo_ctx: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from pos_app.ui.manager.cash_dialog import CashDialog
 
     gerente = authenticate(demo_ctx, "9999")
     session = CashService(demo_ctx).open(gerente, Decimal("0"))
-    demo_ctx.config.set("emitente.uf", "SP")  # no offline contingency: the sale waits for the link
+    from pos_app.core.fiscal import (
+        states,  # a state whose dated rule refuses tpEmis 9 (none today; SP allows it)
+    )
+
+    refusing = states.OfflineContingencyRule("SP", datetime(2026, 1, 1).date(), False, "regra de teste")
+    monkeypatch.setattr(states, "OFFLINE_CONTINGENCY_RULES", (*states.OFFLINE_CONTINGENCY_RULES, refusing))
+    demo_ctx.config.set("emitente.uf", "SP")  # no offline contingency there: the sale waits for the link
     demo_ctx.sandbox.faults.set("unreachable")
     waiting = sell(demo_ctx, "1021", "1", "01", "8.99", session["id"])
     assert waiting.status == "aguardando_conexao"

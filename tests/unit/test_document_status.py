@@ -23,7 +23,7 @@ def test_stored_values_are_the_old_strings() -> None:
     assert {s.value for s in S} == {
         "pendente", "enviando", "autorizado", "erro_autorizacao", "rejeitado", "denegado", "em_duvida",
         "encerrado", "cancelado", "aguardando_conexao", "substituicao_pendente", "contingencia_pendente",
-        "transmitindo", "contingencia_erro",
+        "transmitindo", "contingencia_erro", "contingencia_duplicada", "contingencia_denegada",
     }
 
 
@@ -50,6 +50,15 @@ def test_transition_table() -> None:
     assert not can_transition(S.CONTINGENCIA_PENDENTE, S.AUTORIZADO)  # must go through transmitindo
     assert not can_transition(S.PENDENTE, S.CONTINGENCIA_PENDENTE)  # a note is another document
     assert not can_transition(S.PENDENTE, "inventado")
+    # final contingency outcomes (issue 12): 539 duplicate, denied, cancelled at Focus
+    assert can_transition(S.TRANSMITINDO, S.CONTINGENCIA_DUPLICADA)
+    assert can_transition(S.CONTINGENCIA_ERRO, S.CONTINGENCIA_DUPLICADA)
+    assert can_transition(S.TRANSMITINDO, S.CONTINGENCIA_DENEGADA)
+    assert can_transition(S.TRANSMITINDO, S.CANCELADO)
+    assert not can_transition(S.CONTINGENCIA_ERRO, S.CONTINGENCIA_DENEGADA)
+    for final in (S.CONTINGENCIA_DUPLICADA, S.CONTINGENCIA_DENEGADA):
+        assert final in ds.FINAL and final not in ds.BACKLOG and final not in ds.CONTINGENCY_OPEN
+        assert not ds.TRANSITIONS[final]
 
 
 def _store_with_document(tmp_path: Path) -> tuple[Store, int]:

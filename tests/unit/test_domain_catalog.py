@@ -132,7 +132,8 @@ def test_payment_tables() -> None:
     assert PAYMENT_METHODS["01"] == "Dinheiro"
     assert PAYMENT_METHODS["03"] == "Cartão de crédito"
     assert PAYMENT_METHODS["04"] == "Cartão de débito"
-    assert PAYMENT_METHODS["17"] == "PIX"
+    assert PAYMENT_METHODS["17"] == "PIX dinâmico"
+    assert PAYMENT_METHODS["20"] == "PIX estático"
     assert {"02", "05", "10", "11", "12", "13", "99"} <= set(PAYMENT_METHODS)
     assert CARD_BRANDS["06"] == "Elo"
     assert set(CARD_BRANDS) == {"01", "02", "03", "04", "05", "06", "07", "99"}

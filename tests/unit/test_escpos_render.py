@@ -442,3 +442,22 @@ def test_config_choices_match_the_profiles() -> None:
 def test_escpos_ms_budget() -> None:
     ms = escpos.bench_render_ms(runs=15)
     assert ms <= escpos.BENCH_BUDGET_MS, f"{ms:.2f} ms"
+
+
+def test_alphanumeric_cnpj_key_and_qr_on_the_thermal_receipt() -> None:
+    """Emitter and consumer with alphanumeric CNPJs, a key with letters: printed as they are."""
+    from pos_app.core.fiscal.chave import build_chave, format_chave
+
+    key = build_chave("SP", sample_receipt().data_emissao, "A1B2C3D4000193", 600, 3, 9, 12345678)
+    base = sample_receipt(contingencia=True, consumidor_doc="CNPJ 12.ABC.345/01DE-35")
+    data = dataclasses.replace(
+        base, chave=key, emitente=dataclasses.replace(base.emitente, cnpj="A1B2C3D4000193"),
+        qrcode_url=f"https://www.homologacao.nfce.fazenda.sp.gov.br/qrcode?p={key}|3|2|02|10.00|1|12ABC34501DE35|c2ln",
+    )
+    job = decode(render([data]))
+    text = "\n".join(job.texts())
+    assert "CNPJ: A1.B2C.3D4/0001-93" in text
+    assert format_chave(key) in text.replace("\n", " ") or all(g in text for g in format_chave(key).split())
+    assert "CONSUMIDOR - CNPJ 12.ABC.345/01DE-35" in text.replace("\xa0", " ")
+    (stored, _module), = [v for k, v in job.events if k == "qr"]  # type: ignore[misc]
+    assert stored == data.qrcode_url.encode()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,6 +8,7 @@ import pytest
 from pos_app.core.fiscal.states import (
     CONSULTA_URLS,
     CONTINGENCY_DEADLINE,
+    OFFLINE_CONTINGENCY_RULES,
     QRCODE_URLS,
     UF_CODES,
     offline_contingency_allowed,
@@ -136,10 +137,19 @@ def test_noronha_code_under_another_state_is_ignored() -> None:
     assert timezone_for("PB", 2605459).key == "America/Fortaleza"
 
 
-def test_offline_contingency_forbidden_only_in_sao_paulo() -> None:
-    assert not offline_contingency_allowed("SP")
-    assert not offline_contingency_allowed("sp")
-    assert all(offline_contingency_allowed(uf) for uf in ALL_UFS if uf != "SP")
+def test_offline_contingency_allowed_in_every_state_including_sao_paulo() -> None:
+    # Portaria SRE 40/2024: tpEmis 9 in São Paulo since 01/07/2024 (the old table refused it).
+    assert offline_contingency_allowed("SP") and offline_contingency_allowed("sp")
+    assert all(offline_contingency_allowed(uf) for uf in ALL_UFS)
+    assert offline_contingency_allowed("SP", date(2026, 12, 2))
+
+
+def test_offline_contingency_rule_is_dated_data() -> None:
+    assert not offline_contingency_allowed("SP", date(2024, 6, 30))
+    assert offline_contingency_allowed("SP", date(2024, 7, 1))
+    assert offline_contingency_allowed("RJ", date(2020, 1, 1))
+    sp = [rule for rule in OFFLINE_CONTINGENCY_RULES if rule.uf == "SP"]
+    assert sp[-1].allowed and "40/2024" in sp[-1].source
 
 
 def test_contingency_deadline_is_24_hours() -> None:

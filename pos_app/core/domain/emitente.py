@@ -12,6 +12,7 @@ from pos_app.core.domain.validators import (
     is_valid_cep,
     is_valid_cnpj,
     is_valid_uf,
+    normalize_cnpj,
     only_digits,
 )
 
@@ -53,7 +54,8 @@ class Emitente:
 
     @property
     def cnpj_digits(self) -> str:
-        return only_digits(self.cnpj)
+        """The CNPJ as stored and sent: 14 digits, or 12 letters/digits + 2 digits (alphanumeric)."""
+        return normalize_cnpj(self.cnpj)
 
     def validate(self) -> None:
         """Raise :class:`ValidationError` for the first field that cannot be used on an NFC-e."""

@@ -7,13 +7,16 @@ from decimal import Decimal
 
 from pos_app.core.domain.errors import ValidationError
 from pos_app.core.domain.money import as_decimal, decimal_places
-from pos_app.core.domain.validators import format_cnpj, is_valid_cnpj
+from pos_app.core.domain.validators import format_cnpj, is_valid_cnpj, normalize_cnpj
 
 __all__ = [
     "CARD_BRANDS",
     "CARD_METHODS",
     "CASH",
+    "INTEGRABLE_METHODS",
     "PAYMENT_METHODS",
+    "PIX_DINAMICO",
+    "PIX_ESTATICO",
     "Payment",
 ]
 
@@ -21,7 +24,8 @@ PAYMENT_METHODS: dict[str, str] = {
     "01": "Dinheiro",
     "03": "Cartão de crédito",
     "04": "Cartão de débito",
-    "17": "PIX",
+    "17": "PIX dinâmico",
+    "20": "PIX estático",
     "10": "Vale alimentação",
     "11": "Vale refeição",
     "12": "Vale presente",
@@ -46,19 +50,30 @@ CARD_BRANDS: dict[str, str] = {
 
 CASH = "01"
 CARD_METHODS: frozenset[str] = frozenset({"03", "04"})
+PIX_DINAMICO = "17"
+PIX_ESTATICO = "20"
+INTEGRABLE_METHODS: frozenset[str] = frozenset({"03", "04", PIX_DINAMICO})
+"""Methods that may be integrated with the terminal (``tipo_integracao`` 1: TEF/POS card, dynamic PIX):
+then ``cnpj_credenciadora`` and ``numero_autorizacao`` (for PIX the endToEndId) are mandatory."""
+TIPO_INTEGRADO = "1"
+TIPO_NAO_INTEGRADO = "2"
 
 
 @dataclass
 class Payment:
     """One payment. ``valor`` is what the customer handed over for this method (for cash it
     may exceed what is due; the sale computes troco). Card payments (03/04) need ``bandeira``;
-    ``cnpj_credenciadora`` and ``numero_autorizacao`` are filled for integrated (TEF) payments."""
+    ``cnpj_credenciadora`` and ``numero_autorizacao`` are filled for integrated (TEF) payments.
+
+    ``tipo_integracao``: ``"1"`` integrated with the terminal (both fields then mandatory), ``"2"``
+    not integrated; ``None`` means "1" when both fields are filled, else "2" (for 03/04/17)."""
 
     forma: str
     valor: Decimal
     bandeira: str | None = None
     cnpj_credenciadora: str | None = None
     numero_autorizacao: str | None = None
+    tipo_integracao: str | None = None
 
     def __post_init__(self) -> None:
         self.valor = as_decimal(self.valor, "valor_pagamento", "Valor do pagamento")
@@ -66,12 +81,25 @@ class Payment:
             self.bandeira = None
         if self.cnpj_credenciadora is not None and not self.cnpj_credenciadora.strip():
             self.cnpj_credenciadora = None
+        elif self.cnpj_credenciadora is not None and is_valid_cnpj(self.cnpj_credenciadora):
+            self.cnpj_credenciadora = normalize_cnpj(self.cnpj_credenciadora)  # 14 characters, letters upper-case
+        if self.tipo_integracao is not None:
+            self.tipo_integracao = str(self.tipo_integracao).strip() or None
         if self.numero_autorizacao is not None and not self.numero_autorizacao.strip():
             self.numero_autorizacao = None
 
     @property
     def is_card(self) -> bool:
         return self.forma in CARD_METHODS
+
+    @property
+    def integracao(self) -> str | None:
+        """``tipo_integracao`` to send: None for methods that have none (cash, vouchers...)."""
+        if self.tipo_integracao is not None:
+            return self.tipo_integracao
+        if self.forma not in INTEGRABLE_METHODS:
+            return None
+        return TIPO_INTEGRADO if self.cnpj_credenciadora and self.numero_autorizacao else TIPO_NAO_INTEGRADO
 
     @property
     def is_cash(self) -> bool:
@@ -101,6 +129,25 @@ class Payment:
                 "cnpj_credenciadora",
                 f"CNPJ da credenciadora inválido: {format_cnpj(self.cnpj_credenciadora)}",
             )
+        if self.tipo_integracao is not None and self.tipo_integracao not in (TIPO_INTEGRADO, TIPO_NAO_INTEGRADO):
+            raise ValidationError("tipo_integracao", f"Tipo de integração inválido: {self.tipo_integracao!r} (1 ou 2)")
+        integrated = self.tipo_integracao == TIPO_INTEGRADO or (
+            self.tipo_integracao is None and self.forma in INTEGRABLE_METHODS
+            and bool(self.cnpj_credenciadora or self.numero_autorizacao)
+        )
+        if integrated:
+            # NT 2015.002 / Focus: tipo_integracao 1 (TEF/POS integrated) requires both fields.
+            if not self.cnpj_credenciadora:
+                raise ValidationError(
+                    "cnpj_credenciadora",
+                    "Pagamento integrado (tipo_integracao 1): informe o CNPJ da credenciadora",
+                )
+            if not self.numero_autorizacao:
+                raise ValidationError(
+                    "numero_autorizacao",
+                    "Pagamento integrado (tipo_integracao 1): informe o número de autorização"
+                    + (" (endToEndId do PIX)" if self.forma == PIX_DINAMICO else ""),
+                )
         if self.numero_autorizacao is not None and len(self.numero_autorizacao) > 128:
             raise ValidationError(
                 "numero_autorizacao", "Número de autorização deve ter no máximo 128 caracteres"

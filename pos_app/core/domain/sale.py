@@ -47,6 +47,10 @@ __all__ = ["MAX_ITEMS", "MAX_PAYMENTS", "Sale", "SaleItem", "apportion_cents"]
 MAX_ITEMS = 990
 """Maximum number of items in one NF-e/NFC-e."""
 MAX_PAYMENTS = 100
+
+CONSUMER_ID_REQUIRED_FROM = Decimal("10000.00")
+"""Ajuste SINIEF 19/16 (cl. 11ª): an NFC-e of R$ 10.000,00 or more must identify the consumer (CPF or
+CNPJ). States may set lower limits; a state-specific table would go next to this value."""
 """Maximum number of payment entries (detPag) in one NFC-e."""
 
 _LIMIT = Decimal(10) ** 11  # qCom / vUnCom have at most 11 integer digits
@@ -444,6 +448,12 @@ class Sale:
             raise ValidationError("cpf", f"CPF inválido: {format_cpf(cpf)}")
         if cnpj and not is_valid_cnpj(cnpj):
             raise ValidationError("cnpj", f"CNPJ inválido: {format_cnpj(cnpj)}")
+        if not cpf and not cnpj and self.valor_total >= CONSUMER_ID_REQUIRED_FROM:
+            raise ValidationError(
+                "cpf_destinatario",
+                f"Venda de {format_brl(self.valor_total)}: a partir de {format_brl(CONSUMER_ID_REQUIRED_FROM)} a "
+                "NFC-e exige a identificação do consumidor. Informe o CPF ou o CNPJ do consumidor (F5).",
+            )
         if len(self.payments) > MAX_PAYMENTS:
             raise ValidationError("pagamentos", f"Uma venda pode ter no máximo {MAX_PAYMENTS} pagamentos")
         for i, payment in enumerate(self.payments):

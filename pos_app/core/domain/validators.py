@@ -17,6 +17,7 @@ __all__ = [
     "UFS",
     "format_cep",
     "format_cnpj",
+    "cnpj_check_digits",
     "format_cpf",
     "gtin_check_digit",
     "is_valid_cep",
@@ -28,6 +29,8 @@ __all__ = [
     "is_valid_gtin",
     "is_valid_ncm",
     "is_valid_uf",
+    "normalize_cnpj",
+    "normalize_document",
     "only_digits",
     "valid_icms_codes",
 ]
@@ -109,20 +112,61 @@ def is_valid_cpf(value: str | None) -> bool:
 
 _CNPJ_W1 = (5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
 _CNPJ_W2 = (6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2)
+_CNPJ_CHARS = re.compile(r"[0-9A-Z]{12}[0-9]{2}")
+_NOT_CNPJ_CHAR = re.compile(r"[^0-9A-Za-z]")
+
+
+def normalize_cnpj(text: str | None) -> str:
+    """A CNPJ as stored: punctuation and spaces dropped, letters upper-cased.
+
+    ``"12.abc.345/01de-35"`` -> ``"12ABC34501DE35"``; ``"11.222.333/0001-81"`` -> ``"11222333000181"``.
+    Works for the numeric CNPJ and the alphanumeric one (IN RFB 2.229/2024, July 2026); it does
+    not validate (see :func:`is_valid_cnpj`).
+    """
+    return _NOT_CNPJ_CHAR.sub("", text or "").upper()
+
+
+def normalize_document(text: str | None) -> str:
+    """A CPF or CNPJ typed by a person, as stored: digits (CPF, numeric CNPJ) or the 14
+    characters of an alphanumeric CNPJ, upper-case."""
+    return normalize_cnpj(text)
+
+
+def _cnpj_value(char: str) -> int:
+    # NT Conjunta 2025.001: each character is worth ord(c) - 48 (0-9 -> 0-9, A -> 17 ... Z -> 42).
+    return ord(char) - 48
+
+
+def _cnpj_dv(body: str, weights: tuple[int, ...]) -> int:
+    rest = sum(_cnpj_value(c) * w for c, w in zip(body, weights, strict=True)) % 11
+    return 0 if rest < 2 else 11 - rest
+
+
+def cnpj_check_digits(base12: str) -> str:
+    """The two check digits of a CNPJ base (12 characters ``[0-9A-Z]``)."""
+    base = normalize_cnpj(base12)
+    if len(base) != 12 or not re.fullmatch(r"[0-9A-Z]{12}", base):
+        raise ValueError("A base do CNPJ deve ter 12 caracteres (letras e dígitos)")
+    d1 = _cnpj_dv(base, _CNPJ_W1)
+    d2 = _cnpj_dv(base + str(d1), _CNPJ_W2)
+    return f"{d1}{d2}"
 
 
 def is_valid_cnpj(value: str | None) -> bool:
-    """CNPJ with valid check digits (formatted or not); repeated digits are invalid.
+    """CNPJ with valid check digits (formatted or not), numeric or alphanumeric.
 
-    Only the numeric CNPJ is accepted; the alphanumeric CNPJ (IN RFB 2.229/2024, from July
-    2026) is not supported yet.
+    The alphanumeric CNPJ (IN RFB 2.229/2024, NT Conjunta 2025.001, from July 2026) has 12
+    characters ``[A-Z0-9]`` and 2 numeric check digits, computed with each character valued
+    ``ord(c) - 48``: ``12.ABC.345/01DE-35`` is valid. Lower-case letters are accepted as typed.
+    Only ``.``, ``-``, ``/`` and spaces are dropped; any other character makes it invalid.
+    Repeated digits (``00.000.000/0000-00``) are invalid.
     """
-    digits = _document_digits(value, 14)
-    if digits is None or len(set(digits)) == 1:
+    if not value:
         return False
-    d1 = _mod11_digit(digits[:12], _CNPJ_W1)
-    d2 = _mod11_digit(digits[:13], _CNPJ_W2)
-    return digits[12:] == f"{d1}{d2}"
+    text = _DOC_PUNCTUATION.sub("", value).upper()
+    if not _CNPJ_CHARS.fullmatch(text) or len(set(text)) == 1:
+        return False
+    return text[12:] == cnpj_check_digits(text[:12])
 
 
 def format_cpf(value: str) -> str:
@@ -135,9 +179,11 @@ def format_cpf(value: str) -> str:
 
 
 def format_cnpj(value: str) -> str:
-    """``"11222333000181"`` -> ``"11.222.333/0001-81"``. Same leniency as :func:`format_cpf`."""
-    d = only_digits(value)
-    if len(d) != 14:
+    """``"11222333000181"`` -> ``"11.222.333/0001-81"``; ``"12ABC34501DE35"`` ->
+    ``"12.ABC.345/01DE-35"``. Same leniency as :func:`format_cpf` (text that is not 14
+    CNPJ characters is returned stripped and unchanged)."""
+    d = normalize_cnpj(value)
+    if len(d) != 14 or not _CNPJ_CHARS.fullmatch(d):
         return (value or "").strip()
     return f"{d[:2]}.{d[2:5]}.{d[5:8]}/{d[8:12]}-{d[12:]}"
 

@@ -1,10 +1,15 @@
-"""Chave de acesso (44 digits) of NF-e/NFC-e: build, check digit, parse, format.
+"""Chave de acesso (44 characters) of NF-e/NFC-e: build, check digit, parse, format.
 
 Layout: ``cUF(2) AAMM(4) CNPJ(14) mod(2) serie(3) nNF(9) tpEmis(1) cNF(8) cDV(1)``.
+
+Since the alphanumeric CNPJ (NT Conjunta 2025.001, July 2026) the 14 CNPJ positions may hold
+upper-case letters; every other position stays numeric. The check digit values each character
+``ord(c) - 48`` (digits keep their value, ``A`` = 17 ... ``Z`` = 42).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -42,11 +47,16 @@ class ChaveParts:
         return body + str(self.dv)
 
 
+_CHAVE_BODY = re.compile(r"[0-9]{6}[0-9A-Z]{14}[0-9]{23}")
+
+
 def compute_dv(digits43: str) -> int:
-    """Check digit (mod 11, weights 2..9 from the right, repeating; r in (0, 1) -> 0)."""
-    if len(digits43) != CHAVE_LENGTH - 1 or not _is_ascii_digits(digits43):
-        raise ValueError("A base da chave de acesso deve ter 43 dígitos")
-    total = sum(int(char) * (2 + index % 8) for index, char in enumerate(reversed(digits43)))
+    """Check digit (mod 11, weights 2..9 from the right, repeating; r in (0, 1) -> 0).
+
+    Each character is worth ``ord(c) - 48`` so the letters of an alphanumeric CNPJ count."""
+    if len(digits43) != CHAVE_LENGTH - 1 or not _CHAVE_BODY.fullmatch(digits43):
+        raise ValueError("A base da chave de acesso deve ter 43 caracteres (letras só no CNPJ)")
+    total = sum((ord(char) - 48) * (2 + index % 8) for index, char in enumerate(reversed(digits43)))
     remainder = total % 11
     return 0 if remainder < 2 else 11 - remainder
 
@@ -61,15 +71,15 @@ def build_chave(
     cnf: str | int,
     modelo: int = 65,
 ) -> str:
-    """Return the 44-digit key.
+    """Return the 44-character key (letters only where an alphanumeric CNPJ puts them).
 
     ``data_emissao`` (a date or an aware datetime) must be in the issuer's local time: AAMM is its
     year and month as printed on the note. ``uf`` is the two-letter UF or its IBGE code.
     """
     code = _uf_code_of(uf)
-    cnpj_digits = _strip_document(cnpj)
-    if len(cnpj_digits) != 14 or not _is_ascii_digits(cnpj_digits):
-        raise ValueError("CNPJ do emitente deve ter 14 dígitos")
+    cnpj_digits = _strip_document(cnpj).upper()
+    if not _CNPJ_FIELD.fullmatch(cnpj_digits):
+        raise ValueError("CNPJ do emitente deve ter 14 caracteres (12 letras/dígitos e 2 dígitos)")
     if not 0 <= modelo <= 99:
         raise ValueError(f"Modelo inválido: {modelo}")
     if not 0 <= serie <= 999:
@@ -87,18 +97,28 @@ def build_chave(
 
 
 def normalize_chave(chave: str) -> str:
-    """Drop a leading ``NFe`` (as in the Focus ``chave_nfe``) and any spaces; no validation."""
+    """Drop a leading ``NFe``/``CTe`` (as in the Focus ``chave_nfe``) and any spaces, upper-case
+    the letters of an alphanumeric CNPJ; no validation."""
     text = "".join(chave.split())
-    if text[:3].upper() == "NFE":
+    if text[:3].upper() in ("NFE", "CTE"):
         text = text[3:]
-    return text
+    return text.upper()
+
+
+def chave_chars(text: str | None) -> str:
+    """The characters of a key typed or pasted by a person (spaces, dots and a ``NFe``/``CTe``
+    prefix dropped, letters upper-cased): ``only_digits`` would lose an alphanumeric CNPJ."""
+    chars = "".join(ch for ch in (text or "") if ch.isascii() and ch.isalnum()).upper()
+    if chars[:3] in ("NFE", "CTE"):
+        chars = chars[3:]
+    return chars
 
 
 def parse_chave(chave: str) -> ChaveParts:
     """Split a key into its fields. Raises ValueError when the key is malformed or its DV is wrong."""
     digits = normalize_chave(chave)
-    if len(digits) != CHAVE_LENGTH or not _is_ascii_digits(digits):
-        raise ValueError("Chave de acesso deve ter 44 dígitos")
+    if len(digits) != CHAVE_LENGTH or not _is_chave_text(digits):
+        raise ValueError("Chave de acesso deve ter 44 caracteres")
     dv = int(digits[43])
     if compute_dv(digits[:43]) != dv:
         raise ValueError("Dígito verificador da chave de acesso não confere")
@@ -123,7 +143,7 @@ def parse_chave(chave: str) -> ChaveParts:
 
 
 def is_valid_chave(chave: str) -> bool:
-    """True for a well-formed 44-digit key (``NFe`` prefix allowed) with a matching DV."""
+    """True for a well-formed 44-character key (``NFe`` prefix allowed) with a matching DV."""
     try:
         parse_chave(chave)
     except ValueError:
@@ -134,8 +154,8 @@ def is_valid_chave(chave: str) -> bool:
 def format_chave(chave: str) -> str:
     """``"4120 0323 ... 2496"``: 11 groups of 4 digits separated by single spaces (DANFCe)."""
     digits = normalize_chave(chave)
-    if len(digits) != CHAVE_LENGTH or not _is_ascii_digits(digits):
-        raise ValueError("Chave de acesso deve ter 44 dígitos")
+    if len(digits) != CHAVE_LENGTH or not _is_chave_text(digits):
+        raise ValueError("Chave de acesso deve ter 44 caracteres")
     return " ".join(digits[i : i + 4] for i in range(0, CHAVE_LENGTH, 4))
 
 
@@ -154,6 +174,19 @@ def _cnf_text(cnf: str | int) -> str:
 
 def _strip_document(value: str) -> str:
     return "".join(char for char in value if char not in ". /-")
+
+
+_CNPJ_FIELD = re.compile(r"[0-9A-Z]{12}[0-9]{2}")
+
+
+def _is_chave_text(text: str) -> bool:
+    """44 characters, letters only in the CNPJ positions (7-20)."""
+    return bool(_CHAVE_BODY.fullmatch(text[:43])) and text[43:].isascii() and text[43:].isdigit()
+
+
+def is_chave_like(text: str) -> bool:
+    """A 44-character text shaped like a key (no DV check): for search boxes and lookups."""
+    return len(text) == CHAVE_LENGTH and _is_chave_text(text.upper())
 
 
 def _is_ascii_digits(text: str) -> bool:

@@ -46,6 +46,10 @@ class DocumentStatus(StrEnum):
     CONTINGENCIA_PENDENTE = "contingencia_pendente"
     TRANSMITINDO = "transmitindo"
     CONTINGENCIA_ERRO = "contingencia_erro"
+    # Final contingency outcomes no correction can change (issue 12): the replay was rejected with
+    # SEFAZ 539 (number already used with another key), or its use was denied by the SEFAZ.
+    CONTINGENCIA_DUPLICADA = "contingencia_duplicada"
+    CONTINGENCIA_DENEGADA = "contingencia_denegada"
 
 
 class FocusStatus(StrEnum):
@@ -125,7 +129,11 @@ class RpsAnswerStatus(StrEnum):
 S = DocumentStatus
 
 # Nothing more happens to the document by itself (``autorizado`` can still be cancelled by a manager).
-FINAL: frozenset[DocumentStatus] = frozenset({S.AUTORIZADO, S.CANCELADO, S.DENEGADO, S.ENCERRADO})
+FINAL: frozenset[DocumentStatus] = frozenset(
+    {S.AUTORIZADO, S.CANCELADO, S.DENEGADO, S.ENCERRADO, S.CONTINGENCIA_DUPLICADA, S.CONTINGENCIA_DENEGADA})
+
+# Contingency notes that ended for good without authorization (no correction, no resend).
+CONTINGENCY_FINAL: frozenset[DocumentStatus] = frozenset({S.CONTINGENCIA_DUPLICADA, S.CONTINGENCIA_DENEGADA})
 
 # Contingency notes waiting for the automatic transmission (the replay's backlog of notes).
 CONTINGENCY_QUEUE: frozenset[DocumentStatus] = frozenset({S.CONTINGENCIA_PENDENTE, S.TRANSMITINDO})
@@ -203,13 +211,18 @@ TRANSITIONS: dict[DocumentStatus | None, frozenset[DocumentStatus]] = {
     S.ENCERRADO: frozenset(),
     S.CANCELADO: frozenset(),
     S.CONTINGENCIA_PENDENTE: frozenset({S.TRANSMITINDO}),
-    S.TRANSMITINDO: frozenset({S.AUTORIZADO, S.CONTINGENCIA_PENDENTE, S.CONTINGENCIA_ERRO}),
-    S.CONTINGENCIA_ERRO: frozenset({S.CONTINGENCIA_PENDENTE}),
+    S.TRANSMITINDO: frozenset({
+        S.AUTORIZADO, S.CONTINGENCIA_PENDENTE, S.CONTINGENCIA_ERRO, S.CONTINGENCIA_DUPLICADA,
+        S.CONTINGENCIA_DENEGADA, S.CANCELADO,
+    }),
+    S.CONTINGENCIA_ERRO: frozenset({S.CONTINGENCIA_PENDENTE, S.CONTINGENCIA_DUPLICADA}),
+    S.CONTINGENCIA_DUPLICADA: frozenset(),
+    S.CONTINGENCIA_DENEGADA: frozenset(),
 }
 # The API is the truth about a cancellation (a manual consult, a reconciliation, a cancel request):
 # any document it may know can become ``cancelado`` — except a denied one, which cannot be cancelled.
 for _state in DocumentStatus:
-    if _state not in (S.CANCELADO, S.DENEGADO):
+    if _state not in (S.CANCELADO, S.DENEGADO, S.CONTINGENCIA_DENEGADA, S.CONTINGENCIA_DUPLICADA):
         TRANSITIONS[_state] = TRANSITIONS[_state] | {S.CANCELADO}
 del _state
 

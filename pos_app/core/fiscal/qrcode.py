@@ -21,7 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from pos_app.core.fiscal.chave import CHAVE_LENGTH, TP_EMIS_OFFLINE, normalize_chave
+from pos_app.core.fiscal.chave import TP_EMIS_OFFLINE, is_chave_like, normalize_chave
 from pos_app.core.fiscal.states import TP_AMB
 
 Signer = Callable[[bytes], bytes]
@@ -137,8 +137,8 @@ def verify_qr_v3_offline(url: str, public_key: rsa.RSAPublicKey) -> bool:
 
 def _chave(chave: str) -> str:
     key = normalize_chave(chave)
-    if len(key) != CHAVE_LENGTH or not (key.isascii() and key.isdigit()):
-        raise ValueError("Chave de acesso deve ter 44 dígitos")
+    if not is_chave_like(key):
+        raise ValueError("Chave de acesso deve ter 44 caracteres (letras só no CNPJ do emitente)")
     return key
 
 

@@ -7,7 +7,8 @@ change the table here and its test in ``tests/unit/test_fiscal_states.py``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
@@ -281,8 +282,23 @@ _MUNICIPIO_TIMEZONES: Final[Mapping[int, str]] = MappingProxyType(
     }
 )
 
-# São Paulo does not accept offline NFC-e contingency (tpEmis 9); it uses SAT/EPEC instead.
-_NO_OFFLINE_CONTINGENCY: Final[frozenset[str]] = frozenset({"SP"})
+@dataclass(frozen=True)
+class OfflineContingencyRule:
+    """A state's rule on NFC-e offline contingency (tpEmis 9) from a date on (data, not code)."""
+
+    uf: str
+    since: date
+    allowed: bool
+    source: str
+
+
+# Every state accepts tpEmis 9 (Ajuste SINIEF 19/16) unless a dated rule below says otherwise; the
+# latest rule whose date has come wins. São Paulo refused it until Portaria SRE 40/2024 allowed it
+# from 01/07/2024 (an earlier version of this table wrongly refused it for good).
+OFFLINE_CONTINGENCY_RULES: Final[tuple[OfflineContingencyRule, ...]] = (
+    OfflineContingencyRule("SP", date(2000, 1, 1), False, "SP usava SAT/EPEC; sem tpEmis 9 na NFC-e"),
+    OfflineContingencyRule("SP", date(2024, 7, 1), True, "Portaria SRE 40/2024 (contingência offline da NFC-e em SP)"),
+)
 
 # Every contingency note must be transmitted within this delay after its issue.
 CONTINGENCY_DEADLINE: Final[timedelta] = timedelta(hours=24)
@@ -363,6 +379,13 @@ def _municipio_code(codigo_municipio: int | str | None) -> int | None:
     return int(text)
 
 
-def offline_contingency_allowed(uf: str) -> bool:
-    """Whether the state accepts NFC-e issued in offline contingency (tpEmis 9). False only for SP."""
-    return normalize_uf(uf) not in _NO_OFFLINE_CONTINGENCY
+def offline_contingency_allowed(uf: str, on: date | None = None) -> bool:
+    """Whether the state accepts NFC-e issued in offline contingency (tpEmis 9) on a date (today
+    by default), from :data:`OFFLINE_CONTINGENCY_RULES`. Since July 2024 every state does."""
+    code = normalize_uf(uf)
+    day = on or date.today()
+    allowed = True
+    for rule in sorted(OFFLINE_CONTINGENCY_RULES, key=lambda r: r.since):
+        if rule.uf == code and rule.since <= day:
+            allowed = rule.allowed
+    return allowed

@@ -382,10 +382,8 @@ class CteApi:
         return InutilizacaoResult.from_response(resp)
 
     def download(self, path: str, *, priority: Priority = Priority.REPLAY) -> bytes:
-        """Download a file the API pointed to (``caminho_xml_nota_fiscal``, ``caminho_dacte``...)."""
-        if not path.startswith("/"):
-            raise ValueError("caminho inválido")
-        resp = self.client.request("GET", path, raw=True, priority=priority)
-        if resp.status_code != 200:
-            raise ApiError(resp.status_code, "download", f"Arquivo não disponível: {path}")
-        return bytes(resp.data)
+        """Download a file the API pointed to (``caminho_xml_nota_fiscal``, ``caminho_dacte``...): a path
+        on the API, or an absolute URL (S3) fetched WITHOUT the token (see ``focus/files.py``)."""
+        from pos_app.core.focus.files import fetch_file
+
+        return fetch_file(self.client, path, priority=priority)

@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pos_app.core.domain.validators import is_valid_cnpj, only_digits
-from pos_app.core.fiscal.chave import is_valid_chave
+from pos_app.core.domain.validators import is_valid_cnpj, normalize_cnpj
+from pos_app.core.fiscal.chave import chave_chars, is_valid_chave
 from pos_app.core.fiscal.document_status import CteSituacao
 from pos_app.core.focus.client import MAX_BODY_BYTES, FocusClient, FocusResponse
 from pos_app.core.focus.cte import OBSERVACOES_MAX, OBSERVACOES_MIN, check_text
@@ -36,19 +36,30 @@ from pos_app.core.focus.ratelimit import Priority
 
 PAGE_LIMIT = 100  # documents per answer (seed)
 SITUACOES = tuple(CteSituacao)
+# The seed's field table says "autorizada, cancelada ou denegada"; its example answers "autorizado":
+# both forms are accepted and stored in the masculine form.
+_SITUACAO_FORMS = {
+    "autorizada": CteSituacao.AUTORIZADO, "cancelada": CteSituacao.CANCELADO, "denegada": CteSituacao.DENEGADO,
+}
+
+
+def normalize_situacao(value: object) -> str:
+    """``"Autorizada"`` / ``"autorizado"`` -> ``"autorizado"``; unknown text is kept (lower-case)."""
+    text = str(value or "").strip().lower()
+    return _SITUACAO_FORMS.get(text, text)
 TIPOS_CTE = {"0": "Normal", "1": "Complementar", "2": "Anulação", "3": "Substituto"}
-_CHAVE = re.compile(r"^\d{44}$")
+_CHAVE = re.compile(r"^[0-9A-Z]{44}$")
 
 
 def check_chave(chave: str) -> str:
-    digits = only_digits(chave)
+    digits = chave_chars(chave)
     if not _CHAVE.match(digits) or not is_valid_chave(digits):
-        raise ValueError(f"Chave de acesso inválida: {chave!r} (44 dígitos com dígito verificador correto).")
+        raise ValueError(f"Chave de acesso inválida: {chave!r} (44 caracteres com dígito verificador correto).")
     return digits
 
 
 def check_cnpj(cnpj: str) -> str:
-    digits = only_digits(cnpj)
+    digits = normalize_cnpj(cnpj)
     if not is_valid_cnpj(digits):
         raise ValueError(f"CNPJ inválido: {cnpj!r}")
     return digits
@@ -96,14 +107,14 @@ class CteRecebido:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CteRecebido:
-        chave = only_digits(str(data.get("chave") or ""))
+        chave = chave_chars(str(data.get("chave") or ""))
         versao = _int(data.get("versao"))
         if len(chave) != 44 or versao is None:
             raise InDoubt("Resposta da API com CT-e recebido sem chave ou versão.", None, str(data)[:500])
         return cls(
             chave=chave,
             versao=versao,
-            situacao=str(data.get("situacao") or ""),
+            situacao=normalize_situacao(data.get("situacao")),
             nome_emitente=_str(data.get("nome_emitente")),
             documento_emitente=_str(data.get("documento_emitente")),
             cnpj_destinatario=_str(data.get("cnpj_destinatario")),

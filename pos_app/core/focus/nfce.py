@@ -51,7 +51,7 @@ class NfceResult:
     @classmethod
     def from_response(cls, resp: FocusResponse) -> NfceResult:
         data = resp.data if isinstance(resp.data, dict) else {}
-        if "status" not in data:
+        if not str(data.get("status") or "").strip():  # absent, null or empty: the same non-answer
             if resp.status_code < 400:
                 # A success code without the note's situation is no answer at all: never read it as
                 # a refusal (the note may be authorized); consult the ref later.

@@ -81,12 +81,12 @@ def build_nfce_payload(
         entry = {"forma_pagamento": pay.forma, "valor_pagamento": dec(pay.valor, 2)}
         if pay.is_card:
             entry["bandeira_operadora"] = pay.bandeira or "99"
-            if pay.cnpj_credenciadora and pay.numero_autorizacao:
-                entry["tipo_integracao"] = "1"
+        integracao = pay.integracao
+        if integracao is not None:
+            entry["tipo_integracao"] = integracao
+            if integracao == "1":
                 entry["cnpj_credenciadora"] = pay.cnpj_credenciadora
                 entry["numero_autorizacao"] = pay.numero_autorizacao
-            else:
-                entry["tipo_integracao"] = "2"
         payments.append(entry)
 
     payload: dict[str, Any] = {

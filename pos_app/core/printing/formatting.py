@@ -75,11 +75,11 @@ def only_digits(text: str) -> str:
 
 
 def format_cnpj(cnpj: str) -> str:
-    """``"07504505000132"`` -> ``"07.504.505/0001-32"``; anything that is not 14 digits is returned as is."""
-    d = only_digits(cnpj)
-    if len(d) != 14:
-        return cnpj.strip()
-    return f"{d[:2]}.{d[2:5]}.{d[5:8]}/{d[8:12]}-{d[12:]}"
+    """``"07504505000132"`` -> ``"07.504.505/0001-32"``, ``"12ABC34501DE35"`` -> ``"12.ABC.345/01DE-35"``
+    (alphanumeric CNPJ); anything that is not 14 CNPJ characters is returned as is."""
+    from pos_app.core.domain.validators import format_cnpj as _format
+
+    return _format(cnpj)
 
 
 def format_cpf(cpf: str) -> str:
@@ -91,8 +91,11 @@ def format_cpf(cpf: str) -> str:
 
 
 def format_chave(chave: str) -> str:
-    """44-digit access key in 11 groups of 4 separated by spaces (accepts a ``NFe`` prefix)."""
-    d = only_digits(chave)
+    """44-character access key in 11 groups of 4 separated by spaces (accepts a ``NFe`` prefix;
+    keeps the letters of an alphanumeric CNPJ)."""
+    d = "".join(ch for ch in chave.upper() if ch.isascii() and ch.isalnum())
+    if d.startswith(("NFE", "CTE")):
+        d = d[3:]
     return " ".join(d[i : i + 4] for i in range(0, len(d), 4))
 
 

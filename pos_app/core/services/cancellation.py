@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pos_app.core.fiscal import document_status as ds
+from pos_app.core.fiscal.chave import chave_chars
 from pos_app.core.fiscal.document_status import CancelIntentStatus as IntentStatus
 from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.fiscal.document_status import FocusStatus as F
@@ -140,7 +141,7 @@ class CancellationService:
         text = (ref_or_chave or "").strip()
         doc = self.store.documents.by_ref(text)
         if doc is None:
-            digits = "".join(ch for ch in text if ch.isdigit())
+            digits = chave_chars(text)
             if len(digits) == 44:
                 doc = self.store.database.query_one("SELECT * FROM fiscal_documents WHERE chave = ?", [digits])
         if doc is None:

@@ -36,7 +36,7 @@ DEFAULT_MAX_DISCOUNT_PERCENT = Decimal(10)
 PAYMENT_ALIASES = {
     "dinheiro": "01", "cheque": "02", "credito": "03", "crédito": "03", "debito": "04", "débito": "04",
     "loja": "05", "alimentacao": "10", "refeicao": "11", "presente": "12", "combustivel": "13",
-    "boleto": "15", "deposito": "16", "pix": "17", "transferencia": "18", "cashback": "19", "outros": "99",
+    "boleto": "15", "deposito": "16", "pix": "17", "pix_dinamico": "17", "pix_estatico": "20", "transferencia": "18", "cashback": "19", "outros": "99",
 }
 
 CARD_BRAND_ALIASES = {

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos_app.core.domain.errors import ValidationError
-from pos_app.core.domain.validators import UFS, is_valid_cnpj, is_valid_cpf, only_digits
+from pos_app.core.domain.validators import UFS, is_valid_cnpj, is_valid_cpf, normalize_cnpj, only_digits
 from pos_app.core.fiscal.document_status import CteStatus as C
+from pos_app.core.fiscal.refs import new_ref_problem
 from pos_app.core.focus.cte import (
     JUSTIFICATIVA_MAX,
     JUSTIFICATIVA_MIN,
@@ -135,7 +136,7 @@ def validate_payload(payload: dict[str, Any], modelo: int) -> None:
         cnpj, cpf = payload.get(f"cnpj_{who}"), payload.get(f"cpf_{who}")
         if _blank(cnpj) and _blank(cpf):
             raise ValidationError(f"cnpj_{who}", f"Informe o CNPJ ou o CPF do {who} (cnpj_{who} ou cpf_{who}).")
-        if not _blank(cnpj) and not is_valid_cnpj(only_digits(str(cnpj))):
+        if not _blank(cnpj) and not is_valid_cnpj(normalize_cnpj(str(cnpj))):
             raise ValidationError(f"cnpj_{who}", f"CNPJ do {who} inválido: {cnpj}")
         if not _blank(cpf) and not is_valid_cpf(only_digits(str(cpf))):
             raise ValidationError(f"cpf_{who}", f"CPF do {who} inválido: {cpf}")
@@ -228,7 +229,7 @@ class CteService:
         """Fill what the store knows (emitter CNPJ, emission time) and validate; nothing is stored."""
         data = dict(payload)
         emitente = self.ctx.emitente()
-        cnpj = only_digits(str(data.get("cnpj_emitente") or emitente.cnpj))
+        cnpj = normalize_cnpj(str(data.get("cnpj_emitente") or emitente.cnpj))
         if cnpj != emitente.cnpj:
             raise ValidationError("cnpj_emitente", f"CNPJ do emitente ({cnpj}) difere do CNPJ configurado "
                                                    f"({emitente.cnpj}).")  # fmt: skip
@@ -270,6 +271,8 @@ class CteService:
 
     def _store(self, data: dict[str, Any], modelo: int, ref: str | None, user_id: int | None) -> dict[str, Any]:
         existing = self.repo.by_ref(check_ref(ref)) if ref else None
+        if ref and existing is None and new_ref_problem(ref):
+            raise ValidationError("ref", str(new_ref_problem(ref)))
         if existing is not None:
             if existing["modelo"] != modelo:
                 raise ValidationError("ref", f"A referência {ref} é de um {MODELOS[existing['modelo']]}.")
@@ -295,7 +298,7 @@ class CteService:
                                                     f"(referência {used[0]}).")  # fmt: skip
             data["serie"] = serie
             kind = "CTeOS" if modelo == 67 else "CTe"
-            doc_ref = ref or f"{self.ctx.config.terminal_id}-{kind}-{serie:03d}-{int(data['numero']):09d}"
+            doc_ref = ref or f"{self.ctx.config.terminal_id}_{kind}_{serie:03d}_{int(data['numero']):09d}"
             if ref is None and tx.execute("SELECT 1 FROM ctes_emitidos WHERE ref = ?", [doc_ref]).fetchone():
                 raise ValidationError("ref", f"Referência {doc_ref} já usada.")
             tomador = data.get("nome_tomador") if modelo == 67 else data.get("nome_destinatario")
@@ -574,7 +577,7 @@ FORM_COMMON = ("cfop", "natureza_operacao", "codigo_municipio_inicio", "municipi
 
 
 def _party(data: dict[str, Any], who: str, documento: str, nome: str) -> None:
-    digits = only_digits(documento)
+    digits = normalize_cnpj(documento)  # CPF digits, or a numeric/alphanumeric CNPJ
     data[f"cpf_{who}" if len(digits) == 11 else f"cnpj_{who}"] = digits
     data[f"nome_{who}"] = " ".join(nome.split())
 

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos_app.core.domain.errors import ValidationError
-from pos_app.core.domain.validators import only_digits
-from pos_app.core.fiscal.chave import is_valid_chave
+from pos_app.core.fiscal.chave import chave_chars, is_valid_chave
 from pos_app.core.fiscal.document_status import CteSituacao
 from pos_app.core.focus.cte import OBSERVACOES_MAX, OBSERVACOES_MIN
-from pos_app.core.focus.ctes_recebidas import CteRecebido, CtesRecebidasApi
+from pos_app.core.focus.ctes_recebidas import CteRecebido, CtesRecebidasApi, normalize_situacao
 from pos_app.core.focus.ratelimit import Priority
 from pos_app.core.store.ctes import CtesRecebidosRepo
 
@@ -65,9 +64,9 @@ def check_observacoes(observacoes: str) -> str:
 
 
 def check_chave(chave: str) -> str:
-    digits = only_digits(chave)
+    digits = chave_chars(chave)
     if len(digits) != 44 or not is_valid_chave(digits):
-        raise ValidationError("chave", f"Chave de acesso inválida: {chave!r} (44 dígitos).")
+        raise ValidationError("chave", f"Chave de acesso inválida: {chave!r} (44 caracteres).")
     return digits
 
 
@@ -121,7 +120,9 @@ class CtesRecebidasService:
         return SyncReport(novos, atualizados, paginas, self.repo.max_versao(cnpj), self.repo.count(cnpj), completo)
 
     def search(self, **filters: Any) -> list[dict[str, Any]]:
-        situacao = filters.get("situacao")
+        situacao = normalize_situacao(filters.get("situacao")) or None
+        if situacao:
+            filters = {**filters, "situacao": situacao}
         if situacao and situacao not in SITUACOES:
             raise ValidationError("situacao", f"Situação desconhecida: {situacao} ({', '.join(SITUACOES)}).")
         for key in ("desde", "ate"):

@@ -26,6 +26,15 @@ class Check:
     mensagem: str
 
 
+def series_check(ctx: AppContext) -> Check:
+    """The contingency series must never equal the online series (nor one with online notes here)."""
+    cfg = ctx.config
+    problem = cfg.series_conflict("contingencia.serie", str(cfg.contingencia_serie))
+    if problem:
+        return Check("Séries", "erro", f"contingencia.serie = {cfg.contingencia_serie}: {problem}")
+    return Check("Séries", "ok", f"online {cfg.nfce_serie}, contingência {cfg.contingencia_serie}")
+
+
 def run_doctor(ctx: AppContext) -> list[Check]:
     checks: list[Check] = []
     cfg = ctx.config
@@ -37,7 +46,10 @@ def run_doctor(ctx: AppContext) -> list[Check]:
     if emitente is None:
         checks.append(Check("Emitente", "erro", "dados do emitente incompletos (pos-app config show)"))
     else:
-        checks.append(Check("Emitente", "ok", f"{emitente.razao_social} — CNPJ {emitente.cnpj} — {emitente.uf}"))
+        from pos_app.core.domain.validators import format_cnpj
+
+        checks.append(Check("Emitente", "ok",
+                            f"{emitente.razao_social} — CNPJ {format_cnpj(emitente.cnpj)} — {emitente.uf}"))
     checks.append(Check("Banco de dados", "ok" if ctx.store.database.integrity_ok() else "erro",
                         f"{ctx.data_dir / 'pos.sqlite3'}"))
     checks.append(Check("Segredos", "ok", f"guardados em: {ctx.secrets.backend}"))
@@ -81,6 +93,12 @@ def run_doctor(ctx: AppContext) -> list[Check]:
     free_mb = shutil.disk_usage(ctx.data_dir).free // (1024 * 1024)
     checks.append(Check("Disco", "ok" if free_mb >= MIN_FREE_DISK_MB else "erro", f"{free_mb} MB livres"))
 
+    checks.append(series_check(ctx))
+    from pos_app.core.services.api_config_errors import warning as config_warning
+
+    config_problem = config_warning(ctx)
+    if config_problem:
+        checks.append(Check("Conta Focus NFe", "erro", config_problem))
     from pos_app.core.services.status import backlog
 
     b = backlog(ctx)

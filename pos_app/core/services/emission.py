@@ -7,7 +7,8 @@
    - not delivered (no connection): the note is issued at once in offline contingency;
    - in doubt (sent, no answer in time): the attempt is kept for reconciliation and the sale is
      reissued in contingency under a new number of the terminal's own series.
-3. In São Paulo (no offline NFC-e contingency) the sale waits for the link instead.
+3. In a state whose dated rule refuses offline NFC-e contingency (none today: São Paulo allows it
+   since Portaria SRE 40/2024) the sale waits for the link instead.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ from pos_app.core.fiscal.cnf import generate_cnf
 from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.fiscal.document_status import FocusStatus as F
 from pos_app.core.fiscal.qrcode import qr_v3_offline
+from pos_app.core.fiscal.refs import contingency_ref, sale_ref
 from pos_app.core.fiscal.states import offline_contingency_allowed, qrcode_base_url, url_consulta
 from pos_app.core.focus.errors import ApiError, AuthenticationError, InDoubt, NotDelivered, RateLimited
 from pos_app.core.focus.nfce import NfceResult
 from pos_app.core.focus.nfce_payload import build_nfce_payload
 from pos_app.core.focus.ratelimit import Priority
+from pos_app.core.services import api_config_errors
 from pos_app.core.services.certificates import CertificateProvider
 from pos_app.core.services.context import AppContext
 from pos_app.core.services.crashpoints import crash_point
@@ -139,7 +142,7 @@ class EmissionService:
                 sale_id = self.store.sales.insert(
                     tx, sale, terminal_id=terminal, operador_id=operador_id, created_at=now, extra=extra
                 )
-                ref = f"{terminal}-{sale_id:08d}"
+                ref = sale_ref(terminal, sale_id)  # letters, digits and '_' only (seed)
                 payload = build_nfce_payload(sale, emitente, now, ambiente=self.ctx.ambiente)
                 doc_id = self.store.documents.create(
                     tx, sale_id=sale_id, ref=ref, kind="online", status=S.PENDENTE, ambiente=self.ctx.ambiente,
@@ -234,6 +237,11 @@ class EmissionService:
             self.ctx.monitor.report(online)
 
     def _api_error(self, doc_id: int, exc: ApiError, receipt: bool = True) -> SaleResult:
+        if api_config_errors.is_config_error(exc.codigo):
+            # The account, not the note: one warning for the terminal; the sale goes on in contingency.
+            api_config_errors.remember(self.ctx, exc.codigo or "", exc.mensagem or str(exc))
+            reason = f"A API recusou por configuração da conta: {api_config_errors.describe(exc.codigo or '', self.ctx.ambiente)}."
+            return self._offline_path(self._doc(doc_id), reason, in_doubt=False, receipt=receipt)
         if exc.codigo in ("nfe_autorizada", "em_processamento"):
             # The ref is already known to the API (e.g. an answer lost in a crash): read it.
             try:
@@ -264,6 +272,7 @@ class EmissionService:
             "mensagem_sefaz": r.mensagem_sefaz,
         }
         if r.status == F.AUTORIZADO:
+            api_config_errors.clear(self.ctx)  # the account works: drop a configuration warning
             self.store.documents.transition(
                 doc_id, S.AUTORIZADO, **common,
                 chave=r.chave, numero=r.numero, serie=r.serie, caminho_xml=r.caminho_xml,
@@ -308,7 +317,7 @@ class EmissionService:
         return self._offline_path(self._doc(doc_id), reason, in_doubt=in_doubt, receipt=receipt)
 
     def _offline_path(self, doc: dict[str, Any], reason: str, *, in_doubt: bool, receipt: bool = True) -> SaleResult:
-        """The online attempt failed: issue the sale's offline contingency note (or, in SP, wait).
+        """The online attempt failed: issue the sale's offline contingency note (or, where a state's rule refuses tpEmis 9, wait).
 
         The attempt's new state and the contingency note are written in ONE transaction, so a crash
         leaves either the attempt to retry or the note to transmit, never a sale without either.
@@ -353,8 +362,9 @@ class EmissionService:
 
     def _create_contingency(self, tx: Any, original: dict[str, Any]) -> int:
         """Number, key and QR of an offline contingency note (inside the caller's transaction)."""
-        ref = f"{original['ref']}-C"
-        existing = tx.execute("SELECT id FROM fiscal_documents WHERE ref = ?", [ref]).fetchone()
+        ref = contingency_ref(original["ref"])
+        existing = tx.execute("SELECT id FROM fiscal_documents WHERE ref IN (?, ?)",
+                              [ref, f"{original['ref']}-C"]).fetchone()  # or the older version's "-C" ref
         if existing is not None:  # one contingency note per sale, whatever happens
             return int(existing[0])
         emitente = self.ctx.emitente()

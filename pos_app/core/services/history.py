@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pos_app.core.domain.payments import PAYMENT_METHODS
 from pos_app.core.domain.validators import only_digits
 from pos_app.core.fiscal import document_status as ds
+from pos_app.core.fiscal.chave import chave_chars
 from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.fiscal.document_status import FocusStatus as F
 from pos_app.core.fiscal.document_status import HistoryGroup as G
@@ -55,6 +56,8 @@ STATUS_LABELS: dict[str, str] = {
     S.CONTINGENCIA_PENDENTE: "Contingência: aguardando transmissão",
     S.TRANSMITINDO: "Contingência: transmitindo",
     S.CONTINGENCIA_ERRO: "Contingência: precisa de correção",
+    S.CONTINGENCIA_DUPLICADA: "Contingência: número duplicado (539), sem correção",
+    S.CONTINGENCIA_DENEGADA: "Contingência: uso denegado",
     S.AGUARDANDO_CONEXAO: "Aguardando conexão",
     S.SUBSTITUICAO_PENDENTE: "Cancelamento por substituição pendente",
 }
@@ -154,7 +157,7 @@ class HistoryService:
                 params.append(f.serie)
             where.append(f"EXISTS (SELECT 1 FROM fiscal_documents x WHERE {' AND '.join(cond)})")
         if f.chave:
-            digits = only_digits(f.chave)
+            digits = chave_chars(f.chave)
             where.append("EXISTS (SELECT 1 FROM fiscal_documents x WHERE x.sale_id = s.id AND x.chave LIKE ?)")
             params.append(f"%{digits}%")
         if f.cpf:

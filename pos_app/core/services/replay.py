@@ -3,7 +3,8 @@
 One pass (``run_once``) does, in order:
 1. resume documents a crash left in flight (``enviando``, ``transmitindo``) by consulting their ref
    first: nothing is ever sent twice blind;
-2. emit sales that waited for the link (São Paulo, or interrupted before the first send);
+2. emit sales that waited for the link (a state whose dated rule refuses tpEmis 9, or interrupted
+   before the first send);
 3. transmit contingency notes, oldest first (``forma_emissao=offline`` with their own numero, serie,
    codigo_unico and original data_emissao); a SEFAZ rejection leaves the note in
    ``contingencia_erro`` (the "needs correction" list) with the SEFAZ message;
@@ -40,9 +41,16 @@ from pos_app.core.focus.errors import (
 )
 from pos_app.core.focus.nfce import NfceResult
 from pos_app.core.focus.ratelimit import Priority
+from pos_app.core.services import api_config_errors
 from pos_app.core.services.context import AppContext
 from pos_app.core.services.crashpoints import crash_point
 from pos_app.core.services.emission import in_flight
+from pos_app.core.services.final_outcomes import (
+    SEFAZ_DUPLICATE_NUMBER,
+    explain_cancelled,
+    explain_denied,
+    explain_duplicate,
+)
 from pos_app.core.services.locks import FileLock, lease_for
 from pos_app.core.store.db import iso
 
@@ -59,9 +67,10 @@ RECONCILE_JUSTIFICATIVA = (
     "Venda reemitida em contingencia offline por falta de resposta da SEFAZ; nota em duplicidade cancelada."
 )
 # SEFAZ answers that mean "not now" rather than "this note is wrong".
+
 SEFAZ_UNAVAILABLE = frozenset({"108", "109"})
 # API answers that mean the terminal's configuration is wrong, not the note.
-CONFIG_ERRORS = frozenset({"permissao_negada", "empresa_nao_habilitada", "empresa_nao_configurada"})
+CONFIG_ERRORS = api_config_errors.CONFIG_ERROR_CODES  # terminal-wide: pause, file nothing on the note
 
 _PASS_LOCK = threading.Lock()
 
@@ -245,6 +254,9 @@ class ReplayService:
                     self._record_authorized(doc, result, report)
                 elif result is not None and result.status == F.PROCESSANDO_AUTORIZACAO:
                     self._count("adiadas")
+                elif result is not None and result.status in (F.DENEGADO, F.CANCELADO):
+                    self._final_outcome(doc, result.status, result.status_sefaz, result.mensagem_sefaz or "",
+                                        result.raw, result.http_status, report)
                 else:
                     self.store.documents.transition(
                         doc_id, S.CONTINGENCIA_PENDENTE, response=result.raw if result else None,
@@ -303,6 +315,9 @@ class ReplayService:
     def _transmit_contingency(self, report: ReplayReport, ignore_backoff: bool) -> None:
         """Oldest first, ``workers`` notes in flight at a time (the API answers each emission
         synchronously, in seconds when SEFAZ is slow; the shared rate budget still paces them)."""
+        if not ignore_backoff and api_config_errors.paused(self.ctx, self._now()):
+            self._count("adiadas")  # the account is misconfigured: background passes probe rarely
+            return
         docs = []
         for doc in self.store.documents.with_status(S.CONTINGENCIA_PENDENTE, order="data_emissao, id"):
             due = _parse(doc["next_attempt_at"])
@@ -392,6 +407,9 @@ class ReplayService:
                 last_error=f"SEFAZ indisponível: {result.mensagem_sefaz}", next_attempt_at=self._backoff(doc),
             )
             raise _StopPass(f"SEFAZ indisponível ({result.status_sefaz}): {result.mensagem_sefaz}")
+        elif result.status in (F.DENEGADO, F.CANCELADO) or (result.status_sefaz or "") == SEFAZ_DUPLICATE_NUMBER:
+            self._final_outcome(doc, result.status, result.status_sefaz, result.mensagem_sefaz or "",
+                                result.raw, result.http_status, report)
         else:
             self._needs_correction(doc, result.status_sefaz or result.status, result.mensagem_sefaz or "",
                                    result.raw, result.http_status, report)
@@ -404,16 +422,43 @@ class ReplayService:
             if consulted is not None and consulted.status == F.AUTORIZADO:
                 self._record_authorized(doc, consulted, report)
                 return
+            if consulted is not None and consulted.status in (F.DENEGADO, F.CANCELADO):
+                # Never authorized again: a final state, not "em processamento" forever.
+                self._final_outcome(doc, consulted.status, consulted.status_sefaz, consulted.mensagem_sefaz or "",
+                                    consulted.raw, consulted.http_status, report)
+                return
         if exc.codigo in ("nfe_autorizada", "em_processamento"):
             self.store.documents.transition(doc_id, S.TRANSMITINDO, http_status=exc.status_code, response=exc.body,
                                             note="em processamento na API", next_attempt_at=self._backoff(doc))
             self._count("adiadas")
             return
         if exc.codigo in CONFIG_ERRORS:
+            # Not this note's fault: back to the queue untouched (no error filed on it), one warning for
+            # the terminal, and the pass stops (paused until the account is fixed).
             self.store.documents.transition(doc_id, S.CONTINGENCIA_PENDENTE, http_status=exc.status_code,
-                                            response=exc.body, last_error=str(exc), note="configuração")
-            raise _StopPass(f"A API recusou a transmissão por configuração: {exc}")
+                                            response=exc.body, attempts=int(doc["attempts"]),
+                                            note="transmissão pausada: configuração da conta Focus")
+            api_config_errors.remember(self.ctx, exc.codigo or "", exc.mensagem or str(exc))
+            raise _StopPass(api_config_errors.warning(self.ctx) or f"Configuração da conta: {exc}")
         self._needs_correction(doc, exc.codigo, str(exc), exc.body, exc.status_code, report)
+
+    def _final_outcome(self, doc: dict[str, Any], status: str, code: str | None, message: str, raw: Any,
+                       http_status: int | None, report: ReplayReport) -> None:
+        """Denied, cancelled or duplicate (539): a final state with the manager's explanation, never retried."""
+        numero, serie = doc["numero"], doc["serie"]
+        to_status: S
+        if status == F.DENEGADO:
+            to_status, why = S.CONTINGENCIA_DENEGADA, explain_denied(numero, serie, message)
+        elif status == F.CANCELADO:
+            to_status, why = S.CANCELADO, explain_cancelled(numero, serie)
+        else:
+            to_status, why = S.CONTINGENCIA_DUPLICADA, explain_duplicate(numero, serie, message)
+        self.store.documents.transition(
+            int(doc["id"]), to_status, http_status=http_status, response=raw, status_sefaz=code,
+            mensagem_sefaz=message or None, last_error=why, next_attempt_at=None,
+            note=f"final: {to_status} (sem novo envio)",
+        )
+        report.para_gerente.append({"ref": doc["ref"], "resultado": to_status, "motivo": why})
 
     def _needs_correction(self, doc: dict[str, Any], code: str | None, message: str, raw: Any,
                           http_status: int | None, report: ReplayReport) -> None:
@@ -436,6 +481,10 @@ class ReplayService:
             status_sefaz=result.status_sefaz, mensagem_sefaz=result.mensagem_sefaz,
             protocolo=result.protocolo, data_autorizacao=result.data_autorizacao or iso(self._now()),
             caminho_xml=result.caminho_xml, caminho_danfe=result.caminho_danfe,
+            # Reprints use the QR Code Focus returns for the authorized note; the v3 offline one we printed
+            # is kept in qrcode_url_offline (audit, and the first copy the consumer holds).
+            qrcode_url=result.qrcode_url or doc["qrcode_url"],
+            qrcode_url_offline=doc["qrcode_url"],
             # Keep the key we printed; record the API's if it differs (it must not).
             chave=doc["chave"] or result.chave, last_error=None if same_key else f"chave da API: {result.chave}",
             next_attempt_at=None,
@@ -445,6 +494,7 @@ class ReplayService:
             note="contingência autorizada" if same_key else f"ATENÇÃO: chave da API difere: {result.chave}",
         )
         report.transmitidas.append(doc["ref"])
+        api_config_errors.clear(self.ctx)  # the account works again
         # A cancel the manager asked for while the note waited: carry it out now (never raises).
         from pos_app.core.services.cancellation import CancellationService
 

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos_app.core.domain.errors import ValidationError
-from pos_app.core.domain.validators import is_valid_cnpj, is_valid_cpf, only_digits
+from pos_app.core.domain.validators import is_valid_cnpj, is_valid_cpf, normalize_cnpj, only_digits
 from pos_app.core.fiscal.document_status import LoteRpsStatus as L
 from pos_app.core.fiscal.document_status import RpsAnswerStatus as R
+from pos_app.core.fiscal.refs import new_ref_problem
 from pos_app.core.focus.errors import ApiError, InDoubt, NotDelivered, RateLimited
 from pos_app.core.focus.lotes_rps import LotesRpsApi
 from pos_app.core.focus.nfce import REF_PATTERN
@@ -45,7 +46,7 @@ def validate_lote(payload: dict[str, Any]) -> tuple[int, Decimal]:
     prestador = payload.get("prestador")
     if not isinstance(prestador, dict):
         raise ValidationError("prestador", "Informe o prestador (cnpj, inscricao_municipal, codigo_municipio).")
-    if not is_valid_cnpj(only_digits(str(prestador.get("cnpj") or ""))):
+    if not is_valid_cnpj(normalize_cnpj(str(prestador.get("cnpj") or ""))):
         raise ValidationError("prestador.cnpj", f"CNPJ do prestador inválido: {prestador.get('cnpj')!r}")
     if not str(prestador.get("inscricao_municipal") or "").strip():
         raise ValidationError("prestador.inscricao_municipal", "Informe a inscrição municipal do prestador.")
@@ -81,7 +82,7 @@ def validate_lote(payload: dict[str, Any]) -> tuple[int, Decimal]:
         tomador = nfse.get("tomador")
         if isinstance(tomador, dict):
             cnpj, cpf = tomador.get("cnpj"), tomador.get("cpf")
-            if cnpj and not is_valid_cnpj(only_digits(str(cnpj))):
+            if cnpj and not is_valid_cnpj(normalize_cnpj(str(cnpj))):
                 raise ValidationError(f"{where}.tomador.cnpj", f"Nota {i}: CNPJ do tomador inválido.")
             if cpf and not is_valid_cpf(only_digits(str(cpf))):
                 raise ValidationError(f"{where}.tomador.cpf", f"Nota {i}: CPF do tomador inválido.")
@@ -132,7 +133,7 @@ class RpsService:
             raise ValidationError("prestador", "O prestador deve ser um objeto JSON.")
         prestador.setdefault("cnpj", emitente.cnpj)
         prestador.setdefault("codigo_municipio", emitente.codigo_municipio)
-        if only_digits(str(prestador["cnpj"])) != emitente.cnpj:
+        if normalize_cnpj(str(prestador["cnpj"])) != emitente.cnpj:
             raise ValidationError("prestador.cnpj", "O CNPJ do prestador difere do CNPJ configurado do emitente.")
         validate_lote(data)
         return data
@@ -145,18 +146,20 @@ class RpsService:
         if ref is not None and not REF_PATTERN.match(ref):
             raise ValidationError("ref", f"Referência inválida: {ref!r} (letras, dígitos, '_' e '-').")
         existing = self.repo.by_ref(ref) if ref else None
+        if ref and existing is None and new_ref_problem(ref):
+            raise ValidationError("ref", str(new_ref_problem(ref)))
         if existing is not None and existing["status"] not in (L.PENDENTE, L.REJEITADO, L.EM_DUVIDA):
             raise ValidationError("ref", f"O lote {ref} já foi gerado: use 'lote-rps consultar {ref}'.")
         if existing is None:
             with self.repo.transaction() as tx:
-                temp = ref or f"tmp-{datetime.now().timestamp()}"
+                temp = ref or f"tmp_{datetime.now().timestamp()}".replace(".", "_")
                 lote_id = self.repo.create(tx, ref=temp, ambiente=self.ctx.ambiente,
-                                           cnpj_prestador=only_digits(str(data["prestador"]["cnpj"])),
+                                           cnpj_prestador=normalize_cnpj(str(data["prestador"]["cnpj"])),
                                            quantidade=quantidade, valor_total=f"{total:.2f}", payload=data,
                                            user_id=user_id)  # fmt: skip
                 if ref is None:
                     tx.execute("UPDATE lotes_rps SET ref = ? WHERE id = ?",
-                               [f"{self.ctx.config.terminal_id}-RPS-{lote_id:06d}", lote_id])  # fmt: skip
+                               [f"{self.ctx.config.terminal_id}_RPS_{lote_id:06d}", lote_id])  # fmt: skip
         else:
             lote_id = existing["id"]
             self.repo.transition(lote_id, L.PENDENTE, action="reenvio", payload=json.dumps(data, ensure_ascii=False),

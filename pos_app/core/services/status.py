@@ -72,6 +72,11 @@ def backlog(ctx: AppContext, now: datetime | None = None) -> dict[str, Any]:
     if n_waiting:
         avisos.append(f"{n_waiting} venda(s) aguardando a conexão para emitir a NFC-e (sem contingência offline "
                       "nesta UF).")
+    from pos_app.core.services.api_config_errors import warning as config_warning
+
+    config_problem = config_warning(ctx)
+    if config_problem:
+        avisos.append(config_problem)
     n_subst = int(substitution["n"]) if substitution else 0
     if n_subst:
         avisos.append(f"{n_subst} nota(s) autorizada(s) em duplicidade precisam de cancelamento por substituição "
@@ -86,6 +91,7 @@ def backlog(ctx: AppContext, now: datetime | None = None) -> dict[str, Any]:
         "mais_antiga_minutos": oldest_minutes,
         "prazo_restante_minutos": remaining,
         "alerta": level,
+        "erro_configuracao": config_problem,
         "avisos": avisos,
     }
 

@@ -474,6 +474,32 @@ def _fiscal_0001_tax_groups(db: Database) -> None:
     )
 
 
+def _m_cnpj_0001_contingencia_539(db: Database) -> None:
+    """Contingency notes already stuck on SEFAZ 539 (number of an authorized online note: the
+    contingency series was the online one) get their own final state with the manager's explanation
+    instead of "fix and resend", which could never work."""
+    from pos_app.core.fiscal.document_status import DocumentStatus
+    from pos_app.core.services.final_outcomes import explain_duplicate
+
+    rows = db.query(
+        "SELECT id, numero, serie, mensagem_sefaz FROM fiscal_documents "
+        "WHERE status = ? AND status_sefaz = '539'",
+        [DocumentStatus.CONTINGENCIA_ERRO],
+    )
+    for row in rows:
+        db.execute(
+            "UPDATE fiscal_documents SET status = ?, last_error = ?, next_attempt_at = NULL WHERE id = ?",
+            [DocumentStatus.CONTINGENCIA_DUPLICADA,
+             explain_duplicate(row["numero"], row["serie"], row["mensagem_sefaz"] or ""), row["id"]],
+        )
+
+
+def _m_cnpj_0002_qrcode_offline(db: Database) -> None:
+    """The v3 offline QR Code printed on a contingency note, kept when Focus's ``qrcode_url`` of the
+    authorized note replaces it for reprints."""
+    _run(db, "ALTER TABLE fiscal_documents ADD COLUMN qrcode_url_offline TEXT;")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_base", _m001_base),
     ("002_products_fts", _m002_products_fts),
@@ -482,4 +508,6 @@ MIGRATIONS: list[Migration] = [
     ("005_print_jobs", _m_print_jobs),
     ("backoffice_cte_rps", _m_backoffice_cte_rps),
     ("fiscal_0001_tax_groups", _fiscal_0001_tax_groups),
+    ("cnpj_0001_contingencia_539", _m_cnpj_0001_contingencia_539),
+    ("cnpj_0002_qrcode_offline", _m_cnpj_0002_qrcode_offline),
 ]
