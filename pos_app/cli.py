@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--cnpj", help="CNPJ do consumidor na nota")
     s.add_argument("--desconto", metavar="VALOR", help="desconto na venda (R$)")
     s.add_argument("--operador", metavar="CODIGO", help="código do operador (padrão: nenhum)")
+    s.add_argument("--confirmar", action="store_true",
+                   help="confirma valores fora do comum (troco alto, quantidade ou total acima dos limites)")
     s.add_argument("--json", action="store_true", help="saída em JSON")
 
     st = sub.add_parser("status", help="situação do terminal (conexão, contingência pendente)")
@@ -391,6 +393,12 @@ def cmd_sell(args: argparse.Namespace) -> int:
                 raise CliError(f"Operador não encontrado: {args.operador}", field="operador")
             operador_id = user.id
         sale.validate()
+        from pos_app.core.services.sale_guards import GuardLimits, SaleGuardError, check_sale
+
+        try:
+            check_sale(sale, GuardLimits.from_config(ctx.config), confirmed=bool(getattr(args, "confirmar", False)))
+        except SaleGuardError as exc:
+            raise CliError(f"{exc} Confira ou repita com --confirmar.", field=exc.field) from exc
         from pos_app.core.services.cash import CashService  # open session, or one opened with zero float
 
         cash_session_id = CashService(ctx).session_for_headless_sale(operador_id)

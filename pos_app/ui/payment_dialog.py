@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -34,6 +35,7 @@ from pos_app.core.domain.money import ZERO, format_brl, parse_decimal
 from pos_app.core.domain.payments import CARD_BRANDS, PAYMENT_METHODS, Payment
 from pos_app.core.domain.sale import Sale
 from pos_app.core.domain.validators import is_valid_cnpj, only_digits
+from pos_app.core.services.sale_guards import GuardLimits, payment_issues
 from pos_app.ui import theme
 from pos_app.ui.common import error_label, hint_label
 from pos_app.ui.i18n import tr
@@ -69,9 +71,11 @@ def _payment_line(p: Payment) -> str:
 class PaymentDialog(QDialog):
     paid = Signal()
 
-    def __init__(self, sale: Sale, parent: QWidget | None = None) -> None:
+    def __init__(self, sale: Sale, parent: QWidget | None = None, limits: GuardLimits | None = None) -> None:
         super().__init__(parent)
         self.sale = sale
+        self.limits = limits or GuardLimits()
+        self.confirm_box: QMessageBox | None = None  # "troco alto" confirmation open now
         self.setObjectName("paymentDialog")
         self.setWindowTitle(tr("Pagamento"))
         self.resize(980, 640)
@@ -205,7 +209,7 @@ class PaymentDialog(QDialog):
         root.addLayout(right, 2)
 
         self.back_button.clicked.connect(self.reject)
-        self.add_button.clicked.connect(self.confirm)
+        self.add_button.clicked.connect(lambda _c=False: self.confirm())
         self.remove_button.clicked.connect(self.remove_selected)
         self.acquirer.textChanged.connect(self._check_acquirer)
         self.amount.textChanged.connect(lambda _t: self.error.setText(""))
@@ -272,7 +276,29 @@ class PaymentDialog(QDialog):
             theme.set_valid(self.acquirer, len(digits) == 14 and is_valid_cnpj(digits))
 
     # -- actions ---------------------------------------------------------------------------
-    def confirm(self) -> None:
+    def _confirm_large_change(self, message: str) -> None:
+        """1000 typed for a R$ 27,90 sale: ask before giving R$ 972,10 of change (Esc/Enter = correct it)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, tr("Troco alto"), message, parent=self)
+        box.setObjectName("largeChangeBox")
+        fix = box.addButton(tr("Corrigir o valor (Enter)"), QMessageBox.ButtonRole.RejectRole)
+        ok = box.addButton(tr("Confirmar troco (F9)"), QMessageBox.ButtonRole.AcceptRole)
+        ok.setShortcut(Qt.Key.Key_F9)
+        box.setDefaultButton(fix)
+        box.setEscapeButton(fix)
+        self.confirm_box = box
+
+        def done(_r: int) -> None:
+            self.confirm_box = None
+            if box.clickedButton() is ok:
+                self.confirm(confirmed=True)
+            else:
+                self.amount.selectAll()
+                self.amount.setFocus()
+
+        box.finished.connect(done)
+        box.open()
+
+    def confirm(self, confirmed: bool = False) -> None:
         """Add the payment being typed; when nothing remains, the sale is paid."""
         if self.sale.restante <= 0 and self.sale.payments:
             self._finish()
@@ -300,6 +326,10 @@ class PaymentDialog(QDialog):
             return
         payment = Payment(forma, valor, bandeira=bandeira, cnpj_credenciadora=acquirer,
                           numero_autorizacao=self.authorization.text().strip() or None)
+        issues = payment_issues(self.sale.valor_total, self.sale.total_pago, forma, valor, self.limits)
+        if issues and not confirmed:
+            self._confirm_large_change(issues[0].message)
+            return
         try:
             self.sale.add_payment(payment)
         except ValidationError as exc:

@@ -37,6 +37,7 @@ from pos_app.core.domain.errors import ValidationError
 from pos_app.core.domain.money import format_brl, format_quantity, parse_decimal, to_money
 from pos_app.core.domain.scale import ScaleRule
 from pos_app.core.domain.validators import format_cnpj, format_cpf, is_valid_cnpj, is_valid_cpf, only_digits
+from pos_app.core.services import sale_guards
 from pos_app.core.services.context import AppContext, SetupError
 from pos_app.core.store.users import User
 from pos_app.ui import theme
@@ -177,6 +178,7 @@ class SaleWindow(QMainWindow):
         self.ctx = ctx
         self._operator = operator
         self._approver: User | None = None
+        self._approver_until = 0.0  # manager session: no PIN again until then (gerente.sessao_minutos)
         self.controller = controller
         self.setObjectName("saleWindow")
         self.setWindowTitle(tr("Frente de Caixa — {nome}").format(nome=operator.nome))
@@ -190,6 +192,7 @@ class SaleWindow(QMainWindow):
         self.result_dialog: ResultDialog | None = None
         self.progress_dialog: EmissionProgressDialog | None = None
         self._busy = False
+        self._total_approved: Decimal | None = None  # sale total a manager let through (venda.total_maximo)
         self.reload_settings()
         self._build()
         self._build_menus()
@@ -225,6 +228,7 @@ class SaleWindow(QMainWindow):
         self.scale_rule = ScaleRule("peso" if mode == "peso" else "preco", int(cfg.get("balanca.digitos_codigo") or 6))
         self.max_discount = Decimal(cfg.get("venda.desconto_maximo_percentual") or "10")
         self.timeout_s = cfg.timeout
+        self.guard_limits = sale_guards.GuardLimits.from_config(cfg)
 
     def _build(self) -> None:
         central = QWidget()
@@ -476,6 +480,9 @@ class SaleWindow(QMainWindow):
         """Run ``action`` after a manager's PIN (or at once for a manager operator)."""
 
         def approved(manager: User) -> None:
+            if manager is not self._approver:  # a fresh PIN opens the manager session
+                minutes = int(self.ctx.config.get("gerente.sessao_minutos") or "5")
+                self._approver_until = time.monotonic() + minutes * 60
             self._approver = manager
             self.dialog = None
             action()
@@ -488,6 +495,10 @@ class SaleWindow(QMainWindow):
             if on_refused is not None:
                 on_refused()
 
+        if self._approver is not None and time.monotonic() < self._approver_until:
+            log.info("sessão do gerente %s: %s", self._approver.codigo, reason)
+            approved(self._approver)
+            return
         dialog = require_manager(self, self.ctx, self._operator, reason, approved, refused)
         if dialog is not None:
             self.dialog = dialog
@@ -552,7 +563,19 @@ class SaleWindow(QMainWindow):
             self.code.selectAll()
         self.last_add_ms = (time.perf_counter() - started) * 1000
 
-    def add_product(self, product: Product, quantidade: Decimal, valor_unitario: Decimal | None = None) -> bool:
+    def add_product(self, product: Product, quantidade: Decimal, valor_unitario: Decimal | None = None,
+                    *, approved: bool = False) -> bool:
+        try:
+            issues = sale_guards.item_issues(product, Decimal(quantidade), self.guard_limits)
+        except ValidationError as exc:  # 0,5 of a product sold by the unit: no override
+            self.show_message(exc.message, error=True)
+            return False
+        if issues and not approved:
+            reason = " ".join(i.message for i in issues)
+            self.show_message(reason, error=True)
+            self.protected(reason, lambda: self.add_product(product, quantidade, valor_unitario, approved=True)
+                           and self.code.clear())
+            return False
         try:
             item = self.cart.add(product, quantidade, valor_unitario)
         except ValidationError as exc:
@@ -783,6 +806,7 @@ class SaleWindow(QMainWindow):
                               yes=tr("Cancelar venda (Enter)"), no=tr("Continuar vendendo (Esc)"))
 
     def new_sale(self) -> None:
+        self._total_approved = None
         self.cart.new_sale()
         self.discount_percent = None
         self._set_pending(None)
@@ -810,7 +834,18 @@ class SaleWindow(QMainWindow):
         if not self.cash_open():
             self.offer_open_cash()
             return
-        dialog = PaymentDialog(sale, self)
+        total_issues = sale_guards.total_issues(sale.valor_total, self.guard_limits)
+        if total_issues and self._total_approved != sale.valor_total:
+            reason = " ".join(i.message for i in total_issues)
+            self.show_message(reason, error=True)
+
+            def approved_total() -> None:
+                self._total_approved = sale.valor_total
+                self.open_payment()
+
+            self.protected(reason, approved_total)
+            return
+        dialog = PaymentDialog(sale, self, limits=self.guard_limits)
         dialog.paid.connect(self.finalize)
         dialog.rejected.connect(self._refresh_totals)
         self.payment_dialog = dialog
