@@ -221,6 +221,9 @@ def prepare_application(app: QApplication) -> None:
     app.setApplicationDisplayName(tr("Frente de Caixa"))
     install_translators(app)
     apply_theme(app)
+    from pos_app.ui.counter_policy import install
+
+    install(app)  # every window inside the screen; Tab and Enter behave the same everywhere
 
 
 def _platform_loads() -> bool:

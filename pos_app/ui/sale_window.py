@@ -72,7 +72,7 @@ LEGEND: tuple[tuple[str, str, str], ...] = (
     ("F2", tr("Buscar produto"), "open_search"),
     ("F3", tr("Quantidade"), "ask_quantity"),
     ("F4", tr("Desconto"), "ask_discount"),
-    ("F5", tr("CPF/CNPJ na nota"), "focus_document"),
+    ("F5", tr("CPF/CNPJ"), "focus_document"),
     ("F8", tr("Remover item"), "remove_selected"),
     ("Esc", tr("Cancelar venda"), "cancel_sale"),
 )
@@ -109,6 +109,32 @@ def _fixed_line(label: QLabel, lines: int = 1) -> None:
     """Text changes must not re-layout the window (an item scan would repaint everything)."""
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
     label.setFixedHeight(label.fontMetrics().lineSpacing() * lines + 8)
+
+
+class ElideLabel(QLabel):
+    """One line; a text wider than the label is cut with "…" at the end (amounts come first)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def _elide(self) -> None:
+        width = self.contentsRect().width()
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width) if width > 0 else ""
+        super().setText(shown)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._elide()
 
 
 class ValueDialog(QDialog):
@@ -195,14 +221,14 @@ class SaleWindow(QMainWindow):
         self._total_approved: Decimal | None = None  # sale total a manager let through (venda.total_maximo)
         self.reload_settings()
         self._build()
+        self.adapt_to_width(self.width())
         self._build_menus()
         self.status = StatusPanel(self.statusBar(), self)
         self.status.set_environment(ctx.config.ambiente)
         self.status.set_operator(operator.nome)
+        self.status.environment.setVisible(not self._narrow)
         self._refresh_totals()
-        if not self.cash_open():
-            self.message.setText(tr("Caixa fechado: peça ao gerente para abrir o caixa (Gerente → Caixa) antes de "
-                                    "vender."))
+        self.refresh_cash_state()
         self.code.setFocus()
 
     # -- ManagerHost -----------------------------------------------------------------------
@@ -220,6 +246,17 @@ class SaleWindow(QMainWindow):
     def refresh_status(self) -> None:
         if self.controller is not None:
             self.controller.backlog.refresh()
+        self.refresh_cash_state()
+
+    def refresh_cash_state(self) -> None:
+        """Status bar chip and the "Caixa fechado" line follow the cash session (opened/closed by a manager)."""
+        is_open = self.cash_open()
+        self.status.set_cash(is_open)
+        if is_open and self.message.text().startswith(tr("Caixa fechado")):
+            self.show_message(tr("Caixa aberto: leia o primeiro produto."))
+        elif not is_open and not self.cart.sale.items:
+            self.show_message(tr("Caixa fechado: peça ao gerente para abrir o caixa (Gerente → Caixa) antes de "
+                                 "vender."))
 
     # -- building --------------------------------------------------------------------------
     def reload_settings(self) -> None:
@@ -239,6 +276,7 @@ class SaleWindow(QMainWindow):
         self.band = EnvironmentBand(self.ctx.config.ambiente)
         outer.addWidget(self.band)
         body = QHBoxLayout()
+        self.body_layout = body
         body.setContentsMargins(16, 12, 16, 12)
         body.setSpacing(16)
         outer.addLayout(body, 1)
@@ -262,7 +300,7 @@ class SaleWindow(QMainWindow):
         left.addLayout(head)
         self.code = QLineEdit()
         self.code.setObjectName("codeField")
-        self.code.setPlaceholderText(tr("Leia ou digite o código e tecle Enter"))
+        self.code.setPlaceholderText(tr("Leia ou digite o código e Enter"))
         self.code.setMaxLength(64)
         self.code.returnPressed.connect(self.handle_code_entered)
         self.code.installEventFilter(self)
@@ -291,11 +329,11 @@ class SaleWindow(QMainWindow):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # never measure contents: O(1) inserts
         hh.setSectionResizeMode(COL_DESC, QHeaderView.ResizeMode.Stretch)
         hh.setHighlightSections(False)
-        for col, width in ((COL_ITEM, 60), (COL_CODE, 96), (COL_QTY, 100), (COL_UNIT, 112),
-                           (COL_DISC, 104), (COL_TOTAL, 122)):
-            self.table.setColumnWidth(col, width)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._narrow: bool | None = None
         left.addWidget(self.table, 1)
-        self.last_item = QLabel()
+        self.last_item = ElideLabel()
         self.last_item.setObjectName("lastItem")
         self.last_item.setFont(theme.big_font(16))
         _fixed_line(self.last_item)
@@ -305,6 +343,7 @@ class SaleWindow(QMainWindow):
         right_panel = QWidget()
         right_panel.setObjectName("rightPanel")
         right_panel.setFixedWidth(440)
+        self.right_panel = right_panel
         right = QVBoxLayout(right_panel)
         right.setContentsMargins(0, 0, 0, 0)
         right.setSpacing(10)
@@ -327,7 +366,7 @@ class SaleWindow(QMainWindow):
         self.subtotals.setObjectName("subtotals")
         self.subtotals.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.subtotals.setFont(theme.big_font(13, bold=False))
-        _fixed_line(self.subtotals)
+        _fixed_line(self.subtotals, 2)
         tl.addWidget(self.subtotals)
         self.paid_label = QLabel()
         self.paid_label.setObjectName("paidSoFar")
@@ -356,7 +395,7 @@ class SaleWindow(QMainWindow):
         right.addWidget(doc)
 
         legend = QGridLayout()
-        legend.setSpacing(8)
+        legend.setSpacing(6)
         self.legend_buttons: dict[str, QPushButton] = {}
         for i, (key, label, method) in enumerate(LEGEND):
             button = QPushButton(f"{key}  {label}")
@@ -385,25 +424,26 @@ class SaleWindow(QMainWindow):
         bar = self.menuBar()
         sale = bar.addMenu(tr("&Venda"))
         for text, slot in (
-            (tr("Buscar produto\tF2"), self.open_search),
-            (tr("Quantidade do próximo item\tF3"), self.ask_quantity),
-            (tr("Desconto na venda\tF4"), self.ask_discount),
-            (tr("CPF/CNPJ na nota\tF5"), self.focus_document),
-            (tr("Remover item\tF8"), self.remove_selected),
-            (tr("Pagamento\tF10"), self.open_payment),
-            (tr("Cancelar venda\tEsc"), self.cancel_sale),
+            (tr("&Buscar produto\tF2"), self.open_search),
+            (tr("&Quantidade do próximo item\tF3"), self.ask_quantity),
+            (tr("&Desconto na venda\tF4"), self.ask_discount),
+            (tr("CPF/CNPJ na &nota\tF5"), self.focus_document),
+            (tr("&Remover item\tF8"), self.remove_selected),
+            (tr("&Pagamento\tF10"), self.open_payment),
+            (tr("&Cancelar venda\tEsc"), self.cancel_sale),
         ):
             sale.addAction(text).triggered.connect(slot)
         sale.addSeparator()
-        sale.addAction(tr("Trocar operador")).triggered.connect(self.request_logout)
-        sale.addAction(tr("Sair")).triggered.connect(self.close)
+        sale.addAction(tr("&Trocar operador")).triggered.connect(self.request_logout)
+        sale.addAction(tr("&Sair")).triggered.connect(self.close)
 
         manager = bar.addMenu(tr("&Gerente"))
         manager.setObjectName("managerMenu")
         self.manager_menu = manager
-        self._add_manager_item(manager, tr("Configurações…"), "configuracoes", self.open_settings)
-        self._add_manager_item(manager, tr("Sincronizar agora (transmitir contingência)"), "sincronizar", self.sync_now)
-        self._add_manager_item(manager, tr("Reimprimir última nota"), "reimprimir", self.reprint_last)
+        self._add_manager_item(manager, tr("C&onfigurações…"), "configuracoes", self.open_settings)
+        self._add_manager_item(manager, tr("&Sincronizar agora (transmitir contingência)"), "sincronizar",
+                               self.sync_now)
+        self._add_manager_item(manager, tr("Re&imprimir última nota"), "reimprimir", self.reprint_last)
         # ---- hook: entries registered by pos_app.ui.manager (see pos_app/ui/actions.py) ----
         extensions = load_manager_extensions()
         if extensions:
@@ -418,13 +458,13 @@ class SaleWindow(QMainWindow):
             bar.addMenu(self.training_menu)
         else:
             self.training_menu = None
-        help_menu = bar.addMenu(tr("A&juda"))
-        help_menu.addAction(tr("Teclas de atalho")).triggered.connect(self.show_shortcuts)
+        help_menu = bar.addMenu(tr("&Ajuda"))
+        help_menu.addAction(tr("&Teclas de atalho\tF1")).triggered.connect(self.show_shortcuts)
 
     def _add_manager_item(self, menu: Any, text: str, key: str, run: Callable[[], None]) -> QAction:
         action = QAction(text, self)
         action.setObjectName(f"manager_{key}")
-        action.triggered.connect(lambda _c=False: self.protected(text, run))
+        action.triggered.connect(lambda _c=False: self.protected(text.replace("&", ""), run))
         menu.addAction(action)
         return action
 
@@ -515,9 +555,10 @@ class SaleWindow(QMainWindow):
         produtos, desconto = sale.valor_produtos, sale.valor_desconto  # each total is a pass over the cart
         self.total_label.setText(format_brl(produtos - desconto))
         n = len(sale.items)
-        text = tr("{n} item(ns) · subtotal {s}").format(n=n, s=format_brl(produtos))
-        if desconto:
-            text += tr(" · desconto {d}").format(d=format_brl(desconto))
+        text = (tr("1 item") if n == 1 else tr("{n} itens").format(n=n)) + tr(" · subtotal {s}").format(
+            s=format_brl(produtos))
+        if desconto:  # own line: the item count is never cut by a long discount
+            text += "\n" + tr("desconto {d}").format(d=format_brl(desconto))
         self.subtotals.setText(text)
         if sale.payments:
             self.paid_label.setText(tr("Pago {p} · falta {f}").format(p=format_brl(sale.total_pago),
@@ -585,11 +626,21 @@ class SaleWindow(QMainWindow):
         self._items_changed()
         row = self.cart.rowCount() - 1
         self._select_row(row)
-        # Amounts first: a long description is what gets cut at the edge.
-        self.last_item.setText(f"{format_quantity(item.quantidade)} {product.unidade} × {format_brl(item.valor_unitario)}"
-                               f" = {format_brl(item.valor_bruto)}   {product.descricao}")
+        self._show_last_item()
         self.show_message(tr("Item {n} adicionado.").format(n=row + 1))
         return True
+
+    def _show_last_item(self) -> None:
+        """Footer: the last item of the cart (amounts first: the description is what gets cut)."""
+        items = self.cart.sale.items
+        if not items:
+            self.last_item.setText("")
+            return
+        item = items[-1]
+        product = item.product
+        self.last_item.setText(f"{format_quantity(item.quantidade)} {product.unidade} × "
+                               f"{format_brl(item.valor_unitario)} = {format_brl(item.valor_bruto)}   "
+                               f"{product.descricao}")
 
     def _items_changed(self) -> None:
         sale = self.cart.sale
@@ -772,6 +823,7 @@ class SaleWindow(QMainWindow):
             self.cart.remove(row)
             self._items_changed()
             self._select_row(min(row, self.cart.rowCount() - 1))
+            self._show_last_item()  # the footer never shows the removed item
             self.show_message(tr("Removido: {d}.").format(d=description))
             self._dialog_closed()
 
@@ -993,6 +1045,40 @@ class SaleWindow(QMainWindow):
             self.activateWindow()  # some platforms leave no active window when a dialog closes
             self.code.setFocus()
 
+    # -- screen size -----------------------------------------------------------------------
+    # Column widths (px) of the cart: wide screens (1280, 1366...) and 1024x768. On the narrow one the
+    # code column goes (the description says what the item is) and the description elides first:
+    # Qtde, Vl. unit., Desconto and Total are always whole.
+    WIDE_COLUMNS = ((COL_ITEM, 60), (COL_CODE, 96), (COL_QTY, 100), (COL_UNIT, 112), (COL_DISC, 104), (COL_TOTAL, 122))
+    NARROW_COLUMNS = ((COL_ITEM, 58), (COL_QTY, 92), (COL_UNIT, 102), (COL_DISC, 104), (COL_TOTAL, 110))
+
+    def adapt_to_width(self, width: int) -> None:
+        narrow = width < 1200
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        self.right_panel.setFixedWidth(384 if narrow else 440)
+        self.body_layout.setContentsMargins(*((10, 10, 10, 10) if narrow else (16, 12, 16, 12)))
+        self.body_layout.setSpacing(10 if narrow else 16)
+        self.pay_button.setText(tr("F10  PAGAMENTO") if narrow else tr("F10  PAGAMENTO / FINALIZAR"))
+        self.total_label.setFont(theme.big_font(38 if narrow else 44))
+        self.pay_button.setFont(theme.big_font(18))
+        for button in [*self.legend_buttons.values(), self.pay_button]:
+            if button is not self.pay_button:
+                button.setFont(theme.big_font(12 if narrow else theme.BASE_POINT_SIZE, bold=False))
+            button.setProperty("compact", "true" if narrow else "")
+            button.style().unpolish(button)
+            button.style().polish(button)
+        if hasattr(self, "status"):
+            self.status.environment.setVisible(not narrow)  # the red band above already says it
+        self.table.setColumnHidden(COL_CODE, narrow)
+        for col, w in self.NARROW_COLUMNS if narrow else self.WIDE_COLUMNS:
+            self.table.setColumnWidth(col, w)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        self.adapt_to_width(event.size().width())
+        super().resizeEvent(event)
+
     # -- keyboard --------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if watched is self.code and event.type() == QEvent.Type.KeyPress:
@@ -1009,6 +1095,7 @@ class SaleWindow(QMainWindow):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         handlers: dict[Qt.Key, Callable[[], None]] = {
+            Qt.Key.Key_F1: self.show_shortcuts,
             Qt.Key.Key_F2: self.open_search,
             Qt.Key.Key_F3: self.ask_quantity,
             Qt.Key.Key_F4: self.ask_discount,

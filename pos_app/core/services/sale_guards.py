@@ -112,9 +112,8 @@ def allows_fraction(unidade: str | None) -> bool:
 def check_quantity_unit(product: Any, quantidade: Decimal) -> None:
     """Refuse ``0,5`` of a product sold by the unit (hard error, no confirmation)."""
     if quantidade != quantidade.to_integral_value() and not allows_fraction(getattr(product, "unidade", None)):
-        raise ValidationError(FRACAO, "Quantidade fracionada ({q}) não permitida para {d}, vendido por unidade "
-                              "({u}): use uma quantidade inteira.".format(q=format_quantity(quantidade),
-                                                                         d=product.descricao, u=product.unidade))
+        raise ValidationError(FRACAO, f"Quantidade fracionada ({format_quantity(quantidade)}) não permitida para {product.descricao}, vendido por unidade "
+                              f"({product.unidade}): use uma quantidade inteira.")
 
 
 def item_issues(product: Any, quantidade: Decimal, limits: GuardLimits) -> list[GuardIssue]:
@@ -122,9 +121,8 @@ def item_issues(product: Any, quantidade: Decimal, limits: GuardLimits) -> list[
     check_quantity_unit(product, quantidade)
     issues = []
     if limits.quantidade_maxima_item > 0 and quantidade > limits.quantidade_maxima_item:
-        issues.append(GuardIssue(QUANTIDADE_ALTA, "Quantidade {q} {u} de {d} acima do limite de {m} por item."
-                                 .format(q=format_quantity(quantidade), u=product.unidade, d=product.descricao,
-                                         m=format_quantity(limits.quantidade_maxima_item)), needs_manager=True))
+        issues.append(GuardIssue(QUANTIDADE_ALTA, f"Quantidade {format_quantity(quantidade)} {product.unidade} de {product.descricao} acima do limite de {format_quantity(limits.quantidade_maxima_item)} por item."
+                                 , needs_manager=True))
     return issues
 
 
@@ -137,8 +135,7 @@ def check_item(product: Any, quantidade: Decimal, limits: GuardLimits, *, confir
 
 def total_issues(total: Decimal, limits: GuardLimits) -> list[GuardIssue]:
     if limits.total_maximo > 0 and total > limits.total_maximo:
-        return [GuardIssue(TOTAL_ALTO, "Total da venda {t} acima do limite de {m}.".format(
-            t=format_brl(total), m=format_brl(limits.total_maximo)), needs_manager=True)]
+        return [GuardIssue(TOTAL_ALTO, f"Total da venda {format_brl(total)} acima do limite de {format_brl(limits.total_maximo)}.", needs_manager=True)]
     return []
 
 
@@ -150,9 +147,8 @@ def payment_issues(valor_total: Decimal, already_paid: Decimal, forma: str, valo
     due = max(valor_total - already_paid, Decimal(0))
     change = valor - due
     if change > limits.troco_maximo:
-        return [GuardIssue(TROCO_ALTO, "Dinheiro recebido {v} para {f} a pagar: troco de {t}, acima de {m}. "
-                           "Confira o valor digitado.".format(v=format_brl(valor), f=format_brl(due),
-                                                              t=format_brl(change), m=format_brl(limits.troco_maximo)))]
+        return [GuardIssue(TROCO_ALTO, f"Dinheiro recebido {format_brl(valor)} para {format_brl(due)} a pagar: troco de {format_brl(change)}, acima de {format_brl(limits.troco_maximo)}. "
+                           "Confira o valor digitado.")]
     return []
 
 

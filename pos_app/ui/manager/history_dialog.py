@@ -55,7 +55,8 @@ class HistoryDialog(ManagerDialog):
         super().__init__(ctx, manager, parent, now)
         self.setObjectName("historyDialog")
         self.setWindowTitle(tr("Histórico de vendas"))
-        self.setMinimumSize(1100, 720)
+        self.setMinimumSize(960, 640)
+        self.resize(1100, 720)
         self.service = HistoryService(ctx)
         self.rows: list[HistoryRow] = []
         self.detail: dict[str, Any] | None = None
@@ -81,15 +82,22 @@ class HistoryDialog(ManagerDialog):
         self.operador.addItem(tr("Todos"), None)
         for u in ctx.store.users.all():
             self.operador.addItem(f"{u.codigo} - {u.nome}", u.codigo)
-        search = QPushButton(tr("Buscar"))
+        search = QPushButton(tr("&Buscar (Enter)"))
         search.setObjectName("searchButton")
         search.setAutoDefault(False)
-        for col, (label, widget) in enumerate(((tr("De"), self.de), (tr("Até"), self.ate), (tr("Situação"), self.status),
-                                               (tr("Número"), self.numero), (tr("Chave"), self.chave),
-                                               (tr("CPF"), self.cpf), (tr("Operador"), self.operador))):
-            filters.addWidget(QLabel(label), 0, col)
-            filters.addWidget(widget, 1, col)
-        filters.addWidget(search, 1, 7)
+        # Two rows of filters: every field wide enough to read at 1024x768.
+        for i, (label, widget) in enumerate(((tr("&De"), self.de), (tr("A&té"), self.ate),
+                                             (tr("&Situação"), self.status), (tr("&Operador"), self.operador),
+                                             (tr("&Número da NFC-e"), self.numero), (tr("C&have"), self.chave),
+                                             (tr("C&PF/CNPJ"), self.cpf))):
+            row, col = divmod(i, 4)
+            caption = QLabel(label)
+            caption.setBuddy(widget)
+            filters.addWidget(caption, row * 2, col)
+            filters.addWidget(widget, row * 2 + 1, col)
+        filters.addWidget(search, 3, 3)
+        for col, stretch in enumerate((1, 1, 2, 2)):
+            filters.setColumnStretch(col, stretch)
         layout.addLayout(filters)
 
         split = QSplitter(Qt.Orientation.Vertical)
