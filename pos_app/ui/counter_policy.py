@@ -71,16 +71,16 @@ def apply_keyboard_rules(window: QWidget) -> None:
 
 
 class CounterPolicy(QObject):
-    """Application event filter: applies the rules on the first show of each top-level window."""
+    """Application event filter: applies the rules when a top-level window is shown."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.Show and isinstance(watched, QWidget) and watched.isWindow():
-            if isinstance(watched, QDialog | QMainWindow):
-                apply_keyboard_rules(watched)
-                fill = isinstance(watched, QMainWindow) and not watched.property(KIOSK_PROPERTY)
-                if fill:
-                    watched.setProperty(KIOSK_PROPERTY, True)
-                fit_to_screen(watched, fill=fill and not watched.isMaximized())
+        if (event.type() == QEvent.Type.Show and isinstance(watched, QDialog | QMainWindow)
+                and watched.isWindow()):
+            apply_keyboard_rules(watched)  # every show: children added since get the rules too
+            fill = isinstance(watched, QMainWindow) and not watched.property(KIOSK_PROPERTY)
+            if fill:  # the main window takes the screen once; the user may resize it afterwards
+                watched.setProperty(KIOSK_PROPERTY, True)
+            fit_to_screen(watched, fill=fill and not watched.isMaximized())
         return False
 
 

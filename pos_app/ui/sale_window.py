@@ -618,7 +618,7 @@ class SaleWindow(QMainWindow):
                            and self.code.clear())
             return False
         try:
-            item = self.cart.add(product, quantidade, valor_unitario)
+            self.cart.add(product, quantidade, valor_unitario)
         except ValidationError as exc:
             self.show_message(exc.message, error=True)
             return False

@@ -8,7 +8,6 @@ never displayed back: an empty secret field keeps the stored value.
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any

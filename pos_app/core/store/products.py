@@ -100,7 +100,8 @@ class ProductsRepo:
         return [_row_to_product(r) for r in rows]
 
     def all(self, limit: int | None = None) -> list[Product]:
-        sql = "SELECT * FROM products WHERE ativo = 1 ORDER BY descricao"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        return [_row_to_product(r) for r in self._db.query(sql)]
+        from pos_app.core.domain.collation import sort_key  # Portuguese order: "AÇÚCAR" before "ARROZ"
+
+        products = sorted((_row_to_product(r) for r in self._db.query("SELECT * FROM products WHERE ativo = 1")),
+                          key=lambda p: sort_key(p.descricao))
+        return products[: int(limit)] if limit else products
