@@ -108,7 +108,10 @@ def _ie(value: str) -> str:
     v = value.strip().upper()
     if v == "ISENTO":
         return v
-    return _digits(2, 14, "Inscrição estadual")(v)
+    try:
+        return _digits(2, 14, "Inscrição estadual")(v)
+    except ConfigError as exc:  # feminine noun: "inválida"
+        raise ConfigError(f"Inscrição estadual inválida: {value} (de 2 a 14 dígitos, ou ISENTO)") from exc
 
 
 def _url(value: str) -> str:

@@ -80,6 +80,8 @@ def clipped_texts(top: QWidget) -> list[str]:
             text = w.text()
             if not text or w.wordWrap() or w.textFormat() == Qt.TextFormat.RichText or "<" in text:
                 continue
+            if w.buddy() is not None:  # "&Nome": the ampersand marks the mnemonic, it is not drawn
+                text = text.replace("&&", "\0").replace("&", "").replace("\0", "&")
             fm = w.fontMetrics()
             need = max(fm.horizontalAdvance(line) for line in text.split("\n"))
             have = w.contentsRect().width() - 2 * w.margin() - w.indent() if w.indent() > 0 else \

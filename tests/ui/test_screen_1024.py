@@ -77,6 +77,7 @@ def test_manager_dialog_fits_1024(qtbot: Any, demo_ctx: Any, name: str, module: 
         for i in range(dialog.tabs.count()):
             dialog.tabs.setCurrentIndex(i)
             check_window(dialog, f"gerente_{name}_aba{i}", focus=False)
+    dialog.close()
 
 
 def test_settings_dialog_fits_1024(qtbot: Any, demo_ctx: Any) -> None:

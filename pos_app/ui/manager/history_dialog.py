@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.core.domain.br_format import format_document, format_local_datetime
 from pos_app.core.domain.money import format_brl
 from pos_app.core.services.audit import AuditLog
 from pos_app.core.services.history import GROUP_LABELS, HistoryFilter, HistoryRow, HistoryService
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
     from pos_app.core.store.users import User
 
-COLUMNS = ("Hora", "Referência", "Número", "Total", "Situação", "Operador", "CPF", "Cancelar até")
+COLUMNS = ("Data/hora", "Número", "Total", "Situação", "Operador", "CPF/CNPJ", "Cancelar até", "Referência")
 
 
 class HistoryDialog(ManagerDialog):
@@ -108,7 +109,7 @@ class HistoryDialog(ManagerDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         split.addWidget(self.table)
         self.detail_view = QTextBrowser()
         self.detail_view.setObjectName("detailView")
@@ -165,17 +166,20 @@ class HistoryDialog(ManagerDialog):
             limit = ""
             if r.cancel_restante:
                 limit = tr("{m} min").format(m=r.cancel_restante // 60)
-            values = (r.created_at[11:16], r.ref, f"{r.numero}/{r.serie}" if r.numero else "—", format_brl(r.total),
-                      r.status_label, r.operador or "—", r.cpf or "", limit)
+            values = (format_local_datetime(r.created_at, self.now()),
+                      tr("{n} série {s}").format(n=r.numero, s=r.serie) if r.numero else "—", format_brl(r.total),
+                      r.status_label, r.operador_nome or r.operador or "—", format_document(r.cpf or r.cnpj),
+                      limit, r.ref)
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
-                if col == 3:
+                if col == 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
         valid = [r for r in self.rows if r.status != "cancelado"]
-        self.summary.setText(tr("{n} venda(s); total sem canceladas {t}").format(
-            n=len(self.rows), t=format_brl(sum((r.total for r in valid), start=Decimal("0.00")))))
+        count = tr("1 venda") if len(self.rows) == 1 else tr("{n} vendas").format(n=len(self.rows))
+        self.summary.setText(tr("{c}; total sem canceladas {t}").format(
+            c=count, t=format_brl(sum((r.total for r in valid), start=Decimal("0.00")))))
         self.detail = None
         self.detail_view.clear()
         self._buttons()
@@ -197,7 +201,7 @@ class HistoryDialog(ManagerDialog):
             self.detail_view.clear()
         else:
             self.detail = self.service.detail(row.ref, self.now())
-            self.detail_view.setHtml(detail_html(self.detail))
+            self.detail_view.setHtml(detail_html({**self.detail, "fuso": self.now().tzinfo}))
         self._buttons()
 
     def _buttons(self) -> None:
@@ -312,9 +316,11 @@ def _esc(value: Any) -> str:
 def detail_html(data: dict[str, Any]) -> str:
     """The sale detail as simple HTML (items, payments, every document with its events)."""
     v = data["venda"]
-    out = [f"<h3>Venda {v['id']} — {_esc(v['data'][:19].replace('T', ' '))}</h3>",
+    zone = data.get("fuso")
+    out = [f"<h3>Venda {v['id']} — {_esc(format_local_datetime(v['data'], zone))}</h3>",
            f"<p>Operador: {_esc(v['operador_nome'] or '—')} · Total {_esc(format_brl(v['total']))} · troco "
-           f"{_esc(format_brl(v['troco']))}" + (f" · CPF {_esc(v['cpf'])}" if v["cpf"] else "")
+           f"{_esc(format_brl(v['troco']))}" + (f" · CPF {_esc(format_document(v['cpf']))}" if v["cpf"] else "")
+           + (f" · CNPJ {_esc(format_document(v.get('cnpj')))}" if v.get("cnpj") else "")
            + (f" · caixa {v['caixa']}" if v.get("caixa") else "") + "</p>",
            "<table border='0' cellspacing='2'>"]
     for i in v["itens"]:
@@ -335,7 +341,7 @@ def detail_html(data: dict[str, Any]) -> str:
             raw = e["resposta"]
             if isinstance(raw, dict | list):
                 raw = json.dumps(raw, ensure_ascii=False, indent=1)[:2000]
-            out.append(f"<tr><td>{_esc(e['quando'][:19].replace('T', ' '))}</td><td>{_esc(e['de'] or '')}</td>"
+            out.append(f"<tr><td>{_esc(format_local_datetime(e['quando'], zone, seconds=True))}</td><td>{_esc(e['de'] or '')}</td>"
                        f"<td>{_esc(e['para'])}</td><td>{_esc(e['http'] or '')}</td><td>{_esc(e['nota'] or '')}</td>"
                        f"<td><pre>{_esc(raw or '')}</pre></td></tr>")
         out.append("</table>")
@@ -345,7 +351,7 @@ def detail_html(data: dict[str, Any]) -> str:
     if data["auditoria"]:
         out.append("<h4>Auditoria</h4><ul>")
         for a in data["auditoria"]:
-            out.append(f"<li>{_esc(a['quando'][:19].replace('T', ' '))} — {_esc(a['nome'] or '—')} — "
+            out.append(f"<li>{_esc(format_local_datetime(a['quando'], zone))} — {_esc(a['nome'] or '—')} — "
                        f"{_esc(a['descricao'])} — {_esc(a['resultado'])}</li>")
         out.append("</ul>")
     return "".join(out)
