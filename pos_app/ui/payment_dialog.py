@@ -294,6 +294,7 @@ class PaymentDialog(QDialog):
             if box.clickedButton() is ok:
                 self.confirm(confirmed=True)
             else:
+                self.activateWindow()  # some platforms leave no active window when a message box closes
                 self.amount.selectAll()
                 self.amount.setFocus()
 
@@ -302,6 +303,8 @@ class PaymentDialog(QDialog):
 
     def confirm(self, confirmed: bool = False) -> None:
         """Add the payment being typed; when nothing remains, the sale is paid."""
+        if self.confirm_box is not None:  # the "troco alto" question is still open
+            return
         if self.sale.restante <= 0 and self.sale.payments:
             self._finish()
             return

@@ -443,7 +443,7 @@ class SaleWindow(QMainWindow):
         self._add_manager_item(manager, tr("C&onfigurações…"), "configuracoes", self.open_settings)
         self._add_manager_item(manager, tr("&Sincronizar agora (transmitir contingência)"), "sincronizar",
                                self.sync_now)
-        self._add_manager_item(manager, tr("Re&imprimir última nota"), "reimprimir", self.reprint_last)
+        self._add_manager_item(manager, tr("Rei&mprimir última nota"), "reimprimir", self.reprint_last)
         # ---- hook: entries registered by pos_app.ui.manager (see pos_app/ui/actions.py) ----
         extensions = load_manager_extensions()
         if extensions:
@@ -468,8 +468,17 @@ class SaleWindow(QMainWindow):
         menu.addAction(action)
         return action
 
+    # Alt shortcuts of the "Gerente" entries registered by extensions (one letter each in the menu).
+    MENU_MNEMONICS: dict[str, str] = {
+        "gerente_historico": "&Histórico de vendas", "gerente_cancelar_nota": "&Cancelar NFC-e",
+        "gerente_email": "&Enviar NFC-e por e-mail", "gerente_inutilizar": "&Inutilizar numeração",
+        "gerente_caixa": "C&aixa (abrir, sangria, suprimento, fechar)", "gerente_relatorios": "&Relatórios do dia",
+        "gerente_usuarios": "O&peradores", "documentos_backoffice": "&Documentos (CT-e, NFS-e)",
+    }
+
     def _add_extension(self, menu: Any, ext: ManagerAction) -> None:
-        text = ext.label + (f"\t{ext.shortcut_hint}" if ext.shortcut_hint else "")
+        label = tr(self.MENU_MNEMONICS[ext.key]) if ext.key in self.MENU_MNEMONICS else ext.label
+        text = label + (f"\t{ext.shortcut_hint}" if ext.shortcut_hint else "")
         action = QAction(text, self)
         action.setObjectName(f"manager_{ext.key}")
 
@@ -485,6 +494,12 @@ class SaleWindow(QMainWindow):
             except Exception as exc:  # noqa: BLE001 - a broken extension must not close the cashier
                 log.exception("ação de gerente %s falhou", ext.key)
                 inform(self, ext.label, tr("Falha: {erro}").format(erro=exc), error=True)
+                return
+            opened = QApplication.activeModalWidget()
+            if isinstance(opened, QDialog) and opened is not self.dialog:
+                # the code field gets the focus back (and the status bar is refreshed) when it closes
+                self.dialog = opened
+                opened.finished.connect(lambda _r: (self.refresh_cash_state(), self._dialog_closed()))
 
         if ext.requires_pin:
             self.protected(ext.label, run)

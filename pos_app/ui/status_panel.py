@@ -105,7 +105,7 @@ class StatusPanel:
         minutes = data.get("mais_antiga_minutos")
         level = data.get("alerta") or "ok"
         if not pending and not errors and not waiting:
-            _chip(self.backlog, tr("Contingência: nada pendente"), None)
+            _chip(self.backlog, tr("Contingência: em dia"), None)
             return
         parts = []
         if pending:

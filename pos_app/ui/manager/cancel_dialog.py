@@ -290,6 +290,7 @@ class CancelDialog(ManagerDialog):
 
         def done(_r: int) -> None:
             self.confirm_box = self.confirm_yes = None
+            self.activateWindow()  # some platforms leave no active window when a message box closes
             if box.clickedButton() is yes:
                 self.submit(confirmed=True)
             else:

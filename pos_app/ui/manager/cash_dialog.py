@@ -255,6 +255,10 @@ class CashDialog(ManagerDialog):
             self.table.setItem(row, 3, QTableWidgetItem(""))
             self.counted[line.forma] = edit
         self.table.resizeRowsToContents()
+        # Tab (and Enter) go down the counted column, then to the observation and "Fechar caixa".
+        chain = [*self.counted.values(), self.obs, self.close_button]
+        for first, second in zip(chain, chain[1:], strict=False):
+            self.setTabOrder(first, second)
         self.update_difference()
 
     def counted_values(self) -> dict[str, Decimal]:
