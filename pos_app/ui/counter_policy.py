@@ -13,12 +13,13 @@ elsewhere can call :func:`apply_keyboard_rules` and :func:`fit_to_screen` themse
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QRect, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import SIGNAL, QEvent, QObject, QRect, Qt
+from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QDialog,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QPlainTextEdit,
@@ -68,6 +69,36 @@ def apply_keyboard_rules(window: QWidget) -> None:
         for button in window.findChildren(QPushButton):
             if button.focusPolicy() != Qt.FocusPolicy.NoFocus and not button.property("noAutoDefault"):
                 button.setAutoDefault(True)
+        for edit in window.findChildren(QLineEdit):
+            if not edit.property(_ENTER_OWNED) and edit.receivers(SIGNAL("returnPressed()")) > 0:
+                edit.setProperty(_ENTER_OWNED, True)
+                edit.installEventFilter(_enter_owner())
+
+
+_ENTER_OWNED = "counterEnterOwned"
+
+
+class _EnterOwner(QObject):
+    """A field that does something with Enter (returnPressed) keeps the key: the dialog must not also
+    click its default button (QLineEdit passes Enter on to the dialog after emitting the signal)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if (event.type() == QEvent.Type.KeyPress and isinstance(watched, QLineEdit)
+                and isinstance(event, QKeyEvent) and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+            watched.event(event)  # the field's own handling (emits returnPressed)
+            event.accept()
+            return True
+        return False
+
+
+_owner: _EnterOwner | None = None
+
+
+def _enter_owner() -> _EnterOwner:
+    global _owner
+    if _owner is None:
+        _owner = _EnterOwner()
+    return _owner
 
 
 class CounterPolicy(QObject):

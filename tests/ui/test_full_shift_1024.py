@@ -179,6 +179,8 @@ def test_full_shift_by_keyboard_1024(qtbot: Any, shift_app: Any, keys: Any) -> N
     press(qtbot, "30", K.Key_Return, "deposito no cofre", K.Key_Return)  # QTest types ASCII only
     qtbot.waitUntil(lambda: not cash.busy and "Sangria" in cash.message.text(), timeout=15_000)
     check_window(cash, "turno-12-sangria", focus=False)
+    moves = ctx.store.database.query("SELECT kind, valor FROM cash_movements")
+    assert [(m["kind"], m["valor"]) for m in moves if m["kind"] == "sangria"] == [("sangria", "30.00")]  # once
 
     # -- close the cash session: Ctrl+Tab to Fechamento, count, Tab out of the table, Enter --------------
     press(qtbot, K.Key_Tab, mod=CTRL)  # next tab: Fechamento
