@@ -227,6 +227,8 @@ class SaleWindow(QMainWindow):
         self.status.set_environment(ctx.config.ambiente)
         self.status.set_operator(operator.nome)
         self.status.environment.setVisible(not self._narrow)
+        self.customer_display: Any = None
+        self._open_customer_display()
         self._refresh_totals()
         self.refresh_cash_state()
         self.code.setFocus()
@@ -575,12 +577,24 @@ class SaleWindow(QMainWindow):
         if desconto:  # own line: the item count is never cut by a long discount
             text += "\n" + tr("desconto {d}").format(d=format_brl(desconto))
         self.subtotals.setText(text)
+        if self.customer_display is not None:
+            self.customer_display.show_sale(sale.items, produtos - desconto, sale.total_pago or None)
         if sale.payments:
             self.paid_label.setText(tr("Pago {p} · falta {f}").format(p=format_brl(sale.total_pago),
                                                                      f=format_brl(sale.restante)))
             self.paid_label.setStyleSheet(f"color: {theme.AMBER};")
         else:
             self.paid_label.setText("")
+
+    def _open_customer_display(self) -> None:
+        from pos_app.ui import customer_display
+
+        if not customer_display.enabled(self.ctx.config):
+            return
+        emitente = self.ctx.config.emitente()
+        name = (emitente.nome_fantasia or emitente.razao_social) if emitente is not None else ""
+        self.customer_display = customer_display.CustomerDisplay(name, self)  # a window of its own
+        self.customer_display.place()
 
     def _set_pending(self, quantity: Decimal | None) -> None:
         self.pending_quantity = quantity
@@ -942,6 +956,8 @@ class SaleWindow(QMainWindow):
         dialog.closed.connect(self._result_closed)
         self.result_dialog = dialog
         self.new_sale()
+        if self.customer_display is not None and getattr(result, "total", None) is not None:
+            self.customer_display.show_change(result.total, result.troco)
         self._open(dialog)
 
     def _result_closed(self) -> None:
@@ -1127,6 +1143,11 @@ class SaleWindow(QMainWindow):
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             return  # fields handle Enter themselves
         super().keyPressEvent(event)
+
+    def hideEvent(self, event: Any) -> None:  # noqa: N802
+        if self.customer_display is not None:
+            self.customer_display.hide()
+        super().hideEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self._busy:
