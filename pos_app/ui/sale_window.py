@@ -1084,6 +1084,8 @@ class SaleWindow(QMainWindow):
     NARROW_COLUMNS = ((COL_ITEM, 58), (COL_QTY, 92), (COL_UNIT, 102), (COL_DISC, 104), (COL_TOTAL, 110))
 
     def adapt_to_width(self, width: int) -> None:
+        # up to 1280 px (1280x1024 terminals) the description gets the code column's room too
+        self.table.setColumnHidden(COL_CODE, width < 1340)
         narrow = width < 1200
         if narrow == self._narrow:
             return
@@ -1102,7 +1104,6 @@ class SaleWindow(QMainWindow):
             button.style().polish(button)
         if hasattr(self, "status"):
             self.status.environment.setVisible(not narrow)  # the red band above already says it
-        self.table.setColumnHidden(COL_CODE, narrow)
         for col, w in self.NARROW_COLUMNS if narrow else self.WIDE_COLUMNS:
             self.table.setColumnWidth(col, w)
 
