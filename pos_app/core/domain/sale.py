@@ -431,6 +431,10 @@ class Sale:
             raise ValidationError("desconto_venda", "Total da venda deve ser maior que zero")
         cpf = (self.cpf or "").strip()
         cnpj = (self.cnpj or "").strip()
+        if self.cpf is not None and not cpf:  # blank: the consumer is simply not identified
+            self.cpf = None
+        if self.cnpj is not None and not cnpj:
+            self.cnpj = None
         if cpf and cnpj:
             raise ValidationError("cpf", "Informe CPF ou CNPJ do consumidor, não os dois")
         if cpf and not is_valid_cpf(cpf):
