@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--pin-gerente", dest="pin_gerente", metavar="PIN", help="PIN do gerente que autoriza o desconto")
     s.add_argument("--gerente", metavar="CODIGO", help="código do gerente (opcional, com --pin-gerente)")
     s.add_argument("--operador", metavar="CODIGO", help="código do operador (padrão: nenhum)")
+    s.add_argument("--confirmar", action="store_true",
+                   help="confirma valores fora do comum (troco alto, quantidade ou total acima dos limites)")
     s.add_argument("--json", action="store_true", help="saída em JSON")
 
     st = sub.add_parser("status", help="situação do terminal (conexão, contingência pendente)")
@@ -312,10 +314,19 @@ def build_sale_from_args(ctx: Any, args: argparse.Namespace) -> Any:
             cart.add_payment(parse_payment(spec))  # aliases: dinheiro, pix, credito:VALOR:visa...
         except ValidationError as exc:
             raise CliError(exc.message, field="pay") from exc
-    for warning in cart.check_guards():  # typo guards (issue 14): a blocking one refuses the sale
-        if warning.blocking:
-            raise CliError(warning.message, field="guarda")
-        print(f"Aviso: {warning.message}", file=sys.stderr)
+    # Typo guards (issue 14), through the cart service: a fraction of a unit product is always
+    # refused; other findings refuse the sale unless --confirmar.
+    warnings = cart.check_guards()
+    hard = [w for w in warnings if w.blocking and not w.confirmable]
+    if hard:
+        raise CliError(hard[0].message, field=hard[0].code)
+    blocking = [w for w in warnings if w.blocking]
+    if blocking and not getattr(args, "confirmar", False):
+        raise CliError(" ".join(w.message for w in blocking) + " Confira ou repita com --confirmar.",
+                       field=blocking[0].code)
+    for warning in warnings:
+        if not warning.blocking:
+            print(f"Aviso: {warning.message}", file=sys.stderr)
     return sale
 
 

@@ -111,7 +111,10 @@ def _ie(value: str) -> str:
     v = value.strip().upper()
     if v == "ISENTO":
         return v
-    return _digits(2, 14, "Inscrição estadual")(v)
+    try:
+        return _digits(2, 14, "Inscrição estadual")(v)
+    except ConfigError as exc:  # feminine noun: "inválida"
+        raise ConfigError(f"Inscrição estadual inválida: {value} (de 2 a 14 dígitos, ou ISENTO)") from exc
 
 
 def _url(value: str) -> str:
@@ -186,6 +189,12 @@ KEYS: dict[str, Key] = {
         Key("certificado.senha", "Senha do certificado A1", _text(200), secret=True),
         Key("terminal.id", "Identificação do terminal (única na loja)", _ref_id),
         Key("venda.desconto_maximo_percentual", "Desconto máximo sem gerente (%)", _int_range(0, 100, "Percentual"), "10"),
+        # Typo guards (core/services/sale_guards.py; 0 turns a limit off) and the manager session.
+        Key("venda.troco_maximo", "Troco acima deste valor pede confirmação (R$)", _money, "200.00"),
+        Key("venda.quantidade_maxima_item", "Quantidade por item acima desta pede o gerente", _money, "100.00"),
+        Key("venda.total_maximo", "Total da venda acima deste valor pede o gerente (R$)", _money, "5000.00"),
+        Key("gerente.sessao_minutos", "Minutos em que o gerente não digita o PIN de novo", _int_range(0, 240, "Minutos"), "5"),
+        Key("tela.cliente", "Tela do cliente no segundo monitor", _choice("nao", "sim"), "nao"),
         Key("impressora.tipo", "Impressora", _choice("pdf", "rede", "usb", "serial", "windows", "arquivo"), "pdf"),
         Key("impressora.endereco", "Endereço da impressora (IP:porta, porta serial, nome no Windows)", _text(120, required=False)),
         Key("impressora.colunas", "Colunas da impressora", _choice("48", "42", "32"), "48"),

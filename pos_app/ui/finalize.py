@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from pos_app.core.domain.money import format_brl
 from pos_app.core.fiscal.chave import format_chave
+from pos_app.core.fiscal.document_status import DocumentStatus
 from pos_app.core.services.context import AppContext
 from pos_app.ui import theme
 from pos_app.ui.common import hint_label
@@ -96,6 +97,20 @@ class EmissionProgressDialog(QDialog):
             event.ignore()
 
 
+def contingency_cause(ctx: AppContext, document_id: int | None) -> str:
+    """Why the note went to contingency, in the cashier's words: the link is down ("Sem conexão com a
+    internet": the request never left) or the API/SEFAZ did not answer in time ("Sem resposta da SEFAZ")."""
+    row = None
+    if document_id is not None:
+        row = ctx.store.documents.replaced_attempt(document_id)
+    if row is not None and row["status"] == DocumentStatus.EM_DUVIDA:
+        return tr("Sem resposta da SEFAZ: a nota foi enviada mas a resposta não chegou a tempo.")
+    error = str(row["last_error"] or "") if row is not None else ""
+    if "429" in error or "limite" in error.lower():
+        return tr("A API recusou por excesso de pedidos: nota emitida em contingência.")
+    return tr("Sem conexão com a internet: a nota não chegou a sair do terminal.")
+
+
 class ResultDialog(QDialog):
     """Outcome of the sale: authorized, contingency (calm) or refused (what to fix)."""
 
@@ -158,9 +173,13 @@ class ResultDialog(QDialog):
             chave.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             il.addWidget(chave)
         if kind == "contingencia":
+            cause = QLabel(contingency_cause(ctx, result.document_id))
+            cause.setObjectName("contingencyCause")
+            cause.setWordWrap(True)
+            cause.setFont(theme.big_font(14))
+            il.addWidget(cause)
             il.addWidget(hint_label(tr(
-                "Sem resposta da SEFAZ agora, o que é normal de vez em quando. Entregue a via do consumidor; "
-                "o sistema transmite a nota sozinho assim que a conexão voltar.")))
+                "Entregue a via do consumidor; o sistema transmite a nota sozinho assim que a conexão voltar.")))
         if kind == "recusada":
             code = result.status_sefaz or ""
             sefaz = QLabel(tr("SEFAZ {codigo}: {mensagem}").format(codigo=code or "—",

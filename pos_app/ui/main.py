@@ -221,6 +221,29 @@ def prepare_application(app: QApplication) -> None:
     app.setApplicationDisplayName(tr("Frente de Caixa"))
     install_translators(app)
     apply_theme(app)
+    from pos_app.ui.counter_policy import install
+
+    install(app)  # every window inside the screen; Tab and Enter behave the same everywhere
+
+
+def _platform_loads() -> bool:
+    """Qt aborts the process (not an exception) when the platform plugin fails (e.g. missing
+    libxcb-cursor0): try it in a child process first on Linux; Windows/macOS always load."""
+    qpa = (os.environ.get("QT_QPA_PLATFORM") or "xcb").split(":", 1)[0]
+    if (not sys.platform.startswith("linux") or qpa != "xcb" or getattr(sys, "frozen", False)
+            or os.environ.get("POS_UI_SKIP_PLATFORM_CHECK")):
+        return True
+    import subprocess
+
+    code = "from PySide6.QtGui import QGuiApplication; QGuiApplication([])"
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return True  # cannot tell: let Qt try
+    if done.returncode != 0:
+        log.warning("plataforma gráfica do Qt falhou: %s", done.stderr.decode(errors="replace")[-2000:])
+        return False
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -230,6 +253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = float(os.environ.get("POS_UI_T0") or time.time())
     app = QApplication.instance()
     if not isinstance(app, QApplication):
+        from pos_app.ui.display_check import PLUGIN_FAILURE_MESSAGE, report_no_display
+
+        if not _platform_loads():
+            return report_no_display(PLUGIN_FAILURE_MESSAGE.format(detalhe=os.environ.get("QT_QPA_PLATFORM") or "xcb"))
         app = QApplication(list(sys.argv if argv is None else argv))
     prepare_application(app)
     try:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -34,6 +35,7 @@ from pos_app.core.domain.money import ZERO, format_brl, parse_decimal
 from pos_app.core.domain.payments import CARD_BRANDS, PAYMENT_METHODS, Payment
 from pos_app.core.domain.sale import Sale
 from pos_app.core.domain.validators import is_valid_cnpj, normalize_cnpj
+from pos_app.core.services.sale_guards import GuardLimits, payment_issues
 from pos_app.ui import theme
 from pos_app.ui.common import error_label, hint_label
 from pos_app.ui.i18n import tr
@@ -69,12 +71,14 @@ def _payment_line(p: Payment) -> str:
 class PaymentDialog(QDialog):
     paid = Signal()
 
-    def __init__(self, sale: Sale, parent: QWidget | None = None) -> None:
+    def __init__(self, sale: Sale, parent: QWidget | None = None, limits: GuardLimits | None = None) -> None:
         super().__init__(parent)
         self.sale = sale
+        self.limits = limits or GuardLimits()
+        self.confirm_box: QMessageBox | None = None  # "troco alto" confirmation open now
         self.setObjectName("paymentDialog")
         self.setWindowTitle(tr("Pagamento"))
-        self.resize(980, 640)
+        self.resize(1000, 640)
         self._group = METHOD_GROUPS[0]
         root = QHBoxLayout(self)
         root.setContentsMargins(20, 18, 20, 18)
@@ -95,7 +99,7 @@ class PaymentDialog(QDialog):
             button.setCheckable(True)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.setAutoDefault(False)
-            button.setMinimumWidth(200)
+            button.setMinimumWidth(170)
             theme.set_role(button, "method")
             button.clicked.connect(lambda _c=False, g=group: self.select_method(g.key))
             self._buttons.addButton(button)
@@ -170,10 +174,10 @@ class PaymentDialog(QDialog):
         middle.addWidget(self.error)
         middle.addStretch(1)
         buttons = QHBoxLayout()
-        self.back_button = QPushButton(tr("Voltar à venda (Esc)"))
+        self.back_button = QPushButton(tr("Voltar (Esc)"))
         self.back_button.setAutoDefault(False)
         self.back_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.add_button = QPushButton(tr("Confirmar pagamento (Enter)"))
+        self.add_button = QPushButton(tr("Confirmar (Enter)"))
         self.add_button.setObjectName("confirmPayment")
         self.add_button.setAutoDefault(False)
         self.add_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -196,16 +200,18 @@ class PaymentDialog(QDialog):
         self.payments_list.setFont(theme.big_font(14, bold=False))
         self.payments_list.setSpacing(4)
         right.addWidget(self.payments_list, 1)
-        self.remove_button = QPushButton(tr("Remover pagamento (Ctrl+Del)"))
+        self.remove_button = QPushButton(tr("Remover (Ctrl+Del)"))
         self.remove_button.setAutoDefault(False)
         self.remove_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         theme.set_role(self.remove_button, "danger")
         right.addWidget(self.remove_button)
-        right.addWidget(hint_label(tr("F1–F6 escolhem a forma · Enter confirma · Esc volta")))
+        hint = hint_label(tr("F1–F6 escolhem a forma · Enter confirma · Esc volta"))
+        hint.setWordWrap(True)
+        right.addWidget(hint)
         root.addLayout(right, 2)
 
         self.back_button.clicked.connect(self.reject)
-        self.add_button.clicked.connect(self.confirm)
+        self.add_button.clicked.connect(lambda _c=False: self.confirm())
         self.remove_button.clicked.connect(self.remove_selected)
         self.acquirer.textChanged.connect(self._check_acquirer)
         self.amount.textChanged.connect(lambda _t: self.error.setText(""))
@@ -275,8 +281,33 @@ class PaymentDialog(QDialog):
             theme.set_valid(self.acquirer, is_valid_cnpj(text))
 
     # -- actions ---------------------------------------------------------------------------
-    def confirm(self) -> None:
+    def _confirm_large_change(self, message: str) -> None:
+        """1000 typed for a R$ 27,90 sale: ask before giving R$ 972,10 of change (Esc/Enter = correct it)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, tr("Troco alto"), message, parent=self)
+        box.setObjectName("largeChangeBox")
+        fix = box.addButton(tr("Corrigir o valor (Enter)"), QMessageBox.ButtonRole.RejectRole)
+        ok = box.addButton(tr("Confirmar troco (F9)"), QMessageBox.ButtonRole.AcceptRole)
+        ok.setShortcut(Qt.Key.Key_F9)
+        box.setDefaultButton(fix)
+        box.setEscapeButton(fix)
+        self.confirm_box = box
+
+        def done(_r: int) -> None:
+            self.confirm_box = None
+            if box.clickedButton() is ok:
+                self.confirm(confirmed=True)
+            else:
+                self.activateWindow()  # some platforms leave no active window when a message box closes
+                self.amount.selectAll()
+                self.amount.setFocus()
+
+        box.finished.connect(done)
+        box.open()
+
+    def confirm(self, confirmed: bool = False) -> None:
         """Add the payment being typed; when nothing remains, the sale is paid."""
+        if self.confirm_box is not None:  # the "troco alto" question is still open
+            return
         if self.sale.restante <= 0 and self.sale.payments:
             self._finish()
             return
@@ -303,6 +334,10 @@ class PaymentDialog(QDialog):
             return
         payment = Payment(forma, valor, bandeira=bandeira, cnpj_credenciadora=acquirer,
                           numero_autorizacao=self.authorization.text().strip() or None)
+        issues = payment_issues(self.sale.valor_total, self.sale.total_pago, forma, valor, self.limits)
+        if issues and not confirmed:
+            self._confirm_large_change(issues[0].message)
+            return
         try:
             self.sale.add_payment(payment)
         except ValidationError as exc:

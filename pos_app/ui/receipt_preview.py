@@ -1,17 +1,14 @@
-"""DANFCe preview: the same PDF that is printed, rasterized by ``pdftoppm`` in a worker.
+"""DANFCe preview drawn with QPainter from the receipt layout model (no external rasterizer).
 
-PySide6-Essentials has no QtPdf. Without ``pdftoppm`` the preview shows the receipt as text from
-the same layout model (``build_layout`` + ``render_text``), so what the cashier sees never
-diverges from what is printed.
+The worker builds the same layout blocks the thermal printer and the PDF use (``build_layout`` of
+each copy); the GUI thread paints them with the bundled DejaVu Sans Mono (``receipt_painter``), so
+the preview is identical on Windows and Linux and never diverges from what is printed.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
@@ -24,45 +21,22 @@ from pos_app.ui.worker import run_in_worker
 
 @dataclass
 class PreviewPages:
-    images: list[QImage] = field(default_factory=list)
-    text: str | None = None
+    layouts: list[list[Any]] = field(default_factory=list)  # layout blocks of each copy (via)
+    columns: int = 48
+    text: str | None = None  # the same receipt as text (tests, copy)
+    images: list[QImage] = field(default_factory=list)  # painted on the GUI thread
 
 
-def _rasterize(pdf: Path, dpi: int) -> list[QImage]:
-    exe = shutil.which("pdftoppm")
-    if exe is None or not pdf.is_file():
-        return []
-    with tempfile.TemporaryDirectory(prefix="danfce-") as tmp:
-        prefix = Path(tmp) / "p"
-        subprocess.run([exe, "-r", str(dpi), "-png", str(pdf), str(prefix)], check=True,
-                       capture_output=True, timeout=30)
-        images = []
-        for png in sorted(Path(tmp).glob("p*.png")):
-            image = QImage(str(png))  # QImage (not QPixmap) may be built off the GUI thread
-            if not image.isNull():
-                images.append(image)
-        return images
-
-
-def _as_text(ctx: AppContext, doc_id: int) -> str:
+def render_preview(ctx: AppContext, doc_id: int, pdf_path: str | None = None) -> PreviewPages:
+    """Worker job: the layout of every copy of the document's DANFCe (``pdf_path`` is not needed)."""
     from pos_app.core.printing.receipt import build_layout, render_text
     from pos_app.core.services.receipts import ReceiptService
 
     columns = int(ctx.config.get("impressora.colunas") or 48)
     copies = ReceiptService(ctx).copies_for_document(doc_id)
-    return "\n\n".join(render_text(build_layout(c, columns), columns) for c in copies)
-
-
-def render_preview(ctx: AppContext, doc_id: int, pdf_path: str | None, dpi: int = 96) -> PreviewPages:
-    """Worker job: page images of the DANFCe PDF, or its text."""
-    if pdf_path:
-        try:
-            images = _rasterize(Path(pdf_path), dpi)
-        except (OSError, subprocess.SubprocessError):
-            images = []
-        if images:
-            return PreviewPages(images=images)
-    return PreviewPages(text=_as_text(ctx, doc_id))
+    layouts = [build_layout(c, columns) for c in copies]
+    return PreviewPages(layouts=layouts, columns=columns,
+                        text="\n\n".join(render_text(blocks, columns) for blocks in layouts))
 
 
 class ReceiptPreview(QScrollArea):
@@ -99,6 +73,10 @@ class ReceiptPreview(QScrollArea):
                       on_error=lambda exc: self._message(tr("Pré-visualização indisponível: {erro}").format(erro=exc)))
 
     def show_pages(self, pages: PreviewPages) -> None:
+        from pos_app.ui.receipt_painter import paint_receipt
+
+        if pages.layouts and not pages.images:
+            pages.images = [paint_receipt(blocks, pages.columns) for blocks in pages.layouts]
         self.pages = pages
         self._clear()
         if pages.images:

@@ -44,6 +44,7 @@ from pos_app.core.domain.validators import (
     is_valid_cpf,
     normalize_document,
 )
+from pos_app.core.services import sale_guards
 from pos_app.core.services.cart import CartService, Discount
 from pos_app.core.services.context import AppContext, SetupError
 from pos_app.core.services.receipts import last_issued_document_id
@@ -81,7 +82,7 @@ LEGEND: tuple[tuple[str, str, str], ...] = (
     ("F2", tr("Buscar produto"), "open_search"),
     ("F3", tr("Quantidade"), "ask_quantity"),
     ("F4", tr("Desconto"), "ask_discount"),
-    ("F5", tr("CPF/CNPJ na nota"), "focus_document"),
+    ("F5", tr("CPF/CNPJ"), "focus_document"),
     ("F8", tr("Remover item"), "remove_selected"),
     ("Esc", tr("Cancelar venda"), "cancel_sale"),
 )
@@ -118,6 +119,32 @@ def _fixed_line(label: QLabel, lines: int = 1) -> None:
     """Text changes must not re-layout the window (an item scan would repaint everything)."""
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
     label.setFixedHeight(label.fontMetrics().lineSpacing() * lines + 8)
+
+
+class ElideLabel(QLabel):
+    """One line; a text wider than the label is cut with "…" at the end (amounts come first)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def _elide(self) -> None:
+        width = self.contentsRect().width()
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width) if width > 0 else ""
+        super().setText(shown)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._elide()
 
 
 class ValueDialog(QDialog):
@@ -187,6 +214,7 @@ class SaleWindow(QMainWindow):
         self.ctx = ctx
         self._operator = operator
         self._approver: User | None = None
+        self._approver_until = 0.0  # manager session: no PIN again until then (gerente.sessao_minutos)
         self.controller = controller
         self.setObjectName("saleWindow")
         self.setWindowTitle(tr("Frente de Caixa — {nome}").format(nome=operator.nome))
@@ -200,16 +228,19 @@ class SaleWindow(QMainWindow):
         self.result_dialog: ResultDialog | None = None
         self.progress_dialog: EmissionProgressDialog | None = None
         self._busy = False
+        self._total_approved: Decimal | None = None  # sale total a manager let through (venda.total_maximo)
         self.reload_settings()
         self._build()
+        self.adapt_to_width(self.width())
         self._build_menus()
         self.status = StatusPanel(self.statusBar(), self)
         self.status.set_environment(ctx.config.ambiente)
         self.status.set_operator(operator.nome)
+        self.status.environment.setVisible(not self._narrow)
+        self.customer_display: Any = None
+        self._open_customer_display()
         self._refresh_totals()
-        if not self.cash_open():
-            self.message.setText(tr("Caixa fechado: peça ao gerente para abrir o caixa (Gerente → Caixa) antes de "
-                                    "vender."))
+        self.refresh_cash_state()
         self.code.setFocus()
 
     # -- ManagerHost -----------------------------------------------------------------------
@@ -227,6 +258,17 @@ class SaleWindow(QMainWindow):
     def refresh_status(self) -> None:
         if self.controller is not None:
             self.controller.backlog.refresh()
+        self.refresh_cash_state()
+
+    def refresh_cash_state(self) -> None:
+        """Status bar chip and the "Caixa fechado" line follow the cash session (opened/closed by a manager)."""
+        is_open = self.cash_open()
+        self.status.set_cash(is_open)
+        if is_open and self.message.text().startswith(tr("Caixa fechado")):
+            self.show_message(tr("Caixa aberto: leia o primeiro produto."))
+        elif not is_open and not self.cart.sale.items:
+            self.show_message(tr("Caixa fechado: peça ao gerente para abrir o caixa (Gerente → Caixa) antes de "
+                                 "vender."))
 
     # -- building --------------------------------------------------------------------------
     def reload_settings(self) -> None:
@@ -235,6 +277,7 @@ class SaleWindow(QMainWindow):
         self.scale_rule = self._rules.scale_rule
         self.max_discount = self._rules.max_discount
         self.timeout_s = cfg.timeout
+        self.guard_limits = sale_guards.GuardLimits.from_config(cfg)
 
     def _build(self) -> None:
         central = QWidget()
@@ -245,6 +288,7 @@ class SaleWindow(QMainWindow):
         self.band = EnvironmentBand(self.ctx.config.ambiente)
         outer.addWidget(self.band)
         body = QHBoxLayout()
+        self.body_layout = body
         body.setContentsMargins(16, 12, 16, 12)
         body.setSpacing(16)
         outer.addLayout(body, 1)
@@ -268,7 +312,7 @@ class SaleWindow(QMainWindow):
         left.addLayout(head)
         self.code = QLineEdit()
         self.code.setObjectName("codeField")
-        self.code.setPlaceholderText(tr("Leia ou digite o código e tecle Enter"))
+        self.code.setPlaceholderText(tr("Leia ou digite o código e Enter"))
         self.code.setMaxLength(64)
         self.code.returnPressed.connect(self.handle_code_entered)
         self.code.installEventFilter(self)
@@ -297,11 +341,11 @@ class SaleWindow(QMainWindow):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # never measure contents: O(1) inserts
         hh.setSectionResizeMode(COL_DESC, QHeaderView.ResizeMode.Stretch)
         hh.setHighlightSections(False)
-        for col, width in ((COL_ITEM, 60), (COL_CODE, 96), (COL_QTY, 100), (COL_UNIT, 112),
-                           (COL_DISC, 104), (COL_TOTAL, 122)):
-            self.table.setColumnWidth(col, width)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._narrow: bool | None = None
         left.addWidget(self.table, 1)
-        self.last_item = QLabel()
+        self.last_item = ElideLabel()
         self.last_item.setObjectName("lastItem")
         self.last_item.setFont(theme.big_font(16))
         _fixed_line(self.last_item)
@@ -311,6 +355,7 @@ class SaleWindow(QMainWindow):
         right_panel = QWidget()
         right_panel.setObjectName("rightPanel")
         right_panel.setFixedWidth(440)
+        self.right_panel = right_panel
         right = QVBoxLayout(right_panel)
         right.setContentsMargins(0, 0, 0, 0)
         right.setSpacing(10)
@@ -333,7 +378,7 @@ class SaleWindow(QMainWindow):
         self.subtotals.setObjectName("subtotals")
         self.subtotals.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.subtotals.setFont(theme.big_font(13, bold=False))
-        _fixed_line(self.subtotals)
+        _fixed_line(self.subtotals, 2)
         tl.addWidget(self.subtotals)
         self.paid_label = QLabel()
         self.paid_label.setObjectName("paidSoFar")
@@ -362,7 +407,7 @@ class SaleWindow(QMainWindow):
         right.addWidget(doc)
 
         legend = QGridLayout()
-        legend.setSpacing(8)
+        legend.setSpacing(6)
         self.legend_buttons: dict[str, QPushButton] = {}
         for i, (key, label, method) in enumerate(LEGEND):
             button = QPushButton(f"{key}  {label}")
@@ -391,25 +436,26 @@ class SaleWindow(QMainWindow):
         bar = self.menuBar()
         sale = bar.addMenu(tr("&Venda"))
         for text, slot in (
-            (tr("Buscar produto\tF2"), self.open_search),
-            (tr("Quantidade do próximo item\tF3"), self.ask_quantity),
-            (tr("Desconto na venda\tF4"), self.ask_discount),
-            (tr("CPF/CNPJ na nota\tF5"), self.focus_document),
-            (tr("Remover item\tF8"), self.remove_selected),
-            (tr("Pagamento\tF10"), self.open_payment),
-            (tr("Cancelar venda\tEsc"), self.cancel_sale),
+            (tr("&Buscar produto\tF2"), self.open_search),
+            (tr("&Quantidade do próximo item\tF3"), self.ask_quantity),
+            (tr("&Desconto na venda\tF4"), self.ask_discount),
+            (tr("CPF/CNPJ na &nota\tF5"), self.focus_document),
+            (tr("&Remover item\tF8"), self.remove_selected),
+            (tr("&Pagamento\tF10"), self.open_payment),
+            (tr("&Cancelar venda\tEsc"), self.cancel_sale),
         ):
             sale.addAction(text).triggered.connect(slot)
         sale.addSeparator()
-        sale.addAction(tr("Trocar operador")).triggered.connect(self.request_logout)
-        sale.addAction(tr("Sair")).triggered.connect(self.close)
+        sale.addAction(tr("&Trocar operador")).triggered.connect(self.request_logout)
+        sale.addAction(tr("&Sair")).triggered.connect(self.close)
 
         manager = bar.addMenu(tr("&Gerente"))
         manager.setObjectName("managerMenu")
         self.manager_menu = manager
-        self._add_manager_item(manager, tr("Configurações…"), "configuracoes", self.open_settings)
-        self._add_manager_item(manager, tr("Sincronizar agora (transmitir contingência)"), "sincronizar", self.sync_now)
-        self._add_manager_item(manager, tr("Reimprimir última nota"), "reimprimir", self.reprint_last)
+        self._add_manager_item(manager, tr("C&onfigurações…"), "configuracoes", self.open_settings)
+        self._add_manager_item(manager, tr("&Sincronizar agora (transmitir contingência)"), "sincronizar",
+                               self.sync_now)
+        self._add_manager_item(manager, tr("Rei&mprimir última nota"), "reimprimir", self.reprint_last)
         # ---- hook: entries registered by pos_app.ui.manager (see pos_app/ui/actions.py) ----
         extensions = load_manager_extensions()
         if extensions:
@@ -424,18 +470,27 @@ class SaleWindow(QMainWindow):
             bar.addMenu(self.training_menu)
         else:
             self.training_menu = None
-        help_menu = bar.addMenu(tr("A&juda"))
-        help_menu.addAction(tr("Teclas de atalho")).triggered.connect(self.show_shortcuts)
+        help_menu = bar.addMenu(tr("&Ajuda"))
+        help_menu.addAction(tr("&Teclas de atalho\tF1")).triggered.connect(self.show_shortcuts)
 
     def _add_manager_item(self, menu: Any, text: str, key: str, run: Callable[[], None]) -> QAction:
         action = QAction(text, self)
         action.setObjectName(f"manager_{key}")
-        action.triggered.connect(lambda _c=False: self.protected(text, run))
+        action.triggered.connect(lambda _c=False: self.protected(text.replace("&", ""), run))
         menu.addAction(action)
         return action
 
+    # Alt shortcuts of the "Gerente" entries registered by extensions (one letter each in the menu).
+    MENU_MNEMONICS: dict[str, str] = {
+        "gerente_historico": "&Histórico de vendas", "gerente_cancelar_nota": "&Cancelar NFC-e",
+        "gerente_email": "&Enviar NFC-e por e-mail", "gerente_inutilizar": "&Inutilizar numeração",
+        "gerente_caixa": "C&aixa (abrir, sangria, suprimento, fechar)", "gerente_relatorios": "&Relatórios do dia",
+        "gerente_usuarios": "O&peradores", "documentos_backoffice": "&Documentos (CT-e, NFS-e)",
+    }
+
     def _add_extension(self, menu: Any, ext: ManagerAction) -> None:
-        text = ext.label + (f"\t{ext.shortcut_hint}" if ext.shortcut_hint else "")
+        label = tr(self.MENU_MNEMONICS[ext.key]) if ext.key in self.MENU_MNEMONICS else ext.label
+        text = label + (f"\t{ext.shortcut_hint}" if ext.shortcut_hint else "")
         action = QAction(text, self)
         action.setObjectName(f"manager_{ext.key}")
 
@@ -451,6 +506,16 @@ class SaleWindow(QMainWindow):
             except Exception as exc:  # noqa: BLE001 - a broken extension must not close the cashier
                 log.exception("ação de gerente %s falhou", ext.key)
                 inform(self, ext.label, tr("Falha: {erro}").format(erro=exc), error=True)
+                return
+            opened = QApplication.activeModalWidget()
+            if isinstance(opened, QDialog) and opened is not self.dialog:
+                # the code field gets the focus back (and the status bar is refreshed) when it closes
+                self.dialog = opened
+                def closed(_result: int) -> None:
+                    self.refresh_cash_state()
+                    self._dialog_closed()
+
+                opened.finished.connect(closed)
 
         if ext.requires_pin:
             self.protected(ext.label, run)
@@ -485,6 +550,9 @@ class SaleWindow(QMainWindow):
         """Run ``action`` after a manager's PIN (or at once for a manager operator)."""
 
         def approved(manager: User) -> None:
+            if manager is not self._approver:  # a fresh PIN opens the manager session
+                minutes = int(self.ctx.config.get("gerente.sessao_minutos") or "5")
+                self._approver_until = time.monotonic() + minutes * 60
             self._approver = manager
             self.dialog = None
             action()
@@ -497,6 +565,10 @@ class SaleWindow(QMainWindow):
             if on_refused is not None:
                 on_refused()
 
+        if self._approver is not None and time.monotonic() < self._approver_until:
+            log.info("sessão do gerente %s: %s", self._approver.codigo, reason)
+            approved(self._approver)
+            return
         dialog = require_manager(self, self.ctx, self._operator, reason, approved, refused)
         if dialog is not None:
             self.dialog = dialog
@@ -513,16 +585,29 @@ class SaleWindow(QMainWindow):
         produtos, desconto = sale.valor_produtos, sale.valor_desconto  # each total is a pass over the cart
         self.total_label.setText(format_brl(produtos - desconto))
         n = len(sale.items)
-        text = tr("{n} item(ns) · subtotal {s}").format(n=n, s=format_brl(produtos))
-        if desconto:
-            text += tr(" · desconto {d}").format(d=format_brl(desconto))
+        text = (tr("1 item") if n == 1 else tr("{n} itens").format(n=n)) + tr(" · subtotal {s}").format(
+            s=format_brl(produtos))
+        if desconto:  # own line: the item count is never cut by a long discount
+            text += "\n" + tr("desconto {d}").format(d=format_brl(desconto))
         self.subtotals.setText(text)
+        if self.customer_display is not None:
+            self.customer_display.show_sale(sale.items, produtos - desconto, sale.total_pago or None)
         if sale.payments:
             self.paid_label.setText(tr("Pago {p} · falta {f}").format(p=format_brl(sale.total_pago),
                                                                      f=format_brl(sale.restante)))
             self.paid_label.setStyleSheet(f"color: {theme.AMBER};")
         else:
             self.paid_label.setText("")
+
+    def _open_customer_display(self) -> None:
+        from pos_app.ui import customer_display
+
+        if not customer_display.enabled(self.ctx.config):
+            return
+        emitente = self.ctx.config.emitente()
+        name = (emitente.nome_fantasia or emitente.razao_social) if emitente is not None else ""
+        self.customer_display = customer_display.CustomerDisplay(name, self)  # a window of its own
+        self.customer_display.place()
 
     def _set_pending(self, quantity: Decimal | None) -> None:
         self.pending_quantity = quantity
@@ -568,9 +653,25 @@ class SaleWindow(QMainWindow):
         self._rules.discount_percent = self.discount_percent
         return self._rules
 
-    def add_product(self, product: Product, quantidade: Decimal, valor_unitario: Decimal | None = None) -> bool:
+    def add_product(self, product: Product, quantidade: Decimal, valor_unitario: Decimal | None = None,
+                    *, approved: bool = False) -> bool:
         try:
-            item = self.cart.add(product, quantidade, valor_unitario)
+            issues = self.rules.item_guards(product, Decimal(quantidade))  # typo guards, via the cart service
+        except ValidationError as exc:  # 0,5 of a product sold by the unit: no override
+            self.show_message(exc.message, error=True)
+            return False
+        if issues and not approved:
+            reason = " ".join(i.message for i in issues)
+            self.show_message(reason, error=True)
+
+            def approved_add() -> None:
+                if self.add_product(product, quantidade, valor_unitario, approved=True):
+                    self.code.clear()
+
+            self.protected(reason, approved_add)
+            return False
+        try:
+            self.cart.add(product, quantidade, valor_unitario)
         except ValidationError as exc:
             self.show_message(exc.message, error=True)
             return False
@@ -578,11 +679,21 @@ class SaleWindow(QMainWindow):
         self._items_changed()
         row = self.cart.rowCount() - 1
         self._select_row(row)
-        # Amounts first: a long description is what gets cut at the edge.
-        self.last_item.setText(f"{format_quantity(item.quantidade)} {product.unidade} × {format_brl(item.valor_unitario)}"
-                               f" = {format_brl(item.valor_bruto)}   {product.descricao}")
+        self._show_last_item()
         self.show_message(tr("Item {n} adicionado.").format(n=row + 1))
         return True
+
+    def _show_last_item(self) -> None:
+        """Footer: the last item of the cart (amounts first: the description is what gets cut)."""
+        items = self.cart.sale.items
+        if not items:
+            self.last_item.setText("")
+            return
+        item = items[-1]
+        product = item.product
+        self.last_item.setText(f"{format_quantity(item.quantidade)} {product.unidade} × "
+                               f"{format_brl(item.valor_unitario)} = {format_brl(item.valor_bruto)}   "
+                               f"{product.descricao}")
 
     def _items_changed(self) -> None:
         rules = self.rules
@@ -757,6 +868,7 @@ class SaleWindow(QMainWindow):
             self.cart.remove(row)
             self._items_changed()
             self._select_row(min(row, self.cart.rowCount() - 1))
+            self._show_last_item()  # the footer never shows the removed item
             self.show_message(tr("Removido: {d}.").format(d=description))
             self._dialog_closed()
 
@@ -791,6 +903,7 @@ class SaleWindow(QMainWindow):
                               yes=tr("Cancelar venda (Enter)"), no=tr("Continuar vendendo (Esc)"))
 
     def new_sale(self) -> None:
+        self._total_approved = None
         self.cart.new_sale()
         self.discount_percent = None
         self._set_pending(None)
@@ -826,7 +939,18 @@ class SaleWindow(QMainWindow):
         if not self.cash_open():
             self.offer_open_cash()
             return
-        dialog = PaymentDialog(sale, self)
+        total_issues = self.rules.total_guards()
+        if total_issues and self._total_approved != sale.valor_total:
+            reason = " ".join(i.message for i in total_issues)
+            self.show_message(reason, error=True)
+
+            def approved_total() -> None:
+                self._total_approved = sale.valor_total
+                self.open_payment()
+
+            self.protected(reason, approved_total)
+            return
+        dialog = PaymentDialog(sale, self, limits=self.guard_limits)
         dialog.paid.connect(self.finalize)
         dialog.rejected.connect(self._refresh_totals)
         self.payment_dialog = dialog
@@ -856,6 +980,8 @@ class SaleWindow(QMainWindow):
         dialog.closed.connect(self._result_closed)
         self.result_dialog = dialog
         self.new_sale()
+        if self.customer_display is not None and getattr(result, "total", None) is not None:
+            self.customer_display.show_change(result.total, result.troco)
         self._open(dialog)
 
     def _result_closed(self) -> None:
@@ -971,6 +1097,41 @@ class SaleWindow(QMainWindow):
             self.activateWindow()  # some platforms leave no active window when a dialog closes
             self.code.setFocus()
 
+    # -- screen size -----------------------------------------------------------------------
+    # Column widths (px) of the cart: wide screens (1280, 1366...) and 1024x768. On the narrow one the
+    # code column goes (the description says what the item is) and the description elides first:
+    # Qtde, Vl. unit., Desconto and Total are always whole.
+    WIDE_COLUMNS = ((COL_ITEM, 60), (COL_CODE, 96), (COL_QTY, 100), (COL_UNIT, 112), (COL_DISC, 104), (COL_TOTAL, 122))
+    NARROW_COLUMNS = ((COL_ITEM, 58), (COL_QTY, 92), (COL_UNIT, 102), (COL_DISC, 104), (COL_TOTAL, 110))
+
+    def adapt_to_width(self, width: int) -> None:
+        # up to 1280 px (1280x1024 terminals) the description gets the code column's room too
+        self.table.setColumnHidden(COL_CODE, width < 1340)
+        narrow = width < 1200
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        self.right_panel.setFixedWidth(384 if narrow else 440)
+        self.body_layout.setContentsMargins(*((10, 10, 10, 10) if narrow else (16, 12, 16, 12)))
+        self.body_layout.setSpacing(10 if narrow else 16)
+        self.pay_button.setText(tr("F10  PAGAMENTO") if narrow else tr("F10  PAGAMENTO / FINALIZAR"))
+        self.total_label.setFont(theme.big_font(38 if narrow else 44))
+        self.pay_button.setFont(theme.big_font(18))
+        for button in [*self.legend_buttons.values(), self.pay_button]:
+            if button is not self.pay_button:
+                button.setFont(theme.big_font(12 if narrow else theme.BASE_POINT_SIZE, bold=False))
+            button.setProperty("compact", "true" if narrow else "")
+            button.style().unpolish(button)
+            button.style().polish(button)
+        if hasattr(self, "status"):
+            self.status.environment.setVisible(not narrow)  # the red band above already says it
+        for col, w in self.NARROW_COLUMNS if narrow else self.WIDE_COLUMNS:
+            self.table.setColumnWidth(col, w)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        self.adapt_to_width(event.size().width())
+        super().resizeEvent(event)
+
     # -- keyboard --------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if watched is self.code and event.type() == QEvent.Type.KeyPress:
@@ -987,6 +1148,7 @@ class SaleWindow(QMainWindow):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         handlers: dict[Qt.Key, Callable[[], None]] = {
+            Qt.Key.Key_F1: self.show_shortcuts,
             Qt.Key.Key_F2: self.open_search,
             Qt.Key.Key_F3: self.ask_quantity,
             Qt.Key.Key_F4: self.ask_discount,
@@ -1003,6 +1165,11 @@ class SaleWindow(QMainWindow):
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             return  # fields handle Enter themselves
         super().keyPressEvent(event)
+
+    def hideEvent(self, event: Any) -> None:  # noqa: N802
+        if self.customer_display is not None:
+            self.customer_display.hide()
+        super().hideEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self._busy:

@@ -7,6 +7,7 @@ never displayed back: an empty secret field keeps the stored value.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,11 +18,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFileDialog,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -75,6 +78,11 @@ TABS: tuple[tuple[str, tuple[Field, ...]], ...] = (
         Field("nfce.serie"),
         Field("venda.desconto_maximo_percentual"),
         Field("caixa.fundo_padrao"),
+        Field("venda.troco_maximo"),
+        Field("venda.quantidade_maxima_item"),
+        Field("venda.total_maximo"),
+        Field("gerente.sessao_minutos"),
+        Field("tela.cliente", choices=(("nao", tr("Não")), ("sim", tr("Sim, no segundo monitor")))),
         Field("balanca.modo", choices=(("preco", tr("Preço (R$)")), ("peso", tr("Peso (kg)")))),
         Field("balanca.digitos_codigo", choices=_same("4", "5", "6")),
     )),
@@ -94,6 +102,13 @@ TABS: tuple[tuple[str, tuple[Field, ...]], ...] = (
         Field("impressora.gaveta_pino", choices=_same("2", "5")),
     )),
 )
+
+
+def _shown_value(value: str | None) -> str:
+    """Stored numbers use a dot ("1.5", "0.00"); the manager reads and types the Brazilian comma."""
+    if value and re.fullmatch(r"-?\d+\.\d+", value):
+        return value.replace(".", ",")
+    return value or ""
 
 
 def certificate_info(path: str, password: str) -> dict[str, Any]:
@@ -134,18 +149,22 @@ class SettingsDialog(QDialog):
         root.addWidget(self.tabs, 1)
         for tab_title, fields in TABS:
             page = QWidget()
+            scroll = QScrollArea()  # a long tab scrolls: Salvar stays on the 1024x768 screen
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidget(page)
             grid = QGridLayout(page)
             grid.setContentsMargins(16, 16, 16, 16)
             grid.setHorizontalSpacing(14)
             grid.setVerticalSpacing(8)
             grid.setColumnStretch(1, 1)
-            grid.setColumnMinimumWidth(1, 420)
+            grid.setColumnMinimumWidth(1, 360)
             for row, field in enumerate(fields):
                 self._add_field(grid, row, field)
             if tab_title == tr("Certificado digital"):
                 self._add_certificate_panel(grid, len(fields))
             grid.setRowStretch(len(fields) + 2, 1)
-            self.tabs.addTab(page, tab_title)
+            self.tabs.addTab(scroll, tab_title)
         bottom = QHBoxLayout()
         self.summary = hint_label("")
         self.summary.setObjectName("settingsSummary")
@@ -188,7 +207,7 @@ class SettingsDialog(QDialog):
                 edit.setPlaceholderText(tr("definido — deixe em branco para manter") if current
                                         else tr("não definido"))
             else:
-                edit.setText(current or "")
+                edit.setText(_shown_value(current))
             edit.textChanged.connect(lambda _t, k=field.key: self._validate(k))
             widget = edit
         widget.setObjectName(f"setting_{field.key}")

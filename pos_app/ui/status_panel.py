@@ -45,13 +45,15 @@ class StatusPanel:
         self.operator.setObjectName("statusOperator")
         self.environment = QLabel()
         self.environment.setObjectName("statusEnvironment")
+        self.cash = QLabel()
+        self.cash.setObjectName("statusCash")
         # One row laid out by us (QStatusBar would squeeze the first chips to nothing).
         strip = QWidget()
         strip.setObjectName("statusStrip")
         row = QHBoxLayout(strip)
         row.setContentsMargins(2, 0, 2, 0)
         row.setSpacing(6)
-        for w in (self.environment, self.link, self.backlog, self.replay, self.training):
+        for w in (self.environment, self.cash, self.link, self.backlog, self.replay, self.training):
             row.addWidget(w)
         row.addStretch(1)
         row.addWidget(self.printer)
@@ -63,6 +65,19 @@ class StatusPanel:
         self.set_training([])
         self.set_printer(None, tr("Impressora: verificando…"))
         self.set_operator(None)
+        self.set_cash(None)
+
+    def set_cash(self, is_open: bool | None) -> None:
+        """Cash session of this terminal: open (sales allowed) or closed."""
+        if is_open is None:
+            self.cash.setVisible(False)
+            return
+        self.cash.setVisible(True)
+        if is_open:
+            _chip(self.cash, tr("Caixa aberto"), theme.GREEN)
+        else:
+            _chip(self.cash, tr("Caixa fechado"), theme.RED)
+        self.cash.setProperty("open", is_open)
 
     def set_environment(self, ambiente: str) -> None:
         if ambiente == "producao":
@@ -78,7 +93,7 @@ class StatusPanel:
         elif online is False:
             _chip(self.link, tr("● Offline"), theme.RED)
         else:
-            _chip(self.link, tr("● Verificando conexão…"), theme.GREY)
+            _chip(self.link, tr("● Verificando…"), theme.GREY)
 
     def set_backlog(self, data: dict[str, Any] | None) -> None:
         if data is None:
@@ -90,7 +105,7 @@ class StatusPanel:
         minutes = data.get("mais_antiga_minutos")
         level = data.get("alerta") or "ok"
         if not pending and not errors and not waiting:
-            _chip(self.backlog, tr("Contingência: nada pendente"), None)
+            _chip(self.backlog, tr("Contingência: em dia"), None)
             return
         parts = []
         if pending:

@@ -29,6 +29,7 @@ QPushButton:disabled {{ color: #9e9e9e; background: #eceff1; }}
 QPushButton[role="primary"] {{ background: {BLUE}; color: white; border: none; font-weight: bold; }}
 QPushButton[role="primary"]:hover {{ background: #1976d2; }}
 QPushButton[role="danger"] {{ background: #ffebee; color: {RED}; border: 1px solid #ef9a9a; }}
+QPushButton[compact="true"] {{ padding: 4px 6px; }}
 QPushButton[role="method"] {{ text-align: left; padding-left: 12px; }}
 QPushButton[role="method"]:checked {{ background: {BLUE}; color: white; font-weight: bold; border: none; }}
 QLineEdit, QComboBox, QSpinBox {{
@@ -50,6 +51,11 @@ QStatusBar QLabel {{ color: white; padding: 0 8px; font-size: {BASE_POINT_SIZE -
 QMenuBar {{ font-size: {BASE_POINT_SIZE}pt; }}
 QMenu {{ font-size: {BASE_POINT_SIZE}pt; }}
 QMenu::item {{ padding: 8px 28px 8px 16px; }}
+QMenu::item:selected, QMenuBar::item:selected {{ background: {BLUE}; color: white; }}
+QPushButton:focus {{ border: 3px solid #ffb300; }}
+QPushButton[role="primary"]:focus {{ border: 3px solid #ffb300; }}
+QTableView:focus, QListView:focus, QPlainTextEdit:focus, QTextEdit:focus, QTabBar::tab:focus {{ border: 2px solid {BLUE}; }}
+QCheckBox:focus, QRadioButton:focus {{ background: #e3f2fd; }}
 """
 
 

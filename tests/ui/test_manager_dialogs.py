@@ -61,12 +61,18 @@ def test_cancel_dialog_countdown_pin_and_cancel(qtbot: Any, demo_ctx: Any) -> No
     offset = timedelta(0)
     dialog.tick()
     dialog.gate.pin.setText("0000")  # wrong PIN: refused, note untouched
-    dialog.cancel_button.click()
+    dialog.cancel_button.click()  # the confirmation step comes first
+    assert dialog.confirm_box is not None and dialog.confirm_box.isVisible()
+    dialog.confirm_yes.click()
     wait(qtbot, dialog)
     assert "PIN incorreto" in dialog.message.text() and dialog.gate.pin.text() == ""
     assert demo_ctx.store.documents.get(result.document_id)["status"] == "autorizado"
     dialog.gate.pin.setText("9999")
     dialog.cancel_button.click()
+    dialog.confirm_box.reject()  # Esc on the confirmation: nothing sent
+    assert dialog.outcome is None and demo_ctx.store.documents.get(result.document_id)["status"] == "autorizado"
+    dialog.cancel_button.click()
+    dialog.confirm_yes.click()
     wait(qtbot, dialog)
     assert dialog.outcome is not None and dialog.outcome.cancelled, dialog.message.text()
     assert "cancelada" in dialog.message.text()

@@ -94,7 +94,7 @@ def test_sale_with_api_unreachable_ends_in_contingency(qtbot: Any, controller: A
     controller.ctx.sandbox.faults.clear()
     qtbot.waitUntil(lambda: controller.ctx.store.documents.get(result.document_id)["status"] == "autorizado",
                     timeout=20_000)
-    qtbot.waitUntil(lambda: "nada pendente" in window.status.backlog.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "em dia" in window.status.backlog.text(), timeout=10_000)
     assert "Online" in window.status.link.text()
 
 

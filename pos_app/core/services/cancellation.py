@@ -144,8 +144,11 @@ class CancellationService:
             digits = chave_chars(text)
             if len(digits) == 44:
                 doc = self.store.database.query_one("SELECT * FROM fiscal_documents WHERE chave = ?", [digits])
+            else:
+                doc = self._by_number(text)
         if doc is None:
-            raise ManagerError(f"Nota não encontrada neste terminal: {text}", field="ref")
+            raise ManagerError(f"Nota não encontrada neste terminal: {text} (informe o número da NFC-e, a "
+                               "referência ou a chave de acesso)", field="ref")
         if doc["status"] in (S.ENCERRADO, S.EM_DUVIDA):
             newer = self.store.database.query_one(
                 "SELECT * FROM fiscal_documents WHERE replaces_document_id = ? ORDER BY id DESC LIMIT 1", [doc["id"]]
@@ -153,6 +156,44 @@ class CancellationService:
             if newer is not None:
                 return newer
         return doc
+
+    def _by_number(self, text: str) -> dict[str, Any] | None:
+        """The NFC-e a manager names by its number ("123", "nº 123") or series/number ("1/123", "600-5")."""
+        import re
+
+        match = re.fullmatch(r"(?:n[ºo°.]?\s*)?(?:(\d{1,3})\s*[/-]\s*)?(\d{1,9})", text.strip(), re.IGNORECASE)
+        if match is None:
+            return None
+        serie, numero = match.group(1), int(match.group(2))
+        if serie is not None:
+            return self.store.database.query_one(
+                "SELECT * FROM fiscal_documents WHERE serie = ? AND numero = ? ORDER BY id DESC LIMIT 1",
+                [int(serie), numero])
+        return self.store.database.query_one(  # the same number in two series: the latest note
+            "SELECT * FROM fiscal_documents WHERE numero = ? ORDER BY id DESC LIMIT 1", [numero])
+
+    def recent(self, now: datetime | None = None, limit: int = 10) -> list[dict[str, Any]]:
+        """The last notes that can still be cancelled (newest first) with ``restante`` (timedelta or None
+        for contingency notes, cancelled after their authorization) and the sale's ``valor_total``."""
+        now = now or self.ctx.now()
+        states = sorted(ds.PRINTABLE)  # authorized, or a contingency note still open
+        marks = ", ".join("?" for _ in states)
+        rows = self.store.database.query(
+            "SELECT d.*, s.valor_total AS valor_total FROM fiscal_documents d "
+            "LEFT JOIN sales s ON s.id = d.sale_id "
+            f"WHERE d.status IN ({marks}) "
+            "ORDER BY d.id DESC LIMIT ?", [*states, limit * 3])
+        out = []
+        for row in rows:
+            doc = dict(row)
+            left = remaining(doc, now)
+            if doc["status"] == S.AUTORIZADO and (left is None or left.total_seconds() <= 0):
+                continue
+            doc["restante"] = left
+            out.append(doc)
+            if len(out) >= limit:
+                break
+        return out
 
     def pending_intent(self, doc_id: int) -> dict[str, Any] | None:
         return self.store.database.query_one(

@@ -93,6 +93,8 @@ class GuardWarning:
     code: str
     message: str
     blocking: bool = False
+    confirmable: bool = True  # False: refused even when confirmed (a fraction of a unit product)
+    needs_manager: bool = False  # the window asks a manager's PIN instead of the cashier's confirmation
 
 
 # -- item entry ---------------------------------------------------------------------------------
@@ -293,6 +295,22 @@ class CartService:
                              else GuardWarning(str(getattr(warning, "code", "guarda")), str(getattr(warning, "message",
                                                warning)), bool(getattr(warning, "blocking", False))))
         return found
+
+
+    def item_guards(self, product: Product, quantidade: Decimal) -> list[GuardWarning]:
+        """Guards of adding ``quantidade`` of ``product`` (window: on each add). A fraction of a product
+        sold by the unit raises :class:`ValidationError` (no override)."""
+        from pos_app.core.services import sale_guards
+
+        limits = sale_guards.GuardLimits.from_config(self.ctx.config)
+        return [sale_guards.as_warning(i) for i in sale_guards.item_issues(product, quantidade, limits)]
+
+    def total_guards(self) -> list[GuardWarning]:
+        """Guard of the sale total (window: before payment)."""
+        from pos_app.core.services import sale_guards
+
+        limits = sale_guards.GuardLimits.from_config(self.ctx.config)
+        return [sale_guards.as_warning(i) for i in sale_guards.total_issues(self.sale.valor_total, limits)]
 
 
 def _load_guards() -> list[Callable[[Any, Sale], Any]]:

@@ -108,6 +108,8 @@ class HistoryRow:
     chave: str | None
     pagamentos: str
     cancel_restante: int | None = None  # seconds left to cancel (authorized notes)
+    operador_nome: str | None = None
+    cnpj: str | None = None
 
     @property
     def status_label(self) -> str:
@@ -167,7 +169,8 @@ class HistoryService:
             where.append("u.codigo = ?")
             params.append(f.operador)
         sql = (
-            "SELECT s.id AS sale_id, s.created_at, s.valor_total, s.cpf, u.codigo AS operador, u.nome AS operador_nome, "
+            "SELECT s.id AS sale_id, s.created_at, s.valor_total, s.cpf, s.cnpj, u.codigo AS operador, "
+            "u.nome AS operador_nome, "
             "d.id AS document_id, d.ref, d.kind, d.status, d.serie, d.numero, d.chave, d.data_autorizacao, "
             "(SELECT group_concat(p.forma || ':' || p.valor, ';') FROM payments p WHERE p.sale_id = s.id) AS pags "
             f"FROM sales s JOIN fiscal_documents d ON d.id = {_CURRENT_DOC} "
@@ -186,6 +189,7 @@ class HistoryService:
                 kind=r["kind"], status=r["status"], serie=r["serie"], numero=r["numero"], chave=r["chave"],
                 pagamentos=_payments_text(r["pags"]),
                 cancel_restante=int(left.total_seconds()) if left is not None else None,
+                operador_nome=r["operador_nome"], cnpj=r["cnpj"],
             ))
         return rows
 

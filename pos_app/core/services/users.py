@@ -81,6 +81,12 @@ def _match_manager(ctx: AppContext, pin: str, now: datetime) -> User:
             ctx.store.users.authenticate(row["codigo"], pin, now)
         except AuthError as exc:
             last = exc
+    # A cashier's own PIN typed where a manager's is needed: say so (the attempt still counted above).
+    for row in ctx.store.database.query(
+            "SELECT nome, pin_hash FROM users WHERE papel != 'gerente' AND ativo = 1 ORDER BY id"):
+        if verify_pin(pin, row["pin_hash"]):
+            raise AuthError(f"Este PIN é de {row['nome']}, que não é gerente: esta operação exige o PIN de um "
+                            "gerente.")
     if len(rows) == 1 and last is not None:
         raise last
     raise AuthError("PIN de gerente incorreto.")

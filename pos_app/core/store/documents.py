@@ -146,6 +146,12 @@ class DocumentsRepo:
             [doc_id, iso(utcnow()), from_status, to_status, http_status, response, note],
         )
 
+    def replaced_attempt(self, doc_id: int) -> dict[str, Any] | None:
+        """The online attempt a contingency note replaced (its ``status`` and ``last_error``), if any."""
+        return self._db.query_one(
+            "SELECT o.status, o.last_error FROM fiscal_documents c JOIN fiscal_documents o "
+            "ON o.id = c.replaces_document_id WHERE c.id = ?", [doc_id])
+
     def get(self, doc_id: int) -> dict[str, Any] | None:
         return self._db.query_one("SELECT * FROM fiscal_documents WHERE id = ?", [doc_id])
 

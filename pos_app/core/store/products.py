@@ -110,7 +110,8 @@ class ProductsRepo:
         return [_row_to_product(r) for r in rows]
 
     def all(self, limit: int | None = None) -> list[Product]:
-        sql = f"{_SELECT} WHERE p.ativo = 1 ORDER BY p.descricao"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        return [_row_to_product(r) for r in self._db.query(sql)]
+        from pos_app.core.domain.collation import sort_key  # Portuguese order: "AÇÚCAR" before "ARROZ"
+
+        products = sorted((_row_to_product(r) for r in self._db.query(f"{_SELECT} WHERE p.ativo = 1")),
+                          key=lambda p: sort_key(p.descricao))
+        return products[: int(limit)] if limit else products

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -64,12 +66,22 @@ class CancelDialog(ManagerDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(title_label(tr("Cancelar NFC-e")))
+        recent_caption = QLabel(tr("Últimas &notas que ainda podem ser canceladas (↑/↓)"))
+        layout.addWidget(recent_caption)
+        self.recent_list = QListWidget()
+        self.recent_list.setObjectName("recentNotes")
+        self.recent_list.setFixedHeight(4 * 34 + 6)
+        self.recent_list.setFont(theme.big_font(13, bold=False))
+        recent_caption.setBuddy(self.recent_list)
+        layout.addWidget(self.recent_list)
         row = QHBoxLayout()
+        number_caption = QLabel(tr("Nº da &NFC-e"))
+        row.addWidget(number_caption)
         self.ref_edit = QLineEdit(ref or "")
         self.ref_edit.setObjectName("refInput")
-        self.ref_edit.setPlaceholderText(tr("referência ou chave de acesso"))
-        find = QPushButton(tr("Buscar"))
-        find.setAutoDefault(False)
+        self.ref_edit.setPlaceholderText(tr("número da NFC-e, referência ou chave de acesso"))
+        number_caption.setBuddy(self.ref_edit)
+        find = QPushButton(tr("&Buscar"))
         row.addWidget(self.ref_edit, 1)
         row.addWidget(find)
         layout.addLayout(row)
@@ -90,9 +102,12 @@ class CancelDialog(ManagerDialog):
         self.justificativa.setObjectName("justificativa")
         self.justificativa.setPlaceholderText(tr("Motivo do cancelamento (de 15 a 255 caracteres)"))
         self.justificativa.setFixedHeight(90)
+        self.justificativa.setTabChangesFocus(True)  # one line of text: Tab goes on to the PIN/button
         self.counter = QLabel()
-        form.addRow(tr("Justificativa"), self.justificativa)
-        form.addRow("", self.counter)
+        self.counter.setObjectName("justificativaCounter")
+        self.counter.setAlignment(Qt.AlignmentFlag.AlignRight)
+        form.addRow(tr("&Justificativa"), self.justificativa)
+        form.addRow(self.counter)
         layout.addLayout(form)
         self.gate = ManagerGate(ctx, manager, "cancelamento")
         layout.addWidget(self.gate)
@@ -101,8 +116,7 @@ class CancelDialog(ManagerDialog):
         layout.addWidget(self.message)
         buttons = QHBoxLayout()
         close = QPushButton(tr("Fechar (Esc)"))
-        close.setAutoDefault(False)
-        self.cancel_button = primary_button(tr("Cancelar NFC-e"), "danger")
+        self.cancel_button = primary_button(tr("&Cancelar NFC-e…"), "danger")
         self.cancel_button.setObjectName("confirmCancel")
         buttons.addStretch(1)
         buttons.addWidget(close)
@@ -113,15 +127,63 @@ class CancelDialog(ManagerDialog):
         self.ref_edit.returnPressed.connect(self.lookup)
         self.justificativa.textChanged.connect(self.update_state)
         self.gate.pin.textChanged.connect(self.update_state)
-        self.cancel_button.clicked.connect(self.submit)
+        self.cancel_button.clicked.connect(lambda _c=False: self.submit())
+        self.gate.pin.returnPressed.connect(lambda: self.submit())
         close.clicked.connect(self.reject)
         self.timer = QTimer(self)
         self.timer.setInterval(1000)
         self.timer.timeout.connect(self.tick)
         self.timer.start()
+        self.confirm_box: QMessageBox | None = None
+        self.confirm_yes: QPushButton | None = None
+        self.recent_docs: list[dict[str, Any]] = []
+        self.recent_list.currentRowChanged.connect(self._recent_chosen)
+        self.load_recent(select_ref=ref)
         if ref:
+            self.ref_edit.setText(ref)
             self.lookup()
         self.update_state()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.timer.start()
+        (self.justificativa if self.doc is not None else self.ref_edit).setFocus()
+
+    def hideEvent(self, event: Any) -> None:  # noqa: N802
+        self.timer.stop()  # the countdown only runs on screen
+        super().hideEvent(event)
+
+    # -- recent notes ------------------------------------------------------------------------
+    def load_recent(self, select_ref: str | None = None) -> None:
+        """The last notes still in the cancellation window; the last one is pre-selected."""
+        self.recent_docs = self.service.recent(self.now())
+        self.recent_list.blockSignals(True)
+        self.recent_list.clear()
+        for doc in self.recent_docs:
+            self.recent_list.addItem(self._recent_line(doc))
+        self.recent_list.blockSignals(False)
+        if not self.recent_docs:
+            self.recent_list.addItem(tr("Nenhuma nota dentro do prazo de 30 minutos."))
+            self.recent_list.setEnabled(False)
+            return
+        self.recent_list.setEnabled(True)
+        index = next((i for i, d in enumerate(self.recent_docs) if d["ref"] == select_ref), 0)
+        self.recent_list.setCurrentRow(index)
+
+    def _recent_line(self, doc: dict[str, Any]) -> str:
+        from pos_app.core.domain.br_format import format_local_datetime
+
+        numero = tr("nº {n} série {s}").format(n=doc["numero"], s=doc["serie"]) if doc["numero"] else doc["ref"]
+        when = format_local_datetime(doc.get("data_autorizacao") or doc.get("created_at"), self.now())
+        total = format_brl(doc["valor_total"]) if doc.get("valor_total") else "—"
+        left = doc.get("restante")
+        prazo = tr("resta {t}").format(t=format_remaining(left)) if left is not None else tr("em contingência")
+        return f"{numero} · {when} · {total} · {prazo}"
+
+    def _recent_chosen(self, row: int) -> None:
+        if 0 <= row < len(self.recent_docs):
+            self.ref_edit.setText(str(self.recent_docs[row]["ref"]))
+            self.lookup()
 
     # -- lookup and countdown ----------------------------------------------------------------
     def lookup(self) -> None:
@@ -198,8 +260,11 @@ class CancelDialog(ManagerDialog):
         self.cancel_button.setEnabled(can and ok_text and self.gate.ready() and not self.busy)
 
     # -- cancel ----------------------------------------------------------------------------
-    def submit(self) -> None:
+    def submit(self, confirmed: bool = False) -> None:
         if self.doc is None or not self.cancel_button.isEnabled():
+            return
+        if not confirmed:
+            self._ask_confirmation()
             return
         ref = self.doc["ref"]
         text = self.justificativa.toPlainText()
@@ -209,6 +274,32 @@ class CancelDialog(ManagerDialog):
         job = self.gate.job(lambda user: self.service.cancel(ref, text, user, now=when))
         self.track(run_job(job, on_result=self._done, on_error=self._failed, on_finished=self.update_state))
         self.update_state()
+
+    def _ask_confirmation(self) -> None:
+        """The confirmation step: "Voltar" is the default (Enter/Esc); cancelling takes a deliberate choice."""
+        doc = self.doc
+        assert doc is not None
+        numero = tr("nº {n} série {s}").format(n=doc["numero"], s=doc["serie"]) if doc["numero"] else doc["ref"]
+        box = QMessageBox(QMessageBox.Icon.Warning, tr("Confirmar cancelamento"),
+                          tr("Cancelar a NFC-e {numero}? O cancelamento é enviado à SEFAZ e não pode ser "
+                             "desfeito.").format(numero=numero), parent=self)
+        box.setObjectName("confirmCancelBox")
+        back = box.addButton(tr("&Voltar (Esc)"), QMessageBox.ButtonRole.RejectRole)
+        yes = box.addButton(tr("&Sim, cancelar a nota"), QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(back)
+        box.setEscapeButton(back)
+        self.confirm_box, self.confirm_yes = box, yes
+
+        def done(_r: int) -> None:
+            self.confirm_box = self.confirm_yes = None
+            self.activateWindow()  # some platforms leave no active window when a message box closes
+            if box.clickedButton() is yes:
+                self.submit(confirmed=True)
+            else:
+                self.cancel_button.setFocus()
+
+        box.finished.connect(done)
+        box.open()
 
     def _done(self, value: tuple[User, CancelResult]) -> None:
         user, result = value

@@ -93,6 +93,7 @@ class CashDialog(ManagerDialog):
         self.open_button.setObjectName("openCash")
         form.addRow("", self.open_button)
         self.open_button.clicked.connect(self.open_session)
+        self.float_edit.returnPressed.connect(self.open_session)  # Enter on the amount opens the session
         self.tab_open = self.tabs.addTab(page, tr("Abrir"))
 
         # movements -------------------------------------------------------------------------
@@ -113,6 +114,8 @@ class CashDialog(ManagerDialog):
         form.addRow(tr("Motivo"), self.move_reason)
         form.addRow("", self.move_button)
         self.move_button.clicked.connect(self.register_move)
+        self.move_value.returnPressed.connect(self.move_reason.setFocus)
+        self.move_reason.returnPressed.connect(self.register_move)
         self.tab_move = self.tabs.addTab(page, tr("Sangria / suprimento"))
 
         # close -----------------------------------------------------------------------------
@@ -126,7 +129,11 @@ class CashDialog(ManagerDialog):
         self.table.setObjectName("closingTable")
         self.table.setHorizontalHeaderLabels([tr("Forma"), tr("Esperado"), tr("Contado"), tr("Diferença")])
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3):
+            self.table.setColumnWidth(col, 140)
         self.table.verticalHeader().setVisible(False)
+        self.table.setTabKeyNavigation(False)  # Tab goes from one counted field to the next, then on
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         box.addWidget(self.table, 1)
         self.total_diff = QLabel()
         self.total_diff.setObjectName("totalDifference")
@@ -135,6 +142,7 @@ class CashDialog(ManagerDialog):
         self.obs = QPlainTextEdit()
         self.obs.setPlaceholderText(tr("Observação (opcional)"))
         self.obs.setFixedHeight(60)
+        self.obs.setTabChangesFocus(True)
         box.addWidget(self.obs)
         row = QHBoxLayout()
         self.close_button = primary_button(tr("Fechar caixa"), "danger")
@@ -168,7 +176,36 @@ class CashDialog(ManagerDialog):
         self.print_button.clicked.connect(self.print_report)
         self.tab_report = self.tabs.addTab(page, tr("Relatório X"))
 
+        self.tabs.currentChanged.connect(lambda _i: self.focus_first_field())
+        self.gate.pin.returnPressed.connect(self.submit_current_tab)  # PIN typed last: Enter runs the tab's action
         self.refresh()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.focus_first_field()
+
+    def submit_current_tab(self) -> None:
+        index = self.tabs.currentIndex()
+        action = {self.tab_open: self.open_session, self.tab_move: self.register_move,
+                  self.tab_close: self.close_session}.get(index)
+        if action is not None:
+            action()
+
+    def focus_first_field(self) -> None:
+        """The field the manager types first on each tab (the amount, not the tab bar)."""
+        index = self.tabs.currentIndex()
+        if index == self.tab_open:
+            target: QWidget | None = self.float_edit
+        elif index == self.tab_move:
+            target = self.move_value
+        elif index == self.tab_close:
+            target = next(iter(self.counted.values()), None)
+        else:
+            target = self.print_button
+        if target is not None:
+            target.setFocus()
+            if isinstance(target, QLineEdit):
+                target.selectAll()
 
     # -- state -----------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -189,8 +226,8 @@ class CashDialog(ManagerDialog):
             self.status.setStyleSheet(f"color: {theme.GREEN};")
             self._fill_table(s)
             self._show_report(s)
-            if self.tabs.currentIndex() == self.tab_open:
-                self.tabs.setCurrentIndex(self.tab_close)
+            if self.tabs.currentIndex() == self.tab_open:  # just opened: nothing to count yet
+                self.tabs.setCurrentIndex(self.tab_move)
         else:
             self.summary = None
             self.status.setText(tr("Caixa fechado: abra o caixa para vender."))
@@ -213,10 +250,15 @@ class CashDialog(ManagerDialog):
             edit.setObjectName(f"counted_{line.forma}")
             edit.setText(old.get(line.forma, ""))
             edit.textChanged.connect(self.update_difference)
+            edit.returnPressed.connect(self.focusNextChild)
             self.table.setCellWidget(row, 2, edit)
             self.table.setItem(row, 3, QTableWidgetItem(""))
             self.counted[line.forma] = edit
         self.table.resizeRowsToContents()
+        # Tab (and Enter) go down the counted column, then to the observation and "Fechar caixa".
+        chain = [*self.counted.values(), self.obs, self.close_button]
+        for first, second in zip(chain, chain[1:], strict=False):
+            self.setTabOrder(first, second)
         self.update_difference()
 
     def counted_values(self) -> dict[str, Decimal]:
@@ -241,8 +283,11 @@ class CashDialog(ManagerDialog):
             item.setText(format_brl(diff))
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setForeground(Qt.GlobalColor.darkGreen if diff == 0 else Qt.GlobalColor.red)
-        word = tr("sobra") if total > 0 else tr("falta") if total < 0 else tr("confere")
-        self.total_diff.setText(tr("Diferença total: {d} ({w})").format(d=format_brl(total), w=word))
+        if not counted:  # nothing counted: no "confere" before counting
+            self.total_diff.setText(tr("Diferença total: conte a gaveta e informe os valores"))
+        else:
+            word = tr("sobra") if total > 0 else tr("falta") if total < 0 else tr("confere")
+            self.total_diff.setText(tr("Diferença total: {d} ({w})").format(d=format_brl(total), w=word))
         self.close_button.setEnabled(CASH in counted and not self.busy)
 
     def _show_report(self, s: CashSummary) -> None:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.core.domain.br_format import format_document, format_local_datetime
 from pos_app.core.domain.money import format_brl
 from pos_app.core.fiscal import document_status as ds
 from pos_app.core.fiscal.document_status import DocumentStatus as S
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
     from pos_app.core.store.users import User
 
-COLUMNS = ("Hora", "Referência", "Número", "Total", "Situação", "Operador", "CPF", "Cancelar até")
+COLUMNS = ("Data/hora", "Número", "Total", "Situação", "Operador", "CPF/CNPJ", "Cancelar até", "Referência")
 
 
 class HistoryDialog(ManagerDialog):
@@ -56,7 +57,8 @@ class HistoryDialog(ManagerDialog):
         super().__init__(ctx, manager, parent, now)
         self.setObjectName("historyDialog")
         self.setWindowTitle(tr("Histórico de vendas"))
-        self.setMinimumSize(1100, 720)
+        self.setMinimumSize(960, 640)
+        self.resize(1100, 720)
         self.service = HistoryService(ctx)
         self.rows: list[HistoryRow] = []
         self.detail: dict[str, Any] | None = None
@@ -82,15 +84,22 @@ class HistoryDialog(ManagerDialog):
         self.operador.addItem(tr("Todos"), None)
         for u in ctx.store.users.all():
             self.operador.addItem(f"{u.codigo} - {u.nome}", u.codigo)
-        search = QPushButton(tr("Buscar"))
+        search = QPushButton(tr("&Buscar (Enter)"))
         search.setObjectName("searchButton")
         search.setAutoDefault(False)
-        for col, (label, widget) in enumerate(((tr("De"), self.de), (tr("Até"), self.ate), (tr("Situação"), self.status),
-                                               (tr("Número"), self.numero), (tr("Chave"), self.chave),
-                                               (tr("CPF"), self.cpf), (tr("Operador"), self.operador))):
-            filters.addWidget(QLabel(label), 0, col)
-            filters.addWidget(widget, 1, col)
-        filters.addWidget(search, 1, 7)
+        # Two rows of filters: every field wide enough to read at 1024x768.
+        for i, (label, widget) in enumerate(((tr("&De"), self.de), (tr("A&té"), self.ate),
+                                             (tr("&Situação"), self.status), (tr("&Operador"), self.operador),
+                                             (tr("&Número da NFC-e"), self.numero), (tr("C&have"), self.chave),
+                                             (tr("C&PF/CNPJ"), self.cpf))):
+            row, col = divmod(i, 4)
+            caption = QLabel(label)
+            caption.setBuddy(widget)
+            filters.addWidget(caption, row * 2, col)
+            filters.addWidget(widget, row * 2 + 1, col)
+        filters.addWidget(search, 3, 3)
+        for col, stretch in enumerate((1, 1, 2, 2)):
+            filters.setColumnStretch(col, stretch)
         layout.addLayout(filters)
 
         split = QSplitter(Qt.Orientation.Vertical)
@@ -101,7 +110,7 @@ class HistoryDialog(ManagerDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         split.addWidget(self.table)
         self.detail_view = QTextBrowser()
         self.detail_view.setObjectName("detailView")
@@ -158,17 +167,20 @@ class HistoryDialog(ManagerDialog):
             limit = ""
             if r.cancel_restante:
                 limit = tr("{m} min").format(m=r.cancel_restante // 60)
-            values = (r.created_at[11:16], r.ref, f"{r.numero}/{r.serie}" if r.numero else "—", format_brl(r.total),
-                      r.status_label, r.operador or "—", r.cpf or "", limit)
+            values = (format_local_datetime(r.created_at, self.now()),
+                      tr("{n} série {s}").format(n=r.numero, s=r.serie) if r.numero else "—", format_brl(r.total),
+                      r.status_label, r.operador_nome or r.operador or "—", format_document(r.cpf or r.cnpj),
+                      limit, r.ref)
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
-                if col == 3:
+                if col == 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
         valid = [r for r in self.rows if r.status != S.CANCELADO]
-        self.summary.setText(tr("{n} venda(s); total sem canceladas {t}").format(
-            n=len(self.rows), t=format_brl(sum((r.total for r in valid), start=Decimal("0.00")))))
+        count = tr("1 venda") if len(self.rows) == 1 else tr("{n} vendas").format(n=len(self.rows))
+        self.summary.setText(tr("{c}; total sem canceladas {t}").format(
+            c=count, t=format_brl(sum((r.total for r in valid), start=Decimal("0.00")))))
         self.detail = None
         self.detail_view.clear()
         self._buttons()
@@ -190,7 +202,7 @@ class HistoryDialog(ManagerDialog):
             self.detail_view.clear()
         else:
             self.detail = self.service.detail(row.ref, self.now())
-            self.detail_view.setHtml(detail_html(self.detail))
+            self.detail_view.setHtml(detail_html({**self.detail, "fuso": self.now().tzinfo}))
         self._buttons()
 
     def _buttons(self) -> None:
@@ -303,9 +315,11 @@ def _esc(value: Any) -> str:
 def detail_html(data: dict[str, Any]) -> str:
     """The sale detail as simple HTML (items, payments, every document with its events)."""
     v = data["venda"]
-    out = [f"<h3>Venda {v['id']} — {_esc(v['data'][:19].replace('T', ' '))}</h3>",
+    zone = data.get("fuso")
+    out = [f"<h3>Venda {v['id']} — {_esc(format_local_datetime(v['data'], zone))}</h3>",
            f"<p>Operador: {_esc(v['operador_nome'] or '—')} · Total {_esc(format_brl(v['total']))} · troco "
-           f"{_esc(format_brl(v['troco']))}" + (f" · CPF {_esc(v['cpf'])}" if v["cpf"] else "")
+           f"{_esc(format_brl(v['troco']))}" + (f" · CPF {_esc(format_document(v['cpf']))}" if v["cpf"] else "")
+           + (f" · CNPJ {_esc(format_document(v.get('cnpj')))}" if v.get("cnpj") else "")
            + (f" · caixa {v['caixa']}" if v.get("caixa") else "") + "</p>",
            "<table border='0' cellspacing='2'>"]
     for i in v["itens"]:
@@ -326,7 +340,7 @@ def detail_html(data: dict[str, Any]) -> str:
             raw = e["resposta"]
             if isinstance(raw, dict | list):
                 raw = json.dumps(raw, ensure_ascii=False, indent=1)[:2000]
-            out.append(f"<tr><td>{_esc(e['quando'][:19].replace('T', ' '))}</td><td>{_esc(e['de'] or '')}</td>"
+            out.append(f"<tr><td>{_esc(format_local_datetime(e['quando'], zone, seconds=True))}</td><td>{_esc(e['de'] or '')}</td>"
                        f"<td>{_esc(e['para'])}</td><td>{_esc(e['http'] or '')}</td><td>{_esc(e['nota'] or '')}</td>"
                        f"<td><pre>{_esc(raw or '')}</pre></td></tr>")
         out.append("</table>")
@@ -336,7 +350,7 @@ def detail_html(data: dict[str, Any]) -> str:
     if data["auditoria"]:
         out.append("<h4>Auditoria</h4><ul>")
         for a in data["auditoria"]:
-            out.append(f"<li>{_esc(a['quando'][:19].replace('T', ' '))} — {_esc(a['nome'] or '—')} — "
+            out.append(f"<li>{_esc(format_local_datetime(a['quando'], zone))} — {_esc(a['nome'] or '—')} — "
                        f"{_esc(a['descricao'])} — {_esc(a['resultado'])}</li>")
         out.append("</ul>")
     return "".join(out)

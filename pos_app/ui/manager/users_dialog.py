@@ -54,6 +54,7 @@ class UsersDialog(ManagerDialog):
         self.setObjectName("usersDialog")
         self.setWindowTitle(tr("Operadores"))
         self.setMinimumSize(720, 620)
+        self.resize(860, 740)  # room for the list of operators (fits 1024x768)
         self.service = UserAdminService(ctx)
         layout = QVBoxLayout(self)
         layout.addWidget(title_label(tr("Operadores")))
