@@ -108,6 +108,17 @@ def test_offline_note_has_letters_in_its_key_signed_qr_and_replays(sp_ctx: Any, 
     assert final["status"] == "autorizado" and final["chave"] == doc["chave"]
     xml = sp_ctx.nfce().download(final["caminho_xml"])
     assert f"<CNPJ>{ALNUM}</CNPJ>".encode() in xml and doc["chave"].encode() in xml
+    # Regime normal with the demo tax groups: IBS/CBS in every item, and the authorized XML (letters in
+    # the CNPJ and the key) validates against nfelib's current schema (TCnpj [0-9A-Z]{12}[0-9]{2}).
+    nfelib = pytest.importorskip("nfelib")
+    from lxml import etree
+
+    xsd = Path(nfelib.__file__).parent / "nfe" / "schemas" / "v4_0" / "procNFe_v4.00.xsd"
+    schema = etree.XMLSchema(etree.parse(str(xsd)))
+    root = etree.fromstring(xml)
+    assert schema.validate(root), schema.error_log
+    ns = "{http://www.portalfiscal.inf.br/nfe}"
+    assert len(root.findall(f".//{ns}det")) == 3 == len(root.findall(f".//{ns}det/{ns}imposto/{ns}IBSCBS"))
 
     back = demo_company.switch(sp_ctx, "pr")
     assert back.changed and sp_ctx.emitente().uf == "PR" and sp_ctx.store.products.lookup("1001") is not None
