@@ -33,11 +33,9 @@ def test_consumer_alphanumeric_cnpj_typed_in_the_sale_window(qtbot: Any, control
 
 
 def test_identification_required_from_ten_thousand_before_payment(qtbot: Any, controller: Any, keys: Any) -> None:
-    # The typo guards (issue 14) would ask a manager for 360 units and a R$ 10.044,00 total: turned off
-    # here, this test is about the identification rule.
-    controller.ctx.config.set("venda.quantidade_maxima_item", "0")
-    controller.ctx.config.set("venda.total_maximo", "0")
-    window = login(qtbot, controller, keys)
+    # The typo guards (issue 14) ask a manager for 360 units and a R$ 10.044,00 total: a manager at the
+    # counter approves them at once; this test is about the identification rule.
+    window = login(qtbot, controller, keys, "9", "9999")
     keys("360*7891102100377", K.Key_Return)  # 360 x R$ 27,90 = R$ 10.044,00
     qtbot.waitUntil(lambda: window.cart.rowCount() == 1, timeout=3_000)
     keys(K.Key_F10)
