@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pos_app.core.services.context import AppContext, open_context
 from pos_app.core.store.backup import backup_dir, backup_if_due
-from pos_app.demo import attach, seed_demo, start_demo_sandbox
 from pos_app.core.storeserver.link import attach as attach_store
+from pos_app.demo import attach, seed_demo, start_demo_sandbox
 
 __all__ = ["open_app", "start_demo_sandbox"]
 

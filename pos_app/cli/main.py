@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos_app import __version__
-from pos_app.cli import backoffice, contingency, manager, printing, support
+from pos_app.cli import backoffice, contingency, loja, manager, printing, support
 from pos_app.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_NOT_ISSUED,
@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--pacote", nargs="?", const="", default=None, metavar="ARQ.zip",
                    help="gera também um pacote para o suporte (logs e estado, sem segredos)")
 
-    for module in (contingency, manager, support, backoffice, printing):
+    for module in (contingency, manager, support, backoffice, printing, loja):
         module.register(sub, COMMANDS)
     return p
 

@@ -8,6 +8,7 @@ to its local ``RateBudget`` (headers-driven), and tries the store again after a 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -83,10 +84,8 @@ class SharedRateBudget(RateBudget):
                              per_minute=self.per_minute, reserve=self.reserve_for_live)
             except Exception:  # noqa: BLE001 - store away: local budget
                 if self._conn is not None:
-                    try:
+                    with contextlib.suppress(Exception):  # a broken link / reported in the status
                         self._conn.close()
-                    except Exception:  # noqa: BLE001
-                        pass
                 self._conn = None
                 self._down_until = time.monotonic() + RETRY_STORE_AFTER_S
                 self.fallbacks += 1
@@ -144,8 +143,6 @@ class SharedRateBudget(RateBudget):
     def close(self) -> None:
         with self._conn_lock:
             if self._conn is not None:
-                try:
+                with contextlib.suppress(Exception):  # a broken link / reported in the status
                     self._conn.close()
-                except Exception:  # noqa: BLE001
-                    pass
             self._conn = None

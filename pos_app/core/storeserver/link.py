@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -61,10 +62,8 @@ def status(ctx: AppContext, *, check: bool = False) -> dict[str, Any]:
     """What the status bar and ``status --json`` say; ``check`` tries one pass when none ran yet."""
     sync = getattr(ctx, "store_sync", None)
     if sync is not None and check and sync.online is None:
-        try:
+        with contextlib.suppress(Exception):  # a broken link / reported in the status
             sync.run_once()
-        except Exception:  # noqa: BLE001 - reported in the status
-            pass
     if sync is None:
         return {"configurado": configured(ctx), "online": False,
                 "erro": None if not configured(ctx) else "sincronização da loja não iniciada"}

@@ -12,6 +12,7 @@ serialised by an advisory lock); the terminal pulls ``versao > last`` and applie
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -250,10 +251,8 @@ class StoreSync:
 
     def _drop(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # a broken link / reported in the status
                 self._conn.close()
-            except Exception:  # noqa: BLE001 - closing a broken link
-                pass
         self._conn = None
 
     def start(self) -> None:
@@ -282,6 +281,10 @@ class StoreSync:
         if self._thread is not None:
             self._thread.join(timeout=2.0)
             self._thread = None
+        if self._conn is not None and not self._conn.closed and self.online:
+            # Already connected (no connect wait): send what this process wrote before it ends.
+            with contextlib.suppress(Exception):
+                self.run_once()
         with self._lock:
             self._drop()
 
