@@ -24,6 +24,12 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
+def capacity(per_minute: int, reserve: int) -> float:
+    """Bucket size: the live reserve plus 10 s of burst. Focus counts fixed 60 s windows, so a full
+    minute of credit kept in the bucket would let a burst and the next minute's refill collide."""
+    return float(max(reserve + 2, per_minute / 6 + reserve))
+
+
 def lease(conn: Any, key: str, priority: Priority, *, per_minute: int, reserve: int) -> float:
     """Take one slot now (returns 0.0) or say how many seconds until one is free for this priority."""
     with conn.transaction():
@@ -34,14 +40,14 @@ def lease(conn: Any, key: str, priority: Priority, *, per_minute: int, reserve: 
         if row is None:
             conn.execute(
                 "INSERT INTO loja_orcamento_focus (token_hash, por_minuto, reserva_ao_vivo, fichas) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", [key, per_minute, reserve, float(per_minute)],
+                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", [key, per_minute, reserve, capacity(per_minute, reserve)],
             )
             row = conn.execute(
                 "SELECT fichas, por_minuto, reserva_ao_vivo, extract(epoch FROM clock_timestamp() - atualizado_em) "
                 "FROM loja_orcamento_focus WHERE token_hash = %s FOR UPDATE", [key],
             ).fetchone()
         tokens, rate, floor_reserve, elapsed = float(row[0]), int(row[1]), int(row[2]), float(row[3])
-        tokens = min(float(rate), tokens + max(elapsed, 0.0) * rate / 60.0)
+        tokens = min(capacity(rate, floor_reserve), tokens + max(elapsed, 0.0) * rate / 60.0)
         floor = 0 if priority == Priority.LIVE else floor_reserve + (5 if priority == Priority.MONITOR else 0)
         wait = 0.0
         if tokens - 1.0 >= floor:
