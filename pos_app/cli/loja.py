@@ -126,12 +126,9 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
     try:
         if action == "publicar":
             por = _manager(ctx, args, "loja_publicar")
-            n = admin.publish_products(conn, ctx.store.products.all(), por=por)
-            users = ctx.store.database.query("SELECT codigo, nome, papel, pin_hash, ativo FROM users")
-            for u in users:
-                admin.publish_user(conn, u["codigo"], u["nome"], u["papel"], u["pin_hash"], bool(u["ativo"]), por=por)
-            return _done(as_json, {"produtos_alterados": n, "operadores": len(users)},
-                         f"{n} produto(s) alterado(s) e {len(users)} operador(es) publicados para a loja.")
+            n, n_users = admin.publish_terminal(conn, ctx.store, por=por)
+            return _done(as_json, {"produtos_alterados": n, "operadores": n_users},
+                         f"{n} produto(s) alterado(s) e {n_users} operador(es) publicados para a loja.")
         if action == "preco":
             por = _manager(ctx, args, "loja_preco")
             valor = parse_amount(args.valor, "valor")

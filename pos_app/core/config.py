@@ -124,10 +124,15 @@ def _url(value: str) -> str:
 
 def _pg_url(value: str) -> str:
     v = value.strip()
-    parts = urlsplit(v)
-    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
+    try:
+        parts = urlsplit(v)
+        ok = parts.scheme in ("postgresql", "postgres") and bool(parts.hostname) and not any(c.isspace() for c in v)
+        has_password = parts.password is not None
+    except ValueError:
+        ok, has_password = False, False
+    if not ok:
         raise ConfigError("URL do banco da loja inválida: use postgresql://usuario@servidor:5432/banco")
-    if parts.password is not None:
+    if has_password:
         raise ConfigError("Não coloque a senha na URL: use pos-app config set loja.senha SENHA "
                           "(ou pos-app loja conectar URL, que guarda a senha no cofre do sistema).")
     return v

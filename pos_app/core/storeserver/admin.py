@@ -8,6 +8,7 @@ from typing import Any
 
 from pos_app.core.domain.catalog import Product
 from pos_app.core.domain.errors import ValidationError
+from pos_app.core.store import Store
 from pos_app.core.storeserver.sync import WRITE_LOCK, shared_setting
 
 _COLS = ("codigo", "ean", "descricao", "ncm", "cfop", "unidade", "preco", "icms_origem",
@@ -72,6 +73,15 @@ def publish_setting(conn: Any, chave: str, valor: str | None, por: str | None = 
             "ON CONFLICT (chave) DO UPDATE SET valor = EXCLUDED.valor, alterado_por = EXCLUDED.alterado_por",
             [chave, valor, por],
         )
+
+
+def publish_terminal(conn: Any, store: Store, por: str | None = None) -> tuple[int, int]:
+    """This terminal's catalog and operators become the store's; returns (products changed, operators)."""
+    n = publish_products(conn, store.products.all(), por=por)
+    users = store.database.query("SELECT codigo, nome, papel, pin_hash, ativo FROM users")
+    for u in users:
+        publish_user(conn, u["codigo"], u["nome"], u["papel"], u["pin_hash"], bool(u["ativo"]), por=por)
+    return n, len(users)
 
 
 def changes(conn: Any, since: int = 0, limit: int = 100) -> list[dict[str, Any]]:

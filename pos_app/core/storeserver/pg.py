@@ -47,6 +47,9 @@ def connect(url: str, password: str | None = None, *, statement_timeout_ms: int 
         "connect_timeout": CONNECT_TIMEOUT_S,
         "options": f"-c statement_timeout={int(statement_timeout_ms)} -c lock_timeout={int(statement_timeout_ms)}",
         "application_name": "pos-app",
+        # a link that dies mid-query must not hang a thread for the kernel's TCP timeout (minutes)
+        "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2,
+        "tcp_user_timeout": 3000,
     }
     if password:
         kwargs["password"] = password
