@@ -58,7 +58,6 @@ def main() -> int:
     try:
         if mode == "live":
             start_at, n, interval = float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
-            ctx.store_sync.interval = 0.5
             hits = _count_429(ctx)
             svc = EmissionService(ctx)
             time.sleep(max(0.0, start_at - time.time()) + random.uniform(0, interval))
@@ -88,12 +87,24 @@ def main() -> int:
             hits = _count_429(ctx)
             assert ctx.budget.connect_now()  # type: ignore[attr-defined]
             time.sleep(max(0.0, start_at - time.time()))
+            import threading
+
             svc = ReplayService(ctx)
             pending = "SELECT count(*) AS n FROM fiscal_documents WHERE status = 'contingencia_pendente'"
             deadline = time.time() + 300
+
+            def replay() -> None:
+                while ctx.store.database.query_one(pending)["n"] and time.time() < deadline:
+                    svc.run_once()
+
+            worker = threading.Thread(target=replay)
+            worker.start()
+            # the backlog is drained when its last note was transmitted (XML downloads come after)
             while ctx.store.database.query_one(pending)["n"] and time.time() < deadline:
-                svc.run_once()
-            out.update(end=time.time(), drain_429=hits[0], shared=getattr(ctx.budget, "shared", None),
+                time.sleep(0.02)
+            end = time.time()
+            worker.join()
+            out.update(end=end, drain_429=hits[0], shared=getattr(ctx.budget, "shared", None),
                        left=ctx.store.database.query_one(
                            "SELECT count(*) AS n FROM fiscal_documents WHERE status = 'contingencia_pendente'")["n"])
     finally:
