@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from pos_app.cli.common import (
     parse_amount,
     print_json,
 )
+from pos_app.core.printing.formatting import format_money
 from pos_app.core.services.catalog_import import import_catalog_file
 from pos_app.core.services.users import authenticate
 from pos_app.core.storeserver import admin, link, pg, views
@@ -135,7 +137,7 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
             versao = admin.set_price(conn, args.codigo, valor, por=por)
             _sync(ctx).run_once()
             return _done(as_json, {"codigo": args.codigo, "preco": str(valor), "versao": versao},
-                         f"Preço de {args.codigo} agora R$ {valor:.2f} em todos os terminais (versão {versao}).")
+                         f"Preço de {args.codigo} agora R$ {format_money(valor)} em todos os terminais (versão {versao}).")
         if action == "importar":
             por = _manager(ctx, args, "loja_importar")
             count, rejected = import_catalog_file(ctx, args.arquivo)
@@ -170,7 +172,7 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
                 print_json(rows)
             else:
                 for r in rows:
-                    print(f"{r['data'][:19]}  {r['terminal']:<8} venda {r['venda']:>6}  R$ {r['valor_total']:>10}  "
+                    print(f"{r['data'][:19]}  {r['terminal']:<8} venda {r['venda']:>6}  R$ {format_money(Decimal(r['valor_total'])):>10}  "
                           f"{r['operador'] or '-':<6} {r['situacao'] or '-'} {r['serie'] or ''}/{r['numero'] or ''}")
             return EXIT_OK
         if action == "painel":
@@ -178,11 +180,11 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
             if as_json:
                 print_json(data)
             else:
-                print(f"Loja — {day}: {data['vendas']} venda(s), R$ {data['valor_total']}")
+                print(f"Loja — {day}: {data['vendas']} venda(s), R$ {format_money(Decimal(data['valor_total']))}")
                 for r in data["por_terminal"]:
-                    print(f"  {r['terminal']:<10} {r['vendas']:>5} venda(s)  R$ {r['valor_total']}")
+                    print(f"  {r['terminal']:<10} {r['vendas']:>5} venda(s)  R$ {format_money(Decimal(r['valor_total']))}")
                 for r in data["por_operador"]:
-                    print(f"  operador {r['operador']:<6} {r['vendas']:>5} venda(s)  R$ {r['valor_total']}")
+                    print(f"  operador {r['operador']:<6} {r['vendas']:>5} venda(s)  R$ {format_money(Decimal(r['valor_total']))}")
                 print("  notas: " + ", ".join(f"{k} {v}" for k, v in data["documentos"].items()))
             return EXIT_OK
         rows = views.cash_sessions(conn, day=day, terminal=args.terminal, operador=args.operador)
@@ -191,8 +193,8 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
         else:
             for r in rows:
                 print(f"{r['terminal']:<8} caixa {r['caixa']:>4} {r['situacao']:<8} {r['operador'] or '-':<6} "
-                      f"vendas {r['vendas']:>4} R$ {r['valor_vendas']:>10}  sangrias {r['sangrias']} "
-                      f"suprimentos {r['suprimentos']}")
+                      f"vendas {r['vendas']:>4} R$ {format_money(Decimal(r['valor_vendas'])):>10}  sangrias {format_money(Decimal(r['sangrias']))} "
+                      f"suprimentos {format_money(Decimal(r['suprimentos']))}")
         return EXIT_OK
     finally:
         conn.close()

@@ -49,7 +49,7 @@ def test_manager_changes_price_for_the_store_from_the_window(qtbot: Any, ctx: An
     dialog.code.setText("1002")
     dialog.price.setText("7,77")
     qtbot.mouseClick(dialog.apply, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "agora R$ 7.77" in dialog.message.text(), timeout=8000)
+    qtbot.waitUntil(lambda: "agora R$ 7,77" in dialog.message.text(), timeout=8000)
     qtbot.waitUntil(lambda: ctx.store.products.lookup("1002").preco == Decimal("7.77"), timeout=8000)
     log = admin.changes(conn)
     assert log[0]["chave"] == "produto:1002" and log[0]["por"].endswith("/9")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.core.printing.formatting import format_money
 from pos_app.core.storeserver import admin, link, views
 from pos_app.ui.i18n import tr
 from pos_app.ui.worker import run_in_worker
@@ -43,9 +44,9 @@ def _dashboard_text(ctx: Any) -> str:
         d = views.dashboard(conn, day=day)
     finally:
         conn.close()
-    lines = [f"Loja — {day}: {d['vendas']} venda(s), R$ {Decimal(d['valor_total']):.2f}"]
-    lines += [f"  {r['terminal']}: {r['vendas']} venda(s), R$ {Decimal(r['valor_total']):.2f}" for r in d["por_terminal"]]
-    lines += [f"  operador {r['operador']}: {r['vendas']} venda(s), R$ {Decimal(r['valor_total']):.2f}"
+    lines = [f"Loja — {day}: {d['vendas']} venda(s), R$ {format_money(Decimal(d['valor_total']))}"]
+    lines += [f"  {r['terminal']}: {r['vendas']} venda(s), R$ {format_money(Decimal(r['valor_total']))}" for r in d["por_terminal"]]
+    lines += [f"  operador {r['operador']}: {r['vendas']} venda(s), R$ {format_money(Decimal(r['valor_total']))}"
               for r in d["por_operador"]]
     lines.append("  notas: " + (", ".join(f"{k} {v}" for k, v in d["documentos"].items()) or "—"))
     return "\n".join(lines)
@@ -110,7 +111,7 @@ class StoreDialog(QDialog):
 
         def done(versao: Any) -> None:
             self.apply.setEnabled(True)
-            self.message.setText(f"Preço de {codigo} agora R$ {preco:.2f} em todos os caixas (versão {versao}).")
+            self.message.setText(f"Preço de {codigo} agora R$ {format_money(preco)} em todos os caixas (versão {versao}).")
             self._refresh()
 
         def failed(exc: BaseException) -> None:
