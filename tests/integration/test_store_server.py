@@ -206,6 +206,7 @@ def test_series_registry_assigns_and_refuses_conflicts(make_terminal: Any, store
     t2 = make_terminal("CX02", store_url)
     assert _wait(lambda: t1.store_sync.registered and t2.store_sync.registered)
     t1.store_sync.run_once()
+    t2.store_sync.run_once()  # within a second anyway: each pass re-reads the other terminals' series
     s1, s2 = t1.config.contingencia_serie, t2.config.contingencia_serie
     assert s1 != s2 and 600 <= s1 <= 889 and 600 <= s2 <= 889
     assert t1.config.get("loja.serie_online") != t2.config.get("loja.serie_online")

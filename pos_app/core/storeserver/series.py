@@ -63,7 +63,9 @@ def refresh_others(store: Store, conn: Any, terminal_id: str) -> None:
     with conn.transaction():
         others = [int(r[0]) for r in conn.execute(
             "SELECT serie FROM loja_series WHERE terminal_id <> %s ORDER BY serie", [terminal_id]).fetchall()]
-    store.settings.set("loja.series_outros", json.dumps(others))
+    value = json.dumps(others)
+    if store.settings.get("loja.series_outros") != value:
+        store.settings.set("loja.series_outros", value)
 
 
 def check_serie(store: Store, serie: int) -> None:

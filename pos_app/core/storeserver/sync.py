@@ -227,8 +227,7 @@ class StoreSync:
                     if n < 500:
                         break
                 pulled = pull(self.store, self._conn, self.terminal_id)
-                if pulled:
-                    series.refresh_others(self.store, self._conn, self.terminal_id)
+                series.refresh_others(self.store, self._conn, self.terminal_id)  # a terminal added later
                 with self._conn.transaction():
                     self._conn.execute(
                         "UPDATE loja_terminais SET visto_em = now(), versao_aplicada = %s WHERE terminal_id = %s",
