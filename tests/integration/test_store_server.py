@@ -206,7 +206,10 @@ def test_series_registry_assigns_and_refuses_conflicts(make_terminal: Any, store
     t2 = make_terminal("CX02", store_url)
     assert _wait(lambda: t1.store_sync.registered and t2.store_sync.registered)
     t1.store_sync.run_once()
-    t2.store_sync.run_once()  # within a second anyway: each pass re-reads the other terminals' series
+    t2.store_sync.run_once()  # a pass that moved something re-reads the other terminals' series
+    from pos_app.core.storeserver import series as series_mod
+
+    series_mod.refresh_others(t2.store, _conn(store_url), "CX02")
     s1, s2 = t1.config.contingencia_serie, t2.config.contingencia_serie
     assert s1 != s2 and 600 <= s1 <= 889 and 600 <= s2 <= 889
     assert t1.config.get("loja.serie_online") != t2.config.get("loja.serie_online")

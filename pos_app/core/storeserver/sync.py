@@ -27,6 +27,7 @@ from pos_app.core.storeserver import pg, series
 
 log = logging.getLogger("pos_app.loja")
 
+HOUSEKEEPING_EVERY = 10  # passes between "seen" updates / series re-reads when nothing moved
 WRITE_LOCK = 716017  # advisory lock: writers exclusive, pullers shared
 # Settings a store edits once for every terminal (never the terminal's own identity, series or secrets).
 LOCAL_ONLY_PREFIXES = ("terminal.", "contingencia.serie", "loja.", "impressora.", "focus.token", "certificado.")
@@ -122,6 +123,10 @@ def push(store: Store, conn: Any, terminal_id: str, *, limit: int = 500,
 def pull(store: Store, conn: Any, terminal_id: str, *, limit: int = 2000) -> int:
     """Apply the store's changes newer than this terminal's last version; returns how many."""
     last = int(_state_get(store, "versao", "0") or 0)
+    with conn.transaction():  # nothing was ever versioned after ``last``: no need to look
+        row = conn.execute("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM loja_versao").fetchone()
+    if row is not None and int(row[0]) <= last:
+        return 0
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", [WRITE_LOCK])
         cols = ", ".join(_PRODUCT_COLS)
@@ -206,6 +211,7 @@ class StoreSync:
         self.last_ok: float | None = None
         self.last_error: str | None = None
         self.registered = False
+        self._passes = 0
 
     # one pass, usable without the thread (CLI ``loja sincronizar``)
     def run_once(self) -> dict[str, int]:
@@ -227,12 +233,14 @@ class StoreSync:
                     if n < 500:
                         break
                 pulled = pull(self.store, self._conn, self.terminal_id)
-                series.refresh_others(self.store, self._conn, self.terminal_id)  # a terminal added later
-                with self._conn.transaction():
-                    self._conn.execute(
-                        "UPDATE loja_terminais SET visto_em = now(), versao_aplicada = %s WHERE terminal_id = %s",
-                        [int(_state_get(self.store, "versao", "0") or 0), self.terminal_id],
-                    )
+                self._passes += 1
+                if pushed or pulled or self._passes % HOUSEKEEPING_EVERY == 1:  # an idle pass costs one query
+                    series.refresh_others(self.store, self._conn, self.terminal_id)  # a terminal added later
+                    with self._conn.transaction():
+                        self._conn.execute(
+                            "UPDATE loja_terminais SET visto_em = now(), versao_aplicada = %s WHERE terminal_id = %s",
+                            [int(_state_get(self.store, "versao", "0") or 0), self.terminal_id],
+                        )
             except Exception as exc:
                 self._drop()
                 was = self.online
