@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pos_app.core.services.context import AppContext, open_context
 from pos_app.core.store.backup import backup_dir, backup_if_due
+from pos_app.core.storeserver.link import attach as attach_store
 from pos_app.demo import attach, seed_demo, start_demo_sandbox
 
 __all__ = ["open_app", "start_demo_sandbox"]
@@ -27,4 +28,5 @@ def open_app(
     backup_if_due(ctx.data_dir / "pos.sqlite3", backup_dir(ctx.data_dir))  # daily; never blocks a start
     if ctx.config.demo and start_sandbox:
         start_demo_sandbox(ctx, rate_limit=sandbox_rate_limit)
+    attach_store(ctx)  # store database (loja.banco): background sync + shared Focus budget; never blocks
     return ctx

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pos_app.core.domain.emitente import Emitente
 from pos_app.core.domain.validators import UFS, is_valid_cnpj, normalize_cnpj, only_digits
@@ -124,6 +125,22 @@ def _url(value: str) -> str:
     return v
 
 
+def _pg_url(value: str) -> str:
+    v = value.strip()
+    try:
+        parts = urlsplit(v)
+        ok = parts.scheme in ("postgresql", "postgres") and bool(parts.hostname) and not any(c.isspace() for c in v)
+        has_password = parts.password is not None
+    except ValueError:
+        ok, has_password = False, False
+    if not ok:
+        raise ConfigError("URL do banco da loja inválida: use postgresql://usuario@servidor:5432/banco")
+    if has_password:
+        raise ConfigError("Não coloque a senha na URL: use pos-app config set loja.senha SENHA "
+                          "(ou pos-app loja conectar URL, que guarda a senha no cofre do sistema).")
+    return v
+
+
 def _path(value: str) -> str:
     if not value.strip() or "\x00" in value:
         raise ConfigError("caminho de arquivo inválido")
@@ -208,6 +225,10 @@ KEYS: dict[str, Key] = {
         # Weighed goods: EAN-13 "2" + product code + value (5 digits before the check digit).
         Key("balanca.modo", "Etiqueta da balança traz o preço ou o peso", _choice("preco", "peso"), "preco"),
         Key("balanca.digitos_codigo", "Dígitos do código do produto na etiqueta da balança", _choice("4", "5", "6"), "6"),
+        # Store database (issue 16): URL without the password; the password lives in the credential store.
+        Key("loja.banco", "Banco da loja (PostgreSQL: postgresql://usuario@servidor:5432/banco)", _pg_url),
+        Key("loja.senha", "Senha do banco da loja", _text(200), secret=True),
+        Key("loja.limite_focus", "Requisições por minuto do token Focus (todos os terminais)", _int_range(1, 10000, "Limite"), "100"),
     ]
 }
 

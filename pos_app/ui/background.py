@@ -82,8 +82,11 @@ def _worker_submit(job: Callable[..., Any], *, on_result: Callable[[Any], None],
 
 def _backlog_job(ctx: AppContext) -> dict[str, Any]:
     from pos_app.core.services.status import backlog
+    from pos_app.core.storeserver.link import status as store_status
 
-    return backlog(ctx)
+    data = backlog(ctx)
+    data["loja"] = store_status(ctx)  # the store database chip (not configured: hidden)
+    return data
 
 
 class Poller(QObject):

@@ -47,19 +47,22 @@ class StatusPanel:
         self.environment.setObjectName("statusEnvironment")
         self.cash = QLabel()
         self.cash.setObjectName("statusCash")
+        self.store = QLabel()
+        self.store.setObjectName("statusStore")
         # One row laid out by us (QStatusBar would squeeze the first chips to nothing).
         strip = QWidget()
         strip.setObjectName("statusStrip")
         row = QHBoxLayout(strip)
         row.setContentsMargins(2, 0, 2, 0)
         row.setSpacing(6)
-        for w in (self.environment, self.cash, self.link, self.backlog, self.replay, self.training):
+        for w in (self.environment, self.cash, self.link, self.store, self.backlog, self.replay, self.training):
             row.addWidget(w)
         row.addStretch(1)
         row.addWidget(self.printer)
         row.addWidget(self.operator)
         bar.addWidget(strip, 1)
         self.set_link(None)
+        self.set_store(None)
         self.set_backlog(None)
         self.set_replay(None)
         self.set_training([])
@@ -95,7 +98,23 @@ class StatusPanel:
         else:
             _chip(self.link, tr("● Verificando…"), theme.GREY)
 
+    def set_store(self, data: dict[str, Any] | None) -> None:
+        """The store database (loja.banco): hidden when the terminal works alone."""
+        if not data or not data.get("configurado"):
+            self.store.hide()
+            return
+        self.store.show()
+        pending = int(data.get("pendentes_envio") or 0)
+        if data.get("online"):
+            text = tr("Loja: conectada") + (f" ({pending} a enviar)" if pending else "")
+            _chip(self.store, text, theme.GREEN)
+        else:
+            _chip(self.store, tr("Loja: FORA DO AR") + f" ({pending} a enviar)", theme.RED)
+        self.store.setToolTip(data.get("erro") or "")
+
     def set_backlog(self, data: dict[str, Any] | None) -> None:
+        if data is not None and "loja" in data:
+            self.set_store(data["loja"])
         if data is None:
             _chip(self.backlog, tr("Contingência: —"), None)
             return

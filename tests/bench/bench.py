@@ -38,6 +38,10 @@ TARGETS: dict[str, tuple[str, float]] = {
     "escpos_ms": ("<=", 10),
     "ui_startup_s": ("<=", 1.5),
     "add_item_ms": ("<", 16),
+    "store_sync_lag_p95_s": ("<=", 5),
+    "store_live_latency_ratio": ("<=", 1.2),
+    "store_backlog_drain_ratio": (">=", 0.9),
+    "store_live_429s": ("<=", 0),
 }
 
 
@@ -209,6 +213,14 @@ def ui_figures(results: dict[str, Any]) -> None:
             results["add_item_ms"] = round(runs[-1]["add_item_ms"], 3)
 
 
+def store_figures(results: dict[str, Any]) -> None:
+    """Store database (issue 16): N checkout processes, one sandbox, one PostgreSQL (tests/bench/store_bench.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from store_bench import store_figures as run
+
+    run(results)
+
+
 def main() -> int:
     results: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -219,6 +231,7 @@ def main() -> int:
         ("contingency", contingency_figures),
         ("escpos", escpos_figure),
         ("ui", ui_figures),
+        ("store", store_figures),
     ]
     for name, step in steps:
         try:

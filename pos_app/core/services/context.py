@@ -52,6 +52,7 @@ class AppContext:
     _client: FocusClient | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     monitor: Any = None  # services.monitor.ConnectivityMonitor, set by open_app
+    store_sync: Any = None  # storeserver.sync.StoreSync when loja.banco is configured (set by open_app)
 
     # -- API --------------------------------------------------------------------------------
     @property

@@ -42,6 +42,7 @@ from pos_app.core.services.context import AppContext
 from pos_app.core.services.crashpoints import crash_point
 from pos_app.core.services.locks import lease_for
 from pos_app.core.services.receipts import ReceiptService
+from pos_app.core.storeserver.series import check_serie as check_store_serie
 
 log = logging.getLogger("pos_app.emission")
 
@@ -369,6 +370,7 @@ class EmissionService:
             return int(existing[0])
         emitente = self.ctx.emitente()
         serie = self.ctx.config.contingencia_serie
+        check_store_serie(self.store, serie)  # never a series the store registered to another terminal
         now = self.ctx.now()
         numero = self.store.counters.take(tx, serie)
         cnf = generate_cnf(numero)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pos_app.core.fiscal import document_status as ds
 from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.fiscal.states import CONTINGENCY_DEADLINE
+from pos_app.core.storeserver import link as store_link
 
 if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
@@ -121,6 +122,11 @@ def terminal_status(ctx: AppContext, *, check_link: bool = False) -> dict[str, A
         f"Notas que precisam de correção: {data['contingencia_com_erro']}",
         f"Tentativas a reconciliar: {data['em_duvida']}",
     ]
+    loja = store_link.status(ctx, check=check_link)
+    data["loja"] = loja
+    if loja["configurado"]:
+        resumo.append("Banco da loja: " + ("conectado" if loja["online"] else f"FORA DO AR ({loja.get('erro') or '-'})")
+                      + f"; registros aguardando envio: {loja.get('pendentes_envio', 0)}")
     resumo.extend(data["avisos"])
     data["resumo"] = resumo
     return data

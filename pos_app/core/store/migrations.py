@@ -500,6 +500,34 @@ def _m_cnpj_0002_qrcode_offline(db: Database) -> None:
     _run(db, "ALTER TABLE fiscal_documents ADD COLUMN qrcode_url_offline TEXT;")
 
 
+# Upstream to the store database (issue 16): triggers write the outbox inside the very transaction that
+# writes the sale, the document, the cash movement or the audit line; nothing can be committed without it.
+_STORE_OUTBOX_TABLES = (
+    ("sales", "INSERT"), ("fiscal_documents", "INSERT"), ("fiscal_documents", "UPDATE"),
+    ("document_events", "INSERT"), ("cash_sessions", "INSERT"), ("cash_sessions", "UPDATE"),
+    ("cash_movements", "INSERT"), ("audit_log", "INSERT"),
+)
+
+
+def _m_store_outbox(db: Database) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE store_outbox (
+            id INTEGER PRIMARY KEY,
+            tabela TEXT NOT NULL,
+            local_id INTEGER NOT NULL
+        );
+        CREATE TABLE store_sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """,
+    )
+    for table, event in _STORE_OUTBOX_TABLES:
+        db.execute(
+            f"CREATE TRIGGER store_outbox_{table}_{event.lower()} AFTER {event} ON {table} "
+            f"BEGIN INSERT INTO store_outbox (tabela, local_id) VALUES ('{table}', NEW.id); END"
+        )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_base", _m001_base),
     ("002_products_fts", _m002_products_fts),
@@ -510,4 +538,5 @@ MIGRATIONS: list[Migration] = [
     ("fiscal_0001_tax_groups", _fiscal_0001_tax_groups),
     ("cnpj_0001_contingencia_539", _m_cnpj_0001_contingencia_539),
     ("cnpj_0002_qrcode_offline", _m_cnpj_0002_qrcode_offline),
+    ("store_0001_outbox", _m_store_outbox),
 ]

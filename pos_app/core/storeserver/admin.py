@@ -1,0 +1,127 @@
+"""Edits made once for the whole store (CLI ``pos-app loja``, CSV import, the manager window)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from pos_app.core.domain.catalog import Product
+from pos_app.core.domain.errors import ValidationError
+from pos_app.core.domain.tax_group import TaxGroup
+from pos_app.core.store import Store
+from pos_app.core.storeserver.sync import TAX_GROUP_COLS, WRITE_LOCK, shared_setting
+
+_COLS = ("codigo", "ean", "descricao", "ncm", "cfop", "unidade", "preco", "icms_origem",
+         "icms_situacao_tributaria", "tributos_percentual", "cest", "grupo_tributario")
+
+
+def publish_products(conn: Any, products: Iterable[Product], por: str | None = None) -> int:
+    """Upsert products; an unchanged row keeps its version (no churn for the terminals)."""
+    n = 0
+    sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLS[1:])
+    diff = ", ".join(f"loja_produtos.{c}" for c in _COLS[1:])
+    new = ", ".join(f"EXCLUDED.{c}" for c in _COLS[1:])
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+        for p in products:
+            cur.execute(
+                f"INSERT INTO loja_produtos ({', '.join(_COLS)}, ativo, alterado_por) "
+                f"VALUES ({', '.join(['%s'] * len(_COLS))}, TRUE, %s) "
+                f"ON CONFLICT (codigo) DO UPDATE SET {sets}, ativo = TRUE, alterado_por = EXCLUDED.alterado_por "
+                f"WHERE ({diff}, loja_produtos.ativo) IS DISTINCT FROM ({new}, TRUE)",
+                [p.codigo, p.ean or None, p.descricao, p.ncm, p.cfop, p.unidade, p.preco, p.icms_origem,
+                 p.icms_situacao_tributaria, p.tributos_percentual, p.cest, p.grupo_tributario, por],
+            )
+            n += cur.rowcount
+    return n
+
+
+def publish_tax_groups(conn: Any, groups: Iterable[TaxGroup], por: str | None = None) -> int:
+    """Upsert tax groups by name; an unchanged group keeps its version. Returns how many changed."""
+    n = 0
+    cols = TAX_GROUP_COLS[1:]
+    sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols)
+    diff = ", ".join(f"loja_grupos_tributarios.{c}" for c in cols)
+    new = ", ".join(f"EXCLUDED.{c}" for c in cols)
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+        for g in groups:
+            values: list[str | None] = [g.nome.strip()]
+            for c in cols:
+                v = getattr(g, c)
+                values.append(None if v is None else str(v))
+            # Names are case-insensitive on the terminals: keep the store's spelling of an existing group.
+            row = cur.execute(
+                "SELECT nome FROM loja_grupos_tributarios WHERE lower(nome) = lower(%s)", [values[0]]
+            ).fetchone()
+            if row is not None:
+                values[0] = row[0]
+            cur.execute(
+                f"INSERT INTO loja_grupos_tributarios ({', '.join(TAX_GROUP_COLS)}, alterado_por) "
+                f"VALUES ({', '.join(['%s'] * len(TAX_GROUP_COLS))}, %s) "
+                f"ON CONFLICT (nome) DO UPDATE SET {sets}, alterado_por = EXCLUDED.alterado_por "
+                f"WHERE ({diff}) IS DISTINCT FROM ({new})",
+                [*values, por],
+            )
+            n += cur.rowcount
+    return n
+
+
+def set_price(conn: Any, codigo: str, preco: Decimal, por: str | None = None) -> int:
+    """Change one product's price for every terminal; returns the new store version."""
+    if preco < 0:
+        raise ValidationError("preco", "Preço negativo.")
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+        row = conn.execute(
+            "UPDATE loja_produtos SET preco = %s, alterado_por = %s WHERE codigo = %s RETURNING versao",
+            [preco, por, codigo],
+        ).fetchone()
+    if row is None:
+        raise ValidationError("codigo", f"Produto {codigo} não está no catálogo da loja (publique o catálogo antes).")
+    return int(row[0])
+
+
+def publish_user(conn: Any, codigo: str, nome: str, papel: str, pin_hash: str, ativo: bool = True,
+                 por: str | None = None) -> None:
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+        conn.execute(
+            "INSERT INTO loja_usuarios (codigo, nome, papel, pin_hash, ativo, alterado_por) VALUES (%s,%s,%s,%s,%s,%s) "
+            "ON CONFLICT (codigo) DO UPDATE SET nome = EXCLUDED.nome, papel = EXCLUDED.papel, "
+            "pin_hash = EXCLUDED.pin_hash, ativo = EXCLUDED.ativo, alterado_por = EXCLUDED.alterado_por",
+            [codigo, nome, papel, pin_hash, ativo, por],
+        )
+
+
+def publish_setting(conn: Any, chave: str, valor: str | None, por: str | None = None) -> None:
+    if not shared_setting(chave):
+        raise ValidationError("chave", f"{chave} é própria de cada terminal (ou secreta): não vale para a loja.")
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+        conn.execute(
+            "INSERT INTO loja_config (chave, valor, alterado_por) VALUES (%s, %s, %s) "
+            "ON CONFLICT (chave) DO UPDATE SET valor = EXCLUDED.valor, alterado_por = EXCLUDED.alterado_por",
+            [chave, valor, por],
+        )
+
+
+def publish_terminal(conn: Any, store: Store, por: str | None = None) -> tuple[int, int]:
+    """This terminal's tax groups, catalog and operators become the store's; returns (products and tax
+    groups changed, operators)."""
+    n = publish_tax_groups(conn, store.tax_groups.all(), por=por)
+    n += publish_products(conn, store.products.all(), por=por)
+    users = store.database.query("SELECT codigo, nome, papel, pin_hash, ativo FROM users")
+    for u in users:
+        publish_user(conn, u["codigo"], u["nome"], u["papel"], u["pin_hash"], bool(u["ativo"]), por=por)
+    return n, len(users)
+
+
+def changes(conn: Any, since: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    with conn.transaction():
+        rows = conn.execute(
+            "SELECT versao, entidade, chave, em, por, dados FROM loja_alteracoes WHERE versao > %s "
+            "ORDER BY versao DESC LIMIT %s", [since, limit]).fetchall()
+    return [{"versao": r[0], "entidade": r[1], "chave": r[2], "em": r[3].isoformat(), "por": r[4], "dados": r[5]}
+            for r in rows]

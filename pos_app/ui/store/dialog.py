@@ -1,0 +1,127 @@
+"""Manager dialog for the store database: change a price on every terminal, see the day across terminals.
+
+Every call to PostgreSQL runs in the worker pool: the window never waits for the store database.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pos_app.core.printing.formatting import format_money
+from pos_app.core.storeserver import admin, link, views
+from pos_app.ui.i18n import tr
+from pos_app.ui.worker import run_in_worker
+
+
+def _change_price(ctx: Any, codigo: str, preco: Decimal, por: str) -> int:
+    conn = link.open_store_connection(ctx)
+    try:
+        versao = admin.set_price(conn, codigo, preco, por=por)
+    finally:
+        conn.close()
+    if ctx.store_sync is not None:
+        ctx.store_sync.wake()
+    return versao
+
+
+def _dashboard_text(ctx: Any) -> str:
+    conn = link.open_store_connection(ctx)
+    try:
+        day = ctx.now().date().isoformat()
+        d = views.dashboard(conn, day=day)
+    finally:
+        conn.close()
+    lines = [f"Loja — {day}: {d['vendas']} venda(s), R$ {format_money(Decimal(d['valor_total']))}"]
+    lines += [f"  {r['terminal']}: {r['vendas']} venda(s), R$ {format_money(Decimal(r['valor_total']))}" for r in d["por_terminal"]]
+    lines += [f"  operador {r['operador']}: {r['vendas']} venda(s), R$ {format_money(Decimal(r['valor_total']))}"
+              for r in d["por_operador"]]
+    lines.append("  notas: " + (", ".join(f"{k} {v}" for k, v in d["documentos"].items()) or "—"))
+    return "\n".join(lines)
+
+
+class StoreDialog(QDialog):
+    def __init__(self, ctx: Any, manager: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.manager = manager
+        self.setWindowTitle(tr("Loja — todos os caixas"))
+        layout = QVBoxLayout(self)
+        if not link.configured(ctx):
+            layout.addWidget(QLabel(tr("Este terminal trabalha sozinho: configure o banco da loja "
+                                       "(pos-app loja conectar postgresql://…).")))
+        form = QFormLayout()
+        self.code = QLineEdit()
+        self.code.setObjectName("storeCode")
+        self.price = QLineEdit()
+        self.price.setObjectName("storePrice")
+        form.addRow(tr("Código do produto"), self.code)
+        form.addRow(tr("Novo preço (R$)"), self.price)
+        layout.addLayout(form)
+        buttons = QHBoxLayout()
+        self.apply = QPushButton(tr("Alterar em todos os caixas"))
+        self.apply.setObjectName("storeApply")
+        self.apply.clicked.connect(self._apply)
+        self.refresh = QPushButton(tr("Atualizar painel"))
+        self.refresh.setObjectName("storeRefresh")
+        self.refresh.clicked.connect(self._refresh)
+        buttons.addWidget(self.apply)
+        buttons.addWidget(self.refresh)
+        layout.addLayout(buttons)
+        self.message = QLabel()
+        self.message.setObjectName("storeMessage")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        self.board = QPlainTextEdit()
+        self.board.setObjectName("storeBoard")
+        self.board.setReadOnly(True)
+        self.board.setMinimumSize(520, 220)
+        layout.addWidget(self.board)
+        self.apply.setEnabled(link.configured(ctx))
+        self.refresh.setEnabled(link.configured(ctx))
+        if link.configured(ctx):
+            self._refresh()
+
+    def _apply(self) -> None:
+        codigo = self.code.text().strip()
+        try:
+            preco = Decimal(self.price.text().strip().replace(".", "").replace(",", ".")
+                            if "," in self.price.text() else self.price.text().strip())
+        except InvalidOperation:
+            self.message.setText(tr("Preço inválido."))
+            return
+        if not codigo:
+            self.message.setText(tr("Informe o código do produto."))
+            return
+        por = f"{self.ctx.config.terminal_id}/{getattr(self.manager, 'codigo', '-')}"
+        self.apply.setEnabled(False)
+        self.message.setText(tr("Enviando para a loja…"))
+
+        def done(versao: Any) -> None:
+            self.apply.setEnabled(True)
+            self.message.setText(f"Preço de {codigo} agora R$ {format_money(preco)} em todos os caixas (versão {versao}).")
+            self._refresh()
+
+        def failed(exc: BaseException) -> None:
+            self.apply.setEnabled(True)
+            self.message.setText(f"Não foi possível alterar na loja: {exc}")
+
+        run_in_worker(_change_price, self.ctx, codigo, preco, por, on_result=done, on_error=failed)
+
+    def _refresh(self) -> None:
+        def failed(exc: BaseException) -> None:
+            self.board.setPlainText(f"Banco da loja fora do ar: {exc}")
+
+        run_in_worker(_dashboard_text, self.ctx, on_result=self.board.setPlainText, on_error=failed)

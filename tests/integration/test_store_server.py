@@ -1,0 +1,378 @@
+"""Store level against a real PostgreSQL (started by the suite): downstream, upstream, series, budget."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import pg_kit  # noqa: E402
+
+psycopg = pytest.importorskip("psycopg", reason="psycopg não instalado (extra [loja])")
+
+from pos_app.core.focus.ratelimit import Priority  # noqa: E402
+from pos_app.core.storeserver import admin, pg, series, views  # noqa: E402
+from pos_app.core.storeserver.budget import SharedRateBudget, token_hash  # noqa: E402
+from pos_app.core.storeserver.series import SeriesConflict  # noqa: E402
+
+FEIJAO = "1002"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pg_kit.PgServer]:
+    if pg_kit.pg_bin() is None:
+        pytest.skip("binários do PostgreSQL ausentes (apt-get install postgresql)")
+    server = pg_kit.start_postgres()
+    try:
+        yield server
+    finally:
+        server.stop(remove=True)
+
+
+_db_counter = iter(range(1, 10_000))
+
+
+@pytest.fixture
+def store_url(pg_server: pg_kit.PgServer) -> str:
+    """A fresh database per test; returns its URL (no password in it)."""
+    name = f"loja_{next(_db_counter)}_{int(time.time() * 1000) % 100000}"
+    with psycopg.connect(pg_server.url, password=pg_kit.PASSWORD, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return pg_server.url.rsplit("/", 1)[0] + "/" + name
+
+
+def _conn(url: str) -> Any:
+    conn = pg.connect(url, pg_kit.PASSWORD)
+    pg.migrate(conn)
+    return conn
+
+
+@pytest.fixture
+def make_terminal(terminal_template: Path, tmp_path: Path, api: Any) -> Iterator[Any]:
+    from contingency_kit import copy_terminal
+
+    from pos_app.app import open_app
+
+    opened: list[Any] = []
+
+    def make(name: str, url: str, *, open_it: bool = True) -> Any:
+        folder = copy_terminal(terminal_template, tmp_path / name, api.url, terminal__id=name,
+                               loja__banco=url, loja__senha=pg_kit.PASSWORD)
+        if not open_it:
+            return folder
+        ctx = open_app(folder, start_sandbox=False)
+        ctx.store_sync.interval = 0.3
+        opened.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in opened:
+        ctx.close()
+
+
+def _wait(cond: Any, timeout: float = 8.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return bool(cond())
+
+
+def _sell(ctx: Any, *codes: str) -> Any:
+    from contingency_kit import make_sale
+
+    from pos_app.core.services.emission import EmissionService
+
+    return EmissionService(ctx).checkout(make_sale(ctx, *codes))
+
+
+def test_price_propagates_between_terminals_and_offline_terminal_catches_up(make_terminal: Any, store_url: str) -> None:
+    t1 = make_terminal("CX01", store_url)
+    t2 = make_terminal("CX02", store_url)
+    conn = _conn(store_url)
+    assert admin.publish_products(conn, t1.store.products.all()) > 0
+    # a second publish of the same catalog changes nothing (no version churn)
+    assert admin.publish_products(conn, t1.store.products.all()) == 0
+
+    admin.set_price(conn, FEIJAO, Decimal("9.99"), por="gerente")
+    start = time.monotonic()
+    assert _wait(lambda: t2.store.products.lookup(FEIJAO).preco == Decimal("9.99"))
+    assert time.monotonic() - start < 5
+    assert _wait(lambda: t1.store.products.lookup(FEIJAO).preco == Decimal("9.99"))
+
+    result = _sell(t2, FEIJAO)
+    assert result.emitido
+    # T2 goes offline; the price changes meanwhile; its sale keeps the price it was sold at
+    t2.store_sync.stop()
+    admin.set_price(conn, FEIJAO, Decimal("10.50"))
+    time.sleep(0.8)
+    assert t2.store.products.lookup(FEIJAO).preco == Decimal("9.99")
+    t2.store_sync.run_once()  # reconnects
+    assert t2.store.products.lookup(FEIJAO).preco == Decimal("10.50")
+    item = t2.store.database.query_one("SELECT valor_unitario FROM sale_items ORDER BY id DESC LIMIT 1")
+    assert Decimal(item["valor_unitario"]) == Decimal("9.99")
+
+    # the sale reached the store database, with its document, and shows on the dashboard
+    today = t2.now().date().isoformat()
+    assert _wait(lambda: any(r["terminal"] == "CX02" for r in views.history(conn, day=today)))
+    _sell(t1, FEIJAO)
+    assert _wait(lambda: len(views.dashboard(conn, day=today)["por_terminal"]) == 2)
+    assert _wait(lambda: views.dashboard(conn, day=today)["documentos"].get("autorizado", 0) >= 2)
+    painel = views.dashboard(conn, day=today)
+    assert {r["terminal"] for r in painel["por_terminal"]} == {"CX01", "CX02"}
+    only_cx01 = views.history(conn, day=today, terminal="CX01")
+    assert only_cx01 and all(r["terminal"] == "CX01" for r in only_cx01)
+    # change log keeps who changed what, without PIN hashes
+    log = admin.changes(conn)
+    assert any(c["chave"] == f"produto:{FEIJAO}" and c["dados"]["preco"] == 10.5 for c in log)
+
+
+def test_users_and_store_settings_flow_down(make_terminal: Any, store_url: str) -> None:
+    from pos_app.core.auth import hash_pin
+
+    t1 = make_terminal("CX01", store_url)
+    conn = _conn(store_url)
+    admin.publish_user(conn, "77", "Joana Gerente", "gerente", hash_pin("4321"))
+    admin.publish_setting(conn, "venda.desconto_maximo_percentual", "5")
+    with pytest.raises(Exception, match="própria de cada terminal"):
+        admin.publish_setting(conn, "terminal.id", "X")
+    assert _wait(lambda: t1.store.users.by_code("77") is not None)
+    assert t1.store.users.authenticate("77", "4321").nome == "Joana Gerente"
+    assert _wait(lambda: t1.config.get("venda.desconto_maximo_percentual") == "5")
+
+
+def test_tax_group_changed_on_one_terminal_reaches_the_other(make_terminal: Any, store_url: str) -> None:
+    """Tax groups (fiscal branch) flow down like products: versioned, in the change log, and applied with the
+    products that name them in one SQLite transaction on each terminal."""
+    from pos_app.core.domain.tax_group import TaxGroup
+
+    ta = make_terminal("CX01", store_url)
+    tb = make_terminal("CX02", store_url)
+    conn = _conn(store_url)
+    ta.store.tax_groups.upsert(TaxGroup(nome="Mercearia Loja", icms_situacao_tributaria="102",
+                                        tributos_percentual=Decimal("12.50")))
+    assert ta.store.tax_groups.assign(FEIJAO, "Mercearia Loja")
+    products, _ = admin.publish_terminal(conn, ta.store, por="gerente")
+    assert products > 0
+    assert _wait(lambda: tb.store.tax_groups.by_name("mercearia loja") is not None)
+    assert _wait(lambda: tb.store.products.lookup(FEIJAO).grupo_tributario == "Mercearia Loja")
+    group_b = tb.store.tax_groups.by_name("Mercearia Loja")
+    assert group_b is not None and group_b.tributos_percentual == Decimal("12.50")
+    assert group_b.icms_situacao_tributaria == "102" and group_b.cest is None
+    assert tb.store.products.lookup(FEIJAO).tax_group.nome == "Mercearia Loja"
+    # nothing changed: a second publish creates no versions
+    assert admin.publish_tax_groups(conn, ta.store.tax_groups.all()) == 0
+
+    # the group changes on terminal A (another spelling of the same name) and reaches terminal B
+    ta.store.tax_groups.upsert(TaxGroup(nome="MERCEARIA LOJA", icms_situacao_tributaria="102",
+                                        tributos_percentual=Decimal("13.45"), cest="1700100"))
+    assert admin.publish_tax_groups(conn, ta.store.tax_groups.all(), por="gerente") == 1
+    assert _wait(lambda: tb.store.tax_groups.by_name("Mercearia Loja").tributos_percentual == Decimal("13.45"))
+    group_b = tb.store.tax_groups.by_name("Mercearia Loja")
+    assert group_b.cest == "1700100"
+    assert len(tb.store.tax_groups.all()) == len(ta.store.tax_groups.all())
+    log = admin.changes(conn)
+    assert any(c["chave"] == "grupo_tributario:Mercearia Loja" and c["dados"]["tributos_percentual"] == "13.45"
+               and c["por"] == "gerente" for c in log)
+    # the log holds real changes only (the no-op publish above left no entry): created, then changed
+    assert [c["dados"]["tributos_percentual"] for c in log if c["chave"] == "grupo_tributario:Mercearia Loja"] == [
+        "13.45", "12.50"]
+    assert _wait(lambda: tb.store_sync.status()["versao"] >= max(c["versao"] for c in log))
+
+
+_PUSH_AND_DIE = r"""
+import os, signal, sys
+from pos_app.core.store import Store
+from pos_app.core.storeserver import pg, sync
+store = Store(sys.argv[1])
+conn = pg.connect(sys.argv[2], sys.argv[3])
+mode = sys.argv[4]
+if mode == "after_commit":
+    sync.push(store, conn, "CX09", limit=3, after_commit=lambda: os.kill(os.getpid(), signal.SIGKILL))
+else:
+    sync.push(store, conn, "CX09", limit=3, before_commit=lambda: os.kill(os.getpid(), signal.SIGKILL))
+"""
+
+
+def test_upstream_survives_kill_9_mid_sync_nothing_lost_nothing_twice(make_terminal: Any, store_url: str) -> None:
+    t = make_terminal("CX09", store_url)
+    t.store_sync.stop()  # sell with the link down, then push from a process that dies
+    for _ in range(4):
+        assert _sell(t, FEIJAO).emitido
+    local_sales = {r["id"] for r in t.store.database.query("SELECT id FROM sales")}
+    pending = t.store.database.query_one("SELECT count(*) AS n FROM store_outbox")["n"]
+    assert pending >= 8  # sales + documents + events + audit
+    db_path = str(t.store.database.path)
+    conn = _conn(store_url)
+    for mode in ("before_commit", "after_commit"):
+        proc = subprocess.run([sys.executable, "-c", _PUSH_AND_DIE, db_path, store_url, pg_kit.PASSWORD, mode],
+                              capture_output=True, timeout=60)
+        assert proc.returncode == -9, proc.stderr.decode()
+        if mode == "before_commit":
+            with conn.transaction():
+                assert conn.execute("SELECT count(*) FROM loja_registros").fetchone()[0] == 0
+    with conn.transaction():
+        after_kill = conn.execute("SELECT count(*) FROM loja_registros WHERE terminal_id = 'CX09'").fetchone()[0]
+    assert after_kill >= 1  # the after-commit kill left PostgreSQL ahead of the outbox
+    t.store_sync.run_once()
+    t.store_sync.run_once()
+    assert t.store.database.query_one("SELECT count(*) AS n FROM store_outbox")["n"] == 0
+    with conn.transaction():
+        sales = [r[0] for r in conn.execute(
+            "SELECT local_id FROM loja_registros WHERE terminal_id = 'CX09' AND tabela = 'sales'").fetchall()]
+        docs = conn.execute("SELECT count(*) FROM loja_registros WHERE terminal_id = 'CX09' "
+                            "AND tabela = 'fiscal_documents'").fetchone()[0]
+        events = conn.execute("SELECT count(*) FROM loja_registros WHERE terminal_id = 'CX09' "
+                              "AND tabela = 'document_events'").fetchone()[0]
+    assert sorted(sales) == sorted(local_sales)  # nothing lost, nothing twice
+    assert docs == t.store.database.query_one("SELECT count(*) AS n FROM fiscal_documents")["n"]
+    assert events == t.store.database.query_one("SELECT count(*) AS n FROM document_events")["n"]
+
+
+def test_series_registry_assigns_and_refuses_conflicts(make_terminal: Any, store_url: str) -> None:
+    t1 = make_terminal("CX01", store_url)
+    t2 = make_terminal("CX02", store_url)
+    assert _wait(lambda: t1.store_sync.registered and t2.store_sync.registered)
+    t1.store_sync.run_once()
+    t2.store_sync.run_once()  # a pass that moved something re-reads the other terminals' series
+    from pos_app.core.storeserver import series as series_mod
+
+    series_mod.refresh_others(t2.store, _conn(store_url), "CX02")
+    s1, s2 = t1.config.contingencia_serie, t2.config.contingencia_serie
+    assert s1 != s2 and 600 <= s1 <= 889 and 600 <= s2 <= 889
+    assert t1.config.get("loja.serie_online") != t2.config.get("loja.serie_online")
+    # the database itself refuses a second owner
+    conn = _conn(store_url)
+    with pytest.raises(psycopg.errors.UniqueViolation), conn.transaction():
+        conn.execute("INSERT INTO loja_series (serie, terminal_id, tipo) VALUES (%s, 'CX02', 'contingencia')", [s1])
+    # a terminal configured by hand onto another's series refuses to emit on it
+    t2.config.set("contingencia.serie", str(s1))
+    with pytest.raises(SeriesConflict):
+        series.check_serie(t2.store, s1)
+    series.check_serie(t2.store, s2)
+    # and an offline contingency note on it is refused, the sale stays recorded without a note on that series
+    from contingency_kit import make_sale
+
+    from pos_app.core.services.emission import EmissionService
+
+    t2.config.set("focus.url", "http://127.0.0.1:9")  # API unreachable: contingency
+    with pytest.raises(SeriesConflict):
+        EmissionService(t2).checkout(make_sale(t2, FEIJAO))
+    assert not t2.store.database.query("SELECT id FROM fiscal_documents WHERE serie = ?", [s1])
+
+
+def _blackhole() -> socket.socket:
+    """A port that accepts TCP but never answers (a store server hung or behind a dead link)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(50)
+    return s
+
+
+def test_store_down_never_delays_the_sale_and_catches_up(make_terminal: Any, store_url: str) -> None:
+    hole = _blackhole()
+    try:
+        dead_url = f"postgresql://loja@127.0.0.1:{hole.getsockname()[1]}/postgres"
+        t = make_terminal("CX05", dead_url)
+        timings = []
+        for _ in range(3):
+            start = time.monotonic()
+            assert _sell(t, FEIJAO).emitido
+            timings.append(time.monotonic() - start)
+        assert max(timings) < 1.5, timings  # connect_timeout is 3 s: the sale never waited for it
+        from pos_app.core.services.status import terminal_status
+
+        assert _wait(lambda: t.store_sync.online is False, timeout=10)
+        data = terminal_status(t, check_link=False)
+        assert data["loja"]["online"] is False and data["loja"]["pendentes_envio"] >= 3
+        assert any("FORA DO AR" in line for line in data["resumo"])
+    finally:
+        hole.close()
+    # the store comes back (here: the right address): everything goes up
+    t.config.set("loja.banco", store_url)
+    from pos_app.core.storeserver.link import connector
+
+    t.store_sync._connector = connector(t)
+    t.store_sync.run_once()
+    conn = _conn(store_url)
+    with conn.transaction():
+        n = conn.execute("SELECT count(*) FROM loja_registros WHERE terminal_id = 'CX05' AND tabela = 'sales'").fetchone()[0]
+    assert n == 3
+    assert terminal_status(t, check_link=False)["loja"]["online"] is True
+
+
+def test_two_terminals_share_one_budget_live_first(store_url: str) -> None:
+    conn = _conn(store_url)
+    with conn.transaction():  # an empty bucket: 10 requests/s, 3 kept for live sales
+        conn.execute("INSERT INTO loja_orcamento_focus (token_hash, por_minuto, reserva_ao_vivo, fichas) "
+                     "VALUES (%s, 600, 3, 0)", [token_hash("tok")])
+
+    def budget() -> SharedRateBudget:
+        b = SharedRateBudget(lambda: pg.connect(store_url, pg_kit.PASSWORD), lambda: "tok",
+                             per_minute=600, reserve_for_live=3)
+        assert b.connect_now()
+        return b
+
+    budgets = [budget(), budget()]
+    granted = [0, 0]
+    stop = time.monotonic() + 3.0
+
+    def replay(i: int) -> None:
+        while time.monotonic() < stop:
+            if budgets[i].acquire(Priority.REPLAY, max_wait=0.5):
+                granted[i] += 1
+
+    threads = [threading.Thread(target=replay, args=(i,)) for i in range(2)]
+    for th in threads:
+        th.start()
+    time.sleep(1.0)
+    live = budget()
+    t0 = time.monotonic()
+    assert live.acquire(Priority.LIVE, max_wait=2.0)  # borrows the reserve the backlog may not touch
+    assert time.monotonic() - t0 < 0.5
+    for th in threads:
+        th.join()
+    total = sum(granted)
+    # 3 s at 10/s = 30 tokens; the first 3 (+1 for live) are never given to the backlog
+    assert 18 <= total <= 29, granted
+    assert min(granted) >= total * 0.25, granted  # spread over both terminals
+    assert all(b.shared for b in budgets)
+
+
+def test_budget_falls_back_to_local_when_store_is_down() -> None:
+    def down() -> Any:
+        raise pg.StoreDbError("fora")
+
+    b = SharedRateBudget(down, lambda: "tok")
+    t0 = time.monotonic()
+    assert b.acquire(Priority.LIVE, max_wait=1.0)
+    assert time.monotonic() - t0 < 0.2
+    assert not b.shared
+
+
+def test_config_show_masks_store_password(data_dir: Path) -> None:
+    from pos_app.core.config import ConfigError
+    from pos_app.core.services.context import open_context
+
+    ctx = open_context(data_dir)
+    try:
+        with pytest.raises(ConfigError, match="senha"):
+            ctx.config.set("loja.banco", "postgresql://loja:segredo@127.0.0.1/loja")
+        ctx.config.set("loja.banco", "postgresql://loja@127.0.0.1/loja")
+        ctx.config.set("loja.senha", "segredo-muito-grande")
+        shown = json.dumps(ctx.config.show())
+        assert "segredo-muito-grande" not in shown
+        assert ctx.store.settings.get("loja.senha") == "__secret__"
+    finally:
+        ctx.close()
