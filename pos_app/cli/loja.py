@@ -128,9 +128,11 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
     try:
         if action == "publicar":
             por = _manager(ctx, args, "loja_publicar")
-            n, n_users = admin.publish_terminal(conn, ctx.store, por=por)
-            return _done(as_json, {"produtos_alterados": n, "operadores": n_users},
-                         f"{n} produto(s) alterado(s) e {n_users} operador(es) publicados para a loja.")
+            n, n_users, n_groups = admin.publish_terminal(conn, ctx.store, por=por)
+            return _done(as_json, {"produtos_alterados": n, "operadores": n_users,
+                                   "grupos_tributarios_alterados": n_groups},
+                         f"{n_groups} grupo(s) tributário(s), {n} produto(s) alterado(s) e {n_users} "
+                         "operador(es) publicados para a loja.")
         if action == "preco":
             por = _manager(ctx, args, "loja_preco")
             valor = parse_amount(args.valor, "valor")

@@ -163,8 +163,8 @@ def test_tax_group_changed_on_one_terminal_reaches_the_other(make_terminal: Any,
     ta.store.tax_groups.upsert(TaxGroup(nome="Mercearia Loja", icms_situacao_tributaria="102",
                                         tributos_percentual=Decimal("12.50")))
     assert ta.store.tax_groups.assign(FEIJAO, "Mercearia Loja")
-    products, _ = admin.publish_terminal(conn, ta.store, por="gerente")
-    assert products > 0
+    products, _, groups = admin.publish_terminal(conn, ta.store, por="gerente")
+    assert products > 0 and groups == len(ta.store.tax_groups.all())
     assert _wait(lambda: tb.store.tax_groups.by_name("mercearia loja") is not None)
     assert _wait(lambda: tb.store.products.lookup(FEIJAO).grupo_tributario == "Mercearia Loja")
     group_b = tb.store.tax_groups.by_name("Mercearia Loja")

@@ -107,15 +107,15 @@ def publish_setting(conn: Any, chave: str, valor: str | None, por: str | None = 
         )
 
 
-def publish_terminal(conn: Any, store: Store, por: str | None = None) -> tuple[int, int]:
-    """This terminal's tax groups, catalog and operators become the store's; returns (products and tax
-    groups changed, operators)."""
-    n = publish_tax_groups(conn, store.tax_groups.all(), por=por)
-    n += publish_products(conn, store.products.all(), por=por)
+def publish_terminal(conn: Any, store: Store, por: str | None = None) -> tuple[int, int, int]:
+    """This terminal's tax groups, catalog and operators become the store's; returns (products changed,
+    operators, tax groups changed). Groups go first: the products name them."""
+    groups = publish_tax_groups(conn, store.tax_groups.all(), por=por)
+    n = publish_products(conn, store.products.all(), por=por)
     users = store.database.query("SELECT codigo, nome, papel, pin_hash, ativo FROM users")
     for u in users:
         publish_user(conn, u["codigo"], u["nome"], u["papel"], u["pin_hash"], bool(u["ativo"]), por=por)
-    return n, len(users)
+    return n, len(users), groups
 
 
 def changes(conn: Any, since: int = 0, limit: int = 100) -> list[dict[str, Any]]:
