@@ -22,6 +22,7 @@ from pos_app.core.focus.errors import FocusError
 from pos_app.core.focus.ratelimit import Priority
 from pos_app.core.services.audit import FAILED, OK, AuditLog
 from pos_app.core.services.cancellation import CancellationService, remaining
+from pos_app.core.services.nfe import doc_api
 from pos_app.core.services.users import ManagerError
 
 if TYPE_CHECKING:
@@ -258,7 +259,7 @@ class HistoryService:
         doc = self.store.documents.by_ref(ref.strip()) or CancellationService(self.ctx).resolve(ref)
         doc_id = int(doc["id"])
         try:
-            result = self.ctx.nfce().consult(doc["ref"], priority=Priority.LIVE)
+            result = doc_api(self.ctx, doc).consult(doc["ref"], priority=Priority.LIVE)
         except FocusError as exc:
             self.audit.record("consulta", user=user, target=doc["ref"], outcome=FAILED, details={"erro": str(exc)},
                               now=now)
@@ -298,7 +299,7 @@ class HistoryService:
             raise ManagerError("XML ainda não disponível: a nota não foi autorizada" +
                                (" nem cancelada." if cancelamento else "."), field="ref")
         try:
-            content = self.ctx.nfce().download(remote, priority=Priority.LIVE)
+            content = doc_api(self.ctx, doc).download(remote, priority=Priority.LIVE)
         except FocusError as exc:
             raise ManagerError(f"Não foi possível baixar o XML: {exc}") from exc
         folder = self.ctx.xml_dir() / str(doc["data_emissao"])[:7]
