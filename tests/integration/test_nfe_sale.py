@@ -138,3 +138,18 @@ def test_cancel_and_email_go_to_the_nfe_endpoint(nfe_ctx: Any) -> None:
     remote = nfe_ctx.sandbox.nfe_store.get_note(token, result.ref)
     assert remote is not None and remote.status == "cancelado"
     assert nfe_ctx.sandbox.store.get_note(token, result.ref) is None  # never on the NFC-e endpoint
+
+
+def test_danfe_simplificado_pdf_has_the_required_content_and_a_readable_qr(nfe_ctx: Any) -> None:
+    from pypdf import PdfReader
+
+    result = EmissionService(nfe_ctx).checkout(sale_to(nfe_ctx, cnpj=BUYER))
+    assert result.danfce is not None
+    text = "\n".join(page.extract_text() for page in PdfReader(result.danfce).pages)
+    assert "DANFE SIMPLIFICADO - VAREJO" in text
+    assert "NF-e nº" in text and "Protocolo de autorização" in text
+    assert "RESTAURANTE BOA MESA LTDA" in text and "IE: 9044016688" in text
+    assert result.chave is not None
+    assert " ".join(result.chave[i:i + 4] for i in range(0, 24, 4)) in text
+    assert "Valor a pagar R$" in text and "55,80" in text
+    assert "CONSUMIDOR NÃO IDENTIFICADO" not in text

@@ -64,5 +64,14 @@ def modelo_for_sale(uf: str, on: date, *, buyer_is_cnpj: bool, override: str | N
     return rule_for(uf, on).modelo
 
 
+# NF-e model 55 is consulted on the national portal (the DANFE Simplificado's QR Code opens the
+# key's summary there; the NFC-e QR Code URLs of each state do not apply to model 55).
+NFE_PORTAL_CONSULTA = "https://www.nfe.fazenda.gov.br/portal/consultaRecaptcha.aspx"
+
+
+def nfe_consulta_url(chave: str) -> str:
+    return f"{NFE_PORTAL_CONSULTA}?tipoConsulta=resumo&nfe={chave}"
+
+
 def document_name(modelo: int) -> str:
     return "NF-e (modelo 55)" if modelo == MODELO_NFE else "NFC-e (modelo 65)"
