@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos_app import __version__
-from pos_app.cli import backoffice, contingency, demo, manager, printing, support, tributacao
+from pos_app.cli import backoffice, clientes, contingency, demo, manager, printing, support, tributacao
 from pos_app.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_NOT_ISSUED,
@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--pacote", nargs="?", const="", default=None, metavar="ARQ.zip",
                    help="gera também um pacote para o suporte (logs e estado, sem segredos)")
 
-    for module in (contingency, manager, support, backoffice, printing, tributacao, demo):
+    for module in (contingency, manager, support, backoffice, printing, tributacao, demo, clientes):
         module.register(sub, COMMANDS)
     return p
 
