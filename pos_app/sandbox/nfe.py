@@ -34,6 +34,7 @@ class NfeSandbox(NfceSandbox):
         super().__init__(store, clock, faults, ambiente)
         self._ready_at: dict[tuple[str, str], datetime] = {}
         self._payload: dict[str, Any] = {}
+        self.cancel_window = timedelta(hours=24)  # NF-e: 24 hours after authorization
 
     def emit(self, token: str, ref: str | None, forma_emissao: str | None, completa: bool, body: bytes,
              slow_seconds: float = 0.0, wait: Any = None) -> ApiResponse:

@@ -153,3 +153,16 @@ def test_danfe_simplificado_pdf_has_the_required_content_and_a_readable_qr(nfe_c
     assert " ".join(result.chave[i:i + 4] for i in range(0, 24, 4)) in text
     assert "Valor a pagar R$" in text and "55,80" in text
     assert "CONSUMIDOR NÃO IDENTIFICADO" not in text
+
+
+def test_nfe_cancel_window_is_24_hours(nfe_ctx: Any) -> None:
+    from pos_app.core.services.cancellation import remaining
+
+    result = EmissionService(nfe_ctx).checkout(sale_to(nfe_ctx, cnpj=BUYER))
+    doc = nfe_ctx.store.documents.get(result.document_id)
+    left = remaining(doc, nfe_ctx.now() + timedelta(hours=2))
+    assert left is not None and timedelta(hours=21) < left < timedelta(hours=22)
+    nfe_ctx.sandbox.clock.advance(timedelta(hours=2))
+    out = CancellationService(nfe_ctx).cancel(result.ref, "Cliente desistiu da compra ainda no caixa",
+                                              authenticate(nfe_ctx, "9999"), now=nfe_ctx.now() + timedelta(hours=2))
+    assert out.cancelled and out.mensagem.startswith("NF-e ")

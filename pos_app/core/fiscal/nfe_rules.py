@@ -11,7 +11,7 @@ this table, ``nfe`` always issues NF-e to a CNPJ buyer, ``nfce`` keeps the NFC-e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Final
 
 from pos_app.core.fiscal.states import UF_CODES
@@ -71,6 +71,10 @@ NFE_PORTAL_CONSULTA = "https://www.nfe.fazenda.gov.br/portal/consultaRecaptcha.a
 
 def nfe_consulta_url(chave: str) -> str:
     return f"{NFE_PORTAL_CONSULTA}?tipoConsulta=resumo&nfe={chave}"
+
+
+# Cancellation window after authorization, by model: NFC-e 30 minutes, NF-e 24 hours.
+CANCEL_WINDOWS: Final[dict[int, timedelta]] = {MODELO_NFCE: timedelta(minutes=30), MODELO_NFE: timedelta(hours=24)}
 
 
 def document_name(modelo: int) -> str:

@@ -21,6 +21,7 @@ from pos_app.core.fiscal.chave import chave_chars
 from pos_app.core.fiscal.document_status import CancelIntentStatus as IntentStatus
 from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.fiscal.document_status import FocusStatus as F
+from pos_app.core.fiscal.nfe_rules import CANCEL_WINDOWS
 from pos_app.core.focus.errors import ApiError, FocusError, InDoubt, NotDelivered, RateLimited
 from pos_app.core.focus.ratelimit import Priority
 from pos_app.core.services.audit import FAILED, OK, REFUSED, SCHEDULED, AuditLog
@@ -84,7 +85,9 @@ def authorized_at(doc: dict[str, Any]) -> datetime | None:
 
 def deadline(doc: dict[str, Any]) -> datetime | None:
     auth = authorized_at(doc)
-    return auth + CANCEL_WINDOW if auth else None
+    if auth is None:
+        return None
+    return auth + CANCEL_WINDOWS.get(int(doc.get("modelo") or 65), CANCEL_WINDOW)
 
 
 def remaining(doc: dict[str, Any], now: datetime) -> timedelta | None:
@@ -357,7 +360,8 @@ class CancellationService:
             self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=OK,
                               details={"status_sefaz": answer.status_sefaz, "mensagem_sefaz": answer.mensagem_sefaz,
                                        "caminho_xml_cancelamento": answer.caminho_xml_cancelamento}, now=now)
-            return CancelResult(CANCELADO, f"NFC-e {ref} cancelada (SEFAZ {answer.status_sefaz}: "
+            sigla = "NF-e" if int(doc.get("modelo") or 65) == 55 else "NFC-e"
+            return CancelResult(CANCELADO, f"{sigla} {ref} cancelada (SEFAZ {answer.status_sefaz}: "
                                 f"{answer.mensagem_sefaz}).", ref, doc_id, S.CANCELADO, answer.status_sefaz,
                                 answer.mensagem_sefaz, answer.raw)
         # erro_cancelamento (e.g. 501 deadline, 108 SEFAZ down): the note stays authorized.
