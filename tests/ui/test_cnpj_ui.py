@@ -37,6 +37,9 @@ def test_identification_required_from_ten_thousand_before_payment(qtbot: Any, co
     # here, this test is about the identification rule.
     controller.ctx.config.set("venda.quantidade_maxima_item", "0")
     controller.ctx.config.set("venda.total_maximo", "0")
+    # A CNPJ buyer gets an NF-e model 55 and its customer dialog first (issue 19, tests/ui/test_nfe_ui.py):
+    # the store keeps the NFC-e here, this test is about the identification rule.
+    controller.ctx.config.set("nfe.destinatario_cnpj", "nfce")
     window = login(qtbot, controller, keys)
     keys("360*7891102100377", K.Key_Return)  # 360 x R$ 27,90 = R$ 10.044,00
     qtbot.waitUntil(lambda: window.cart.rowCount() == 1, timeout=3_000)
