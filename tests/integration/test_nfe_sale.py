@@ -166,3 +166,18 @@ def test_nfe_cancel_window_is_24_hours(nfe_ctx: Any) -> None:
     out = CancellationService(nfe_ctx).cancel(result.ref, "Cliente desistiu da compra ainda no caixa",
                                               authenticate(nfe_ctx, "9999"), now=nfe_ctx.now() + timedelta(hours=2))
     assert out.cancelled and out.mensagem.startswith("NF-e ")
+
+
+def test_daily_report_separates_nfce_and_nfe(nfe_ctx: Any, tmp_path: Path) -> None:
+    from pos_app.core.services.reports import ReportService
+
+    EmissionService(nfe_ctx).checkout(sale_to(nfe_ctx, cnpj=BUYER))
+    EmissionService(nfe_ctx).checkout(sale_to(nfe_ctx, cpf="52998224725"))
+    EmissionService(nfe_ctx).checkout(sale_to(nfe_ctx))
+    service = ReportService(nfe_ctx)
+    rep = service.daily()
+    data = rep.to_json()["por_modelo"]
+    assert data == [{"modelo": 55, "documento": "NF-e", "vendas": 1, "total": "55.80"},
+                    {"modelo": 65, "documento": "NFC-e", "vendas": 2, "total": "111.60"}]
+    csv_text = service.to_csv(rep, tmp_path / "r.csv").read_text(encoding="utf-8-sig")
+    assert "por modelo;NF-e (55);1;55,80" in csv_text and "por modelo;NFC-e (65);2;111,60" in csv_text
