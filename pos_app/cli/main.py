@@ -355,7 +355,8 @@ def cmd_sell(args: argparse.Namespace) -> int:
         else:
             print(result.mensagem)
             if result.chave:
-                print(f"NFC-e nº {result.numero} série {result.serie}  chave {result.chave}")
+                sigla = "NF-e" if result.modelo == 55 else "NFC-e"
+                print(f"{sigla} nº {result.numero} série {result.serie}  chave {result.chave}")
             print(f"Total R$ {result.total:.2f}  troco R$ {result.troco:.2f}")
             if result.danfce:
                 print(f"DANFCe: {result.danfce}")
