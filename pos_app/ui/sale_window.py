@@ -411,6 +411,9 @@ class SaleWindow(QMainWindow):
         self.document_model.setObjectName("documentModel")
         _fixed_line(self.document_model)
         dl.addWidget(self.document_model, 2, 0, 1, 2)
+        # room for the model line at 1024x768: tighter frame instead of a taller panel
+        dl.setContentsMargins(18, 2, 18, 2)
+        dl.setVerticalSpacing(0)
         self._update_document_model()
         right.addWidget(doc)
 
