@@ -43,6 +43,7 @@ class CustomerDialog(QDialog):
         self.repo = repo
         self.cnpj = cnpj
         self.setWindowTitle(tr("Cliente da NF-e (modelo 55)"))
+        self.setMinimumWidth(600)
         layout = QVBoxLayout(self)
         intro = QLabel(tr("Venda a CNPJ {cnpj}: a nota é uma NF-e modelo 55 e precisa dos dados do cliente. "
                           "Digite uma vez; ficam guardados para as próximas vendas.").format(cnpj=format_cnpj(cnpj)))

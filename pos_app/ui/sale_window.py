@@ -407,8 +407,9 @@ class SaleWindow(QMainWindow):
         _fixed_line(self.document_status)
         dl.addWidget(self.document_status, 1, 0, 1, 2)
         # Which fiscal document the sale will get (NF-e 55 for a CNPJ buyer where the state's rule says so)
-        self.document_model = QLabel()
+        self.document_model = ElideLabel()
         self.document_model.setObjectName("documentModel")
+        self.document_model.setStyleSheet("font-weight: bold;")
         _fixed_line(self.document_model)
         dl.addWidget(self.document_model, 2, 0, 1, 2)
         # room for the model line at 1024x768: tighter frame instead of a taller panel

@@ -43,9 +43,9 @@ class DocumentChoice:
     def label(self) -> str:
         """What the cashier reads before finalizing."""
         if self.modelo == MODELO_NFE:
-            quem = f" para {self.cliente.nome}" if self.cliente else ""
-            return f"Documento: NF-e modelo 55{quem} (DANFE Simplificado)"
-        return "Documento: NFC-e modelo 65 (DANFCe)"
+            quem = f" · {self.cliente.nome}" if self.cliente else " · cliente a cadastrar"
+            return f"Emite NF-e modelo 55{quem}"
+        return "Emite NFC-e modelo 65"
 
 
 def choose_document(ctx: AppContext, cnpj: str | None, on: date | None = None) -> DocumentChoice:
