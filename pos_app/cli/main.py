@@ -12,7 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos_app import __version__
-from pos_app.cli import backoffice, contingency, demo, loja, manager, printing, support, tributacao
+from pos_app.cli import (
+    backoffice,
+    clientes,
+    contingency,
+    demo,
+    loja,
+    manager,
+    printing,
+    support,
+    tributacao,
+)
 from pos_app.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_NOT_ISSUED,
@@ -116,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--pacote", nargs="?", const="", default=None, metavar="ARQ.zip",
                    help="gera também um pacote para o suporte (logs e estado, sem segredos)")
 
-    for module in (contingency, manager, support, backoffice, printing, tributacao, demo, loja):
+    for module in (contingency, manager, support, backoffice, printing, tributacao, demo, loja, clientes):
         module.register(sub, COMMANDS)
     return p
 
@@ -355,7 +365,8 @@ def cmd_sell(args: argparse.Namespace) -> int:
         else:
             print(result.mensagem)
             if result.chave:
-                print(f"NFC-e nº {result.numero} série {result.serie}  chave {result.chave}")
+                sigla = "NF-e" if result.modelo == 55 else "NFC-e"
+                print(f"{sigla} nº {result.numero} série {result.serie}  chave {result.chave}")
             print(f"Total R$ {result.total:.2f}  troco R$ {result.troco:.2f}")
             if result.danfce:
                 print(f"DANFCe: {result.danfce}")

@@ -355,8 +355,10 @@ def cmd_historico(args: argparse.Namespace) -> int:
             prazo = ""
             if r.cancel_restante:
                 prazo = f"  (cancelável por mais {r.cancel_restante // 60} min)"
-            print(f"{r.created_at[11:16]}  {r.ref:24}  nº {num:10}  {_brl(r.total):>12}  {r.status_label}"
-                  f"  op {r.operador or '—'}{'  CPF ' + r.cpf if r.cpf else ''}{prazo}")
+            sigla = "NF-e " if r.modelo == 55 else "NFC-e"
+            buyer = f"  CPF {r.cpf}" if r.cpf else (f"  CNPJ {r.cnpj}" if r.cnpj else "")
+            print(f"{r.created_at[11:16]}  {r.ref:24}  {sigla} nº {num:10}  {_brl(r.total):>12}  {r.status_label}"
+                  f"  op {r.operador or '—'}{buyer}{prazo}")
         total = sum((r.total for r in rows if r.status != S.CANCELADO), Decimal(0))
         print(f"Total (sem canceladas): {_brl(total)}")
         return EXIT_OK

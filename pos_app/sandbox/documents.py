@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 from lxml import etree
 
@@ -125,15 +126,23 @@ def _sub(parent: etree._Element, tag: str, value: str | None = None) -> etree._E
     return element
 
 
-def build_nfe(company: CompanyConfig, note: NoteInput, ident: NfeIdentity, ambiente: str) -> BuiltNfe:
-    """Build and sign the ``<NFe>`` (infNFe + infNFeSupl + Signature)."""
+def build_nfe(company: CompanyConfig, note: NoteInput, ident: NfeIdentity, ambiente: str,
+              *, modelo: int = 65, dest: dict[str, Any] | None = None) -> BuiltNfe:
+    """Build and sign the ``<NFe>`` (infNFe + infNFeSupl + Signature).
+
+    ``modelo=55``: an NF-e to a CNPJ buyer printed as the DANFE Simplificado (tpImp 3), with the
+    buyer's address and IE indicator from ``dest`` (the Focus ``*_destinatario`` fields) and no
+    ``infNFeSupl`` (the NFC-e QR Code group)."""
     nfe = etree.Element(f"{{{NFE_NS}}}NFe", nsmap={None: NFE_NS})
     inf = _sub(nfe, "infNFe")
     inf.set("versao", "4.00")
     inf.set("Id", "NFe" + ident.chave)
-    _ide(inf, company, note, ident, ambiente)
+    _ide(inf, company, note, ident, ambiente, modelo)
     _emit(inf, company)
-    _dest(inf, note, ambiente)
+    if modelo == 55:
+        _dest_nfe(inf, note, ambiente, dest or {})
+    else:
+        _dest(inf, note, ambiente)
     for item in note.items:
         _det(inf, item)
     _total(inf, note)
@@ -143,6 +152,9 @@ def build_nfe(company: CompanyConfig, note: NoteInput, ident: NfeIdentity, ambie
         _sub(_sub(inf, "infAdic"), "infCpl", text(note.informacoes_adicionais_contribuinte, 5000))
 
     digest = sign_enveloped(inf, nfe)
+    if modelo == 55:
+        return BuiltNfe(etree.tostring(nfe, encoding="UTF-8", xml_declaration=True), digest, "",
+                        url_consulta(company.uf, ambiente))
     if ident.tp_emis == 9:
         qrcode = qr_v2_offline(company, ident.chave, ambiente, ident.dh_emi, note.valor_total, digest)
     else:
@@ -156,20 +168,21 @@ def build_nfe(company: CompanyConfig, note: NoteInput, ident: NfeIdentity, ambie
 
 
 def _ide(
-    inf: etree._Element, company: CompanyConfig, note: NoteInput, ident: NfeIdentity, ambiente: str
+    inf: etree._Element, company: CompanyConfig, note: NoteInput, ident: NfeIdentity, ambiente: str,
+    modelo: int = 65,
 ) -> None:
     ide = _sub(inf, "ide")
     _sub(ide, "cUF", company.cuf)
     _sub(ide, "cNF", ident.cnf)
     _sub(ide, "natOp", text(note.natureza_operacao, 60))
-    _sub(ide, "mod", "65")
+    _sub(ide, "mod", str(modelo))
     _sub(ide, "serie", str(ident.serie))
     _sub(ide, "nNF", str(ident.numero))
     _sub(ide, "dhEmi", xml_datetime(ident.dh_emi))
     _sub(ide, "tpNF", "1")
     _sub(ide, "idDest", "1")
     _sub(ide, "cMunFG", company.codigo_municipio)
-    _sub(ide, "tpImp", "4")
+    _sub(ide, "tpImp", "3" if modelo == 55 else "4")  # 3: DANFE Simplificado
     _sub(ide, "tpEmis", str(ident.tp_emis))
     _sub(ide, "cDV", ident.chave[-1])
     _sub(ide, "tpAmb", tp_amb(ambiente))
@@ -221,6 +234,32 @@ def _dest(inf: etree._Element, note: NoteInput, ambiente: str) -> None:
     elif note.nome_destinatario:
         _sub(dest, "xNome", text(note.nome_destinatario, 60))
     _sub(dest, "indIEDest", "9")
+
+
+def _dest_nfe(inf: etree._Element, note: NoteInput, ambiente: str, d: dict[str, Any]) -> None:
+    """``dest`` of an NF-e model 55: CNPJ, name, address, IE indicator (and IE of a contributor)."""
+    dest = _sub(inf, "dest")
+    _sub(dest, "CNPJ", note.cnpj_destinatario or "")
+    name = HOMOLOGATION_NAME if ambiente != "producao" else (note.nome_destinatario or "")
+    _sub(dest, "xNome", text(name, 60))
+    ender = _sub(dest, "enderDest")
+    _sub(ender, "xLgr", text(str(d.get("logradouro_destinatario") or ""), 60))
+    _sub(ender, "nro", text(str(d.get("numero_destinatario") or "S/N"), 60))
+    if d.get("complemento_destinatario"):
+        _sub(ender, "xCpl", text(str(d["complemento_destinatario"]), 60))
+    _sub(ender, "xBairro", text(str(d.get("bairro_destinatario") or ""), 60))
+    _sub(ender, "cMun", re.sub(r"\D", "", str(d.get("codigo_municipio_destinatario") or "")))
+    _sub(ender, "xMun", text(str(d.get("municipio_destinatario") or ""), 60))
+    _sub(ender, "UF", str(d.get("uf_destinatario") or ""))
+    _sub(ender, "CEP", re.sub(r"\D", "", str(d.get("cep_destinatario") or "")))
+    _sub(ender, "cPais", "1058")
+    _sub(ender, "xPais", "BRASIL")
+    ind = str(d.get("indicador_inscricao_estadual_destinatario") or "9")
+    _sub(dest, "indIEDest", ind)
+    if ind == "1":
+        _sub(dest, "IE", re.sub(r"\D", "", str(d.get("inscricao_estadual_destinatario") or "")))
+    if d.get("email_destinatario"):
+        _sub(dest, "email", text(str(d["email_destinatario"]), 60))
 
 
 def _det(inf: etree._Element, item: ItemInput) -> None:

@@ -254,7 +254,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return extension(
                 DocRequest(token, method, parts[2:], query, body, headers.get("Content-Type") or "", headers.get("Host") or "")
             )
-        if parts[:2] != ["v2", "nfce"]:
+        if parts[:2] == ["v2", "nfe"]:  # NF-e model 55: the same routes on its own (asynchronous) engine
+            engine = self.server.sandbox.nfe_engine
+        elif parts[:2] != ["v2", "nfce"]:
             return api_error(404, "nao_encontrado", "Recurso não encontrado")
         rest = parts[2:]
         if method == "POST" and not rest:
@@ -287,7 +289,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return
         del sandbox.file_requests[:-99]  # the last 100 are enough for tests and the demo
         sandbox.file_requests.append((path, bool(self.headers.get("Authorization"))))
-        self._respond(sandbox.engine.file(path), rate)
+        found = sandbox.engine.file(path)
+        if found.status == 404:
+            found = sandbox.nfe_engine.file(path)
+        self._respond(found, rate)
 
     # -- output --------------------------------------------------------------------------------
 

@@ -48,6 +48,11 @@ class SandboxServer:
         self.faults = Faults()
         self.store = SandboxStore(state_path)
         self.engine = NfceSandbox(self.store, self.clock, self.faults, ambiente)
+        # NF-e model 55 (/v2/nfe): the same engine, asynchronous, on its own store (refs, numbering, files)
+        from pos_app.sandbox.nfe import NfeSandbox
+
+        self.nfe_store = SandboxStore(f"{state_path}.nfe" if state_path else None)
+        self.nfe_engine = NfeSandbox(self.nfe_store, self.clock, self.faults, ambiente)
         self.backoffice = BackofficeSandbox(self.store, self.clock, self.faults, self.engine)  # CT-e, RPS
         # Origin of the CT-e file links (Focus keeps them on S3, another host); None: this server as
         # addressed by the request. Downloads of file links (path, sent credentials?) are recorded.
@@ -57,6 +62,7 @@ class SandboxServer:
         self.limiter = RateLimiter(self.clock, rate_limit)
         for company in companies:
             self.engine.register_company(company)
+            self.nfe_engine.register_company(company)
         self._lock = threading.RLock()
         self._httpd: SandboxHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -99,6 +105,7 @@ class SandboxServer:
             self._close_listener()
             if self.store.persistent:  # release the file; in memory, keep the state inspectable
                 self.store.close()
+                self.nfe_store.close()
 
     def __enter__(self) -> SandboxServer:
         return self.start()
@@ -173,6 +180,7 @@ class SandboxServer:
     def register_company(self, company: CompanyConfig) -> None:
         """Make ``company`` known (its counter starts at ``proximo_numero`` unless already further)."""
         self.engine.register_company(company)
+        self.nfe_engine.register_company(company)
 
     def set_account_problem(self, cnpj: str, codigo: str | None) -> None:
         """Break (``codigo``: ambiente_nao_configurado, empresa_nao_configurada, certificado_vencido)

@@ -47,6 +47,7 @@ from pos_app.core.domain.validators import (
 from pos_app.core.services import sale_guards
 from pos_app.core.services.cart import CartService, Discount
 from pos_app.core.services.context import AppContext, SetupError
+from pos_app.core.services.nfe import DocumentChoice, choose_document
 from pos_app.core.services.receipts import last_issued_document_id
 from pos_app.core.store.users import User
 from pos_app.ui import theme
@@ -62,6 +63,7 @@ from pos_app.ui.cart_model import (
     CartModel,
 )
 from pos_app.ui.common import EnvironmentBand, confirm, error_label, hint_label, inform
+from pos_app.ui.customer_dialog import CustomerDialog
 from pos_app.ui.errors import is_input_error
 from pos_app.ui.finalize import EmissionProgressDialog, ResultDialog
 from pos_app.ui.i18n import tr
@@ -404,6 +406,16 @@ class SaleWindow(QMainWindow):
         self.document_status.setObjectName("documentStatus")
         _fixed_line(self.document_status)
         dl.addWidget(self.document_status, 1, 0, 1, 2)
+        # Which fiscal document the sale will get (NF-e 55 for a CNPJ buyer where the state's rule says so)
+        self.document_model = ElideLabel()
+        self.document_model.setObjectName("documentModel")
+        self.document_model.setStyleSheet("font-weight: bold;")
+        _fixed_line(self.document_model)
+        dl.addWidget(self.document_model, 2, 0, 1, 2)
+        # room for the model line at 1024x768: tighter frame instead of a taller panel
+        dl.setContentsMargins(18, 2, 18, 2)
+        dl.setVerticalSpacing(0)
+        self._update_document_model()
         right.addWidget(doc)
 
         legend = QGridLayout()
@@ -830,6 +842,22 @@ class SaleWindow(QMainWindow):
         self.document_status.setText(message)
         color = theme.GREEN if valid else (theme.RED if valid is False else theme.GREY)
         self.document_status.setStyleSheet(f"color: {color};")
+        self._update_document_model()
+
+    def _document_choice(self) -> DocumentChoice:
+        valid, _message = self._document_state()
+        digits = normalize_document(self.document.text()) if valid else ""
+        return choose_document(self.ctx, digits if len(digits) == 14 else None)
+
+    def _after_customer_saved(self) -> None:
+        self._update_document_model()
+        self.open_payment()
+
+    def _update_document_model(self) -> None:
+        try:
+            self.document_model.setText(tr(self._document_choice().label))
+        except Exception:  # noqa: BLE001 - the label never blocks typing
+            self.document_model.setText("")
 
     def _document_entered(self) -> None:
         valid, message = self._document_state()
@@ -938,6 +966,14 @@ class SaleWindow(QMainWindow):
             return
         if not self.cash_open():
             self.offer_open_cash()
+            return
+        choice = self._document_choice()
+        if choice.modelo == 55 and choice.cliente is None and sale.cnpj:
+            # NF-e model 55: the buyer's data first (typed once, kept), then the payment.
+            dialog_c = CustomerDialog(self.ctx.store.clientes, sale.cnpj, self)
+            dialog_c.accepted.connect(lambda: QTimer.singleShot(0, self._after_customer_saved))
+            self.customer_dialog = dialog_c
+            self._open(dialog_c)
             return
         total_issues = self.rules.total_guards()
         if total_issues and self._total_approved != sale.valor_total:

@@ -76,6 +76,12 @@ TABS: tuple[tuple[str, tuple[Field, ...]], ...] = (
     (tr("Contingência e venda"), (
         Field("contingencia.serie"),
         Field("nfce.serie"),
+        Field("nfe.serie"),
+        Field("nfe.destinatario_cnpj", choices=(
+            ("auto", tr("Regra da UF (NF-e modelo 55 a partir de 04/05/2026)")),
+            ("nfe", tr("Sempre NF-e modelo 55")),
+            ("nfce", tr("Manter NFC-e")),
+        )),
         Field("venda.desconto_maximo_percentual"),
         Field("caixa.fundo_padrao"),
         Field("venda.troco_maximo"),

@@ -35,6 +35,9 @@ def test_consumer_alphanumeric_cnpj_typed_in_the_sale_window(qtbot: Any, control
 def test_identification_required_from_ten_thousand_before_payment(qtbot: Any, controller: Any, keys: Any) -> None:
     # The typo guards (issue 14) ask a manager for 360 units and a R$ 10.044,00 total: a manager at the
     # counter approves them at once; this test is about the identification rule.
+    # A CNPJ buyer gets an NF-e model 55 and its customer dialog first (issue 19, tests/ui/test_nfe_ui.py):
+    # the store keeps the NFC-e here, this test is about the identification rule.
+    controller.ctx.config.set("nfe.destinatario_cnpj", "nfce")
     window = login(qtbot, controller, keys, "9", "9999")
     keys("360*7891102100377", K.Key_Return)  # 360 x R$ 27,90 = R$ 10.044,00
     qtbot.waitUntil(lambda: window.cart.rowCount() == 1, timeout=3_000)

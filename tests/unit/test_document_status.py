@@ -24,6 +24,7 @@ def test_stored_values_are_the_old_strings() -> None:
         "pendente", "enviando", "autorizado", "erro_autorizacao", "rejeitado", "denegado", "em_duvida",
         "encerrado", "cancelado", "aguardando_conexao", "substituicao_pendente", "contingencia_pendente",
         "transmitindo", "contingencia_erro", "contingencia_duplicada", "contingencia_denegada",
+        "processando",  # issue 19: NF-e model 55 still processing at SEFAZ after the cashier's wait
     }
 
 

@@ -19,6 +19,9 @@ Contingency note (``kind='contingencia'``)::
     contingencia_pendente -> transmitindo -> autorizado | contingencia_erro | contingencia_pendente
     contingencia_erro -> contingencia_pendente (corrected or resent)
 
+NF-e model 55 (asynchronous at Focus): ``enviando -> processando`` (SEFAZ still working after the
+cashier's wait) ``-> autorizado | erro_autorizacao | denegado``, consulted by the replay pass.
+
 ``autorizado -> cancelado`` for both kinds. A transition to the same state records an event
 (a manual consult, a scheduled cancel, "still processing") without changing the state.
 
@@ -50,6 +53,9 @@ class DocumentStatus(StrEnum):
     # SEFAZ 539 (number already used with another key), or its use was denied by the SEFAZ.
     CONTINGENCIA_DUPLICADA = "contingencia_duplicada"
     CONTINGENCIA_DENEGADA = "contingencia_denegada"
+    # NF-e model 55 (asynchronous at Focus): accepted by the API, SEFAZ still processing after the
+    # cashier's wait; the replay pass consults it until it is final.
+    PROCESSANDO = "processando"
 
 
 class FocusStatus(StrEnum):
@@ -154,7 +160,7 @@ RESENDABLE: frozenset[DocumentStatus] = frozenset(
 
 # The sale has no issued NFC-e yet (the cash session cannot close over these).
 EMISSION_PENDING: frozenset[DocumentStatus] = frozenset(
-    {S.PENDENTE, S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA})
+    {S.PENDENTE, S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.PROCESSANDO})
 
 # A DANFCe of the document is a valid receipt.
 PRINTABLE: frozenset[DocumentStatus] = frozenset({S.AUTORIZADO}) | CONTINGENCY_OPEN
@@ -162,7 +168,7 @@ PRINTABLE: frozenset[DocumentStatus] = frozenset({S.AUTORIZADO}) | CONTINGENCY_O
 # The sale's current document (the latest attempt that counts for the sale): attempts superseded
 # by a contingency note or refused by the API before authorization are not it.
 NOT_CURRENT: frozenset[DocumentStatus] = frozenset(
-    {S.ENCERRADO, S.EM_DUVIDA, S.PENDENTE, S.ENVIANDO, S.REJEITADO, S.ERRO_AUTORIZACAO})
+    {S.ENCERRADO, S.EM_DUVIDA, S.PENDENTE, S.ENVIANDO, S.REJEITADO, S.ERRO_AUTORIZACAO, S.PROCESSANDO})
 
 # The API keeps an XML of the document (authorization and, for a cancelled one, the event).
 HAS_API_XML: frozenset[DocumentStatus] = frozenset({S.AUTORIZADO, S.CANCELADO})
@@ -175,7 +181,8 @@ MANAGER_ATTENTION: frozenset[DocumentStatus] = frozenset({S.SUBSTITUICAO_PENDENT
 
 # Background sync has work while a document is in one of these states.
 BACKLOG: frozenset[DocumentStatus] = frozenset(
-    {S.CONTINGENCIA_PENDENTE, S.TRANSMITINDO, S.PENDENTE, S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA})
+    {S.CONTINGENCIA_PENDENTE, S.TRANSMITINDO, S.PENDENTE, S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA,
+     S.PROCESSANDO})
 
 class HistoryGroup(StrEnum):
     """Filter groups of the history (``pos-app historico --status``, history window)."""
@@ -188,7 +195,8 @@ class HistoryGroup(StrEnum):
 
 HISTORY_GROUPS: dict[HistoryGroup, tuple[DocumentStatus, ...]] = {
     HistoryGroup.AUTORIZADO: (S.AUTORIZADO,),
-    HistoryGroup.CONTINGENCIA: (S.CONTINGENCIA_PENDENTE, S.TRANSMITINDO, S.AGUARDANDO_CONEXAO, S.PENDENTE, S.ENVIANDO),
+    HistoryGroup.CONTINGENCIA: (S.CONTINGENCIA_PENDENTE, S.TRANSMITINDO, S.AGUARDANDO_CONEXAO, S.PENDENTE, S.ENVIANDO,
+                                S.PROCESSANDO),
     HistoryGroup.CORRECAO: (S.CONTINGENCIA_ERRO, S.ERRO_AUTORIZACAO, S.REJEITADO, S.DENEGADO, S.SUBSTITUICAO_PENDENTE),
     HistoryGroup.CANCELADO: (S.CANCELADO,),
 }
@@ -199,8 +207,9 @@ TRANSITIONS: dict[DocumentStatus | None, frozenset[DocumentStatus]] = {
     S.PENDENTE: frozenset({S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.ENCERRADO}),
     S.ENVIANDO: frozenset({
         S.AUTORIZADO, S.ERRO_AUTORIZACAO, S.REJEITADO, S.DENEGADO, S.CANCELADO,
-        S.EM_DUVIDA, S.ENCERRADO, S.AGUARDANDO_CONEXAO, S.PENDENTE,
+        S.EM_DUVIDA, S.ENCERRADO, S.AGUARDANDO_CONEXAO, S.PENDENTE, S.PROCESSANDO,
     }),
+    S.PROCESSANDO: frozenset({S.AUTORIZADO, S.ERRO_AUTORIZACAO, S.DENEGADO, S.AGUARDANDO_CONEXAO}),
     S.AGUARDANDO_CONEXAO: frozenset({S.ENVIANDO, S.EM_DUVIDA, S.ENCERRADO}),
     S.ERRO_AUTORIZACAO: frozenset({S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.ENCERRADO}),
     S.REJEITADO: frozenset({S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.ENCERRADO}),

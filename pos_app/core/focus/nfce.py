@@ -105,6 +105,11 @@ def _int(v: Any) -> int | None:
 
 
 class NfceApi:
+    """One family of notes of the Focus API; ``NfeApi`` (model 55) is the same machinery on ``/v2/nfe``."""
+
+    PATH = "/v2/nfce"
+    MODELO = 65
+
     def __init__(self, client: FocusClient) -> None:
         self.client = client
 
@@ -125,7 +130,7 @@ class NfceApi:
         if offline:
             params["forma_emissao"] = "offline"
         resp = self.client.request(
-            "POST", "/v2/nfce", params=params, json_body=payload, priority=priority, timeout=timeout
+            "POST", self.PATH, params=params, json_body=payload, priority=priority, timeout=timeout
         )
         return NfceResult.from_response(resp)
 
@@ -133,7 +138,7 @@ class NfceApi:
                 timeout: float | None = None) -> NfceResult | None:
         """GET /v2/nfce/REF; None when the API does not know the ref."""
         resp = self.client.request(
-            "GET", f"/v2/nfce/{check_ref(ref)}", params={"completa": int(completa)}, priority=priority,
+            "GET", f"{self.PATH}/{check_ref(ref)}", params={"completa": int(completa)}, priority=priority,
             timeout=timeout,
         )
         if resp.status_code == 404:
@@ -142,14 +147,14 @@ class NfceApi:
 
     def cancel(self, ref: str, justificativa: str, *, priority: Priority = Priority.LIVE) -> NfceResult:
         resp = self.client.request(
-            "DELETE", f"/v2/nfce/{check_ref(ref)}", json_body={"justificativa": justificativa}, priority=priority
+            "DELETE", f"{self.PATH}/{check_ref(ref)}", json_body={"justificativa": justificativa}, priority=priority
         )
         return NfceResult.from_response(resp)
 
     def email(self, ref: str, emails: list[str]) -> dict[str, Any]:
         if not 1 <= len(emails) <= MAX_EMAILS:
             raise ValueError(f"Informe de 1 a {MAX_EMAILS} endereços de e-mail.")
-        resp = self.client.request("POST", f"/v2/nfce/{check_ref(ref)}/email", json_body={"emails": emails})
+        resp = self.client.request("POST", f"{self.PATH}/{check_ref(ref)}/email", json_body={"emails": emails})
         if resp.status_code >= 400:
             raise resp.error()
         return resp.data if isinstance(resp.data, dict) else {}
@@ -157,7 +162,7 @@ class NfceApi:
     def inutilizar(self, cnpj: str, serie: int, inicio: int, fim: int, justificativa: str) -> dict[str, Any]:
         resp = self.client.request(
             "POST",
-            "/v2/nfce/inutilizacao",
+            f"{self.PATH}/inutilizacao",
             json_body={
                 "cnpj": cnpj,
                 "serie": str(serie),

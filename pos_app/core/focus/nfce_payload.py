@@ -225,3 +225,51 @@ def retax_payload(payload: dict[str, Any], products: dict[int, Any], emitente: E
         payload.pop(key, None)
     _write_totals(payload, totals, any_ibs_cbs)
     return changes
+
+
+NFE_HOMOLOGACAO_NOME = "NF-E EMITIDA EM AMBIENTE DE HOMOLOGACAO - SEM VALOR FISCAL"
+
+
+def build_nfe_payload(
+    sale: Sale,
+    emitente: Emitente,
+    data_emissao: datetime,
+    cliente: Any,
+    *,
+    ambiente: str,
+) -> dict[str, Any]:
+    """Sale to a CNPJ buyer -> Focus NF-e model 55 JSON (``/v2/nfe``; fields of ``nfe.md``).
+
+    The items, taxes, totals and payments are the NFC-e's (one mapping); the NF-e adds its own
+    ``ide`` fields and the buyer's full identification from the store's customer list
+    (``core/store/clientes.Cliente``). Printed as the DANFE Simplificado - Varejo.
+    """
+    payload = build_nfce_payload(sale, emitente, data_emissao, ambiente=ambiente)
+    payload.pop("cpf_destinatario", None)
+    payload.update({
+        "natureza_operacao": "VENDA DE MERCADORIA",
+        "tipo_documento": "1",
+        "finalidade_emissao": "1",
+        "consumidor_final": "1",
+        "presenca_comprador": "1",
+        "local_destino": "1",  # sale at the counter: internal operation whatever the buyer's UF
+        "modalidade_frete": "9",
+        "cnpj_destinatario": cliente.documento,
+        "nome_destinatario": NFE_HOMOLOGACAO_NOME if ambiente != "producao" else cliente.nome[:60],
+        "indicador_inscricao_estadual_destinatario": cliente.indicador_ie,
+        "logradouro_destinatario": cliente.logradouro,
+        "numero_destinatario": cliente.numero,
+        "bairro_destinatario": cliente.bairro,
+        "codigo_municipio_destinatario": cliente.codigo_municipio,
+        "municipio_destinatario": cliente.municipio,
+        "uf_destinatario": cliente.uf,
+        "cep_destinatario": cliente.cep,
+        "pais_destinatario": "Brasil",
+    })  # fmt: skip
+    if cliente.indicador_ie == "1" and cliente.inscricao_estadual:
+        payload["inscricao_estadual_destinatario"] = cliente.inscricao_estadual
+    if cliente.complemento:
+        payload["complemento_destinatario"] = cliente.complemento
+    if cliente.email:
+        payload["email_destinatario"] = cliente.email
+    return payload

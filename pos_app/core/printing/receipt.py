@@ -64,6 +64,10 @@ TEXT_CONSULTE = "Consulte pela Chave de Acesso em"
 TEXT_NAO_IDENTIFICADO = "CONSUMIDOR NÃO IDENTIFICADO"
 TEXT_QR_INDISPONIVEL = "QR Code indisponível"
 TEXT_TRIBUTOS = "Tributos Totais Incidentes (Lei Federal 12.741/2012): R$"
+# NF-e model 55 printed at the counter (Ajuste SINIEF 12/2025): DANFE Simplificado - Varejo.
+TEXT_DANFE_SIMPLIFICADO = "DANFE SIMPLIFICADO - VAREJO"
+TEXT_DANFE_NFE = "Documento Auxiliar da Nota Fiscal Eletrônica"
+TEXT_CONTINGENCIA_NFE = "EMITIDA EM CONTINGÊNCIA - PENDENTE DE AUTORIZAÇÃO"
 
 
 # --------------------------------------------------------------------------- receipt data
@@ -122,6 +126,8 @@ class ReceiptData:
     via: str | None  # "Via Consumidor" / "Via Estabelecimento" (offline contingency: two copies)
     focus_contingencia: bool = False  # issued in offline contingency by the Focus API itself
     mensagem_extra: str | None = None  # "informações de interesse do contribuinte"
+    modelo: int = 65  # 55: DANFE Simplificado - Varejo of an NF-e to a CNPJ buyer
+    destinatario: Sequence[str] = ()  # NF-e: buyer's name, CNPJ/IE and address lines
 
     @property
     def em_contingencia(self) -> bool:
@@ -298,7 +304,8 @@ def _item_blocks(item: ReceiptItem, columns: int) -> ItemLine:
 
 
 def _doc_line(data: ReceiptData) -> list[str]:
-    numero = f"NFC-e nº {data.numero:09d} Série {data.serie:03d}"
+    sigla = "NF-e" if data.modelo == 55 else "NFC-e"
+    numero = f"{sigla} nº {data.numero:09d} Série {data.serie:03d}"
     return [numero, format_datetime(data.data_emissao)]
 
 
@@ -329,14 +336,19 @@ def build_layout(data: ReceiptData, columns: int = 48) -> list[Block]:
     b.sep()
 
     # 2. Title and fiscal messages
-    b.text(TEXT_DANFE, bold=True)
-    b.text(TEXT_SEM_CREDITO)
+    if data.modelo == 55:
+        b.text(TEXT_DANFE_SIMPLIFICADO, bold=True, size="tall")
+        b.text(TEXT_DANFE_NFE)
+        b.text("0 - ENTRADA  1 - SAÍDA: 1", balanced=False)
+    else:
+        b.text(TEXT_DANFE, bold=True)
+        b.text(TEXT_SEM_CREDITO)
     if data.homologacao:
         b.add(Spacer())
         b.lines(_homologacao_lines(columns), bold=True)
     if data.em_contingencia:
         b.add(Spacer())
-        b.text(TEXT_CONTINGENCIA, bold=True, size="tall")
+        b.text(TEXT_CONTINGENCIA_NFE if data.modelo == 55 else TEXT_CONTINGENCIA, bold=True, size="tall")
     if data.pendente_autorizacao:
         b.text(TEXT_PENDENTE, bold=True)
     if data.via:
@@ -377,8 +389,12 @@ def build_layout(data: ReceiptData, columns: int = 48) -> list[Block]:
         b.lines(_chave_lines(data.chave, columns))
     b.sep()
 
-    # 7. Consumer
-    if data.consumidor_doc and only_digits(data.consumidor_doc):
+    # 7. Consumer (NF-e: the buyer's identification and address)
+    if data.modelo == 55 and data.destinatario:
+        b.text("DESTINATÁRIO", bold=True)
+        for line in data.destinatario:
+            b.text(line, align="left")
+    elif data.consumidor_doc and only_digits(data.consumidor_doc):
         doc = squash(clean_text(data.consumidor_doc)).replace(" ", NBSP)  # "CPF 123..." stays together
         b.text(f"CONSUMIDOR - {doc}", bold=True)
     else:

@@ -21,9 +21,11 @@ from pos_app.core.fiscal.chave import chave_chars
 from pos_app.core.fiscal.document_status import CancelIntentStatus as IntentStatus
 from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.fiscal.document_status import FocusStatus as F
+from pos_app.core.fiscal.nfe_rules import CANCEL_WINDOWS
 from pos_app.core.focus.errors import ApiError, FocusError, InDoubt, NotDelivered, RateLimited
 from pos_app.core.focus.ratelimit import Priority
 from pos_app.core.services.audit import FAILED, OK, REFUSED, SCHEDULED, AuditLog
+from pos_app.core.services.nfe import doc_api
 from pos_app.core.services.users import ManagerError
 from pos_app.core.store.db import iso
 
@@ -83,7 +85,9 @@ def authorized_at(doc: dict[str, Any]) -> datetime | None:
 
 def deadline(doc: dict[str, Any]) -> datetime | None:
     auth = authorized_at(doc)
-    return auth + CANCEL_WINDOW if auth else None
+    if auth is None:
+        return None
+    return auth + CANCEL_WINDOWS.get(int(doc.get("modelo") or 65), CANCEL_WINDOW)
 
 
 def remaining(doc: dict[str, Any], now: datetime) -> timedelta | None:
@@ -304,7 +308,7 @@ class CancellationService:
         left = remaining(doc, now)
         secs = int(left.total_seconds()) if left is not None else None
         try:
-            answer = self.ctx.nfce().cancel(ref, justificativa, priority=priority)
+            answer = doc_api(self.ctx, doc).cancel(ref, justificativa, priority=priority)
         except (NotDelivered, RateLimited) as exc:
             msg = f"O pedido de cancelamento não chegou à API: {exc} Tente de novo (restam {format_remaining(left)})."
             self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=FAILED,
@@ -312,7 +316,7 @@ class CancellationService:
             return CancelResult(FALHOU, msg, ref, doc_id, doc["status"], restante_segundos=secs)
         except InDoubt as exc:
             # Maybe cancelled: ask the API what happened.
-            consulted = self._consult(ref)
+            consulted = self._consult(ref, doc)
             if consulted is not None and consulted.status == F.CANCELADO:
                 answer = consulted
             else:
@@ -323,7 +327,7 @@ class CancellationService:
                 return CancelResult(FALHOU, msg, ref, doc_id, doc["status"], restante_segundos=secs)
         except ApiError as exc:
             if exc.codigo == "nfe_cancelada":
-                consulted = self._consult(ref)
+                consulted = self._consult(ref, doc)
                 if consulted is not None and consulted.status == F.CANCELADO:
                     self.store.documents.transition(
                         doc_id, S.CANCELADO, http_status=consulted.http_status, response=consulted.raw,
@@ -356,7 +360,8 @@ class CancellationService:
             self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=OK,
                               details={"status_sefaz": answer.status_sefaz, "mensagem_sefaz": answer.mensagem_sefaz,
                                        "caminho_xml_cancelamento": answer.caminho_xml_cancelamento}, now=now)
-            return CancelResult(CANCELADO, f"NFC-e {ref} cancelada (SEFAZ {answer.status_sefaz}: "
+            sigla = "NF-e" if int(doc.get("modelo") or 65) == 55 else "NFC-e"
+            return CancelResult(CANCELADO, f"{sigla} {ref} cancelada (SEFAZ {answer.status_sefaz}: "
                                 f"{answer.mensagem_sefaz}).", ref, doc_id, S.CANCELADO, answer.status_sefaz,
                                 answer.mensagem_sefaz, answer.raw)
         # erro_cancelamento (e.g. 501 deadline, 108 SEFAZ down): the note stays authorized.
@@ -378,9 +383,9 @@ class CancellationService:
             ref, doc_id, doc["status"], answer.status_sefaz, answer.mensagem_sefaz, answer.raw, secs,
         )
 
-    def _consult(self, ref: str) -> Any:
+    def _consult(self, ref: str, doc: dict[str, Any] | None = None) -> Any:
         try:
-            return self.ctx.nfce().consult(ref, priority=Priority.LIVE)
+            return doc_api(self.ctx, doc or {}).consult(ref, priority=Priority.LIVE)
         except FocusError:
             return None
 

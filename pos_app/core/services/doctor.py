@@ -32,7 +32,8 @@ def series_check(ctx: AppContext) -> Check:
     problem = cfg.series_conflict("contingencia.serie", str(cfg.contingencia_serie))
     if problem:
         return Check("Séries", "erro", f"contingencia.serie = {cfg.contingencia_serie}: {problem}")
-    return Check("Séries", "ok", f"online {cfg.nfce_serie}, contingência {cfg.contingencia_serie}")
+    return Check("Séries", "ok", f"online {cfg.nfce_serie}, contingência {cfg.contingencia_serie}, "
+                 f"NF-e {cfg.get('nfe.serie') or '1'}")
 
 
 def run_doctor(ctx: AppContext) -> list[Check]:

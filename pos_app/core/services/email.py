@@ -12,6 +12,7 @@ from pos_app.core.focus.errors import FocusError
 from pos_app.core.focus.nfce import MAX_EMAILS
 from pos_app.core.services.audit import FAILED, OK, REFUSED, AuditLog
 from pos_app.core.services.cancellation import CancellationService
+from pos_app.core.services.nfe import doc_api
 from pos_app.core.services.users import ManagerError
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class EmailService:
                               details={"emails": emails, "motivo": msg}, now=now)
             raise ManagerError(msg, field="ref")
         try:
-            answer = self.ctx.nfce().email(doc["ref"], emails)
+            answer = doc_api(self.ctx, doc).email(doc["ref"], emails)
         except FocusError as exc:
             self.audit.record("email", user=user, target=doc["ref"], outcome=FAILED,
                               details={"emails": emails, "erro": str(exc)}, now=now)

@@ -34,13 +34,14 @@ from pos_app.core.fiscal.refs import contingency_ref, sale_ref
 from pos_app.core.fiscal.states import offline_contingency_allowed, qrcode_base_url, url_consulta
 from pos_app.core.focus.errors import ApiError, AuthenticationError, InDoubt, NotDelivered, RateLimited
 from pos_app.core.focus.nfce import NfceResult
-from pos_app.core.focus.nfce_payload import build_nfce_payload
+from pos_app.core.focus.nfce_payload import build_nfce_payload, build_nfe_payload
 from pos_app.core.focus.ratelimit import Priority
 from pos_app.core.services import api_config_errors
 from pos_app.core.services.certificates import CertificateProvider
 from pos_app.core.services.context import AppContext
 from pos_app.core.services.crashpoints import crash_point
 from pos_app.core.services.locks import lease_for
+from pos_app.core.services.nfe import choice_for_sale, doc_api
 from pos_app.core.services.receipts import ReceiptService
 from pos_app.core.storeserver.series import check_serie as check_store_serie
 
@@ -98,6 +99,7 @@ class SaleResult:
     status_sefaz: str | None = None
     mensagem_sefaz: str | None = None
     emitido: bool = True
+    modelo: int = 65
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -129,6 +131,7 @@ class EmissionService:
         sale.validate(emitente.regime)  # also each product's CST/CSOSN against the tax regime
         # Configuration problems (no token, no API URL) are refused before the sale is stored.
         self.ctx.client()
+        choice = choice_for_sale(self.ctx, sale)  # NF-e 55 for a CNPJ buyer where the state's rule says so
         now = self.ctx.now()
         terminal = self.ctx.config.terminal_id
         owner = self.lease.claim()
@@ -144,10 +147,13 @@ class EmissionService:
                     tx, sale, terminal_id=terminal, operador_id=operador_id, created_at=now, extra=extra
                 )
                 ref = sale_ref(terminal, sale_id)  # letters, digits and '_' only (seed)
-                payload = build_nfce_payload(sale, emitente, now, ambiente=self.ctx.ambiente)
+                if choice.cliente is not None:
+                    payload = build_nfe_payload(sale, emitente, now, choice.cliente, ambiente=self.ctx.ambiente)
+                else:
+                    payload = build_nfce_payload(sale, emitente, now, ambiente=self.ctx.ambiente)
                 doc_id = self.store.documents.create(
                     tx, sale_id=sale_id, ref=ref, kind="online", status=S.PENDENTE, ambiente=self.ctx.ambiente,
-                    data_emissao=now, payload=payload, owner=owner,
+                    data_emissao=now, payload=payload, owner=owner, modelo=choice.modelo,
                 )
                 if send_now:
                     self.store.documents.transition(
@@ -207,9 +213,9 @@ class EmissionService:
                 owner=self.lease.claim(),
             )
         crash_point("after_enviando_before_send")
-        progress("Enviando NFC-e para a SEFAZ...")
+        progress(f"Enviando {_name(doc)} para a SEFAZ...")
         try:
-            result = self.ctx.nfce().emit(doc["ref"], payload, timeout=self.ctx.config.timeout, priority=priority)
+            result = doc_api(self.ctx, doc).emit(doc["ref"], payload, timeout=self.ctx.config.timeout, priority=priority)
         except NotDelivered as exc:
             self._report_link(False)
             return self._offline_path(self._doc(doc_id), str(exc), in_doubt=False, receipt=receipt)
@@ -246,8 +252,9 @@ class EmissionService:
         if exc.codigo in ("nfe_autorizada", "em_processamento"):
             # The ref is already known to the API (e.g. an answer lost in a crash): read it.
             try:
-                consulted = self.ctx.nfce().consult(self._doc(doc_id)["ref"], priority=Priority.LIVE,
-                                                    timeout=self.ctx.config.timeout)
+                current = self._doc(doc_id)
+                consulted = doc_api(self.ctx, current).consult(current["ref"], priority=Priority.LIVE,
+                                                               timeout=self.ctx.config.timeout)
             except (NotDelivered, InDoubt, RateLimited, ApiError):
                 consulted = None
             if consulted is not None and consulted.status != F.PROCESSANDO_AUTORIZACAO:
@@ -289,7 +296,7 @@ class EmissionService:
                 msg = ("Emitida em contingência pela Focus (SEFAZ fora do ar): entregue a via do consumidor e "
                        "guarde a do estabelecimento; a nota será transmitida automaticamente.")
             else:
-                msg = "NFC-e autorizada."
+                msg = "NF-e autorizada." if _is_nfe(self._doc(doc_id)) else "NFC-e autorizada."
             return self._result(doc_id, msg, receipt=receipt)
         if r.status == F.CANCELADO:
             self.store.documents.transition(doc_id, S.CANCELADO, **common, chave=r.chave, numero=r.numero,
@@ -300,6 +307,12 @@ class EmissionService:
                                             serie=r.serie, caminho_xml=r.caminho_xml)
             return self._result(doc_id, f"NFC-e denegada pela SEFAZ: {r.status_sefaz} - {r.mensagem_sefaz}",
                                 emitido=False)
+        if r.status == F.PROCESSANDO_AUTORIZACAO and _is_nfe(self._doc(doc_id)):
+            # NF-e: Focus has it and SEFAZ is still working; the replay pass consults it until final.
+            self.store.documents.transition(doc_id, S.PROCESSANDO, **common, note="NF-e em processamento na SEFAZ")
+            return self._result(
+                doc_id, "NF-e recebida e ainda em processamento na SEFAZ: a venda está gravada e o DANFE "
+                "Simplificado será impresso quando a nota for autorizada (Histórico, reimprimir).", emitido=False)
         if r.status == F.PROCESSANDO_AUTORIZACAO:
             return self._offline_path(self._doc(doc_id), "NFC-e ainda em processamento", in_doubt=True,
                                       receipt=receipt)
@@ -325,6 +338,20 @@ class EmissionService:
         """
         doc_id = int(doc["id"])
         emitente = self.ctx.emitente()
+        if _is_nfe(doc):
+            # NF-e model 55: no tpEmis 9 (an NFC-e-only form). The same ref is sent again when the link
+            # returns (a re-POST is safe: Focus answers em_processamento / nfe_autorizada, then we consult).
+            self.store.documents.transition(
+                doc_id, S.AGUARDANDO_CONEXAO, last_error=reason,
+                note=("sem resposta: reenviar a mesma referência quando a conexão voltar" if in_doubt
+                      else "sem conexão: emitir quando a conexão voltar"),
+            )
+            return self._result(
+                doc_id,
+                f"{reason} A NF-e da venda a CNPJ será emitida automaticamente quando a conexão voltar: a venda "
+                "está gravada. Se o cliente não puder esperar, entregue o DANFE depois (Histórico, reimprimir).",
+                emitido=False,
+            )
         if not offline_contingency_allowed(emitente.uf):
             # No tpEmis 9 in this state: the same ref is sent again when the link returns. Re-posting
             # a ref is safe (the API answers nfe_autorizada / em_processamento and we consult it).
@@ -446,4 +473,13 @@ class EmissionService:
             status_sefaz=doc["status_sefaz"],
             mensagem_sefaz=doc["mensagem_sefaz"],
             emitido=emitido,
+            modelo=int(doc.get("modelo") or 65),
         )
+
+
+def _is_nfe(doc: dict[str, Any]) -> bool:
+    return int(doc.get("modelo") or 65) == 55
+
+
+def _name(doc: dict[str, Any]) -> str:
+    return "NF-e" if _is_nfe(doc) else "NFC-e"

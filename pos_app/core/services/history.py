@@ -22,6 +22,7 @@ from pos_app.core.focus.errors import FocusError
 from pos_app.core.focus.ratelimit import Priority
 from pos_app.core.services.audit import FAILED, OK, AuditLog
 from pos_app.core.services.cancellation import CancellationService, remaining
+from pos_app.core.services.nfe import doc_api
 from pos_app.core.services.users import ManagerError
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ class HistoryRow:
     cancel_restante: int | None = None  # seconds left to cancel (authorized notes)
     operador_nome: str | None = None
     cnpj: str | None = None
+    modelo: int = 65  # 65 NFC-e, 55 NF-e (sale to a CNPJ buyer)
 
     @property
     def status_label(self) -> str:
@@ -122,6 +124,7 @@ class HistoryRow:
             "situacao": self.status_label, "grupo": group_of(self.status), "serie": self.serie,
             "numero": self.numero, "chave": self.chave, "pagamentos": self.pagamentos,
             "cancelamento_restante_segundos": self.cancel_restante,
+            "modelo": self.modelo, "cnpj": self.cnpj,
         }
 
 
@@ -171,7 +174,7 @@ class HistoryService:
         sql = (
             "SELECT s.id AS sale_id, s.created_at, s.valor_total, s.cpf, s.cnpj, u.codigo AS operador, "
             "u.nome AS operador_nome, "
-            "d.id AS document_id, d.ref, d.kind, d.status, d.serie, d.numero, d.chave, d.data_autorizacao, "
+            "d.id AS document_id, d.ref, d.kind, d.status, d.serie, d.numero, d.chave, d.data_autorizacao, d.modelo, "
             "(SELECT group_concat(p.forma || ':' || p.valor, ';') FROM payments p WHERE p.sale_id = s.id) AS pags "
             f"FROM sales s JOIN fiscal_documents d ON d.id = {_CURRENT_DOC} "
             "LEFT JOIN users u ON u.id = s.operador_id"
@@ -182,14 +185,15 @@ class HistoryService:
         params.append(f.limit)
         rows = []
         for r in self.store.database.query(sql, params):
-            left = remaining({"status": r["status"], "data_autorizacao": r["data_autorizacao"]}, now)
+            left = remaining({"status": r["status"], "data_autorizacao": r["data_autorizacao"],
+                              "modelo": r["modelo"]}, now)
             rows.append(HistoryRow(
                 sale_id=int(r["sale_id"]), created_at=r["created_at"], total=Decimal(r["valor_total"]),
                 operador=r["operador"], cpf=r["cpf"], ref=r["ref"], document_id=int(r["document_id"]),
                 kind=r["kind"], status=r["status"], serie=r["serie"], numero=r["numero"], chave=r["chave"],
                 pagamentos=_payments_text(r["pags"]),
                 cancel_restante=int(left.total_seconds()) if left is not None else None,
-                operador_nome=r["operador_nome"], cnpj=r["cnpj"],
+                operador_nome=r["operador_nome"], cnpj=r["cnpj"], modelo=int(r["modelo"] or 65),
             ))
         return rows
 
@@ -258,7 +262,7 @@ class HistoryService:
         doc = self.store.documents.by_ref(ref.strip()) or CancellationService(self.ctx).resolve(ref)
         doc_id = int(doc["id"])
         try:
-            result = self.ctx.nfce().consult(doc["ref"], priority=Priority.LIVE)
+            result = doc_api(self.ctx, doc).consult(doc["ref"], priority=Priority.LIVE)
         except FocusError as exc:
             self.audit.record("consulta", user=user, target=doc["ref"], outcome=FAILED, details={"erro": str(exc)},
                               now=now)
@@ -298,7 +302,7 @@ class HistoryService:
             raise ManagerError("XML ainda não disponível: a nota não foi autorizada" +
                                (" nem cancelada." if cancelamento else "."), field="ref")
         try:
-            content = self.ctx.nfce().download(remote, priority=Priority.LIVE)
+            content = doc_api(self.ctx, doc).download(remote, priority=Priority.LIVE)
         except FocusError as exc:
             raise ManagerError(f"Não foi possível baixar o XML: {exc}") from exc
         folder = self.ctx.xml_dir() / str(doc["data_emissao"])[:7]

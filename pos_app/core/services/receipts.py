@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pos_app.core.domain.payments import PAYMENT_METHODS
 from pos_app.core.domain.validators import format_cnpj, format_cpf
 from pos_app.core.fiscal import document_status as ds
+from pos_app.core.fiscal.nfe_rules import NFE_PORTAL_CONSULTA, nfe_consulta_url
 from pos_app.core.printing.pdf import render_pdf
 from pos_app.core.printing.receipt import ReceiptData, ReceiptEmitente, ReceiptItem, ReceiptPayment
 
@@ -79,6 +80,16 @@ class ReceiptService:
                 if contingency
                 else "QR Code indisponível."
             )
+        modelo = int(doc.get("modelo") or 65)
+        destinatario: list[str] = []
+        qrcode_url = doc["qrcode_url"]
+        url_consulta = doc["url_consulta"] or ""
+        if modelo == 55:
+            destinatario = _destinatario_lines(doc, self.ctx.store.clientes.get(sale["cnpj"] or ""))
+            if doc["chave"]:  # the QR Code opens the key's summary on the national NF-e portal
+                qrcode_url = qrcode_url or nfe_consulta_url(doc["chave"])
+                url_consulta = NFE_PORTAL_CONSULTA
+            motivo = None if qrcode_url else "QR Code disponível após a autorização da NF-e."
         data_aut = _parse_dt(doc["data_autorizacao"])
         return ReceiptData(
             emitente=ReceiptEmitente(
@@ -95,8 +106,8 @@ class ReceiptService:
             pagamentos=pagamentos,
             troco=Decimal(sale["troco"]),
             chave=doc["chave"],
-            url_consulta=doc["url_consulta"] or "",
-            qrcode_url=doc["qrcode_url"],
+            url_consulta=url_consulta,
+            qrcode_url=qrcode_url,
             qrcode_indisponivel_motivo=motivo,
             consumidor_doc=consumidor,
             numero=int(doc["numero"] or 0),
@@ -111,6 +122,8 @@ class ReceiptService:
             via=None,
             focus_contingencia=bool(doc["focus_contingencia"]),
             mensagem_extra=None,
+            modelo=modelo,
+            destinatario=destinatario,
         )
 
     def render_for_document(self, doc_id: int, width_mm: int | None = None) -> Path:
@@ -145,3 +158,19 @@ def _parse_dt(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value)
     except ValueError:
         return None
+
+
+def _destinatario_lines(doc: dict[str, Any], cliente: Any) -> list[str]:
+    """Buyer block of the DANFE Simplificado: name, CNPJ and IE, address (customer list, else payload)."""
+    import json
+
+    p = json.loads(doc["payload"] or "{}")
+    nome = cliente.nome if cliente is not None else str(p.get("nome_destinatario") or "")
+    cnpj = str(p.get("cnpj_destinatario") or (cliente.documento if cliente else ""))
+    ie = str(p.get("inscricao_estadual_destinatario") or "")
+    ind = str(p.get("indicador_inscricao_estadual_destinatario") or "9")
+    ie_text = f"IE: {ie}" if ie else ("IE: ISENTO" if ind == "2" else "Não contribuinte do ICMS")
+    endereco = (f"{p.get('logradouro_destinatario', '')}, {p.get('numero_destinatario', '')} - "
+                f"{p.get('bairro_destinatario', '')} - {p.get('municipio_destinatario', '')}/"
+                f"{p.get('uf_destinatario', '')}")
+    return [nome, f"CNPJ: {format_cnpj(cnpj)} {ie_text}" if cnpj else ie_text, endereco]

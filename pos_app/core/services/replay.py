@@ -52,6 +52,7 @@ from pos_app.core.services.final_outcomes import (
     explain_duplicate,
 )
 from pos_app.core.services.locks import FileLock, lease_for
+from pos_app.core.services.nfe import doc_api
 from pos_app.core.store.db import iso
 
 log = logging.getLogger("pos_app.replay")
@@ -239,13 +240,13 @@ class ReplayService:
 
     # 1 -------------------------------------------------------------------------------------
     def _resume_in_flight(self, report: ReplayReport) -> None:
-        for doc in self.store.documents.with_status(S.ENVIANDO, S.TRANSMITINDO):
+        for doc in self.store.documents.with_status(S.ENVIANDO, S.TRANSMITINDO, S.PROCESSANDO):
             self._check_stop()
             doc_id = int(doc["id"])
             if doc["status"] == S.ENVIANDO and self._busy(doc):
                 continue  # a live sale (this or another process) is waiting for this answer
             try:
-                result = self._consult(doc["ref"])
+                result = self._consult(doc["ref"], doc)
             except _LinkDown:
                 self._link_down_after_crash(report)
                 raise
@@ -262,6 +263,15 @@ class ReplayService:
                         doc_id, S.CONTINGENCIA_PENDENTE, response=result.raw if result else None,
                         note="retomada após interrupção: a API não tem esta nota autorizada",
                     )
+                continue
+            if doc["status"] == S.PROCESSANDO:
+                # NF-e still processing after the cashier's wait: settle it once it is final.
+                if result is None or result.status == F.PROCESSANDO_AUTORIZACAO:
+                    self._count("adiadas")
+                else:
+                    sale_result = self.emission.record(doc_id, result, receipt=self.render_receipts)
+                    if sale_result.emitido:
+                        report.emitidas.append(doc["ref"])
                 continue
             # An online attempt interrupted before its answer was stored.
             if result is None:
@@ -658,9 +668,10 @@ class ReplayService:
         if self._stop is not None and self._stop.is_set():
             raise _StopPass("interrompido")
 
-    def _consult(self, ref: str) -> NfceResult | None:
+    def _consult(self, ref: str, doc: dict[str, Any] | None = None) -> NfceResult | None:
+        api = doc_api(self.ctx, doc or {})
         try:
-            return self._call(lambda: self.ctx.nfce().consult(ref, priority=Priority.REPLAY, timeout=REPLAY_TIMEOUT))
+            return self._call(lambda: api.consult(ref, priority=Priority.REPLAY, timeout=REPLAY_TIMEOUT))
         except NotDelivered as exc:
             self._link(False)
             raise _LinkDown("sem conexão com a API") from exc

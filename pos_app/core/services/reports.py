@@ -44,6 +44,8 @@ class DailyReport:
     canceladas: list[dict[str, Any]] = field(default_factory=list)
     pendentes: dict[str, int] = field(default_factory=dict)  # fiscal situation of the day's sales
     backlog: dict[str, Any] = field(default_factory=dict)  # terminal-wide contingency backlog, now
+    # NFC-e (65) and NF-e to CNPJ buyers (55) apart: {modelo: [vendas, total]}
+    por_modelo: dict[int, list[Any]] = field(default_factory=dict)
 
     @property
     def ticket_medio(self) -> Decimal:
@@ -69,6 +71,8 @@ class DailyReport:
                           for k, v in self.por_forma.items()],
             "canceladas": self.canceladas, "total_cancelado": f"{self.total_cancelado:.2f}",
             "situacao_fiscal": self.pendentes, "contingencia": self.backlog,
+            "por_modelo": [{"modelo": m, "documento": "NF-e" if m == 55 else "NFC-e", "vendas": n,
+                            "total": f"{t:.2f}"} for m, (n, t) in sorted(self.por_modelo.items())],
         }
 
 
@@ -82,7 +86,7 @@ class ReportService:
         dia = dia or now.date()
         rep = DailyReport(dia=dia, gerado_em=now)
         rows = self.db.query(
-            f"SELECT s.id, s.created_at, s.valor_total, s.troco, d.status, d.ref, d.numero, d.serie "
+            f"SELECT s.id, s.created_at, s.valor_total, s.troco, d.status, d.ref, d.numero, d.serie, d.modelo "
             f"FROM sales s JOIN fiscal_documents d ON d.id = {_CURRENT_DOC} "
             "WHERE substr(s.created_at, 1, 10) = ? ORDER BY s.id", [dia.isoformat()])
         valid: list[int] = []
@@ -91,7 +95,8 @@ class ReportService:
             valor = Decimal(r["valor_total"])
             if r["status"] == S.CANCELADO:
                 rep.canceladas.append({"ref": r["ref"], "numero": r["numero"], "serie": r["serie"],
-                                       "hora": r["created_at"][11:16], "valor": f"{valor:.2f}"})
+                                       "hora": r["created_at"][11:16], "valor": f"{valor:.2f}",
+                                       "modelo": int(r["modelo"] or 65)})
                 continue
             valid.append(int(r["id"]))
             rep.vendas += 1
@@ -101,6 +106,9 @@ class ReportService:
             bucket.vendas += 1
             bucket.total += valor
             rep.pendentes[r["status"]] = rep.pendentes.get(r["status"], 0) + 1
+            per_model = rep.por_modelo.setdefault(int(r["modelo"] or 65), [0, ZERO])
+            per_model[0] += 1
+            per_model[1] += valor
         if valid:
             marks = ", ".join("?" for _ in valid)
             for p in self.db.query(f"SELECT forma, valor FROM payments WHERE sale_id IN ({marks}) ORDER BY forma",
@@ -143,6 +151,8 @@ class ReportService:
                 w.writerow(["por hora", f"{b.hora:02d}h", b.vendas, money(b.total)])
             for forma, total in rep.por_forma.items():
                 w.writerow(["por forma de pagamento", PAYMENT_METHODS.get(forma, forma), "", money(total)])
+            for modelo, (n, total) in sorted(rep.por_modelo.items()):
+                w.writerow(["por modelo", "NF-e (55)" if modelo == 55 else "NFC-e (65)", n, money(total)])
             for c in rep.canceladas:
                 w.writerow(["cancelada", f"{c['ref']} nº {c['numero']} série {c['serie']} {c['hora']}", 1,
                             money(Decimal(c["valor"]))])
@@ -221,6 +231,16 @@ class ReportService:
                            fillColor=colors.grey))
         story.append(drawing)
         story.append(Spacer(1, 4 * mm))
+
+        if rep.por_modelo:
+            story.append(Paragraph("Por documento fiscal", styles["Heading2"]))
+            mrows: list[list[str]] = [["Documento", "Vendas", "Valor"]]
+            for modelo, (n, total) in sorted(rep.por_modelo.items()):
+                mrows.append(["NF-e (modelo 55)" if modelo == 55 else "NFC-e (modelo 65)", str(n), format_brl(total)])
+            mt = Table(mrows, colWidths=[80 * mm, 25 * mm, 45 * mm], hAlign="LEFT")
+            mt.setStyle(TableStyle(grid.getCommands()))
+            story.append(mt)
+            story.append(Spacer(1, 4 * mm))
 
         story.append(Paragraph("Por forma de pagamento", styles["Heading2"]))
         rows: list[list[str]] = [["Forma", "Valor", "%"]]

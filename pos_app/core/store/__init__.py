@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from pos_app.core.store.clientes import ClientesRepo
 from pos_app.core.store.db import SqliteDatabase, StoreError
 from pos_app.core.store.documents import DocumentsRepo, SeriesCounters
 from pos_app.core.store.migrations import MIGRATIONS
@@ -29,6 +30,7 @@ class Store:
         self.documents = DocumentsRepo(self.database)
         self.counters = SeriesCounters(self.database)
         self.tax_groups = TaxGroupsRepo(self.database)
+        self.clientes = ClientesRepo(self.database)
 
     def transaction(self) -> AbstractContextManager[Database]:
         """One write transaction: everything inside commits together or not at all."""

@@ -528,6 +528,32 @@ def _m_store_outbox(db: Database) -> None:
         )
 
 
+def _m_nfe_0001_clientes_modelo(db: Database) -> None:
+    """NF-e model 55 for CNPJ buyers: the store's customer list (typed once, kept for next time) and
+    the model of each fiscal document (65 NFC-e, 55 NF-e)."""
+    _run(db, """
+CREATE TABLE clientes (
+    documento TEXT PRIMARY KEY,
+    nome TEXT NOT NULL,
+    indicador_ie TEXT NOT NULL DEFAULT '9',
+    inscricao_estadual TEXT,
+    logradouro TEXT NOT NULL,
+    numero TEXT NOT NULL,
+    complemento TEXT,
+    bairro TEXT NOT NULL,
+    codigo_municipio TEXT NOT NULL,
+    municipio TEXT NOT NULL,
+    uf TEXT NOT NULL,
+    cep TEXT NOT NULL,
+    email TEXT,
+    telefone TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+ALTER TABLE fiscal_documents ADD COLUMN modelo INTEGER NOT NULL DEFAULT 65;
+""")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_base", _m001_base),
     ("002_products_fts", _m002_products_fts),
@@ -539,4 +565,5 @@ MIGRATIONS: list[Migration] = [
     ("cnpj_0001_contingencia_539", _m_cnpj_0001_contingencia_539),
     ("cnpj_0002_qrcode_offline", _m_cnpj_0002_qrcode_offline),
     ("store_0001_outbox", _m_store_outbox),
+    ("nfe_0001_clientes_modelo", _m_nfe_0001_clientes_modelo),
 ]
