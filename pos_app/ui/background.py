@@ -33,13 +33,7 @@ class Bridge(QObject):
 
 def has_replay_work(ctx: AppContext) -> bool:
     """Anything for ``ReplayService.run_once`` to do? (one cheap query)"""
-    row = ctx.store.database.query_one(
-        "SELECT count(*) AS n FROM fiscal_documents WHERE status IN "
-        "('contingencia_pendente', 'transmitindo', 'aguardando_conexao', 'em_duvida', 'enviando', 'pendente') "
-        "OR (status = 'autorizado' AND focus_contingencia = 1 AND focus_contingencia_efetivada = 0) "
-        "OR (status IN ('autorizado', 'cancelado') AND caminho_xml IS NOT NULL AND xml_path IS NULL)"
-    )
-    return bool(row and row["n"])
+    return ctx.store.documents.has_api_work()
 
 
 def _replay_job(ctx: AppContext, stop: threading.Event, force: bool, ignore_backoff: bool,

@@ -21,14 +21,6 @@ from pos_app.core.services.replay import ReplayReport, ReplayService
 
 log = logging.getLogger("pos_app.background")
 
-# Documents that still need the API (see ReplayService.run_once).
-_BACKLOG_SQL = """
-SELECT count(*) AS n FROM fiscal_documents
-WHERE status IN ('contingencia_pendente', 'transmitindo', 'pendente', 'enviando', 'aguardando_conexao', 'em_duvida')
-   OR (status = 'autorizado' AND focus_contingencia = 1 AND focus_contingencia_efetivada = 0)
-   OR (status IN ('autorizado', 'cancelado') AND caminho_xml IS NOT NULL AND xml_path IS NULL)
-"""
-
 
 class BackgroundSync:
     def __init__(
@@ -102,8 +94,8 @@ class BackgroundSync:
 
     # -- one pass ------------------------------------------------------------------------------
     def has_backlog(self) -> bool:
-        row = self.ctx.store.database.query_one(_BACKLOG_SQL)
-        return bool(row and row["n"])
+        # Documents that still need the API (see ReplayService.run_once); index look-ups only.
+        return self.ctx.store.documents.has_api_work()
 
     def run_now(self, *, ignore_backoff: bool = True) -> ReplayReport | None:
         """Run one pass in the calling thread; None when a pass is already running."""

@@ -57,6 +57,7 @@ class AppContext:
     _client: FocusClient | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     monitor: Any = None  # services.monitor.ConnectivityMonitor, set by open_app
+    maintenance: threading.Thread | None = None  # daily backup + full integrity check (open_app)
 
     # -- API --------------------------------------------------------------------------------
     @property
@@ -140,6 +141,8 @@ class AppContext:
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None
+        if self.maintenance is not None:
+            self.maintenance.join(timeout=120)  # a backup in progress finishes (its own connections)
         self.store.close()
 
 
@@ -149,8 +152,8 @@ def open_app(
     """Open the terminal's data folder; in demo mode seed it and start the sandbox."""
     data_dir = data_dir or paths.data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
-    from pos_app.core.store.backup import backup_dir, backup_if_due
-    from pos_app.core.store.integrity import open_checked_store
+    from pos_app.core.store.backup import backup_dir
+    from pos_app.core.store.integrity import open_checked_store, start_daily_maintenance
 
     store = open_checked_store(data_dir / "pos.sqlite3")  # damaged file: refuse to sell, keep it
     secrets = open_secret_store(data_dir)
@@ -159,7 +162,8 @@ def open_app(
     config.terminal_id  # noqa: B018 - assigns a terminal id on first start
     if config.demo:
         seed_demo(ctx)
-    backup_if_due(data_dir / "pos.sqlite3", backup_dir(data_dir))  # daily; never blocks a start
+    # Daily backup and full integrity check in the background: never block a start (issue 20).
+    ctx.maintenance = start_daily_maintenance(store, data_dir / "pos.sqlite3", backup_dir(data_dir))
     if config.demo and start_sandbox:
         start_demo_sandbox(ctx, rate_limit=sandbox_rate_limit)
     return ctx

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,6 +88,7 @@ class HistoryFilter:
     cpf: str | None = None
     operador: str | None = None  # user codigo
     limit: int = 2000
+    offset: int = 0  # rows skipped (pagination: page n of size ``limit`` starts at (n - 1) * limit)
 
 
 @dataclass
@@ -135,29 +136,35 @@ class HistoryService:
         now = now or self.ctx.now()
         where: list[str] = []
         params: list[Any] = []
+        # Dates are stored as local-time ISO text: a day is the range [day, next day) of the index.
         if f.de is not None:
-            where.append("substr(s.created_at, 1, 10) >= ?")
+            where.append("s.created_at >= ?")
             params.append(f.de.isoformat())
         if f.ate is not None:
-            where.append("substr(s.created_at, 1, 10) <= ?")
-            params.append(f.ate.isoformat())
+            where.append("s.created_at < ?")
+            params.append((f.ate + timedelta(days=1)).isoformat())
         if f.status:
             states = [st for g in f.status for st in STATUS_GROUPS[g]]
             where.append(f"d.status IN ({', '.join('?' for _ in states)})")
             params.extend(states)
         if f.numero is not None or f.serie is not None:
-            cond = ["x.sale_id = s.id"]
+            # Any note of the sale (online or contingency) with that number: served by idx_docs_numero.
+            cond = []
             if f.numero is not None:
                 cond.append("x.numero = ?")
                 params.append(f.numero)
             if f.serie is not None:
                 cond.append("x.serie = ?")
                 params.append(f.serie)
-            where.append(f"EXISTS (SELECT 1 FROM fiscal_documents x WHERE {' AND '.join(cond)})")
+            where.append(f"s.id IN (SELECT x.sale_id FROM fiscal_documents x WHERE {' AND '.join(cond)})")
         if f.chave:
             digits = only_digits(f.chave)
-            where.append("EXISTS (SELECT 1 FROM fiscal_documents x WHERE x.sale_id = s.id AND x.chave LIKE ?)")
-            params.append(f"%{digits}%")
+            if len(digits) == 44:  # the whole key: one index look-up
+                where.append("s.id IN (SELECT x.sale_id FROM fiscal_documents x WHERE x.chave = ?)")
+                params.append(digits)
+            else:  # part of a key: scans the keys (narrow it with a date range)
+                where.append("EXISTS (SELECT 1 FROM fiscal_documents x WHERE x.sale_id = s.id AND x.chave LIKE ?)")
+                params.append(f"%{digits}%")
         if f.cpf:
             where.append("s.cpf = ?")
             params.append(only_digits(f.cpf))
@@ -173,8 +180,8 @@ class HistoryService:
         )
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY s.id DESC LIMIT ?"
-        params.append(f.limit)
+        sql += " ORDER BY s.id DESC LIMIT ? OFFSET ?"
+        params.extend([f.limit, max(0, f.offset)])
         rows = []
         for r in self.store.database.query(sql, params):
             left = remaining({"status": r["status"], "data_autorizacao": r["data_autorizacao"]}, now)

@@ -42,6 +42,7 @@ from pos_app.core.services.crashpoints import crash_point
 from pos_app.core.services.emission import in_flight
 from pos_app.core.services.locks import FileLock, lease_for
 from pos_app.core.store.db import iso
+from pos_app.core.store.packed import load_json
 
 log = logging.getLogger("pos_app.replay")
 
@@ -349,7 +350,7 @@ class ReplayService:
 
     def _transmit(self, doc: dict[str, Any], report: ReplayReport) -> None:
         doc_id = int(doc["id"])
-        payload = json.loads(doc["payload"])
+        payload = load_json(doc["payload"])
         self.store.documents.transition(doc_id, "transmitindo", attempts=int(doc["attempts"]) + 1,
                                         owner=self.lease.claim(), note="transmitindo contingência")
         crash_point("replay_before_post")

@@ -72,13 +72,26 @@ def store_xml(ctx: AppContext, doc: dict[str, Any], content: bytes) -> Path:
     return path
 
 
+# Only what the export and its report read (not the stored request nor the raw answers).
+_EXPORT_COLUMNS = ", ".join(f"d.{c}" for c in (
+    "id", "sale_id", "ref", "kind", "status", "serie", "numero", "chave", "data_emissao", "data_autorizacao",
+    "protocolo", "caminho_xml", "caminho_xml_cancelamento", "xml_path", "focus_contingencia",
+    "focus_contingencia_efetivada",
+))
+
+
+def _next_month(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
+
+
 def month_documents(ctx: AppContext, month: str) -> list[dict[str, Any]]:
     marks = ", ".join("?" for _ in ARCHIVED_STATES)
     return ctx.store.database.query(
-        "SELECT d.*, s.valor_total FROM fiscal_documents d JOIN sales s ON s.id = d.sale_id "
-        f"WHERE d.status IN ({marks}) AND substr(d.data_emissao, 1, 7) = ? AND d.chave IS NOT NULL "
+        f"SELECT {_EXPORT_COLUMNS}, s.valor_total FROM fiscal_documents d JOIN sales s ON s.id = d.sale_id "
+        f"WHERE d.data_emissao >= ? AND d.data_emissao < ? AND d.status IN ({marks}) AND d.chave IS NOT NULL "
         "ORDER BY d.serie, d.numero, d.id",
-        [*ARCHIVED_STATES, month],
+        [month, _next_month(month), *ARCHIVED_STATES],
     )
 
 

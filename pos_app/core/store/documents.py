@@ -9,6 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from pos_app.core.store.db import SqliteDatabase, iso, utcnow
+from pos_app.core.store.packed import pack_text, unpack_row
 
 # States from which nothing more will happen to a document.
 FINAL_STATES = frozenset({"autorizado", "cancelado", "denegado", "encerrado"})
@@ -28,7 +29,7 @@ class DocumentsRepo:
             "status": status,
             "ambiente": ambiente,
             "data_emissao": iso(data_emissao),
-            "payload": json.dumps(payload, ensure_ascii=False),
+            "payload": pack_text(json.dumps(payload, ensure_ascii=False)),
             "created_at": now,
             "updated_at": now,
             **fields,
@@ -62,6 +63,8 @@ class DocumentsRepo:
             raise KeyError(f"documento {doc_id} não existe")
         fields["status"] = to_status
         fields["updated_at"] = iso(utcnow())
+        if isinstance(fields.get("payload"), str):
+            fields["payload"] = pack_text(fields["payload"])
         sets = ", ".join(f"{k} = ?" for k in fields)
         tx.execute(f"UPDATE fiscal_documents SET {sets} WHERE id = ?", [*fields.values(), doc_id])
         self._event(tx, doc_id, row[0], to_status, http_status=http_status, response=response, note=note)
@@ -69,6 +72,8 @@ class DocumentsRepo:
     def update(self, doc_id: int, **fields: Any) -> None:
         """Change fields without a state transition (paths, attempt counters)."""
         fields["updated_at"] = iso(utcnow())
+        if isinstance(fields.get("payload"), str):
+            fields["payload"] = pack_text(fields["payload"])
         sets = ", ".join(f"{k} = ?" for k in fields)
         with self._db.transaction() as tx:
             tx.execute(f"UPDATE fiscal_documents SET {sets} WHERE id = ?", [*fields.values(), doc_id])
@@ -80,26 +85,42 @@ class DocumentsRepo:
         tx.execute(
             "INSERT INTO document_events (document_id, at, from_status, to_status, http_status, response, note) "
             "VALUES (?,?,?,?,?,?,?)",
-            [doc_id, iso(utcnow()), from_status, to_status, http_status, response, note],
+            [doc_id, iso(utcnow()), from_status, to_status, http_status, pack_text(response), note],
         )
 
     def get(self, doc_id: int) -> dict[str, Any] | None:
-        return self._db.query_one("SELECT * FROM fiscal_documents WHERE id = ?", [doc_id])
+        return unpack_row(self._db.query_one("SELECT * FROM fiscal_documents WHERE id = ?", [doc_id]), "payload")
 
     def by_ref(self, ref: str) -> dict[str, Any] | None:
-        return self._db.query_one("SELECT * FROM fiscal_documents WHERE ref = ?", [ref])
+        return unpack_row(self._db.query_one("SELECT * FROM fiscal_documents WHERE ref = ?", [ref]), "payload")
 
     def for_sale(self, sale_id: int) -> list[dict[str, Any]]:
-        return self._db.query("SELECT * FROM fiscal_documents WHERE sale_id = ? ORDER BY id", [sale_id])
+        rows = self._db.query("SELECT * FROM fiscal_documents WHERE sale_id = ? ORDER BY id", [sale_id])
+        return [unpack_row(r, "payload") or r for r in rows]
 
     def with_status(self, *statuses: str, order: str = "id") -> list[dict[str, Any]]:
         marks = ", ".join("?" for _ in statuses)
-        return self._db.query(
+        rows = self._db.query(
             f"SELECT * FROM fiscal_documents WHERE status IN ({marks}) ORDER BY {order}", list(statuses)
         )
+        return [unpack_row(r, "payload") or r for r in rows]
 
     def events(self, doc_id: int) -> list[dict[str, Any]]:
-        return self._db.query("SELECT * FROM document_events WHERE document_id = ? ORDER BY id", [doc_id])
+        rows = self._db.query("SELECT * FROM document_events WHERE document_id = ? ORDER BY id", [doc_id])
+        return [unpack_row(r, "response") or r for r in rows]
+
+    def has_api_work(self) -> bool:
+        """Anything the replay still has to send, consult or download? Three index look-ups
+        (open states, the partial indexes of issue 20): never a scan of the authorized notes."""
+        row = self._db.query_one(
+            "SELECT EXISTS (SELECT 1 FROM fiscal_documents WHERE status IN "
+            "('contingencia_pendente', 'transmitindo', 'aguardando_conexao', 'em_duvida', 'enviando', 'pendente')) "
+            "OR EXISTS (SELECT 1 FROM fiscal_documents WHERE focus_contingencia = 1 "
+            "AND focus_contingencia_efetivada = 0 AND status = 'autorizado') "
+            "OR EXISTS (SELECT 1 FROM fiscal_documents WHERE caminho_xml IS NOT NULL AND xml_path IS NULL "
+            "AND status IN ('autorizado', 'cancelado')) AS n"
+        )
+        return bool(row and row["n"])
 
     def count_by_status(self) -> dict[str, int]:
         rows = self._db.query("SELECT status, count(*) AS n FROM fiscal_documents GROUP BY status")
