@@ -9,7 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from pos_app.core.store.db import SqliteDatabase, iso, utcnow
-from pos_app.core.store.packed import pack_text, unpack_row
+from pos_app.core.store.packed import pack_text, trim_final_answer, unpack_row
 
 # States from which nothing more will happen to a document.
 FINAL_STATES = frozenset({"autorizado", "cancelado", "denegado", "encerrado"})
@@ -80,6 +80,7 @@ class DocumentsRepo:
 
     def _event(self, tx: Database, doc_id: int, from_status: str | None, to_status: str, *,
                http_status: int | None = None, response: Any = None, note: str | None = None) -> None:
+        response = trim_final_answer(response, to_status)
         if response is not None and not isinstance(response, str):
             response = json.dumps(response, ensure_ascii=False, default=str)
         tx.execute(

@@ -462,6 +462,7 @@ def _m_scale_indexes(db: Database) -> None:
         CREATE INDEX IF NOT EXISTS idx_sales_cpf ON sales(cpf) WHERE cpf IS NOT NULL;
         CREATE INDEX IF NOT EXISTS idx_sales_operador ON sales(operador_id, created_at);
         CREATE INDEX IF NOT EXISTS idx_cancel_intents_doc ON cancel_intents(document_id);
+        CREATE INDEX IF NOT EXISTS idx_audit_target ON audit_log(target);
         """,
     )
 
