@@ -134,6 +134,46 @@ class HistoryService:
 
     def search(self, f: HistoryFilter, now: datetime | None = None) -> list[HistoryRow]:
         now = now or self.ctx.now()
+        where, params = self._where(f)
+        sql = (
+            "SELECT s.id AS sale_id, s.created_at, s.valor_total, s.cpf, u.codigo AS operador, u.nome AS operador_nome, "
+            "d.id AS document_id, d.ref, d.kind, d.status, d.serie, d.numero, d.chave, d.data_autorizacao, "
+            "(SELECT group_concat(p.forma || ':' || p.valor, ';') FROM payments p WHERE p.sale_id = s.id) AS pags "
+            f"FROM sales s JOIN fiscal_documents d ON d.id = {_CURRENT_DOC} "
+            "LEFT JOIN users u ON u.id = s.operador_id"
+        )
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY s.id DESC LIMIT ? OFFSET ?"
+        params.extend([f.limit, max(0, f.offset)])
+        rows = []
+        for r in self.store.database.query(sql, params):
+            left = remaining({"status": r["status"], "data_autorizacao": r["data_autorizacao"]}, now)
+            rows.append(HistoryRow(
+                sale_id=int(r["sale_id"]), created_at=r["created_at"], total=Decimal(r["valor_total"]),
+                operador=r["operador"], cpf=r["cpf"], ref=r["ref"], document_id=int(r["document_id"]),
+                kind=r["kind"], status=r["status"], serie=r["serie"], numero=r["numero"], chave=r["chave"],
+                pagamentos=_payments_text(r["pags"]),
+                cancel_restante=int(left.total_seconds()) if left is not None else None,
+            ))
+        return rows
+
+    def totals(self, f: HistoryFilter) -> tuple[int, Decimal]:
+        """Every sale the filter matches (all pages): how many, and their total without cancelled ones."""
+        where, params = self._where(f)
+        sql = (f"SELECT s.valor_total, d.status FROM sales s JOIN fiscal_documents d ON d.id = {_CURRENT_DOC} "
+               "LEFT JOIN users u ON u.id = s.operador_id")
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        count, total = 0, Decimal("0.00")
+        with self.store.database.lock:
+            for valor, status in self.store.database.conn.execute(sql, params):
+                count += 1
+                if status != "cancelado":
+                    total += Decimal(valor)
+        return count, total
+
+    def _where(self, f: HistoryFilter) -> tuple[list[str], list[Any]]:
         where: list[str] = []
         params: list[Any] = []
         # Dates are stored as local-time ISO text: a day is the range [day, next day) of the index.
@@ -171,28 +211,7 @@ class HistoryService:
         if f.operador:
             where.append("u.codigo = ?")
             params.append(f.operador)
-        sql = (
-            "SELECT s.id AS sale_id, s.created_at, s.valor_total, s.cpf, u.codigo AS operador, u.nome AS operador_nome, "
-            "d.id AS document_id, d.ref, d.kind, d.status, d.serie, d.numero, d.chave, d.data_autorizacao, "
-            "(SELECT group_concat(p.forma || ':' || p.valor, ';') FROM payments p WHERE p.sale_id = s.id) AS pags "
-            f"FROM sales s JOIN fiscal_documents d ON d.id = {_CURRENT_DOC} "
-            "LEFT JOIN users u ON u.id = s.operador_id"
-        )
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY s.id DESC LIMIT ? OFFSET ?"
-        params.extend([f.limit, max(0, f.offset)])
-        rows = []
-        for r in self.store.database.query(sql, params):
-            left = remaining({"status": r["status"], "data_autorizacao": r["data_autorizacao"]}, now)
-            rows.append(HistoryRow(
-                sale_id=int(r["sale_id"]), created_at=r["created_at"], total=Decimal(r["valor_total"]),
-                operador=r["operador"], cpf=r["cpf"], ref=r["ref"], document_id=int(r["document_id"]),
-                kind=r["kind"], status=r["status"], serie=r["serie"], numero=r["numero"], chave=r["chave"],
-                pagamentos=_payments_text(r["pags"]),
-                cancel_restante=int(left.total_seconds()) if left is not None else None,
-            ))
-        return rows
+        return where, params
 
     def detail(self, ref: str, now: datetime | None = None) -> dict[str, Any]:
         """The sale behind ``ref`` with every document, its state transitions and API answers."""
