@@ -163,7 +163,10 @@ def open_app(
     if config.demo:
         seed_demo(ctx)
     # Daily backup and full integrity check in the background: never block a start (issue 20).
-    ctx.maintenance = start_daily_maintenance(store, data_dir / "pos.sqlite3", backup_dir(data_dir))
+    from pos_app.core.services.housekeeping import prune_receipts
+
+    ctx.maintenance = start_daily_maintenance(store, data_dir / "pos.sqlite3", backup_dir(data_dir),
+                                              extra=lambda: prune_receipts(ctx))
     if config.demo and start_sandbox:
         start_demo_sandbox(ctx, rate_limit=sandbox_rate_limit)
     return ctx

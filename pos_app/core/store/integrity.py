@@ -21,6 +21,7 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -172,21 +173,25 @@ def full_check(store: Store, path: Path) -> list[str]:
     return problems
 
 
-def daily_maintenance(store: Store, path: Path, backup_folder: Path) -> None:
-    """The start-of-day duties, off the start path: the backup (whose copy is fully checked) and
-    the full integrity check when the last one is older than a day. Never raises."""
+def daily_maintenance(store: Store, path: Path, backup_folder: Path,
+                      extra: Callable[[], object] | None = None) -> None:
+    """The start-of-day duties, off the start path: the full integrity check when the last one is
+    older than a day, the backup, then ``extra`` (disk housekeeping). Never raises."""
     from pos_app.core.store.backup import backup_if_due
 
     try:
+        if full_check_due(path) and full_check(store, path):
+            return  # never back up (nor touch) a damaged file
         backup_if_due(path, backup_folder)
-        if full_check_due(path):
-            full_check(store, path)
+        if extra is not None:
+            extra()
     except Exception:  # noqa: BLE001 - a background duty must never take the terminal down
         log.exception("manutenção diária falhou")
 
 
-def start_daily_maintenance(store: Store, path: Path, backup_folder: Path) -> threading.Thread:
-    thread = threading.Thread(target=daily_maintenance, args=(store, path, backup_folder),
+def start_daily_maintenance(store: Store, path: Path, backup_folder: Path,
+                            extra: Callable[[], object] | None = None) -> threading.Thread:
+    thread = threading.Thread(target=daily_maintenance, args=(store, path, backup_folder, extra),
                               name="pos-manutencao-diaria", daemon=True)
     thread.start()
     return thread
