@@ -58,6 +58,7 @@ class AppContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     monitor: Any = None  # services.monitor.ConnectivityMonitor, set by open_app
     maintenance: threading.Thread | None = None  # daily backup + full integrity check (open_app)
+    archives: Any = None  # store.archive.Archives: yearly archives opened read-only on demand
 
     # -- API --------------------------------------------------------------------------------
     @property
@@ -143,6 +144,8 @@ class AppContext:
             self.sandbox = None
         if self.maintenance is not None:
             self.maintenance.join(timeout=120)  # a backup in progress finishes (its own connections)
+        if self.archives is not None:
+            self.archives.close()
         self.store.close()
 
 
@@ -163,10 +166,10 @@ def open_app(
     if config.demo:
         seed_demo(ctx)
     # Daily backup and full integrity check in the background: never block a start (issue 20).
-    from pos_app.core.services.housekeeping import prune_receipts
+    from pos_app.core.services import housekeeping
 
     ctx.maintenance = start_daily_maintenance(store, data_dir / "pos.sqlite3", backup_dir(data_dir),
-                                              extra=lambda: prune_receipts(ctx))
+                                              extra=lambda: housekeeping.daily(ctx))
     if config.demo and start_sandbox:
         start_demo_sandbox(ctx, rate_limit=sandbox_rate_limit)
     return ctx

@@ -65,3 +65,20 @@ def prune_receipts(ctx: AppContext, now: float | None = None, days: int | None =
 def receipts_size(data_dir: Path) -> int:
     folder = data_dir / "recibos"
     return sum(p.stat().st_size for p in folder.rglob("*.pdf")) if folder.is_dir() else 0
+
+
+def daily(ctx: AppContext) -> None:
+    """Background duties after the start-of-day backup: closed years to their yearly archives
+    (copied once into backups/), old receipt PDFs deleted."""
+    from pos_app.core.store.archive import archive_closed_years, backup_archives
+    from pos_app.core.store.backup import backup_dir
+
+    try:
+        today = ctx.now().date()
+    except Exception:  # noqa: BLE001 - an unconfigured terminal has no local date yet
+        today = None
+    if today is not None and ctx.config.get("historico.arquivar_anos") != "nao":
+        for result in archive_closed_years(ctx.store.database, ctx.data_dir, today):
+            log.info("arquivo anual: %s", result)
+    backup_archives(ctx.data_dir, backup_dir(ctx.data_dir))
+    prune_receipts(ctx)

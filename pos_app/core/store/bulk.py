@@ -67,7 +67,6 @@ def replicate_history(
         numero_of[(int(row["serie"]), row["kind"])] = int(row["n"] or 0)
     ids = {t: _next_id(db, t) for t in ("sales", *_CHILD_TABLES, "fiscal_documents", "document_events",
                                         "cash_sessions")}
-    ref_seq = 0
     opening = time(8, 0)
     span = 12 * 3600  # sales from 08:00 to 20:00
     written = 0
@@ -97,11 +96,10 @@ def replicate_history(
                     rows[table].append(tuple(new[c] for c in cols[table]))
             doc_map: dict[int, int] = {}
             for doc in docs_of[tpl["id"]]:
-                ref_seq += 1
                 doc_id = ids["fiscal_documents"]
                 ids["fiscal_documents"] += 1
                 doc_map[int(doc["id"])] = doc_id
-                new = dict(doc, id=doc_id, sale_id=sale_id, ref=f"H{terminal_id[-6:]}-{ref_seq:09d}",
+                new = dict(doc, id=doc_id, sale_id=sale_id, ref=f"H{terminal_id[-6:]}-{doc_id:09d}",
                            data_emissao=at, created_at=at, updated_at=at, owner=None,
                            replaces_document_id=doc_map.get(doc["replaces_document_id"]))
                 if doc["serie"] is not None and doc["numero"] is not None:

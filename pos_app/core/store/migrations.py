@@ -463,6 +463,8 @@ def _m_scale_indexes(db: Database) -> None:
         CREATE INDEX IF NOT EXISTS idx_sales_operador ON sales(operador_id, created_at);
         CREATE INDEX IF NOT EXISTS idx_cancel_intents_doc ON cancel_intents(document_id);
         CREATE INDEX IF NOT EXISTS idx_audit_target ON audit_log(target);
+        CREATE INDEX IF NOT EXISTS idx_docs_replaces ON fiscal_documents(replaces_document_id)
+            WHERE replaces_document_id IS NOT NULL;
         """,
     )
 
