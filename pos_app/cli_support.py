@@ -56,6 +56,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
         return _restore(args)
     ctx = open_app_for_cli(start_sandbox=False)
     try:
+        if ctx.maintenance is not None:  # the start-of-day backup may be running: never two at once
+            ctx.maintenance.join()
         folder = backup_dir(ctx.data_dir)
         try:
             path = run_backup(ctx.data_dir / "pos.sqlite3", folder)
