@@ -153,7 +153,7 @@ def archive_year(db: SqliteDatabase, data_dir: Path, year: int, *, today: date) 
     target = archive_path(data_dir, year)
     lo, hi = f"{year:04d}-01-01", f"{year + 1:04d}-01-01"
     if not target.exists():
-        _write_archive(db.path, target, lo, hi)
+        write_archive_file(db.path, target, lo, hi)
     counts = _delete_archived(db, target)
     pending = db.query_one("SELECT count(*) AS n FROM sales WHERE created_at >= ? AND created_at < ?", [lo, hi])
     counts["ficaram_no_banco"] = int(pending["n"]) if pending else 0  # sales with a note still open
@@ -171,7 +171,7 @@ def _closed_ids_sql() -> str:
     )
 
 
-def _write_archive(live: Path, target: Path, lo: str, hi: str) -> None:
+def write_archive_file(live: Path, target: Path, lo: str, hi: str) -> None:
     tmp = target.with_name(f".{target.name}.parcial")
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()

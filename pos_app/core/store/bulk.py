@@ -43,9 +43,17 @@ def replicate_history(
     tz: tzinfo,
     terminal_id: str,
     progress: Callable[[int], None] | None = None,
+    ids: dict[str, int] | None = None,
+    numbers: dict[tuple[int, str], int] | None = None,
 ) -> int:
-    """Write ``days * per_day`` sales copied from the store's current sales; returns how many."""
-    templates = db.query("SELECT * FROM sales ORDER BY id")
+    """Write ``days * per_day`` sales copied from the store's current sales; returns how many.
+
+    ``ids``/``numbers`` (next id per table, last number per series), when given, are used and
+    updated: several files (e.g. one per year) can be grown without two rows sharing an id."""
+    templates = db.query("SELECT * FROM sales WHERE created_at >= ? ORDER BY id",
+                         [(start + timedelta(days=days)).isoformat()])
+    if not templates:
+        templates = db.query("SELECT * FROM sales ORDER BY id LIMIT 64")
     if not templates:
         raise ValueError("sem vendas-modelo no banco")
     cols = {t: _columns(db, t) for t in ("sales", *_CHILD_TABLES, "fiscal_documents", "document_events",
@@ -61,12 +69,15 @@ def replicate_history(
     for row in db.query("SELECT * FROM document_events ORDER BY id"):
         events_of.setdefault(row["document_id"], []).append(row)
     templates = [t for t in templates if docs_of.get(t["id"])]
-    numero_of: dict[tuple[int, str], int] = {}
+    numero_of: dict[tuple[int, str], int] = numbers if numbers is not None else {}
     for row in db.query("SELECT serie, kind, max(numero) AS n FROM fiscal_documents WHERE serie IS NOT NULL "
                         "GROUP BY serie, kind"):
-        numero_of[(int(row["serie"]), row["kind"])] = int(row["n"] or 0)
-    ids = {t: _next_id(db, t) for t in ("sales", *_CHILD_TABLES, "fiscal_documents", "document_events",
-                                        "cash_sessions")}
+        key = (int(row["serie"]), row["kind"])
+        numero_of[key] = max(numero_of.get(key, 0), int(row["n"] or 0))
+    if ids is None:
+        ids = {}
+    for t in ("sales", *_CHILD_TABLES, "fiscal_documents", "document_events", "cash_sessions"):
+        ids[t] = max(ids.get(t, 0), _next_id(db, t))
     opening = time(8, 0)
     span = 12 * 3600  # sales from 08:00 to 20:00
     written = 0
