@@ -242,8 +242,9 @@ def _delete_archived(db: SqliteDatabase, target: Path) -> dict[str, Any]:
         for day in days:  # local-time ISO text: the day is [day, day + "~")
             ids = [r["id"] for r in arq.query(
                 "SELECT id FROM sales WHERE created_at >= ? AND created_at < ?", [day, day + "~"])]
-            if not ids:
-                continue
+            if not ids or db.query_one("SELECT 1 AS x FROM sales WHERE created_at >= ? AND created_at < ? LIMIT 1",
+                                       [day, day + "~"]) is None:
+                continue  # nothing of that day left in the live file
             with db.transaction() as tx:
                 tx.execute("CREATE TEMP TABLE IF NOT EXISTS arq_ids (id INTEGER PRIMARY KEY)")
                 tx.execute("DELETE FROM temp.arq_ids")
