@@ -45,7 +45,6 @@ _MOVED = (
 _INDEXES = (
     "CREATE INDEX idx_sales_created ON sales(created_at)",
     "CREATE INDEX idx_sales_cpf ON sales(cpf) WHERE cpf IS NOT NULL",
-    "CREATE INDEX idx_sales_operador ON sales(operador_id, created_at)",
     "CREATE INDEX idx_sales_cash_session ON sales(cash_session_id)",
     "CREATE INDEX idx_payments_sale ON payments(sale_id)",
     "CREATE INDEX idx_docs_sale ON fiscal_documents(sale_id)",

@@ -446,8 +446,8 @@ def _m_backoffice_cte_rps(db: Database) -> None:
 
 def _m_scale_indexes(db: Database) -> None:
     """Indexes that match what the screens and commands filter on (issue 20): payments of a sale,
-    note number/key search for every note, the XML export by emission date, history by CPF and
-    operator, and partial indexes over the few documents still open (the rest are final)."""
+    note number/key search for every note, the XML export by emission date, history by CPF,
+    and partial indexes over the few documents still open (the rest are final)."""
     _run(
         db,
         """
@@ -460,7 +460,6 @@ def _m_scale_indexes(db: Database) -> None:
         CREATE INDEX IF NOT EXISTS idx_docs_xml_missing ON fiscal_documents(id)
             WHERE caminho_xml IS NOT NULL AND xml_path IS NULL;
         CREATE INDEX IF NOT EXISTS idx_sales_cpf ON sales(cpf) WHERE cpf IS NOT NULL;
-        CREATE INDEX IF NOT EXISTS idx_sales_operador ON sales(operador_id, created_at);
         CREATE INDEX IF NOT EXISTS idx_cancel_intents_doc ON cancel_intents(document_id);
         CREATE INDEX IF NOT EXISTS idx_audit_target ON audit_log(target);
         CREATE INDEX IF NOT EXISTS idx_docs_replaces ON fiscal_documents(replaces_document_id)
