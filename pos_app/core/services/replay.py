@@ -516,7 +516,7 @@ class ReplayService:
     def _follow_focus_contingency(self, report: ReplayReport) -> None:
         docs = self.store.database.query(
             "SELECT * FROM fiscal_documents WHERE focus_contingencia = 1 AND focus_contingencia_efetivada = 0 "
-            "AND status = 'autorizado' ORDER BY id"
+            "AND +status = 'autorizado' ORDER BY id"  # +: served by the partial index idx_docs_focus_open
         )
         for doc in docs:
             self._check_stop()
@@ -548,7 +548,7 @@ class ReplayService:
     # 6 -------------------------------------------------------------------------------------
     def _download_xml(self, report: ReplayReport, limit: int = 50) -> None:
         docs = self.store.database.query(
-            "SELECT * FROM fiscal_documents WHERE status IN ('autorizado', 'cancelado') AND caminho_xml IS NOT NULL "
+            "SELECT * FROM fiscal_documents WHERE +status IN ('autorizado', 'cancelado') AND caminho_xml IS NOT NULL "
             "AND xml_path IS NULL AND NOT (focus_contingencia = 1 AND focus_contingencia_efetivada = 0) "
             "ORDER BY id LIMIT ?", [limit],
         )

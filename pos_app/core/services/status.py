@@ -28,7 +28,7 @@ def backlog(ctx: AppContext, now: datetime | None = None) -> dict[str, Any]:
     waiting = db.query_one("SELECT count(*) AS n FROM fiscal_documents WHERE status = 'aguardando_conexao'")
     focus_pending = db.query_one(
         "SELECT count(*) AS n FROM fiscal_documents WHERE focus_contingencia = 1 "
-        "AND focus_contingencia_efetivada = 0 AND status = 'autorizado'"
+        "AND focus_contingencia_efetivada = 0 AND +status = 'autorizado'"  # +: the partial index, not status
     )
     oldest_minutes: int | None = None
     all_open = pending + db.query(

@@ -92,7 +92,7 @@ def month_documents(ctx: AppContext, month: str) -> list[dict[str, Any]]:
     marks = ", ".join("?" for _ in ARCHIVED_STATES)
     sql = (
         f"SELECT {_EXPORT_COLUMNS}, s.valor_total FROM fiscal_documents d JOIN sales s ON s.id = d.sale_id "
-        f"WHERE d.data_emissao >= ? AND d.data_emissao < ? AND d.status IN ({marks}) AND d.chave IS NOT NULL "
+        f"WHERE d.data_emissao >= ? AND d.data_emissao < ? AND +d.status IN ({marks}) AND d.chave IS NOT NULL "
         "ORDER BY d.serie, d.numero, d.id"
     )
     params = [month, _next_month(month), *ARCHIVED_STATES]

@@ -117,9 +117,9 @@ class DocumentsRepo:
             "SELECT EXISTS (SELECT 1 FROM fiscal_documents WHERE status IN "
             "('contingencia_pendente', 'transmitindo', 'aguardando_conexao', 'em_duvida', 'enviando', 'pendente')) "
             "OR EXISTS (SELECT 1 FROM fiscal_documents WHERE focus_contingencia = 1 "
-            "AND focus_contingencia_efetivada = 0 AND status = 'autorizado') "
+            "AND focus_contingencia_efetivada = 0 AND +status = 'autorizado') "
             "OR EXISTS (SELECT 1 FROM fiscal_documents WHERE caminho_xml IS NOT NULL AND xml_path IS NULL "
-            "AND status IN ('autorizado', 'cancelado')) AS n"
+            "AND +status IN ('autorizado', 'cancelado')) AS n"
         )
         return bool(row and row["n"])
 
