@@ -279,10 +279,7 @@ def scale_figures(results: dict[str, Any]) -> None:
     from datetime import timedelta
 
     from pos_app.core.services.benchmarks import history_templates
-    from pos_app.core.services.history import HistoryFilter, HistoryService
-    from pos_app.core.services.reports import ReportService
-    from pos_app.core.store.archive import archive_path, backup_archives, list_archives, write_archive_file
-    from pos_app.core.store.backup import run_backup
+    from pos_app.core.store.archive import archive_path, write_archive_file
     from pos_app.core.store.bulk import replicate_history
     from pos_app.core.store.db import SqliteDatabase
     from pos_app.core.store.migrations import MIGRATIONS
@@ -292,7 +289,11 @@ def scale_figures(results: dict[str, Any]) -> None:
     keep = os.environ.get("POS_BENCH_SCALE_KEEP")
     root = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="pos-escala-"))
     empty, big = root / "vazio", root / "cinco-anos"
+    reuse = bool(os.environ.get("POS_BENCH_SCALE_REUSE")) and (big / "pos.sqlite3").is_file()
     try:
+        if reuse:  # measure again a terminal grown by an earlier run (POS_BENCH_SCALE_KEEP)
+            _measure_scale(results, empty, big, None)
+            return
         for folder in (empty, big):
             shutil.rmtree(folder, ignore_errors=True)
             ctx = _demo_ctx(str(folder))
@@ -333,81 +334,106 @@ def scale_figures(results: dict[str, Any]) -> None:
             first = max(start, today.replace(month=1, day=1))
             total_sales += replicate_history(db, start=first, days=(today - first).days, per_day=per_day, tz=tz,
                                              terminal_id=terminal, ids=ids, numbers=numbers)
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            page = db.query_one("PRAGMA page_size")["page_size"]
-            used = db.query_one("PRAGMA page_count")["page_count"] - db.query_one("PRAGMA freelist_count")[
-                "freelist_count"]
-            live_sales = db.query_one("SELECT count(*) AS n FROM sales")["n"]
         finally:
             db.close()
         results["scale_build_s"] = round(time.perf_counter() - t0, 1)
-        results["scale_sales_5y"] = total_sales
         results["scale_sales_per_day"] = per_day
-        results["scale_live_sales"] = live_sales
-        results["db_kb_per_sale"] = round(used * page / live_sales / 1024, 2)
-        archives_bytes = sum(a.path.stat().st_size for a in list_archives(big))
-        results["scale_live_db_mb"] = round(live_path.stat().st_size / 1e6, 1)
-        results["scale_archives_mb"] = round(archives_bytes / 1e6, 1)
-        results["scale_kb_per_sale_all_files"] = round(
-            (live_path.stat().st_size + archives_bytes) / max(1, total_sales) / 1024, 2)
-
-        # start-up: the cashier window to login, five years over empty (same run)
-        startup_empty = _startup_s(empty)
-        startup_big = _startup_s(big)
-        results["startup_empty_s"] = round(startup_empty, 3)
-        results["startup_5y_s"] = round(startup_big, 3)
-        results["startup_5y_over_empty"] = round(startup_big / startup_empty, 3)
-        status_empty, status_big = _status_s(empty), _status_s(big)
-        results["status_cli_5y_over_empty"] = round(status_big / status_empty, 3)
-
-        # the sale, the history screen's queries (count + total + first page), the day's report
-        ctx_empty = _demo_ctx(str(empty))
-        try:
-            sell_empty = _sale_ms(ctx_empty)
-        finally:
-            ctx_empty.close()
-        ctx = _demo_ctx(str(big))
-        try:
-            ctx.maintenance.join()
-            sell_big = _sale_ms(ctx)
-            results["sell_empty_ms"] = round(sell_empty, 2)
-            results["sell_5y_ms"] = round(sell_big, 2)
-            results["sell_5y_over_empty"] = round(sell_big / sell_empty, 3)
-            history = HistoryService(ctx)
-            yesterday = today - timedelta(days=1)
-
-            def screen(de: Any, ate: Any) -> None:
-                f = HistoryFilter(de=de, ate=ate, limit=200)
-                history.totals(f)
-                history.search(f)
-
-            results["history_day_ms_5y"] = round(_median_ms(lambda: screen(yesterday, yesterday)), 1)
-            month_end = today.replace(day=1) - timedelta(days=1)  # the last whole month
-            month_start = month_end.replace(day=1)
-            results["history_month_ms_5y"] = round(_median_ms(lambda: screen(month_start, month_end)), 1)
-            old_day = start + timedelta(days=40)
-            results["history_day_archived_ms_5y"] = round(_median_ms(lambda: screen(old_day, old_day)), 1)
-            some = ctx.store.database.query_one("SELECT numero FROM fiscal_documents WHERE kind = 'online' "
-                                                "AND numero IS NOT NULL ORDER BY id LIMIT 1 OFFSET 5000")
-            if some:
-                results["history_number_ms_5y"] = round(_median_ms(
-                    lambda: history.search(HistoryFilter(numero=some["numero"], limit=200))), 1)
-            results["report_day_ms_5y"] = round(_median_ms(lambda: ReportService(ctx).daily(yesterday)), 1)
-        finally:
-            ctx.close()
-
-        # the daily backup: the live file (archives are copied once, the first time)
-        folder = big / "backups"
-        t = time.perf_counter()
-        backup_archives(big, folder)
-        results["backup_archives_first_s"] = round(time.perf_counter() - t, 1)
-        t = time.perf_counter()
-        run_backup(live_path, folder)
-        backup_archives(big, folder)
-        results["backup_daily_s_5y"] = round(time.perf_counter() - t, 2)
+        _measure_scale(results, empty, big, total_sales)
     finally:
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _measure_scale(results: dict[str, Any], empty: Path, big: Path, total_sales: int | None) -> None:
+    import sqlite3
+    from datetime import timedelta
+
+    from pos_app.core.services.history import HistoryFilter, HistoryService
+    from pos_app.core.services.reports import ReportService
+    from pos_app.core.store.archive import backup_archives, list_archives
+    from pos_app.core.store.backup import run_backup
+
+    live_path = big / "pos.sqlite3"
+    conn = sqlite3.connect(live_path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        used = conn.execute("PRAGMA page_count").fetchone()[0] - conn.execute("PRAGMA freelist_count").fetchone()[0]
+        live_sales = conn.execute("SELECT count(*) FROM sales").fetchone()[0]
+    finally:
+        conn.close()
+    if total_sales is None:
+        total_sales = live_sales
+        for a in list_archives(big):
+            c = sqlite3.connect(f"file:{a.path}?mode=ro", uri=True)
+            total_sales += c.execute("SELECT count(*) FROM sales").fetchone()[0]
+            c.close()
+    results["scale_sales_5y"] = total_sales
+    results["scale_live_sales"] = live_sales
+    results["db_kb_per_sale"] = round(used * page / live_sales / 1024, 2)
+    archives_bytes = sum(a.path.stat().st_size for a in list_archives(big))
+    results["scale_live_db_mb"] = round(live_path.stat().st_size / 1e6, 1)
+    results["scale_archives_mb"] = round(archives_bytes / 1e6, 1)
+    results["scale_kb_per_sale_all_files"] = round(
+        (live_path.stat().st_size + archives_bytes) / max(1, total_sales) / 1024, 2)
+    ctx = _demo_ctx(str(big))
+    try:
+        today = ctx.now().date()
+    finally:
+        ctx.close()
+    start = today - timedelta(days=round(365.25 * float(os.environ.get("POS_BENCH_SCALE_YEARS") or 5)))
+    # start-up: the cashier window to login, five years over empty (same run)
+    startup_empty = _startup_s(empty)
+    startup_big = _startup_s(big)
+    results["startup_empty_s"] = round(startup_empty, 3)
+    results["startup_5y_s"] = round(startup_big, 3)
+    results["startup_5y_over_empty"] = round(startup_big / startup_empty, 3)
+    status_empty, status_big = _status_s(empty), _status_s(big)
+    results["status_cli_5y_over_empty"] = round(status_big / status_empty, 3)
+
+    # the sale, the history screen's queries (count + total + first page), the day's report
+    ctx_empty = _demo_ctx(str(empty))
+    try:
+        sell_empty = _sale_ms(ctx_empty)
+    finally:
+        ctx_empty.close()
+    ctx = _demo_ctx(str(big))
+    try:
+        ctx.maintenance.join()
+        sell_big = _sale_ms(ctx)
+        results["sell_empty_ms"] = round(sell_empty, 2)
+        results["sell_5y_ms"] = round(sell_big, 2)
+        results["sell_5y_over_empty"] = round(sell_big / sell_empty, 3)
+        history = HistoryService(ctx)
+        yesterday = today - timedelta(days=1)
+
+        def screen(de: Any, ate: Any) -> None:
+            f = HistoryFilter(de=de, ate=ate, limit=200)
+            history.totals(f)
+            history.search(f)
+
+        results["history_day_ms_5y"] = round(_median_ms(lambda: screen(yesterday, yesterday)), 1)
+        month_end = today.replace(day=1) - timedelta(days=1)  # the last whole month
+        month_start = month_end.replace(day=1)
+        results["history_month_ms_5y"] = round(_median_ms(lambda: screen(month_start, month_end)), 1)
+        old_day = start + timedelta(days=40)
+        results["history_day_archived_ms_5y"] = round(_median_ms(lambda: screen(old_day, old_day)), 1)
+        some = ctx.store.database.query_one("SELECT numero FROM fiscal_documents WHERE kind = 'online' "
+                                            "AND numero IS NOT NULL ORDER BY id LIMIT 1 OFFSET 5000")
+        if some:
+            results["history_number_ms_5y"] = round(_median_ms(
+                lambda: history.search(HistoryFilter(numero=some["numero"], limit=200))), 1)
+        results["report_day_ms_5y"] = round(_median_ms(lambda: ReportService(ctx).daily(yesterday)), 1)
+    finally:
+        ctx.close()
+
+    # the daily backup: the live file (the archives were copied once, by the first start's background duties)
+    folder = big / "backups"
+    backup_archives(big, folder)
+    t = time.perf_counter()
+    run_backup(live_path, folder)
+    backup_archives(big, folder)
+    results["backup_daily_s_5y"] = round(time.perf_counter() - t, 2)
 
 
 def main() -> int:
