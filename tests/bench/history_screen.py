@@ -65,6 +65,8 @@ def main(root: Path) -> int:
                 times[f"{name}:{case}"] = round((time.perf_counter() - t) * 1000, 1)
                 dialog.grab().save(str(out / f"history_{name}_{case}.png"))
             dialog.close()
+            dialog.deleteLater()
+            app.processEvents()
         finally:
             ctx.close()
     print(json.dumps(times, ensure_ascii=False))
