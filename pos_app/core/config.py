@@ -193,6 +193,11 @@ KEYS: dict[str, Key] = {
             _choice("auto", "epson_tm_t20", "elgin_i9", "bematech_mp4200", "daruma_dr800", "generico_80",
                     "generico_80_42", "generico_58"), "auto"),
         Key("caixa.fundo_padrao", "Fundo de troco padrão (R$)", _money, "0.00"),
+        # Receipt PDFs older than this are deleted (re-rendered on a reprint); 0 keeps them all.
+        Key("recibos.dias_guardar", "Dias que os PDFs de DANFCe ficam no disco (0: para sempre)",
+            _int_range(0, 3650, "Dias"), "60"),
+        # Past years move to read-only yearly archives (arquivo-AAAA.sqlite3) a month after they end.
+        Key("historico.arquivar_anos", "Arquivar os anos encerrados em arquivos anuais", _choice("sim", "nao"), "sim"),
         # Weighed goods: EAN-13 "2" + product code + value (5 digits before the check digit).
         Key("balanca.modo", "Etiqueta da balança traz o preço ou o peso", _choice("preco", "peso"), "preco"),
         Key("balanca.digitos_codigo", "Dígitos do código do produto na etiqueta da balança", _choice("4", "5", "6"), "6"),

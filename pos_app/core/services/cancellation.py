@@ -350,7 +350,7 @@ class CancellationService:
         """
         now = now or self.ctx.now()
         sql = ("SELECT ci.*, u.codigo AS u_codigo FROM cancel_intents ci LEFT JOIN users u ON u.id = ci.requested_by "
-               "JOIN fiscal_documents d ON d.id = ci.document_id WHERE ci.status = ? AND d.status = ?")
+               "JOIN fiscal_documents d ON d.id = ci.document_id WHERE ci.status = ? AND +d.status = ?")
         params: list[Any] = [IntentStatus.PENDENTE, S.AUTORIZADO]
         if doc_id is not None:
             sql += " AND ci.document_id = ?"

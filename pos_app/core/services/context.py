@@ -52,6 +52,8 @@ class AppContext:
     _client: FocusClient | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     monitor: Any = None  # services.monitor.ConnectivityMonitor, set by open_app
+    maintenance: threading.Thread | None = None  # daily backup + full integrity check (open_app)
+    archives: Any = None  # store.archive.Archives: yearly archives opened read-only on demand
 
     # -- API --------------------------------------------------------------------------------
     @property
@@ -132,6 +134,10 @@ class AppContext:
         self.reset_client()
         while self.closers:
             self.closers.pop()()
+        if self.maintenance is not None:
+            self.maintenance.join(timeout=120)  # a backup in progress finishes (its own connections)
+        if self.archives is not None:
+            self.archives.close()
         self.store.close()
 
 

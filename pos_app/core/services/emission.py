@@ -39,6 +39,7 @@ from pos_app.core.services.context import AppContext
 from pos_app.core.services.crashpoints import crash_point
 from pos_app.core.services.locks import lease_for
 from pos_app.core.services.receipts import ReceiptService
+from pos_app.core.store.packed import load_json
 
 log = logging.getLogger("pos_app.emission")
 
@@ -183,7 +184,7 @@ class EmissionService:
         """``marked``: checkout already stored the note as ``enviando`` (first attempt)."""
         doc = self._doc(doc_id)
         emitente = self.ctx.emitente()
-        payload = json.loads(doc["payload"])
+        payload = load_json(doc["payload"])
         if not marked:
             if doc["status"] not in RESENDABLE:
                 raise ValueError(f"documento {doc['ref']} no estado {doc['status']}: nada a emitir")
@@ -363,7 +364,7 @@ class EmissionService:
         numero = self.store.counters.take(tx, serie)
         cnf = generate_cnf(numero)
         key = chave_mod.build_chave(emitente.uf, now, emitente.cnpj, serie, numero, 9, cnf)
-        payload = json.loads(original["payload"])
+        payload = load_json(original["payload"])
         payload.update({
             "data_emissao": now.isoformat(timespec="seconds"),
             "numero": str(numero),

@@ -45,6 +45,7 @@ from pos_app.core.services.crashpoints import crash_point
 from pos_app.core.services.emission import in_flight
 from pos_app.core.services.locks import FileLock, lease_for
 from pos_app.core.store.db import iso
+from pos_app.core.store.packed import load_json
 
 log = logging.getLogger("pos_app.replay")
 
@@ -351,7 +352,7 @@ class ReplayService:
 
     def _transmit(self, doc: dict[str, Any], report: ReplayReport) -> None:
         doc_id = int(doc["id"])
-        payload = json.loads(doc["payload"])
+        payload = load_json(doc["payload"])
         self.store.documents.transition(doc_id, S.TRANSMITINDO, attempts=int(doc["attempts"]) + 1,
                                         owner=self.lease.claim(), note="transmitindo contingência")
         crash_point("replay_before_post")
@@ -517,7 +518,7 @@ class ReplayService:
     def _follow_focus_contingency(self, report: ReplayReport) -> None:
         docs = self.store.database.query(
             "SELECT * FROM fiscal_documents WHERE focus_contingencia = 1 AND focus_contingencia_efetivada = 0 "
-            "AND status = ? ORDER BY id", [S.AUTORIZADO],
+            "AND +status = ? ORDER BY id", [S.AUTORIZADO],  # +: served by the partial index idx_docs_focus_open
         )
         for doc in docs:
             self._check_stop()
@@ -549,7 +550,7 @@ class ReplayService:
     # 6 -------------------------------------------------------------------------------------
     def _download_xml(self, report: ReplayReport, limit: int = 50) -> None:
         docs = self.store.database.query(
-            "SELECT * FROM fiscal_documents WHERE status IN (?, ?) AND caminho_xml IS NOT NULL "
+            "SELECT * FROM fiscal_documents WHERE +status IN (?, ?) AND caminho_xml IS NOT NULL "
             "AND xml_path IS NULL AND NOT (focus_contingencia = 1 AND focus_contingencia_efetivada = 0) "
             "ORDER BY id LIMIT ?", [*sorted(ds.HAS_API_XML), limit],
         )

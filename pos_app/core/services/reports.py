@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,7 +84,8 @@ class ReportService:
         rows = self.db.query(
             f"SELECT s.id, s.created_at, s.valor_total, s.troco, d.status, d.ref, d.numero, d.serie "
             f"FROM sales s JOIN fiscal_documents d ON d.id = {_CURRENT_DOC} "
-            "WHERE substr(s.created_at, 1, 10) = ? ORDER BY s.id", [dia.isoformat()])
+            "WHERE s.created_at >= ? AND s.created_at < ? ORDER BY s.id",
+            [dia.isoformat(), (dia + timedelta(days=1)).isoformat()])
         valid: list[int] = []
         troco = ZERO
         for r in rows:

@@ -29,7 +29,7 @@ def backlog(ctx: AppContext, now: datetime | None = None) -> dict[str, Any]:
     waiting = {"n": docs.count_with_status(S.AGUARDANDO_CONEXAO)}
     focus_pending = db.query_one(
         "SELECT count(*) AS n FROM fiscal_documents WHERE focus_contingencia = 1 "
-        "AND focus_contingencia_efetivada = 0 AND status = ?", [S.AUTORIZADO]
+        "AND focus_contingencia_efetivada = 0 AND +status = ?", [S.AUTORIZADO]  # +: the partial index
     )
     oldest_minutes: int | None = None
     all_open = pending + db.query(

@@ -55,6 +55,7 @@ class SqliteDatabase:
         conn.execute("PRAGMA busy_timeout=10000")
         self.db = Database(conn)
         self.lock = threading.RLock()
+        self._refused: str | None = None  # set when a background integrity check failed
         self._apply_migrations(migrations)
 
     @property
@@ -64,6 +65,8 @@ class SqliteDatabase:
     @contextmanager
     def transaction(self) -> Iterator[Database]:
         """One write transaction (``BEGIN IMMEDIATE``); nested calls become savepoints."""
+        if self._refused is not None:
+            raise StoreError(self._refused)
         with self.lock:
             if self.conn.in_transaction:
                 with self.db.atomic():
@@ -110,6 +113,14 @@ class SqliteDatabase:
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         with self.lock:
             return self.conn.execute(sql, params)
+
+    def refuse_writes(self, message: str) -> None:
+        """From now on every write transaction fails with ``message`` (damaged file: never sell on it)."""
+        self._refused = message
+
+    @property
+    def writes_refused(self) -> str | None:
+        return self._refused
 
     def integrity_ok(self) -> bool:
         row = self.conn.execute("PRAGMA quick_check").fetchone()

@@ -444,6 +444,42 @@ def _m_backoffice_cte_rps(db: Database) -> None:
     )
 
 
+def _m_scale_indexes(db: Database) -> None:
+    """Indexes that match what the screens and commands filter on (issue 20): payments of a sale,
+    note number/key search for every note, the XML export by emission date, history by CPF,
+    and partial indexes over the few documents still open (the rest are final)."""
+    _run(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS idx_payments_sale ON payments(sale_id);
+        CREATE INDEX IF NOT EXISTS idx_docs_numero ON fiscal_documents(numero, serie) WHERE numero IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS idx_docs_chave ON fiscal_documents(chave) WHERE chave IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS idx_docs_emissao ON fiscal_documents(data_emissao);
+        CREATE INDEX IF NOT EXISTS idx_docs_focus_open ON fiscal_documents(id)
+            WHERE focus_contingencia = 1 AND focus_contingencia_efetivada = 0;
+        CREATE INDEX IF NOT EXISTS idx_docs_xml_missing ON fiscal_documents(id)
+            WHERE caminho_xml IS NOT NULL AND xml_path IS NULL;
+        CREATE INDEX IF NOT EXISTS idx_sales_cpf ON sales(cpf) WHERE cpf IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS idx_cancel_intents_doc ON cancel_intents(document_id);
+        CREATE INDEX IF NOT EXISTS idx_audit_target ON audit_log(target);
+        CREATE INDEX IF NOT EXISTS idx_docs_replaces ON fiscal_documents(replaces_document_id)
+            WHERE replaces_document_id IS NOT NULL;
+        """,
+    )
+
+
+def _m_scale_pack_texts(db: Database) -> None:
+    """Compress the stored requests and raw API answers written before issue 20 (nothing is lost:
+    ``store.packed.unpack_text`` gives the same text back)."""
+    from pos_app.core.store.packed import pack_text
+
+    db.conn.create_function("pos_pack_text", 1, pack_text, deterministic=True)
+    db.execute("UPDATE fiscal_documents SET payload = pos_pack_text(payload) "
+               "WHERE typeof(payload) = 'text' AND length(payload) >= 128")
+    db.execute("UPDATE document_events SET response = pos_pack_text(response) "
+               "WHERE typeof(response) = 'text' AND length(response) >= 128")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_base", _m001_base),
     ("002_products_fts", _m002_products_fts),
@@ -451,4 +487,6 @@ MIGRATIONS: list[Migration] = [
     ("004_document_owner", _m004_document_owner),
     ("005_print_jobs", _m_print_jobs),
     ("backoffice_cte_rps", _m_backoffice_cte_rps),
+    ("scale_0001_indexes", _m_scale_indexes),
+    ("scale_0002_pack_texts", _m_scale_pack_texts),
 ]
