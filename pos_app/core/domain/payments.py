@@ -22,6 +22,7 @@ PAYMENT_METHODS: dict[str, str] = {
     "03": "Cartão de crédito",
     "04": "Cartão de débito",
     "17": "PIX",
+    "20": "PIX estático",
     "10": "Vale alimentação",
     "11": "Vale refeição",
     "12": "Vale presente",

@@ -64,8 +64,10 @@ def normalize_key(value: str) -> str:
         if not re.fullmatch(r"\+[\d ()\-]+", v) or not re.fullmatch(r"55\d{10,11}", digits):
             raise BrCodeError(f"telefone inválido como chave PIX (use +55 DDD número): {value}")
         return "+" + digits
+    if not re.fullmatch(r"[0-9a-fA-F-]{32,36}", v):
+        return _doc_key(v)
     try:
-        return str(uuid.UUID(v)) if re.fullmatch(r"[0-9a-fA-F-]{32,36}", v) else _doc_key(v)
+        return str(uuid.UUID(v))
     except ValueError as exc:
         raise BrCodeError(f"chave aleatória (EVP) inválida: {value}") from exc
 

@@ -137,6 +137,9 @@ class AppContext:
         if self.monitor is not None:
             self.monitor.stop()
         self.reset_client()
+        from pos_app.core.pix.demo import stop_demo_psp
+
+        stop_demo_psp(self)
         if self.sandbox is not None:
             self.sandbox.stop()
             self.sandbox = None
@@ -222,6 +225,9 @@ def start_demo_sandbox(ctx: AppContext, port: int = 0, rate_limit: int | None = 
     server = SandboxServer(port=port, state_path=str(ctx.data_dir / "sandbox.sqlite3"), rate_limit=rate_limit)
     server.start()
     ctx.sandbox = server
+    from pos_app.core.pix.demo import start_demo_psp
+
+    start_demo_psp(ctx)  # the PIX PSP sandbox next to the Focus one
     return server
 
 
