@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--cnpj", help="CNPJ do consumidor na nota")
     s.add_argument("--desconto", metavar="VALOR", help="desconto na venda (R$)")
     s.add_argument("--operador", metavar="CODIGO", help="código do operador (padrão: nenhum)")
+    s.add_argument("--pix-timeout", type=float, default=120.0, metavar="SEGUNDOS",
+                   help="espera máxima pelo PIX dinâmico (--pay pix:VALOR com pix.url configurada)")
     s.add_argument("--json", action="store_true", help="saída em JSON")
 
     st = sub.add_parser("status", help="situação do terminal (conexão, contingência pendente)")
@@ -139,9 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--pacote", nargs="?", const="", default=None, metavar="ARQ.zip",
                    help="gera também um pacote para o suporte (logs e estado, sem segredos)")
 
-    from pos_app import cli_backoffice, cli_contingency, cli_manager, cli_printing, cli_support
+    from pos_app import cli_backoffice, cli_contingency, cli_manager, cli_pix, cli_printing, cli_support
 
-    for module in (cli_contingency, cli_manager, cli_support, cli_backoffice, cli_printing):
+    for module in (cli_contingency, cli_manager, cli_support, cli_backoffice, cli_printing, cli_pix):
         module.register(sub, COMMANDS)
     return p
 
@@ -361,7 +363,14 @@ def build_sale_from_args(ctx: Any, args: argparse.Namespace) -> Any:
             raise CliError(f"CNPJ inválido: {args.cnpj}", field="cnpj")
     if not args.pay:
         raise CliError("Informe ao menos um pagamento com --pay FORMA:VALOR.", field="pay")
-    for spec in args.pay:
+    from pos_app.cli_pix import split_pix_payments
+
+    pays, pix_dynamic, pix_static = split_pix_payments(ctx, list(args.pay))
+    # completed with the PSP and the endToEndId once the charge is paid (cmd_sell)
+    args.pix_pending = [sale.add_payment(Payment(forma="17", valor=valor)) for valor in pix_dynamic]
+    for valor in pix_static:
+        sale.add_payment(Payment(forma="20", valor=valor))
+    for spec in pays:
         forma, sep, rest = spec.partition(":")
         amount, _, brand = rest.partition(":")
         if not sep:
@@ -394,8 +403,16 @@ def cmd_sell(args: argparse.Namespace) -> int:
         from pos_app.core.services.cash import CashService  # open session, or one opened with zero float
 
         cash_session_id = CashService(ctx).session_for_headless_sale(operador_id)
+        ctx.emitente()  # configuration problems before a PIX charge is created
+        from pos_app.cli_pix import settle_pix
+
+        pix_charge = settle_pix(ctx, sale, getattr(args, "pix_pending", []), operador_id, args.pix_timeout)
         result = EmissionService(ctx).checkout(sale, operador_id=operador_id,
                                                extra={"cash_session_id": cash_session_id})
+        if pix_charge is not None:
+            from pos_app.core.pix.service import pix_service
+
+            pix_service(ctx).link_sale(pix_charge.id, result.sale_id)
         from pos_app.cli_printing import print_after_sale  # follows impressora.tipo ("pdf": nothing)
 
         impressao = print_after_sale(ctx, result, operador_id)

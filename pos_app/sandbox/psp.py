@@ -62,6 +62,7 @@ class Cob:
     location: str = ""
     copia_e_cola: str = ""
     pay_at: float | None = None  # monotonic time of a scheduled payment
+    created_mono: float = field(default_factory=time.monotonic)
 
     def expired(self, now: datetime) -> bool:
         return now >= self.criacao + timedelta(seconds=self.expiracao)
@@ -108,6 +109,8 @@ class PspSandbox:
         self.tokens: dict[str, float] = {}  # token -> monotonic expiry
         self.requests: list[tuple[str, str]] = []  # (method, path) seen, for tests
         self.unavailable = False  # answer 503 to everything
+        # Demo without a trainer (headless): every charge is paid this many seconds after its creation.
+        self.auto_pay_after: float | None = None
         self._lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -162,6 +165,9 @@ class PspSandbox:
         for cob in self.cobs.values():
             if cob.pay_at is not None and now >= cob.pay_at:
                 cob.pay_at = None
+                self._pay(cob, None)
+            elif (self.auto_pay_after is not None and cob.status == "ATIVA" and not cob.pix
+                  and now - cob.created_mono >= self.auto_pay_after and not cob.expired(self.now())):
                 self._pay(cob, None)
 
     def pay(self, txid: str, valor: Decimal | None = None) -> dict[str, Any]:

@@ -28,6 +28,11 @@ from pos_app.sandbox.psp_pki import make_pki
 ARROZ = "7891102100377"  # R$ 27,90
 
 
+@pytest.fixture(autouse=True)
+def _no_auto_pay(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POS_PIX_DEMO_PAGAR_APOS", "nunca")  # each test decides when the payer pays
+
+
 def _users(ctx: Any) -> tuple[Any, Any]:
     users = {u.papel: u for u in ctx.store.users.all()}
     return users["caixa"], users["gerente"]
