@@ -115,7 +115,9 @@ def split_pix_payments(ctx: Any, pay_specs: list[str]) -> tuple[list[str], list[
     others: list[str] = []
     dynamic: list[Decimal] = []
     static: list[Decimal] = []
-    pix_on = bool(ctx.config.get("pix.url"))
+    from pos_app.core.pix.service import pix_service
+
+    pix_on = pix_service(ctx).configured()
     for spec in pay_specs:
         forma, sep, rest = spec.partition(":")
         key = forma.strip().lower()

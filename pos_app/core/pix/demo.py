@@ -1,4 +1,9 @@
-"""Demo mode: the embedded PSP sandbox next to the Focus sandbox, and the PIX keys pointing at it."""
+"""Demo mode: the embedded PSP sandbox next to the Focus sandbox.
+
+Like the Focus sandbox (whose URL and token are never written to the settings), the PSP sandbox
+answers for every ``pix.*`` key left unset: ``PixService`` falls back to ``demo_settings``. A PSP
+configured by the store (``pix.url``) is used as is and no sandbox is started.
+"""
 
 from __future__ import annotations
 
@@ -11,36 +16,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pos_app.pix")
 
-DEMO_URL_SETTING = "pix.demo_url"  # internal: the pix.url the demo PSP set (not a user key)
 DEMO_PIX_KEY = "7d9f0335-8dcc-4054-9bf9-0dbd61d36906"  # EVP of the demo store
 
 
 def start_demo_psp(ctx: AppContext) -> Any:
-    """Start the PSP sandbox on a free loopback port and point ``pix.*`` at it.
-
-    Only a missing ``pix.url`` or the one a previous demo run set is replaced: a PSP configured by
-    the store (or a test's own sandbox) is kept.
-    """
-    from pos_app.sandbox.psp import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PSP_CNPJ, PspSandbox
+    """Start the PSP sandbox on a free loopback port unless a real PSP is configured."""
+    from pos_app.sandbox.psp import PspSandbox
 
     cfg = ctx.config
-    current = cfg.get("pix.url")
-    if current and current != ctx.store.settings.get(DEMO_URL_SETTING):
+    if cfg.get("pix.url"):
         return None
-    if not cfg.is_set("pix.chave"):
-        cfg.set("pix.chave", DEMO_PIX_KEY)
     emitente = cfg.emitente()
     psp = PspSandbox(chave=cfg.get("pix.chave") or DEMO_PIX_KEY,
                      nome=(emitente.nome_fantasia or emitente.razao_social) if emitente else "LOJA DEMO",
                      cidade=emitente.municipio if emitente else "SAO PAULO").start()
-    cfg.set("pix.url", psp.url)
-    ctx.store.settings.set(DEMO_URL_SETTING, psp.url)
-    if not cfg.is_set("pix.client_id") or cfg.get("pix.client_id") == DEMO_CLIENT_ID:
-        cfg.set("pix.client_id", DEMO_CLIENT_ID)
-        if cfg.get("pix.client_secret") != DEMO_CLIENT_SECRET:
-            cfg.set("pix.client_secret", DEMO_CLIENT_SECRET)
-    if not cfg.is_set("pix.cnpj_psp"):
-        cfg.set("pix.cnpj_psp", DEMO_PSP_CNPJ)
     psp.auto_pay_after = _auto_pay_seconds()
     ctx.__dict__["psp_sandbox"] = psp
     from pos_app.core.pix.service import pix_service
@@ -48,6 +37,17 @@ def start_demo_psp(ctx: AppContext) -> Any:
     pix_service(ctx).reset()
     log.info("PSP PIX de demonstração em %s", psp.url)
     return psp
+
+
+def demo_settings(ctx: AppContext) -> dict[str, str]:
+    """The ``pix.*`` values of the running demo PSP (empty when there is none)."""
+    psp = demo_psp(ctx)
+    if psp is None:
+        return {}
+    from pos_app.sandbox.psp import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PSP_CNPJ
+
+    return {"pix.url": psp.url, "pix.client_id": DEMO_CLIENT_ID, "pix.client_secret": DEMO_CLIENT_SECRET,
+            "pix.cnpj_psp": DEMO_PSP_CNPJ, "pix.chave": psp.chave}
 
 
 def _auto_pay_seconds() -> float | None:

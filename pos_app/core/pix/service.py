@@ -122,8 +122,17 @@ class PixService:
         self._lock = threading.Lock()
 
     # -- configuration ----------------------------------------------------------------------
+    def setting(self, key: str) -> str | None:
+        """A ``pix.*`` value; in demo mode unset keys come from the running PSP sandbox."""
+        value = self.ctx.config.get(key)
+        if value:
+            return value
+        from pos_app.core.pix.demo import demo_settings
+
+        return demo_settings(self.ctx).get(key)
+
     def configured(self) -> bool:
-        return bool(self.ctx.config.get("pix.url"))
+        return bool(self.setting("pix.url"))
 
     def client(self) -> PixClient:
         from pos_app.core.pix.client import PixClient, PixConfigError
@@ -131,10 +140,10 @@ class PixService:
         with self._lock:
             if self._client is None:
                 cfg = self.ctx.config
-                url = cfg.get("pix.url")
+                url = self.setting("pix.url")
                 if not url:
                     raise PixNotConfigured("PIX dinâmico não configurado (pix.url).")
-                client_id, secret = cfg.get("pix.client_id"), cfg.get("pix.client_secret")
+                client_id, secret = self.setting("pix.client_id"), self.setting("pix.client_secret")
                 if not client_id or not secret:
                     raise PixConfigError("Configure pix.client_id e pix.client_secret.")
                 cert_path = cfg.get("pix.certificado")
@@ -155,13 +164,13 @@ class PixService:
             self._client = None
 
     def chave(self) -> str:
-        chave = self.ctx.config.get("pix.chave")
+        chave = self.setting("pix.chave")
         if not chave:
             raise PixNotConfigured("Chave PIX da loja não configurada (pix.chave).")
         return chave
 
     def cnpj_psp(self) -> str:
-        cnpj = self.ctx.config.get("pix.cnpj_psp")
+        cnpj = self.setting("pix.cnpj_psp")
         if not cnpj:
             raise PixNotConfigured("CNPJ do PSP não configurado (pix.cnpj_psp): a NFC-e exige a credenciadora.")
         return cnpj
