@@ -282,3 +282,19 @@ def test_plain_http_psp_only_on_loopback(tmp_path: Path) -> None:
 
 def test_payment_domain_accepts_static_pix() -> None:
     Payment("20", Decimal("1.00")).validate()
+
+
+def test_doctor_checks_the_psp_token(demo_ctx: Any) -> None:
+    from pos_app.core.services.doctor import run_doctor
+
+    checks = {c.nome: c for c in run_doctor(demo_ctx)}
+    assert checks["PIX dinâmico"].nivel == "ok" and "token do PSP obtido" in checks["PIX dinâmico"].mensagem
+    demo_ctx.config.set("pix.client_secret", "errado")
+    pix_service(demo_ctx).reset()
+    checks = {c.nome: c for c in run_doctor(demo_ctx)}
+    assert checks["PIX dinâmico"].nivel == "erro" and "credenciais" in checks["PIX dinâmico"].mensagem
+    demo_psp(demo_ctx).stop()
+    demo_ctx.config.unset("pix.client_secret")
+    pix_service(demo_ctx).reset()
+    checks = {c.nome: c for c in run_doctor(demo_ctx)}
+    assert checks["PIX dinâmico"].nivel == "erro" and "inacessível" in checks["PIX dinâmico"].mensagem
