@@ -326,6 +326,11 @@ class PixService:
                 out.append(self.refresh(int(row["id"])))
             except PixError as exc:
                 log.warning("PIX: sincronização da cobrança %s falhou: %s", row["id"], exc)
+        # Sales store the endToEndId in their payment: that links the charges (window, CLI, crashes).
+        self.store.database.execute(
+            "UPDATE pix_charges SET sale_id = (SELECT p.sale_id FROM payments p WHERE p.forma = ? AND "
+            "p.numero_autorizacao = pix_charges.e2eid LIMIT 1) WHERE status = ? AND sale_id IS NULL",
+            [PIX_DINAMICO, PAGA])
         cutoff = iso(datetime.now(UTC) - UNUSED_GRACE)
         for row in self.store.database.query(
             "SELECT * FROM pix_charges WHERE status = ? AND sale_id IS NULL AND updated_at < ?", [PAGA, cutoff]

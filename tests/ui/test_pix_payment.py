@@ -1,0 +1,106 @@
+"""PIX at the payment screen: dynamic QR paid from the Treinamento menu, cancelled then paid, static."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from pos_app.core.pix.brcode import decode
+from pos_app.core.pix.demo import demo_psp
+from pos_app.core.pix.service import pix_service
+from pos_app.ui.pix_dialog import PixDynamicDialog, PixStaticDialog
+from tests.ui.conftest import login
+
+K = Qt.Key
+
+
+def _to_payment(qtbot: Any, window: Any, keys: Any) -> Any:
+    keys("7891102100377", K.Key_Return)  # arroz 27,90
+    qtbot.waitUntil(lambda: window.cart.rowCount() == 1, timeout=3_000)
+    keys(K.Key_F10)
+    qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible(), timeout=3_000)
+    return window.dialog
+
+
+def test_dynamic_pix_paid_from_the_training_menu(qtbot: Any, controller: Any, keys: Any, shot: Any) -> None:
+    window = login(qtbot, controller, keys)
+    pay = _to_payment(qtbot, window, keys)
+    keys(K.Key_F4)
+    assert pay.kind.currentData() == "17" and pay.pix_hint.text() == ""
+    keys(K.Key_Return)
+    qtbot.waitUntil(lambda: isinstance(pay.pix_dialog, PixDynamicDialog), timeout=3_000)
+    dialog = pay.pix_dialog
+    qtbot.waitUntil(lambda: dialog.copia_e_cola != "", timeout=10_000)
+    assert decode(dialog.copia_e_cola).dinamico
+    assert dialog.amount_label.text() == "R$ 27,90" and dialog.countdown.text().startswith("Expira em 4:")
+    assert not dialog.qr_label.pixmap().isNull()
+    shot(dialog, "pix-01-qr-dinamico")
+    assert window.isEnabled()  # never blocks the window: the wait runs in the worker pool
+    message = window.training_menu.pay_pix()
+    assert "PIX pago" in message
+    qtbot.waitUntil(lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000)
+    result = window.last_result
+    assert result.status == "autorizado"
+    charge = pix_service(controller.ctx).by_txid(dialog.charge.txid)
+    assert charge.status == "paga"
+    doc = controller.ctx.store.documents.get(result.document_id)
+    [pag] = json.loads(doc["payload"])["formas_pagamento"]
+    assert pag["forma_pagamento"] == "17" and pag["tipo_integracao"] == "1"
+    assert pag["numero_autorizacao"] == charge.e2eid and pag["cnpj_credenciadora"] == pix_service(controller.ctx).cnpj_psp()
+    shot(window.result_dialog, "pix-02-resultado")
+    pix_service(controller.ctx).sync()
+    assert pix_service(controller.ctx).get(charge.id).sale_id == result.sale_id  # linked by the endToEndId
+    assert pix_service(controller.ctx).pending_refunds() == []
+
+
+def test_dynamic_pix_cancelled_then_paid_is_offered_for_refund(qtbot: Any, controller: Any, keys: Any) -> None:
+    window = login(qtbot, controller, keys)
+    pay = _to_payment(qtbot, window, keys)
+    keys(K.Key_F4, K.Key_Return)
+    qtbot.waitUntil(lambda: isinstance(pay.pix_dialog, PixDynamicDialog), timeout=3_000)
+    dialog = pay.pix_dialog
+    qtbot.waitUntil(lambda: dialog.copia_e_cola != "", timeout=10_000)
+    txid = dialog.charge.txid
+    qtbot.keyClick(dialog, K.Key_Escape)
+    qtbot.waitUntil(lambda: pay.pix_dialog is None, timeout=10_000)
+    assert window.cart.sale.payments == []
+    psp = demo_psp(controller.ctx)
+    assert psp.cobs[txid].status == "REMOVIDA_PELO_USUARIO_RECEBEDOR"
+    late = psp.pay(txid)
+    svc = pix_service(controller.ctx)
+    svc.sync()
+    [offer] = svc.pending_refunds()
+    assert offer["e2eid"] == late["endToEndId"]
+    assert svc.refund(offer["id"], controller.ctx.store.users.by_code("9"))["status"] == "devolvida"
+
+
+def test_static_pix_confirmed_by_the_cashier(qtbot: Any, controller: Any, keys: Any, shot: Any) -> None:
+    window = login(qtbot, controller, keys)
+    pay = _to_payment(qtbot, window, keys)
+    keys(K.Key_F4)
+    pay.kind.setCurrentIndex(pay.kind.findData("20"))
+    keys(K.Key_Return)
+    qtbot.waitUntil(lambda: isinstance(pay.pix_dialog, PixStaticDialog), timeout=3_000)
+    dialog = pay.pix_dialog
+    code = decode(dialog.copia_e_cola)
+    assert code.valor == Decimal("27.90") and not code.dinamico
+    shot(dialog, "pix-03-qr-estatico")
+    qtbot.keyClick(dialog, K.Key_Return)
+    qtbot.waitUntil(lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000)
+    assert window.last_result.status == "autorizado"
+    entry = controller.ctx.store.database.query_one("SELECT * FROM audit_log WHERE action = 'pix_estatico_confirmado'")
+    assert entry["user_codigo"] == "1"
+
+
+def test_offline_says_dynamic_pix_is_unavailable(qtbot: Any, controller: Any, keys: Any) -> None:
+    window = login(qtbot, controller, keys)
+    pay = _to_payment(qtbot, window, keys)
+    controller.ctx.monitor.report(False)
+    keys(K.Key_F4)
+    assert pay.kind.currentData() == "20" and "PIX dinâmico indisponível" in pay.pix_hint.text()
+    pay.kind.setCurrentIndex(pay.kind.findData("17"))
+    keys(K.Key_Return)
+    assert pay.pix_dialog is None and "indisponível" in pay.error.text()
