@@ -298,3 +298,40 @@ def test_doctor_checks_the_psp_token(demo_ctx: Any) -> None:
     pix_service(demo_ctx).reset()
     checks = {c.nome: c for c in run_doctor(demo_ctx)}
     assert checks["PIX dinâmico"].nivel == "erro" and "inacessível" in checks["PIX dinâmico"].mensagem
+
+
+def test_danfce_shows_the_end_to_end_id_and_the_static_qr_when_asked(demo_ctx: Any, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from pypdf import PdfReader
+
+    psp = demo_psp(demo_ctx)
+    svc = pix_service(demo_ctx)
+    caixa, _ = _users(demo_ctx)
+    charge = svc.create(Decimal("20.00"))
+    psp.pay(charge.txid)
+    charge = svc.refresh(charge.id)
+    demo_ctx.config.set("pix.qr_no_cupom", "sim")
+    sale = Sale()
+    sale.add_item(demo_ctx.store.products.lookup(ARROZ), Decimal("1"))
+    sale.add_payment(svc.payment_for(charge))
+    sale.add_payment(svc.record_static(Decimal("7.90"), caixa))
+    result = EmissionService(demo_ctx).checkout(sale, operador_id=caixa.id)
+    assert result.status == "autorizado" and result.danfce
+    text = "\n".join(p.extract_text() for p in PdfReader(result.danfce).pages)
+    assert f"ID PIX (E2E): {charge.e2eid}" in text
+    assert "PIX estático - QR Code da chave da loja" in text
+    from pos_app.core.services.history import HistoryService
+
+    detail = HistoryService(demo_ctx).detail(result.ref)
+    assert detail["venda"]["pagamentos"][0]["end_to_end_id"] == charge.e2eid
+    if shutil.which("pdftoppm") and shutil.which("zbarimg"):
+        png = tmp_path / "danfce"
+        subprocess.run(["pdftoppm", "-r", "300", "-png", "-singlefile", result.danfce, str(png)], check=True)
+        shutil.copy(f"{png}.png", Path(result.danfce).with_suffix(".png"))
+        out = subprocess.run(["zbarimg", "--raw", "-q", f"{png}.png"], capture_output=True, text=True).stdout
+        codes = out.splitlines()
+        static = [c for c in codes if c.startswith("000201")]
+        assert len(static) == 1 and decode(static[0]).valor == Decimal("7.90")
+        assert any("qrcode" in c.lower() or "p=" in c for c in codes)  # the NFC-e QR is there too
