@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
 
 from pos_app.core.pix.brcode import decode
 from pos_app.core.pix.demo import demo_psp
@@ -56,8 +57,9 @@ def test_dynamic_pix_paid_from_the_training_menu(qtbot: Any, controller: Any, ke
     assert pix_service(controller.ctx).pending_refunds() == []
 
 
-def test_dynamic_pix_cancelled_then_paid_is_offered_for_refund(qtbot: Any, controller: Any, keys: Any) -> None:
-    window = login(qtbot, controller, keys)
+def test_dynamic_pix_cancelled_then_paid_is_offered_for_refund(qtbot: Any, controller: Any, keys: Any,
+                                                              shot: Any) -> None:
+    window = login(qtbot, controller, keys, code="9", pin="9999")  # the manager is at the counter
     pay = _to_payment(qtbot, window, keys)
     keys(K.Key_F4, K.Key_Return)
     qtbot.waitUntil(lambda: isinstance(pay.pix_dialog, PixDynamicDialog), timeout=3_000)
@@ -69,12 +71,17 @@ def test_dynamic_pix_cancelled_then_paid_is_offered_for_refund(qtbot: Any, contr
     assert window.cart.sale.payments == []
     psp = demo_psp(controller.ctx)
     assert psp.cobs[txid].status == "REMOVIDA_PELO_USUARIO_RECEBEDOR"
-    late = psp.pay(txid)
-    svc = pix_service(controller.ctx)
-    svc.sync()
-    [offer] = svc.pending_refunds()
-    assert offer["e2eid"] == late["endToEndId"]
-    assert svc.refund(offer["id"], controller.ctx.store.users.by_code("9"))["status"] == "devolvida"
+    late = psp.pay(txid)  # the customer's app had read the QR before the cancellation
+    keys(K.Key_Escape)  # back to the sale
+    window.findChild(QAction, "manager_pix_devolucoes").trigger()
+    qtbot.waitUntil(lambda: getattr(window, "pix_refunds_dialog", None) is not None, timeout=5_000)
+    refunds = window.pix_refunds_dialog
+    qtbot.waitUntil(lambda: refunds.list.count() == 1, timeout=10_000)
+    assert late["endToEndId"] in refunds.list.item(0).text() and "cancelamento" in refunds.list.item(0).text()
+    shot(refunds, "pix-04-devolucao")
+    qtbot.mouseClick(refunds.refund_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Devolução de R$ 27,90 feita" in refunds.status.text(), timeout=10_000)
+    assert psp.devolucoes and pix_service(controller.ctx).pending_refunds() == []
 
 
 def test_static_pix_confirmed_by_the_cashier(qtbot: Any, controller: Any, keys: Any, shot: Any) -> None:
