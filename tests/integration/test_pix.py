@@ -335,3 +335,34 @@ def test_danfce_shows_the_end_to_end_id_and_the_static_qr_when_asked(demo_ctx: A
         static = [c for c in codes if c.startswith("000201")]
         assert len(static) == 1 and decode(static[0]).valor == Decimal("7.90")
         assert any("qrcode" in c.lower() or "p=" in c for c in codes)  # the NFC-e QR is there too
+
+
+def test_reports_and_cash_closing_separate_pix_from_cash_and_cards(demo_ctx: Any) -> None:
+    from pos_app.core.printing.receipt import render_text
+    from pos_app.core.services.cash import CashService
+    from pos_app.core.services.reports import ReportService
+
+    psp = demo_psp(demo_ctx)
+    svc = pix_service(demo_ctx)
+    caixa, gerente = _users(demo_ctx)
+    cash = CashService(demo_ctx)
+    cash.open(gerente, Decimal("50.00"))
+    charge = svc.create(Decimal("27.90"))
+    psp.pay(charge.txid)
+    charge = svc.refresh(charge.id)
+    emission = EmissionService(demo_ctx, render_receipts=False)
+    for payments in ([svc.payment_for(charge)], [Payment("01", Decimal("30.00"))],
+                     [Payment("03", Decimal("27.90"), bandeira="01")], [svc.record_static(Decimal("27.90"), caixa)]):
+        sale = Sale()
+        sale.add_item(demo_ctx.store.products.lookup(ARROZ), Decimal("1"))
+        for p in payments:
+            sale.add_payment(p)
+        session = cash.session_for_headless_sale(caixa.id)
+        assert emission.checkout(sale, operador_id=caixa.id, extra={"cash_session_id": session}).status == "autorizado"
+    rep = ReportService(demo_ctx).daily(demo_ctx.now().date())
+    assert rep.por_grupo == {"PIX": Decimal("55.80"), "Dinheiro": Decimal("27.90"), "Cartões": Decimal("27.90")}
+    assert rep.to_json()["por_grupo"]["PIX"] == "55.80"
+    text = render_text(cash.report_blocks(cash.summary()), 48)
+    assert "TOTAIS: DINHEIRO | CARTÕES | PIX | OUTROS" in text
+    pix_line = next(line for line in text.splitlines() if line.startswith("PIX ") and "55,80" in line)
+    assert pix_line
