@@ -246,7 +246,7 @@ class PixService:
 
     def wait(self, charge_id: int, *, timeout: float | None = None, cancel: threading.Event | None = None,
              on_update: Callable[[Charge], None] | None = None, first_interval: float = 1.0,
-             max_interval: float = 5.0) -> Charge:
+             max_interval: float = 3.0) -> Charge:
         """Poll until paid, expired, removed, cancelled (``cancel`` set) or ``timeout``.
 
         Backoff from ``first_interval`` to ``max_interval``: a charge is usually paid in 10-40 s
