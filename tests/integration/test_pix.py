@@ -189,13 +189,24 @@ def test_crash_after_write_ahead_is_resolved_by_txid(demo_ctx: Any) -> None:
     svc = pix_service(demo_ctx)
     # A charge stored, PUT sent, answer lost (crash): the local row still says "criando".
     charge = svc.create(Decimal("4.00"))
-    demo_ctx.store.database.execute("UPDATE pix_charges SET status = 'criando' WHERE id = ?", [charge.id])
+    from datetime import UTC, datetime, timedelta
+
+    before = (datetime.now(UTC) - timedelta(minutes=3)).isoformat()
+    demo_ctx.store.database.execute("UPDATE pix_charges SET status = 'criando', created_at = ? WHERE id = ?",
+                                    [before, charge.id])
     psp.pay(charge.txid)
     # And one stored whose PUT never left the terminal.
     demo_ctx.store.database.execute(
         "INSERT INTO pix_charges (txid, terminal_id, valor, expiracao, status, created_at, updated_at) "
-        "VALUES ('nuncaenviada0000000000000000000', 'T1', '1.00', 300, 'criando', datetime('now'), datetime('now'))")
+        "VALUES ('nuncaenviada0000000000000000000', 'T1', '1.00', 300, 'criando', ?, ?)", [before, before])
+    # A charge whose PUT is on its way right now is left alone.
+    now = datetime.now(UTC).isoformat()
+    demo_ctx.store.database.execute(
+        "INSERT INTO pix_charges (txid, terminal_id, valor, expiracao, status, created_at, updated_at) "
+        "VALUES ('emandamento00000000000000000000', 'T1', '1.00', 300, 'criando', ?, ?)", [now, now])
+    assert svc.needs_sync()
     svc.sync()
+    assert svc.by_txid("emandamento00000000000000000000").status == pix.CRIANDO
     assert svc.get(charge.id).status == pix.PAGA
     assert svc.by_txid("nuncaenviada0000000000000000000").status == pix.FALHOU
 

@@ -65,7 +65,8 @@ CLOSED_UNPAID = (EXPIRADA, CANCELADA, REMOVIDA_PSP)
 # Refund states (pix_refunds.status)
 DEV_PENDENTE, DEV_DEVOLVIDA, DEV_FALHOU = "pendente", "devolvida", "falhou"
 LATE_WATCH = timedelta(hours=24)  # how long a closed charge is still checked for a late Pix
-UNUSED_GRACE = timedelta(minutes=30)  # a paid charge without a sale after this is refundable
+UNUSED_GRACE = timedelta(minutes=30)
+IN_FLIGHT_GRACE = timedelta(minutes=2)  # a paid charge without a sale after this is refundable
 
 
 class PixNotConfigured(RuntimeError):
@@ -316,9 +317,12 @@ class PixService:
         from pos_app.core.pix.client import PixError
 
         since = iso(datetime.now(UTC) - LATE_WATCH)
+        # A charge being created right now (PUT on its way) is left to its own request.
+        settled = iso(datetime.now(UTC) - IN_FLIGHT_GRACE)
         rows = self.store.database.query(
-            f"SELECT id FROM pix_charges WHERE status IN ({','.join('?' * 5)}) AND created_at >= ? ORDER BY id",
-            [*OPEN, *CLOSED_UNPAID, since],
+            f"SELECT id FROM pix_charges WHERE status IN ({','.join('?' * 4)}) AND created_at >= ? "
+            "UNION SELECT id FROM pix_charges WHERE status = ? AND created_at < ? ORDER BY id",
+            [ATIVA, *CLOSED_UNPAID, since, CRIANDO, settled],
         )
         out = []
         for row in rows:
@@ -338,6 +342,14 @@ class PixService:
             charge = Charge.from_row(row)
             self._offer_refund(charge.id, charge.e2eid or "", charge.valor, "paga_sem_venda")
         return out
+
+    def needs_sync(self) -> bool:
+        """Anything the PSP may still change (open charges, closed ones within the late-payment watch)."""
+        since = iso(datetime.now(UTC) - LATE_WATCH)
+        row = self.store.database.query_one(
+            f"SELECT COUNT(*) AS n FROM pix_charges WHERE status IN ({','.join('?' * 5)}) AND created_at >= ?",
+            [*OPEN, *CLOSED_UNPAID, since])
+        return bool(row and row["n"])
 
     def pending_refunds(self) -> list[dict[str, Any]]:
         return self.store.database.query(

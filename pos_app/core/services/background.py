@@ -136,7 +136,25 @@ class BackgroundSync:
                 self.failures += 1
                 delay = self._backoff()
 
+    def _pix_tick(self) -> None:
+        """Every minute: resolve PIX charges left open and catch Pix paid after a cancellation."""
+        import time
+
+        now = time.monotonic()
+        if now - getattr(self, "_pix_last", -1e9) < 60.0:
+            return
+        self._pix_last = now
+        try:
+            from pos_app.core.pix.service import pix_service
+
+            svc = pix_service(self.ctx)
+            if svc.configured() and svc.needs_sync():
+                svc.sync()
+        except Exception:  # noqa: BLE001 - PIX trouble never stops the NFC-e sync
+            log.warning("sincronização PIX falhou", exc_info=True)
+
     def _tick(self) -> float:
+        self._pix_tick()
         if not self.has_backlog():
             self._state("em_dia")
             return self.interval
