@@ -343,7 +343,7 @@ class CashService:
             group = PAYMENT_GROUPS.get(method.forma, "Outros")
             groups[group] = groups.get(group, Decimal(0)) + method.recebido
         if groups.get("PIX"):
-            out.append(Text("TOTAIS: DINHEIRO | CARTÕES | PIX | OUTROS", bold=True))
+            out.append(Text("TOTAIS POR GRUPO", bold=True))
             for group in ("Dinheiro", "Cartões", "PIX", "Outros"):
                 pair(group, format_brl(groups.get(group, Decimal(0))))
         out.append(Separator())
