@@ -49,6 +49,7 @@ class _PixBase(QDialog):
         self.setWindowTitle(title)
         self.resize(560, 680)
         root = QVBoxLayout(self)
+        self.root = root
         root.setSpacing(10)
         head = QLabel(title)
         theme.set_role(head, "title")
@@ -96,7 +97,7 @@ class PixDynamicDialog(_PixBase):
         self.countdown.setObjectName("pixCountdown")
         self.countdown.setFont(theme.big_font(18))
         self.countdown.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.layout().insertWidget(3, self.countdown)
+        self.root.insertWidget(3, self.countdown)
         self.cancel_button = QPushButton(tr("Cancelar cobrança (Esc)"))
         self.cancel_button.setObjectName("pixCancel")
         self.cancel_button.setAutoDefault(False)

@@ -81,9 +81,9 @@ class TrainingMenu(QMenu):
         txid = psp.pay_latest() if psp is not None else None
         self.last_pix_message = (tr("PIX pago pelo cliente simulado (cobrança {t}).").format(t=txid) if txid
                                  else tr("Nenhuma cobrança PIX aguardando pagamento."))
-        parent = self.parent()
-        if hasattr(parent, "show_message"):
-            parent.show_message(self.last_pix_message, error=txid is None)
+        show = getattr(self.parent(), "show_message", None)
+        if show is not None:
+            show(self.last_pix_message, error=txid is None)
         return self.last_pix_message
 
     def restore(self) -> None:
