@@ -51,7 +51,9 @@ def test_dynamic_pix_paid_from_the_training_menu(qtbot: Any, controller: Any, ke
     [pag] = json.loads(doc["payload"])["formas_pagamento"]
     assert pag["forma_pagamento"] == "17" and pag["tipo_integracao"] == "1"
     assert pag["numero_autorizacao"] == charge.e2eid and pag["cnpj_credenciadora"] == pix_service(controller.ctx).cnpj_psp()
-    shot(window.result_dialog, "pix-02-resultado")
+    rdialog = window.result_dialog
+    qtbot.waitUntil(lambda: rdialog.preview is not None and rdialog.preview.pages is not None, timeout=20_000)
+    shot(rdialog, "pix-02-resultado")
     pix_service(controller.ctx).sync()
     assert pix_service(controller.ctx).get(charge.id).sale_id == result.sale_id  # linked by the endToEndId
     assert pix_service(controller.ctx).pending_refunds() == []
