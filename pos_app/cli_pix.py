@@ -56,8 +56,12 @@ def cmd_pix(args: argparse.Namespace) -> int:
                 if args.json:
                     print_json(rows)
                 else:
+                    from datetime import datetime
+
+                    tz = ctx.now().tzinfo
                     for r in rows:
-                        print(f"{r['id']:>5} {r['created_at'][:19]} R$ {r['valor']:>9} {r['status']:<22} "
+                        when = datetime.fromisoformat(r["created_at"]).astimezone(tz).strftime("%d/%m/%Y %H:%M")
+                        print(f"{r['id']:>5} {when} R$ {r['valor']:>9} {r['status']:<22} "
                               f"{r['e2eid'] or '-'} venda {r['sale_id'] or '-'}")
                 return EXIT_OK
             svc.sync()

@@ -80,6 +80,8 @@ def _doc_key(v: str) -> str:
         return digits
     if len(digits) == 14 and is_valid_cnpj(digits):
         return digits
+    if len(digits) in (10, 11):
+        raise BrCodeError(f"CPF inválido como chave PIX: {v} (telefone: use +55 DDD número)")
     raise BrCodeError(f"CPF/CNPJ inválido como chave PIX: {v}")
 
 
