@@ -377,3 +377,20 @@ def test_reports_and_cash_closing_separate_pix_from_cash_and_cards(demo_ctx: Any
     assert "TOTAIS POR GRUPO" in text and max(len(line) for line in text.splitlines()) <= 48
     pix_line = next(line for line in text.splitlines() if line.startswith("PIX ") and "55,80" in line)
     assert pix_line
+
+
+def test_background_sync_catches_a_late_payment(demo_ctx: Any) -> None:
+    from pos_app.core.services.background import BackgroundSync
+
+    psp = demo_psp(demo_ctx)
+    svc = pix_service(demo_ctx)
+    charge = svc.create(Decimal("12.00"))
+    svc.cancel(charge.id)
+    late = psp.pay(charge.txid)
+    sync = BackgroundSync(demo_ctx, interval=3600)
+    sync._tick()  # one pass of the background thread: the NFC-e backlog and the PIX watch
+    assert svc.get(charge.id).status == pix.PAGA_APOS_CANCELAMENTO
+    assert [r["e2eid"] for r in svc.pending_refunds()] == [late["endToEndId"]]
+    psp.requests.clear()
+    sync._tick()  # within the minute: the PSP is not asked again
+    assert psp.requests == []
