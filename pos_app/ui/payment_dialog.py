@@ -358,6 +358,13 @@ class PaymentDialog(QDialog):
                 return
             dialog: Any = PixDynamicDialog(self.ctx, valor, self.operator, self)
         else:
+            from pos_app.core.pix.service import pix_service
+
+            service = pix_service(self.ctx)
+            if not service.setting("pix.chave"):
+                # No store key configured: no QR to show; the cashier's Enter is the confirmation.
+                self._add_pix_payment(service.record_static(valor, self.operator))
+                return
             dialog = PixStaticDialog(self.ctx, valor, self.operator, self)
         self.pix_dialog = dialog
         dialog.finished.connect(lambda _r, d=dialog: self._pix_done(d))
@@ -365,10 +372,12 @@ class PaymentDialog(QDialog):
 
     def _pix_done(self, dialog: Any) -> None:
         self.pix_dialog = None
-        payment = dialog.payment
-        if payment is None:
+        if dialog.payment is None:
             self.amount.setFocus()
             return
+        self._add_pix_payment(dialog.payment)
+
+    def _add_pix_payment(self, payment: Payment) -> None:
         try:
             self.sale.add_payment(payment)
         except ValidationError as exc:  # the PIX is received: the manager refunds it (pix devolver)

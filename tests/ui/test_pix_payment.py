@@ -113,3 +113,19 @@ def test_offline_says_dynamic_pix_is_unavailable(qtbot: Any, controller: Any, ke
     pay.kind.setCurrentIndex(pay.kind.findData("17"))
     keys(K.Key_Return)
     assert pay.pix_dialog is None and "indisponível" in pay.error.text()
+
+
+def test_pix_without_any_pix_configuration_is_typed_by_hand(qtbot: Any, controller: Any, keys: Any) -> None:
+    from pos_app.core.pix.demo import stop_demo_psp
+
+    stop_demo_psp(controller.ctx)  # a store with no PSP and no key (the demo PSP answered for both)
+    window = login(qtbot, controller, keys)
+    pay = _to_payment(qtbot, window, keys)
+    keys(K.Key_F4)
+    assert pay.kind.currentData() == "20" and "não configurado" in pay.pix_hint.text()
+    keys(K.Key_Return)
+    qtbot.waitUntil(lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000)
+    result = window.last_result
+    assert result.status == "autorizado"
+    doc = controller.ctx.store.documents.get(result.document_id)
+    assert [p["forma_pagamento"] for p in json.loads(doc["payload"])["formas_pagamento"]] == ["20"]
