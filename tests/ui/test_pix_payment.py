@@ -129,3 +129,22 @@ def test_pix_without_any_pix_configuration_is_typed_by_hand(qtbot: Any, controll
     assert result.status == "autorizado"
     doc = controller.ctx.store.documents.get(result.document_id)
     assert [p["forma_pagamento"] for p in json.loads(doc["payload"])["formas_pagamento"]] == ["20"]
+
+
+def test_psp_down_says_so_and_static_still_works(qtbot: Any, controller: Any, keys: Any) -> None:
+    window = login(qtbot, controller, keys)
+    pay = _to_payment(qtbot, window, keys)
+    demo_psp(controller.ctx).unavailable = True  # the PSP answers 503 to everything
+    keys(K.Key_F4, K.Key_Return)
+    qtbot.waitUntil(lambda: isinstance(pay.pix_dialog, PixDynamicDialog), timeout=3_000)
+    dialog = pay.pix_dialog
+    qtbot.waitUntil(lambda: "PIX dinâmico indisponível" in dialog.qr_label.text(), timeout=10_000)
+    assert "PIX estático" in dialog.status.text()
+    qtbot.keyClick(dialog, K.Key_Escape)
+    qtbot.waitUntil(lambda: pay.pix_dialog is None, timeout=5_000)
+    pay.kind.setCurrentIndex(pay.kind.findData("20"))
+    keys(K.Key_Return)
+    qtbot.waitUntil(lambda: isinstance(pay.pix_dialog, PixStaticDialog), timeout=3_000)
+    qtbot.keyClick(pay.pix_dialog, K.Key_Return)
+    qtbot.waitUntil(lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000)
+    assert window.last_result.status == "autorizado"
