@@ -52,7 +52,7 @@ def test_config_validates_pix_keys(demo_ctx: Any) -> None:
     with pytest.raises(ConfigError, match="https"):
         cfg.set("pix.url", "http://psp.example.com/api/v2")
     assert cfg.set("pix.url", "https://pix.psp.example.com/api/v2/") == "https://pix.psp.example.com/api/v2"
-    with pytest.raises(ConfigError, match="CPF/CNPJ"):
+    with pytest.raises(ConfigError, match="CPF inválido"):
         cfg.set("pix.chave", "529.982.247-24")
     assert cfg.set("pix.chave", "+55 41 99999-8888") == "+5541999998888"
     with pytest.raises(ConfigError, match="CNPJ"):
