@@ -9,8 +9,6 @@ note not yet transmitted).
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -18,7 +16,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pos_app.cli.common import PAYMENT_ALIASES, CliError, _Parser, open_app_for_cli, parse_amount, print_json
+from pos_app.cli.common import (
+    PAYMENT_ALIASES,
+    CliError,
+    _Parser,
+    authenticate_manager,
+    manager_pin,
+    open_app_for_cli,
+    parse_amount,
+    print_json,
+)
 from pos_app.core.fiscal.document_status import DocumentStatus as S
 
 Handler = Callable[[argparse.Namespace], int]
@@ -200,21 +207,8 @@ def _print_json(data: Any) -> None:
     print_json(data)
 
 
-def _pin(args: argparse.Namespace) -> str:
-    pin = getattr(args, "pin", None)
-    if pin is None:
-        pin = os.environ.get("POS_PIN_GERENTE")
-    if pin is None and sys.stdin.isatty():
-        pin = getpass.getpass("PIN do gerente: ")
-    if not pin:
-        raise CliError("Informe o PIN do gerente (--pin).", EXIT_BAD_INPUT, "pin")
-    return str(pin)
-
-
-def _manager(ctx: Any, args: argparse.Namespace, action: str) -> Any:
-    from pos_app.core.services.users import authenticate
-
-    return authenticate(ctx, _pin(args), getattr(args, "gerente", None), action=action)
+_pin = manager_pin  # shared with the other manager commands (cli.common)
+_manager = authenticate_manager
 
 
 def _parse_date(text: str | None, field: str, today: date) -> date | None:

@@ -24,6 +24,7 @@ PAYMENT_LABELS = {
     "15": "Boleto Bancário",
     "16": "Depósito Bancário",
     "17": "PIX",
+    "20": "PIX estático",
     "18": "Transferência bancária",
     "19": "Programa de fidelidade",
     "90": "Sem pagamento",

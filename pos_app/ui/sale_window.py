@@ -799,7 +799,7 @@ class SaleWindow(QMainWindow):
         if not self.cash_open():
             self.offer_open_cash()
             return
-        dialog = PaymentDialog(sale, self)
+        dialog = PaymentDialog(sale, self, ctx=self.ctx, operator=self._operator)
         dialog.paid.connect(self.finalize)
         dialog.rejected.connect(self._refresh_totals)
         self.payment_dialog = dialog

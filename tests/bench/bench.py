@@ -179,6 +179,39 @@ def danfce_figure(results: dict[str, Any]) -> None:
     results["danfce_pdf_ms"] = round(statistics.median(times) * 1000, 2)
 
 
+def pix_figures(results: dict[str, Any]) -> None:
+    """BR Code build+decode; a dynamic charge over loopback: create, paid after 10 s, polls spent."""
+    from pos_app.core.pix.brcode import build_static, decode
+    from pos_app.core.pix.service import pix_service
+    from pos_app.demo.pix import demo_psp
+
+    times = []
+    for n in range(200):
+        t = time.perf_counter()
+        decode(build_static("7d9f0335-8dcc-4054-9bf9-0dbd61d36906", "Loja", "Curitiba", Decimal(n + 1)))
+        times.append(time.perf_counter() - t)
+    results["pix_brcode_us"] = round(statistics.median(times) * 1e6, 1)
+    os.environ["POS_PIX_DEMO_PAGAR_APOS"] = "nunca"
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = _demo_ctx(tmp)
+        try:
+            svc = pix_service(ctx)
+            psp = demo_psp(ctx)
+            svc.create(Decimal("1.00"))  # token and connection warm
+            t = time.perf_counter()
+            charge = svc.create(Decimal("27.90"))
+            results["pix_create_ms"] = round((time.perf_counter() - t) * 1000, 2)
+            before = len(psp.requests)
+            psp.pay_after(charge.txid, 10.0)
+            t = time.perf_counter()
+            svc.wait(charge.id, timeout=30)
+            results["pix_detect_after_pay_s"] = round(time.perf_counter() - t - 10.0, 2)
+            results["pix_polls_per_10s_wait"] = len(psp.requests) - before
+        finally:
+            ctx.close()
+            os.environ.pop("POS_PIX_DEMO_PAGAR_APOS", None)
+
+
 def contingency_figures(results: dict[str, Any]) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import benchmarks  # bench-only helpers live next to this script
@@ -447,6 +480,7 @@ def main() -> int:
         ("emission", emission_figures),
         ("danfce", danfce_figure),
         ("contingency", contingency_figures),
+        ("pix", pix_figures),
         ("escpos", escpos_figure),
         ("ui", ui_figures),
         ("scale", scale_figures),

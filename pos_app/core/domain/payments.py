@@ -22,6 +22,7 @@ PAYMENT_METHODS: dict[str, str] = {
     "03": "Cartão de crédito",
     "04": "Cartão de débito",
     "17": "PIX",
+    "20": "PIX estático",
     "10": "Vale alimentação",
     "11": "Vale refeição",
     "12": "Vale presente",
@@ -43,6 +44,9 @@ CARD_BRANDS: dict[str, str] = {
     "99": "Outros",
 }
 """``bandeira_operadora`` code -> label."""
+
+PAYMENT_GROUPS: dict[str, str] = {"01": "Dinheiro", "03": "Cartões", "04": "Cartões", "17": "PIX", "20": "PIX"}
+"""Reports and the cash closing add up PIX apart from cash and cards; anything else is "Outros"."""
 
 CASH = "01"
 CARD_METHODS: frozenset[str] = frozenset({"03", "04"})

@@ -72,8 +72,9 @@ def build_nfce_payload(
     payments: list[dict[str, Any]] = []
     for pay in sale.payments:
         entry = {"forma_pagamento": pay.forma, "valor_pagamento": dec(pay.valor, 2)}
-        if pay.is_card:
-            entry["bandeira_operadora"] = pay.bandeira or "99"
+        if pay.is_card or pay.forma == "17":  # cards and dynamic PIX: integrated (1) or not (2)
+            if pay.is_card:
+                entry["bandeira_operadora"] = pay.bandeira or "99"
             if pay.cnpj_credenciadora and pay.numero_autorizacao:
                 entry["tipo_integracao"] = "1"
                 entry["cnpj_credenciadora"] = pay.cnpj_credenciadora

@@ -48,6 +48,7 @@ class AppContext:
     api_url: str | None = None  # the API's address when not the configured/production one (demo sandbox)
     token_provider: Callable[[], str] | None = None  # the token when none is configured (demo)
     sandbox: Any = None  # demo mode: the embedded server (training faults, simulated city answer)
+    pix_settings: Callable[[], dict[str, str]] | None = None  # demo: ``pix.*`` of the PSP sandbox
     closers: list[Callable[[], None]] = field(default_factory=list)  # run by close(), last first
     _client: FocusClient | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)

@@ -86,6 +86,9 @@ def run_doctor(ctx: AppContext) -> list[Check]:
     level = {"ok": "ok", "atencao": "aviso", "critico": "erro", "vencido": "erro"}[b["alerta"]]
     checks.append(Check("Contingência", level, f"{b['contingencia_pendentes']} pendente(s), "
                         f"{b['contingencia_com_erro']} com erro, {b['em_duvida']} a reconciliar"))
+    from pos_app.core.pix.doctor import pix_checks
+
+    checks.extend(Check(*c) for c in pix_checks(ctx))
     return checks
 
 

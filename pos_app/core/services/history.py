@@ -140,7 +140,9 @@ class HistoryService:
         sql = (
             "SELECT s.id AS sale_id, s.created_at, s.valor_total, s.cpf, u.codigo AS operador, u.nome AS operador_nome, "
             "d.id AS document_id, d.ref, d.kind, d.status, d.serie, d.numero, d.chave, d.data_autorizacao, "
-            "(SELECT group_concat(p.forma || ':' || p.valor, ';') FROM payments p WHERE p.sale_id = s.id) AS pags "
+            "(SELECT group_concat(p.forma || ':' || p.valor || (CASE WHEN p.forma = '17' AND p.numero_autorizacao "
+            "IS NOT NULL THEN ':' || p.numero_autorizacao ELSE '' END), ';') FROM payments p WHERE p.sale_id = s.id) "
+            "AS pags "
             f"FROM sales s JOIN fiscal_documents d ON d.id = {_CURRENT_DOC} "
             "LEFT JOIN users u ON u.id = s.operador_id"
         )
@@ -280,7 +282,10 @@ class HistoryService:
                            "quantidade": i["quantidade"], "unitario": i["valor_unitario"], "total": i["valor_bruto"],
                            "desconto": i["valor_desconto"]} for i in sale["items"]],
                 "pagamentos": [{"forma": p["forma"], "descricao": PAYMENT_METHODS.get(p["forma"], p["forma"]),
-                                "valor": p["valor"]} for p in sale["payments"]],
+                                "valor": p["valor"]}
+                               | ({"end_to_end_id": p["numero_autorizacao"], "cnpj_psp": p["cnpj_credenciadora"]}
+                                  if p["forma"] == "17" and p["numero_autorizacao"] else {})
+                               for p in sale["payments"]],
             },
             "ref_atual": documents[-1]["ref"] if documents else None,
             "documentos": documents,
@@ -412,8 +417,9 @@ def _payments_text(text: str | None) -> str:
         return ""
     parts = []
     for chunk in text.split(";"):
-        forma, _, valor = chunk.partition(":")
-        parts.append(f"{PAYMENT_METHODS.get(forma, forma)} {Decimal(valor):.2f}")
+        forma, _, rest = chunk.partition(":")
+        valor, _, e2e = rest.partition(":")
+        parts.append(f"{PAYMENT_METHODS.get(forma, forma)} {Decimal(valor):.2f}" + (f" (E2E {e2e})" if e2e else ""))
     return ", ".join(parts)
 
 

@@ -7,11 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pos_app.core.domain.payments import PAYMENT_METHODS
 from pos_app.core.domain.validators import format_cnpj, format_cpf
 from pos_app.core.fiscal import document_status as ds
 from pos_app.core.printing.pdf import render_pdf
-from pos_app.core.printing.receipt import ReceiptData, ReceiptEmitente, ReceiptItem, ReceiptPayment
+from pos_app.core.printing.receipt import ReceiptData, ReceiptEmitente, ReceiptItem
 
 if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
@@ -61,9 +60,9 @@ class ReceiptService:
             )
             for i in sale["items"]
         ]
-        pagamentos = [
-            ReceiptPayment(PAYMENT_METHODS.get(p["forma"], "Outros"), Decimal(p["valor"])) for p in sale["payments"]
-        ]
+        from pos_app.core.pix.receipt import receipt_payment
+
+        pagamentos = [receipt_payment(self.ctx, p) for p in sale["payments"]]
         consumidor = None
         if sale["cpf"]:
             consumidor = f"CPF {format_cpf(sale['cpf'])}"

@@ -53,6 +53,17 @@ class DailyReport:
     def total_cancelado(self) -> Decimal:
         return to_money(sum((Decimal(c["valor"]) for c in self.canceladas), ZERO))
 
+    @property
+    def por_grupo(self) -> dict[str, Decimal]:
+        """Dinheiro, Cartões, PIX (dynamic + static), Outros."""
+        from pos_app.core.domain.payments import PAYMENT_GROUPS
+
+        out: dict[str, Decimal] = {}
+        for forma, total in self.por_forma.items():
+            group = PAYMENT_GROUPS.get(forma, "Outros")
+            out[group] = out.get(group, ZERO) + total
+        return out
+
     def busy_hours(self) -> list[HourBucket]:
         """Hours from the first to the last with sales (at least 08h-18h, for a readable chart)."""
         used = [b.hora for b in self.por_hora if b.vendas]
@@ -67,6 +78,7 @@ class DailyReport:
             "por_hora": [{"hora": b.hora, "vendas": b.vendas, "total": f"{b.total:.2f}"} for b in self.por_hora if b.vendas],
             "por_forma": [{"forma": k, "descricao": PAYMENT_METHODS.get(k, k), "total": f"{v:.2f}"}
                           for k, v in self.por_forma.items()],
+            "por_grupo": {k: f"{v:.2f}" for k, v in self.por_grupo.items()},
             "canceladas": self.canceladas, "total_cancelado": f"{self.total_cancelado:.2f}",
             "situacao_fiscal": self.pendentes, "contingencia": self.backlog,
         }

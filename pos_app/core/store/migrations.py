@@ -468,6 +468,51 @@ def _m_scale_indexes(db: Database) -> None:
     )
 
 
+def _m_pix_charges(db: Database) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE pix_charges (
+            id INTEGER PRIMARY KEY,
+            txid TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL DEFAULT 'dinamico',
+            terminal_id TEXT NOT NULL,
+            valor TEXT NOT NULL,
+            expiracao INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            copia_e_cola TEXT,
+            criacao_psp TEXT,
+            e2eid TEXT,
+            pix_json TEXT,
+            operador_id INTEGER REFERENCES users(id),
+            cancelled_by INTEGER REFERENCES users(id),
+            sale_id INTEGER REFERENCES sales(id),
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_pix_charges_status ON pix_charges(status);
+        CREATE INDEX idx_pix_charges_sale ON pix_charges(sale_id);
+
+        CREATE TABLE pix_refunds (
+            id INTEGER PRIMARY KEY,
+            charge_id INTEGER NOT NULL REFERENCES pix_charges(id),
+            e2eid TEXT NOT NULL,
+            valor TEXT NOT NULL,
+            motivo TEXT NOT NULL,
+            dev_id TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL,
+            rtr_id TEXT,
+            requested_by INTEGER REFERENCES users(id),
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (e2eid, motivo)
+        );
+        """,
+    )
+
+
 def _m_scale_pack_texts(db: Database) -> None:
     """Compress the stored requests and raw API answers written before issue 20 (nothing is lost:
     ``store.packed.unpack_text`` gives the same text back)."""
@@ -489,4 +534,5 @@ MIGRATIONS: list[Migration] = [
     ("backoffice_cte_rps", _m_backoffice_cte_rps),
     ("scale_0001_indexes", _m_scale_indexes),
     ("scale_0002_pack_texts", _m_scale_pack_texts),
+    ("pix_0001_charges", _m_pix_charges),
 ]
