@@ -87,4 +87,8 @@ def run_doctor(ctx: AppContext) -> list[Check]:
     level = {"ok": "ok", "atencao": "aviso", "critico": "erro", "vencido": "erro"}[b["alerta"]]
     checks.append(Check("Contingência", level, f"{b['contingencia_pendentes']} pendente(s), "
                         f"{b['contingencia_com_erro']} com erro, {b['em_duvida']} a reconciliar"))
+    from pos_app.core.services.reliability_status import reliability_lines
+
+    for line in reliability_lines(ctx):
+        checks.append(Check("Pendências com a API", "erro" if "chame o suporte" in line else "aviso", line))
     return checks

@@ -168,6 +168,7 @@ class ReplayService:
             self._emit_waiting(report)
             self._transmit_contingency(report, ignore_backoff)
             self._reconcile(report)
+            self._resolve_actions(report)
             self._follow_focus_contingency(report)
             self._download_xml(report)
 
@@ -449,6 +450,24 @@ class ReplayService:
         for done in CancellationService(self.ctx).carry_out_intents(doc_id, now=self._now()):
             (report.reconciliadas if done.cancelled else report.para_gerente).append(
                 {"ref": doc["ref"], "resultado": done.mensagem, "motivo": done.mensagem})
+
+    # 4b ------------------------------------------------------------------------------------
+    def _resolve_actions(self, report: ReplayReport) -> None:
+        """Manager actions written ahead whose answer never arrived (cancel, inutilização, e-mail)."""
+        from pos_app.core.services.pending_actions import PendingActions
+
+        self._check_stop()
+        actions = PendingActions(self.ctx)
+        if not actions.open():
+            return
+        done = actions.resolve_pending()
+        for label in done.concluidas:
+            report.reconciliadas.append({"ref": label, "resultado": "confirmado pela API"})
+        for label in done.nao_efetivadas:
+            report.reconciliadas.append({"ref": label, "resultado": "não efetivado na API (peça de novo se quiser)"})
+        for label in done.manuais:
+            report.para_gerente.append({"ref": label, "motivo": "resultado desconhecido: verifique no painel da "
+                                        "Focus NFe"})
 
     # 4 -------------------------------------------------------------------------------------
     def _reconcile(self, report: ReplayReport) -> None:

@@ -444,6 +444,31 @@ def _m_backoffice_cte_rps(db: Database) -> None:
     )
 
 
+def _m_rel_pending_actions(db: Database) -> None:
+    # Write-ahead log of every request that changes something on the API (cancel, inutilização,
+    # e-mail...): stored before the request, resolved by a consult after a crash or no answer.
+    _run(
+        db,
+        """
+        CREATE TABLE pending_actions (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            document_id INTEGER REFERENCES fiscal_documents(id),
+            request TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            resolved_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            outcome TEXT,
+            result TEXT
+        );
+        CREATE INDEX idx_pending_actions_open ON pending_actions(status) WHERE status = 'pendente';
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_base", _m001_base),
     ("002_products_fts", _m002_products_fts),
@@ -451,4 +476,5 @@ MIGRATIONS: list[Migration] = [
     ("004_document_owner", _m004_document_owner),
     ("005_print_jobs", _m_print_jobs),
     ("backoffice_cte_rps", _m_backoffice_cte_rps),
+    ("rel_0001_pending_actions", _m_rel_pending_actions),
 ]

@@ -1,0 +1,36 @@
+"""What ``status`` and ``doctor`` say about reliability: manager actions without confirmation,
+API answers that did not match what was sent, notes whose status the API left unknown."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pos_app.core.services.pending_actions import manager_lines
+
+if TYPE_CHECKING:
+    from pos_app.core.services.context import AppContext
+
+# Document states added by issue 18 (plain strings; the lead merges them into the status enum).
+STATUS_DESCONHECIDO = "status_desconhecido"  # the API answered a status we do not know: a person decides
+RESPOSTA_DIVERGENTE = "resposta_divergente"  # the API's key/number does not match what was sent
+
+
+def document_lines(ctx: AppContext) -> list[str]:
+    rows = ctx.store.database.query(
+        "SELECT ref, status, last_error FROM fiscal_documents WHERE status IN (?, ?) ORDER BY id",
+        [STATUS_DESCONHECIDO, RESPOSTA_DIVERGENTE],
+    )
+    out = []
+    for r in rows:
+        if r["status"] == STATUS_DESCONHECIDO:
+            out.append(f"NFC-e {r['ref']}: a API respondeu uma situação desconhecida ({r['last_error']}). "
+                       "Não reenvie: confira a nota no painel da Focus NFe e chame o suporte.")
+        else:
+            out.append(f"NFC-e {r['ref']}: a resposta da API não confere com a nota enviada ({r['last_error']}). "
+                       "Nenhum DANFCe foi impresso; a nota será consultada de novo no próximo 'pos-app sync'.")
+    return out
+
+
+def reliability_lines(ctx: AppContext) -> list[str]:
+    """Portuguese lines for a manager (empty when everything is settled)."""
+    return manager_lines(ctx) + document_lines(ctx)
