@@ -308,6 +308,13 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if FaultMode.HUGE_BODY in delivery and body.startswith(b"{"):
             size = int(float(delivery[FaultMode.HUGE_BODY].params["mb"]) * 1024 * 1024)
             body = b'{"preenchimento":"' + b"x" * size + b'",' + body[1:] if len(body) > 2 else body
+        if FaultMode.TAMPER in delivery and body.startswith(b"{"):
+            import json
+
+            params = delivery[FaultMode.TAMPER].params
+            data = json.loads(body)
+            data[params["field"]] = json.loads(params["value"])
+            body = json.dumps(data, ensure_ascii=False).encode("utf-8")
         if FaultMode.TRUNCATED_JSON in delivery:
             body = body[: max(1, len(body) // 2)]
         if FaultMode.WRONG_CONTENT_TYPE in delivery:

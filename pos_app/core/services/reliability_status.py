@@ -10,15 +10,19 @@ from pos_app.core.services.pending_actions import manager_lines
 if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
 
-# Document states added by issue 18 (plain strings; the lead merges them into the status enum).
-STATUS_DESCONHECIDO = "status_desconhecido"  # the API answered a status we do not know: a person decides
-RESPOSTA_DIVERGENTE = "resposta_divergente"  # the API's key/number does not match what was sent
+# Document state added by issue 18 (plain string; the lead merges it into the status enum).
+# Reached from "enviando"/"pendente"/"aguardando_conexao" (online attempt) when the API's status is
+# unknown or ill-typed even after a consult; leaves to whatever a later consult (every sync) shows:
+# autorizado, cancelado, denegado, erro_autorizacao, or em_duvida (mismatching key -> contingency).
+STATUS_DESCONHECIDO = "status_desconhecido"
+DIVERGENT_PREFIX = "Resposta da API divergente"
 
 
 def document_lines(ctx: AppContext) -> list[str]:
     rows = ctx.store.database.query(
-        "SELECT ref, status, last_error FROM fiscal_documents WHERE status IN (?, ?) ORDER BY id",
-        [STATUS_DESCONHECIDO, RESPOSTA_DIVERGENTE],
+        "SELECT ref, status, last_error FROM fiscal_documents WHERE status = ? OR (last_error LIKE ? AND status "
+        "IN ('em_duvida', 'aguardando_conexao', 'transmitindo', 'substituicao_pendente')) ORDER BY id",
+        [STATUS_DESCONHECIDO, DIVERGENT_PREFIX + "%"],
     )
     out = []
     for r in rows:
@@ -27,7 +31,8 @@ def document_lines(ctx: AppContext) -> list[str]:
                        "Não reenvie: confira a nota no painel da Focus NFe e chame o suporte.")
         else:
             out.append(f"NFC-e {r['ref']}: a resposta da API não confere com a nota enviada ({r['last_error']}). "
-                       "Nenhum DANFCe foi impresso; a nota será consultada de novo no próximo 'pos-app sync'.")
+                       "Nenhum DANFCe foi impresso com ela; a nota será consultada de novo no próximo "
+                       "'pos-app sync'.")
     return out
 
 

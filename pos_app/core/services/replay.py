@@ -169,6 +169,7 @@ class ReplayService:
             self._transmit_contingency(report, ignore_backoff)
             self._reconcile(report)
             self._resolve_actions(report)
+            self._recheck_unknown(report)
             self._follow_focus_contingency(report)
             self._download_xml(report)
 
@@ -258,7 +259,7 @@ class ReplayService:
             elif result.status == "processando_autorizacao":
                 self._count("adiadas")  # the API is still working on it: next pass
             else:
-                sale_result = self.emission.record(doc_id, result, receipt=self.render_receipts)
+                sale_result = self.emission.record(doc_id, result, receipt=self.render_receipts, consulted=True)
                 if sale_result.emitido:
                     report.emitidas.append(doc["ref"])
 
@@ -379,6 +380,16 @@ class ReplayService:
             return
         crash_point("replay_after_post")
         self._link(True)
+        from pos_app.core.focus.answer_check import status_problem
+
+        unknown = status_problem(result.raw)
+        if unknown:
+            # Never "fix and resend" on a status we cannot read: in doubt, consulted on the next pass.
+            self.store.documents.transition(doc_id, "transmitindo", http_status=result.http_status,
+                                            response=result.raw, last_error=unknown,
+                                            next_attempt_at=self._backoff(doc), note=f"resposta incerta: {unknown}")
+            report.para_gerente.append({"ref": doc["ref"], "motivo": f"{unknown}; será consultada de novo"})
+            return
         if result.status == "autorizado":
             self._record_authorized(doc, result, report)
         elif result.status == "processando_autorizacao":
@@ -429,6 +440,18 @@ class ReplayService:
             self.emission.record(doc_id, result, receipt=self.render_receipts)
             report.emitidas.append(doc["ref"])
             return
+        problems = self._contingency_answer_problems(doc, result)
+        if problems:
+            again = self._consult(doc["ref"])
+            if again is not None and again.status == "autorizado" and not self._contingency_answer_problems(doc, again):
+                result = again
+            else:
+                reason = "Resposta da API divergente: " + "; ".join(problems)
+                self.store.documents.transition(
+                    doc_id, "transmitindo", http_status=result.http_status, response=result.raw, last_error=reason,
+                    next_attempt_at=self._backoff(doc), note=reason + " (consultar de novo)")
+                report.para_gerente.append({"ref": doc["ref"], "motivo": reason})
+                return
         same_key = not result.chave or result.chave == doc["chave"]
         self.store.documents.transition(
             doc_id, "autorizado", http_status=result.http_status, response=result.raw,
@@ -450,6 +473,34 @@ class ReplayService:
         for done in CancellationService(self.ctx).carry_out_intents(doc_id, now=self._now()):
             (report.reconciliadas if done.cancelled else report.para_gerente).append(
                 {"ref": doc["ref"], "resultado": done.mensagem, "motivo": done.mensagem})
+
+    def _contingency_answer_problems(self, doc: dict[str, Any], result: NfceResult) -> list[str]:
+        from pos_app.core.focus.answer_check import answer_problems, status_problem
+
+        bad = status_problem(result.raw)
+        if bad:
+            return [bad]
+        emitente = self.ctx.emitente()
+        return answer_problems(result.chave, uf=emitente.uf, cnpj=emitente.cnpj, sent=json.loads(doc["payload"]),
+                               answer_serie=result.serie, answer_numero=result.numero, tp_emis={9},
+                               expected_key=doc["chave"])
+
+    def _recheck_unknown(self, report: ReplayReport) -> None:
+        """Notes left ``status_desconhecido``: consult again; record once the API says something known."""
+        from pos_app.core.services.reliability_status import STATUS_DESCONHECIDO
+
+        for doc in self.store.documents.with_status(STATUS_DESCONHECIDO):
+            self._check_stop()
+            result = self._consult(doc["ref"])
+            if result is None or self.emission.answer_problems(doc, result):
+                report.para_gerente.append({"ref": doc["ref"], "motivo": "situação desconhecida na API: "
+                                            "confira no painel da Focus NFe"})
+                continue
+            if result.status == "processando_autorizacao":
+                continue
+            sale_result = self.emission.record(int(doc["id"]), result, receipt=self.render_receipts, consulted=True)
+            if sale_result.emitido:
+                report.emitidas.append(doc["ref"])
 
     # 4b ------------------------------------------------------------------------------------
     def _resolve_actions(self, report: ReplayReport) -> None:
