@@ -120,6 +120,10 @@ class EmissionService:
         """
         emitente = self.ctx.emitente()
         sale.validate(emitente.regime)  # also each product's CST/CSOSN against the tax regime
+        # Free-space reserve: refuse the sale with a clear message before SQLite runs out of room.
+        from pos_app.core.store.storage_health import check_reserve
+
+        check_reserve(self.ctx.data_dir, int(self.ctx.config.get("armazenamento.reserva_mb") or 0))
         # Configuration problems (no token, no API URL) are refused before the sale is stored.
         self.ctx.client()
         now = self.ctx.now()

@@ -47,12 +47,41 @@ def quick_check(path: Path) -> list[str]:
 
 def open_checked_store(path: Path) -> Store:
     """Open the store after the integrity check; raises :class:`DatabaseDamaged` otherwise."""
-    problems = quick_check(path)
+    from pos_app.core.store.storage_health import classify
+
+    try:
+        problems = _quick_check_raising(path)
+    except sqlite3.DatabaseError as exc:
+        # Full disk, read-only folder, another process...: the file may be perfectly fine.
+        other = classify(path, exc)
+        if other is not None:
+            log.error("banco de dados indisponível em %s: %s", path, exc)
+            raise other from exc
+        problems = [str(exc)]
     if problems:
         log.error("verificação de integridade falhou em %s: %s", path, "; ".join(problems[:5]))
         raise DatabaseDamaged(damaged_message(path))
     try:
         return Store(path)
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, OSError) as exc:
+        other = classify(path, exc)
+        if other is not None:
+            log.error("banco de dados indisponível em %s: %s", path, exc)
+            raise other from exc
         log.error("banco de dados ilegível em %s: %s", path, exc)
         raise DatabaseDamaged(damaged_message(path)) from exc
+
+
+OPEN_TIMEOUT = 10.0  # seconds to wait for another process holding the file
+
+
+def _quick_check_raising(path: Path, timeout: float | None = None) -> list[str]:
+    """Like :func:`quick_check`, but a failure to open/read is raised for :func:`classify`."""
+    if not path.exists():
+        return []
+    conn = sqlite3.connect(str(path), timeout=OPEN_TIMEOUT if timeout is None else timeout)
+    try:
+        rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall()]
+    finally:
+        conn.close()
+    return [] if rows == ["ok"] else rows
