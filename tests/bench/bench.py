@@ -4,7 +4,9 @@ Prints one line per figure with its target, and as the LAST line one JSON object
 figure (null when a figure could not be measured, with the reason under "errors").
 Targets: emit_overhead_ratio <= 1.5, barcode_lookup_us <= 500, search_ms <= 20,
 danfce_pdf_ms <= 60, rss_mb_100k_catalog <= 250, contingency_sale_ms <= 150,
-replay_notes_per_s >= 30, escpos_ms <= 10, ui_startup_s <= 1.5, add_item_ms < 16.
+replay_notes_per_s >= 30, escpos_ms <= 10, ui_startup_s <= 1.5, add_item_ms < 16,
+crash_violations == 0 (crash_kills >= 300), soak_p99_ratio <= 1.5, soak growth figures ~0.
+``POS_BENCH_ONLY=crash,soak`` runs only the named steps (the crash campaign takes ~15 min).
 """
 
 from __future__ import annotations
@@ -208,6 +210,27 @@ def ui_figures(results: dict[str, Any]) -> None:
             results["add_item_ms"] = round(runs[-1]["add_item_ms"], 3)
 
 
+def crash_figures(results: dict[str, Any]) -> None:
+    """Issue 18: the long crash campaign (``POS_BENCH_CRASH_KILLS``, default 300 kills)."""
+    sys.path.insert(0, str(ROOT / "tests" / "integration"))
+    from crash_campaign import run_campaign
+
+    result = run_campaign(int(os.environ.get("POS_BENCH_CRASH_KILLS", "300")))
+    results["crash_kills"] = result.kills
+    results["crash_violations"] = len(result.violations)
+    results["crash_rounds"] = result.rounds
+    for line in result.violations[:10]:
+        print("VIOLAÇÃO:", line)
+
+
+def soak_figures(results: dict[str, Any]) -> None:
+    """Issue 18: 5,000 sales with link drops and 429 bursts (``POS_BENCH_SOAK_SALES``)."""
+    sys.path.insert(0, str(ROOT / "tests" / "bench"))
+    from soak import run_soak
+
+    results.update(run_soak(int(os.environ.get("POS_BENCH_SOAK_SALES", "5000"))))
+
+
 def main() -> int:
     results: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -218,7 +241,12 @@ def main() -> int:
         ("contingency", contingency_figures),
         ("escpos", escpos_figure),
         ("ui", ui_figures),
+        ("crash", crash_figures),
+        ("soak", soak_figures),
     ]
+    only = {n for n in os.environ.get("POS_BENCH_ONLY", "").split(",") if n}  # e.g. POS_BENCH_ONLY=crash,soak
+    if only:
+        steps = [(n, f) for n, f in steps if n in only]
     for name, step in steps:
         try:
             step(results)

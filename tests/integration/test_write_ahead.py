@@ -142,3 +142,26 @@ def test_inutilizacao_killed_mid_request_is_resolved_by_sync(terminal: tuple[Pat
     rows = _local(data, "SELECT serie, numero_inicial, numero_final, status FROM inutilizacoes", [])
     assert rows == [{"serie": 1, "numero_inicial": 50, "numero_final": 52, "status": "autorizado"}]
     assert [r["status"] for r in _local(data, "SELECT status FROM pending_actions", [])] == ["concluido"]
+
+
+def test_cte_cancel_without_answer_is_resolved_by_sync(term: Any, api: SandboxServer) -> None:
+    """Back-office: a CT-e OS cancel whose answer is lost is written ahead and settled by the sync."""
+    from pos_app.core.focus.errors import FocusError
+    from pos_app.core.services.cte import CteService
+    from pos_app.core.services.replay import ReplayService
+    from pos_app.sandbox.backoffice_samples import sample_cte_os
+
+    service = CteService(term, first_interval=0.01)
+    emitted = service.emit(sample_cte_os(api.clock.now()), modelo=67)
+    ref = emitted.ref
+    assert emitted.status == "autorizado"
+    api.faults.set("in_doubt", methods=["DELETE"])  # processed, connection dropped without an answer
+    with pytest.raises(FocusError):
+        service.cancel(ref, JUST)
+    api.faults.clear()
+    rows = term.store.database.query("SELECT kind, status FROM pending_actions WHERE target = ?", [ref])
+    assert rows == [{"kind": "cte_cancelamento", "status": "pendente"}]
+    ReplayService(term, render_receipts=False).run_once()
+    assert service.repo.by_ref(ref)["status"] == "cancelado"
+    assert term.store.database.query("SELECT status FROM pending_actions WHERE target = ?", [ref]) == [
+        {"status": "concluido"}]

@@ -53,6 +53,11 @@ KIND_LABELS = {
     CANCELAMENTO: "cancelamento de NFC-e",
     INUTILIZACAO: "inutilização de numeração",
     EMAIL: "reenvio de e-mail",
+    "cte_cancelamento": "cancelamento de CT-e",
+    "cte_carta_correcao": "carta de correção de CT-e",
+    "cte_desacordo": "evento de desacordo de CT-e",
+    "cte_registro_multimodal": "registro multimodal de CT-e",
+    "cte_dados_gtv": "informações da GTV de CT-e OS",
 }
 
 
@@ -159,6 +164,10 @@ class PendingActions:
             from pos_app.core.services.email import EmailService
 
             return EmailService(self.ctx).resolve_intent(row, request)
+        if str(row["kind"]).startswith("cte_"):
+            from pos_app.core.services.cte import CteService
+
+            return CteService(self.ctx).resolve_intent(row, request)
         self.finish(int(row["id"]), MANUAL, f"tipo de ação desconhecido: {row['kind']}")
         return MANUAL
 
