@@ -219,6 +219,7 @@ def crash_figures(results: dict[str, Any]) -> None:
     results["crash_kills"] = result.kills
     results["crash_violations"] = len(result.violations)
     results["crash_rounds"] = result.rounds
+    results["crash_kills_by_command"] = dict(result.kills_by_command)
     for line in result.violations[:10]:
         print("VIOLAÇÃO:", line)
 
