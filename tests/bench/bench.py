@@ -261,7 +261,9 @@ def main() -> int:
         ok = value <= target if op == "<=" else value >= target if op == ">=" else value < target
         print(f"{key:24} {value:>10}   meta {op} {target}   {'OK' if ok else 'ACIMA DA META'}")
     for key in sorted(set(results) - set(TARGETS)):
-        print(f"{key:24} {results[key]:>10}")
+        value = results[key]
+        shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+        print(f"{key:24} {shown!s:>10}")
     results["errors"] = errors
     print(json.dumps(results, ensure_ascii=False))
     return 0
