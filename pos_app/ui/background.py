@@ -34,10 +34,12 @@ class Bridge(QObject):
 def has_replay_work(ctx: AppContext) -> bool:
     """Anything for ``ReplayService.run_once`` to do? (one cheap query)"""
     row = ctx.store.database.query_one(
-        "SELECT count(*) AS n FROM fiscal_documents WHERE status IN "
-        "('contingencia_pendente', 'transmitindo', 'aguardando_conexao', 'em_duvida', 'enviando', 'pendente') "
+        "SELECT (SELECT count(*) FROM fiscal_documents WHERE status IN "
+        "('contingencia_pendente', 'transmitindo', 'aguardando_conexao', 'em_duvida', 'enviando', 'pendente', "
+        "'status_desconhecido') "
         "OR (status = 'autorizado' AND focus_contingencia = 1 AND focus_contingencia_efetivada = 0) "
-        "OR (status IN ('autorizado', 'cancelado') AND caminho_xml IS NOT NULL AND xml_path IS NULL)"
+        "OR (status IN ('autorizado', 'cancelado') AND caminho_xml IS NOT NULL AND xml_path IS NULL)) "
+        "+ (SELECT count(*) FROM pending_actions WHERE status = 'pendente') AS n"  # issue 18: written-ahead actions
     )
     return bool(row and row["n"])
 

@@ -165,3 +165,14 @@ def test_cte_cancel_without_answer_is_resolved_by_sync(term: Any, api: SandboxSe
     assert service.repo.by_ref(ref)["status"] == "cancelado"
     assert term.store.database.query("SELECT status FROM pending_actions WHERE target = ?", [ref]) == [
         {"status": "concluido"}]
+
+
+def test_background_sync_sees_open_intents(term: Any) -> None:
+    """At start (and every ~20 s) the background pass runs when an intent is still open."""
+    from pos_app.core.services.background import BackgroundSync
+    from pos_app.core.services.pending_actions import EMAIL, PendingActions
+
+    background = BackgroundSync(term)
+    assert not background.has_backlog()
+    PendingActions(term).begin(EMAIL, "CX01-00000001", {"emails": ["a@b.com"]})
+    assert background.has_backlog()

@@ -23,10 +23,12 @@ log = logging.getLogger("pos_app.background")
 
 # Documents that still need the API (see ReplayService.run_once).
 _BACKLOG_SQL = """
-SELECT count(*) AS n FROM fiscal_documents
-WHERE status IN ('contingencia_pendente', 'transmitindo', 'pendente', 'enviando', 'aguardando_conexao', 'em_duvida')
+SELECT (SELECT count(*) FROM fiscal_documents
+WHERE status IN ('contingencia_pendente', 'transmitindo', 'pendente', 'enviando', 'aguardando_conexao', 'em_duvida',
+                 'status_desconhecido')
    OR (status = 'autorizado' AND focus_contingencia = 1 AND focus_contingencia_efetivada = 0)
-   OR (status IN ('autorizado', 'cancelado') AND caminho_xml IS NOT NULL AND xml_path IS NULL)
+   OR (status IN ('autorizado', 'cancelado') AND caminho_xml IS NOT NULL AND xml_path IS NULL))
+ + (SELECT count(*) FROM pending_actions WHERE status = 'pendente') AS n
 """
 
 
