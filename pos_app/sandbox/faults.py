@@ -30,8 +30,9 @@ Modes and parameters (defaults in brackets):
   ``truncated_json``: half the JSON with a matching Content-Length. ``html_200``: a captive-portal
   page with 200 (the request is not processed). ``wrong_content_type``: JSON sent as text/plain.
   ``huge_body(mb [5])``: valid JSON padded to ``mb`` megabytes.
-* ``tamper(field, value ["null"])``: the (processed) JSON answer gets ``field`` replaced by the JSON
-  ``value`` (e.g. ``field="status", value="100"``; a 43-digit ``chave_nfe``): adversarial answers.
+* ``tamper(field, value ["null"], http [None])``: the (processed) JSON answer gets ``field`` replaced by
+  the JSON ``value`` (e.g. ``field="status", value="100"``; a 43-digit ``chave_nfe``) and, with ``http``,
+  that HTTP status: adversarial answers.
 """
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ _PARAMS: dict[FaultMode, dict[str, _Param]] = {
     FaultMode.HTML_200: {},
     FaultMode.WRONG_CONTENT_TYPE: {},
     FaultMode.HUGE_BODY: {"mb": _Param(float, 5.0)},
-    FaultMode.TAMPER: {"field": _Param(str, required=True), "value": _Param(str, "null")},
+    FaultMode.TAMPER: {"field": _Param(str, required=True), "value": _Param(str, "null"),
+                       "http": _Param(int, None, nullable=True)},
 }
 
 # Faults that answer instead of the API, in precedence order (the request is not processed).

@@ -176,3 +176,19 @@ def test_background_sync_sees_open_intents(term: Any) -> None:
     assert not background.has_backlog()
     PendingActions(term).begin(EMAIL, "CX01-00000001", {"emails": ["a@b.com"]})
     assert background.has_backlog()
+
+
+def test_second_cancel_answered_422_nfe_nao_autorizada_consults(terminal: tuple[Path, SandboxServer]) -> None:
+    """The campaign's fake API answers 422 ``nfe_nao_autorizada`` to a DELETE of a note it already
+    cancelled (the earlier answer was lost): the terminal consults and records the cancellation."""
+    data, server = terminal
+    ref = _sell(data)
+    resp = httpx.request("DELETE", f"{server.url}/v2/nfce/{ref}", json={"justificativa": JUST},
+                         auth=(DEMO_TOKEN, ""))
+    assert resp.json()["status"] == "cancelado"  # cancelled at the API, the terminal never heard of it
+    server.faults.once("tamper", field="codigo", value=json.dumps("nfe_nao_autorizada"), http=422,
+                       methods=["DELETE"])
+    again = _cli(data, "cancel", ref, "--justificativa", JUST, "--pin", "9999", "--json")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert json.loads(again.stdout)["cancelada"] is True
+    assert _local(data, "SELECT status FROM fiscal_documents WHERE ref = ?", [ref])[0]["status"] == "cancelado"
