@@ -117,3 +117,39 @@ def test_replay_answer_with_other_key_is_not_recorded(term: Any, api: SandboxSer
     api.faults.clear()
     ReplayService(term, render_receipts=False).run_once()
     assert term.store.documents.by_ref(cont.ref)["status"] == "autorizado"
+
+
+def test_consult_after_crash_with_mismatching_key_is_not_recorded(terminal_template: Any, tmp_path: Any) -> None:
+    """kill -9 after the API answered (answer lost), then the restart's sync consults: the consult's
+    key is for another number -> never stored as the sale's note (in doubt, contingency note)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from contingency_kit import copy_terminal
+
+    from pos_app.core.services.context import open_app
+
+    root = Path(__file__).resolve().parents[2]
+    with SandboxServer(rate_limit=None) as api:
+        data = copy_terminal(terminal_template, tmp_path / "pos-data", api.url)
+        env = {**os.environ, "POS_DATA_DIR": str(data), "POS_SECRETS": "arquivo", "PYTHONPATH": str(root),
+               "POS_CRASH_AT": "after_answer_before_store"}
+        proc = subprocess.run([sys.executable, "-m", "pos_app", "sell", "--item", "7891102100377", "--pay",
+                               "dinheiro:40", "--json"], env=env, cwd=root, capture_output=True, timeout=120)
+        assert proc.returncode == 137
+        ctx = open_app(data, start_sandbox=False)
+        try:
+            bad = _other_number_key(ctx, 787)
+            api.faults.set("tamper", field="chave_nfe", value=json.dumps(bad), methods=["GET"])
+            ReplayService(ctx, render_receipts=False).run_once()
+            docs = ctx.store.database.query("SELECT ref, status, chave FROM fiscal_documents ORDER BY id")
+            assert all(d["chave"] != bad for d in docs)
+            assert docs[0]["status"] in ("em_duvida", "cancelado") and docs[1]["ref"].endswith("-C")
+            notes = [e["note"] or "" for e in ctx.store.documents.events(1)]
+            assert any("não confere" in n for n in notes), notes  # in the note's history for the manager
+            authorized = [d for d in docs if d["status"] == "autorizado"]
+            assert [d["ref"] for d in authorized] == [docs[1]["ref"]]  # the sale's note: the contingency one
+        finally:
+            ctx.close()

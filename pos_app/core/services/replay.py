@@ -545,10 +545,16 @@ class ReplayService:
         """The in-doubt attempt was authorized after all; the sale has a contingency note too."""
         doc_id = int(doc["id"])
         auth_at = _parse(result.data_autorizacao) or _parse(doc["data_emissao"]) or self._now()
+        # The API's key/number are kept only when they match what was sent (issue 18); the cancel goes
+        # by ref either way, so whatever the API authorized under this ref is cancelled.
+        problems = self.emission.answer_problems(doc, result)
+        key_fields: dict[str, Any] = {} if problems else {
+            "chave": result.chave, "numero": result.numero, "serie": result.serie}
         self.store.documents.transition(
-            doc_id, "em_duvida", response=result.raw, chave=result.chave, numero=result.numero,
-            serie=result.serie, protocolo=result.protocolo, data_autorizacao=iso(auth_at),
-            caminho_xml=result.caminho_xml, note="tentativa autorizada: cancelar (duplicidade com a contingência)",
+            doc_id, "em_duvida", response=result.raw, **key_fields, protocolo=result.protocolo,
+            data_autorizacao=iso(auth_at), caminho_xml=result.caminho_xml,
+            note="tentativa autorizada: cancelar (duplicidade com a contingência)"
+            + (f"; resposta não confere: {'; '.join(problems)}" if problems else ""),
         )
         substitute = self.store.database.query_one(
             "SELECT chave FROM fiscal_documents WHERE replaces_document_id = ?", [doc_id])
