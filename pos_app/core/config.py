@@ -197,6 +197,8 @@ KEYS: dict[str, Key] = {
         Key("emitente.regime", "Regime tributário", _choice("simples", "normal"), "simples"),
         Key("emitente.telefone", "Telefone", _text(14, required=False)),
         Key("contingencia.serie", "Série de contingência deste terminal", _serie_contingencia, "600"),
+        Key("armazenamento.reserva_mb", "Espaço livre mínimo em disco para aceitar novas vendas (MB; 0 desliga)",
+            _int_range(0, 1_000_000, "Reserva"), "200"),
         Key("certificado.arquivo", "Arquivo do certificado A1 (.pfx)", _path),
         Key("certificado.senha", "Senha do certificado A1", _text(200), secret=True),
         Key("terminal.id", "Identificação do terminal (única na loja)", _ref_id),

@@ -7,7 +7,9 @@ danfce_pdf_ms <= 60, rss_mb_100k_catalog <= 250, contingency_sale_ms <= 150,
 replay_notes_per_s >= 30, escpos_ms <= 10, ui_startup_s <= 1.5, add_item_ms < 16;
 at five years of ~600 sales a day (issue 20): db_kb_per_sale <= 4, startup_5y_over_empty <= 1.2,
 sell_5y_over_empty <= 1.1, history_day_ms_5y <= 300, history_month_ms_5y <= 1000 (first page),
-report_day_ms_5y <= 500, backup_daily_s_5y <= 30.
+report_day_ms_5y <= 500, backup_daily_s_5y <= 30;
+crash_violations == 0 (crash_kills >= 300), soak_p99_ratio <= 1.5, soak growth figures ~0.
+``POS_BENCH_ONLY=crash,soak`` runs only the named steps (the crash campaign takes ~15 min).
 """
 
 from __future__ import annotations
@@ -470,6 +472,26 @@ def _measure_scale(results: dict[str, Any], empty: Path, big: Path, total_sales:
     run_backup(live_path, folder)
     backup_archives(big, folder)
     results["backup_daily_s_5y"] = round(time.perf_counter() - t, 2)
+def crash_figures(results: dict[str, Any]) -> None:
+    """Issue 18: the long crash campaign (``POS_BENCH_CRASH_KILLS``, default 300 kills)."""
+    sys.path.insert(0, str(ROOT / "tests" / "integration"))
+    from crash_campaign import run_campaign
+
+    result = run_campaign(int(os.environ.get("POS_BENCH_CRASH_KILLS", "300")))
+    results["crash_kills"] = result.kills
+    results["crash_violations"] = len(result.violations)
+    results["crash_rounds"] = result.rounds
+    results["crash_kills_by_command"] = dict(result.kills_by_command)
+    for line in result.violations[:10]:
+        print("VIOLAÇÃO:", line)
+
+
+def soak_figures(results: dict[str, Any]) -> None:
+    """Issue 18: 5,000 sales with link drops and 429 bursts (``POS_BENCH_SOAK_SALES``)."""
+    sys.path.insert(0, str(ROOT / "tests" / "bench"))
+    from soak import run_soak
+
+    results.update(run_soak(int(os.environ.get("POS_BENCH_SOAK_SALES", "5000"))))
 
 
 def main() -> int:
@@ -484,6 +506,8 @@ def main() -> int:
         ("escpos", escpos_figure),
         ("ui", ui_figures),
         ("scale", scale_figures),
+        ("crash", crash_figures),
+        ("soak", soak_figures),
     ]
     only = os.environ.get("POS_BENCH_ONLY")  # e.g. POS_BENCH_ONLY=scale: one step of the bench
     if only:
@@ -501,7 +525,9 @@ def main() -> int:
         ok = value <= target if op == "<=" else value >= target if op == ">=" else value < target
         print(f"{key:24} {value:>10}   meta {op} {target}   {'OK' if ok else 'ACIMA DA META'}")
     for key in sorted(set(results) - set(TARGETS)):
-        print(f"{key:24} {results[key]:>10}")
+        value = results[key]
+        shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+        print(f"{key:24} {shown!s:>10}")
     results["errors"] = errors
     print(json.dumps(results, ensure_ascii=False))
     return 0

@@ -23,7 +23,7 @@ def test_stored_values_are_the_old_strings() -> None:
     assert {s.value for s in S} == {
         "pendente", "enviando", "autorizado", "erro_autorizacao", "rejeitado", "denegado", "em_duvida",
         "encerrado", "cancelado", "aguardando_conexao", "substituicao_pendente", "contingencia_pendente",
-        "transmitindo", "contingencia_erro",
+        "transmitindo", "contingencia_erro", "status_desconhecido",
     }
 
 

@@ -89,6 +89,10 @@ def run_doctor(ctx: AppContext) -> list[Check]:
     from pos_app.core.pix.doctor import pix_checks
 
     checks.extend(Check(*c) for c in pix_checks(ctx))
+    from pos_app.core.services.reliability_status import reliability_lines
+
+    for line in reliability_lines(ctx):
+        checks.append(Check("Pendências com a API", "erro" if "chame o suporte" in line else "aviso", line))
     return checks
 
 

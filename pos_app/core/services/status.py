@@ -116,5 +116,10 @@ def terminal_status(ctx: AppContext, *, check_link: bool = False) -> dict[str, A
         f"Tentativas a reconciliar: {data['em_duvida']}",
     ]
     resumo.extend(data["avisos"])
+    from pos_app.core.services.reliability_status import reliability_lines
+
+    alerts = reliability_lines(ctx)
+    data["acoes_pendentes"] = alerts
+    resumo.extend(alerts)
     data["resumo"] = resumo
     return data

@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from pos_app.core.fiscal.document_status import PendingActionStatus
 from pos_app.core.store.db import SqliteDatabase
 
 log = logging.getLogger("pos_app.archive")
@@ -32,6 +33,7 @@ log = logging.getLogger("pos_app.archive")
 _NAME = re.compile(r"^arquivo-(\d{4})\.sqlite3$")
 GRACE = timedelta(days=31)
 FINAL = ("autorizado", "cancelado", "denegado", "encerrado")
+_OPEN_ACTION = (PendingActionStatus.PENDENTE.value, PendingActionStatus.MANUAL.value)  # pending_actions not settled
 # Tables moved, in parent -> child order, with how their rows hang from the archived sales.
 _MOVED = (
     ("sales", "id IN (SELECT id FROM temp.arq_ids)"),
@@ -41,6 +43,12 @@ _MOVED = (
     ("document_events", "document_id IN (SELECT id FROM fiscal_documents WHERE sale_id IN (SELECT id FROM temp.arq_ids))"),
     ("cancel_intents", "document_id IN (SELECT id FROM fiscal_documents WHERE sale_id IN (SELECT id FROM temp.arq_ids))"),
     ("print_jobs", "document_id IN (SELECT id FROM fiscal_documents WHERE sale_id IN (SELECT id FROM temp.arq_ids))"),
+    # issue 18: manager actions written ahead (settled ones: an open one keeps its sale live)
+    ("pending_actions",
+     "document_id IN (SELECT id FROM fiscal_documents WHERE sale_id IN (SELECT id FROM temp.arq_ids))"),
+    # issue 17: PIX charges of the sale and their refunds
+    ("pix_charges", "sale_id IN (SELECT id FROM temp.arq_ids)"),
+    ("pix_refunds", "charge_id IN (SELECT id FROM pix_charges WHERE sale_id IN (SELECT id FROM temp.arq_ids))"),
 )
 _INDEXES = (
     "CREATE INDEX idx_sales_created ON sales(created_at)",
@@ -165,7 +173,9 @@ def _closed_ids_sql() -> str:
         "SELECT s.id FROM main.sales s WHERE s.created_at >= ? AND s.created_at < ? "
         f"AND NOT EXISTS (SELECT 1 FROM main.fiscal_documents d WHERE d.sale_id = s.id AND d.status NOT IN ({marks})) "
         "AND NOT EXISTS (SELECT 1 FROM main.cancel_intents ci JOIN main.fiscal_documents d ON d.id = ci.document_id "
-        "WHERE d.sale_id = s.id AND ci.status = 'pendente')"
+        "WHERE d.sale_id = s.id AND ci.status = 'pendente') "
+        "AND NOT EXISTS (SELECT 1 FROM main.pending_actions pa JOIN main.fiscal_documents d ON d.id = pa.document_id "
+        f"WHERE d.sale_id = s.id AND pa.status IN ('{_OPEN_ACTION[0]}', '{_OPEN_ACTION[1]}'))"
     )
 
 

@@ -75,14 +75,14 @@ class SqliteDatabase:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.DatabaseError as exc:
-                raise _store_error(exc) from exc
+                raise _store_error(exc, self.path) from exc
             try:
                 yield self.db
             except sqlite3.DatabaseError as exc:
                 # Disk full, I/O error, locked...: nothing of this transaction stays; say it in Portuguese.
                 self._rollback()
                 if _is_storage_failure(exc):
-                    raise _store_error(exc) from exc
+                    raise _store_error(exc, self.path) from exc
                 raise
             except BaseException:
                 self._rollback()
@@ -92,7 +92,7 @@ class SqliteDatabase:
                     self.conn.execute("COMMIT")
                 except sqlite3.DatabaseError as exc:
                     self._rollback()
-                    raise _store_error(exc) from exc
+                    raise _store_error(exc, self.path) from exc
 
     def _rollback(self) -> None:
         if self.conn.in_transaction:
@@ -161,7 +161,17 @@ def _is_storage_failure(exc: sqlite3.Error) -> bool:
     return any(w in text for w in ("full", "locked", "busy", "disk i/o", "readonly", "malformed"))
 
 
-def _store_error(exc: sqlite3.Error) -> StoreError:
+def _store_error(exc: sqlite3.Error, path: Path | None = None) -> StoreError:
+    if path is not None and str(path) != ":memory:":
+        # Disk full / read-only / locked told apart from the file's own state (issue 18).
+        from pos_app.core.store.storage_health import classify
+
+        try:
+            known = classify(path, exc)
+        except Exception:  # noqa: BLE001 - the diagnosis must never hide the original error
+            known = None
+        if known is not None:
+            return known
     return StoreError(_friendly(exc))
 
 

@@ -193,6 +193,7 @@ class DocumentsRepo:
         Notes to send or transmit, attempts to consult or reconcile, Focus contingencies not yet
         made effective, authorized/cancelled XMLs not downloaded yet. Three index look-ups (open
         states, the partial indexes of issue 20): never a scan of the authorized notes.
+        Manager actions written ahead whose answer never arrived (issue 18) count too.
         """
         backlog = sorted(ds.BACKLOG)
         xml = sorted(ds.HAS_API_XML)
@@ -202,7 +203,9 @@ class DocumentsRepo:
             "OR EXISTS (SELECT 1 FROM fiscal_documents WHERE focus_contingencia = 1 "
             "AND focus_contingencia_efetivada = 0 AND +status = ?) "
             "OR EXISTS (SELECT 1 FROM fiscal_documents WHERE caminho_xml IS NOT NULL AND xml_path IS NULL "
-            f"AND +status IN ({', '.join('?' for _ in xml)})) AS n",
+            f"AND +status IN ({', '.join('?' for _ in xml)})) "
+            # manager actions written ahead and not answered yet (issue 18; partial index)
+            f"OR EXISTS (SELECT 1 FROM pending_actions WHERE status = '{ds.PendingActionStatus.PENDENTE.value}') AS n",
             [*backlog, DocumentStatus.AUTORIZADO, *xml],
         )
         return bool(row and row["n"])

@@ -62,6 +62,7 @@ def quick_check(path: Path) -> list[str]:
 
 
 FULL_CHECK_EVERY = timedelta(hours=24)
+OPEN_TIMEOUT = 10.0  # seconds to wait for another process holding the file
 _HEADER = b"SQLite format 3\x00"
 
 
@@ -94,30 +95,36 @@ def save_result(path: Path, problems: list[str]) -> None:
 
 def light_check(path: Path) -> list[str]:
     """Header, schema and one root-to-leaf path of every table and index: milliseconds at any size."""
-    if not path.exists():
-        return []
     try:
-        with path.open("rb") as f:
-            if f.read(16) != _HEADER:
-                return ["cabeçalho do arquivo inválido"]
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10.0)
-        try:
-            objects = conn.execute(
-                "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index') "
-                "AND rootpage > 0 AND sql IS NOT NULL"
-            ).fetchall()
-            for kind, name, table in objects:
-                quoted = '"' + str(table).replace('"', '""') + '"'
-                if kind == "table":
-                    _walk(conn, f"SELECT * FROM {quoted} ORDER BY rowid DESC LIMIT 1")
-                    _walk(conn, f"SELECT * FROM {quoted} LIMIT 1")
-                else:
-                    index = '"' + str(name).replace('"', '""') + '"'
-                    _walk(conn, f"SELECT 1 FROM {quoted} INDEXED BY {index} LIMIT 1")
-        finally:
-            conn.close()
+        return _light_check_raising(path)
     except sqlite3.DatabaseError as exc:
         return [str(exc)]
+
+
+def _light_check_raising(path: Path) -> list[str]:
+    """Like :func:`light_check`, but a failure to open/read is raised (for ``storage_health.classify``:
+    a full disk, a read-only folder or a lock is told apart from a damaged file)."""
+    if not path.exists():
+        return []
+    with path.open("rb") as f:
+        if f.read(16) != _HEADER:
+            return ["cabeçalho do arquivo inválido"]
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=OPEN_TIMEOUT)
+    try:
+        objects = conn.execute(
+            "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index') "
+            "AND rootpage > 0 AND sql IS NOT NULL"
+        ).fetchall()
+        for kind, name, table in objects:
+            quoted = '"' + str(table).replace('"', '""') + '"'
+            if kind == "table":
+                _walk(conn, f"SELECT * FROM {quoted} ORDER BY rowid DESC LIMIT 1")
+                _walk(conn, f"SELECT * FROM {quoted} LIMIT 1")
+            else:
+                index = '"' + str(name).replace('"', '""') + '"'
+                _walk(conn, f"SELECT 1 FROM {quoted} INDEXED BY {index} LIMIT 1")
+    finally:
+        conn.close()
     return []
 
 
@@ -131,21 +138,36 @@ def _walk(conn: sqlite3.Connection, sql: str) -> None:
 
 
 def open_checked_store(path: Path) -> Store:
-    """Open the store after the start-up check; raises :class:`DatabaseDamaged` otherwise."""
-    problems = light_check(path)
-    last = read_result(path) if path.exists() else None
-    if not problems and last is not None and not last.get("ok"):
-        same_file = {k: last.get(k) for k in ("bytes", "inode")} == _identity(path)
-        # The same file that failed: refuse at once. A replaced file (restored backup): check it whole.
-        problems = list(last.get("problems") or ["falhou na última verificação completa"]) if same_file \
-            else quick_check(path)
+    """Open the store after the start-up check; raises :class:`DatabaseDamaged` otherwise, or the
+    ``storage_health`` error (disk full, read-only, locked) when the file itself may be fine."""
+    from pos_app.core.store.storage_health import classify
+
+    try:
+        problems = _light_check_raising(path)
+        last = read_result(path) if path.exists() else None
+        if not problems and last is not None and not last.get("ok"):
+            same_file = {k: last.get(k) for k in ("bytes", "inode")} == _identity(path)
+            # The same file that failed: refuse at once. A replaced file (restored backup): check it whole.
+            problems = list(last.get("problems") or ["falhou na última verificação completa"]) if same_file \
+                else _quick_check_raising(path)
+    except sqlite3.DatabaseError as exc:
+        # Full disk, read-only folder, another process...: the file may be perfectly fine.
+        other = classify(path, exc)
+        if other is not None:
+            log.error("banco de dados indisponível em %s: %s", path, exc)
+            raise other from exc
+        problems = [str(exc)]
     if problems:
         log.error("verificação de integridade falhou em %s: %s", path, "; ".join(problems[:5]))
         save_result(path, problems)
         raise DatabaseDamaged(damaged_message(path))
     try:
         return Store(path)
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, OSError) as exc:
+        other = classify(path, exc)
+        if other is not None:
+            log.error("banco de dados indisponível em %s: %s", path, exc)
+            raise other from exc
         log.error("banco de dados ilegível em %s: %s", path, exc)
         raise DatabaseDamaged(damaged_message(path)) from exc
 
@@ -197,3 +219,15 @@ def start_daily_maintenance(store: Store, path: Path, backup_folder: Path,
                               name="pos-manutencao-diaria", daemon=True)
     thread.start()
     return thread
+
+
+def _quick_check_raising(path: Path, timeout: float | None = None) -> list[str]:
+    """Like :func:`quick_check`, but a failure to open/read is raised for :func:`classify`."""
+    if not path.exists():
+        return []
+    conn = sqlite3.connect(str(path), timeout=OPEN_TIMEOUT if timeout is None else timeout)
+    try:
+        rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall()]
+    finally:
+        conn.close()
+    return [] if rows == ["ok"] else rows

@@ -513,6 +513,31 @@ def _m_pix_charges(db: Database) -> None:
     )
 
 
+def _m_rel_pending_actions(db: Database) -> None:
+    # Write-ahead log of every request that changes something on the API (cancel, inutilização,
+    # e-mail...): stored before the request, resolved by a consult after a crash or no answer.
+    _run(
+        db,
+        """
+        CREATE TABLE pending_actions (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            document_id INTEGER REFERENCES fiscal_documents(id),
+            request TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            resolved_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            outcome TEXT,
+            result TEXT
+        );
+        CREATE INDEX idx_pending_actions_open ON pending_actions(status) WHERE status = 'pendente';
+        """,
+    )
+
+
 def _m_scale_pack_texts(db: Database) -> None:
     """Compress the stored requests and raw API answers written before issue 20 (nothing is lost:
     ``store.packed.unpack_text`` gives the same text back)."""
@@ -535,4 +560,5 @@ MIGRATIONS: list[Migration] = [
     ("scale_0001_indexes", _m_scale_indexes),
     ("scale_0002_pack_texts", _m_scale_pack_texts),
     ("pix_0001_charges", _m_pix_charges),
+    ("rel_0001_pending_actions", _m_rel_pending_actions),
 ]
