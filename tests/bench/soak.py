@@ -100,7 +100,7 @@ def _p99(values: list[float]) -> float:
 def run_soak(n: int = 5000) -> dict[str, Any]:
     from contingency_kit import copy_terminal, make_sale, seed_template
 
-    from pos_app.core.services.context import open_app
+    from pos_app.app import open_app
     from pos_app.core.services.emission import EmissionService
     from pos_app.core.services.replay import ReplayService
 

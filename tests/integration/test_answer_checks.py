@@ -129,7 +129,7 @@ def test_consult_after_crash_with_mismatching_key_is_not_recorded(terminal_templ
 
     from contingency_kit import copy_terminal
 
-    from pos_app.core.services.context import open_app
+    from pos_app.app import open_app
 
     root = Path(__file__).resolve().parents[2]
     with SandboxServer(rate_limit=None) as api:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from contingency_kit import copy_terminal, make_sale
 
-from pos_app.core.services.context import open_app
+from pos_app.app import open_app
 from pos_app.core.services.emission import EmissionService
 from pos_app.core.store import integrity
 from pos_app.core.store.integrity import open_checked_store

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from contingency_kit import copy_terminal, make_sale
 
-from pos_app.core.services.context import open_app
+from pos_app.app import open_app
 from pos_app.core.services.emission import EmissionService
 from pos_app.sandbox import DEMO_TOKEN, SandboxServer
 
