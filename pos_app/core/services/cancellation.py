@@ -475,5 +475,7 @@ def not_cancellable_message(status: str) -> str:
                      "cancela sozinho): cancele a nota de contingência da venda.",
         S.SUBSTITUICAO_PENDENTE: "Esta tentativa foi autorizada há mais de 30 minutos em duplicidade: exige "
                                  "cancelamento por substituição (evento 110112).",
+        S.STATUS_DESCONHECIDO: "A situação desta NFC-e na API é desconhecida: ela é consultada de novo a cada "
+                               "sincronização. Confira a nota no painel da Focus NFe antes de cancelar.",
     }
     return messages.get(status, f"Não é possível cancelar uma nota no estado '{status}'.")

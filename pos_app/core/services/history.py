@@ -60,6 +60,7 @@ STATUS_LABELS: dict[str, str] = {
     S.CONTINGENCIA_ERRO: "Contingência: precisa de correção",
     S.AGUARDANDO_CONEXAO: "Aguardando conexão",
     S.SUBSTITUICAO_PENDENTE: "Cancelamento por substituição pendente",
+    S.STATUS_DESCONHECIDO: "Situação desconhecida na API",
 }
 
 
