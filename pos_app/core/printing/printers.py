@@ -268,7 +268,22 @@ class UsbPrinter(_EscposDevice):
 
         if not Usb.is_usable():
             raise PrinterError("Impressão USB requer o pacote pyusb (e libusb/driver WinUSB no Windows).")
-        return Usb(self.vendor_id, self.product_id, timeout=self.timeout_ms)
+        usb_args: dict[str, Any] = {}
+        backend = usb_backend()
+        if backend is not None:
+            usb_args["backend"] = backend
+        return Usb(self.vendor_id, self.product_id, timeout=self.timeout_ms, usb_args=usb_args)
+
+
+def usb_backend() -> Any:
+    """pyusb's libusb-1.0 backend. On Windows the DLL ships in the program (PyPI ``libusb-package``,
+    bundled by its PyInstaller hook); elsewhere, or without that package, pyusb's own library search.
+    None when no libusb library can be loaded (USB printing then reports pyusb's "no backend")."""
+    try:
+        import libusb_package
+    except ImportError:
+        return None
+    return libusb_package.get_libusb1_backend()
 
 
 class SerialPrinter(_EscposDevice):
