@@ -51,7 +51,7 @@ fi
 lap "pacotes Debian"
 
 export WINEDEBUG=-all WINEARCH=win64 WINEDLLOVERRIDES="mscoree,mshtml=;mscms=n"
-export PYTHONIOENCODING=utf-8 QT_QPA_PLATFORM=offscreen
+export PYTHONIOENCODING=utf-8 QT_QPA_PLATFORM=offscreen LANG=${LANG:-C.UTF-8}  # UTF-8 argv/paths into Wine
 unset PYTHONPATH POS_DATA_DIR POS_SECRETS
 BUILDPFX="$CACHE/prefix-build" CLEANPFX="$CACHE/prefix-clean"
 PY='C:\Python311\python.exe'
