@@ -332,14 +332,23 @@ class WindowsPrinter(_EscposDevice):
     def _spooler_problem(self) -> str | None:
         try:
             import win32print
-
-            handle = win32print.OpenPrinter(self.name or win32print.GetDefaultPrinter())
-            try:
-                flags = int(win32print.GetPrinter(handle, 2)["Status"])
-            finally:
-                win32print.ClosePrinter(handle)
+        except ImportError:
+            return None  # not Windows: _device() says so
+        try:
+            name = self.name or win32print.GetDefaultPrinter()
+        except Exception:  # noqa: BLE001 - pywintypes.error: no default printer
+            return "não encontrada: não há impressora padrão no Windows"
+        try:
+            handle = win32print.OpenPrinter(name)
+        except Exception:  # noqa: BLE001 - ERROR_INVALID_PRINTER_NAME and friends
+            return "não encontrada no Windows (confira o nome em Configurações > Impressoras)"
+        try:
+            flags = int(win32print.GetPrinter(handle, 2)["Status"])
         except Exception:  # noqa: BLE001 - no spooler information: let the job go
             return None
+        finally:
+            with contextlib.suppress(Exception):
+                win32print.ClosePrinter(handle)
         for bit, text in self._BAD_STATUS.items():
             if flags & bit:
                 return text
