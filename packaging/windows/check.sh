@@ -51,7 +51,9 @@ fi
 lap "pacotes Debian"
 
 export WINEDEBUG=-all WINEARCH=win64 WINEDLLOVERRIDES="mscoree,mshtml=;mscms=n"
-export PYTHONIOENCODING=utf-8 LANG=${LANG:-C.UTF-8}  # UTF-8 argv/paths into Wine
+# UTF-8 on stdout from Windows Python and from the frozen program (which honours PYTHONUTF8 only);
+# UTF-8 argv and paths into Wine.
+export PYTHONIOENCODING=utf-8 PYTHONUTF8=1 LANG=${LANG:-C.UTF-8}
 unset QT_QPA_PLATFORM   # the tests set offscreen themselves; the installed window is real
 unset PYTHONPATH POS_DATA_DIR POS_SECRETS
 BUILDPFX="$CACHE/prefix-build" CLEANPFX="$CACHE/prefix-clean"
@@ -207,7 +209,12 @@ if has_step install; then
   DATA="$TG/drive_c/users/$(id -un)/AppData/Local/PosApp/pos-app"
   jget() {  # jget KEY < json-on-stdin (the first JSON value of the output)
     python3 -c 'import json, sys
-text = sys.stdin.read(); start = min(i for i in (text.find("{"), text.find("["), len(text)) if i >= 0)
+raw = sys.stdin.buffer.read()
+try:
+    text = raw.decode("utf-8")
+except UnicodeDecodeError:
+    text = raw.decode("cp1252", "replace")
+start = min(i for i in (text.find("{"), text.find("["), len(text)) if i >= 0)
 print(json.JSONDecoder().raw_decode(text[start:])[0][sys.argv[1]])' "$1"; }
 
   # 1. previous version, silent, clean PC
