@@ -258,7 +258,8 @@ print(json.JSONDecoder().raw_decode(text[start:])[0][sys.argv[1]])' "$1"; }
   [ "$nb" -ge 1 ] && ok "cópia de segurança automática gravada ($nb em backups\\)" || fail "backups\\ vazia"
   tx "$EXE" config set impressora.tipo usb >/dev/null; tx "$EXE" config set impressora.endereco 0416:5011 >/dev/null
   usb=$(tx "$EXE" imprimir status --json | jget mensagem || true)
-  if [[ "$usb" == *"not found"* && "$usb" != *"ackend"* ]]; then ok "USB: libusb-1.0.dll carregada (impressora ausente: '$(echo "$usb" | head -1 | cut -c1-60)...')"
+  # With libusb-1.0.dll loaded the device is searched and "not found"; without it pyusb says "No backend available".
+  if [[ "$usb" == *"não encontrada"* && "$usb" != *"No backend"* ]]; then ok "USB: libusb-1.0.dll carregada (impressora ausente: '$(echo "$usb" | head -1 | cut -c1-70)...')"
   else fail "USB sem backend: $usb"; fi
   tx "$EXE" config set impressora.tipo windows >/dev/null; tx "$EXE" config set impressora.endereco "Térmica Caixa 1" >/dev/null
   set +e; spool=$(tx "$EXE" imprimir teste); src=$?; set -e

@@ -161,9 +161,12 @@ def test_spooler_printer_from_the_cli_is_a_sentence_not_a_traceback(tmp_path: Pa
 def test_usb_backend_loads_libusb_dll() -> None:
     import usb.core
 
-    from pos_app.core.printing.printers import usb_backend
+    from pos_app.core.printing.printers import UsbPrinter, usb_backend
 
     backend = usb_backend()
     assert backend is not None, "libusb-1.0.dll não carregada: impressoras USB não funcionariam"
     assert type(backend).__module__ == "usb.backend.libusb1"
     list(usb.core.find(find_all=True, backend=backend))  # enumerates (no NoBackendError)
+    # A USB printer that is not there: searched for and "not found", not "no backend".
+    status = UsbPrinter(0x0416, 0x5011).status()
+    assert not status.ok and "não encontrada" in status.message and "backend" not in status.message

@@ -274,6 +274,27 @@ class UsbPrinter(_EscposDevice):
             usb_args["backend"] = backend
         return Usb(self.vendor_id, self.product_id, timeout=self.timeout_ms, usb_args=usb_args)
 
+    def _not_found(self) -> str:
+        return (f"Impressora {self.description} não encontrada: confira o cabo e se está ligada. No Windows, "
+                "o modo USB direto exige o driver WinUSB; com o driver do fabricante use o modo "
+                "'Impressora instalada no Windows (spooler)'")
+
+    def send(self, data: bytes) -> None:
+        try:
+            super().send(data)
+        except PrinterError as exc:
+            from escpos.exceptions import DeviceNotFoundError
+
+            if isinstance(exc.__cause__, DeviceNotFoundError):
+                raise PrinterError(self._not_found()) from exc
+            raise
+
+    def status(self) -> PrinterStatus:
+        status = super().status()
+        if not status.ok and "not found" in status.message:  # escpos DeviceNotFoundError
+            return PrinterStatus(False, self._not_found() + ".", status.paper)
+        return status
+
 
 def usb_backend() -> Any:
     """pyusb's libusb-1.0 backend. On Windows the DLL ships in the program (PyPI ``libusb-package``,
