@@ -65,6 +65,11 @@ winpath() { echo "Z:$(readlink -f "$1" | tr / '\\')"; }
 # Linux pip settings must not leak into the Windows pip.
 wx() { env -u PIP_FIND_LINKS -u PIP_CERT -u PIP_INDEX_URL -u PYTHONDONTWRITEBYTECODE wine "$@" </dev/null 2>&1 | cat; return "${PIPESTATUS[0]}"; }
 wpy() { WINEPREFIX="$BUILDPFX" wx "$PY" "$@"; }
+# The frozen program's plain-text output into a pipe is in the ANSI code page (cp1252), as on
+# Windows (a console shows Unicode); its JSON is UTF-8. Read either as UTF-8.
+u8() { python3 -c 'import sys; r = sys.stdin.buffer.read()
+try: print(r.decode("utf-8"), end="")
+except UnicodeDecodeError: print(r.decode("cp1252", "replace"), end="")'; }
 
 # Our own X server (Inno Setup needs X even when silent; the window screenshot), stopped on exit.
 XVFB_PID=""
@@ -265,7 +270,7 @@ print(json.JSONDecoder().raw_decode(text[start:])[0][sys.argv[1]])' "$1"; }
   if [[ "$usb" == *"não encontrada"* && "$usb" != *"No backend"* ]]; then ok "USB: libusb-1.0.dll carregada (impressora ausente: '$(echo "$usb" | head -1 | cut -c1-70)...')"
   else fail "USB sem backend: $usb"; fi
   tx "$EXE" config set impressora.tipo windows >/dev/null; tx "$EXE" config set impressora.endereco "Térmica Caixa 1" >/dev/null
-  set +e; spool=$(tx "$EXE" imprimir teste); src=$?; set -e
+  set +e; spool=$(tx "$EXE" imprimir teste | u8; exit "${PIPESTATUS[0]}"); src=$?; set -e
   if [ "$src" != 0 ] && [[ "$spool" != *Traceback* ]] && [ -n "$spool" ]; then ok "spooler sem impressora: falha limpa ('$(echo "$spool" | head -1 | cut -c1-70)')"
   else fail "spooler sem impressora (saída $src): $spool"; fi
   tx "$EXE" config set impressora.tipo pdf >/dev/null
