@@ -54,8 +54,9 @@ QMenu::item {{ padding: 8px 28px 8px 16px; }}
 
 
 def apply_theme(app: QApplication) -> None:
-    font = QFont(app.font())
-    font.setPointSize(BASE_POINT_SIZE)
+    from pos_app.ui.fonts import ui_font
+
+    font = ui_font(BASE_POINT_SIZE)  # bundled DejaVu Sans: same look on every terminal
     app.setFont(font)
     app.setStyleSheet(STYLE)
 
