@@ -44,19 +44,24 @@ REQUIRED_MODULES = [
     "reportlab.pdfgen.canvas", "qrcode", "lxml", "PySide6",
 ]
 if IS_WIN:  # Credential Manager backend; raw printing to a Windows printer queue (pywin32)
-    REQUIRED_MODULES += ["win32ctypes.pywin32.win32cred", "win32print"]
+    REQUIRED_MODULES += ["win32ctypes.pywin32.win32cred", "win32print", "libusb_package", "usb.backend.libusb1"]
 REQUIRED_FILES = [
     "_internal/resources/demo_catalog.csv",
+    "_internal/resources/demo_catalog_sp.csv",
     "_internal/resources/demo_tax_groups.csv",
     "_internal/resources/demo_catalog_tax.csv",
     "_internal/resources/fiscal/cclasstrib.csv",
     "_internal/resources/fiscal/ibs_cbs_aliquotas.csv",
     "_internal/resources/fiscal/ibs_cbs_obrigatoriedade.csv",
+    "_internal/resources/fonts/DejaVuSans.ttf",
+    "_internal/resources/fonts/DejaVuSans-Bold.ttf",
     "_internal/resources/fonts/DejaVuSansMono.ttf",
     "_internal/resources/fonts/DejaVuSansMono-Bold.ttf",
     "_internal/certifi/cacert.pem",
     "_internal/escpos/capabilities.json",
 ]
+if IS_WIN:  # USB receipt printers (pyusb backend), where libusb_package.find_library looks
+    REQUIRED_FILES += ["_internal/libusb_package/libusb-1.0.dll"]
 # Qt modules that must never ship (unless pos_app starts importing them: see the spec).
 FORBIDDEN_QT = ("QtWebEngine", "QtQml", "QtQuick", "Qt3D", "QtMultimedia", "QtDesigner", "QtCharts")
 

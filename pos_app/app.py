@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pos_app.core.services.context import AppContext, open_context
-from pos_app.core.store.backup import backup_dir, backup_if_due
+from pos_app.core.store.backup import backup_dir
+from pos_app.core.store.integrity import start_daily_maintenance
 from pos_app.core.storeserver.link import attach as attach_store
 from pos_app.demo import attach, seed_demo, start_demo_sandbox
 
@@ -25,7 +26,11 @@ def open_app(
     if ctx.config.demo:
         seed_demo(ctx)
         attach(ctx)
-    backup_if_due(ctx.data_dir / "pos.sqlite3", backup_dir(ctx.data_dir))  # daily; never blocks a start
+    # Daily backup and full integrity check in the background: never block a start (issue 20).
+    from pos_app.core.services import housekeeping
+
+    ctx.maintenance = start_daily_maintenance(ctx.store, ctx.data_dir / "pos.sqlite3", backup_dir(ctx.data_dir),
+                                              extra=lambda: housekeeping.daily(ctx))
     if ctx.config.demo and start_sandbox:
         start_demo_sandbox(ctx, rate_limit=sandbox_rate_limit)
     attach_store(ctx)  # store database (loja.banco): background sync + shared Focus budget; never blocks

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Bench-only helpers (tests/bench/benchmarks.py: history templates, bench sales) used by the scale tests.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "bench"))
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The smallest screen of the store terminals: one 1024x768 offscreen screen (Qt's offscreen

@@ -111,6 +111,28 @@ def open_app_for_cli(start_sandbox: bool = True) -> AppContext:
     return open_app(start_sandbox=start_sandbox)
 
 
+def manager_pin(args: argparse.Namespace) -> str:
+    """The manager's PIN: ``--pin``, else ``POS_PIN_GERENTE``, else asked on a terminal."""
+    import getpass
+    import os
+
+    pin = getattr(args, "pin", None)
+    if pin is None:
+        pin = os.environ.get("POS_PIN_GERENTE")
+    if pin is None and sys.stdin.isatty():
+        pin = getpass.getpass("PIN do gerente: ")
+    if not pin:
+        raise CliError("Informe o PIN do gerente (--pin).", EXIT_BAD_INPUT, "pin")
+    return str(pin)
+
+
+def authenticate_manager(ctx: Any, args: argparse.Namespace, action: str) -> Any:
+    """The active manager behind ``--pin`` (and ``--gerente``), for ``action`` (audited)."""
+    from pos_app.core.services.users import authenticate
+
+    return authenticate(ctx, manager_pin(args), getattr(args, "gerente", None), action=action)
+
+
 def parse_amount(text: str, field: str) -> Decimal:
     try:
         return parse_decimal(text)

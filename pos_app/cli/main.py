@@ -19,6 +19,7 @@ from pos_app.cli import (
     demo,
     loja,
     manager,
+    pix,
     printing,
     support,
     tributacao,
@@ -107,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--operador", metavar="CODIGO", help="código do operador (padrão: nenhum)")
     s.add_argument("--confirmar", action="store_true",
                    help="confirma valores fora do comum (troco alto, quantidade ou total acima dos limites)")
+    s.add_argument("--pix-timeout", type=float, default=120.0, metavar="SEGUNDOS",
+                   help="espera máxima pelo PIX dinâmico (--pay pix:VALOR com pix.url configurada)")
     s.add_argument("--json", action="store_true", help="saída em JSON")
 
     st = sub.add_parser("status", help="situação do terminal (conexão, contingência pendente)")
@@ -126,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--pacote", nargs="?", const="", default=None, metavar="ARQ.zip",
                    help="gera também um pacote para o suporte (logs e estado, sem segredos)")
 
-    for module in (contingency, manager, support, backoffice, printing, tributacao, demo, loja, clientes):
+    for module in (contingency, manager, support, backoffice, printing, tributacao, demo, loja, clientes, pix):
         module.register(sub, COMMANDS)
     return p
 
@@ -319,9 +322,18 @@ def build_sale_from_args(ctx: Any, args: argparse.Namespace) -> Any:
             raise CliError(f"CNPJ inválido: {args.cnpj}", field="cnpj")
     if not args.pay:
         raise CliError("Informe ao menos um pagamento com --pay FORMA:VALOR.", field="pay")
-    for spec in args.pay:
+    from pos_app.core.domain.payments import Payment
+
+    pays, pix_dynamic = pix.split_pix_payments(ctx, list(args.pay))
+    # completed with the PSP and the endToEndId once the charge is paid (cmd_sell: pix.settle_pix)
+    args.pix_pending = []
+    for valor in pix_dynamic:
+        payment = Payment(forma="17", valor=valor)
+        cart.add_payment(payment)
+        args.pix_pending.append(payment)
+    for spec in pays:
         try:
-            cart.add_payment(parse_payment(spec))  # aliases: dinheiro, pix, credito:VALOR:visa...
+            cart.add_payment(parse_payment(spec))  # aliases: dinheiro, pix, pix-estatico, credito:VALOR:visa...
         except ValidationError as exc:
             raise CliError(exc.message, field="pay") from exc
     # Typo guards (issue 14), through the cart service: a fraction of a unit product is always
@@ -356,8 +368,14 @@ def cmd_sell(args: argparse.Namespace) -> int:
         from pos_app.core.services.cash import CashService  # open session, or one opened with zero float
 
         cash_session_id = CashService(ctx).session_for_headless_sale(operador_id)
+        ctx.emitente()  # configuration problems before a PIX charge is created
+        pix_charge = pix.settle_pix(ctx, sale, getattr(args, "pix_pending", []), operador_id, args.pix_timeout)
         result = EmissionService(ctx).checkout(sale, operador_id=operador_id,
                                                extra={"cash_session_id": cash_session_id})
+        if pix_charge is not None:
+            from pos_app.core.pix.service import pix_service
+
+            pix_service(ctx).link_sale(pix_charge.id, result.sale_id)
         # follows impressora.tipo ("pdf": nothing)
         impressao = printing.print_after_sale(ctx, result, operador_id)
         if args.json:

@@ -9,8 +9,6 @@ note not yet transmitted).
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -18,7 +16,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pos_app.cli.common import PAYMENT_ALIASES, CliError, _Parser, open_app_for_cli, parse_amount, print_json
+from pos_app.cli.common import (
+    PAYMENT_ALIASES,
+    CliError,
+    _Parser,
+    authenticate_manager,
+    manager_pin,
+    open_app_for_cli,
+    parse_amount,
+    print_json,
+)
 from pos_app.core.fiscal.document_status import DocumentStatus as S
 
 Handler = Callable[[argparse.Namespace], int]
@@ -91,6 +98,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], commands:
     h.add_argument("--chave", metavar="CHAVE", help="chave de acesso (ou parte dela)")
     h.add_argument("--cpf", metavar="CPF", help="CPF do consumidor")
     h.add_argument("--operador", metavar="CODIGO", help="código do operador")
+    h.add_argument("--pagina", type=int, default=1, metavar="N", help="página da lista (padrão: 1, as mais recentes)")
+    h.add_argument("--limite", type=int, default=2000, metavar="N", help="vendas por página (padrão: 2000)")
     h.add_argument("--json", action="store_true", help="saída em JSON")
     hsub = h.add_subparsers(dest="action", metavar="AÇÃO", parser_class=_Parser)
     hd = hsub.add_parser("detalhe", help="venda com todas as transições de estado e respostas da API")
@@ -198,21 +207,8 @@ def _print_json(data: Any) -> None:
     print_json(data)
 
 
-def _pin(args: argparse.Namespace) -> str:
-    pin = getattr(args, "pin", None)
-    if pin is None:
-        pin = os.environ.get("POS_PIN_GERENTE")
-    if pin is None and sys.stdin.isatty():
-        pin = getpass.getpass("PIN do gerente: ")
-    if not pin:
-        raise CliError("Informe o PIN do gerente (--pin).", EXIT_BAD_INPUT, "pin")
-    return str(pin)
-
-
-def _manager(ctx: Any, args: argparse.Namespace, action: str) -> Any:
-    from pos_app.core.services.users import authenticate
-
-    return authenticate(ctx, _pin(args), getattr(args, "gerente", None), action=action)
+_pin = manager_pin  # shared with the other manager commands (cli.common)
+_manager = authenticate_manager
 
 
 def _parse_date(text: str | None, field: str, today: date) -> date | None:
@@ -342,14 +338,19 @@ def cmd_historico(args: argparse.Namespace) -> int:
         if de and ate and de > ate:
             raise CliError("--de depois de --ate.", EXIT_BAD_INPUT, "de")
         statuses = [parse_status(s) for chunk in args.status for s in chunk.split(",") if s.strip()]
+        if args.pagina < 1 or args.limite < 1:
+            raise CliError("--pagina e --limite devem ser 1 ou mais.", EXIT_BAD_INPUT, "pagina")
         rows = service.search(HistoryFilter(de=de, ate=ate, status=statuses, numero=args.numero, serie=args.serie,
-                                            chave=args.chave, cpf=args.cpf, operador=args.operador))
+                                            chave=args.chave, cpf=args.cpf, operador=args.operador,
+                                            limit=args.limite, offset=(args.pagina - 1) * args.limite))
         if args.json:
             _print_json([r.to_json() for r in rows])
             return EXIT_OK
         period = de.strftime("%d/%m/%Y") if de == ate and de else \
             f"{de.strftime('%d/%m/%Y') if de else 'início'} a {ate.strftime('%d/%m/%Y') if ate else 'hoje'}"
-        print(f"Vendas de {period}: {len(rows)}")
+        pagina = f" (página {args.pagina}, até {args.limite} por página)" if args.pagina > 1 or \
+            len(rows) >= args.limite else ""
+        print(f"Vendas de {period}: {len(rows)}{pagina}")
         for r in rows:
             num = f"{r.numero}/{r.serie}" if r.numero else "—"
             prazo = ""
@@ -360,7 +361,9 @@ def cmd_historico(args: argparse.Namespace) -> int:
             print(f"{r.created_at[11:16]}  {r.ref:24}  {sigla} nº {num:10}  {_brl(r.total):>12}  {r.status_label}"
                   f"  op {r.operador or '—'}{buyer}{prazo}")
         total = sum((r.total for r in rows if r.status != S.CANCELADO), Decimal(0))
-        print(f"Total (sem canceladas): {_brl(total)}")
+        print(f"Total (sem canceladas){' desta página' if pagina else ''}: {_brl(total)}")
+        if len(rows) >= args.limite:
+            print(f"Há mais vendas: use --pagina {args.pagina + 1}")
         return EXIT_OK
     finally:
         ctx.close()

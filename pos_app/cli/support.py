@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pos_app.cli.common import EXIT_NOT_ISSUED, EXIT_OK, CliError, _Parser, open_app_for_cli, print_json
 
@@ -21,7 +22,21 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
     """Add this module's subcommands to `sub` and their handlers to `commands`."""
     b = sub.add_parser("backup", help="cópia de segurança do banco de dados agora (mantém 7 diárias e 4 semanais)")
     b.add_argument("--json", action="store_true", help="saída em JSON")
+    bsub = b.add_subparsers(dest="action", metavar="AÇÃO", parser_class=_Parser)
+    br = bsub.add_parser("restaurar", help="substitui o banco pela cópia indicada (com o programa fechado); "
+                         "o banco atual é guardado ao lado, nada é apagado")
+    br.add_argument("arquivo", metavar="ARQUIVO", help="cópia em backups/ (nome ou caminho)")
+    br.add_argument("--json", action="store_true", help="saída em JSON")
     commands["backup"] = cmd_backup
+
+    a = sub.add_parser("arquivo", help="arquivos anuais do histórico (anos encerrados, somente leitura)")
+    asub = a.add_subparsers(dest="action", metavar="AÇÃO", parser_class=_Parser, required=True)
+    al = asub.add_parser("listar", help="arquivos anuais deste terminal")
+    al.add_argument("--json", action="store_true", help="saída em JSON")
+    af = asub.add_parser("fechar", help="move as vendas encerradas de um ano anterior para o arquivo do ano")
+    af.add_argument("ano", type=int, metavar="AAAA")
+    af.add_argument("--json", action="store_true", help="saída em JSON")
+    commands["arquivo"] = cmd_arquivo
 
     x = sub.add_parser("xml", help="arquivo de XMLs das NFC-e autorizadas (guarda legal de 5 anos)")
     xsub = x.add_subparsers(dest="action", metavar="AÇÃO", parser_class=_Parser, required=True)
@@ -34,14 +49,20 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    from pos_app.core.store.archive import backup_archives
     from pos_app.core.store.backup import BackupError, backup_dir, list_backups, run_backup
 
+    if getattr(args, "action", None) == "restaurar":
+        return _restore(args)
     ctx = open_app_for_cli(start_sandbox=False)
     try:
+        if ctx.maintenance is not None:  # the start-of-day backup may be running: never two at once
+            ctx.maintenance.join()
         folder = backup_dir(ctx.data_dir)
         try:
             path = run_backup(ctx.data_dir / "pos.sqlite3", folder)
-        except BackupError as exc:
+            backup_archives(ctx.data_dir, folder)  # yearly archives: copied once
+        except (BackupError, OSError) as exc:
             raise CliError(str(exc), code=EXIT_NOT_ISSUED) from exc
         kept = list_backups(folder)
         if args.json:
@@ -49,6 +70,64 @@ def cmd_backup(args: argparse.Namespace) -> int:
         else:
             print(f"Backup gravado em {path}")
             print(f"{len(kept)} cópia(s) guardada(s) em {folder} (7 diárias + 4 semanais).")
+        return EXIT_OK
+    finally:
+        ctx.close()
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from pos_app.core import paths
+    from pos_app.core.store.backup import BackupError, backup_dir
+    from pos_app.core.store.restore import restore_backup
+
+    data_dir = paths.data_dir()
+    chosen = Path(args.arquivo)
+    if not chosen.is_file():
+        chosen = backup_dir(data_dir) / args.arquivo
+    try:
+        result = restore_backup(data_dir, chosen)
+    except (BackupError, OSError) as exc:
+        raise CliError(str(exc), code=EXIT_NOT_ISSUED) from exc
+    if args.json:
+        print_json(result)
+    else:
+        print(f"Banco restaurado de {chosen.name}: {result['vendas']} venda(s).")
+        if result["anterior_guardado_como"]:
+            print("O banco anterior foi guardado como: " + ", ".join(result["anterior_guardado_como"]))
+        if result["arquivos_anuais_restaurados"]:
+            print("Arquivos anuais trazidos de volta: " + ", ".join(result["arquivos_anuais_restaurados"]))
+        print("Rode 'pos-app sync' com internet antes de vender: notas emitidas depois da cópia são "
+              "conferidas na API.")
+    return EXIT_OK
+
+
+def cmd_arquivo(args: argparse.Namespace) -> int:
+    from pos_app.core.services import housekeeping
+    from pos_app.core.store.archive import ArchiveError, list_archives
+
+    ctx = open_app_for_cli(start_sandbox=False)
+    try:
+        if args.action == "listar":
+            rows: list[dict[str, Any]] = [{"ano": a.year, "arquivo": str(a.path), "bytes": a.path.stat().st_size}
+                    for a in list_archives(ctx.data_dir)]
+            if args.json:
+                print_json(rows)
+            else:
+                for r in rows:
+                    print(f"{r['ano']}  {r['arquivo']}  {r['bytes'] / 1e6:.1f} MB")
+                if not rows:
+                    print("Nenhum arquivo anual: o banco guarda todo o histórico.")
+            return EXIT_OK
+        try:
+            result = housekeeping.archive_year(ctx, args.ano)
+        except ArchiveError as exc:
+            raise CliError(str(exc), code=EXIT_NOT_ISSUED) from exc
+        if args.json:
+            print_json(result)
+        else:
+            print(f"{result['vendas_arquivadas']} venda(s) de {args.ano} movidas para {result['arquivo']}.")
+            if result["ficaram_no_banco"]:
+                print(f"{result['ficaram_no_banco']} venda(s) com nota ainda em aberto ficaram no banco.")
         return EXIT_OK
     finally:
         ctx.close()

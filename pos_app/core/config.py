@@ -169,6 +169,24 @@ def _money(value: str) -> str:
     return str(d.quantize(Decimal("0.01")))
 
 
+def _pix_url(value: str) -> str:
+    from pos_app.core.pix.client import is_loopback_url
+
+    v = _url(value)
+    if not v.startswith("https://") and not is_loopback_url(v):
+        raise ConfigError("use https:// (http:// só para 127.0.0.1/localhost: sandbox e testes)")
+    return v
+
+
+def _pix_chave(value: str) -> str:
+    from pos_app.core.pix.brcode import BrCodeError, normalize_key
+
+    try:
+        return normalize_key(value)
+    except BrCodeError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 @dataclass(frozen=True)
 class Key:
     name: str
@@ -205,6 +223,8 @@ KEYS: dict[str, Key] = {
         Key("nfe.serie", "Série da NF-e online (modelo 55, a cadastrada na Focus)", _int_range(0, 889, "Série"), "1"),
         Key("nfe.destinatario_cnpj", "Venda a CNPJ: auto (regra da UF), nfe (sempre NF-e) ou nfce (sempre NFC-e)",
             _choice("auto", "nfe", "nfce"), "auto"),
+        Key("armazenamento.reserva_mb", "Espaço livre mínimo em disco para aceitar novas vendas (MB; 0 desliga)",
+            _int_range(0, 1_000_000, "Reserva"), "200"),
         Key("certificado.arquivo", "Arquivo do certificado A1 (.pfx)", _path),
         Key("certificado.senha", "Senha do certificado A1", _text(200), secret=True),
         Key("terminal.id", "Identificação do terminal (única na loja)", _ref_id),
@@ -225,8 +245,24 @@ KEYS: dict[str, Key] = {
             _choice("auto", "epson_tm_t20", "elgin_i9", "bematech_mp4200", "daruma_dr800", "generico_80",
                     "generico_80_42", "generico_58"), "auto"),
         Key("caixa.fundo_padrao", "Fundo de troco padrão (R$)", _money, "0.00"),
+        # Receipt PDFs older than this are deleted (re-rendered on a reprint); 0 keeps them all.
+        Key("recibos.dias_guardar", "Dias que os PDFs de DANFCe ficam no disco (0: para sempre)",
+            _int_range(0, 3650, "Dias"), "60"),
+        # Past years move to read-only yearly archives (arquivo-AAAA.sqlite3) a month after they end.
+        Key("historico.arquivar_anos", "Arquivar os anos encerrados em arquivos anuais", _choice("sim", "nao"), "sim"),
         # Weighed goods: EAN-13 "2" + product code + value (5 digits before the check digit).
         Key("balanca.modo", "Etiqueta da balança traz o preço ou o peso", _choice("preco", "peso"), "preco"),
+        # PIX: the PSP's API Pix (dynamic QR, forma 17) and the store's key (static QR, forma 20).
+        Key("pix.url", "URL da API Pix do PSP (https://; http:// só em loopback)", _pix_url),
+        Key("pix.client_id", "Client ID do PSP (OAuth2)", _text(200)),
+        Key("pix.client_secret", "Client secret do PSP (OAuth2)", _text(500), secret=True),
+        Key("pix.certificado", "Certificado do cliente do PSP (.p12/.pfx)", _path),
+        Key("pix.certificado_senha", "Senha do certificado do PSP", _text(200), secret=True),
+        Key("pix.ca", "Autoridade certificadora extra do PSP (PEM, opcional)", _path),
+        Key("pix.cnpj_psp", "CNPJ do PSP (credenciadora na NFC-e)", _cnpj),
+        Key("pix.chave", "Chave PIX da loja (CPF/CNPJ, e-mail, +55 telefone ou aleatória)", _pix_chave),
+        Key("pix.qr_no_cupom", "Imprimir o QR do PIX estático no cupom", _choice("sim", "nao"), "nao"),
+        Key("pix.expiracao", "Validade da cobrança PIX dinâmica (s)", _int_range(30, 3600, "Validade"), "300"),
         Key("balanca.digitos_codigo", "Dígitos do código do produto na etiqueta da balança", _choice("4", "5", "6"), "6"),
         # Store database (issue 16): URL without the password; the password lives in the credential store.
         Key("loja.banco", "Banco da loja (PostgreSQL: postgresql://usuario@servidor:5432/banco)", _pg_url),

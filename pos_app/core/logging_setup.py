@@ -12,6 +12,7 @@ the console shows ERROR and up (or ``POS_LOG_LEVEL``).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import logging.handlers
 import os
@@ -87,6 +88,25 @@ class _LazyFileHandler(logging.handlers.RotatingFileHandler):
     def _open(self) -> Any:
         Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
         return super()._open()
+
+    # Logs are best effort: a full or read-only disk must never print a traceback (the cashier sees
+    # the storage message instead), neither while logging nor in the atexit flush.
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handleError(record)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError):
+            super().flush()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError:
+            with contextlib.suppress(Exception):
+                if self.stream is not None:
+                    self.stream = None
 
 
 class _MaskingFormatter(logging.Formatter):

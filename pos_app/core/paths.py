@@ -18,8 +18,11 @@ def data_dir() -> Path:
 
 
 def resources_dir() -> Path:
-    """The ``resources/`` folder: inside the PyInstaller bundle or next to the package."""
+    """The bundled resources: ``_internal/resources`` in the PyInstaller bundle, else the package data
+    ``pos_app/resources`` (shipped in the wheel), found with :mod:`importlib.resources`."""
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return Path(frozen) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
+    from importlib.resources import files
+
+    return Path(str(files("pos_app").joinpath("resources")))

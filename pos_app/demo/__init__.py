@@ -85,4 +85,8 @@ def start_demo_sandbox(ctx: AppContext, port: int = 0, rate_limit: int | None = 
             ctx.api_url = None
 
     ctx.closers.append(stop)
+    from pos_app.demo.pix import start_demo_psp, stop_demo_psp
+
+    start_demo_psp(ctx)  # the PIX PSP sandbox next to the Focus one
+    ctx.closers.append(lambda: stop_demo_psp(ctx))
     return server

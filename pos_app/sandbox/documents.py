@@ -442,7 +442,7 @@ def _det_pag(pag: etree._Element, payment: PaymentInput) -> None:
     if payment.forma_pagamento == "99":
         _sub(det, "xPag", text(payment.descricao or "Outros", 60))
     _sub(det, "vPag", d2(payment.valor_pagamento))
-    if payment.forma_pagamento in ("03", "04"):
+    if payment.forma_pagamento in ("03", "04") or (payment.forma_pagamento == "17" and payment.tipo_integracao):
         card = _sub(det, "card")
         _sub(card, "tpIntegra", payment.tipo_integracao or "2")
         if payment.cnpj_credenciadora:

@@ -724,6 +724,9 @@ class NfceSandbox:
             "formas_pagamento": [
                 {"forma_pagamento": p.forma_pagamento, "valor_pagamento": f"{p.valor_pagamento:.2f}"}
                 | ({"bandeira_operadora": p.bandeira_operadora} if p.bandeira_operadora else {})
+                | {k: v for k, v in (("tipo_integracao", p.tipo_integracao),
+                                     ("cnpj_credenciadora", p.cnpj_credenciadora),
+                                     ("numero_autorizacao", p.numero_autorizacao)) if v}
                 for p in note.payments
             ],
             "qr_code": record.qrcode_url,

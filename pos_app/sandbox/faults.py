@@ -30,6 +30,9 @@ Modes and parameters (defaults in brackets):
   ``truncated_json``: half the JSON with a matching Content-Length. ``html_200``: a captive-portal
   page with 200 (the request is not processed). ``wrong_content_type``: JSON sent as text/plain.
   ``huge_body(mb [5])``: valid JSON padded to ``mb`` megabytes.
+* ``tamper(field, value ["null"], http [None])``: the (processed) JSON answer gets ``field`` replaced by
+  the JSON ``value`` (e.g. ``field="status", value="100"``; a 43-digit ``chave_nfe``) and, with ``http``,
+  that HTTP status: adversarial answers.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class FaultMode(StrEnum):
     HTML_200 = "html_200"
     WRONG_CONTENT_TYPE = "wrong_content_type"
     HUGE_BODY = "huge_body"
+    TAMPER = "tamper"
 
 
 DESCRIPTIONS: dict[FaultMode, str] = {
@@ -71,6 +75,7 @@ DESCRIPTIONS: dict[FaultMode, str] = {
     FaultMode.HTML_200: "Página HTML com HTTP 200 (proxy/portal cativo)",
     FaultMode.WRONG_CONTENT_TYPE: "Content-Type errado na resposta",
     FaultMode.HUGE_BODY: "Corpo de resposta gigante",
+    FaultMode.TAMPER: "Resposta adulterada (um campo do JSON trocado)",
 }
 
 
@@ -105,6 +110,8 @@ _PARAMS: dict[FaultMode, dict[str, _Param]] = {
     FaultMode.HTML_200: {},
     FaultMode.WRONG_CONTENT_TYPE: {},
     FaultMode.HUGE_BODY: {"mb": _Param(float, 5.0)},
+    FaultMode.TAMPER: {"field": _Param(str, required=True), "value": _Param(str, "null"),
+                       "http": _Param(int, None, nullable=True)},
 }
 
 # Faults that answer instead of the API, in precedence order (the request is not processed).
@@ -117,6 +124,7 @@ DELIVERY = (
     FaultMode.TRUNCATED_JSON,
     FaultMode.WRONG_CONTENT_TYPE,
     FaultMode.HUGE_BODY,
+    FaultMode.TAMPER,
 )
 
 

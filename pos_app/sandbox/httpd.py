@@ -303,6 +303,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         body = response.content()
         content_type = response.content_type
         delivery = faults.delivery if faults is not None else {}
+        status = response.status
         if FaultMode.IN_DOUBT in delivery:
             seconds = delivery[FaultMode.IN_DOUBT].params["seconds"]
             if seconds is None:
@@ -315,12 +316,21 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if FaultMode.HUGE_BODY in delivery and body.startswith(b"{"):
             size = int(float(delivery[FaultMode.HUGE_BODY].params["mb"]) * 1024 * 1024)
             body = b'{"preenchimento":"' + b"x" * size + b'",' + body[1:] if len(body) > 2 else body
+        if FaultMode.TAMPER in delivery and body.startswith(b"{"):
+            import json
+
+            params = delivery[FaultMode.TAMPER].params
+            data = json.loads(body)
+            data[params["field"]] = json.loads(params["value"])
+            body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+            if params.get("http"):
+                status = int(params["http"])
         if FaultMode.TRUNCATED_JSON in delivery:
             body = body[: max(1, len(body) // 2)]
         if FaultMode.WRONG_CONTENT_TYPE in delivery:
             content_type = "text/plain; charset=iso-8859-1"
 
-        self.send_response(response.status)
+        self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")

@@ -2,7 +2,7 @@
 
 Every user-facing string goes through :func:`tr`; the source strings are Brazilian Portuguese
 (the product's language), so no catalog is needed to run. A ``.qm`` file for another language
-can be dropped in ``resources/translations/pos_app_<locale>.qm`` (``lupdate`` finds the
+can be dropped in ``pos_app/resources/translations/pos_app_<locale>.qm`` (``lupdate`` finds the
 ``tr("...")`` calls). Qt's own pt_BR catalog is installed too, for the standard dialogs.
 """
 

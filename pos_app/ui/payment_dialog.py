@@ -9,6 +9,8 @@ dialog closes. Payments stay in the sale if the dialog is closed (Esc): the paym
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -59,23 +61,32 @@ METHOD_GROUPS: tuple[MethodGroup, ...] = (
 )
 
 
+KIND_LABELS = {"17": tr("PIX dinâmico (QR da cobrança)"), "20": tr("PIX estático (chave da loja)")}
+
+
 def _payment_line(p: Payment) -> str:
     text = f"{PAYMENT_METHODS.get(p.forma, p.forma)}  {format_brl(p.valor)}"
     if p.bandeira:
         text += f"  · {CARD_BRANDS.get(p.bandeira, p.bandeira)}"
     if p.numero_autorizacao:
-        text += "  · " + tr("aut. {n}").format(n=p.numero_autorizacao)
+        label = tr("E2E {n}") if p.forma == "17" else tr("aut. {n}")
+        text += "  · " + label.format(n=p.numero_autorizacao)
     return text
 
 
 class PaymentDialog(QDialog):
     paid = Signal()
 
-    def __init__(self, sale: Sale, parent: QWidget | None = None, limits: GuardLimits | None = None) -> None:
+    def __init__(self, sale: Sale, parent: QWidget | None = None, limits: GuardLimits | None = None, *,
+                 ctx: Any = None, operator: Any = None) -> None:
+        """``ctx``: the terminal (PIX through the PSP and the store key); without it PIX is typed by hand."""
         super().__init__(parent)
         self.sale = sale
         self.limits = limits or GuardLimits()
         self.confirm_box: QMessageBox | None = None  # "troco alto" confirmation open now
+        self.ctx = ctx
+        self.operator = operator
+        self.pix_dialog: Any = None
         self.setObjectName("paymentDialog")
         self.setWindowTitle(tr("Pagamento"))
         self.resize(1000, 640)
@@ -169,6 +180,10 @@ class PaymentDialog(QDialog):
         self.authorization_label = QLabel(tr("Nº de autorização"))
         form.addRow(self.authorization_label, self.authorization)
         middle.addLayout(form)
+        self.pix_hint = hint_label("")
+        self.pix_hint.setObjectName("pixHint")
+        self.pix_hint.setWordWrap(True)
+        middle.addWidget(self.pix_hint)
         self.error = error_label()
         self.error.setObjectName("paymentError")
         middle.addWidget(self.error)
@@ -230,7 +245,7 @@ class PaymentDialog(QDialog):
         self.method_title.setText(group.label)
         self.kind.clear()
         for code in group.codes:
-            self.kind.addItem(PAYMENT_METHODS[code], code)
+            self.kind.addItem(KIND_LABELS.get(code, PAYMENT_METHODS[code]), code)
         multiple = len(group.codes) > 1
         self.kind.setVisible(multiple)
         self.kind_label.setVisible(multiple)
@@ -246,7 +261,26 @@ class PaymentDialog(QDialog):
             self.acquirer.clear()
             self.authorization.clear()
         self.error.setText("")
+        self.pix_hint.setText("")
+        self.pix_hint.setVisible(key == "pix")
+        if key == "pix" and self.ctx is not None:
+            reason = self._dynamic_pix_unavailable()
+            if reason:
+                self.kind.setCurrentIndex(self.kind.findData("20"))
+                self.pix_hint.setText(reason)
         self._prefill()
+
+    def _dynamic_pix_unavailable(self) -> str | None:
+        """Why dynamic PIX cannot be used now (None: it can)."""
+        from pos_app.core.pix.service import pix_service
+
+        if not pix_service(self.ctx).configured():
+            return tr("PIX dinâmico não configurado (pix.url): use o PIX estático.")
+        monitor = getattr(self.ctx, "monitor", None)
+        if monitor is not None and monitor.known_down():
+            return tr("Sem conexão: PIX dinâmico indisponível. O PIX estático funciona (o celular do cliente "
+                      "tem conexão própria).")
+        return None
 
     def _prefill(self) -> None:
         remaining = self.sale.restante
@@ -332,6 +366,9 @@ class PaymentDialog(QDialog):
             self._fail(tr("Só pagamento em dinheiro pode passar do valor que falta (troco). Falta {falta}.")
                        .format(falta=format_brl(self.sale.restante)), self.amount)
             return
+        if forma in ("17", "20") and self.ctx is not None:
+            self._start_pix(forma, valor)
+            return
         payment = Payment(forma, valor, bandeira=bandeira, cnpj_credenciadora=acquirer,
                           numero_autorizacao=self.authorization.text().strip() or None)
         issues = payment_issues(self.sale.valor_total, self.sale.total_pago, forma, valor, self.limits)
@@ -345,6 +382,47 @@ class PaymentDialog(QDialog):
             self._fail(exc.message, field or self.amount)
             return
         self.error.setText("")
+        self._refresh_list()
+        if self.sale.restante <= 0:
+            self._finish()
+            return
+        self.select_method("dinheiro")
+
+    def _start_pix(self, forma: str, valor: Decimal) -> None:
+        from pos_app.ui.pix_dialog import PixDynamicDialog, PixStaticDialog
+
+        if forma == "17":
+            reason = self._dynamic_pix_unavailable()
+            if reason:
+                self._fail(reason, self.kind)
+                return
+            dialog: Any = PixDynamicDialog(self.ctx, valor, self.operator, self)
+        else:
+            from pos_app.core.pix.service import pix_service
+
+            service = pix_service(self.ctx)
+            if not service.setting("pix.chave"):
+                # No store key configured: no QR to show; the cashier's Enter is the confirmation.
+                self._add_pix_payment(service.record_static(valor, self.operator))
+                return
+            dialog = PixStaticDialog(self.ctx, valor, self.operator, self)
+        self.pix_dialog = dialog
+        dialog.finished.connect(lambda _r, d=dialog: self._pix_done(d))
+        dialog.open()
+
+    def _pix_done(self, dialog: Any) -> None:
+        self.pix_dialog = None
+        if dialog.payment is None:
+            self.amount.setFocus()
+            return
+        self._add_pix_payment(dialog.payment)
+
+    def _add_pix_payment(self, payment: Payment) -> None:
+        try:
+            self.sale.add_payment(payment)
+        except ValidationError as exc:  # the PIX is received: the manager refunds it (pix devolver)
+            self._fail(exc.message, self.amount)
+            return
         self._refresh_list()
         if self.sale.restante <= 0:
             self._finish()

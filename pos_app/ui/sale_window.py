@@ -986,7 +986,7 @@ class SaleWindow(QMainWindow):
 
             self.protected(reason, approved_total)
             return
-        dialog = PaymentDialog(sale, self, limits=self.guard_limits)
+        dialog = PaymentDialog(sale, self, limits=self.guard_limits, ctx=self.ctx, operator=self._operator)
         dialog.paid.connect(self.finalize)
         dialog.rejected.connect(self._refresh_totals)
         self.payment_dialog = dialog

@@ -98,8 +98,8 @@ TABS: tuple[tuple[str, tuple[Field, ...]], ...] = (
     )),
     (tr("Impressora"), (
         Field("impressora.tipo", choices=(
-            ("pdf", tr("Somente PDF")), ("rede", tr("Rede (IP:porta)")), ("usb", tr("USB")),
-            ("serial", tr("Serial")), ("windows", tr("Windows (spooler)")), ("arquivo", tr("Arquivo")),
+            ("pdf", tr("Somente PDF")), ("rede", tr("Rede (IP:porta)")), ("usb", tr("USB direto (driver WinUSB)")),
+            ("serial", tr("Serial")), ("windows", tr("Impressora instalada no Windows (spooler)")), ("arquivo", tr("Arquivo")),
         )),
         Field("impressora.endereco", optional=True),
         Field("impressora.colunas", choices=_same("48", "42", "32")),

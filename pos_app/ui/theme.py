@@ -60,8 +60,9 @@ QCheckBox:focus, QRadioButton:focus {{ background: #e3f2fd; }}
 
 
 def apply_theme(app: QApplication) -> None:
-    font = QFont(app.font())
-    font.setPointSize(BASE_POINT_SIZE)
+    from pos_app.ui.fonts import ui_font
+
+    font = ui_font(BASE_POINT_SIZE)  # bundled DejaVu Sans: same look on every terminal
     app.setFont(font)
     app.setStyleSheet(STYLE)
 

@@ -59,6 +59,17 @@ class TrainingMenu(QMenu):
             self.company_actions[key] = action
         self.company_message: QWidget | None = None
         self._sync_company()
+        from pos_app.demo.pix import demo_psp
+
+        psp = demo_psp(ctx)
+        if psp is not None:
+            psp.auto_pay_after = None  # at the window the trainer decides when the customer pays
+        self.pix_action = QAction(tr("Simular pagamento PIX (pagar agora)"), self)
+        self.pix_action.setObjectName("training_pix_pay")
+        self.pix_action.triggered.connect(self.pay_pix)
+        self.pix_action.setEnabled(psp is not None)
+        self.addAction(self.pix_action)
+        self.last_pix_message = ""
         self.addSeparator()
         self.restore_action = QAction(tr("Restaurar tudo (conexão normal)"), self)
         self.restore_action.setObjectName("training_restore")
@@ -97,6 +108,18 @@ class TrainingMenu(QMenu):
         current = demo_company.current_key(self.ctx)
         for key, action in self.company_actions.items():
             action.setChecked(key == current)
+    def pay_pix(self) -> str:
+        """The customer pays the newest open PIX charge now (embedded PSP sandbox)."""
+        from pos_app.demo.pix import demo_psp
+
+        psp = demo_psp(self.ctx)
+        txid = psp.pay_latest() if psp is not None else None
+        self.last_pix_message = (tr("PIX pago pelo cliente simulado (cobrança {t}).").format(t=txid) if txid
+                                 else tr("Nenhuma cobrança PIX aguardando pagamento."))
+        show = getattr(self.parent(), "show_message", None)
+        if show is not None:
+            show(self.last_pix_message, error=txid is None)
+        return self.last_pix_message
 
     def restore(self) -> None:
         if self.ctx.sandbox is not None:

@@ -4,7 +4,12 @@ Prints one line per figure with its target, and as the LAST line one JSON object
 figure (null when a figure could not be measured, with the reason under "errors").
 Targets: emit_overhead_ratio <= 1.5, barcode_lookup_us <= 500, search_ms <= 20,
 danfce_pdf_ms <= 60, rss_mb_100k_catalog <= 250, contingency_sale_ms <= 150,
-replay_notes_per_s >= 30, escpos_ms <= 10, ui_startup_s <= 1.5, add_item_ms < 16.
+replay_notes_per_s >= 30, escpos_ms <= 10, ui_startup_s <= 1.5, add_item_ms < 16;
+at five years of ~600 sales a day (issue 20): db_kb_per_sale <= 4, startup_5y_over_empty <= 1.2,
+sell_5y_over_empty <= 1.1, history_day_ms_5y <= 300, history_month_ms_5y <= 1000 (first page),
+report_day_ms_5y <= 500, backup_daily_s_5y <= 30;
+crash_violations == 0 (crash_kills >= 300), soak_p99_ratio <= 1.5, soak growth figures ~0.
+``POS_BENCH_ONLY=crash,soak`` runs only the named steps (the crash campaign takes ~15 min).
 """
 
 from __future__ import annotations
@@ -42,6 +47,13 @@ TARGETS: dict[str, tuple[str, float]] = {
     "store_live_latency_ratio": ("<=", 1.2),
     "store_backlog_drain_ratio": (">=", 0.9),
     "store_live_429s": ("<=", 0),
+    "db_kb_per_sale": ("<=", 4),
+    "startup_5y_over_empty": ("<=", 1.2),
+    "sell_5y_over_empty": ("<=", 1.1),
+    "history_day_ms_5y": ("<=", 300),
+    "history_month_ms_5y": ("<=", 1000),
+    "report_day_ms_5y": ("<=", 500),
+    "backup_daily_s_5y": ("<=", 30),
 }
 
 
@@ -173,6 +185,39 @@ def danfce_figure(results: dict[str, Any]) -> None:
     results["danfce_pdf_ms"] = round(statistics.median(times) * 1000, 2)
 
 
+def pix_figures(results: dict[str, Any]) -> None:
+    """BR Code build+decode; a dynamic charge over loopback: create, paid after 10 s, polls spent."""
+    from pos_app.core.pix.brcode import build_static, decode
+    from pos_app.core.pix.service import pix_service
+    from pos_app.demo.pix import demo_psp
+
+    times = []
+    for n in range(200):
+        t = time.perf_counter()
+        decode(build_static("7d9f0335-8dcc-4054-9bf9-0dbd61d36906", "Loja", "Curitiba", Decimal(n + 1)))
+        times.append(time.perf_counter() - t)
+    results["pix_brcode_us"] = round(statistics.median(times) * 1e6, 1)
+    os.environ["POS_PIX_DEMO_PAGAR_APOS"] = "nunca"
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = _demo_ctx(tmp)
+        try:
+            svc = pix_service(ctx)
+            psp = demo_psp(ctx)
+            svc.create(Decimal("1.00"))  # token and connection warm
+            t = time.perf_counter()
+            charge = svc.create(Decimal("27.90"))
+            results["pix_create_ms"] = round((time.perf_counter() - t) * 1000, 2)
+            before = len(psp.requests)
+            psp.pay_after(charge.txid, 10.0)
+            t = time.perf_counter()
+            svc.wait(charge.id, timeout=30)
+            results["pix_detect_after_pay_s"] = round(time.perf_counter() - t - 10.0, 2)
+            results["pix_polls_per_10s_wait"] = len(psp.requests) - before
+        finally:
+            ctx.close()
+            os.environ.pop("POS_PIX_DEMO_PAGAR_APOS", None)
+
+
 def contingency_figures(results: dict[str, Any]) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import benchmarks  # bench-only helpers live next to this script
@@ -221,6 +266,248 @@ def store_figures(results: dict[str, Any]) -> None:
     run(results)
 
 
+def _median_ms(fn: Callable[[], Any], n: int = 5) -> float:
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
+def _startup_s(folder: Path, runs: int = 3) -> float:
+    """Cashier window from process start to the login screen (the UI start-up probe), best of runs."""
+    env = {**os.environ, "POS_DATA_DIR": str(folder), "QT_QPA_PLATFORM": "offscreen"}
+    values = []
+    for _ in range(runs):
+        proc = subprocess.run([sys.executable, "-m", "pos_app.ui.startup_probe"], env=env, capture_output=True,
+                              text=True, timeout=600, cwd=ROOT)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr[-500:])
+        values.append(json.loads(proc.stdout.strip().splitlines()[-1])["startup_s"])
+    return min(values)
+
+
+def _status_s(folder: Path, runs: int = 3) -> float:
+    """``pos-app status --json`` as a whole process (start, open, answer, exit), best of runs."""
+    env = {**os.environ, "POS_DATA_DIR": str(folder)}
+    values = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "pos_app", "status", "--json"], env=env, capture_output=True,
+                              text=True, timeout=600, cwd=ROOT)
+        values.append(time.perf_counter() - t)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr[-500:])
+    return min(values)
+
+
+def _sale_ms(ctx: Any, n: int = 15) -> float:
+    from benchmarks import HISTORY_CODES, bench_sale
+
+    from pos_app.core.services.emission import EmissionService
+
+    service = EmissionService(ctx)
+    service.checkout(bench_sale(ctx, HISTORY_CODES), receipt=False)
+    times = []
+    for _ in range(n):
+        sale = bench_sale(ctx, HISTORY_CODES)
+        t = time.perf_counter()
+        result = service.checkout(sale, receipt=False)
+        times.append(time.perf_counter() - t)
+        assert result.status == "autorizado", result
+    return statistics.median(times) * 1000
+
+
+def scale_figures(results: dict[str, Any]) -> None:
+    """Five years of a busy checkout (issue 20): ~600 sales a day of 8 items, grown from sales made
+    by the program (cash, two payments, contingency, cancellation; a closed cash session a day).
+    Past years are written as the yearly archives the terminal makes; the live file holds this year.
+    POS_BENCH_SCALE_YEARS / POS_BENCH_SCALE_PER_DAY change the size; POS_BENCH_SCALE_KEEP=DIR keeps it."""
+    import shutil
+    from datetime import timedelta
+
+    from benchmarks import history_templates
+
+    from pos_app.core.store.archive import archive_path, write_archive_file
+    from pos_app.core.store.bulk import replicate_history
+    from pos_app.core.store.db import SqliteDatabase
+    from pos_app.core.store.migrations import MIGRATIONS
+
+    years = float(os.environ.get("POS_BENCH_SCALE_YEARS") or 5)
+    per_day = int(os.environ.get("POS_BENCH_SCALE_PER_DAY") or 600)
+    keep = os.environ.get("POS_BENCH_SCALE_KEEP")
+    root = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="pos-escala-"))
+    empty, big = root / "vazio", root / "cinco-anos"
+    reuse = bool(os.environ.get("POS_BENCH_SCALE_REUSE")) and (big / "pos.sqlite3").is_file()
+    try:
+        if reuse:  # measure again a terminal grown by an earlier run (POS_BENCH_SCALE_KEEP)
+            _measure_scale(results, empty, big, None)
+            return
+        for folder in (empty, big):
+            shutil.rmtree(folder, ignore_errors=True)
+            ctx = _demo_ctx(str(folder))
+            try:
+                history_templates(ctx)
+                ctx.maintenance.join()
+            finally:
+                ctx.close()
+        t0 = time.perf_counter()
+        ctx = _demo_ctx(str(big))
+        try:
+            today = ctx.now().date()
+            tz = ctx.now().tzinfo
+            terminal = ctx.config.terminal_id
+        finally:
+            ctx.close()
+        live_path = big / "pos.sqlite3"
+        start = today - timedelta(days=round(365.25 * years))
+        ids: dict[str, int] = {}
+        numbers: dict[tuple[int, str], int] = {}
+        total_sales = 0
+        for year in range(start.year, today.year):  # closed years: grown aside, then archived
+            first = max(start, start.replace(year=year, month=1, day=1))
+            days = (first.replace(year=year + 1, month=1, day=1) - first).days
+            work = root / f"ano-{year}.sqlite3"
+            shutil.copyfile(live_path, work)
+            db = SqliteDatabase(work, MIGRATIONS)
+            try:
+                total_sales += replicate_history(db, start=first, days=days, per_day=per_day, tz=tz,
+                                                 terminal_id=terminal, ids=ids, numbers=numbers)
+            finally:
+                db.close()
+            write_archive_file(work, archive_path(big, year), f"{year:04d}-01-01", f"{year + 1:04d}-01-01")
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(work) + suffix).unlink(missing_ok=True)
+        db = SqliteDatabase(live_path, MIGRATIONS)
+        try:
+            first = max(start, today.replace(month=1, day=1))
+            total_sales += replicate_history(db, start=first, days=(today - first).days, per_day=per_day, tz=tz,
+                                             terminal_id=terminal, ids=ids, numbers=numbers)
+        finally:
+            db.close()
+        results["scale_build_s"] = round(time.perf_counter() - t0, 1)
+        results["scale_sales_per_day"] = per_day
+        _measure_scale(results, empty, big, total_sales)
+    finally:
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _measure_scale(results: dict[str, Any], empty: Path, big: Path, total_sales: int | None) -> None:
+    import sqlite3
+    from datetime import timedelta
+
+    from pos_app.core.services.history import HistoryFilter, HistoryService
+    from pos_app.core.services.reports import ReportService
+    from pos_app.core.store.archive import backup_archives, list_archives
+    from pos_app.core.store.backup import run_backup
+
+    live_path = big / "pos.sqlite3"
+    conn = sqlite3.connect(live_path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        used = conn.execute("PRAGMA page_count").fetchone()[0] - conn.execute("PRAGMA freelist_count").fetchone()[0]
+        live_sales = conn.execute("SELECT count(*) FROM sales").fetchone()[0]
+    finally:
+        conn.close()
+    if total_sales is None:
+        total_sales = live_sales
+        for a in list_archives(big):
+            c = sqlite3.connect(f"file:{a.path}?mode=ro", uri=True)
+            total_sales += c.execute("SELECT count(*) FROM sales").fetchone()[0]
+            c.close()
+    results["scale_sales_5y"] = total_sales
+    results["scale_live_sales"] = live_sales
+    results["db_kb_per_sale"] = round(used * page / live_sales / 1024, 2)
+    archives_bytes = sum(a.path.stat().st_size for a in list_archives(big))
+    results["scale_live_db_mb"] = round(live_path.stat().st_size / 1e6, 1)
+    results["scale_archives_mb"] = round(archives_bytes / 1e6, 1)
+    results["scale_kb_per_sale_all_files"] = round(
+        (live_path.stat().st_size + archives_bytes) / max(1, total_sales) / 1024, 2)
+    ctx = _demo_ctx(str(big))
+    try:
+        today = ctx.now().date()
+    finally:
+        ctx.close()
+    start = today - timedelta(days=round(365.25 * float(os.environ.get("POS_BENCH_SCALE_YEARS") or 5)))
+    # start-up: the cashier window to login, five years over empty (same run)
+    startup_empty = _startup_s(empty)
+    startup_big = _startup_s(big)
+    results["startup_empty_s"] = round(startup_empty, 3)
+    results["startup_5y_s"] = round(startup_big, 3)
+    results["startup_5y_over_empty"] = round(startup_big / startup_empty, 3)
+    status_empty, status_big = _status_s(empty), _status_s(big)
+    results["status_cli_5y_over_empty"] = round(status_big / status_empty, 3)
+
+    # the sale, the history screen's queries (count + total + first page), the day's report
+    ctx_empty = _demo_ctx(str(empty))
+    try:
+        sell_empty = _sale_ms(ctx_empty)
+    finally:
+        ctx_empty.close()
+    ctx = _demo_ctx(str(big))
+    try:
+        ctx.maintenance.join()
+        sell_big = _sale_ms(ctx)
+        results["sell_empty_ms"] = round(sell_empty, 2)
+        results["sell_5y_ms"] = round(sell_big, 2)
+        results["sell_5y_over_empty"] = round(sell_big / sell_empty, 3)
+        history = HistoryService(ctx)
+        yesterday = today - timedelta(days=1)
+
+        def screen(de: Any, ate: Any) -> None:
+            f = HistoryFilter(de=de, ate=ate, limit=200)
+            history.totals(f)
+            history.search(f)
+
+        results["history_day_ms_5y"] = round(_median_ms(lambda: screen(yesterday, yesterday)), 1)
+        month_end = today.replace(day=1) - timedelta(days=1)  # the last whole month
+        month_start = month_end.replace(day=1)
+        results["history_month_ms_5y"] = round(_median_ms(lambda: screen(month_start, month_end)), 1)
+        old_day = start + timedelta(days=40)
+        results["history_day_archived_ms_5y"] = round(_median_ms(lambda: screen(old_day, old_day)), 1)
+        some = ctx.store.database.query_one("SELECT numero FROM fiscal_documents WHERE kind = 'online' "
+                                            "AND numero IS NOT NULL ORDER BY id LIMIT 1 OFFSET 5000")
+        if some:
+            results["history_number_ms_5y"] = round(_median_ms(
+                lambda: history.search(HistoryFilter(numero=some["numero"], limit=200))), 1)
+        results["report_day_ms_5y"] = round(_median_ms(lambda: ReportService(ctx).daily(yesterday)), 1)
+    finally:
+        ctx.close()
+
+    # the daily backup: the live file (the archives were copied once, by the first start's background duties)
+    folder = big / "backups"
+    backup_archives(big, folder)
+    t = time.perf_counter()
+    run_backup(live_path, folder)
+    backup_archives(big, folder)
+    results["backup_daily_s_5y"] = round(time.perf_counter() - t, 2)
+
+
+def crash_figures(results: dict[str, Any]) -> None:
+    """Issue 18: the long crash campaign (``POS_BENCH_CRASH_KILLS``, default 300 kills)."""
+    sys.path.insert(0, str(ROOT / "tests" / "integration"))
+    from crash_campaign import run_campaign
+
+    result = run_campaign(int(os.environ.get("POS_BENCH_CRASH_KILLS", "300")))
+    results["crash_kills"] = result.kills
+    results["crash_violations"] = len(result.violations)
+    results["crash_rounds"] = result.rounds
+    results["crash_kills_by_command"] = dict(result.kills_by_command)
+    for line in result.violations[:10]:
+        print("VIOLAÇÃO:", line)
+
+
+def soak_figures(results: dict[str, Any]) -> None:
+    """Issue 18: 5,000 sales with link drops and 429 bursts (``POS_BENCH_SOAK_SALES``)."""
+    sys.path.insert(0, str(ROOT / "tests" / "bench"))
+    from soak import run_soak
+
+    results.update(run_soak(int(os.environ.get("POS_BENCH_SOAK_SALES", "5000"))))
+
+
 def main() -> int:
     results: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -229,10 +516,17 @@ def main() -> int:
         ("emission", emission_figures),
         ("danfce", danfce_figure),
         ("contingency", contingency_figures),
+        ("pix", pix_figures),
         ("escpos", escpos_figure),
         ("ui", ui_figures),
         ("store", store_figures),
+        ("scale", scale_figures),
+        ("crash", crash_figures),
+        ("soak", soak_figures),
     ]
+    only = os.environ.get("POS_BENCH_ONLY")  # e.g. POS_BENCH_ONLY=scale: one step of the bench
+    if only:
+        steps = [(n, fn) for n, fn in steps if n in only.split(",")]
     for name, step in steps:
         try:
             step(results)
@@ -246,7 +540,9 @@ def main() -> int:
         ok = value <= target if op == "<=" else value >= target if op == ">=" else value < target
         print(f"{key:24} {value:>10}   meta {op} {target}   {'OK' if ok else 'ACIMA DA META'}")
     for key in sorted(set(results) - set(TARGETS)):
-        print(f"{key:24} {results[key]:>10}")
+        value = results[key]
+        shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+        print(f"{key:24} {shown!s:>10}")
     results["errors"] = errors
     print(json.dumps(results, ensure_ascii=False))
     return 0

@@ -86,3 +86,47 @@ def replay_notes_per_s(ctx: AppContext, n: int) -> float:
     if len(report.transmitidas) < n:
         raise RuntimeError(f"replay transmitiu {len(report.transmitidas)} de {n}: {report.interrompido}")
     return len(report.transmitidas) / elapsed
+
+
+# -- history at scale (issue 20) ---------------------------------------------------------------
+HISTORY_CODES = ("1001", "1004", "1021", "1022", "1002", "1003", "1005", "1006")  # 8 items
+
+
+def history_templates(ctx: AppContext) -> dict[str, int]:
+    """Sales made by the program itself, as models for ``store.bulk.replicate_history``: 8 items
+    each; 11 paid cash, 3 in two payments (cash + card), 1 issued offline (contingency, then
+    transmitted by the replay) and 1 cancelled by the manager. Returns counts by kind."""
+    from pos_app.core.services.cancellation import CancellationService
+
+    products = [ctx.store.products.lookup(c) for c in HISTORY_CODES]
+    if any(p is None for p in products):
+        products = ctx.store.products.all(limit=8)
+    service = EmissionService(ctx)
+
+    def sale(two_payments: bool = False, cpf: str | None = None) -> Sale:
+        s = Sale()
+        for product in products:
+            s.add_item(product, Decimal(1))
+        if two_payments:
+            s.add_payment(Payment(forma="03", valor=Decimal("10.00"), bandeira="01"))
+            s.add_payment(Payment(forma="01", valor=s.valor_total - Decimal("10.00") + Decimal("5")))
+        else:
+            s.add_payment(Payment(forma="01", valor=s.valor_total + Decimal("10")))
+        s.cpf = cpf
+        return s
+
+    for i in range(11):
+        service.checkout(sale(cpf="52998224725" if i % 4 == 0 else None), receipt=False)
+    for _ in range(3):
+        service.checkout(sale(two_payments=True), receipt=False)
+    previous = ctx.monitor
+    ctx.monitor = _link_down(ctx)
+    try:
+        service.checkout(sale(), receipt=False)
+    finally:
+        ctx.monitor = previous
+    ReplayService(ctx).run_once()
+    result = service.checkout(sale(), receipt=False)
+    manager = next(u for u in ctx.store.users.all() if u.papel == "gerente")
+    CancellationService(ctx).cancel(result.ref, "Cliente desistiu da compra no caixa", manager)
+    return {"dinheiro": 11, "dois_pagamentos": 3, "contingencia": 1, "cancelada": 1}

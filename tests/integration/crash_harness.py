@@ -32,6 +32,9 @@ from pos_app.sandbox import DEMO_TOKEN, SandboxServer
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBPROCESS_TIMEOUT = 60
+# Exit code of a child stopped by Popen.kill(): -SIGKILL on POSIX; on Windows TerminateProcess(h, 1).
+KILLED = 1 if os.name == "nt" else -9
+DIED_AT_POINT = (EXIT_CODE, KILLED)
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class CrashHarness:
             if sc.fault:
                 server.faults.set(sc.fault[0], **sc.fault[1])
             rc = self._doomed_run(data, server, sc, sales_before)
-            assert rc in (EXIT_CODE, -9), f"{sc.label}: o processo não morreu no ponto (saída {rc})"
+            assert rc in DIED_AT_POINT, f"{sc.label}: o processo não morreu no ponto (saída {rc})"
             if sc.point == "during_send":
                 # The API finishes processing what it received; then the terminal restarts.
                 ref = f"CX01_{sales_before + 1:08d}"
@@ -168,11 +171,11 @@ class CrashHarness:
     # -- report --------------------------------------------------------------------------------
     def summary(self) -> str:
         points = {r.scenario.point for r in self.results}
-        killed = sum(1 for r in self.results if r.returncode in (EXIT_CODE, -9))
+        killed = sum(1 for r in self.results if r.returncode in DIED_AT_POINT)
         sales = sum(r.counts.get("vendas", 0) for r in self.results)
         seconds = sum(r.seconds for r in self.results)
         lines = [f"crash harness: {len(points)} pontos de parada, {len(self.results)} iterações, "
-                 f"{killed} processos mortos (-9), {sales} vendas verificadas em {seconds:.1f} s"]
+                 f"{killed} processos mortos, {sales} vendas verificadas em {seconds:.1f} s"]
         for r in self.results:
             lines.append(f"  {r.scenario.label:60} saída {r.returncode:>4}  {r.counts}  {r.seconds:.1f} s")
         return "\n".join(lines)

@@ -28,3 +28,15 @@ def test_crash_harness_every_kill_point(
     covered = {s.point for s in SCENARIOS}
     assert covered >= set(POINTS) | {"during_send"}, set(POINTS) - covered
     assert len(harness.results) == len(SCENARIOS)
+
+
+def test_external_kill_while_sending_on_this_os(terminal_template: Path, tmp_path: Path) -> None:
+    """The one external kill (not slow, so it runs in the Windows check too): the harness recognises
+    the exit code of a killed child on this OS (-9 on POSIX, 1 from TerminateProcess on Windows) and
+    the sale survives the restart."""
+    from crash_harness import KILLED
+
+    scenario = next(s for s in SCENARIOS if s.point == "during_send")
+    result = CrashHarness(terminal_template, tmp_path).run(scenario)
+    assert result.returncode == KILLED
+    assert result.counts.get("vendas") == 1

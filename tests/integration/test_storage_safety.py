@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import io
 import json
+import os
 import sqlite3
 import zipfile
 from collections.abc import Iterator
@@ -118,6 +119,8 @@ def test_a_damaged_database_is_refused_at_start_and_kept_as_is(data_dir: Path, d
 def test_daily_backup_at_start_and_rotation_keeps_7_daily_and_4_weekly(data_dir: Path) -> None:
     ctx = open_app(data_dir, start_sandbox=False)
     try:
+        assert ctx.maintenance is not None
+        ctx.maintenance.join(60)  # the start-of-day backup runs in the background (never blocks the start)
         folder = backup_dir(data_dir)
         first = list_backups(folder)
         assert len(first) == 1  # taken at the first start
@@ -176,9 +179,10 @@ def _fill_disk(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE IF NOT EXISTS main._enchimento (v BLOB)")
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages}")
-    with contextlib.suppress(sqlite3.OperationalError):
-        while True:
-            conn.execute("INSERT INTO main._enchimento VALUES (zeroblob(512))")
+    for size in (512, 64, 1):  # then the slack of the last pages: compressed answers are small
+        with contextlib.suppress(sqlite3.OperationalError):
+            while True:
+                conn.execute(f"INSERT INTO main._enchimento VALUES (zeroblob({size}))")
 
 
 def _free_disk(conn: sqlite3.Connection) -> None:
@@ -218,6 +222,8 @@ def test_disk_full_after_the_api_answered_is_settled_by_one_sync(demo_ctx: Any, 
 
     def emit_then_fill(self: NfceApi, *args: Any, **kwargs: Any) -> Any:
         result = original(self, *args, **kwargs)  # authorized by the API...
+        # an answer that needs new pages even compressed (the slack of existing pages would take it)
+        result.raw = {**result.raw, "extra": os.urandom(8192).hex()}
         with ctx.store.database.lock:
             _fill_disk(ctx.store.database.conn)  # ...and the disk fills before the answer is stored
         return result

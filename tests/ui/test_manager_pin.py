@@ -68,7 +68,7 @@ def test_removing_item_after_payment_started_needs_manager(qtbot: Any, controlle
     keys("7891102100377", K.Key_Return, "7891245100746", K.Key_Return)
     keys(K.Key_F10)
     qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible(), timeout=3_000)
-    keys(K.Key_F4, "10", K.Key_Return)  # PIX 10,00: payment started
+    keys(K.Key_F5, "10", K.Key_Return)  # Vale 10,00: payment started (PIX now opens its QR)
     keys(K.Key_Escape)  # back to the sale, payment kept
     qtbot.waitUntil(lambda: window.code.hasFocus(), timeout=3_000)
     assert "Pago R$ 10,00" in window.paid_label.text()

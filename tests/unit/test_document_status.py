@@ -25,6 +25,7 @@ def test_stored_values_are_the_old_strings() -> None:
         "encerrado", "cancelado", "aguardando_conexao", "substituicao_pendente", "contingencia_pendente",
         "transmitindo", "contingencia_erro", "contingencia_duplicada", "contingencia_denegada",
         "processando",  # issue 19: NF-e model 55 still processing at SEFAZ after the cashier's wait
+        "status_desconhecido",  # issue 18: the API's status of the note is unknown
     }
 
 

@@ -14,7 +14,7 @@ from pos_app.core.domain.payments import CARD_BRANDS, PAYMENT_METHODS, Payment
 from pos_app.core.domain.validators import is_valid_gtin
 
 D = Decimal
-CATALOG = Path(__file__).resolve().parents[2] / "resources" / "demo_catalog.csv"
+CATALOG = Path(__file__).resolve().parents[2] / "pos_app" / "resources" / "demo_catalog.csv"
 HEADER = (
     "codigo,ean,descricao,ncm,cfop,unidade,preco,icms_origem,icms_situacao_tributaria,tributos_percentual"
 )

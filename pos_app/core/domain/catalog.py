@@ -37,7 +37,7 @@ CATALOG_CSV_FIELDS: tuple[str, ...] = (
     "icms_situacao_tributaria",
     "tributos_percentual",
 )
-"""Header of ``resources/demo_catalog.csv`` (an optional ``cest`` column is also understood)."""
+"""Header of ``pos_app/resources/demo_catalog.csv`` (an optional ``cest`` column is also understood)."""
 
 
 @dataclass

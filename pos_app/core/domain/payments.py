@@ -48,6 +48,9 @@ CARD_BRANDS: dict[str, str] = {
 }
 """``bandeira_operadora`` code -> label."""
 
+PAYMENT_GROUPS: dict[str, str] = {"01": "Dinheiro", "03": "Cartões", "04": "Cartões", "17": "PIX", "20": "PIX"}
+"""Reports and the cash closing add up PIX apart from cash and cards; anything else is "Outros"."""
+
 CASH = "01"
 CARD_METHODS: frozenset[str] = frozenset({"03", "04"})
 PIX_DINAMICO = "17"

@@ -438,10 +438,7 @@ class Sale:
             raise ValidationError("desconto_venda", "Total da venda deve ser maior que zero")
         cpf = (self.cpf or "").strip()
         cnpj = (self.cnpj or "").strip()
-        if not cpf:  # blanks only ("\r" from a scanner): no document, never sent as one
-            self.cpf = None
-        if not cnpj:
-            self.cnpj = None
+        self.cpf, self.cnpj = cpf or None, cnpj or None  # blank ("\r", "  ") is no document, never sent
         if cpf and cnpj:
             raise ValidationError("cpf", "Informe CPF ou CNPJ do consumidor, não os dois")
         if cpf and not is_valid_cpf(cpf):

@@ -81,9 +81,10 @@ def load_a1(path: str | os.PathLike[str], password: str | bytes | None) -> A1Cer
         data = file_path.read_bytes()
     except FileNotFoundError:
         raise CertificateError(f"Arquivo do certificado não encontrado: {file_path}") from None
-    except IsADirectoryError:
-        raise CertificateError(f"O caminho do certificado é uma pasta, não um arquivo: {file_path}") from None
     except OSError as exc:
+        # A folder: IsADirectoryError on Linux/macOS, PermissionError (access denied) on Windows.
+        if isinstance(exc, IsADirectoryError) or file_path.is_dir():
+            raise CertificateError(f"O caminho do certificado é uma pasta, não um arquivo: {file_path}") from None
         raise CertificateError(
             f"Não foi possível ler o arquivo do certificado: {file_path} ({exc.strerror or exc})"
         ) from None

@@ -13,6 +13,10 @@ Online attempt (``kind='online'``)::
                          -> encerrado (never delivered; a contingency note replaced it)
                          -> aguardando_conexao (SP: no offline contingency; sent again later)
     erro_autorizacao | rejeitado | aguardando_conexao -> enviando (resend with the same ref)
+    enviando | pendente | aguardando_conexao -> status_desconhecido (issue 18: the API's status is
+        unknown or ill-typed even after a consult; never resent, a person looks)
+    status_desconhecido -> autorizado | cancelado | denegado | erro_autorizacao | em_duvida
+        (whatever a later consult, on every sync, shows)
 
 Contingency note (``kind='contingencia'``)::
 
@@ -56,6 +60,7 @@ class DocumentStatus(StrEnum):
     # NF-e model 55 (asynchronous at Focus): accepted by the API, SEFAZ still processing after the
     # cashier's wait; the replay pass consults it until it is final.
     PROCESSANDO = "processando"
+    STATUS_DESCONHECIDO = "status_desconhecido"
 
 
 class FocusStatus(StrEnum):
@@ -66,6 +71,7 @@ class FocusStatus(StrEnum):
     ERRO_AUTORIZACAO = "erro_autorizacao"
     DENEGADO = "denegado"
     CANCELADO = "cancelado"
+    ERRO_CANCELAMENTO = "erro_cancelamento"  # answer to a cancel request: the note stays authorized
 
 
 class CancelIntentStatus(StrEnum):
@@ -74,6 +80,16 @@ class CancelIntentStatus(StrEnum):
     PENDENTE = "pendente"
     EXECUTADO = "executado"
     FALHOU = "falhou"
+
+
+class PendingActionStatus(StrEnum):
+    """A manager action written ahead of its API request (``pending_actions.status``, issue 18);
+    not a document state: pendente -> concluido | nao_efetivado | manual; manual -> concluido | nao_efetivado."""
+
+    PENDENTE = "pendente"
+    CONCLUIDO = "concluido"
+    NAO_EFETIVADO = "nao_efetivado"
+    MANUAL = "manual"
 
 
 class InutilizacaoStatus(StrEnum):
@@ -160,7 +176,7 @@ RESENDABLE: frozenset[DocumentStatus] = frozenset(
 
 # The sale has no issued NFC-e yet (the cash session cannot close over these).
 EMISSION_PENDING: frozenset[DocumentStatus] = frozenset(
-    {S.PENDENTE, S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.PROCESSANDO})
+    {S.PENDENTE, S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.PROCESSANDO, S.STATUS_DESCONHECIDO})
 
 # A DANFCe of the document is a valid receipt.
 PRINTABLE: frozenset[DocumentStatus] = frozenset({S.AUTORIZADO}) | CONTINGENCY_OPEN
@@ -168,7 +184,8 @@ PRINTABLE: frozenset[DocumentStatus] = frozenset({S.AUTORIZADO}) | CONTINGENCY_O
 # The sale's current document (the latest attempt that counts for the sale): attempts superseded
 # by a contingency note or refused by the API before authorization are not it.
 NOT_CURRENT: frozenset[DocumentStatus] = frozenset(
-    {S.ENCERRADO, S.EM_DUVIDA, S.PENDENTE, S.ENVIANDO, S.REJEITADO, S.ERRO_AUTORIZACAO, S.PROCESSANDO})
+    {S.ENCERRADO, S.EM_DUVIDA, S.PENDENTE, S.ENVIANDO, S.REJEITADO, S.ERRO_AUTORIZACAO, S.PROCESSANDO,
+     S.STATUS_DESCONHECIDO})
 
 # The API keeps an XML of the document (authorization and, for a cancelled one, the event).
 HAS_API_XML: frozenset[DocumentStatus] = frozenset({S.AUTORIZADO, S.CANCELADO})
@@ -177,12 +194,17 @@ HAS_API_XML: frozenset[DocumentStatus] = frozenset({S.AUTORIZADO, S.CANCELADO})
 ARCHIVED: frozenset[DocumentStatus] = frozenset({S.AUTORIZADO, S.CANCELADO, S.DENEGADO})
 
 # A manager has to look at these (substitution cancel, or reconciliation still undecided).
-MANAGER_ATTENTION: frozenset[DocumentStatus] = frozenset({S.SUBSTITUICAO_PENDENTE, S.EM_DUVIDA})
+MANAGER_ATTENTION: frozenset[DocumentStatus] = frozenset(
+    {S.SUBSTITUICAO_PENDENTE, S.EM_DUVIDA, S.STATUS_DESCONHECIDO})
+
+# The API's status of the note is unknown (issue 18): never resent; consulted on every sync and
+# shown by ``status``/``doctor`` until a consult settles it.
+UNKNOWN: frozenset[DocumentStatus] = frozenset({S.STATUS_DESCONHECIDO})
 
 # Background sync has work while a document is in one of these states.
 BACKLOG: frozenset[DocumentStatus] = frozenset(
     {S.CONTINGENCIA_PENDENTE, S.TRANSMITINDO, S.PENDENTE, S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA,
-     S.PROCESSANDO})
+     S.PROCESSANDO, S.STATUS_DESCONHECIDO})
 
 class HistoryGroup(StrEnum):
     """Filter groups of the history (``pos-app historico --status``, history window)."""
@@ -197,20 +219,22 @@ HISTORY_GROUPS: dict[HistoryGroup, tuple[DocumentStatus, ...]] = {
     HistoryGroup.AUTORIZADO: (S.AUTORIZADO,),
     HistoryGroup.CONTINGENCIA: (S.CONTINGENCIA_PENDENTE, S.TRANSMITINDO, S.AGUARDANDO_CONEXAO, S.PENDENTE, S.ENVIANDO,
                                 S.PROCESSANDO),
-    HistoryGroup.CORRECAO: (S.CONTINGENCIA_ERRO, S.ERRO_AUTORIZACAO, S.REJEITADO, S.DENEGADO, S.SUBSTITUICAO_PENDENTE),
+    HistoryGroup.CORRECAO: (S.CONTINGENCIA_ERRO, S.ERRO_AUTORIZACAO, S.REJEITADO, S.DENEGADO, S.SUBSTITUICAO_PENDENTE,
+                            S.STATUS_DESCONHECIDO),
     HistoryGroup.CANCELADO: (S.CANCELADO,),
 }
 
 # Allowed transitions (from -> to). ``None`` is the creation of the row.
 TRANSITIONS: dict[DocumentStatus | None, frozenset[DocumentStatus]] = {
     None: frozenset({S.PENDENTE, S.CONTINGENCIA_PENDENTE}),
-    S.PENDENTE: frozenset({S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.ENCERRADO}),
+    S.PENDENTE: frozenset({S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.ENCERRADO, S.STATUS_DESCONHECIDO}),
     S.ENVIANDO: frozenset({
         S.AUTORIZADO, S.ERRO_AUTORIZACAO, S.REJEITADO, S.DENEGADO, S.CANCELADO,
-        S.EM_DUVIDA, S.ENCERRADO, S.AGUARDANDO_CONEXAO, S.PENDENTE, S.PROCESSANDO,
+        S.EM_DUVIDA, S.ENCERRADO, S.AGUARDANDO_CONEXAO, S.PENDENTE, S.PROCESSANDO, S.STATUS_DESCONHECIDO,
     }),
     S.PROCESSANDO: frozenset({S.AUTORIZADO, S.ERRO_AUTORIZACAO, S.DENEGADO, S.AGUARDANDO_CONEXAO}),
-    S.AGUARDANDO_CONEXAO: frozenset({S.ENVIANDO, S.EM_DUVIDA, S.ENCERRADO}),
+    S.AGUARDANDO_CONEXAO: frozenset({S.ENVIANDO, S.EM_DUVIDA, S.ENCERRADO, S.STATUS_DESCONHECIDO}),
+    S.STATUS_DESCONHECIDO: frozenset({S.AUTORIZADO, S.CANCELADO, S.DENEGADO, S.ERRO_AUTORIZACAO, S.EM_DUVIDA}),
     S.ERRO_AUTORIZACAO: frozenset({S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.ENCERRADO}),
     S.REJEITADO: frozenset({S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.ENCERRADO}),
     S.EM_DUVIDA: frozenset({S.ENCERRADO, S.SUBSTITUICAO_PENDENTE}),

@@ -69,7 +69,9 @@ def _font_dirs() -> list[Path]:
     frozen_root = getattr(sys, "_MEIPASS", None)  # PyInstaller bundle
     if frozen_root:
         dirs.append(Path(frozen_root) / "resources" / "fonts")
-    dirs.append(Path(__file__).resolve().parents[3] / "resources" / "fonts")
+    from pos_app.core.paths import resources_dir
+
+    dirs.append(resources_dir() / "fonts")
     dirs.append(Path("/usr/share/fonts/truetype/dejavu"))
     return dirs
 

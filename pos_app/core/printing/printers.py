@@ -272,7 +272,43 @@ class UsbPrinter(_EscposDevice):
 
         if not Usb.is_usable():
             raise PrinterError("Impressão USB requer o pacote pyusb (e libusb/driver WinUSB no Windows).")
-        return Usb(self.vendor_id, self.product_id, timeout=self.timeout_ms)
+        usb_args: dict[str, Any] = {}
+        backend = usb_backend()
+        if backend is not None:
+            usb_args["backend"] = backend
+        return Usb(self.vendor_id, self.product_id, timeout=self.timeout_ms, usb_args=usb_args)
+
+    def _not_found(self) -> str:
+        return (f"Impressora {self.description} não encontrada: confira o cabo e se está ligada. No Windows, "
+                "o modo USB direto exige o driver WinUSB; com o driver do fabricante use o modo "
+                "'Impressora instalada no Windows (spooler)'")
+
+    def send(self, data: bytes) -> None:
+        try:
+            super().send(data)
+        except PrinterError as exc:
+            from escpos.exceptions import DeviceNotFoundError
+
+            if isinstance(exc.__cause__, DeviceNotFoundError):
+                raise PrinterError(self._not_found()) from exc
+            raise
+
+    def status(self) -> PrinterStatus:
+        status = super().status()
+        if not status.ok and "not found" in status.message:  # escpos DeviceNotFoundError
+            return PrinterStatus(False, self._not_found() + ".", status.paper)
+        return status
+
+
+def usb_backend() -> Any:
+    """pyusb's libusb-1.0 backend. On Windows the DLL ships in the program (PyPI ``libusb-package``,
+    bundled by its PyInstaller hook); elsewhere, or without that package, pyusb's own library search.
+    None when no libusb library can be loaded (USB printing then reports pyusb's "no backend")."""
+    try:
+        import libusb_package
+    except ImportError:
+        return None
+    return libusb_package.get_libusb1_backend()
 
 
 class SerialPrinter(_EscposDevice):
@@ -321,14 +357,23 @@ class WindowsPrinter(_EscposDevice):
     def _spooler_problem(self) -> str | None:
         try:
             import win32print
-
-            handle = win32print.OpenPrinter(self.name or win32print.GetDefaultPrinter())
-            try:
-                flags = int(win32print.GetPrinter(handle, 2)["Status"])
-            finally:
-                win32print.ClosePrinter(handle)
+        except ImportError:
+            return None  # not Windows: _device() says so
+        try:
+            name = self.name or win32print.GetDefaultPrinter()
+        except Exception:  # noqa: BLE001 - pywintypes.error: no default printer
+            return "não encontrada: não há impressora padrão no Windows"
+        try:
+            handle = win32print.OpenPrinter(name)
+        except Exception:  # noqa: BLE001 - ERROR_INVALID_PRINTER_NAME and friends
+            return "não encontrada no Windows (confira o nome em Configurações > Impressoras)"
+        try:
+            flags = int(win32print.GetPrinter(handle, 2)["Status"])
         except Exception:  # noqa: BLE001 - no spooler information: let the job go
             return None
+        finally:
+            with contextlib.suppress(Exception):
+                win32print.ClosePrinter(handle)
         for bit, text in self._BAD_STATUS.items():
             if flags & bit:
                 return text

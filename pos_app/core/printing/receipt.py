@@ -98,6 +98,8 @@ class ReceiptItem:
 class ReceiptPayment:
     descricao: str  # "Dinheiro", "Cartão de crédito", "PIX", ...
     valor: Decimal
+    end_to_end_id: str | None = None  # dynamic PIX: the endToEndId the PSP confirmed
+    pix_qr: str | None = None  # static PIX: its BR Code, printed when the store asks for it
 
 
 @dataclass(frozen=True)
@@ -378,7 +380,13 @@ def build_layout(data: ReceiptData, columns: int = 48) -> list[Block]:
     b.pair("FORMA PAGAMENTO", "VALOR PAGO R$", bold=True)
     for payment in data.pagamentos:
         b.pair(payment.descricao, format_money(payment.valor))
+        if payment.end_to_end_id:
+            b.text(f"ID PIX (E2E): {payment.end_to_end_id}", align="left")
     b.pair("Troco R$", format_money(data.troco))
+    for payment in data.pagamentos:
+        if payment.pix_qr:
+            b.text("PIX estático - QR Code da chave da loja", bold=True)
+            b.add(QRCode(payment.pix_qr))
     b.sep()
 
     # 6. Consultation by access key

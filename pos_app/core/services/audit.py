@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pos_app.core.store.db import iso
@@ -125,12 +125,12 @@ class AuditLog:
     ) -> list[AuditEntry]:
         where: list[str] = []
         params: list[Any] = []
-        if de is not None:
-            where.append("substr(at, 1, 10) >= ?")
+        if de is not None:  # ISO text: a day is the index range [day, next day)
+            where.append("at >= ?")
             params.append(de.isoformat())
         if ate is not None:
-            where.append("substr(at, 1, 10) <= ?")
-            params.append(ate.isoformat())
+            where.append("at < ?")
+            params.append((ate + timedelta(days=1)).isoformat())
         if action:
             where.append("action = ?")
             params.append(action)

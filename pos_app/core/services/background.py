@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
@@ -27,6 +28,8 @@ from pos_app.core.services.monitor import ConnectivityMonitor
 from pos_app.core.services.replay import ReplayReport, ReplayService
 
 log = logging.getLogger("pos_app.background")
+
+PIX_SYNC_INTERVAL = 60.0  # seconds between two PIX look-ups at the PSP
 
 
 class SyncState(StrEnum):
@@ -70,6 +73,7 @@ class ReplayScheduler:
         self._running = False
         self._again: tuple[bool, bool] | None = None
         self._callbacks: list[Callable[[Any], None]] = []
+        self._pix_last = -1e9
         self.passes = 0
         self.last_outcome: Any = None
         self.on_started: Callable[[], None] | None = None
@@ -125,7 +129,25 @@ class ReplayScheduler:
         self._done(outcome)
         return outcome
 
+    def pix_tick(self) -> None:
+        """At most every minute: resolve PIX charges left open and catch Pix paid after a
+        cancellation (issue 17). Runs with the passes (worker thread), before the backlog check."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._pix_last < PIX_SYNC_INTERVAL:
+                return
+            self._pix_last = now
+        try:
+            from pos_app.core.pix.service import pix_service
+
+            svc = pix_service(self.ctx)
+            if svc.configured() and svc.needs_sync():
+                svc.sync()
+        except Exception:  # noqa: BLE001 - PIX trouble never stops the NFC-e sync
+            log.warning("sincronização PIX falhou", exc_info=True)
+
     def _pass(self, force: bool, ignore_backoff: bool, progress: Callable[[Any], None]) -> ReplayReport | None:
+        self.pix_tick()
         if not force and not self.ctx.store.documents.has_backlog():
             return None
         service = self._replay_factory()
@@ -271,6 +293,7 @@ class BackgroundSync:
                 delay = self._backoff()
 
     def _tick(self) -> float:
+        self.scheduler.pix_tick()
         if not self.has_backlog():
             self._state(SyncState.EM_DIA)
             return self.interval

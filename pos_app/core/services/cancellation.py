@@ -25,7 +25,16 @@ from pos_app.core.fiscal.nfe_rules import CANCEL_WINDOWS
 from pos_app.core.focus.errors import ApiError, FocusError, InDoubt, NotDelivered, RateLimited
 from pos_app.core.focus.ratelimit import Priority
 from pos_app.core.services.audit import FAILED, OK, REFUSED, SCHEDULED, AuditLog
+from pos_app.core.services.crashpoints import crash_point
 from pos_app.core.services.nfe import doc_api
+from pos_app.core.services.pending_actions import (
+    CANCELAMENTO,
+    CONCLUIDO,
+    MANUAL,
+    NAO_EFETIVADO,
+    PENDENTE,
+    PendingActions,
+)
 from pos_app.core.services.users import ManagerError
 from pos_app.core.store.db import iso
 
@@ -228,6 +237,10 @@ class CancellationService:
         justificativa = check_justificativa(justificativa)
         doc = self.resolve(ref)
         doc_id = int(doc["id"])
+        if PendingActions(self.ctx).open(CANCELAMENTO, doc["ref"]):
+            # An earlier cancel of this note got no answer (crash, timeout): consult before resending.
+            PendingActions(self.ctx).resolve_pending(CANCELAMENTO, doc["ref"])
+            doc = self.store.documents.get(doc_id) or doc
         status = doc["status"]
 
         if status == S.CANCELADO:
@@ -307,9 +320,18 @@ class CancellationService:
         who = f"{manager.nome} ({manager.codigo})" if manager else "sistema"
         left = remaining(doc, now)
         secs = int(left.total_seconds()) if left is not None else None
+        actions = PendingActions(self.ctx)
+        # Written ahead: if this process dies or gets no answer, a consult settles it (sync, next cancel).
+        action_id = actions.begin(CANCELAMENTO, ref, {"justificativa": justificativa, "por": who, "acao": action},
+                                  document_id=doc_id)
+        crash_point("cancel_before_send")
         try:
             answer = doc_api(self.ctx, doc).cancel(ref, justificativa, priority=priority)
+            crash_point("cancel_after_answer_before_store")
+            if answer.status not in (F.CANCELADO, F.ERRO_CANCELAMENTO):
+                raise InDoubt(f"resposta inesperada ao cancelamento (status {answer.status!r})")
         except (NotDelivered, RateLimited) as exc:
+            actions.finish(action_id, NAO_EFETIVADO, f"não entregue: {exc}")
             msg = f"O pedido de cancelamento não chegou à API: {exc} Tente de novo (restam {format_remaining(left)})."
             self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=FAILED,
                               details={"erro": str(exc)}, now=now)
@@ -320,25 +342,32 @@ class CancellationService:
             if consulted is not None and consulted.status == F.CANCELADO:
                 answer = consulted
             else:
+                if consulted is not None and consulted.status == F.AUTORIZADO:
+                    actions.finish(action_id, NAO_EFETIVADO, "consulta: a nota continua autorizada",
+                                   consulted.raw)
                 msg = (f"Sem resposta da API ao cancelar ({exc}). Consulte a nota no histórico e tente de novo "
                        f"se ela continuar autorizada (restam {format_remaining(left)}).")
                 self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=FAILED,
                                   details={"erro": str(exc)}, now=now)
                 return CancelResult(FALHOU, msg, ref, doc_id, doc["status"], restante_segundos=secs)
         except ApiError as exc:
-            if exc.codigo == "nfe_cancelada":
-                consulted = self._consult(ref, doc)
-                if consulted is not None and consulted.status == F.CANCELADO:
+            # "nfe_cancelada", or "nfe_nao_autorizada" (422) for a note the API already cancelled
+            # (an earlier DELETE whose answer was lost): the consult says what is true.
+            consulted = self._consult(ref, doc)
+            if consulted is not None and consulted.status == F.CANCELADO:
+                with self.store.transaction() as tx:
                     self.store.documents.transition(
                         doc_id, S.CANCELADO, http_status=consulted.http_status, response=consulted.raw,
                         status_sefaz=consulted.status_sefaz, mensagem_sefaz=consulted.mensagem_sefaz,
-                        caminho_xml_cancelamento=consulted.caminho_xml_cancelamento,
-                        note="a API informou que a nota já estava cancelada",
+                        caminho_xml_cancelamento=consulted.caminho_xml_cancelamento, tx=tx,
+                        note=f"a API informou que a nota já estava cancelada ({exc.codigo})",
                     )
-                    self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=OK,
-                                      details={"observacao": "já estava cancelada na API"}, now=now)
-                    return CancelResult(JA_CANCELADO, f"A NFC-e {ref} já estava cancelada na API.", ref, doc_id,
-                                        S.CANCELADO, consulted.status_sefaz, consulted.mensagem_sefaz, consulted.raw)
+                    actions.finish(action_id, CONCLUIDO, "consulta: já estava cancelada", consulted.raw, tx=tx)
+                self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=OK,
+                                  details={"observacao": "já estava cancelada na API"}, now=now)
+                return CancelResult(JA_CANCELADO, f"A NFC-e {ref} já estava cancelada na API.", ref, doc_id,
+                                    S.CANCELADO, consulted.status_sefaz, consulted.mensagem_sefaz, consulted.raw)
+            actions.finish(action_id, NAO_EFETIVADO, f"recusado pela API: {exc.codigo}", exc.body)
             self.store.documents.transition(
                 doc_id, doc["status"], http_status=exc.status_code, response=exc.body,
                 note=f"cancelamento recusado pela API ({who}): {exc.mensagem}",
@@ -351,12 +380,14 @@ class CancellationService:
                                 exc.codigo, exc.mensagem, body, secs)
 
         if answer.status == F.CANCELADO:
-            self.store.documents.transition(
-                doc_id, S.CANCELADO, http_status=answer.http_status, response=answer.raw,
-                status_sefaz=answer.status_sefaz, mensagem_sefaz=answer.mensagem_sefaz,
-                caminho_xml_cancelamento=answer.caminho_xml_cancelamento,
-                note=f"cancelada por {who}: {justificativa}",
-            )
+            with self.store.transaction() as tx:
+                self.store.documents.transition(
+                    doc_id, S.CANCELADO, http_status=answer.http_status, response=answer.raw,
+                    status_sefaz=answer.status_sefaz, mensagem_sefaz=answer.mensagem_sefaz,
+                    caminho_xml_cancelamento=answer.caminho_xml_cancelamento, tx=tx,
+                    note=f"cancelada por {who}: {justificativa}",
+                )
+                actions.finish(action_id, CONCLUIDO, "cancelada", answer.raw, tx=tx)
             self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=OK,
                               details={"status_sefaz": answer.status_sefaz, "mensagem_sefaz": answer.mensagem_sefaz,
                                        "caminho_xml_cancelamento": answer.caminho_xml_cancelamento}, now=now)
@@ -365,6 +396,7 @@ class CancellationService:
                                 f"{answer.mensagem_sefaz}).", ref, doc_id, S.CANCELADO, answer.status_sefaz,
                                 answer.mensagem_sefaz, answer.raw)
         # erro_cancelamento (e.g. 501 deadline, 108 SEFAZ down): the note stays authorized.
+        actions.finish(action_id, NAO_EFETIVADO, f"SEFAZ {answer.status_sefaz}", answer.raw)
         self.store.documents.transition(
             doc_id, doc["status"], http_status=answer.http_status, response=answer.raw,
             note=f"cancelamento recusado pela SEFAZ ({who}): {answer.status_sefaz} {answer.mensagem_sefaz}",
@@ -383,6 +415,45 @@ class CancellationService:
             ref, doc_id, doc["status"], answer.status_sefaz, answer.mensagem_sefaz, answer.raw, secs,
         )
 
+    def resolve_intent(self, row: dict[str, Any], request: dict[str, Any]) -> str:
+        """Settle a cancel written ahead whose answer never arrived: consult the note."""
+        action_id = int(row["id"])
+        actions = PendingActions(self.ctx)
+        doc = self.store.documents.get(int(row["document_id"])) if row["document_id"] else None
+        if doc is None:
+            actions.finish(action_id, MANUAL, "documento não encontrado neste terminal")
+            return MANUAL
+        if doc["status"] == S.CANCELADO:
+            actions.finish(action_id, CONCLUIDO, "já registrada como cancelada")
+            return CONCLUIDO
+        try:
+            consulted = doc_api(self.ctx, doc).consult(doc["ref"], priority=Priority.REPLAY)
+        except FocusError as exc:
+            actions.touch(action_id, f"consulta falhou: {exc}")
+            return PENDENTE
+        if consulted is not None and consulted.status == F.CANCELADO:
+            with self.store.transaction() as tx:
+                self.store.documents.transition(
+                    int(doc["id"]), S.CANCELADO, http_status=consulted.http_status, response=consulted.raw,
+                    status_sefaz=consulted.status_sefaz, mensagem_sefaz=consulted.mensagem_sefaz,
+                    caminho_xml_cancelamento=consulted.caminho_xml_cancelamento, tx=tx,
+                    note=f"cancelamento confirmado por consulta após interrupção ({request.get('por')}): "
+                         f"{request.get('justificativa')}",
+                )
+                actions.finish(action_id, CONCLUIDO, "consulta: cancelada", consulted.raw, tx=tx)
+            self.audit.record(str(request.get("acao") or "cancelamento"), user=None, target=doc["ref"],
+                              reason=request.get("justificativa"), outcome=OK,
+                              details={"observacao": "confirmado por consulta após interrupção"})
+            return CONCLUIDO
+        if consulted is not None and consulted.status == F.AUTORIZADO:
+            actions.finish(action_id, NAO_EFETIVADO, "consulta: a nota continua autorizada (cancelamento não "
+                           "efetivado; peça de novo se ainda quiser cancelar)", consulted.raw)
+            return NAO_EFETIVADO
+        state = consulted.status if consulted is not None else "desconhecida pela API"
+        actions.finish(action_id, MANUAL, f"consulta inconclusiva (situação {state})",
+                       consulted.raw if consulted is not None else None)
+        return MANUAL
+
     def _consult(self, ref: str, doc: dict[str, Any] | None = None) -> Any:
         try:
             return doc_api(self.ctx, doc or {}).consult(ref, priority=Priority.LIVE)
@@ -397,7 +468,7 @@ class CancellationService:
         """
         now = now or self.ctx.now()
         sql = ("SELECT ci.*, u.codigo AS u_codigo FROM cancel_intents ci LEFT JOIN users u ON u.id = ci.requested_by "
-               "JOIN fiscal_documents d ON d.id = ci.document_id WHERE ci.status = ? AND d.status = ?")
+               "JOIN fiscal_documents d ON d.id = ci.document_id WHERE ci.status = ? AND +d.status = ?")
         params: list[Any] = [IntentStatus.PENDENTE, S.AUTORIZADO]
         if doc_id is not None:
             sql += " AND ci.document_id = ?"
@@ -451,5 +522,7 @@ def not_cancellable_message(status: str) -> str:
                      "cancela sozinho): cancele a nota de contingência da venda.",
         S.SUBSTITUICAO_PENDENTE: "Esta tentativa foi autorizada há mais de 30 minutos em duplicidade: exige "
                                  "cancelamento por substituição (evento 110112).",
+        S.STATUS_DESCONHECIDO: "A situação desta NFC-e na API é desconhecida: ela é consultada de novo a cada "
+                               "sincronização. Confira a nota no painel da Focus NFe antes de cancelar.",
     }
     return messages.get(status, f"Não é possível cancelar uma nota no estado '{status}'.")

@@ -37,6 +37,8 @@ PAYMENT_ALIASES = {
     "dinheiro": "01", "cheque": "02", "credito": "03", "crédito": "03", "debito": "04", "débito": "04",
     "loja": "05", "alimentacao": "10", "refeicao": "11", "presente": "12", "combustivel": "13",
     "boleto": "15", "deposito": "16", "pix": "17", "pix_dinamico": "17", "pix_estatico": "20", "transferencia": "18", "cashback": "19", "outros": "99",
+    # static PIX (QR code with the store's key, confirmed by the operator; issue 17)
+    "pix-estatico": "20", "pix-estático": "20", "pix-dinamico": "17",
 }
 
 CARD_BRAND_ALIASES = {

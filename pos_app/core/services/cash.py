@@ -338,6 +338,16 @@ class CashService:
         for method in s.formas.values():
             pair(method.descricao, format_brl(method.recebido))
         pair("Troco devolvido", format_brl(-s.troco))
+        from pos_app.core.domain.payments import PAYMENT_GROUPS
+
+        groups: dict[str, Decimal] = {}
+        for method in s.formas.values():
+            group = PAYMENT_GROUPS.get(method.forma, "Outros")
+            groups[group] = groups.get(group, Decimal(0)) + method.recebido
+        if groups.get("PIX"):
+            out.append(Text("TOTAIS POR GRUPO", bold=True))
+            for group in ("Dinheiro", "Cartões", "PIX", "Outros"):
+                pair(group, format_brl(groups.get(group, Decimal(0))))
         out.append(Separator())
         out.append(Text("MOVIMENTOS DE CAIXA", bold=True))
         pair("Fundo de troco", format_brl(s.fundo))

@@ -48,11 +48,14 @@ class AppContext:
     api_url: str | None = None  # the API's address when not the configured/production one (demo sandbox)
     token_provider: Callable[[], str] | None = None  # the token when none is configured (demo)
     sandbox: Any = None  # demo mode: the embedded server (training faults, simulated city answer)
+    pix_settings: Callable[[], dict[str, str]] | None = None  # demo: ``pix.*`` of the PSP sandbox
     closers: list[Callable[[], None]] = field(default_factory=list)  # run by close(), last first
     _client: FocusClient | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     monitor: Any = None  # services.monitor.ConnectivityMonitor, set by open_app
     store_sync: Any = None  # storeserver.sync.StoreSync when loja.banco is configured (set by open_app)
+    maintenance: threading.Thread | None = None  # daily backup + full integrity check (open_app)
+    archives: Any = None  # store.archive.Archives: yearly archives opened read-only on demand
 
     # -- API --------------------------------------------------------------------------------
     @property
@@ -133,6 +136,10 @@ class AppContext:
         self.reset_client()
         while self.closers:
             self.closers.pop()()
+        if self.maintenance is not None:
+            self.maintenance.join(timeout=120)  # a backup in progress finishes (its own connections)
+        if self.archives is not None:
+            self.archives.close()
         self.store.close()
 
 

@@ -20,6 +20,7 @@ from pos_app.core.errors import PosError
 from pos_app.core.fiscal import document_status as ds
 from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.fiscal.states import CONTINGENCY_DEADLINE
+from pos_app.core.store.packed import load_json
 
 if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
@@ -109,7 +110,7 @@ def correct_from_catalog(ctx: AppContext, ref: str) -> list[Change]:
     if doc["status"] not in CORRECTABLE_STATES:
         raise CorrectionError(f"A nota {ref} está no estado '{doc['status']}': não há o que corrigir.")
     emitente = ctx.emitente()
-    payload = json.loads(doc["payload"])
+    payload = load_json(doc["payload"])
     kept = {k: payload.get(k) for k in ("numero", "serie", "codigo_unico", "data_emissao")}
     changes: list[Change] = []
     item_updates: list[tuple[int, dict[str, Any]]] = []

@@ -27,6 +27,15 @@ POINTS: dict[str, str] = {
     "reconcile_after_cancel": "in-doubt attempt cancelled at the API, not recorded",
 }
 
+# Kill points of the manager's actions written ahead (``pending_actions``): the crash campaign
+# (tests/integration/crash_campaign.py) covers them.
+MANAGER_POINTS: dict[str, str] = {
+    "cancel_before_send": "cancel intent written ahead, DELETE not sent",
+    "cancel_after_answer_before_store": "the API answered the DELETE, answer not stored",
+    "void_before_send": "inutilização intent written ahead, POST not sent",
+    "void_after_answer_before_store": "the API answered the inutilização, answer not stored",
+}
+
 _lock = threading.Lock()
 _hits: dict[str, int] = {}
 

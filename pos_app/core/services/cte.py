@@ -451,7 +451,9 @@ class CteService:
             raise ValidationError("justificativa", f"A justificativa deve ter entre {JUSTIFICATIVA_MIN} e "
                                                    f"{JUSTIFICATIVA_MAX} caracteres (tem {len(text)}).")  # fmt: skip
         doc = self._authorized(ref, "cancelamento")
-        result = self.api.cancel(ref, text)
+        result = self._written_ahead("cte_cancelamento", ref, {"justificativa": text}, int(doc["id"]),
+                                     lambda: self.api.cancel(ref, text),
+                                     done=lambda r: r.status == C.CANCELADO)
         if result.status == C.CANCELADO:
             self.repo.transition(doc["id"], C.CANCELADO, action="cancelamento", http_status=result.http_status,
                                  response=result.raw, note=text, status_sefaz=result.status_sefaz,
@@ -479,8 +481,12 @@ class CteService:
         doc = self._authorized(ref, "carta de correção")
         if int(doc["cartas_correcao"]) >= MAX_CARTAS_CORRECAO:
             raise ValidationError("ref", f"O CT-e {ref} já tem {MAX_CARTAS_CORRECAO} cartas de correção (o máximo).")
-        result = self.api.carta_correcao(ref, campo, valor, grupo_corrigido=grupo, numero_item_grupo_corrigido=item,
-                                         campo_api=campo_api)  # fmt: skip
+        result = self._written_ahead(
+            "cte_carta_correcao", ref,
+            {"campo": campo, "valor": valor, "grupo": grupo, "item": item, "campo_api": campo_api}, int(doc["id"]),
+            lambda: self.api.carta_correcao(ref, campo, valor, grupo_corrigido=grupo, numero_item_grupo_corrigido=item,
+                                            campo_api=campo_api),
+            done=lambda r: r.status == C.AUTORIZADO)  # fmt: skip
         note = f"{grupo + '.' if grupo else ''}{campo} = {valor}"
         if result.status == C.AUTORIZADO:
             numero = result.numero_carta_correcao or int(doc["cartas_correcao"]) + 1
@@ -515,13 +521,17 @@ class CteService:
         doc = self._authorized(ref, EVENTOS[tipo].lower())
         if tipo == "dados_gtv" and int(doc["modelo"]) != 67:
             raise ValidationError("ref", "Informações da GTV só podem ser enviadas para CT-e OS (modelo 67).")
-        result: CteEventResult
-        if tipo == "desacordo":
-            result = self.api.desacordo(ref, observacoes or "")
-        elif tipo == "registro_multimodal":
-            result = self.api.registro_multimodal(ref, registro or "", numero_documento)
-        else:
-            result = self.api.dados_gtv(ref, informacoes_gtv or [])
+        def send() -> CteEventResult:
+            if tipo == "desacordo":
+                return self.api.desacordo(ref, observacoes or "")
+            if tipo == "registro_multimodal":
+                return self.api.registro_multimodal(ref, registro or "", numero_documento)
+            return self.api.dados_gtv(ref, informacoes_gtv or [])
+
+        result: CteEventResult = self._written_ahead(
+            f"cte_{tipo}", ref, {"observacoes": observacoes, "registro": registro,
+                                 "numero_documento": numero_documento, "informacoes_gtv": informacoes_gtv},
+            int(doc["id"]), send, done=lambda r: bool(r.accepted))
         self.repo.record(doc["id"], action=tipo, http_status=result.http_status, response=result.raw,
                          note=f"{result.status} {result.status_sefaz or ''}".strip())  # fmt: skip
         if result.accepted:
@@ -529,6 +539,82 @@ class CteService:
                                  caminho_xml_evento=result.caminho_xml, protocolo_evento=result.protocolo)
         return self._outcome(doc["id"], f"Evento '{EVENTOS[tipo]}' recusado: {result.status_sefaz} "
                                         f"{result.mensagem_sefaz}", evento_ok=False)  # fmt: skip
+
+    def _written_ahead(self, kind: str, ref: str, request: dict[str, Any], doc_id: int, send: Callable[[], Any],
+                       *, done: Callable[[Any], bool]) -> Any:
+        """Store the intent (``pending_actions``) before ``send()``; its answer closes it. Without an answer
+        (InDoubt, a crash) it stays open and ``sync`` resolves it (``resolve_intent``)."""
+        from pos_app.core.services.pending_actions import CONCLUIDO, NAO_EFETIVADO, PendingActions
+
+        actions = PendingActions(self.ctx)
+        action_id = actions.begin(kind, ref, request)
+        try:
+            result = send()
+        except (NotDelivered, RateLimited, ApiError) as exc:
+            actions.finish(action_id, NAO_EFETIVADO, f"não efetivado: {exc}")
+            raise
+        actions.finish(action_id, CONCLUIDO if done(result) else NAO_EFETIVADO,
+                       f"{result.status} {result.status_sefaz or ''}".strip(), result.raw)
+        return result
+
+    def resolve_intent(self, row: dict[str, Any], request: dict[str, Any]) -> str:
+        """Settle a back-office action whose answer never arrived.
+
+        - cancel: consult the CT-e; cancelled -> recorded, authorized -> not done;
+        - carta de correção: sent again (the latest CC-e replaces the earlier ones, same content);
+        - other events (desacordo, multimodal, GTV): the API has no consult for them and a repeat may
+          be refused as a duplicate -> flagged for a person (``manual``), shown by status/doctor.
+        """
+        from pos_app.core.focus.errors import FocusError
+        from pos_app.core.services.pending_actions import (
+            CONCLUIDO,
+            MANUAL,
+            NAO_EFETIVADO,
+            PENDENTE,
+            PendingActions,
+        )
+
+        actions = PendingActions(self.ctx)
+        action_id = int(row["id"])
+        ref = row["target"]
+        try:
+            if row["kind"] == "cte_cancelamento":
+                doc = self._doc(ref)
+                if doc["status"] == C.CANCELADO:
+                    actions.finish(action_id, CONCLUIDO, "já registrado como cancelado")
+                    return CONCLUIDO
+                result = self.api.consult(ref)
+                if result is not None and result.status == C.CANCELADO:
+                    self.repo.transition(doc["id"], C.CANCELADO, action="cancelamento", http_status=result.http_status,
+                                         response=result.raw, note="cancelamento confirmado por consulta após "
+                                         f"interrupção: {request.get('justificativa')}")  # fmt: skip
+                    actions.finish(action_id, CONCLUIDO, "consulta: cancelado", result.raw)
+                    return CONCLUIDO
+                if result is not None and result.status == C.AUTORIZADO:
+                    actions.finish(action_id, NAO_EFETIVADO, "consulta: continua autorizado", result.raw)
+                    return NAO_EFETIVADO
+                actions.finish(action_id, MANUAL, "consulta inconclusiva")
+                return MANUAL
+            if row["kind"] == "cte_carta_correcao":
+                doc = self._doc(ref)
+                event = self.api.carta_correcao(ref, request["campo"], request["valor"],
+                                                grupo_corrigido=request.get("grupo"),
+                                                numero_item_grupo_corrigido=request.get("item"),
+                                                campo_api=bool(request.get("campo_api", True)))  # fmt: skip
+                ok = event.status == C.AUTORIZADO
+                if ok:
+                    numero = event.numero_carta_correcao or int(doc["cartas_correcao"]) + 1
+                    self.repo.record(doc["id"], action="carta_correcao", http_status=event.http_status,
+                                     response=event.raw, note="reenviada após interrupção", cartas_correcao=numero,
+                                     caminho_xml_carta_correcao=event.caminho_xml)  # fmt: skip
+                actions.finish(action_id, CONCLUIDO if ok else NAO_EFETIVADO, "reenviada após interrupção", event.raw)
+                return CONCLUIDO if ok else NAO_EFETIVADO
+        except FocusError as exc:
+            actions.touch(action_id, f"consulta falhou: {exc}")
+            return PENDENTE
+        actions.finish(action_id, MANUAL, "evento sem resposta da API: confira no painel da Focus NFe se foi "
+                                          "registrado (não reenvie sem conferir)")  # fmt: skip
+        return MANUAL
 
     # -- inutilização --------------------------------------------------------------------------
     def inutilizar(self, serie: int, inicio: int, fim: int, justificativa: str, *, modelo: int = 57,

@@ -51,8 +51,7 @@ def run_doctor(ctx: AppContext) -> list[Check]:
 
         checks.append(Check("Emitente", "ok",
                             f"{emitente.razao_social} — CNPJ {format_cnpj(emitente.cnpj)} — {emitente.uf}"))
-    checks.append(Check("Banco de dados", "ok" if ctx.store.database.integrity_ok() else "erro",
-                        f"{ctx.data_dir / 'pos.sqlite3'}"))
+    checks.append(_database_check(ctx))
     checks.append(Check("Segredos", "ok", f"guardados em: {ctx.secrets.backend}"))
 
     # API reachability, token and clock skew (one request: consult of a ref that does not exist).
@@ -106,4 +105,28 @@ def run_doctor(ctx: AppContext) -> list[Check]:
     level = {"ok": "ok", "atencao": "aviso", "critico": "erro", "vencido": "erro"}[b["alerta"]]
     checks.append(Check("Contingência", level, f"{b['contingencia_pendentes']} pendente(s), "
                         f"{b['contingencia_com_erro']} com erro, {b['em_duvida']} a reconciliar"))
+    from pos_app.core.pix.doctor import pix_checks
+
+    checks.extend(Check(*c) for c in pix_checks(ctx))
+    from pos_app.core.services.reliability_status import reliability_lines
+
+    for line in reliability_lines(ctx):
+        checks.append(Check("Pendências com a API", "erro" if "chame o suporte" in line else "aviso", line))
     return checks
+
+
+def _database_check(ctx: AppContext) -> Check:
+    """Header/schema now, and the last full integrity check (run daily in the background): the
+    doctor answers in the same time with five years of history as with none (issue 20)."""
+    from pos_app.core.store.integrity import light_check, read_result
+
+    path = ctx.data_dir / "pos.sqlite3"
+    problems = light_check(path)
+    last = read_result(path)
+    refused = ctx.store.database.writes_refused
+    if problems or refused or (last is not None and not last.get("ok")):
+        detail = "; ".join(problems or (last or {}).get("problems") or [refused or ""])
+        return Check("Banco de dados", "erro", f"{path}: danificado ({detail}). Não venda; chame o suporte.")
+    when = f"; verificação completa em {last['at']}" if last and last.get("at") else \
+        "; verificação completa em andamento (segundo plano)"
+    return Check("Banco de dados", "ok", f"{path}{when}")

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from pos_app.core.domain.validators import is_valid_email
 from pos_app.core.fiscal.document_status import HAS_API_XML
-from pos_app.core.focus.errors import FocusError
+from pos_app.core.focus.errors import ApiError, FocusError, InDoubt
 from pos_app.core.focus.nfce import MAX_EMAILS
 from pos_app.core.services.audit import FAILED, OK, REFUSED, AuditLog
 from pos_app.core.services.cancellation import CancellationService
 from pos_app.core.services.nfe import doc_api
+from pos_app.core.services.pending_actions import CONCLUIDO, EMAIL, NAO_EFETIVADO, PENDENTE, PendingActions
 from pos_app.core.services.users import ManagerError
 
 if TYPE_CHECKING:
@@ -66,11 +67,41 @@ class EmailService:
             self.audit.record("email", user=user, target=doc["ref"], outcome=REFUSED,
                               details={"emails": emails, "motivo": msg}, now=now)
             raise ManagerError(msg, field="ref")
+        actions = PendingActions(self.ctx)
+        action_id = actions.begin(EMAIL, doc["ref"], {"emails": emails}, document_id=int(doc["id"]))
         try:
             answer = doc_api(self.ctx, doc).email(doc["ref"], emails)
+        except InDoubt as exc:
+            # Maybe sent: the next sync settles it (the API has no consult for e-mails; see resolve_intent).
+            self.audit.record("email", user=user, target=doc["ref"], outcome=FAILED,
+                              details={"emails": emails, "erro": str(exc)}, now=now)
+            return EmailResult(False, f"E-mail sem confirmação da API: {exc} O sistema confirma no próximo "
+                               "'pos-app sync'.", doc["ref"], emails)
         except FocusError as exc:
+            actions.finish(action_id, NAO_EFETIVADO, f"não enviado: {exc}")
             self.audit.record("email", user=user, target=doc["ref"], outcome=FAILED,
                               details={"emails": emails, "erro": str(exc)}, now=now)
             return EmailResult(False, f"E-mail não enviado: {exc}", doc["ref"], emails)
+        actions.finish(action_id, CONCLUIDO, "enviado", answer)
         self.audit.record("email", user=user, target=doc["ref"], outcome=OK, details={"emails": emails}, now=now)
         return EmailResult(True, f"NFC-e {doc['ref']} enviada para {', '.join(emails)}.", doc["ref"], emails, answer)
+
+    def resolve_intent(self, row: dict[str, Any], request: dict[str, Any]) -> str:
+        """Settle an e-mail resend whose answer never arrived.
+
+        The Focus API has no consult for e-mails and a second e-mail is harmless (the worst case is
+        the customer receiving the same note twice), so the request is repeated once and its answer
+        settles the intent.
+        """
+        actions = PendingActions(self.ctx)
+        action_id = int(row["id"])
+        try:
+            answer = self.ctx.nfce().email(row["target"], list(request["emails"]))
+        except ApiError as exc:
+            actions.finish(action_id, NAO_EFETIVADO, f"recusado pela API: {exc.codigo}", exc.body)
+            return NAO_EFETIVADO
+        except FocusError as exc:
+            actions.touch(action_id, f"reenvio falhou: {exc}")
+            return PENDENTE
+        actions.finish(action_id, CONCLUIDO, "reenviado após interrupção", answer)
+        return CONCLUIDO

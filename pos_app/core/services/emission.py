@@ -43,6 +43,7 @@ from pos_app.core.services.crashpoints import crash_point
 from pos_app.core.services.locks import lease_for
 from pos_app.core.services.nfe import choice_for_sale, doc_api
 from pos_app.core.services.receipts import ReceiptService
+from pos_app.core.store.packed import load_json
 from pos_app.core.storeserver.series import check_serie as check_store_serie
 
 log = logging.getLogger("pos_app.emission")
@@ -129,6 +130,10 @@ class EmissionService:
         """
         emitente = self.ctx.emitente()
         sale.validate(emitente.regime)  # also each product's CST/CSOSN against the tax regime
+        # Free-space reserve: refuse the sale with a clear message before SQLite runs out of room.
+        from pos_app.core.store.storage_health import check_reserve
+
+        check_reserve(self.ctx.data_dir, int(self.ctx.config.get("armazenamento.reserva_mb") or 0))
         # Configuration problems (no token, no API URL) are refused before the sale is stored.
         self.ctx.client()
         choice = choice_for_sale(self.ctx, sale)  # NF-e 55 for a CNPJ buyer where the state's rule says so
@@ -193,7 +198,7 @@ class EmissionService:
         """``marked``: checkout already stored the note as ``enviando`` (first attempt)."""
         doc = self._doc(doc_id)
         emitente = self.ctx.emitente()
-        payload = json.loads(doc["payload"])
+        payload = load_json(doc["payload"])
         if not marked:
             if doc["status"] not in RESENDABLE:
                 raise ValueError(f"documento {doc['ref']} no estado {doc['status']}: nada a emitir")
@@ -258,7 +263,8 @@ class EmissionService:
             except (NotDelivered, InDoubt, RateLimited, ApiError):
                 consulted = None
             if consulted is not None and consulted.status != F.PROCESSANDO_AUTORIZACAO:
-                return self._record_result(doc_id, consulted, emitente_uf=self.ctx.emitente().uf, receipt=receipt)
+                return self._record_result(doc_id, consulted, emitente_uf=self.ctx.emitente().uf, receipt=receipt,
+                                           consulted=True)
             return self._offline_path(self._doc(doc_id), "NFC-e ainda em processamento na API", in_doubt=True,
                                       receipt=receipt)
         self.store.documents.transition(
@@ -269,10 +275,71 @@ class EmissionService:
             doc_id, f"A API recusou a nota: {exc}. Corrija e reenvie; a venda está gravada.", emitido=False
         )
 
-    def record(self, doc_id: int, result: NfceResult, *, receipt: bool = True) -> SaleResult:
-        return self._record_result(doc_id, result, emitente_uf=self.ctx.emitente().uf, receipt=receipt)
+    def record(self, doc_id: int, result: NfceResult, *, receipt: bool = True, consulted: bool = False) -> SaleResult:
+        return self._record_result(doc_id, result, emitente_uf=self.ctx.emitente().uf, receipt=receipt,
+                                   consulted=consulted)
 
-    def _record_result(self, doc_id: int, r: NfceResult, *, emitente_uf: str, receipt: bool = True) -> SaleResult:
+    def answer_problems(self, doc: dict[str, Any], r: NfceResult) -> list[str]:
+        """What is wrong with an answer about the online document ``doc`` (empty: trustworthy)."""
+        from pos_app.core.focus.answer_check import answer_problems, status_problem
+
+        bad_status = status_problem(r.raw)
+        if bad_status:
+            return [bad_status]
+        if r.status == F.AUTORIZADO or (r.status in (F.CANCELADO, F.DENEGADO) and r.chave):
+            emitente = self.ctx.emitente()
+            return answer_problems(
+                r.chave, uf=emitente.uf, cnpj=emitente.cnpj, sent=load_json(doc["payload"]),
+                answer_serie=r.serie, answer_numero=r.numero,
+                tp_emis={9} if r.contingencia_offline else {1},
+            )
+        return []
+
+    def _vet(self, doc_id: int, r: NfceResult, *, consulted: bool, receipt: bool) -> tuple[NfceResult, SaleResult | None]:
+        """An answer that does not match what was sent (or an unknown status) is in doubt: consult once;
+        if the consult does not settle it, never print: unknown status -> ``status_desconhecido``
+        (a person decides), mismatch -> in-doubt path (contingency note, reconciled later)."""
+        from pos_app.core.focus.answer_check import status_problem
+        from pos_app.core.focus.errors import FocusError
+
+        doc = self._doc(doc_id)
+        problems = self.answer_problems(doc, r)
+        if not problems:
+            return r, None
+        log.warning("resposta da API não confere para %s: %s", doc["ref"], "; ".join(problems))
+        self.store.documents.transition(doc_id, doc["status"], http_status=r.http_status, response=r.raw,
+                                        note="resposta da API não confere: " + "; ".join(problems))
+        if not consulted:
+            try:
+                again = self.ctx.nfce().consult(doc["ref"], priority=Priority.LIVE, timeout=self.ctx.config.timeout)
+            except FocusError:
+                again = None
+            if again is not None:
+                again_problems = self.answer_problems(doc, again)
+                if not again_problems:
+                    return again, None
+                r, problems = again, again_problems
+        reason = "; ".join(problems)
+        if status_problem(r.raw):
+            self.store.documents.transition(
+                doc_id, S.STATUS_DESCONHECIDO, http_status=r.http_status, response=r.raw, last_error=reason,
+                note="situação desconhecida mesmo após consulta: verificação manual",
+            )
+            return r, self._result(
+                doc_id,
+                f"A API respondeu uma situação desconhecida para esta NFC-e ({reason}). A venda está gravada. "
+                "NÃO reenvie nem refaça a venda: o gerente deve conferir a nota no painel da Focus NFe; o sistema "
+                "consulta de novo a cada sincronização.",
+                emitido=False,
+            )
+        return r, self._offline_path(self._doc(doc_id), f"Resposta da API divergente: {reason}.", in_doubt=True,
+                                     receipt=receipt)
+
+    def _record_result(self, doc_id: int, r: NfceResult, *, emitente_uf: str, receipt: bool = True,
+                       consulted: bool = False) -> SaleResult:
+        r, settled = self._vet(doc_id, r, consulted=consulted, receipt=receipt)
+        if settled is not None:
+            return settled
         common: dict[str, Any] = {
             "http_status": r.http_status,
             "response": r.raw,
@@ -402,7 +469,7 @@ class EmissionService:
         numero = self.store.counters.take(tx, serie)
         cnf = generate_cnf(numero)
         key = chave_mod.build_chave(emitente.uf, now, emitente.cnpj, serie, numero, 9, cnf)
-        payload = json.loads(original["payload"])
+        payload = load_json(original["payload"])
         payload.update({
             "data_emissao": now.isoformat(timespec="seconds"),
             "numero": str(numero),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,9 @@ from pos_app.core.services.audit import FAILED, OK, AuditLog
 from pos_app.core.services.cancellation import CancellationService, remaining
 from pos_app.core.services.nfe import doc_api
 from pos_app.core.services.users import ManagerError
+from pos_app.core.store.documents import DocumentsRepo
+from pos_app.core.store.packed import unpack_row
+from pos_app.core.store.sales import SalesRepo
 
 if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
@@ -61,6 +64,7 @@ STATUS_LABELS: dict[str, str] = {
     S.CONTINGENCIA_DENEGADA: "Contingência: uso denegado",
     S.AGUARDANDO_CONEXAO: "Aguardando conexão",
     S.SUBSTITUICAO_PENDENTE: "Cancelamento por substituição pendente",
+    S.STATUS_DESCONHECIDO: "Situação desconhecida na API",
 }
 
 
@@ -91,6 +95,7 @@ class HistoryFilter:
     cpf: str | None = None
     operador: str | None = None  # user codigo
     limit: int = 2000
+    offset: int = 0  # rows skipped (pagination: page n of size ``limit`` starts at (n - 1) * limit)
 
 
 @dataclass
@@ -140,51 +145,37 @@ class HistoryService:
 
     def search(self, f: HistoryFilter, now: datetime | None = None) -> list[HistoryRow]:
         now = now or self.ctx.now()
-        where: list[str] = []
-        params: list[Any] = []
-        if f.de is not None:
-            where.append("substr(s.created_at, 1, 10) >= ?")
-            params.append(f.de.isoformat())
-        if f.ate is not None:
-            where.append("substr(s.created_at, 1, 10) <= ?")
-            params.append(f.ate.isoformat())
-        if f.status:
-            states = [st for g in f.status for st in STATUS_GROUPS[G(g)]]
-            where.append(f"d.status IN ({', '.join('?' for _ in states)})")
-            params.extend(states)
-        if f.numero is not None or f.serie is not None:
-            cond = ["x.sale_id = s.id"]
-            if f.numero is not None:
-                cond.append("x.numero = ?")
-                params.append(f.numero)
-            if f.serie is not None:
-                cond.append("x.serie = ?")
-                params.append(f.serie)
-            where.append(f"EXISTS (SELECT 1 FROM fiscal_documents x WHERE {' AND '.join(cond)})")
-        if f.chave:
-            digits = chave_chars(f.chave)
-            where.append("EXISTS (SELECT 1 FROM fiscal_documents x WHERE x.sale_id = s.id AND x.chave LIKE ?)")
-            params.append(f"%{digits}%")
-        if f.cpf:
-            where.append("s.cpf = ?")
-            params.append(only_digits(f.cpf))
-        if f.operador:
-            where.append("u.codigo = ?")
-            params.append(f.operador)
+        where, params = self._where(f)
         sql = (
             "SELECT s.id AS sale_id, s.created_at, s.valor_total, s.cpf, s.cnpj, u.codigo AS operador, "
             "u.nome AS operador_nome, "
             "d.id AS document_id, d.ref, d.kind, d.status, d.serie, d.numero, d.chave, d.data_autorizacao, d.modelo, "
-            "(SELECT group_concat(p.forma || ':' || p.valor, ';') FROM payments p WHERE p.sale_id = s.id) AS pags "
+            "(SELECT group_concat(p.forma || ':' || p.valor || (CASE WHEN p.forma = '17' AND p.numero_autorizacao "
+            "IS NOT NULL THEN ':' || p.numero_autorizacao ELSE '' END), ';') FROM payments p WHERE p.sale_id = s.id) "
+            "AS pags "
             f"FROM sales s JOIN fiscal_documents d ON d.id = {_CURRENT_DOC} "
             "LEFT JOIN users u ON u.id = s.operador_id"
         )
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY s.id DESC LIMIT ?"
-        params.append(f.limit)
+        sql += " ORDER BY s.id DESC LIMIT ? OFFSET ?"
+        sources = self._sources(f)
+        offset = max(0, f.offset)
+        if len(sources) == 1:
+            found = self.store.database.query(sql, [*params, f.limit, offset])
+        else:  # live first (newest ids), then the archives newest year first: one ordered list
+            found, seen = [], set()
+            for db in sources:
+                need = offset + f.limit - len(found)
+                if need <= 0:
+                    break
+                for r in db.query(sql, [*params, need, 0]):
+                    if r["sale_id"] not in seen:  # an archiving interrupted half-way: once
+                        seen.add(r["sale_id"])
+                        found.append(r)
+            found = found[offset:offset + f.limit]
         rows = []
-        for r in self.store.database.query(sql, params):
+        for r in found:
             left = remaining({"status": r["status"], "data_autorizacao": r["data_autorizacao"],
                               "modelo": r["modelo"]}, now)
             rows.append(HistoryRow(
@@ -197,19 +188,81 @@ class HistoryService:
             ))
         return rows
 
+    def totals(self, f: HistoryFilter) -> tuple[int, Decimal]:
+        """Every sale the filter matches (all pages): how many, and their total without cancelled ones."""
+        where, params = self._where(f)
+        sql = (f"SELECT s.valor_total, d.status FROM sales s JOIN fiscal_documents d ON d.id = {_CURRENT_DOC} "
+               "LEFT JOIN users u ON u.id = s.operador_id")
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        count, total = 0, Decimal("0.00")
+        for db in self._sources(f):
+            with db.lock:
+                for valor, status in db.conn.execute(sql, params):
+                    count += 1
+                    if status != S.CANCELADO:
+                        total += Decimal(valor)
+        return count, total
+
+    def _sources(self, f: HistoryFilter) -> list[Any]:
+        """The live database and the yearly archives the filter's period reaches, newest first."""
+        sources: list[Any] = [self.store.database]
+        for year, db in archive_sources(self.ctx):
+            if (f.de is None or year >= f.de.year) and (f.ate is None or year <= f.ate.year):
+                sources.append(db)
+        return sources
+
+    def _where(self, f: HistoryFilter) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        # Dates are stored as local-time ISO text: a day is the range [day, next day) of the index.
+        if f.de is not None:
+            where.append("s.created_at >= ?")
+            params.append(f.de.isoformat())
+        if f.ate is not None:
+            where.append("s.created_at < ?")
+            params.append((f.ate + timedelta(days=1)).isoformat())
+        if f.status:
+            states = [st for g in f.status for st in STATUS_GROUPS[G(g)]]
+            where.append(f"d.status IN ({', '.join('?' for _ in states)})")
+            params.extend(states)
+        if f.numero is not None or f.serie is not None:
+            # Any note of the sale (online or contingency) with that number: served by idx_docs_numero.
+            cond = []
+            if f.numero is not None:
+                cond.append("x.numero = ?")
+                params.append(f.numero)
+            if f.serie is not None:
+                cond.append("x.serie = ?")
+                params.append(f.serie)
+            where.append(f"s.id IN (SELECT x.sale_id FROM fiscal_documents x WHERE {' AND '.join(cond)})")
+        if f.chave:
+            digits = chave_chars(f.chave)
+            if len(digits) == 44:  # the whole key: one index look-up
+                where.append("s.id IN (SELECT x.sale_id FROM fiscal_documents x WHERE x.chave = ?)")
+                params.append(digits)
+            else:  # part of a key: scans the keys (narrow it with a date range)
+                where.append("EXISTS (SELECT 1 FROM fiscal_documents x WHERE x.sale_id = s.id AND x.chave LIKE ?)")
+                params.append(f"%{digits}%")
+        if f.cpf:
+            where.append("s.cpf = ?")
+            params.append(only_digits(f.cpf))
+        if f.operador:
+            where.append("u.codigo = ?")
+            params.append(f.operador)
+        return where, params
+
     def detail(self, ref: str, now: datetime | None = None) -> dict[str, Any]:
         """The sale behind ``ref`` with every document, its state transitions and API answers."""
         now = now or self.ctx.now()
-        doc = self.store.documents.by_ref(ref.strip())
-        if doc is None:
-            doc = CancellationService(self.ctx).resolve(ref)
-        sale = self.store.sales.get(int(doc["sale_id"]))
+        doc, src = self._locate(ref)
+        sale = src.sales.get(int(doc["sale_id"]))
         assert sale is not None
-        operador = self.store.users.get(int(sale["operador_id"])) if sale["operador_id"] else None
+        operador = src.operator(sale["operador_id"])
         documents = []
-        for d in self.store.documents.for_sale(int(sale["id"])):
+        for d in src.documents.for_sale(int(sale["id"])):
             events = []
-            for e in self.store.documents.events(int(d["id"])):
+            for e in src.documents.events(int(d["id"])):
                 events.append({
                     "quando": e["at"], "de": e["from_status"], "para": e["to_status"], "http": e["http_status"],
                     "nota": e["note"], "resposta": _json_or_text(e["response"]),
@@ -224,7 +277,7 @@ class HistoryService:
                 "cancelamento_restante_segundos": int(left.total_seconds()) if left is not None else None,
                 "eventos": events,
             })
-        intents = self.store.database.query(
+        intents = src.database.query(
             "SELECT ci.*, d.ref FROM cancel_intents ci JOIN fiscal_documents d ON d.id = ci.document_id "
             "WHERE d.sale_id = ? ORDER BY ci.id", [sale["id"]],
         )
@@ -232,8 +285,8 @@ class HistoryService:
         audit = [e.to_json() for r in refs for e in self.audit.entries(target=r)]
         return {
             "venda": {
-                "id": sale["id"], "data": sale["created_at"], "operador": operador.codigo if operador else None,
-                "operador_nome": operador.nome if operador else None, "cpf": sale["cpf"], "cnpj": sale["cnpj"],
+                "id": sale["id"], "data": sale["created_at"], "operador": operador[0] if operador else None,
+                "operador_nome": operador[1] if operador else None, "cpf": sale["cpf"], "cnpj": sale["cnpj"],
                 "valor_produtos": sale["valor_produtos"], "desconto": sale["valor_desconto"],
                 "total": sale["valor_total"], "pago": sale["total_pago"], "troco": sale["troco"],
                 "caixa": sale.get("cash_session_id"),
@@ -241,7 +294,10 @@ class HistoryService:
                            "quantidade": i["quantidade"], "unitario": i["valor_unitario"], "total": i["valor_bruto"],
                            "desconto": i["valor_desconto"]} for i in sale["items"]],
                 "pagamentos": [{"forma": p["forma"], "descricao": PAYMENT_METHODS.get(p["forma"], p["forma"]),
-                                "valor": p["valor"]} for p in sale["payments"]],
+                                "valor": p["valor"]}
+                               | ({"end_to_end_id": p["numero_autorizacao"], "cnpj_psp": p["cnpj_credenciadora"]}
+                                  if p["forma"] == "17" and p["numero_autorizacao"] else {})
+                               for p in sale["payments"]],
             },
             "ref_atual": documents[-1]["ref"] if documents else None,
             "documentos": documents,
@@ -250,7 +306,26 @@ class HistoryService:
                  "pedido_em": i["requested_at"], "executado_em": i["executed_at"]} for i in intents
             ],
             "auditoria": audit,
+            "arquivo": src.year,  # the yearly archive holding the sale (None: the live database)
         }
+
+    def _locate(self, ref: str) -> tuple[dict[str, Any], _Source]:
+        """The document behind ``ref`` (or a key) in the live database, else in a yearly archive."""
+        live = _Source(self.store.sales, self.store.documents, self.store.database, None, self.store)
+        try:
+            doc = self.store.documents.by_ref(ref.strip()) or CancellationService(self.ctx).resolve(ref)
+            return doc, live
+        except ManagerError:
+            digits = only_digits(ref)
+            for year, db in archive_sources(self.ctx):
+                documents = DocumentsRepo(db)
+                found = documents.by_ref(ref.strip())
+                if found is None and len(digits) == 44:
+                    found = unpack_row(db.query_one("SELECT * FROM fiscal_documents WHERE chave = ?", [digits]),
+                                       "payload")
+                if found is not None:
+                    return found, _Source(SalesRepo(db), documents, db, year, None)
+            raise
 
     def consult(self, ref: str, user: User | None = None, now: datetime | None = None) -> dict[str, Any]:
         """Ask the API about ``ref`` again; record the answer in the document's history.
@@ -259,7 +334,10 @@ class HistoryService:
         notes are settled by the replay (``pos-app sync``), which knows how to finish them.
         """
         now = now or self.ctx.now()
-        doc = self.store.documents.by_ref(ref.strip()) or CancellationService(self.ctx).resolve(ref)
+        doc, src = self._locate(ref)
+        if src.year is not None:
+            raise ManagerError(f"A nota {doc['ref']} está no arquivo de {src.year} (ano encerrado, somente leitura): "
+                               "não é consultada de novo.", field="ref")
         doc_id = int(doc["id"])
         try:
             result = doc_api(self.ctx, doc).consult(doc["ref"], priority=Priority.LIVE)
@@ -294,7 +372,7 @@ class HistoryService:
 
     def xml_file(self, ref: str, cancelamento: bool = False) -> Path:
         """Path of the note's XML (or its cancellation XML), downloaded now when not on disk."""
-        doc = self.store.documents.by_ref(ref.strip()) or CancellationService(self.ctx).resolve(ref)
+        doc, src = self._locate(ref)
         if not cancelamento and doc["xml_path"] and Path(doc["xml_path"]).exists():
             return Path(doc["xml_path"])
         remote = doc["caminho_xml_cancelamento"] if cancelamento else doc["caminho_xml"]
@@ -311,9 +389,39 @@ class HistoryService:
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(content)
         tmp.replace(path)
-        if not cancelamento:
+        if not cancelamento and src.year is None:  # an archive is read-only: the file is enough
             self.store.documents.update(int(doc["id"]), xml_path=str(path))
         return path
+
+
+@dataclass
+class _Source:
+    """Where a sale lives: the live database (year None) or a read-only yearly archive."""
+
+    sales: SalesRepo
+    documents: DocumentsRepo
+    database: Any
+    year: int | None
+    store: Any
+
+    def operator(self, user_id: int | None) -> tuple[str, str] | None:
+        if not user_id:
+            return None
+        if self.store is not None:
+            user = self.store.users.get(int(user_id))
+            return (user.codigo, user.nome) if user else None
+        row = self.database.query_one("SELECT codigo, nome FROM users WHERE id = ?", [user_id])
+        return (row["codigo"], row["nome"]) if row else None
+
+
+def archive_sources(ctx: AppContext) -> list[tuple[int, Any]]:
+    """The terminal's yearly archives (read-only, kept open on the context), newest year first."""
+    archives = getattr(ctx, "archives", None)
+    if archives is None:
+        from pos_app.core.store.archive import Archives
+
+        archives = ctx.archives = Archives(ctx.data_dir)
+    return [(year, db) for year in archives.years() if (db := archives.get(year)) is not None]
 
 
 def _payments_text(text: str | None) -> str:
@@ -321,8 +429,9 @@ def _payments_text(text: str | None) -> str:
         return ""
     parts = []
     for chunk in text.split(";"):
-        forma, _, valor = chunk.partition(":")
-        parts.append(f"{PAYMENT_METHODS.get(forma, forma)} {Decimal(valor):.2f}")
+        forma, _, rest = chunk.partition(":")
+        valor, _, e2e = rest.partition(":")
+        parts.append(f"{PAYMENT_METHODS.get(forma, forma)} {Decimal(valor):.2f}" + (f" (E2E {e2e})" if e2e else ""))
     return ", ".join(parts)
 
 

@@ -7,12 +7,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pos_app.core.domain.payments import PAYMENT_METHODS
 from pos_app.core.domain.validators import format_cnpj, format_cpf
 from pos_app.core.fiscal import document_status as ds
 from pos_app.core.fiscal.nfe_rules import NFE_PORTAL_CONSULTA, nfe_consulta_url
 from pos_app.core.printing.pdf import render_pdf
-from pos_app.core.printing.receipt import ReceiptData, ReceiptEmitente, ReceiptItem, ReceiptPayment
+from pos_app.core.printing.receipt import ReceiptData, ReceiptEmitente, ReceiptItem
 
 if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
@@ -62,9 +61,9 @@ class ReceiptService:
             )
             for i in sale["items"]
         ]
-        pagamentos = [
-            ReceiptPayment(PAYMENT_METHODS.get(p["forma"], "Outros"), Decimal(p["valor"])) for p in sale["payments"]
-        ]
+        from pos_app.core.pix.receipt import receipt_payment
+
+        pagamentos = [receipt_payment(self.ctx, p) for p in sale["payments"]]
         consumidor = None
         if sale["cpf"]:
             consumidor = f"CPF {format_cpf(sale['cpf'])}"
@@ -162,9 +161,9 @@ def _parse_dt(value: str | None) -> datetime | None:
 
 def _destinatario_lines(doc: dict[str, Any], cliente: Any) -> list[str]:
     """Buyer block of the DANFE Simplificado: name, CNPJ and IE, address (customer list, else payload)."""
-    import json
+    from pos_app.core.store.packed import load_json
 
-    p = json.loads(doc["payload"] or "{}")
+    p = load_json(doc["payload"]) or {}
     nome = cliente.nome if cliente is not None else str(p.get("nome_destinatario") or "")
     cnpj = str(p.get("cnpj_destinatario") or (cliente.documento if cliente else ""))
     ie = str(p.get("inscricao_estadual_destinatario") or "")

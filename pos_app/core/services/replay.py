@@ -54,6 +54,7 @@ from pos_app.core.services.final_outcomes import (
 from pos_app.core.services.locks import FileLock, lease_for
 from pos_app.core.services.nfe import doc_api
 from pos_app.core.store.db import iso
+from pos_app.core.store.packed import load_json
 
 log = logging.getLogger("pos_app.replay")
 
@@ -180,6 +181,8 @@ class ReplayService:
             self._emit_waiting(report)
             self._transmit_contingency(report, ignore_backoff)
             self._reconcile(report)
+            self._resolve_actions(report)
+            self._recheck_unknown(report)
             self._follow_focus_contingency(report)
             self._download_xml(report)
 
@@ -281,7 +284,7 @@ class ReplayService:
             elif result.status == F.PROCESSANDO_AUTORIZACAO:
                 self._count("adiadas")  # the API is still working on it: next pass
             else:
-                sale_result = self.emission.record(doc_id, result, receipt=self.render_receipts)
+                sale_result = self.emission.record(doc_id, result, receipt=self.render_receipts, consulted=True)
                 if sale_result.emitido:
                     report.emitidas.append(doc["ref"])
 
@@ -376,7 +379,7 @@ class ReplayService:
 
     def _transmit(self, doc: dict[str, Any], report: ReplayReport) -> None:
         doc_id = int(doc["id"])
-        payload = json.loads(doc["payload"])
+        payload = load_json(doc["payload"])
         self.store.documents.transition(doc_id, S.TRANSMITINDO, attempts=int(doc["attempts"]) + 1,
                                         owner=self.lease.claim(), note="transmitindo contingência")
         crash_point("replay_before_post")
@@ -405,6 +408,16 @@ class ReplayService:
             return
         crash_point("replay_after_post")
         self._link(True)
+        from pos_app.core.focus.answer_check import status_problem
+
+        unknown = status_problem(result.raw)
+        if unknown:
+            # Never "fix and resend" on a status we cannot read: in doubt, consulted on the next pass.
+            self.store.documents.transition(doc_id, S.TRANSMITINDO, http_status=result.http_status,
+                                            response=result.raw, last_error=unknown,
+                                            next_attempt_at=self._backoff(doc), note=f"resposta incerta: {unknown}")
+            report.para_gerente.append({"ref": doc["ref"], "motivo": f"{unknown}; será consultada de novo"})
+            return
         if result.status == F.AUTORIZADO:
             self._record_authorized(doc, result, report)
         elif result.status == F.PROCESSANDO_AUTORIZACAO:
@@ -485,6 +498,18 @@ class ReplayService:
             self.emission.record(doc_id, result, receipt=self.render_receipts)
             report.emitidas.append(doc["ref"])
             return
+        problems = self._contingency_answer_problems(doc, result)
+        if problems:
+            again = self._consult(doc["ref"])
+            if again is not None and again.status == F.AUTORIZADO and not self._contingency_answer_problems(doc, again):
+                result = again
+            else:
+                reason = "Resposta da API divergente: " + "; ".join(problems)
+                self.store.documents.transition(
+                    doc_id, S.TRANSMITINDO, http_status=result.http_status, response=result.raw, last_error=reason,
+                    next_attempt_at=self._backoff(doc), note=reason + " (consultar de novo)")
+                report.para_gerente.append({"ref": doc["ref"], "motivo": reason})
+                return
         same_key = not result.chave or result.chave == doc["chave"]
         self.store.documents.transition(
             doc_id, S.AUTORIZADO, http_status=result.http_status, response=result.raw,
@@ -512,6 +537,50 @@ class ReplayService:
             (report.reconciliadas if done.cancelled else report.para_gerente).append(
                 {"ref": doc["ref"], "resultado": done.mensagem, "motivo": done.mensagem})
 
+    def _contingency_answer_problems(self, doc: dict[str, Any], result: NfceResult) -> list[str]:
+        from pos_app.core.focus.answer_check import answer_problems, status_problem
+
+        bad = status_problem(result.raw)
+        if bad:
+            return [bad]
+        emitente = self.ctx.emitente()
+        return answer_problems(result.chave, uf=emitente.uf, cnpj=emitente.cnpj, sent=load_json(doc["payload"]),
+                               answer_serie=result.serie, answer_numero=result.numero, tp_emis={9},
+                               expected_key=doc["chave"])
+
+    def _recheck_unknown(self, report: ReplayReport) -> None:
+        """Notes left ``status_desconhecido``: consult again; record once the API says something known."""
+        for doc in self.store.documents.with_status(S.STATUS_DESCONHECIDO):
+            self._check_stop()
+            result = self._consult(doc["ref"])
+            if result is None or self.emission.answer_problems(doc, result):
+                report.para_gerente.append({"ref": doc["ref"], "motivo": "situação desconhecida na API: "
+                                            "confira no painel da Focus NFe"})
+                continue
+            if result.status == F.PROCESSANDO_AUTORIZACAO:
+                continue
+            sale_result = self.emission.record(int(doc["id"]), result, receipt=self.render_receipts, consulted=True)
+            if sale_result.emitido:
+                report.emitidas.append(doc["ref"])
+
+    # 4b ------------------------------------------------------------------------------------
+    def _resolve_actions(self, report: ReplayReport) -> None:
+        """Manager actions written ahead whose answer never arrived (cancel, inutilização, e-mail)."""
+        from pos_app.core.services.pending_actions import PendingActions
+
+        self._check_stop()
+        actions = PendingActions(self.ctx)
+        if not actions.open():
+            return
+        done = actions.resolve_pending()
+        for label in done.concluidas:
+            report.reconciliadas.append({"ref": label, "resultado": "confirmado pela API"})
+        for label in done.nao_efetivadas:
+            report.reconciliadas.append({"ref": label, "resultado": "não efetivado na API (peça de novo se quiser)"})
+        for label in done.manuais:
+            report.para_gerente.append({"ref": label, "motivo": "resultado desconhecido: verifique no painel da "
+                                        "Focus NFe"})
+
     # 4 -------------------------------------------------------------------------------------
     def _reconcile(self, report: ReplayReport) -> None:
         for doc in self.store.documents.with_status(S.EM_DUVIDA):
@@ -537,10 +606,16 @@ class ReplayService:
         """The in-doubt attempt was authorized after all; the sale has a contingency note too."""
         doc_id = int(doc["id"])
         auth_at = _parse(result.data_autorizacao) or _parse(doc["data_emissao"]) or self._now()
+        # The API's key/number are kept only when they match what was sent (issue 18); the cancel goes
+        # by ref either way, so whatever the API authorized under this ref is cancelled.
+        problems = self.emission.answer_problems(doc, result)
+        key_fields: dict[str, Any] = {} if problems else {
+            "chave": result.chave, "numero": result.numero, "serie": result.serie}
         self.store.documents.transition(
-            doc_id, S.EM_DUVIDA, response=result.raw, chave=result.chave, numero=result.numero,
-            serie=result.serie, protocolo=result.protocolo, data_autorizacao=iso(auth_at),
-            caminho_xml=result.caminho_xml, note="tentativa autorizada: cancelar (duplicidade com a contingência)",
+            doc_id, S.EM_DUVIDA, response=result.raw, **key_fields, protocolo=result.protocolo,
+            data_autorizacao=iso(auth_at), caminho_xml=result.caminho_xml,
+            note="tentativa autorizada: cancelar (duplicidade com a contingência)"
+            + (f"; resposta não confere: {'; '.join(problems)}" if problems else ""),
         )
         substitute = self.store.database.query_one(
             "SELECT chave FROM fiscal_documents WHERE replaces_document_id = ?", [doc_id])
@@ -577,7 +652,7 @@ class ReplayService:
     def _follow_focus_contingency(self, report: ReplayReport) -> None:
         docs = self.store.database.query(
             "SELECT * FROM fiscal_documents WHERE focus_contingencia = 1 AND focus_contingencia_efetivada = 0 "
-            "AND status = ? ORDER BY id", [S.AUTORIZADO],
+            "AND +status = ? ORDER BY id", [S.AUTORIZADO],  # +: served by the partial index idx_docs_focus_open
         )
         for doc in docs:
             self._check_stop()
@@ -609,7 +684,7 @@ class ReplayService:
     # 6 -------------------------------------------------------------------------------------
     def _download_xml(self, report: ReplayReport, limit: int = 50) -> None:
         docs = self.store.database.query(
-            "SELECT * FROM fiscal_documents WHERE status IN (?, ?) AND caminho_xml IS NOT NULL "
+            "SELECT * FROM fiscal_documents WHERE +status IN (?, ?) AND caminho_xml IS NOT NULL "
             "AND xml_path IS NULL AND NOT (focus_contingencia = 1 AND focus_contingencia_efetivada = 0) "
             "ORDER BY id LIMIT ?", [*sorted(ds.HAS_API_XML), limit],
         )

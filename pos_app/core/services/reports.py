@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +55,17 @@ class DailyReport:
     def total_cancelado(self) -> Decimal:
         return to_money(sum((Decimal(c["valor"]) for c in self.canceladas), ZERO))
 
+    @property
+    def por_grupo(self) -> dict[str, Decimal]:
+        """Dinheiro, Cartões, PIX (dynamic + static), Outros."""
+        from pos_app.core.domain.payments import PAYMENT_GROUPS
+
+        out: dict[str, Decimal] = {}
+        for forma, total in self.por_forma.items():
+            group = PAYMENT_GROUPS.get(forma, "Outros")
+            out[group] = out.get(group, ZERO) + total
+        return out
+
     def busy_hours(self) -> list[HourBucket]:
         """Hours from the first to the last with sales (at least 08h-18h, for a readable chart)."""
         used = [b.hora for b in self.por_hora if b.vendas]
@@ -69,6 +80,7 @@ class DailyReport:
             "por_hora": [{"hora": b.hora, "vendas": b.vendas, "total": f"{b.total:.2f}"} for b in self.por_hora if b.vendas],
             "por_forma": [{"forma": k, "descricao": PAYMENT_METHODS.get(k, k), "total": f"{v:.2f}"}
                           for k, v in self.por_forma.items()],
+            "por_grupo": {k: f"{v:.2f}" for k, v in self.por_grupo.items()},
             "canceladas": self.canceladas, "total_cancelado": f"{self.total_cancelado:.2f}",
             "situacao_fiscal": self.pendentes, "contingencia": self.backlog,
             "por_modelo": [{"modelo": m, "documento": "NF-e" if m == 55 else "NFC-e", "vendas": n,
@@ -88,7 +100,8 @@ class ReportService:
         rows = self.db.query(
             f"SELECT s.id, s.created_at, s.valor_total, s.troco, d.status, d.ref, d.numero, d.serie, d.modelo "
             f"FROM sales s JOIN fiscal_documents d ON d.id = {_CURRENT_DOC} "
-            "WHERE substr(s.created_at, 1, 10) = ? ORDER BY s.id", [dia.isoformat()])
+            "WHERE s.created_at >= ? AND s.created_at < ? ORDER BY s.id",
+            [dia.isoformat(), (dia + timedelta(days=1)).isoformat()])
         valid: list[int] = []
         troco = ZERO
         for r in rows:

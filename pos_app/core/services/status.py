@@ -27,10 +27,11 @@ def backlog(ctx: AppContext, now: datetime | None = None) -> dict[str, Any]:
     docs = ctx.store.documents
     errors = {"n": docs.count_with_status(S.CONTINGENCIA_ERRO)}
     in_doubt = {"n": docs.count_with_status(S.EM_DUVIDA)}
+    n_unknown = docs.count_with_status(S.STATUS_DESCONHECIDO)  # issue 18: a person must look
     waiting = {"n": docs.count_with_status(S.AGUARDANDO_CONEXAO)}
     focus_pending = db.query_one(
         "SELECT count(*) AS n FROM fiscal_documents WHERE focus_contingencia = 1 "
-        "AND focus_contingencia_efetivada = 0 AND status = ?", [S.AUTORIZADO]
+        "AND focus_contingencia_efetivada = 0 AND +status = ?", [S.AUTORIZADO]  # +: the partial index
     )
     oldest_minutes: int | None = None
     all_open = pending + db.query(
@@ -87,6 +88,7 @@ def backlog(ctx: AppContext, now: datetime | None = None) -> dict[str, Any]:
         "contingencia_com_erro": n_errors,
         "em_duvida": int(in_doubt["n"]) if in_doubt else 0,
         "substituicao_pendente": n_subst,
+        S.STATUS_DESCONHECIDO.value: n_unknown,
         "aguardando_conexao": n_waiting,
         "contingencia_focus_nao_efetivada": int(focus_pending["n"]) if focus_pending else 0,
         "mais_antiga_minutos": oldest_minutes,
@@ -128,5 +130,10 @@ def terminal_status(ctx: AppContext, *, check_link: bool = False) -> dict[str, A
         resumo.append("Banco da loja: " + ("conectado" if loja["online"] else f"FORA DO AR ({loja.get('erro') or '-'})")
                       + f"; registros aguardando envio: {loja.get('pendentes_envio', 0)}")
     resumo.extend(data["avisos"])
+    from pos_app.core.services.reliability_status import reliability_lines
+
+    alerts = reliability_lines(ctx)
+    data["acoes_pendentes"] = alerts
+    resumo.extend(alerts)
     data["resumo"] = resumo
     return data

@@ -26,6 +26,7 @@ from pos_app.core.logging_setup import flush_logs, log_dir
 from pos_app.core.masking import mask_json, mask_text, register_public
 from pos_app.core.store.backup import backup_dir, list_backups
 from pos_app.core.store.integrity import quick_check
+from pos_app.core.store.packed import unpack_text
 
 if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
@@ -173,7 +174,7 @@ def _state(ctx: AppContext) -> dict[str, Any]:
         f"ORDER BY id DESC LIMIT {RECENT_EVENTS}"
     )
     for e in events:
-        e["response"] = _masked_response(e.get("response"))
+        e["response"] = _masked_response(unpack_text(e.get("response")))
     out["banco/eventos-recentes.json"] = events
     return out
 

@@ -13,8 +13,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pos_app.core.fiscal.document_status import InutilizacaoStatus as V
-from pos_app.core.focus.errors import ApiError, FocusError
+from pos_app.core.focus.errors import ApiError, FocusError, NotDelivered, RateLimited
 from pos_app.core.services.audit import FAILED, OK, REFUSED, AuditLog
+from pos_app.core.services.crashpoints import crash_point
+from pos_app.core.services.pending_actions import (
+    CONCLUIDO,
+    INUTILIZACAO,
+    NAO_EFETIVADO,
+    PENDENTE,
+    PendingActions,
+)
 from pos_app.core.services.users import ManagerError
 from pos_app.core.store.db import iso
 
@@ -25,7 +33,8 @@ if TYPE_CHECKING:
 JUSTIFICATIVA_MIN = 15
 JUSTIFICATIVA_MAX = 255
 MAX_NUMERO = 999_999_999
-MAX_RANGE = 10_000  # a typo guard: larger ranges are almost always a mistake
+MAX_RANGE = 10_000
+ALREADY_VOIDED = "256"  # SEFAZ: "Uma NF-e da faixa já está inutilizada na Base de dados da SEFAZ"  # a typo guard: larger ranges are almost always a mistake
 
 
 @dataclass
@@ -123,15 +132,27 @@ class VoidingService:
             raise
         target = f"série {serie} {inicio}-{fim}"
         cnpj = self.ctx.emitente().cnpj
+        actions = PendingActions(self.ctx)
+        for row in actions.open(INUTILIZACAO, target):
+            # An earlier request for this range got no answer: this request settles it.
+            actions.finish(int(row["id"]), NAO_EFETIVADO, "substituído por um novo pedido da mesma faixa")
+        action_id = actions.begin(INUTILIZACAO, target, {
+            "serie": serie, "inicio": inicio, "fim": fim, "justificativa": clean, "cnpj": cnpj,
+            "user_id": manager.id, "at": iso(now)})
+        crash_point("void_before_send")
         try:
             answer = self.ctx.nfce().inutilizar(cnpj, serie, inicio, fim, clean)
+            crash_point("void_after_answer_before_store")
         except ApiError as exc:
+            actions.finish(action_id, NAO_EFETIVADO, f"recusado pela API: {exc.codigo}", exc.body)
             self._store(now, serie, inicio, fim, clean, V.REJEITADO, exc.codigo, exc.mensagem, exc.body, manager)
             self.audit.record("inutilizacao", user=manager, target=target, reason=clean, outcome=REFUSED,
                               details={"http": exc.status_code, "codigo": exc.codigo, "mensagem": str(exc)}, now=now)
             return VoidResult(False, f"A API recusou a inutilização: {exc}", serie, inicio, fim, V.REJEITADO,
                               exc.codigo, exc.mensagem, exc.body if isinstance(exc.body, dict) else None)
         except FocusError as exc:
+            if isinstance(exc, NotDelivered | RateLimited):
+                actions.finish(action_id, NAO_EFETIVADO, f"não entregue: {exc}")
             self.audit.record("inutilizacao", user=manager, target=target, reason=clean, outcome=FAILED,
                               details={"erro": str(exc)}, now=now)
             return VoidResult(False, f"Inutilização não concluída: {exc} Consulte antes de tentar de novo.",
@@ -139,7 +160,10 @@ class VoidingService:
         status = str(answer.get("status") or "")
         code = str(answer.get("status_sefaz") or "") or None
         text = str(answer.get("mensagem_sefaz") or "") or None
+        if code == ALREADY_VOIDED:
+            status = V.AUTORIZADO  # the range IS voided at SEFAZ (e.g. an earlier answer was lost)
         self._store(now, serie, inicio, fim, clean, status, code, text, answer, manager)
+        actions.finish(action_id, CONCLUIDO if status == V.AUTORIZADO else NAO_EFETIVADO, f"SEFAZ {code}", answer)
         ok = status == V.AUTORIZADO
         self.audit.record("inutilizacao", user=manager, target=target, reason=clean, outcome=OK if ok else REFUSED,
                           details={"status_sefaz": code, "mensagem_sefaz": text,
@@ -151,6 +175,39 @@ class VoidingService:
             if code == "241":
                 msg += " Algum número da faixa já foi usado (talvez por outro terminal): confira e refaça a faixa."
         return VoidResult(ok, msg, serie, inicio, fim, status, code, text, answer)
+
+    def resolve_intent(self, row: dict[str, Any], request: dict[str, Any]) -> str:
+        """Settle an inutilização whose answer never arrived: ask again for the same range.
+
+        The request is idempotent at SEFAZ: a range already voided answers 256 ("já está
+        inutilizada"), read as done; 102 means it was not done before and is now.
+        """
+        actions = PendingActions(self.ctx)
+        action_id = int(row["id"])
+        serie, inicio, fim = int(request["serie"]), int(request["inicio"]), int(request["fim"])
+        try:
+            answer = self.ctx.nfce().inutilizar(request["cnpj"], serie, inicio, fim, request["justificativa"])
+        except ApiError as exc:
+            actions.finish(action_id, NAO_EFETIVADO, f"recusado pela API: {exc.codigo}", exc.body)
+            return NAO_EFETIVADO
+        except FocusError as exc:
+            actions.touch(action_id, f"consulta falhou: {exc}")
+            return PENDENTE
+        code = str(answer.get("status_sefaz") or "") or None
+        status = V.AUTORIZADO if code == ALREADY_VOIDED else str(answer.get("status") or "")
+        text = str(answer.get("mensagem_sefaz") or "") or None
+        manager = self.store.users.get(int(request["user_id"])) if request.get("user_id") else None
+        at = datetime.fromisoformat(request["at"])
+        with self.store.transaction() as tx:
+            tx.execute(
+                "INSERT INTO inutilizacoes (at, serie, numero_inicial, numero_final, justificativa, status, "
+                "status_sefaz, mensagem_sefaz, response, user_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [iso(at), serie, inicio, fim, request["justificativa"], status, code, text,
+                 json.dumps(answer, ensure_ascii=False, default=str), manager.id if manager else None],
+            )
+            done = CONCLUIDO if status == V.AUTORIZADO else NAO_EFETIVADO
+            actions.finish(action_id, done, f"SEFAZ {code} (após interrupção)", answer, tx=tx)
+        return done
 
     def _store(self, now: datetime, serie: int, inicio: int, fim: int, justificativa: str, status: str,
                code: str | None, text: str | None, raw: Any, manager: User) -> None:

@@ -77,14 +77,40 @@ def store_xml(ctx: AppContext, doc: dict[str, Any], content: bytes) -> Path:
     return path
 
 
+# Only what the export and its report read (not the stored request nor the raw answers).
+_EXPORT_COLUMNS = ", ".join(f"d.{c}" for c in (
+    "id", "sale_id", "ref", "kind", "status", "serie", "numero", "chave", "data_emissao", "data_autorizacao",
+    "protocolo", "caminho_xml", "caminho_xml_cancelamento", "xml_path", "focus_contingencia",
+    "focus_contingencia_efetivada",
+))
+
+
+def _next_month(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
+
+
 def month_documents(ctx: AppContext, month: str) -> list[dict[str, Any]]:
+    """The month's notes in the live database and, for a closed year, in its yearly archive."""
+    from pos_app.core.services.history import archive_sources
+
     marks = ", ".join("?" for _ in ARCHIVED_STATES)
-    return ctx.store.database.query(
-        "SELECT d.*, s.valor_total FROM fiscal_documents d JOIN sales s ON s.id = d.sale_id "
-        f"WHERE d.status IN ({marks}) AND substr(d.data_emissao, 1, 7) = ? AND d.chave IS NOT NULL "
-        "ORDER BY d.serie, d.numero, d.id",
-        [*ARCHIVED_STATES, month],
+    sql = (
+        f"SELECT {_EXPORT_COLUMNS}, s.valor_total FROM fiscal_documents d JOIN sales s ON s.id = d.sale_id "
+        f"WHERE d.data_emissao >= ? AND d.data_emissao < ? AND +d.status IN ({marks}) AND d.chave IS NOT NULL "
+        "ORDER BY d.serie, d.numero, d.id"
     )
+    params = [month, _next_month(month), *ARCHIVED_STATES]
+    docs = ctx.store.database.query(sql, params)
+    archived = [db for year, db in archive_sources(ctx) if year == int(month[:4])]
+    if archived:
+        for doc in (d for db in archived for d in db.query(sql, params)):
+            if not doc["xml_path"]:  # read-only archive: the file may have been downloaded since
+                default = ctx.xml_dir() / month / f"{doc['chave'] or doc['ref']}-nfce.xml"
+                doc["xml_path"] = str(default) if default.is_file() else None
+            docs.append(doc)
+        docs.sort(key=lambda d: (d["serie"] or 0, d["numero"] or 0, d["id"]))
+    return docs
 
 
 def export_month(ctx: AppContext, month: str, out: Path, *, download_missing: bool = True) -> ExportReport:

@@ -177,7 +177,8 @@ def _private_dir(folder: Path) -> None:
 
 
 def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+    # Read-write: on Windows os.fsync is FlushFileBuffers, which needs write access (EBADF otherwise).
+    fd = os.open(path, os.O_RDWR)
     try:
         os.fsync(fd)
     finally:

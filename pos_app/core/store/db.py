@@ -55,6 +55,7 @@ class SqliteDatabase:
         conn.execute("PRAGMA busy_timeout=10000")
         self.db = Database(conn)
         self.lock = threading.RLock()
+        self._refused: str | None = None  # set when a background integrity check failed
         self._apply_migrations(migrations)
 
     @property
@@ -64,6 +65,8 @@ class SqliteDatabase:
     @contextmanager
     def transaction(self) -> Iterator[Database]:
         """One write transaction (``BEGIN IMMEDIATE``); nested calls become savepoints."""
+        if self._refused is not None:
+            raise StoreError(self._refused)
         with self.lock:
             if self.conn.in_transaction:
                 with self.db.atomic():
@@ -72,14 +75,14 @@ class SqliteDatabase:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.DatabaseError as exc:
-                raise _store_error(exc) from exc
+                raise _store_error(exc, self.path) from exc
             try:
                 yield self.db
             except sqlite3.DatabaseError as exc:
                 # Disk full, I/O error, locked...: nothing of this transaction stays; say it in Portuguese.
                 self._rollback()
                 if _is_storage_failure(exc):
-                    raise _store_error(exc) from exc
+                    raise _store_error(exc, self.path) from exc
                 raise
             except BaseException:
                 self._rollback()
@@ -89,7 +92,7 @@ class SqliteDatabase:
                     self.conn.execute("COMMIT")
                 except sqlite3.DatabaseError as exc:
                     self._rollback()
-                    raise _store_error(exc) from exc
+                    raise _store_error(exc, self.path) from exc
 
     def _rollback(self) -> None:
         if self.conn.in_transaction:
@@ -110,6 +113,14 @@ class SqliteDatabase:
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         with self.lock:
             return self.conn.execute(sql, params)
+
+    def refuse_writes(self, message: str) -> None:
+        """From now on every write transaction fails with ``message`` (damaged file: never sell on it)."""
+        self._refused = message
+
+    @property
+    def writes_refused(self) -> str | None:
+        return self._refused
 
     def integrity_ok(self) -> bool:
         row = self.conn.execute("PRAGMA quick_check").fetchone()
@@ -150,7 +161,17 @@ def _is_storage_failure(exc: sqlite3.Error) -> bool:
     return any(w in text for w in ("full", "locked", "busy", "disk i/o", "readonly", "malformed"))
 
 
-def _store_error(exc: sqlite3.Error) -> StoreError:
+def _store_error(exc: sqlite3.Error, path: Path | None = None) -> StoreError:
+    if path is not None and str(path) != ":memory:":
+        # Disk full / read-only / locked told apart from the file's own state (issue 18).
+        from pos_app.core.store.storage_health import classify
+
+        try:
+            known = classify(path, exc)
+        except Exception:  # noqa: BLE001 - the diagnosis must never hide the original error
+            known = None
+        if known is not None:
+            return known
     return StoreError(_friendly(exc))
 
 

@@ -13,6 +13,7 @@ from pos_app.core.errors import InvalidTransition
 from pos_app.core.fiscal import document_status as ds
 from pos_app.core.fiscal.document_status import DocumentStatus, can_transition
 from pos_app.core.store.db import SqliteDatabase, iso, utcnow
+from pos_app.core.store.packed import pack_text, trim_final_answer, unpack_row
 
 # States from which nothing more will happen to a document.
 FINAL_STATES = ds.FINAL
@@ -82,7 +83,7 @@ class DocumentsRepo:
             "status": status,
             "ambiente": ambiente,
             "data_emissao": iso(data_emissao),
-            "payload": json.dumps(payload, ensure_ascii=False),
+            "payload": pack_text(json.dumps(payload, ensure_ascii=False)),
             "created_at": now,
             "updated_at": now,
             **fields,
@@ -122,6 +123,8 @@ class DocumentsRepo:
             raise InvalidTransition(str(row[1]), row[0], to_status)
         fields["status"] = DocumentStatus(to_status)
         fields["updated_at"] = iso(utcnow())
+        if isinstance(fields.get("payload"), str):
+            fields["payload"] = pack_text(fields["payload"])
         sets = ", ".join(f"{k} = ?" for k in fields)
         tx.execute(f"UPDATE fiscal_documents SET {sets} WHERE id = ?", [*fields.values(), doc_id])
         self._event(tx, doc_id, row[0], to_status, http_status=http_status, response=response, note=note)
@@ -132,18 +135,21 @@ class DocumentsRepo:
     def update(self, doc_id: int, **fields: Any) -> None:
         """Change fields without a state transition (paths, attempt counters)."""
         fields["updated_at"] = iso(utcnow())
+        if isinstance(fields.get("payload"), str):
+            fields["payload"] = pack_text(fields["payload"])
         sets = ", ".join(f"{k} = ?" for k in fields)
         with self._db.transaction() as tx:
             tx.execute(f"UPDATE fiscal_documents SET {sets} WHERE id = ?", [*fields.values(), doc_id])
 
     def _event(self, tx: Database, doc_id: int, from_status: str | None, to_status: str, *,
                http_status: int | None = None, response: Any = None, note: str | None = None) -> None:
+        response = trim_final_answer(response, to_status)
         if response is not None and not isinstance(response, str):
             response = json.dumps(response, ensure_ascii=False, default=str)
         tx.execute(
             "INSERT INTO document_events (document_id, at, from_status, to_status, http_status, response, note) "
             "VALUES (?,?,?,?,?,?,?)",
-            [doc_id, iso(utcnow()), from_status, to_status, http_status, response, note],
+            [doc_id, iso(utcnow()), from_status, to_status, http_status, pack_text(response), note],
         )
 
     def replaced_attempt(self, doc_id: int) -> dict[str, Any] | None:
@@ -153,13 +159,14 @@ class DocumentsRepo:
             "ON o.id = c.replaces_document_id WHERE c.id = ?", [doc_id])
 
     def get(self, doc_id: int) -> dict[str, Any] | None:
-        return self._db.query_one("SELECT * FROM fiscal_documents WHERE id = ?", [doc_id])
+        return unpack_row(self._db.query_one("SELECT * FROM fiscal_documents WHERE id = ?", [doc_id]), "payload")
 
     def by_ref(self, ref: str) -> dict[str, Any] | None:
-        return self._db.query_one("SELECT * FROM fiscal_documents WHERE ref = ?", [ref])
+        return unpack_row(self._db.query_one("SELECT * FROM fiscal_documents WHERE ref = ?", [ref]), "payload")
 
     def for_sale(self, sale_id: int) -> list[dict[str, Any]]:
-        return self._db.query("SELECT * FROM fiscal_documents WHERE sale_id = ? ORDER BY id", [sale_id])
+        rows = self._db.query("SELECT * FROM fiscal_documents WHERE sale_id = ? ORDER BY id", [sale_id])
+        return [unpack_row(r, "payload") or r for r in rows]
 
     def document(self, doc_id: int) -> FiscalDocument | None:
         row = self.get(doc_id)
@@ -167,9 +174,10 @@ class DocumentsRepo:
 
     def with_status(self, *statuses: DocumentStatus, order: str = "id") -> list[dict[str, Any]]:
         marks = ", ".join("?" for _ in statuses)
-        return self._db.query(
+        rows = self._db.query(
             f"SELECT * FROM fiscal_documents WHERE status IN ({marks}) ORDER BY {order}", sorted(statuses)
         )
+        return [unpack_row(r, "payload") or r for r in rows]
 
     def count_with_status(self, *statuses: DocumentStatus) -> int:
         marks = ", ".join("?" for _ in statuses)
@@ -189,22 +197,30 @@ class DocumentsRepo:
         """The one backlog query: is there anything for the background sync to do?
 
         Notes to send or transmit, attempts to consult or reconcile, Focus contingencies not yet
-        made effective, authorized/cancelled XMLs not downloaded yet.
+        made effective, authorized/cancelled XMLs not downloaded yet. Three index look-ups (open
+        states, the partial indexes of issue 20): never a scan of the authorized notes.
+        Manager actions written ahead whose answer never arrived (issue 18) count too.
         """
         backlog = sorted(ds.BACKLOG)
-        marks = ", ".join("?" for _ in backlog)
         xml = sorted(ds.HAS_API_XML)
         row = self._db.query_one(
-            f"SELECT 1 AS x FROM fiscal_documents WHERE status IN ({marks}) "
-            "OR (status = ? AND focus_contingencia = 1 AND focus_contingencia_efetivada = 0) "
-            f"OR (status IN ({', '.join('?' for _ in xml)}) AND caminho_xml IS NOT NULL AND xml_path IS NULL) "
-            "LIMIT 1",
+            "SELECT EXISTS (SELECT 1 FROM fiscal_documents WHERE status IN "
+            f"({', '.join('?' for _ in backlog)})) "
+            "OR EXISTS (SELECT 1 FROM fiscal_documents WHERE focus_contingencia = 1 "
+            "AND focus_contingencia_efetivada = 0 AND +status = ?) "
+            "OR EXISTS (SELECT 1 FROM fiscal_documents WHERE caminho_xml IS NOT NULL AND xml_path IS NULL "
+            f"AND +status IN ({', '.join('?' for _ in xml)})) "
+            # manager actions written ahead and not answered yet (issue 18; partial index)
+            f"OR EXISTS (SELECT 1 FROM pending_actions WHERE status = '{ds.PendingActionStatus.PENDENTE.value}') AS n",
             [*backlog, DocumentStatus.AUTORIZADO, *xml],
         )
-        return row is not None
+        return bool(row and row["n"])
+
+    has_api_work = has_backlog  # issue 20's name for the same query
 
     def events(self, doc_id: int) -> list[dict[str, Any]]:
-        return self._db.query("SELECT * FROM document_events WHERE document_id = ? ORDER BY id", [doc_id])
+        rows = self._db.query("SELECT * FROM document_events WHERE document_id = ? ORDER BY id", [doc_id])
+        return [unpack_row(r, "response") or r for r in rows]
 
     def count_by_status(self) -> dict[str, int]:
         rows = self._db.query("SELECT status, count(*) AS n FROM fiscal_documents GROUP BY status")

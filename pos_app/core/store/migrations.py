@@ -474,6 +474,75 @@ def _fiscal_0001_tax_groups(db: Database) -> None:
     )
 
 
+def _m_scale_indexes(db: Database) -> None:
+    """Indexes that match what the screens and commands filter on (issue 20): payments of a sale,
+    note number/key search for every note, the XML export by emission date, history by CPF,
+    and partial indexes over the few documents still open (the rest are final)."""
+    _run(
+        db,
+        """
+        CREATE INDEX IF NOT EXISTS idx_payments_sale ON payments(sale_id);
+        CREATE INDEX IF NOT EXISTS idx_docs_numero ON fiscal_documents(numero, serie) WHERE numero IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS idx_docs_chave ON fiscal_documents(chave) WHERE chave IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS idx_docs_emissao ON fiscal_documents(data_emissao);
+        CREATE INDEX IF NOT EXISTS idx_docs_focus_open ON fiscal_documents(id)
+            WHERE focus_contingencia = 1 AND focus_contingencia_efetivada = 0;
+        CREATE INDEX IF NOT EXISTS idx_docs_xml_missing ON fiscal_documents(id)
+            WHERE caminho_xml IS NOT NULL AND xml_path IS NULL;
+        CREATE INDEX IF NOT EXISTS idx_sales_cpf ON sales(cpf) WHERE cpf IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS idx_cancel_intents_doc ON cancel_intents(document_id);
+        CREATE INDEX IF NOT EXISTS idx_audit_target ON audit_log(target);
+        CREATE INDEX IF NOT EXISTS idx_docs_replaces ON fiscal_documents(replaces_document_id)
+            WHERE replaces_document_id IS NOT NULL;
+        """,
+    )
+
+
+def _m_pix_charges(db: Database) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE pix_charges (
+            id INTEGER PRIMARY KEY,
+            txid TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL DEFAULT 'dinamico',
+            terminal_id TEXT NOT NULL,
+            valor TEXT NOT NULL,
+            expiracao INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            copia_e_cola TEXT,
+            criacao_psp TEXT,
+            e2eid TEXT,
+            pix_json TEXT,
+            operador_id INTEGER REFERENCES users(id),
+            cancelled_by INTEGER REFERENCES users(id),
+            sale_id INTEGER REFERENCES sales(id),
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_pix_charges_status ON pix_charges(status);
+        CREATE INDEX idx_pix_charges_sale ON pix_charges(sale_id);
+
+        CREATE TABLE pix_refunds (
+            id INTEGER PRIMARY KEY,
+            charge_id INTEGER NOT NULL REFERENCES pix_charges(id),
+            e2eid TEXT NOT NULL,
+            valor TEXT NOT NULL,
+            motivo TEXT NOT NULL,
+            dev_id TEXT NOT NULL UNIQUE,
+            status TEXT NOT NULL,
+            rtr_id TEXT,
+            requested_by INTEGER REFERENCES users(id),
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (e2eid, motivo)
+        );
+        """,
+    )
+
+
 def _m_cnpj_0001_contingencia_539(db: Database) -> None:
     """Contingency notes already stuck on SEFAZ 539 (number of an authorized online note: the
     contingency series was the online one) get their own final state with the manager's explanation
@@ -554,6 +623,43 @@ ALTER TABLE fiscal_documents ADD COLUMN modelo INTEGER NOT NULL DEFAULT 65;
 """)
 
 
+def _m_rel_pending_actions(db: Database) -> None:
+    # Write-ahead log of every request that changes something on the API (cancel, inutilização,
+    # e-mail...): stored before the request, resolved by a consult after a crash or no answer.
+    _run(
+        db,
+        """
+        CREATE TABLE pending_actions (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            document_id INTEGER REFERENCES fiscal_documents(id),
+            request TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            resolved_at TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            outcome TEXT,
+            result TEXT
+        );
+        CREATE INDEX idx_pending_actions_open ON pending_actions(status) WHERE status = 'pendente';
+        """,
+    )
+
+
+def _m_scale_pack_texts(db: Database) -> None:
+    """Compress the stored requests and raw API answers written before issue 20 (nothing is lost:
+    ``store.packed.unpack_text`` gives the same text back)."""
+    from pos_app.core.store.packed import pack_text
+
+    db.conn.create_function("pos_pack_text", 1, pack_text, deterministic=True)
+    db.execute("UPDATE fiscal_documents SET payload = pos_pack_text(payload) "
+               "WHERE typeof(payload) = 'text' AND length(payload) >= 128")
+    db.execute("UPDATE document_events SET response = pos_pack_text(response) "
+               "WHERE typeof(response) = 'text' AND length(response) >= 128")
+
+
 MIGRATIONS: list[Migration] = [
     ("001_base", _m001_base),
     ("002_products_fts", _m002_products_fts),
@@ -566,4 +672,8 @@ MIGRATIONS: list[Migration] = [
     ("cnpj_0002_qrcode_offline", _m_cnpj_0002_qrcode_offline),
     ("store_0001_outbox", _m_store_outbox),
     ("nfe_0001_clientes_modelo", _m_nfe_0001_clientes_modelo),
+    ("scale_0001_indexes", _m_scale_indexes),
+    ("scale_0002_pack_texts", _m_scale_pack_texts),
+    ("pix_0001_charges", _m_pix_charges),
+    ("rel_0001_pending_actions", _m_rel_pending_actions),
 ]

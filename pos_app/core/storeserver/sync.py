@@ -23,6 +23,7 @@ from typing import Any
 
 from pos_app.core.config import KEYS
 from pos_app.core.store import Store
+from pos_app.core.store.packed import unpack_text
 from pos_app.core.storeserver import pg, series
 
 log = logging.getLogger("pos_app.loja")
@@ -69,6 +70,8 @@ def pending_count(store: Store) -> int:
 # ---------------------------------------------------------------------------------------------
 # Upstream
 
+_PACKED_COLUMNS = frozenset({"payload", "response"})  # store.packed: zlib BLOBs of long JSON texts
+
 def _snapshot(store: Store, tabela: str, local_id: int) -> dict[str, Any] | None:
     db = store.database
     row = db.query_one(f"SELECT * FROM {tabela} WHERE id = ?", [local_id])  # noqa: S608 - table from our list
@@ -87,7 +90,9 @@ def _snapshot(store: Store, tabela: str, local_id: int) -> dict[str, Any] | None
             row[f"{who}_codigo"] = user["codigo"] if user else None
     for key, value in list(row.items()):
         if isinstance(value, bytes):
-            row[key] = None  # PDFs/XML blobs stay on the terminal
+            # The request and the API answers are stored packed (issue 20): sent as their text, like
+            # before the packing; PDFs/XML blobs stay on the terminal.
+            row[key] = unpack_text(value) if key in _PACKED_COLUMNS else None
     return row
 
 

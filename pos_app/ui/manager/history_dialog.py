@@ -51,6 +51,9 @@ if TYPE_CHECKING:
 COLUMNS = ("Data/hora", "Número", "Total", "Situação", "Operador", "CPF/CNPJ", "Cancelar até", "Referência")
 
 
+PAGE_SIZE = 200  # rows on screen at once; the count and total cover every page
+
+
 class HistoryDialog(ManagerDialog):
     def __init__(self, ctx: AppContext, manager: User | None = None, parent: QWidget | None = None,
                  now: Now | None = None) -> None:
@@ -118,8 +121,20 @@ class HistoryDialog(ManagerDialog):
         split.addWidget(self.detail_view)
         split.setSizes([320, 320])
         layout.addWidget(split, 1)
+        pager = QHBoxLayout()
         self.summary = QLabel()
-        layout.addWidget(self.summary)
+        pager.addWidget(self.summary, 1)
+        self.prev_button = QPushButton(tr("◀ Anteriores"))
+        self.prev_button.setObjectName("prevPage")
+        self.page_label = QLabel()
+        self.page_label.setObjectName("pageLabel")
+        self.next_button = QPushButton(tr("Mais antigas ▶"))
+        self.next_button.setObjectName("nextPage")
+        for w in (self.prev_button, self.page_label, self.next_button):
+            if isinstance(w, QPushButton):
+                w.setAutoDefault(False)
+            pager.addWidget(w)
+        layout.addLayout(pager)
         self.message = message_label()
         layout.addWidget(self.message)
         buttons = QHBoxLayout()
@@ -138,7 +153,12 @@ class HistoryDialog(ManagerDialog):
         buttons.addWidget(close)
         layout.addLayout(buttons)
 
+        self.page = 0
+        self.total_rows = 0
+        self.total_value = Decimal("0.00")
         search.clicked.connect(self.search)
+        self.prev_button.clicked.connect(lambda: self.go_to_page(self.page - 1))
+        self.next_button.clicked.connect(lambda: self.go_to_page(self.page + 1))
         for edit in (self.numero, self.chave, self.cpf):
             edit.returnPressed.connect(self.search)
         self.table.itemSelectionChanged.connect(self.show_selected)
@@ -158,9 +178,21 @@ class HistoryDialog(ManagerDialog):
             de=_qdate(self.de.date()), ate=_qdate(self.ate.date()), status=[status] if status else [],
             numero=int(numero) if numero.isdigit() else None, chave=self.chave.text().strip() or None,
             cpf=self.cpf.text().strip() or None, operador=self.operador.currentData(),
+            limit=PAGE_SIZE, offset=self.page * PAGE_SIZE,
         )
 
     def search(self) -> None:
+        """A new search: first page (the newest sales), with the count and total of every page."""
+        self.page = 0
+        self.total_rows, self.total_value = self.service.totals(self.current_filter())
+        self._show_page()
+
+    def go_to_page(self, page: int) -> None:
+        pages = max(1, -(-self.total_rows // PAGE_SIZE))
+        self.page = min(max(0, page), pages - 1)
+        self._show_page()
+
+    def _show_page(self) -> None:
         self.rows = self.service.search(self.current_filter(), self.now())
         self.table.setRowCount(len(self.rows))
         for row, r in enumerate(self.rows):
@@ -177,10 +209,12 @@ class HistoryDialog(ManagerDialog):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
-        valid = [r for r in self.rows if r.status != S.CANCELADO]
-        count = tr("1 venda") if len(self.rows) == 1 else tr("{n} vendas").format(n=len(self.rows))
-        self.summary.setText(tr("{c}; total sem canceladas {t}").format(
-            c=count, t=format_brl(sum((r.total for r in valid), start=Decimal("0.00")))))
+        self.summary.setText(tr("{n} venda(s); total sem canceladas {t}").format(
+            n=self.total_rows, t=format_brl(self.total_value)))
+        pages = max(1, -(-self.total_rows // PAGE_SIZE))
+        self.page_label.setText(tr("página {p} de {n}").format(p=self.page + 1, n=pages))
+        self.prev_button.setEnabled(self.page > 0)
+        self.next_button.setEnabled(self.page + 1 < pages)
         self.detail = None
         self.detail_view.clear()
         self._buttons()

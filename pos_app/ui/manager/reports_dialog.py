@@ -124,7 +124,7 @@ class ReportsDialog(ManagerDialog):
         self.kpis: dict[str, QLabel] = {}
         for col, (key, text) in enumerate((("vendas", tr("Vendas")), ("total", tr("Faturamento")),
                                            ("ticket", tr("Ticket médio")), ("canceladas", tr("Canceladas")),
-                                           ("contingencia", tr("Contingência pendente")))):
+                                           ("pix", tr("PIX")), ("contingencia", tr("Contingência pendente")))):
             caption = QLabel(text)
             theme.set_role(caption, "hint")
             value = QLabel("—")
@@ -184,6 +184,7 @@ class ReportsDialog(ManagerDialog):
         self.kpis["total"].setText(format_brl(rep.total))
         self.kpis["ticket"].setText(format_brl(rep.ticket_medio))
         self.kpis["canceladas"].setText(f"{len(rep.canceladas)} ({format_brl(rep.total_cancelado)})")
+        self.kpis["pix"].setText(format_brl(rep.por_grupo.get("PIX", Decimal(0))))  # apart from cash and cards
         pend = int(rep.backlog.get("contingencia_pendentes", 0))
         self.kpis["contingencia"].setText(str(pend))
         self.kpis["contingencia"].setStyleSheet(f"color: {theme.AMBER if pend else theme.INK};")
