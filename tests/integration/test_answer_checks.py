@@ -13,6 +13,7 @@ import pytest
 from contingency_kit import make_sale
 
 from pos_app.core.fiscal import chave as chave_mod
+from pos_app.core.fiscal.refs import CONTINGENCY_SUFFIX
 from pos_app.core.focus.answer_check import answer_problems, key_check_digit, key_problems
 from pos_app.core.services.emission import EmissionService
 from pos_app.core.services.replay import ReplayService
@@ -59,7 +60,7 @@ def test_online_mismatch_is_in_doubt_then_consulted(term: Any, api: SandboxServe
     api.faults.clear()
     # never stored/printed as the sale's note: the attempt is in doubt, the sale got its contingency note
     assert result.chave != value
-    attempt = term.store.documents.by_ref(result.ref.removesuffix("-C"))
+    attempt = term.store.documents.by_ref(result.ref.removesuffix(CONTINGENCY_SUFFIX))
     assert attempt["status"] == "em_duvida" and attempt["chave"] is None
     assert "divergente" in attempt["last_error"]
     assert result.contingencia and result.status == "contingencia_pendente"
@@ -146,7 +147,7 @@ def test_consult_after_crash_with_mismatching_key_is_not_recorded(terminal_templ
             ReplayService(ctx, render_receipts=False).run_once()
             docs = ctx.store.database.query("SELECT ref, status, chave FROM fiscal_documents ORDER BY id")
             assert all(d["chave"] != bad for d in docs)
-            assert docs[0]["status"] in ("em_duvida", "cancelado") and docs[1]["ref"].endswith("-C")
+            assert docs[0]["status"] in ("em_duvida", "cancelado") and docs[1]["ref"].endswith(CONTINGENCY_SUFFIX)
             notes = [e["note"] or "" for e in ctx.store.documents.events(1)]
             assert any("não confere" in n for n in notes), notes  # in the note's history for the manager
             authorized = [d for d in docs if d["status"] == "autorizado"]
