@@ -366,7 +366,10 @@ class PaymentDialog(QDialog):
             self._fail(tr("Só pagamento em dinheiro pode passar do valor que falta (troco). Falta {falta}.")
                        .format(falta=format_brl(self.sale.restante)), self.amount)
             return
-        if forma in ("17", "20") and self.ctx is not None:
+        typed_integration = acquirer is not None or bool(self.authorization.text().strip())
+        if forma in ("17", "20") and self.ctx is not None and not typed_integration:
+            # PIX through the PSP (issue 17); with the acquirer typed, a PIX already paid on the card
+            # machine (tipo_integracao 1, issue 12) is recorded as typed.
             self._start_pix(forma, valor)
             return
         payment = Payment(forma, valor, bandeira=bandeira, cnpj_credenciadora=acquirer,

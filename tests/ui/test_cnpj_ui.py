@@ -93,7 +93,8 @@ def test_integrated_pix_needs_acquirer_and_authorization(qtbot: Any, controller:
     qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible(), timeout=3_000)
     pay = window.dialog
     keys(K.Key_F4)  # PIX
-    assert [pay.kind.itemText(i) for i in range(pay.kind.count())] == ["PIX dinâmico", "PIX estático"]
+    assert [pay.kind.itemText(i) for i in range(pay.kind.count())] == ["PIX dinâmico (QR da cobrança)",
+                                                                     "PIX estático (chave da loja)"]
     assert pay.acquirer.isVisibleTo(pay) and not pay.brand.isVisibleTo(pay)
     pay.acquirer.setText("12.abc.345/01de-35")  # alphanumeric acquirer CNPJ accepted
     pay.amount.setFocus()

@@ -25,7 +25,9 @@ PER_DAY = 250
 
 
 def test_history_dialog_pages_a_busy_day(qtbot: Any, demo_ctx: Any) -> None:
-    from pos_app.ui.manager.history_dialog import PAGE_SIZE, HistoryDialog
+    from pos_app.ui.manager.history_dialog import COLUMNS, PAGE_SIZE, HistoryDialog
+
+    REF_COLUMN = COLUMNS.index("Referência")  # the counter UI (issue 14) shows the note number in column 1
 
     ctx = demo_ctx
     history_templates(ctx)
@@ -49,7 +51,7 @@ def test_history_dialog_pages_a_busy_day(qtbot: Any, demo_ctx: Any) -> None:
     assert f"{PER_DAY} venda(s)" in dialog.summary.text()
     assert format_brl(expected_total) in dialog.summary.text()
     assert not dialog.prev_button.isEnabled() and dialog.next_button.isEnabled()
-    first_ref = dialog.table.item(0, 1).text()
+    first_ref = dialog.table.item(0, REF_COLUMN).text()
     assert first_ref == everything[0].ref
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     assert dialog.grab().save(str(ARTIFACTS / "history_pages.png"))
@@ -57,8 +59,8 @@ def test_history_dialog_pages_a_busy_day(qtbot: Any, demo_ctx: Any) -> None:
     dialog.next_button.click()
     assert dialog.table.rowCount() == PER_DAY - PAGE_SIZE
     assert dialog.page_label.text() == "página 2 de 2"
-    assert dialog.table.item(0, 1).text() == everything[PAGE_SIZE].ref
+    assert dialog.table.item(0, REF_COLUMN).text() == everything[PAGE_SIZE].ref
     assert dialog.prev_button.isEnabled() and not dialog.next_button.isEnabled()
     assert f"{PER_DAY} venda(s)" in dialog.summary.text()  # the count covers every page
     dialog.prev_button.click()
-    assert dialog.table.item(0, 1).text() == first_ref
+    assert dialog.table.item(0, REF_COLUMN).text() == first_ref

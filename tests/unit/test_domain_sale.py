@@ -452,6 +452,8 @@ def test_payment_invariants(sale: Sale, n_cards: int, data: st.DataObject) -> No
     total = sale.valor_total
     if total <= 0:
         return
+    if total >= D("10000"):  # Ajuste SINIEF 19/16: from R$ 10.000,00 the consumer must be identified
+        sale.cpf = "52998224725"
     paid_by_card = D(0)
     for _ in range(n_cards):
         room = total - paid_by_card

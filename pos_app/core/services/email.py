@@ -96,7 +96,8 @@ class EmailService:
         actions = PendingActions(self.ctx)
         action_id = int(row["id"])
         try:
-            answer = self.ctx.nfce().email(row["target"], list(request["emails"]))
+            doc = self.ctx.store.documents.by_ref(row["target"]) or {}  # NF-e (model 55) or NFC-e
+            answer = doc_api(self.ctx, doc).email(row["target"], list(request["emails"]))
         except ApiError as exc:
             actions.finish(action_id, NAO_EFETIVADO, f"recusado pela API: {exc.codigo}", exc.body)
             return NAO_EFETIVADO

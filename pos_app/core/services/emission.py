@@ -291,7 +291,7 @@ class EmissionService:
             return answer_problems(
                 r.chave, uf=emitente.uf, cnpj=emitente.cnpj, sent=load_json(doc["payload"]),
                 answer_serie=r.serie, answer_numero=r.numero,
-                tp_emis={9} if r.contingencia_offline else {1},
+                tp_emis={9} if r.contingencia_offline else {1}, modelo=int(doc.get("modelo") or 65),
             )
         return []
 
@@ -311,7 +311,8 @@ class EmissionService:
                                         note="resposta da API não confere: " + "; ".join(problems))
         if not consulted:
             try:
-                again = self.ctx.nfce().consult(doc["ref"], priority=Priority.LIVE, timeout=self.ctx.config.timeout)
+                again = doc_api(self.ctx, doc).consult(doc["ref"], priority=Priority.LIVE,
+                                                       timeout=self.ctx.config.timeout)
             except FocusError:
                 again = None
             if again is not None:

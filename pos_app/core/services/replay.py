@@ -552,7 +552,7 @@ class ReplayService:
         """Notes left ``status_desconhecido``: consult again; record once the API says something known."""
         for doc in self.store.documents.with_status(S.STATUS_DESCONHECIDO):
             self._check_stop()
-            result = self._consult(doc["ref"])
+            result = self._consult(doc["ref"], doc)
             if result is None or self.emission.answer_problems(doc, result):
                 report.para_gerente.append({"ref": doc["ref"], "motivo": "situação desconhecida na API: "
                                             "confira no painel da Focus NFe"})

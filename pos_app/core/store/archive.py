@@ -175,11 +175,7 @@ def _closed_ids_sql() -> str:
         "AND NOT EXISTS (SELECT 1 FROM main.cancel_intents ci JOIN main.fiscal_documents d ON d.id = ci.document_id "
         "WHERE d.sale_id = s.id AND ci.status = 'pendente') "
         "AND NOT EXISTS (SELECT 1 FROM main.pending_actions pa JOIN main.fiscal_documents d ON d.id = pa.document_id "
-        f"WHERE d.sale_id = s.id AND pa.status IN ('{_OPEN_ACTION[0]}', '{_OPEN_ACTION[1]}')) "
-        # issue 16: a sale not yet sent to the store database stays live until the outbox is pushed
-        "AND NOT EXISTS (SELECT 1 FROM main.store_outbox o WHERE o.tabela = 'sales' AND o.local_id = s.id) "
-        "AND NOT EXISTS (SELECT 1 FROM main.store_outbox o JOIN main.fiscal_documents d "
-        "ON o.tabela = 'fiscal_documents' AND d.id = o.local_id WHERE d.sale_id = s.id)"
+        f"WHERE d.sale_id = s.id AND pa.status IN ('{_OPEN_ACTION[0]}', '{_OPEN_ACTION[1]}'))"
     )
 
 
