@@ -376,3 +376,36 @@ def test_config_show_masks_store_password(data_dir: Path) -> None:
         assert ctx.store.settings.get("loja.senha") == "__secret__"
     finally:
         ctx.close()
+
+
+def test_nfe_reaches_the_store_with_its_model(make_terminal: Any, store_url: str) -> None:
+    """Issue 19 merged with issue 16: upstream carries whole rows, so ``fiscal_documents.modelo`` (55 for an
+    NF-e to a CNPJ buyer, 65 for the NFC-e) reaches the store database and its history."""
+    from contingency_kit import make_sale
+
+    from pos_app.core.services.emission import EmissionService
+    from pos_app.core.store.clientes import Cliente
+
+    t1 = make_terminal("CX01", store_url)
+    conn = _conn(store_url)
+    buyer = "12ABC34501DE35"
+    t1.store.clientes.save(Cliente(
+        documento=buyer, nome="RESTAURANTE BOA MESA LTDA", logradouro="Rua das Flores", numero="100",
+        bairro="Centro", codigo_municipio="4106902", municipio="Curitiba", uf="PR", cep="80010-000",
+        indicador_ie="1", inscricao_estadual="9044016688"))
+    t1.config.set("nfe.destinatario_cnpj", "nfe")
+    sale = make_sale(t1, FEIJAO)
+    sale.cnpj = buyer
+    nfe = EmissionService(t1).checkout(sale)
+    assert nfe.modelo == 55 and nfe.status == "autorizado"
+    nfce = _sell(t1, FEIJAO)
+    assert nfce.modelo == 65 and nfce.status == "autorizado"
+
+    def modelos() -> dict[int, int]:
+        with conn.transaction():
+            rows = conn.execute(
+                "SELECT documento_id, (dados->>'modelo')::int, status FROM loja_documentos WHERE terminal_id = 'CX01'"
+            ).fetchall()
+        return {int(r[0]): int(r[1]) for r in rows if r[2] == "autorizado"}
+
+    assert _wait(lambda: modelos() == {nfe.document_id: 55, nfce.document_id: 65})

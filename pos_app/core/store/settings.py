@@ -43,18 +43,22 @@ class SettingsRepo:
         return self._values().get(key, default)
 
     def set(self, key: str, value: str) -> None:
-        self._cache = None
-        with self._db.transaction() as db:
-            db.execute(
-                "INSERT INTO settings (key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                [key, value],
-            )
+        # Dropped after the commit, under the connection's lock: a reader on another thread may have
+        # cached the old value meanwhile, and this connection's own writes do not move ``data_version``.
+        with self._db.lock:
+            with self._db.transaction() as db:
+                db.execute(
+                    "INSERT INTO settings (key, value) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    [key, value],
+                )
+            self._cache = None
 
     def delete(self, key: str) -> None:
-        self._cache = None
-        with self._db.transaction() as db:
-            db.execute("DELETE FROM settings WHERE key = ?", [key])
+        with self._db.lock:
+            with self._db.transaction() as db:
+                db.execute("DELETE FROM settings WHERE key = ?", [key])
+            self._cache = None
 
     def all(self) -> dict[str, str]:
         return dict(sorted(self._values().items()))
