@@ -155,9 +155,9 @@ def test_per_sale_footprint_of_an_8_item_sale(grown: AppContext) -> None:
     size = pages * db.query_one("PRAGMA page_size")["page_size"]
     sales = grown.store.sales.count()
     assert sales >= DAYS * PER_DAY
-    # 4.0 KB before issue 16; the store outbox (one small row per changed row, kept until a store
-    # database drains it: the terminal here has none) adds about 0.1 KB a sale.
-    assert size / sales / 1024 <= 4.2
+    # A terminal without a store database keeps no upstream outbox (store_0002_outbox_gate).
+    assert size / sales / 1024 <= 4.0
+    assert db.query_one("SELECT count(*) AS n FROM store_outbox")["n"] == 0
     items = db.query_one("SELECT count(*) AS n FROM sale_items")["n"]
     assert items >= 8 * DAYS * PER_DAY
 

@@ -409,3 +409,45 @@ def test_nfe_reaches_the_store_with_its_model(make_terminal: Any, store_url: str
         return {int(r[0]): int(r[1]) for r in rows if r[2] == "autorizado"}
 
     assert _wait(lambda: modelos() == {nfe.document_id: 55, nfce.document_id: 65})
+
+
+def test_terminal_alone_keeps_no_outbox_and_sends_its_history_when_it_joins(
+    terminal_template: Path, tmp_path: Path, api: Any, store_url: str
+) -> None:
+    from contingency_kit import copy_terminal
+
+    from pos_app.app import open_app
+
+    folder = copy_terminal(terminal_template, tmp_path / "CX07", api.url, terminal__id="CX07")
+    ctx = open_app(folder, start_sandbox=False)
+    try:
+        assert ctx.store_sync is None
+        assert _sell(ctx, FEIJAO).emitido and _sell(ctx, FEIJAO).emitido
+        outbox = ctx.store.database.query_one("SELECT count(*) AS n FROM store_outbox")["n"]
+        assert outbox == 0  # nothing would ever drain it
+        ctx.config.set("loja.banco", store_url)
+        ctx.config.set("loja.senha", pg_kit.PASSWORD)
+    finally:
+        ctx.close()
+    joined = open_app(folder, start_sandbox=False)
+    try:
+        assert joined.store_sync is not None
+        joined.store_sync.run_once()
+        while joined.store_sync.run_once().get("enviados", 0):
+            pass
+        assert joined.store.database.query_one("SELECT count(*) AS n FROM store_outbox")["n"] == 0
+        conn = _conn(store_url)
+        with conn.transaction():
+            sales = conn.execute(
+                "SELECT count(*) FROM loja_registros WHERE terminal_id = 'CX07' AND tabela = 'sales'"
+            ).fetchone()[0]
+            docs = conn.execute(
+                "SELECT count(*) FROM loja_registros WHERE terminal_id = 'CX07' AND tabela = 'fiscal_documents'"
+            ).fetchone()[0]
+        assert (sales, docs) == (2, 2)
+        # from now on each change is queued by the triggers (the background sync stopped to look)
+        joined.store_sync.stop()
+        assert _sell(joined, FEIJAO).emitido
+        assert joined.store.database.query_one("SELECT count(*) AS n FROM store_outbox")["n"] >= 2
+    finally:
+        joined.close()

@@ -597,6 +597,40 @@ def _m_store_outbox(db: Database) -> None:
         )
 
 
+# Gate of the upstream outbox: a terminal that never joined a store database does not keep an outbox
+# (it would grow forever: nothing drains it). ``store_sync_state`` key ``upstream`` marks a terminal
+# that joined; joining later queues the rows already on the terminal first (``store_outbox_backfill_sql``).
+UPSTREAM_FLAG = "upstream"
+
+
+def store_outbox_backfill_sql() -> list[str]:
+    """One INSERT per upstream table queuing every row the terminal already has (in id order)."""
+    tables = dict.fromkeys(table for table, _event in _STORE_OUTBOX_TABLES)
+    return [
+        f"INSERT INTO store_outbox (tabela, local_id) SELECT '{table}', id FROM {table} ORDER BY id"  # noqa: S608
+        for table in tables
+    ]
+
+
+def _m_store_0002_outbox_gate(db: Database) -> None:
+    for table, event in _STORE_OUTBOX_TABLES:
+        name = f"store_outbox_{table}_{event.lower()}"
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        db.execute(
+            f"CREATE TRIGGER {name} AFTER {event} ON {table} "
+            f"WHEN EXISTS (SELECT 1 FROM store_sync_state WHERE key = '{UPSTREAM_FLAG}') "
+            f"BEGIN INSERT INTO store_outbox (tabela, local_id) VALUES ('{table}', NEW.id); END"
+        )
+    joined = db.execute(
+        "SELECT 1 FROM store_sync_state UNION ALL "
+        "SELECT 1 FROM settings WHERE key = 'loja.banco' AND value <> '' LIMIT 1"
+    ).fetchone()
+    if joined is not None:  # synced before or configured: keep what is queued, keep recording
+        db.execute("INSERT OR IGNORE INTO store_sync_state (key, value) VALUES (?, '1')", [UPSTREAM_FLAG])
+    else:  # alone: what is queued is queued again from the tables if it ever joins a store
+        db.execute("DELETE FROM store_outbox")
+
+
 def _m_nfe_0001_clientes_modelo(db: Database) -> None:
     """NF-e model 55 for CNPJ buyers: the store's customer list (typed once, kept for next time) and
     the model of each fiscal document (65 NFC-e, 55 NF-e)."""
@@ -676,4 +710,5 @@ MIGRATIONS: list[Migration] = [
     ("scale_0002_pack_texts", _m_scale_pack_texts),
     ("pix_0001_charges", _m_pix_charges),
     ("rel_0001_pending_actions", _m_rel_pending_actions),
+    ("store_0002_outbox_gate", _m_store_0002_outbox_gate),
 ]

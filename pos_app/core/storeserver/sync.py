@@ -23,6 +23,7 @@ from typing import Any
 
 from pos_app.core.config import KEYS
 from pos_app.core.store import Store
+from pos_app.core.store.migrations import UPSTREAM_FLAG, store_outbox_backfill_sql
 from pos_app.core.store.packed import unpack_text
 from pos_app.core.storeserver import pg, series
 
@@ -60,6 +61,21 @@ def _state_set(tx: Any, key: str, value: str) -> None:
         "INSERT INTO store_sync_state (key, value) VALUES (?, ?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value],
     )
+
+
+def enable_upstream(store: Store) -> bool:
+    """Start recording this terminal's changes for the store database; the first time, queue every
+    row already on the terminal (one transaction, so nothing written meanwhile is missed or doubled).
+    Returns True when it was the first time."""
+    if _state_get(store, UPSTREAM_FLAG):
+        return False
+    with store.transaction() as tx:
+        if tx.execute("SELECT 1 FROM store_sync_state WHERE key = ?", [UPSTREAM_FLAG]).fetchone():
+            return False
+        for sql in store_outbox_backfill_sql():
+            tx.execute(sql)
+        _state_set(tx, UPSTREAM_FLAG, "1")
+    return True
 
 
 def pending_count(store: Store) -> int:
@@ -258,6 +274,7 @@ class StoreSync:
         self.last_error: str | None = None
         self.registered = False
         self._passes = 0
+        enable_upstream(store)
 
     # one pass, usable without the thread (CLI ``loja sincronizar``)
     def run_once(self) -> dict[str, int]:
