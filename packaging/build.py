@@ -34,17 +34,44 @@ SIZE_LIMIT_MB = 250  # issue 7: at most 250 MB, aim for 150
 # Modules the frozen program must carry although nothing imports them at the top (lazy imports,
 # plugins found through entry points, platform backends). Checked in the bytecode archive.
 REQUIRED_MODULES = [
-    "pos_app.cli", "pos_app.cli.main", "pos_app.app", "pos_app.demo", "pos_app.ui.app", "pos_app.sandbox.server",
+    "pos_app.cli",
+    "pos_app.cli.main",
+    "pos_app.app",
+    "pos_app.demo",
+    "pos_app.ui.app",
+    "pos_app.sandbox.server",
     "pos_app.core.services.context",
-    "pos_app.core.services.doctor", "pos_app.core.fiscal.certificate", "pos_app.core.printing.pdf",
-    "keyring.backends.Windows", "keyring.backends.macOS", "keyring.backends.SecretService",
-    "keyring.backends.chainer", "keyring.backends.fail",
-    "escpos.printer", "escpos.capabilities", "usb.core", "serial", "sqlite_utils", "tzdata", "cryptography.fernet",
-    "cryptography.hazmat.primitives.serialization.pkcs12", "httpx", "certifi", "platformdirs",
-    "reportlab.pdfgen.canvas", "qrcode", "lxml", "PySide6",
+    "pos_app.core.services.doctor",
+    "pos_app.core.fiscal.certificate",
+    "pos_app.core.printing.pdf",
+    "keyring.backends.Windows",
+    "keyring.backends.macOS",
+    "keyring.backends.SecretService",
+    "keyring.backends.chainer",
+    "keyring.backends.fail",
+    "escpos.printer",
+    "escpos.capabilities",
+    "usb.core",
+    "serial",
+    "sqlite_utils",
+    "tzdata",
+    "cryptography.fernet",
+    "cryptography.hazmat.primitives.serialization.pkcs12",
+    "httpx",
+    "certifi",
+    "platformdirs",
+    "reportlab.pdfgen.canvas",
+    "qrcode",
+    "lxml",
+    "PySide6",
 ]
 if IS_WIN:  # Credential Manager backend; raw printing to a Windows printer queue (pywin32)
-    REQUIRED_MODULES += ["win32ctypes.pywin32.win32cred", "win32print", "libusb_package", "usb.backend.libusb1"]
+    REQUIRED_MODULES += [
+        "win32ctypes.pywin32.win32cred",
+        "win32print",
+        "libusb_package",
+        "usb.backend.libusb1",
+    ]
 REQUIRED_FILES = [
     "_internal/resources/demo_catalog.csv",
     "_internal/resources/demo_catalog_sp.csv",
@@ -72,7 +99,9 @@ def project_version() -> str:
     match = re.search(r'^__version__\s*=\s*["\']([^"\']+)["\']', init, re.M)
     if not match or match.group(1) != version:
         found = match.group(1) if match else "nenhuma"
-        sys.exit(f"Versões divergentes: pyproject.toml {version}, pos_app/__init__.py {found}. Corrija antes do build.")
+        sys.exit(
+            f"Versões divergentes: pyproject.toml {version}, pos_app/__init__.py {found}. Corrija antes do build."
+        )
     return version
 
 
@@ -90,8 +119,17 @@ def source_date_epoch() -> str | None:
 
 def run_pyinstaller(env: dict[str, str], clean: bool) -> None:
     cmd = [
-        sys.executable, "-m", "PyInstaller", str(SPEC), "--noconfirm",
-        "--distpath", str(DIST), "--workpath", str(WORK), "--log-level", os.environ.get("PYI_LOG_LEVEL", "WARN"),
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        str(SPEC),
+        "--noconfirm",
+        "--distpath",
+        str(DIST),
+        "--workpath",
+        str(WORK),
+        "--log-level",
+        os.environ.get("PYI_LOG_LEVEL", "WARN"),
     ]
     if clean:
         cmd.append("--clean")
@@ -136,7 +174,9 @@ def check_bundle(expected_local: list[str]) -> list[str]:
         if not (BUNDLE / rel).is_file():
             problems.append(f"arquivo ausente no pacote: {rel}")
     modules = archived_modules(exe)
-    extension_files = {p.name.split(".")[0] for p in (BUNDLE / "_internal").rglob("*") if p.suffix in (".so", ".pyd")}
+    extension_files = {
+        p.name.split(".")[0] for p in (BUNDLE / "_internal").rglob("*") if p.suffix in (".so", ".pyd")
+    }
     for mod in REQUIRED_MODULES:
         if mod not in modules and mod.rsplit(".", 1)[-1] not in extension_files:
             problems.append(f"módulo ausente no pacote: {mod}")
@@ -184,12 +224,19 @@ def find_iscc(explicit: str | None) -> str | None:
 def build_installer(version: str, iscc: str | None) -> Path:
     iscc = find_iscc(iscc)
     if not iscc:
-        sys.exit("ISCC.exe (Inno Setup 6) não encontrado: instale com `choco install innosetup` ou use --iscc.")
+        sys.exit(
+            "ISCC.exe (Inno Setup 6) não encontrado: instale com `choco install innosetup` ou use --iscc."
+        )
     numbers = [int(n) for n in re.findall(r"\d+", version)[:4]]
     file_version = ".".join(str(n) for n in numbers + [0] * (4 - len(numbers)))  # Windows wants a.b.c.d
     cmd = [
-        iscc, "/Q", f"/DAppVersion={version}", f"/DFileVersion={file_version}", f"/DBundleDir={BUNDLE}",
-        f"/O{DIST}", str(ISS),
+        iscc,
+        "/Q",
+        f"/DAppVersion={version}",
+        f"/DFileVersion={file_version}",
+        f"/DBundleDir={BUNDLE}",
+        f"/O{DIST}",
+        str(ISS),
     ]
     print("+", " ".join(cmd), flush=True)
     subprocess.run(cmd, cwd=ROOT, check=True)
@@ -201,10 +248,16 @@ def build_installer(version: str, iscc: str | None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Gera o pacote PyInstaller do pos-app (uma pasta) em dist/pos-app/.")
-    parser.add_argument("--installer", action="store_true", help="Windows: compila também o instalador Inno Setup")
+    parser = argparse.ArgumentParser(
+        description="Gera o pacote PyInstaller do pos-app (uma pasta) em dist/pos-app/."
+    )
+    parser.add_argument(
+        "--installer", action="store_true", help="Windows: compila também o instalador Inno Setup"
+    )
     parser.add_argument("--iscc", help="caminho do ISCC.exe (padrão: PATH ou Program Files)")
-    parser.add_argument("--no-clean", action="store_true", help="reaproveita o cache do PyInstaller (mais rápido)")
+    parser.add_argument(
+        "--no-clean", action="store_true", help="reaproveita o cache do PyInstaller (mais rápido)"
+    )
     parser.add_argument("--check-only", action="store_true", help="só verifica e mede um pacote já gerado")
     args = parser.parse_args(argv)
 

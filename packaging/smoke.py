@@ -67,10 +67,18 @@ def smoke_env(data_dir: Path, keyring: bool = False) -> dict[str, str]:
     return env
 
 
-def run(exe: Path, args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run(
+    exe: Path, args: list[str], env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(exe), *args], env=env, capture_output=True, text=True, encoding="utf-8", errors="replace",
-        timeout=timeout, check=False,
+        [str(exe), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -220,8 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Smoke do pos-app congelado (PyInstaller ou instalado).")
     parser.add_argument("--exe", type=Path, default=DEFAULT_EXE, help=f"executável (padrão: {DEFAULT_EXE})")
     parser.add_argument("--data-dir", type=Path, help="pasta de dados (padrão: uma pasta temporária nova)")
-    parser.add_argument("--keyring", action="store_true",
-                        help="não força POS_SECRETS=arquivo e exige o cofre do sistema (keyring)")
+    parser.add_argument(
+        "--keyring",
+        action="store_true",
+        help="não força POS_SECRETS=arquivo e exige o cofre do sistema (keyring)",
+    )
     parser.add_argument("--no-window", action="store_true", help="não mede a primeira janela")
     parser.add_argument("--strict", action="store_true", help="metas de tempo e tamanho também reprovam")
     parser.add_argument("--json", type=Path, help="grava os números neste arquivo JSON")
@@ -235,7 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="pos-smoke-") as tmp:
         data_dir = args.data_dir or Path(tmp) / "dados"
         env = smoke_env(data_dir, keyring=args.keyring)
-        print(f"Smoke de {exe}\n  dados: {data_dir}\n  segredos: {'keyring' if args.keyring else 'arquivo'}", flush=True)
+        print(
+            f"Smoke de {exe}\n  dados: {data_dir}\n  segredos: {'keyring' if args.keyring else 'arquivo'}",
+            flush=True,
+        )
         r = Report()
         r.step("--version", check_version, exe, env, version)
         products = r.step("catalog list --json", check_catalog, exe, env)
@@ -246,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
         if products:
             r.numbers["catalog_products"] = len(products)
         if sale:
-            r.numbers["sale"] = {k: sale.get(k) for k in ("status", "numero", "serie", "chave", "contingencia")}
+            r.numbers["sale"] = {
+                k: sale.get(k) for k in ("status", "numero", "serie", "chave", "contingencia")
+            }
 
         r.numbers["version_s"] = round(measure_version(exe, env), 3)
         print(f"--version: {r.numbers['version_s']:.3f} s (mediana de 5)")
@@ -256,9 +272,13 @@ def main(argv: list[str] | None = None) -> int:
             if window_s is None:
                 r.warnings.append(f"primeira janela não medida (interface indisponível? {problem})")
             else:
-                print(f"primeira janela (login): {window_s:.3f} s (mediana de 3, meta <= {FIRST_WINDOW_TARGET_S} s)")
+                print(
+                    f"primeira janela (login): {window_s:.3f} s (mediana de 3, meta <= {FIRST_WINDOW_TARGET_S} s)"
+                )
                 if window_s > FIRST_WINDOW_TARGET_S:
-                    r.warnings.append(f"primeira janela em {window_s:.2f} s, acima da meta de {FIRST_WINDOW_TARGET_S} s")
+                    r.warnings.append(
+                        f"primeira janela em {window_s:.2f} s, acima da meta de {FIRST_WINDOW_TARGET_S} s"
+                    )
 
     size = bundle_size(exe)
     r.numbers["bundle_mb"] = round(size / 1e6, 1)
@@ -271,10 +291,20 @@ def main(argv: list[str] | None = None) -> int:
     for w in r.warnings:
         print(f"[AVISO] {w}")
     if args.json:
-        args.json.write_text(json.dumps({**r.numbers, "ok": r.ok, "failures": r.failures, "warnings": r.warnings},
-                                        ensure_ascii=False, indent=2), encoding="utf-8")
+        args.json.write_text(
+            json.dumps(
+                {**r.numbers, "ok": r.ok, "failures": r.failures, "warnings": r.warnings},
+                ensure_ascii=False,
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
     failed = bool(r.failures) or (args.strict and bool(r.warnings))
-    print("SMOKE " + ("REPROVADO" if failed else "OK") + f": {len(r.ok)} verificações passaram, {len(r.failures)} falharam")
+    print(
+        "SMOKE "
+        + ("REPROVADO" if failed else "OK")
+        + f": {len(r.ok)} verificações passaram, {len(r.failures)} falharam"
+    )
     return 1 if failed else 0
 
 

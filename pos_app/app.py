@@ -29,8 +29,12 @@ def open_app(
     # Daily backup and full integrity check in the background: never block a start (issue 20).
     from pos_app.core.services import housekeeping
 
-    ctx.maintenance = start_daily_maintenance(ctx.store, ctx.data_dir / "pos.sqlite3", backup_dir(ctx.data_dir),
-                                              extra=lambda: housekeeping.daily(ctx))
+    ctx.maintenance = start_daily_maintenance(
+        ctx.store,
+        ctx.data_dir / "pos.sqlite3",
+        backup_dir(ctx.data_dir),
+        extra=lambda: housekeeping.daily(ctx),
+    )
     if ctx.config.demo and start_sandbox:
         start_demo_sandbox(ctx, rate_limit=sandbox_rate_limit)
     attach_store(ctx)  # store database (loja.banco): background sync + shared Focus budget; never blocks

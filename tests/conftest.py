@@ -18,8 +18,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _SCREEN_CONFIG = Path(__file__).resolve().parents[1] / "test-artifacts" / "offscreen-1024x768.json"
 if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
     _SCREEN_CONFIG.parent.mkdir(parents=True, exist_ok=True)
-    _SCREEN_CONFIG.write_text('{"screens": [{"name": "caixa", "x": 0, "y": 0, "width": 1024, "height": 768, '
-                              '"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}')
+    _SCREEN_CONFIG.write_text(
+        '{"screens": [{"name": "caixa", "x": 0, "y": 0, "width": 1024, "height": 768, '
+        '"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}'
+    )
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN_CONFIG}"
 os.environ.setdefault("POS_SECRETS", "arquivo")  # never touch the developer's real keyring
 

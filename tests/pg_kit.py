@@ -14,7 +14,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-BIN_DIRS = [Path("/usr/lib/postgresql/15/bin"), *sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)]
+BIN_DIRS = [
+    Path("/usr/lib/postgresql/15/bin"),
+    *sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True),
+]
 USER = "loja"
 PASSWORD = "segredo-da-loja"
 
@@ -50,13 +53,25 @@ class PgServer:
         return f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{self.port}/postgres"
 
     def _ctl(self, *args: str, check: bool = True) -> None:
-        subprocess.run([*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), *args],
-                       check=check, capture_output=True, timeout=60)
+        subprocess.run(
+            [*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), *args],
+            check=check,
+            capture_output=True,
+            timeout=60,
+        )
 
     def start(self) -> None:
-        self._ctl("-l", str(self.folder / "log.txt"), "-w", "-t", "30", "start",
-                  "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-                  "-c max_connections=200 -c shared_buffers=32MB")
+        self._ctl(
+            "-l",
+            str(self.folder / "log.txt"),
+            "-w",
+            "-t",
+            "30",
+            "start",
+            "-o",
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c max_connections=200 -c shared_buffers=32MB",
+        )
 
     def stop(self, *, remove: bool = False) -> None:
         self._ctl("-m", "immediate", "-w", "stop", check=False)
@@ -79,9 +94,23 @@ def start_postgres(folder: Path | None = None) -> PgServer:
         shutil.chown(pwfile, "postgres", "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
     subprocess.run(
-        [*as_user, str(bindir / "initdb"), "-D", str(folder / "data"), "-U", USER, "--auth=scram-sha-256",
-         f"--pwfile={pwfile}", "-E", "UTF8", "--no-sync", "--locale=C"],
-        check=True, capture_output=True, timeout=120,
+        [
+            *as_user,
+            str(bindir / "initdb"),
+            "-D",
+            str(folder / "data"),
+            "-U",
+            USER,
+            "--auth=scram-sha-256",
+            f"--pwfile={pwfile}",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale=C",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     server = PgServer(folder, _free_port(), bindir, as_user)
     server.start()

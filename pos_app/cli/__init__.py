@@ -9,6 +9,12 @@ from pos_app.cli.common import EXIT_BAD_INPUT, EXIT_NOT_ISSUED, EXIT_OK, CliErro
 from pos_app.cli.main import COMMANDS, build_parser, build_sale_from_args, main
 
 __all__ = [
-    "COMMANDS", "EXIT_BAD_INPUT", "EXIT_NOT_ISSUED", "EXIT_OK", "CliError", "build_parser",
-    "build_sale_from_args", "main",
+    "COMMANDS",
+    "EXIT_BAD_INPUT",
+    "EXIT_NOT_ISSUED",
+    "EXIT_OK",
+    "CliError",
+    "build_parser",
+    "build_sale_from_args",
+    "main",
 ]

@@ -56,13 +56,20 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
     )  # fmt: skip
     _emit_args(ce)
     ce.add_argument("--sem-aguardar", action="store_true", help="não espera a autorização (consulte depois)")
-    ce.add_argument("--espera", type=float, default=30.0, metavar="SEGUNDOS",
-                    help="tempo máximo aguardando a autorização (padrão: 30)")
+    ce.add_argument(
+        "--espera",
+        type=float,
+        default=30.0,
+        metavar="SEGUNDOS",
+        help="tempo máximo aguardando a autorização (padrão: 30)",
+    )
     cc = csub.add_parser("consultar", help="consulta um CT-e/CT-e OS na API e atualiza a situação local")
     cc.add_argument("ref", metavar="REF", help="referência do CT-e")
     cc.add_argument("--completa", action="store_true", help="inclui requisição e protocolos completos")
     cc.add_argument("--json", action="store_true", help=JSON_HELP)
-    cx = csub.add_parser("cancelar", help="cancela um CT-e/CT-e OS autorizado (até 7 dias na maioria das UFs)")
+    cx = csub.add_parser(
+        "cancelar", help="cancela um CT-e/CT-e OS autorizado (até 7 dias na maioria das UFs)"
+    )
     cx.add_argument("ref", metavar="REF", help="referência do CT-e")
     cx.add_argument("--justificativa", required=True, help="motivo do cancelamento (15 a 255 caracteres)")
     cx.add_argument("--json", action="store_true", help=JSON_HELP)
@@ -76,7 +83,9 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
     cce.add_argument("--valor", required=True, help="novo valor do campo")
     cce.add_argument("--grupo", help="grupo do campo (ex.: cargas), se houver")
     cce.add_argument("--item", type=int, metavar="N", help="número do item do grupo (começa em 1)")
-    cce.add_argument("--tag-xml", action="store_true", help="--campo e --grupo são tags do XML, não nomes da API")
+    cce.add_argument(
+        "--tag-xml", action="store_true", help="--campo e --grupo são tags do XML, não nomes da API"
+    )
     cce.add_argument("--json", action="store_true", help=JSON_HELP)
     cd = csub.add_parser("desacordo", help="evento de prestação de serviço em desacordo")
     cd.add_argument("ref", metavar="REF", help="referência do CT-e")
@@ -89,15 +98,21 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
     cm.add_argument("--json", action="store_true", help=JSON_HELP)
     cg = csub.add_parser("gtv", help="evento de informações da GTV (só CT-e OS)")
     cg.add_argument("ref", metavar="REF", help="referência do CT-e OS")
-    cg.add_argument("--arquivo", required=True, metavar="GTV.json",
-                    help='arquivo JSON com {"informacoes_gtv": [{"numero", "id", "data_emissao", ...}]}')
+    cg.add_argument(
+        "--arquivo",
+        required=True,
+        metavar="GTV.json",
+        help='arquivo JSON com {"informacoes_gtv": [{"numero", "id", "data_emissao", ...}]}',
+    )
     cg.add_argument("--json", action="store_true", help=JSON_HELP)
     ci = csub.add_parser("inutilizar", help="inutiliza uma faixa de numeração de CT-e (57) ou CT-e OS (67)")
     ci.add_argument("--serie", type=_positive, required=True, help="série")
     ci.add_argument("--inicio", type=_positive, required=True, help="número inicial")
     ci.add_argument("--fim", type=_positive, required=True, help="número final")
     ci.add_argument("--justificativa", required=True, help="motivo (15 a 255 caracteres)")
-    ci.add_argument("--modelo", type=int, choices=[57, 67], default=57, help="57 = CT-e (padrão), 67 = CT-e OS")
+    ci.add_argument(
+        "--modelo", type=int, choices=[57, 67], default=57, help="57 = CT-e (padrão), 67 = CT-e OS"
+    )
     ci.add_argument("--json", action="store_true", help=JSON_HELP)
     cl = csub.add_parser("listar", help="lista os CT-e e CT-e OS emitidos neste terminal")
     cl.add_argument("--json", action="store_true", help=JSON_HELP)
@@ -129,7 +144,9 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
     rs.add_argument("--json", action="store_true", help=JSON_HELP)
     rl = rsub.add_parser("listar", help="lista os CT-e recebidos guardados no terminal")
     rl.add_argument("--situacao", choices=[str(s) for s in CteSituacao], help="filtra pela situação")
-    rl.add_argument("--emitente", metavar="TEXTO", help="filtra pelo nome ou CNPJ do transportador (ou chave)")
+    rl.add_argument(
+        "--emitente", metavar="TEXTO", help="filtra pelo nome ou CNPJ do transportador (ou chave)"
+    )
     rl.add_argument("--desde", metavar="AAAA-MM-DD", help="emitidos a partir desta data")
     rl.add_argument("--ate", metavar="AAAA-MM-DD", help="emitidos até esta data")
     rl.add_argument("--sem-desacordo", action="store_true", help="só os que não têm desacordo registrado")
@@ -138,10 +155,16 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
     rd.add_argument("chave", metavar="CHAVE", help="chave de acesso do CT-e (44 dígitos)")
     rd.add_argument("--observacoes", required=True, help="motivo do desacordo (15 a 255 caracteres)")
     rd.add_argument("--json", action="store_true", help=JSON_HELP)
-    rb = rsub.add_parser("baixar", help="baixa o XML, o JSON, o XML de cancelamento, da carta de correção ou o DACTe")
+    rb = rsub.add_parser(
+        "baixar", help="baixa o XML, o JSON, o XML de cancelamento, da carta de correção ou o DACTe"
+    )
     rb.add_argument("chave", metavar="CHAVE", help="chave de acesso do CT-e (44 dígitos)")
-    rb.add_argument("--tipo", choices=["xml", "json", "cancelamento", "cce", "pdf"], default="xml",
-                    help="xml (padrão), json, cancelamento, cce (última carta de correção) ou pdf (DACTe)")
+    rb.add_argument(
+        "--tipo",
+        choices=["xml", "json", "cancelamento", "cce", "pdf"],
+        default="xml",
+        help="xml (padrão), json, cancelamento, cce (última carta de correção) ou pdf (DACTe)",
+    )
     rb.add_argument("--saida", metavar="ARQUIVO", help="onde salvar (padrão: pasta xml/ctes_recebidos)")
     rb.add_argument("--json", action="store_true", help=JSON_HELP)
     commands["ctes-recebidas"] = cmd_ctes_recebidas
@@ -169,9 +192,14 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
     la = lsub.add_parser("resposta", help="envia o arquivo de retorno da prefeitura e mostra cada NFS-e")
     la.add_argument("ref", metavar="REF", help="referência do lote")
     src = la.add_mutually_exclusive_group(required=True)
-    src.add_argument("--arquivo", metavar="RETORNO.txt", help="arquivo de retorno baixado do site da prefeitura")
-    src.add_argument("--simular-prefeitura", action="store_true",
-                     help="modo demonstração: usa o retorno simulado da prefeitura")
+    src.add_argument(
+        "--arquivo", metavar="RETORNO.txt", help="arquivo de retorno baixado do site da prefeitura"
+    )
+    src.add_argument(
+        "--simular-prefeitura",
+        action="store_true",
+        help="modo demonstração: usa o retorno simulado da prefeitura",
+    )
     la.add_argument("--json", action="store_true", help=JSON_HELP)
     ll = lsub.add_parser("listar", help="lista os lotes de RPS deste terminal")
     ll.add_argument("--json", action="store_true", help=JSON_HELP)
@@ -179,7 +207,9 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
 
 
 def _emit_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--arquivo", required=True, metavar="DADOS.json", help="arquivo JSON com os dados (campos da API)")
+    p.add_argument(
+        "--arquivo", required=True, metavar="DADOS.json", help="arquivo JSON com os dados (campos da API)"
+    )
     p.add_argument("--ref", help="referência (padrão: gerada); a de um documento não autorizado reenvia-o")
     p.add_argument("--serie", type=_positive, help="série (padrão: a do arquivo, ou 1)")
     p.add_argument("--numero", type=_positive, help="número (padrão: o do arquivo, ou o próximo da série)")
@@ -269,7 +299,9 @@ def cmd_cte(args: argparse.Namespace) -> int:
         data = load_json_file(args.arquivo)
         gtvs = data.get("informacoes_gtv")
         if not isinstance(gtvs, list) or not gtvs or not all(isinstance(g, dict) for g in gtvs):
-            raise ValidationError("informacoes_gtv", "O arquivo deve ter a lista 'informacoes_gtv' com as GTV.")
+            raise ValidationError(
+                "informacoes_gtv", "O arquivo deve ter a lista 'informacoes_gtv' com as GTV."
+            )
 
     def run(ctx: Any) -> int:
         service = CteService(ctx)
@@ -287,22 +319,29 @@ def cmd_cte(args: argparse.Namespace) -> int:
             _show(args, o.to_json(), _outcome_lines(o))
             return EXIT_OK if o.ok else EXIT_NOT_ISSUED
         if args.action in ("desacordo", "multimodal", "gtv"):
-            tipo = {"desacordo": "desacordo", "multimodal": "registro_multimodal", "gtv": "dados_gtv"}[args.action]
+            tipo = {"desacordo": "desacordo", "multimodal": "registro_multimodal", "gtv": "dados_gtv"}[
+                args.action
+            ]
             o = service.evento(args.ref, tipo, observacoes=getattr(args, "observacoes", None),
                                registro=getattr(args, "registro", None),
                                numero_documento=getattr(args, "documento", None), informacoes_gtv=gtvs)  # fmt: skip
             _show(args, o.to_json(), _outcome_lines(o))
             return EXIT_OK if o.ok else EXIT_NOT_ISSUED
         if args.action == "inutilizar":
-            result = service.inutilizar(args.serie, args.inicio, args.fim, args.justificativa, modelo=args.modelo)
+            result = service.inutilizar(
+                args.serie, args.inicio, args.fim, args.justificativa, modelo=args.modelo
+            )
             _show(args, result, [result["mensagem"]])
             return EXIT_OK if result["status"] == InutilizacaoStatus.AUTORIZADO else EXIT_NOT_ISSUED
         rows = service.issued()
         shown = [{k: r[k] for k in ("ref", "modelo", "serie", "numero", "status", "chave", "valor_total", "tomador",
                                     "status_sefaz", "mensagem_sefaz", "cartas_correcao", "created_at")}
                  for r in rows]  # fmt: skip
-        lines = [f"{r['ref']:32} {r['modelo']}  {r['serie']:>3}/{r['numero']:<9} {STATUS_LABELS.get(r['status'], r['status']):26}"
-                 f" R$ {r['valor_total'] or '':>10}  {r['tomador'] or ''}" for r in rows] or ["Nenhum CT-e emitido."]
+        lines = [
+            f"{r['ref']:32} {r['modelo']}  {r['serie']:>3}/{r['numero']:<9} {STATUS_LABELS.get(r['status'], r['status']):26}"
+            f" R$ {r['valor_total'] or '':>10}  {r['tomador'] or ''}"
+            for r in rows
+        ] or ["Nenhum CT-e emitido."]
         _show(args, {"ctes": shown}, lines)
         return EXIT_OK
 
@@ -331,8 +370,20 @@ def cmd_ctes_recebidas(args: argparse.Namespace) -> int:
         if args.action == "listar":
             rows = service.search(situacao=args.situacao, texto=args.emitente, desde=args.desde, ate=args.ate,
                                 sem_desacordo=args.sem_desacordo)  # fmt: skip
-            keys = ("chave", "versao", "situacao", "nome_emitente", "documento_emitente", "valor_total", "data_emissao",
-                    "tipo_cte", "carta_correcao", "data_cancelamento", "desacordo_status", "desacordo_protocolo")
+            keys = (
+                "chave",
+                "versao",
+                "situacao",
+                "nome_emitente",
+                "documento_emitente",
+                "valor_total",
+                "data_emissao",
+                "tipo_cte",
+                "carta_correcao",
+                "data_cancelamento",
+                "desacordo_status",
+                "desacordo_protocolo",
+            )
             data = [{k: r[k] for k in keys} for r in rows]
             lines = [f"{r['data_emissao'][:10] if r['data_emissao'] else '':10}  {r['chave']}  "
                      f"{SITUACOES.get(r['situacao'], r['situacao']):10}  R$ {r['valor_total'] or '':>10}  "
@@ -368,7 +419,9 @@ def cmd_lote_rps(args: argparse.Namespace) -> int:
                 lines.append(f"  RPS {r['serie_rps']}/{r['numero_rps']}: NFS-e nº {r['numero']} "
                              f"código de verificação {r['codigo_verificacao']}")  # fmt: skip
             else:
-                erros = "; ".join(f"{e.get('codigo')}: {e.get('mensagem')}" for e in r["erros"]) or r["status"]
+                erros = (
+                    "; ".join(f"{e.get('codigo')}: {e.get('mensagem')}" for e in r["erros"]) or r["status"]
+                )
                 lines.append(f"  RPS {r['serie_rps']}/{r['numero_rps']}: {erros}")
         return lines
 
@@ -393,8 +446,11 @@ def cmd_lote_rps(args: argparse.Namespace) -> int:
         rows = service.batches()
         data = [{k: r[k] for k in ("ref", "status", "quantidade", "valor_total", "arquivo_path", "created_at")}
                 for r in rows]  # fmt: skip
-        lines = [f"{r['ref']:28} {STATUS_LABELS.get(r['status'], r['status']):26} {r['quantidade']:>4} RPS  "
-                 f"R$ {r['valor_total']:>10}  {r['arquivo_path'] or ''}" for r in rows] or ["Nenhum lote de RPS."]
+        lines = [
+            f"{r['ref']:28} {STATUS_LABELS.get(r['status'], r['status']):26} {r['quantidade']:>4} RPS  "
+            f"R$ {r['valor_total']:>10}  {r['arquivo_path'] or ''}"
+            for r in rows
+        ] or ["Nenhum lote de RPS."]
         _show(args, {"lotes": data}, lines)
         return EXIT_OK
 

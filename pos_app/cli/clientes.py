@@ -1,10 +1,10 @@
 """Customer list for NF-e model 55 sales to a CNPJ buyer (registered by ``pos_app.cli.main``):
 
-    pos-app clientes salvar CNPJ --nome ... --logradouro ... --numero ... --bairro ... --municipio ...
-                            --codigo-municipio 4106902 --uf PR --cep 80010000 [--indicador-ie 1 --ie ...]
-    pos-app clientes listar [--busca TEXTO] [--json]
-    pos-app clientes mostrar CNPJ [--json]                  dados e o documento que a venda emitirá
-    pos-app clientes remover CNPJ
+pos-app clientes salvar CNPJ --nome ... --logradouro ... --numero ... --bairro ... --municipio ...
+                        --codigo-municipio 4106902 --uf PR --cep 80010000 [--indicador-ie 1 --ie ...]
+pos-app clientes listar [--busca TEXTO] [--json]
+pos-app clientes mostrar CNPJ [--json]                  dados e o documento que a venda emitirá
+pos-app clientes remover CNPJ
 """
 
 from __future__ import annotations
@@ -14,8 +14,21 @@ from collections.abc import Callable
 
 Handler = Callable[[argparse.Namespace], int]
 
-_FIELDS = ("nome", "logradouro", "numero", "complemento", "bairro", "municipio", "codigo_municipio", "uf", "cep",
-           "indicador_ie", "ie", "email", "telefone")
+_FIELDS = (
+    "nome",
+    "logradouro",
+    "numero",
+    "complemento",
+    "bairro",
+    "municipio",
+    "codigo_municipio",
+    "uf",
+    "cep",
+    "indicador_ie",
+    "ie",
+    "email",
+    "telefone",
+)
 
 
 def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> None:
@@ -57,11 +70,25 @@ def cmd_clientes(args: argparse.Namespace) -> int:
                 value = getattr(args, name)
                 if value is not None:
                     base["inscricao_estadual" if name == "ie" else name] = value
-            missing = [k for k in ("nome", "logradouro", "numero", "bairro", "municipio", "codigo_municipio", "uf",
-                                   "cep") if not base.get(k)]
+            missing = [
+                k
+                for k in (
+                    "nome",
+                    "logradouro",
+                    "numero",
+                    "bairro",
+                    "municipio",
+                    "codigo_municipio",
+                    "uf",
+                    "cep",
+                )
+                if not base.get(k)
+            ]
             if missing:
-                raise CliError("Informe " + ", ".join("--" + k.replace("_", "-") for k in missing) + ".",
-                               field=missing[0])
+                raise CliError(
+                    "Informe " + ", ".join("--" + k.replace("_", "-") for k in missing) + ".",
+                    field=missing[0],
+                )
             cliente = repo.save(Cliente(**base))
             if args.json:
                 print_json(cliente.to_json())

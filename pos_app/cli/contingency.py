@@ -30,7 +30,8 @@ EXIT_BAD_INPUT = 2
 def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> None:
     """Add this module's subcommands to `sub` and their handlers to `commands`."""
     c = sub.add_parser(
-        "contingencia", help="notas em contingência: listar, corrigir e reenviar",
+        "contingencia",
+        help="notas em contingência: listar, corrigir e reenviar",
         description="Notas emitidas em contingência offline que ainda não foram autorizadas. Uma nota "
         "rejeitada pela SEFAZ é corrigida e reenviada com o MESMO número, série e código (mesma chave): "
         "ela nunca é inutilizada nem renumerada.",
@@ -39,7 +40,8 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
     cl = csub.add_parser("listar", help="lista as notas pendentes e as que precisam de correção")
     cl.add_argument("--json", action="store_true", help="saída em JSON")
     cc = csub.add_parser(
-        "corrigir", help="refaz a tributação dos itens a partir do catálogo atual",
+        "corrigir",
+        help="refaz a tributação dos itens a partir do catálogo atual",
         description="Refaz NCM, CFOP, CEST, origem, CST/CSOSN e GTIN dos itens da nota a partir do cadastro "
         "atual dos produtos (corrija o produto antes: pos-app catalog import). Número, série, código "
         "(cNF), data de emissão e valores não mudam. A nota volta para a fila de transmissão.",
@@ -78,17 +80,22 @@ def _listar(ctx: Any, as_json: bool) -> int:
         print("Nenhuma nota em contingência pendente.")
     for n in data["notas"]:
         age = n["idade_minutos"]
-        line = (f"{n['ref']:24} nº {n['numero']:>6} série {n['serie']}  {n['data_emissao']}  "
-                f"há {age // 60} h {age % 60:02d} min  ")
+        line = (
+            f"{n['ref']:24} nº {n['numero']:>6} série {n['serie']}  {n['data_emissao']}  "
+            f"há {age // 60} h {age % 60:02d} min  "
+        )
         if n["precisa_correcao"]:
             line += f"PRECISA DE CORREÇÃO — SEFAZ {n['status_sefaz']}: {n['mensagem_sefaz']}"
         else:
-            line += {S.CONTINGENCIA_PENDENTE: "aguardando transmissão",
-                     S.TRANSMITINDO: "em transmissão"}.get(n["status"], n["status"])
+            line += {S.CONTINGENCIA_PENDENTE: "aguardando transmissão", S.TRANSMITINDO: "em transmissão"}.get(
+                n["status"], n["status"]
+            )
         print(line)
     if data["com_erro"]:
-        print(f"\n{data['com_erro']} nota(s) precisam de correção: corrija o cadastro do produto e rode "
-              "'pos-app contingencia corrigir REF' (depois, se quiser, 'pos-app contingencia reenviar REF').")
+        print(
+            f"\n{data['com_erro']} nota(s) precisam de correção: corrija o cadastro do produto e rode "
+            "'pos-app contingencia corrigir REF' (depois, se quiser, 'pos-app contingencia reenviar REF')."
+        )
     for m in data["para_gerente"]:
         print(f"Atenção do gerente: {m['ref']} ({m['status']}) — {m['motivo']}")
     return EXIT_OK
@@ -103,17 +110,30 @@ def _corrigir(ctx: Any, ref: str, as_json: bool) -> int:
         raise CliError(str(exc), field="ref") from exc
     doc = ctx.store.documents.by_ref(ref)
     if as_json:
-        print_json({"ref": ref, "corrigida": bool(changes), "alteracoes": [c.to_json() for c in changes],
-                    "status": doc["status"], "numero": doc["numero"], "serie": doc["serie"],
-                    "codigo_unico": doc["codigo_unico"], "chave": doc["chave"]})
+        print_json(
+            {
+                "ref": ref,
+                "corrigida": bool(changes),
+                "alteracoes": [c.to_json() for c in changes],
+                "status": doc["status"],
+                "numero": doc["numero"],
+                "serie": doc["serie"],
+                "codigo_unico": doc["codigo_unico"],
+                "chave": doc["chave"],
+            }
+        )
     elif changes:
         for c in changes:
             print(f"item {c.item} ({c.codigo}) {c.campo}: {c.antes} -> {c.depois}")
-        print(f"Nota {ref} corrigida (nº {doc['numero']} série {doc['serie']}, mesma chave {doc['chave']}); "
-              "volta para a fila de transmissão. Para enviar agora: pos-app contingencia reenviar " + ref)
+        print(
+            f"Nota {ref} corrigida (nº {doc['numero']} série {doc['serie']}, mesma chave {doc['chave']}); "
+            "volta para a fila de transmissão. Para enviar agora: pos-app contingencia reenviar " + ref
+        )
     else:
-        print("Nada mudou: o cadastro dos produtos desta nota é o mesmo. Corrija o produto (pos-app catalog "
-              "import) e rode este comando de novo.")
+        print(
+            "Nada mudou: o cadastro dos produtos desta nota é o mesmo. Corrija o produto (pos-app catalog "
+            "import) e rode este comando de novo."
+        )
     return EXIT_OK if changes else EXIT_NOT_DONE
 
 
@@ -124,15 +144,29 @@ def _reenviar(ctx: Any, ref: str, as_json: bool) -> int:
     doc = ctx.store.documents.by_ref(ref)
     authorized = doc["status"] == S.AUTORIZADO
     if as_json:
-        print_json({"ref": ref, "status": doc["status"], "numero": doc["numero"], "serie": doc["serie"],
-                    "chave": doc["chave"], "protocolo": doc["protocolo"], "status_sefaz": doc["status_sefaz"],
-                    "mensagem_sefaz": doc["mensagem_sefaz"], "interrompido": report.interrompido})
+        print_json(
+            {
+                "ref": ref,
+                "status": doc["status"],
+                "numero": doc["numero"],
+                "serie": doc["serie"],
+                "chave": doc["chave"],
+                "protocolo": doc["protocolo"],
+                "status_sefaz": doc["status_sefaz"],
+                "mensagem_sefaz": doc["mensagem_sefaz"],
+                "interrompido": report.interrompido,
+            }
+        )
     elif authorized:
-        print(f"Nota {ref} autorizada: nº {doc['numero']} série {doc['serie']}, protocolo {doc['protocolo']}.")
+        print(
+            f"Nota {ref} autorizada: nº {doc['numero']} série {doc['serie']}, protocolo {doc['protocolo']}."
+        )
     elif doc["status"] == S.CONTINGENCIA_ERRO:
         print(f"A SEFAZ rejeitou de novo a nota {ref}: {doc['status_sefaz']} — {doc['mensagem_sefaz']}")
     else:
-        print(f"Nota {ref} não transmitida agora ({doc['status']}): {report.interrompido or doc['last_error'] or ''}")
+        print(
+            f"Nota {ref} não transmitida agora ({doc['status']}): {report.interrompido or doc['last_error'] or ''}"
+        )
     return EXIT_OK if authorized else EXIT_NOT_DONE
 
 

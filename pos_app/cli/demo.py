@@ -21,9 +21,12 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
 
     p = sub.add_parser("demo", help="modo demonstração: escolhe a empresa de demonstração (pr ou sp)")
     psub = p.add_subparsers(dest="action", metavar="AÇÃO", parser_class=_Parser, required=True)
-    e = psub.add_parser("empresa", help="mostra ou troca a empresa (pr: Simples/PR; sp: regime normal/SP, "
-                                        "CNPJ alfanumérico)")
-    e.add_argument("empresa", nargs="?", choices=("pr", "sp"), help="empresa desejada (sem valor: mostra a atual)")
+    e = psub.add_parser(
+        "empresa", help="mostra ou troca a empresa (pr: Simples/PR; sp: regime normal/SP, CNPJ alfanumérico)"
+    )
+    e.add_argument(
+        "empresa", nargs="?", choices=("pr", "sp"), help="empresa desejada (sem valor: mostra a atual)"
+    )
     e.add_argument("--json", action="store_true", help="saída em JSON")
     commands["demo"] = cmd_demo
 
@@ -39,8 +42,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         if args.empresa is None:
             key = demo_company.current_key(ctx)
-            data = {"empresa": key, "descricao": demo_company.LABELS.get(key or "", "empresa não é de demonstração"),
-                    "cnpj": format_cnpj(ctx.config.get("emitente.cnpj") or ""), "demo": ctx.config.demo}
+            data = {
+                "empresa": key,
+                "descricao": demo_company.LABELS.get(key or "", "empresa não é de demonstração"),
+                "cnpj": format_cnpj(ctx.config.get("emitente.cnpj") or ""),
+                "demo": ctx.config.demo,
+            }
             if args.json:
                 _print_json(data)
             else:

@@ -1,13 +1,13 @@
 """Store (``loja``) subcommands of ``pos-app``: one PostgreSQL back office for every terminal.
 
-    pos-app loja conectar postgresql://usuario:senha@servidor:5432/banco   (senha vai para o cofre do sistema)
-    pos-app loja status|sincronizar [--json]
-    pos-app loja publicar --pin PIN                  catálogo e operadores deste terminal para a loja
-    pos-app loja preco CODIGO VALOR --pin PIN        novo preço em todos os terminais
-    pos-app loja importar ARQ.csv --pin PIN          importa o CSV e publica para a loja
-    pos-app loja config CHAVE VALOR --pin PIN        configuração da loja (emitente, limites...)
-    pos-app loja historico|painel|caixas [--data AAAA-MM-DD] [--terminal T] [--operador O] [--json]
-    pos-app loja alteracoes [--json]                 registro de alterações (quem, quando, o quê)
+pos-app loja conectar postgresql://usuario:senha@servidor:5432/banco   (senha vai para o cofre do sistema)
+pos-app loja status|sincronizar [--json]
+pos-app loja publicar --pin PIN                  catálogo e operadores deste terminal para a loja
+pos-app loja preco CODIGO VALOR --pin PIN        novo preço em todos os terminais
+pos-app loja importar ARQ.csv --pin PIN          importa o CSV e publica para a loja
+pos-app loja config CHAVE VALOR --pin PIN        configuração da loja (emitente, limites...)
+pos-app loja historico|painel|caixas [--data AAAA-MM-DD] [--terminal T] [--operador O] [--json]
+pos-app loja alteracoes [--json]                 registro de alterações (quem, quando, o quê)
 """
 
 from __future__ import annotations
@@ -40,12 +40,19 @@ EXIT_FAILED = 1
 
 
 def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> None:
-    p = sub.add_parser("loja", help="banco da loja (PostgreSQL): preços, séries, relatórios de todos os caixas")
+    p = sub.add_parser(
+        "loja", help="banco da loja (PostgreSQL): preços, séries, relatórios de todos os caixas"
+    )
     s = p.add_subparsers(dest="action", metavar="AÇÃO", parser_class=_Parser, required=True)
-    c = s.add_parser("conectar", help="liga este terminal ao banco da loja (a senha vai para o cofre do sistema)")
+    c = s.add_parser(
+        "conectar", help="liga este terminal ao banco da loja (a senha vai para o cofre do sistema)"
+    )
     c.add_argument("url")
-    for name, text in (("status", "situação da ligação com a loja"), ("sincronizar", "envia e recebe agora"),
-                       ("alteracoes", "registro de alterações da loja")):
+    for name, text in (
+        ("status", "situação da ligação com a loja"),
+        ("sincronizar", "envia e recebe agora"),
+        ("alteracoes", "registro de alterações da loja"),
+    ):
         a = s.add_parser(name, help=text)
         a.add_argument("--json", action="store_true", help="saída em JSON")
     pu = s.add_parser("publicar", help="publica o catálogo e os operadores deste terminal para a loja")
@@ -61,8 +68,11 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
         a.add_argument("--pin", required=True, help="PIN do gerente")
         a.add_argument("--gerente", default=None, metavar="CODIGO", help="código do gerente")
         a.add_argument("--json", action="store_true", help="saída em JSON")
-    for name, text in (("historico", "vendas de todos os caixas"), ("painel", "painel do dia (todos os caixas)"),
-                       ("caixas", "fechamento de caixa de todos os terminais")):
+    for name, text in (
+        ("historico", "vendas de todos os caixas"),
+        ("painel", "painel do dia (todos os caixas)"),
+        ("caixas", "fechamento de caixa de todos os terminais"),
+    ):
         v = s.add_parser(name, help=text)
         v.add_argument("--data", default=None, metavar="AAAA-MM-DD", help="dia (padrão: hoje)")
         v.add_argument("--terminal", default=None)
@@ -88,8 +98,10 @@ def cmd_loja(args: argparse.Namespace) -> int:
 def _sync(ctx: Any) -> StoreSync:
     sync = ctx.store_sync or link.attach(ctx, start=False)
     if sync is None:
-        raise CliError("Banco da loja não configurado: pos-app loja conectar postgresql://usuario:senha@servidor/banco",
-                       code=EXIT_BAD_INPUT)
+        raise CliError(
+            "Banco da loja não configurado: pos-app loja conectar postgresql://usuario:senha@servidor/banco",
+            code=EXIT_BAD_INPUT,
+        )
     return sync
 
 
@@ -107,8 +119,10 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
             ctx.config.set("loja.senha", password)
         out = _sync(ctx).run_once()
         st = link.status(ctx)
-        print(f"Terminal {ctx.config.terminal_id} ligado à loja. Série online {st['serie_online']}, "
-              f"série de contingência {st['serie_contingencia']}. Enviados {out['enviados']}, recebidos {out['recebidos']}.")
+        print(
+            f"Terminal {ctx.config.terminal_id} ligado à loja. Série online {st['serie_online']}, "
+            f"série de contingência {st['serie_contingencia']}. Enviados {out['enviados']}, recebidos {out['recebidos']}."
+        )
         return EXIT_OK
     if action in ("status", "sincronizar"):
         sync = _sync(ctx)
@@ -129,24 +143,35 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
         if action == "publicar":
             por = _manager(ctx, args, "loja_publicar")
             n, n_users, n_groups = admin.publish_terminal(conn, ctx.store, por=por)
-            return _done(as_json, {"produtos_alterados": n, "operadores": n_users,
-                                   "grupos_tributarios_alterados": n_groups},
-                         f"{n_groups} grupo(s) tributário(s), {n} produto(s) alterado(s) e {n_users} "
-                         "operador(es) publicados para a loja.")
+            return _done(
+                as_json,
+                {"produtos_alterados": n, "operadores": n_users, "grupos_tributarios_alterados": n_groups},
+                f"{n_groups} grupo(s) tributário(s), {n} produto(s) alterado(s) e {n_users} "
+                "operador(es) publicados para a loja.",
+            )
         if action == "preco":
             por = _manager(ctx, args, "loja_preco")
             valor = parse_amount(args.valor, "valor")
             versao = admin.set_price(conn, args.codigo, valor, por=por)
             _sync(ctx).run_once()
-            return _done(as_json, {"codigo": args.codigo, "preco": str(valor), "versao": versao},
-                         f"Preço de {args.codigo} agora R$ {format_money(valor)} em todos os terminais (versão {versao}).")
+            return _done(
+                as_json,
+                {"codigo": args.codigo, "preco": str(valor), "versao": versao},
+                f"Preço de {args.codigo} agora R$ {format_money(valor)} em todos os terminais (versão {versao}).",
+            )
         if action == "importar":
             por = _manager(ctx, args, "loja_importar")
             count, rejected = import_catalog_file(ctx, args.arquivo)
             n = admin.publish_products(conn, ctx.store.products.all(), por=por)
-            return _done(as_json, {"importados": count, "alterados_na_loja": n,
-                                   "rejeitados": [{"linha": ln, "motivo": m} for ln, m in rejected]},
-                         f"{count} produto(s) importado(s); {n} alterado(s) na loja; {len(rejected)} linha(s) rejeitada(s).")
+            return _done(
+                as_json,
+                {
+                    "importados": count,
+                    "alterados_na_loja": n,
+                    "rejeitados": [{"linha": ln, "motivo": m} for ln, m in rejected],
+                },
+                f"{count} produto(s) importado(s); {n} alterado(s) na loja; {len(rejected)} linha(s) rejeitada(s).",
+            )
         if action == "config":
             por = _manager(ctx, args, "loja_config")
             from pos_app.core.config import KEYS
@@ -156,7 +181,11 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
                 raise CliError(f"Chave desconhecida: {args.chave}", field="chave", code=EXIT_BAD_INPUT)
             checked = spec.check(args.valor)
             admin.publish_setting(conn, args.chave, checked, por=por)
-            return _done(as_json, {"chave": args.chave, "valor": checked}, f"{args.chave} = {checked} para toda a loja.")
+            return _done(
+                as_json,
+                {"chave": args.chave, "valor": checked},
+                f"{args.chave} = {checked} para toda a loja.",
+            )
         if action == "alteracoes":
             rows = admin.changes(conn)
             if as_json:
@@ -174,19 +203,27 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
                 print_json(rows)
             else:
                 for r in rows:
-                    print(f"{r['data'][:19]}  {r['terminal']:<8} venda {r['venda']:>6}  R$ {format_money(Decimal(r['valor_total'])):>10}  "
-                          f"{r['operador'] or '-':<6} {r['situacao'] or '-'} {r['serie'] or ''}/{r['numero'] or ''}")
+                    print(
+                        f"{r['data'][:19]}  {r['terminal']:<8} venda {r['venda']:>6}  R$ {format_money(Decimal(r['valor_total'])):>10}  "
+                        f"{r['operador'] or '-':<6} {r['situacao'] or '-'} {r['serie'] or ''}/{r['numero'] or ''}"
+                    )
             return EXIT_OK
         if action == "painel":
             data = views.dashboard(conn, day=day, terminal=args.terminal, operador=args.operador)
             if as_json:
                 print_json(data)
             else:
-                print(f"Loja — {day}: {data['vendas']} venda(s), R$ {format_money(Decimal(data['valor_total']))}")
+                print(
+                    f"Loja — {day}: {data['vendas']} venda(s), R$ {format_money(Decimal(data['valor_total']))}"
+                )
                 for r in data["por_terminal"]:
-                    print(f"  {r['terminal']:<10} {r['vendas']:>5} venda(s)  R$ {format_money(Decimal(r['valor_total']))}")
+                    print(
+                        f"  {r['terminal']:<10} {r['vendas']:>5} venda(s)  R$ {format_money(Decimal(r['valor_total']))}"
+                    )
                 for r in data["por_operador"]:
-                    print(f"  operador {r['operador']:<6} {r['vendas']:>5} venda(s)  R$ {format_money(Decimal(r['valor_total']))}")
+                    print(
+                        f"  operador {r['operador']:<6} {r['vendas']:>5} venda(s)  R$ {format_money(Decimal(r['valor_total']))}"
+                    )
                 print("  notas: " + ", ".join(f"{k} {v}" for k, v in data["documentos"].items()))
             return EXIT_OK
         rows = views.cash_sessions(conn, day=day, terminal=args.terminal, operador=args.operador)
@@ -194,9 +231,11 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
             print_json(rows)
         else:
             for r in rows:
-                print(f"{r['terminal']:<8} caixa {r['caixa']:>4} {r['situacao']:<8} {r['operador'] or '-':<6} "
-                      f"vendas {r['vendas']:>4} R$ {format_money(Decimal(r['valor_vendas'])):>10}  sangrias {format_money(Decimal(r['sangrias']))} "
-                      f"suprimentos {format_money(Decimal(r['suprimentos']))}")
+                print(
+                    f"{r['terminal']:<8} caixa {r['caixa']:>4} {r['situacao']:<8} {r['operador'] or '-':<6} "
+                    f"vendas {r['vendas']:>4} R$ {format_money(Decimal(r['valor_vendas'])):>10}  sangrias {format_money(Decimal(r['sangrias']))} "
+                    f"suprimentos {format_money(Decimal(r['suprimentos']))}"
+                )
         return EXIT_OK
     finally:
         conn.close()

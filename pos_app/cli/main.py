@@ -52,6 +52,7 @@ _print_json = print_json
 _open = open_app_for_cli
 _parse_amount = parse_amount
 
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="pos-app",
@@ -94,22 +95,46 @@ def build_parser() -> argparse.ArgumentParser:
     ul.add_argument("--json", action="store_true", help="saída em JSON")
 
     s = sub.add_parser("sell", help="registra uma venda completa e emite a NFC-e")
-    s.add_argument("--item", action="append", default=[], metavar="[QTD*]CODIGO_OU_EAN",
-                   help="produto pelo código, EAN ou etiqueta de balança, com quantidade opcional como no caixa "
-                   "(ex.: 2*7891000100103; a forma antiga 7891000100103*2 ainda é aceita)")
-    s.add_argument("--pay", action="append", default=[], metavar="FORMA:VALOR",
-                   help="pagamento (ex.: dinheiro:50,00  pix:10  credito:25,90:visa; ou o código 01, 03, 17...)")
+    s.add_argument(
+        "--item",
+        action="append",
+        default=[],
+        metavar="[QTD*]CODIGO_OU_EAN",
+        help="produto pelo código, EAN ou etiqueta de balança, com quantidade opcional como no caixa "
+        "(ex.: 2*7891000100103; a forma antiga 7891000100103*2 ainda é aceita)",
+    )
+    s.add_argument(
+        "--pay",
+        action="append",
+        default=[],
+        metavar="FORMA:VALOR",
+        help="pagamento (ex.: dinheiro:50,00  pix:10  credito:25,90:visa; ou o código 01, 03, 17...)",
+    )
     s.add_argument("--cpf", help="CPF do consumidor na nota")
     s.add_argument("--cnpj", help="CNPJ do consumidor na nota")
-    s.add_argument("--desconto", metavar="VALOR", help="desconto na venda: R$ (5,00) ou percentual (10%%); "
-                   "acima do limite do caixa (venda.desconto_maximo_percentual) precisa de --pin-gerente")
-    s.add_argument("--pin-gerente", dest="pin_gerente", metavar="PIN", help="PIN do gerente que autoriza o desconto")
+    s.add_argument(
+        "--desconto",
+        metavar="VALOR",
+        help="desconto na venda: R$ (5,00) ou percentual (10%%); "
+        "acima do limite do caixa (venda.desconto_maximo_percentual) precisa de --pin-gerente",
+    )
+    s.add_argument(
+        "--pin-gerente", dest="pin_gerente", metavar="PIN", help="PIN do gerente que autoriza o desconto"
+    )
     s.add_argument("--gerente", metavar="CODIGO", help="código do gerente (opcional, com --pin-gerente)")
     s.add_argument("--operador", metavar="CODIGO", help="código do operador (padrão: nenhum)")
-    s.add_argument("--confirmar", action="store_true",
-                   help="confirma valores fora do comum (troco alto, quantidade ou total acima dos limites)")
-    s.add_argument("--pix-timeout", type=float, default=120.0, metavar="SEGUNDOS",
-                   help="espera máxima pelo PIX dinâmico (--pay pix:VALOR com pix.url configurada)")
+    s.add_argument(
+        "--confirmar",
+        action="store_true",
+        help="confirma valores fora do comum (troco alto, quantidade ou total acima dos limites)",
+    )
+    s.add_argument(
+        "--pix-timeout",
+        type=float,
+        default=120.0,
+        metavar="SEGUNDOS",
+        help="espera máxima pelo PIX dinâmico (--pay pix:VALOR com pix.url configurada)",
+    )
     s.add_argument("--json", action="store_true", help="saída em JSON")
 
     st = sub.add_parser("status", help="situação do terminal (conexão, contingência pendente)")
@@ -120,16 +145,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     sb = sub.add_parser("sandbox", help="executa só o sandbox compatível com a Focus (demonstração)")
     sb.add_argument("--port", type=int, default=0, help="porta (padrão: uma livre)")
-    sb.add_argument("--falha", action="append", default=[], metavar="MODO",
-                    help="injeta uma falha (ex.: lento:8, sem_resposta, sefaz_fora, 429:5, erro500:3, "
-                    "rejeitar:REF_OU_NUMERO; também os nomes em inglês: slow=8, in_doubt...)")
+    sb.add_argument(
+        "--falha",
+        action="append",
+        default=[],
+        metavar="MODO",
+        help="injeta uma falha (ex.: lento:8, sem_resposta, sefaz_fora, 429:5, erro500:3, "
+        "rejeitar:REF_OU_NUMERO; também os nomes em inglês: slow=8, in_doubt...)",
+    )
 
     d = sub.add_parser("doctor", help="verifica configuração, API, token, relógio, impressora e disco")
     d.add_argument("--json", action="store_true", help="saída em JSON")
-    d.add_argument("--pacote", nargs="?", const="", default=None, metavar="ARQ.zip",
-                   help="gera também um pacote para o suporte (logs e estado, sem segredos)")
+    d.add_argument(
+        "--pacote",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ARQ.zip",
+        help="gera também um pacote para o suporte (logs e estado, sem segredos)",
+    )
 
-    for module in (contingency, manager, support, backoffice, printing, tributacao, demo, loja, clientes, pix):
+    for module in (
+        contingency,
+        manager,
+        support,
+        backoffice,
+        printing,
+        tributacao,
+        demo,
+        loja,
+        clientes,
+        pix,
+    ):
         module.register(sub, COMMANDS)
     return p
 
@@ -204,7 +251,9 @@ def cmd_catalog(args: argparse.Namespace) -> int:
                 raise CliError(f"Arquivo não encontrado: {path}")
             count, rejected = import_catalog_file(ctx, path)
             if args.json:
-                _print_json({"importados": count, "rejeitados": [{"linha": n, "motivo": m} for n, m in rejected]})
+                _print_json(
+                    {"importados": count, "rejeitados": [{"linha": n, "motivo": m} for n, m in rejected]}
+                )
             else:
                 print(f"{count} produto(s) importado(s).")
                 for line, reason in rejected:
@@ -217,22 +266,35 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
             n = cmd_catalog_export(ctx, Path(args.file))
             _print_json({"exportados": n, "arquivo": args.file}) if args.json else print(
-                f"{n} produto(s) exportado(s) para {args.file}")
+                f"{n} produto(s) exportado(s) para {args.file}"
+            )
             return EXIT_OK
-        products = ctx.store.products.search(args.busca, limit=1000) if args.busca else ctx.store.products.all()
+        products = (
+            ctx.store.products.search(args.busca, limit=1000) if args.busca else ctx.store.products.all()
+        )
         if args.json:
-            _print_json([
-                {
-                    "codigo": p.codigo, "ean": p.ean, "descricao": p.descricao, "ncm": p.ncm, "cfop": p.cfop,
-                    "unidade": p.unidade, "preco": f"{p.preco:.2f}", "icms_origem": p.icms_origem,
-                    "icms_situacao_tributaria": p.icms_situacao_tributaria,
-                    "grupo_tributario": p.grupo_tributario,
-                }
-                for p in products
-            ])
+            _print_json(
+                [
+                    {
+                        "codigo": p.codigo,
+                        "ean": p.ean,
+                        "descricao": p.descricao,
+                        "ncm": p.ncm,
+                        "cfop": p.cfop,
+                        "unidade": p.unidade,
+                        "preco": f"{p.preco:.2f}",
+                        "icms_origem": p.icms_origem,
+                        "icms_situacao_tributaria": p.icms_situacao_tributaria,
+                        "grupo_tributario": p.grupo_tributario,
+                    }
+                    for p in products
+                ]
+            )
         else:
             for p in products:
-                print(f"{p.codigo:>8}  {p.ean or '':14}  {p.descricao:45.45}  {p.unidade:3}  R$ {p.preco:>9.2f}")
+                print(
+                    f"{p.codigo:>8}  {p.ean or '':14}  {p.descricao:45.45}  {p.unidade:3}  R$ {p.preco:>9.2f}"
+                )
         return EXIT_OK
     finally:
         ctx.close()
@@ -247,7 +309,9 @@ def cmd_user(args: argparse.Namespace) -> int:
         if args.action == "list":
             users = ctx.store.users.all()
             if args.json:
-                _print_json([{"codigo": u.codigo, "nome": u.nome, "papel": u.papel, "ativo": u.ativo} for u in users])
+                _print_json(
+                    [{"codigo": u.codigo, "nome": u.nome, "papel": u.papel, "ativo": u.ativo} for u in users]
+                )
             else:
                 for u in users:
                     print(f"{u.codigo:>4}  {u.nome:30}  {u.papel:8}  {'ativo' if u.ativo else 'desativado'}")
@@ -298,12 +362,16 @@ def build_sale_from_args(ctx: Any, args: argparse.Namespace) -> Any:
         try:
             discount = cart.parse_discount(args.desconto)
         except ValidationError as exc:
-            raise CliError(f"Valor inválido em desconto: {args.desconto!r} ({exc})", field="desconto") from exc
+            raise CliError(
+                f"Valor inválido em desconto: {args.desconto!r} ({exc})", field="desconto"
+            ) from exc
         manager = None
         if cart.needs_manager(discount):
             if not args.pin_gerente:
-                raise CliError(cart.limit_message(discount) + " Informe --pin-gerente PIN para autorizar.",
-                               field="desconto")
+                raise CliError(
+                    cart.limit_message(discount) + " Informe --pin-gerente PIN para autorizar.",
+                    field="desconto",
+                )
             from pos_app.core.services.users import authenticate  # store and scrypt: only when needed
 
             manager = authenticate(ctx, args.pin_gerente, args.gerente, action="desconto")
@@ -333,7 +401,9 @@ def build_sale_from_args(ctx: Any, args: argparse.Namespace) -> Any:
         args.pix_pending.append(payment)
     for spec in pays:
         try:
-            cart.add_payment(parse_payment(spec))  # aliases: dinheiro, pix, pix-estatico, credito:VALOR:visa...
+            cart.add_payment(
+                parse_payment(spec)
+            )  # aliases: dinheiro, pix, pix-estatico, credito:VALOR:visa...
         except ValidationError as exc:
             raise CliError(exc.message, field="pay") from exc
     # Typo guards (issue 14), through the cart service: a fraction of a unit product is always
@@ -344,8 +414,10 @@ def build_sale_from_args(ctx: Any, args: argparse.Namespace) -> Any:
         raise CliError(hard[0].message, field=hard[0].code)
     blocking = [w for w in warnings if w.blocking]
     if blocking and not getattr(args, "confirmar", False):
-        raise CliError(" ".join(w.message for w in blocking) + " Confira ou repita com --confirmar.",
-                       field=blocking[0].code)
+        raise CliError(
+            " ".join(w.message for w in blocking) + " Confira ou repita com --confirmar.",
+            field=blocking[0].code,
+        )
     for warning in warnings:
         if not warning.blocking:
             print(f"Aviso: {warning.message}", file=sys.stderr)
@@ -369,9 +441,12 @@ def cmd_sell(args: argparse.Namespace) -> int:
 
         cash_session_id = CashService(ctx).session_for_headless_sale(operador_id)
         ctx.emitente()  # configuration problems before a PIX charge is created
-        pix_charge = pix.settle_pix(ctx, sale, getattr(args, "pix_pending", []), operador_id, args.pix_timeout)
-        result = EmissionService(ctx).checkout(sale, operador_id=operador_id,
-                                               extra={"cash_session_id": cash_session_id})
+        pix_charge = pix.settle_pix(
+            ctx, sale, getattr(args, "pix_pending", []), operador_id, args.pix_timeout
+        )
+        result = EmissionService(ctx).checkout(
+            sale, operador_id=operador_id, extra={"cash_session_id": cash_session_id}
+        )
         if pix_charge is not None:
             from pos_app.core.pix.service import pix_service
 
@@ -452,7 +527,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     from pos_app.sandbox import serve
 
     try:
-        falhas = [contingency.translate_fault_spec(spec) for spec in args.falha]  # Portuguese names: lento:8, 429:5...
+        falhas = [
+            contingency.translate_fault_spec(spec) for spec in args.falha
+        ]  # Portuguese names: lento:8, 429:5...
         serve(port=args.port, state_path=str(paths.data_dir() / "sandbox.sqlite3"), falha=falhas)
     except ValueError as exc:
         raise CliError(f"{exc}; em português: {', '.join(contingency.FAULT_ALIASES)}", field="falha") from exc

@@ -37,19 +37,23 @@ EXIT_SCHEDULED = 3
 
 _PIN_HELP = "PIN de um gerente ativo (omitido: perguntado no terminal)"
 _GERENTE_HELP = "código do gerente (padrão: qualquer gerente ativo cujo PIN confira)"
-_EXIT_EPILOG = ("Saída: 0 concluído; 1 enviado mas não concluído (recusa da SEFAZ/API, sem resposta); "
-                "2 recusado antes de enviar (dado inválido, PIN errado, fora do prazo)")
+_EXIT_EPILOG = (
+    "Saída: 0 concluído; 1 enviado mas não concluído (recusa da SEFAZ/API, sem resposta); "
+    "2 recusado antes de enviar (dado inválido, PIN errado, fora do prazo)"
+)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], commands: dict[str, Handler]) -> None:
     """Add this module's subcommands to `sub` and their handlers to `commands`."""
+
     def pin_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--pin", help=_PIN_HELP)
         p.add_argument("--gerente", metavar="CODIGO", help=_GERENTE_HELP)
 
     # cancel ----------------------------------------------------------------------------------
     c = sub.add_parser(
-        "cancel", help="cancela uma NFC-e (até 30 minutos após a autorização)",
+        "cancel",
+        help="cancela uma NFC-e (até 30 minutos após a autorização)",
         description="Cancela uma NFC-e autorizada (DELETE /v2/nfce/REF) dentro de 30 minutos da autorização. "
         "Uma nota em contingência ainda não transmitida tem o cancelamento agendado: ele é feito "
         "automaticamente logo após a transmissão.",
@@ -62,7 +66,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], commands:
 
     # inutilizar ------------------------------------------------------------------------------
     i = sub.add_parser(
-        "inutilizar", help="inutiliza uma faixa de numeração da série normal",
+        "inutilizar",
+        help="inutiliza uma faixa de numeração da série normal",
         description="Inutiliza números nunca usados da série normal (online). Séries de contingência não "
         "podem ser inutilizadas. A SEFAZ responde 102 (homologada) ou 241 (número já usado).",
         epilog=_EXIT_EPILOG + ".",
@@ -75,30 +80,43 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], commands:
     i.add_argument("--json", action="store_true", help="saída em JSON")
 
     # email -------------------------------------------------------------------------------------
-    e = sub.add_parser("email", help="reenvia a NFC-e por e-mail (até 10 endereços)",
-                       description="Reenvia o XML e o DANFCe de uma NFC-e autorizada por e-mail.",
-                       epilog="Saída: 0 enviado; 1 a API recusou ou não respondeu; 2 dado inválido.")
+    e = sub.add_parser(
+        "email",
+        help="reenvia a NFC-e por e-mail (até 10 endereços)",
+        description="Reenvia o XML e o DANFCe de uma NFC-e autorizada por e-mail.",
+        epilog="Saída: 0 enviado; 1 a API recusou ou não respondeu; 2 dado inválido.",
+    )
     e.add_argument("ref", metavar="REF", help="referência da nota (ou a chave de acesso)")
     e.add_argument("emails", nargs="+", metavar="ENDEREÇO", help="endereços de e-mail (até 10)")
     e.add_argument("--json", action="store_true", help="saída em JSON")
 
     # historico ---------------------------------------------------------------------------------
     h = sub.add_parser(
-        "historico", help="vendas do dia ou de um período, com filtros; detalhe de uma venda",
+        "historico",
+        help="vendas do dia ou de um período, com filtros; detalhe de uma venda",
         description="Lista as vendas (padrão: hoje). Subcomandos: detalhe REF, consultar REF, xml REF.",
     )
-    h.add_argument("--data", metavar="AAAA-MM-DD", help="um dia (padrão: hoje; aceita DD/MM/AAAA, hoje, ontem)")
+    h.add_argument(
+        "--data", metavar="AAAA-MM-DD", help="um dia (padrão: hoje; aceita DD/MM/AAAA, hoje, ontem)"
+    )
     h.add_argument("--de", metavar="AAAA-MM-DD", help="início do período")
     h.add_argument("--ate", metavar="AAAA-MM-DD", help="fim do período")
-    h.add_argument("--status", action="append", default=[], metavar="STATUS",
-                   help="autorizado, contingencia (pendente), correcao (precisa de correção) ou cancelado; "
-                   "repita para mais de um")
+    h.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        metavar="STATUS",
+        help="autorizado, contingencia (pendente), correcao (precisa de correção) ou cancelado; "
+        "repita para mais de um",
+    )
     h.add_argument("--numero", type=int, metavar="N", help="número da NFC-e")
     h.add_argument("--serie", type=int, metavar="S", help="série da NFC-e (com --numero)")
     h.add_argument("--chave", metavar="CHAVE", help="chave de acesso (ou parte dela)")
     h.add_argument("--cpf", metavar="CPF", help="CPF do consumidor")
     h.add_argument("--operador", metavar="CODIGO", help="código do operador")
-    h.add_argument("--pagina", type=int, default=1, metavar="N", help="página da lista (padrão: 1, as mais recentes)")
+    h.add_argument(
+        "--pagina", type=int, default=1, metavar="N", help="página da lista (padrão: 1, as mais recentes)"
+    )
     h.add_argument("--limite", type=int, default=2000, metavar="N", help="vendas por página (padrão: 2000)")
     h.add_argument("--json", action="store_true", help="saída em JSON")
     hsub = h.add_subparsers(dest="action", metavar="AÇÃO", parser_class=_Parser)
@@ -119,20 +137,32 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], commands:
     ca = cxsub.add_parser("abrir", help="abre o caixa com o fundo de troco")
     ca.add_argument("--valor", default="0", metavar="VALOR", help="fundo de troco em dinheiro (padrão 0)")
     ca.add_argument("--pin", help="PIN do operador (com --operador) ou de um gerente")
-    ca.add_argument("--operador", metavar="CODIGO", help="código do operador que abre (padrão: gerente pelo PIN)")
+    ca.add_argument(
+        "--operador", metavar="CODIGO", help="código do operador que abre (padrão: gerente pelo PIN)"
+    )
     ca.add_argument("--json", action="store_true", help="saída em JSON")
-    for verb, text in (("sangria", "retirada de dinheiro da gaveta"), ("suprimento", "entrada de dinheiro na gaveta")):
+    for verb, text in (
+        ("sangria", "retirada de dinheiro da gaveta"),
+        ("suprimento", "entrada de dinheiro na gaveta"),
+    ):
         cm = cxsub.add_parser(verb, help=f"{text} (com motivo)")
         cm.add_argument("--valor", required=True, metavar="VALOR", help="valor em R$")
         cm.add_argument("--motivo", required=True, metavar="TEXTO", help="motivo")
         pin_args(cm)
         cm.add_argument("--json", action="store_true", help="saída em JSON")
     cf = cxsub.add_parser("fechar", help="fecha o caixa: contado x esperado por forma de pagamento")
-    cf.add_argument("--contado", action="append", default=[], metavar="FORMA:VALOR",
-                    help="valor contado por forma (ex.: dinheiro:250,00 pix:80 debito:120); dinheiro é obrigatório; "
-                    "formas não informadas ficam como 'não conferido'")
+    cf.add_argument(
+        "--contado",
+        action="append",
+        default=[],
+        metavar="FORMA:VALOR",
+        help="valor contado por forma (ex.: dinheiro:250,00 pix:80 debito:120); dinheiro é obrigatório; "
+        "formas não informadas ficam como 'não conferido'",
+    )
     cf.add_argument("--obs", metavar="TEXTO", help="observação do fechamento")
-    cf.add_argument("--pdf", metavar="ARQ", help="grava o relatório de fechamento em PDF (padrão: pasta de dados)")
+    cf.add_argument(
+        "--pdf", metavar="ARQ", help="grava o relatório de fechamento em PDF (padrão: pasta de dados)"
+    )
     cf.add_argument("--imprimir", action="store_true", help="imprime o relatório na impressora térmica")
     pin_args(cf)
     cf.add_argument("--json", action="store_true", help="saída em JSON")
@@ -165,8 +195,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], commands:
     pin_args(up)
 
     # relatorio ---------------------------------------------------------------------------------
-    r = sub.add_parser("relatorio", help="painel do dia: vendas por hora, por forma, ticket médio, "
-                       "cancelamentos, contingência")
+    r = sub.add_parser(
+        "relatorio",
+        help="painel do dia: vendas por hora, por forma, ticket médio, cancelamentos, contingência",
+    )
     r.add_argument("--data", metavar="AAAA-MM-DD", help="dia (padrão: hoje)")
     r.add_argument("--pdf", metavar="ARQ", help="exporta em PDF (com gráfico de barras)")
     r.add_argument("--csv", metavar="ARQ", help="exporta em CSV (separador ';', vírgula decimal)")
@@ -176,20 +208,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], commands:
     a = sub.add_parser("auditoria", help="registro das ações de gerente (quem, quando, o quê, por quê)")
     a.add_argument("--de", metavar="AAAA-MM-DD", help="desde o dia")
     a.add_argument("--ate", metavar="AAAA-MM-DD", help="até o dia")
-    a.add_argument("--acao", metavar="ACAO", help="só esta ação (ex.: cancelamento, inutilizacao, caixa_fechamento)")
+    a.add_argument(
+        "--acao", metavar="ACAO", help="só esta ação (ex.: cancelamento, inutilizacao, caixa_fechamento)"
+    )
     a.add_argument("--limite", type=int, default=200, metavar="N", help="quantas entradas (padrão 200)")
     a.add_argument("--json", action="store_true", help="saída em JSON")
 
-    commands.update({
-        "cancel": cmd_cancel,
-        "inutilizar": cmd_inutilizar,
-        "email": cmd_email,
-        "historico": cmd_historico,
-        "caixa": cmd_caixa,
-        "usuarios": cmd_usuarios,
-        "relatorio": cmd_relatorio,
-        "auditoria": cmd_auditoria,
-    })
+    commands.update(
+        {
+            "cancel": cmd_cancel,
+            "inutilizar": cmd_inutilizar,
+            "email": cmd_email,
+            "historico": cmd_historico,
+            "caixa": cmd_caixa,
+            "usuarios": cmd_usuarios,
+            "relatorio": cmd_relatorio,
+            "auditoria": cmd_auditoria,
+        }
+    )
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -340,16 +376,33 @@ def cmd_historico(args: argparse.Namespace) -> int:
         statuses = [parse_status(s) for chunk in args.status for s in chunk.split(",") if s.strip()]
         if args.pagina < 1 or args.limite < 1:
             raise CliError("--pagina e --limite devem ser 1 ou mais.", EXIT_BAD_INPUT, "pagina")
-        rows = service.search(HistoryFilter(de=de, ate=ate, status=statuses, numero=args.numero, serie=args.serie,
-                                            chave=args.chave, cpf=args.cpf, operador=args.operador,
-                                            limit=args.limite, offset=(args.pagina - 1) * args.limite))
+        rows = service.search(
+            HistoryFilter(
+                de=de,
+                ate=ate,
+                status=statuses,
+                numero=args.numero,
+                serie=args.serie,
+                chave=args.chave,
+                cpf=args.cpf,
+                operador=args.operador,
+                limit=args.limite,
+                offset=(args.pagina - 1) * args.limite,
+            )
+        )
         if args.json:
             _print_json([r.to_json() for r in rows])
             return EXIT_OK
-        period = de.strftime("%d/%m/%Y") if de == ate and de else \
-            f"{de.strftime('%d/%m/%Y') if de else 'início'} a {ate.strftime('%d/%m/%Y') if ate else 'hoje'}"
-        pagina = f" (página {args.pagina}, até {args.limite} por página)" if args.pagina > 1 or \
-            len(rows) >= args.limite else ""
+        period = (
+            de.strftime("%d/%m/%Y")
+            if de == ate and de
+            else f"{de.strftime('%d/%m/%Y') if de else 'início'} a {ate.strftime('%d/%m/%Y') if ate else 'hoje'}"
+        )
+        pagina = (
+            f" (página {args.pagina}, até {args.limite} por página)"
+            if args.pagina > 1 or len(rows) >= args.limite
+            else ""
+        )
         print(f"Vendas de {period}: {len(rows)}{pagina}")
         for r in rows:
             num = f"{r.numero}/{r.serie}" if r.numero else "—"
@@ -358,8 +411,10 @@ def cmd_historico(args: argparse.Namespace) -> int:
                 prazo = f"  (cancelável por mais {r.cancel_restante // 60} min)"
             sigla = "NF-e " if r.modelo == 55 else "NFC-e"
             buyer = f"  CPF {r.cpf}" if r.cpf else (f"  CNPJ {r.cnpj}" if r.cnpj else "")
-            print(f"{r.created_at[11:16]}  {r.ref:24}  {sigla} nº {num:10}  {_brl(r.total):>12}  {r.status_label}"
-                  f"  op {r.operador or '—'}{buyer}{prazo}")
+            print(
+                f"{r.created_at[11:16]}  {r.ref:24}  {sigla} nº {num:10}  {_brl(r.total):>12}  {r.status_label}"
+                f"  op {r.operador or '—'}{buyer}{prazo}"
+            )
         total = sum((r.total for r in rows if r.status != S.CANCELADO), Decimal(0))
         print(f"Total (sem canceladas){' desta página' if pagina else ''}: {_brl(total)}")
         if len(rows) >= args.limite:
@@ -371,16 +426,22 @@ def cmd_historico(args: argparse.Namespace) -> int:
 
 def _print_detail(data: dict[str, Any]) -> None:
     v = data["venda"]
-    print(f"Venda {v['id']} em {v['data']}  operador {v['operador_nome'] or '—'}  total {_brl(v['total'])}"
-          f"  troco {_brl(v['troco'])}" + (f"  CPF {v['cpf']}" if v["cpf"] else ""))
+    print(
+        f"Venda {v['id']} em {v['data']}  operador {v['operador_nome'] or '—'}  total {_brl(v['total'])}"
+        f"  troco {_brl(v['troco'])}" + (f"  CPF {v['cpf']}" if v["cpf"] else "")
+    )
     for item in v["itens"]:
-        print(f"  {item['n']:>3} {item['codigo']:>8} {item['descricao'][:36]:36} {item['quantidade']:>8} x "
-              f"{item['unitario']:>8} = {item['total']:>9}")
+        print(
+            f"  {item['n']:>3} {item['codigo']:>8} {item['descricao'][:36]:36} {item['quantidade']:>8} x "
+            f"{item['unitario']:>8} = {item['total']:>9}"
+        )
     print("  Pagamentos: " + ", ".join(f"{p['descricao']} {_brl(p['valor'])}" for p in v["pagamentos"]))
     for d in data["documentos"]:
         print(f"\nDocumento {d['ref']} ({d['tipo']}) — {d['situacao']}")
         if d["chave"]:
-            print(f"  nº {d['numero']} série {d['serie']}  chave {d['chave']}  protocolo {d['protocolo'] or '—'}")
+            print(
+                f"  nº {d['numero']} série {d['serie']}  chave {d['chave']}  protocolo {d['protocolo'] or '—'}"
+            )
         if d["status_sefaz"]:
             print(f"  SEFAZ {d['status_sefaz']}: {d['mensagem_sefaz']}")
         if d["cancelamento_restante_segundos"]:
@@ -391,14 +452,22 @@ def _print_detail(data: dict[str, Any]) -> None:
             print(f"  {ev['quando'][:19].replace('T', ' ')}  {ev['de'] or '∅'} -> {ev['para']}{http}{note}")
             if isinstance(ev["resposta"], dict):
                 r = ev["resposta"]
-                brief = {k: r[k] for k in ("status", "status_sefaz", "mensagem_sefaz", "codigo", "mensagem") if k in r}
+                brief = {
+                    k: r[k]
+                    for k in ("status", "status_sefaz", "mensagem_sefaz", "codigo", "mensagem")
+                    if k in r
+                }
                 print(f"      resposta: {brief}")
     for c in data["cancelamentos_agendados"]:
-        print(f"\nCancelamento agendado de {c['ref']}: {c['status']} (pedido em {c['pedido_em']}) — {c['justificativa']}")
+        print(
+            f"\nCancelamento agendado de {c['ref']}: {c['status']} (pedido em {c['pedido_em']}) — {c['justificativa']}"
+        )
     if data["auditoria"]:
         print("\nAuditoria:")
         for a in data["auditoria"]:
-            print(f"  {a['quando'][:19].replace('T', ' ')}  {a['nome'] or '—'}  {a['descricao']}  {a['resultado']}")
+            print(
+                f"  {a['quando'][:19].replace('T', ' ')}  {a['nome'] or '—'}  {a['descricao']}  {a['resultado']}"
+            )
 
 
 # -- caixa -------------------------------------------------------------------------------------
@@ -413,12 +482,14 @@ def cmd_caixa(args: argparse.Namespace) -> int:
             valor = _amount(args.valor, "valor")
             from pos_app.core.services.users import authenticate
 
-            user = authenticate(ctx, _pin(args), args.operador, require_manager=not args.operador,
-                                action="caixa_abertura")
+            user = authenticate(
+                ctx, _pin(args), args.operador, require_manager=not args.operador, action="caixa_abertura"
+            )
             session = service.open(user, valor)
             msg = f"Caixa {session['id']} aberto por {user.nome} com fundo de troco {_brl(session['opening_float'])}."
-            _print_json({"caixa": session["id"], "fundo_de_troco": session["opening_float"], "mensagem": msg}) \
-                if args.json else print(msg)
+            _print_json(
+                {"caixa": session["id"], "fundo_de_troco": session["opening_float"], "mensagem": msg}
+            ) if args.json else print(msg)
             return EXIT_OK
         if args.action in ("sangria", "suprimento"):
             valor = _amount(args.valor, "valor")
@@ -473,7 +544,9 @@ def _counted(specs: list[str]) -> dict[str, Decimal]:
             raise CliError(f"Forma de pagamento desconhecida: {forma}", EXIT_BAD_INPUT, "contado")
         counted[code] = counted.get(code, Decimal(0)) + _amount(amount, "contado")
     if "01" not in counted:
-        raise CliError("Informe o dinheiro contado na gaveta: --contado dinheiro:VALOR", EXIT_BAD_INPUT, "contado")
+        raise CliError(
+            "Informe o dinheiro contado na gaveta: --contado dinheiro:VALOR", EXIT_BAD_INPUT, "contado"
+        )
     return counted
 
 
@@ -494,7 +567,9 @@ def cmd_usuarios(args: argparse.Namespace) -> int:
         if args.action == "listar":
             users = service.list()
             if args.json:
-                _print_json([{"codigo": u.codigo, "nome": u.nome, "papel": u.papel, "ativo": u.ativo} for u in users])
+                _print_json(
+                    [{"codigo": u.codigo, "nome": u.nome, "papel": u.papel, "ativo": u.ativo} for u in users]
+                )
             else:
                 for u in users:
                     print(f"{u.codigo:>4}  {u.nome:30}  {u.papel:8}  {'ativo' if u.ativo else 'desativado'}")
@@ -540,7 +615,9 @@ def cmd_relatorio(args: argparse.Namespace) -> int:
             _print_json({**rep.to_json(), "arquivos": files})
             return EXIT_OK
         print(f"Relatório de {rep.dia:%d/%m/%Y}")
-        print(f"Vendas: {rep.vendas}   Faturamento: {_brl(rep.total)}   Ticket médio: {_brl(rep.ticket_medio)}")
+        print(
+            f"Vendas: {rep.vendas}   Faturamento: {_brl(rep.total)}   Ticket médio: {_brl(rep.ticket_medio)}"
+        )
         print(f"Canceladas: {len(rep.canceladas)} ({_brl(rep.total_cancelado)})")
         from pos_app.core.domain.payments import PAYMENT_METHODS
 
@@ -551,8 +628,10 @@ def cmd_relatorio(args: argparse.Namespace) -> int:
             bar = "█" * int(b.total / top * 30)
             print(f"  {b.hora:02d}h {bar:30} {b.vendas:>3}  {_brl(b.total):>12}")
         bl = rep.backlog
-        print(f"Contingência: {bl.get('contingencia_pendentes', 0)} a transmitir, "
-              f"{bl.get('contingencia_com_erro', 0)} precisam de correção")
+        print(
+            f"Contingência: {bl.get('contingencia_pendentes', 0)} a transmitir, "
+            f"{bl.get('contingencia_com_erro', 0)} precisam de correção"
+        )
         for kind, path in files.items():
             print(f"{kind.upper()}: {path}")
         return EXIT_OK
@@ -568,8 +647,12 @@ def cmd_auditoria(args: argparse.Namespace) -> int:
     ctx = _open(start_sandbox=False)
     try:
         today = ctx.now().date()
-        entries = AuditLog(ctx.store).entries(de=_parse_date(args.de, "de", today), ate=_parse_date(args.ate, "ate", today),
-                                              action=args.acao, limit=args.limite)
+        entries = AuditLog(ctx.store).entries(
+            de=_parse_date(args.de, "de", today),
+            ate=_parse_date(args.ate, "ate", today),
+            action=args.acao,
+            limit=args.limite,
+        )
         if args.json:
             _print_json([e.to_json() for e in entries])
         else:

@@ -27,17 +27,22 @@ DYNAMIC_ALIASES = ("pix", "pix-dinamico", "pix_dinamico")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], commands: dict[str, Handler]) -> None:
-    p = sub.add_parser("pix", help="PIX: cobranças, pagamentos recebidos sem venda e devoluções",
-                       description="Cobranças PIX dinâmicas deste terminal. 'pendentes' sincroniza com o PSP e "
-                       "lista os PIX recebidos sem venda (após cancelamento, em duplicidade) a devolver; "
-                       "'devolver' faz a devolução (gerente).")
+    p = sub.add_parser(
+        "pix",
+        help="PIX: cobranças, pagamentos recebidos sem venda e devoluções",
+        description="Cobranças PIX dinâmicas deste terminal. 'pendentes' sincroniza com o PSP e "
+        "lista os PIX recebidos sem venda (após cancelamento, em duplicidade) a devolver; "
+        "'devolver' faz a devolução (gerente).",
+    )
     psub = p.add_subparsers(dest="action", metavar="AÇÃO", parser_class=_Parser, required=True)
     pl = psub.add_parser("pendentes", help="sincroniza com o PSP e lista as devoluções a fazer")
     pl.add_argument("--json", action="store_true", help="saída em JSON")
     pc = psub.add_parser("cobrancas", help="lista as cobranças recentes")
     pc.add_argument("--json", action="store_true", help="saída em JSON")
     pd = psub.add_parser("devolver", help="devolve um PIX recebido sem venda (gerente)")
-    pd.add_argument("id", type=int, nargs="?", metavar="ID", help="número da devolução (veja 'pix pendentes')")
+    pd.add_argument(
+        "id", type=int, nargs="?", metavar="ID", help="número da devolução (veja 'pix pendentes')"
+    )
     pd.add_argument("--todas", action="store_true", help="devolve todas as pendentes")
     pd.add_argument("--pin", help="PIN de um gerente ativo (omitido: perguntado no terminal)")
     pd.add_argument("--gerente", metavar="CODIGO", help="código do gerente")
@@ -62,9 +67,13 @@ def cmd_pix(args: argparse.Namespace) -> int:
 
                     tz = ctx.now().tzinfo
                     for r in rows:
-                        when = datetime.fromisoformat(r["created_at"]).astimezone(tz).strftime("%d/%m/%Y %H:%M")
-                        print(f"{r['id']:>5} {when} R$ {r['valor']:>9} {r['status']:<22} "
-                              f"{r['e2eid'] or '-'} venda {r['sale_id'] or '-'}")
+                        when = (
+                            datetime.fromisoformat(r["created_at"]).astimezone(tz).strftime("%d/%m/%Y %H:%M")
+                        )
+                        print(
+                            f"{r['id']:>5} {when} R$ {r['valor']:>9} {r['status']:<22} "
+                            f"{r['e2eid'] or '-'} venda {r['sale_id'] or '-'}"
+                        )
                 return EXIT_OK
             svc.sync()
             pending = svc.pending_refunds()
@@ -75,20 +84,26 @@ def cmd_pix(args: argparse.Namespace) -> int:
                     print("Nenhum PIX recebido sem venda.")
                 else:
                     for r in pending:
-                        print(f"{r['id']:>4} R$ {r['valor']:>9}  {r['e2eid']}  {_motivo(r['motivo'])}  "
-                              f"({r['status']})")
+                        print(
+                            f"{r['id']:>4} R$ {r['valor']:>9}  {r['e2eid']}  {_motivo(r['motivo'])}  "
+                            f"({r['status']})"
+                        )
                 return EXIT_OK
             # devolver
             targets = [r["id"] for r in pending] if args.todas else ([args.id] if args.id else [])
             if not targets:
-                raise CliError("Informe o número da devolução (pos-app pix pendentes) ou --todas.", EXIT_BAD_INPUT, "id")
+                raise CliError(
+                    "Informe o número da devolução (pos-app pix pendentes) ou --todas.", EXIT_BAD_INPUT, "id"
+                )
             user = authenticate_manager(ctx, args, "pix_devolucao")
             done = [svc.refund(i, user) for i in targets]
             if args.json:
                 print_json(done)
             else:
                 for r in done:
-                    print(f"Devolução {r['id']}: R$ {r['valor']} ao pagador do PIX {r['e2eid']} — {r['status']}")
+                    print(
+                        f"Devolução {r['id']}: R$ {r['valor']} ao pagador do PIX {r['e2eid']} — {r['status']}"
+                    )
             return EXIT_OK if all(r["status"] == "devolvida" for r in done) else EXIT_NOT_DONE
         except PermissionError as exc:
             raise CliError(str(exc), EXIT_BAD_INPUT, "pin") from exc
@@ -103,8 +118,11 @@ def cmd_pix(args: argparse.Namespace) -> int:
 
 
 def _motivo(code: str) -> str:
-    return {"apos_cancelamento": "pago após o cancelamento da cobrança", "duplicado": "pago em duplicidade",
-            "paga_sem_venda": "pago, venda não concluída"}.get(code, code)
+    return {
+        "apos_cancelamento": "pago após o cancelamento da cobrança",
+        "duplicado": "pago em duplicidade",
+        "paga_sem_venda": "pago, venda não concluída",
+    }.get(code, code)
 
 
 # -- sell --pay pix:VALOR ---------------------------------------------------------------------
@@ -153,10 +171,18 @@ def charge_dynamic(ctx: Any, valor: Decimal, operador_id: int | None, timeout: f
         with contextlib.suppress(PixError):
             charge = svc.cancel(charge.id)
     if charge.status != pix.PAGA:
-        what = {pix.EXPIRADA: "expirou", pix.CANCELADA: "foi cancelada", pix.REMOVIDA_PSP: "foi removida pelo PSP",
-                pix.ATIVA: "não foi paga a tempo", pix.FALHOU: "não foi criada"}.get(charge.status, charge.status)
-        raise CliError(f"Cobrança PIX {charge.txid} {what}: venda não concluída, nenhuma nota emitida.",
-                       EXIT_NOT_DONE, "pay")
+        what = {
+            pix.EXPIRADA: "expirou",
+            pix.CANCELADA: "foi cancelada",
+            pix.REMOVIDA_PSP: "foi removida pelo PSP",
+            pix.ATIVA: "não foi paga a tempo",
+            pix.FALHOU: "não foi criada",
+        }.get(charge.status, charge.status)
+        raise CliError(
+            f"Cobrança PIX {charge.txid} {what}: venda não concluída, nenhuma nota emitida.",
+            EXIT_NOT_DONE,
+            "pay",
+        )
     print(f"PIX recebido: {charge.e2eid}", file=sys.stderr)
     return charge
 

@@ -39,7 +39,9 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
     pe.add_argument("--reenviar", action="store_true", help="tenta imprimir agora os cupons da fila")
     pe.add_argument("--json", action="store_true", help="saída em JSON")
     r = psub.add_parser("reimprimir", help="segunda via de um cupom (exige PIN de gerente)")
-    r.add_argument("ref", metavar="REF", help="referência da nota (ex.: T1A2B3_00000042), nº da venda ou 'ultima'")
+    r.add_argument(
+        "ref", metavar="REF", help="referência da nota (ex.: T1A2B3_00000042), nº da venda ou 'ultima'"
+    )
     r.add_argument("--pin", required=True, help="PIN do gerente")
     r.add_argument("--gerente", metavar="CODIGO", help="código do gerente (obrigatório se houver mais de um)")
     r.add_argument("--json", action="store_true", help="saída em JSON")

@@ -20,11 +20,16 @@ Handler = Callable[[argparse.Namespace], int]
 
 def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> None:
     """Add this module's subcommands to `sub` and their handlers to `commands`."""
-    b = sub.add_parser("backup", help="cópia de segurança do banco de dados agora (mantém 7 diárias e 4 semanais)")
+    b = sub.add_parser(
+        "backup", help="cópia de segurança do banco de dados agora (mantém 7 diárias e 4 semanais)"
+    )
     b.add_argument("--json", action="store_true", help="saída em JSON")
     bsub = b.add_subparsers(dest="action", metavar="AÇÃO", parser_class=_Parser)
-    br = bsub.add_parser("restaurar", help="substitui o banco pela cópia indicada (com o programa fechado); "
-                         "o banco atual é guardado ao lado, nada é apagado")
+    br = bsub.add_parser(
+        "restaurar",
+        help="substitui o banco pela cópia indicada (com o programa fechado); "
+        "o banco atual é guardado ao lado, nada é apagado",
+    )
     br.add_argument("arquivo", metavar="ARQUIVO", help="cópia em backups/ (nome ou caminho)")
     br.add_argument("--json", action="store_true", help="saída em JSON")
     commands["backup"] = cmd_backup
@@ -96,8 +101,10 @@ def _restore(args: argparse.Namespace) -> int:
             print("O banco anterior foi guardado como: " + ", ".join(result["anterior_guardado_como"]))
         if result["arquivos_anuais_restaurados"]:
             print("Arquivos anuais trazidos de volta: " + ", ".join(result["arquivos_anuais_restaurados"]))
-        print("Rode 'pos-app sync' com internet antes de vender: notas emitidas depois da cópia são "
-              "conferidas na API.")
+        print(
+            "Rode 'pos-app sync' com internet antes de vender: notas emitidas depois da cópia são "
+            "conferidas na API."
+        )
     return EXIT_OK
 
 
@@ -108,8 +115,10 @@ def cmd_arquivo(args: argparse.Namespace) -> int:
     ctx = open_app_for_cli(start_sandbox=False)
     try:
         if args.action == "listar":
-            rows: list[dict[str, Any]] = [{"ano": a.year, "arquivo": str(a.path), "bytes": a.path.stat().st_size}
-                    for a in list_archives(ctx.data_dir)]
+            rows: list[dict[str, Any]] = [
+                {"ano": a.year, "arquivo": str(a.path), "bytes": a.path.stat().st_size}
+                for a in list_archives(ctx.data_dir)
+            ]
             if args.json:
                 print_json(rows)
             else:
@@ -156,8 +165,11 @@ def cmd_xml(args: argparse.Namespace) -> int:
             for m in report.missing:
                 print(f"  sem XML: NFC-e {m['numero']} série {m['serie']} ({m['status']})", file=sys.stderr)
             if report.missing:
-                print(f"{len(report.missing)} nota(s) sem XML local: rode 'pos-app sync' com internet e exporte "
-                      "de novo.", file=sys.stderr)
+                print(
+                    f"{len(report.missing)} nota(s) sem XML local: rode 'pos-app sync' com internet e exporte "
+                    "de novo.",
+                    file=sys.stderr,
+                )
         return EXIT_OK
     finally:
         ctx.close()
@@ -195,8 +207,14 @@ def cmd_doctor_bundle(args: argparse.Namespace) -> int:
             ctx.close()
     failed = problem is not None or any(c.nivel == "erro" for c in checks or [])
     if args.json:
-        print_json({"verificacoes": [c.__dict__ for c in checks or []], "problema": problem,
-                    "pacote": str(report.path), "itens": report.members})
+        print_json(
+            {
+                "verificacoes": [c.__dict__ for c in checks or []],
+                "problema": problem,
+                "pacote": str(report.path),
+                "itens": report.members,
+            }
+        )
     else:
         if problem:
             print(f"[ERRO] {problem}")

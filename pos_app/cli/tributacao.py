@@ -1,15 +1,15 @@
 """Tax-group subcommands of `pos-app` (registered by `pos_app.cli.build_parser`):
 
-    pos-app tributacao listar [--json]                         grupos tributários e quantos produtos usam
-    pos-app tributacao mostrar NOME [--json]
-    pos-app tributacao salvar NOME --icms-situacao-tributaria 00 --icms-aliquota 18 ...  cria/altera
-    pos-app tributacao remover NOME                            (recusa se algum produto usa o grupo)
-    pos-app tributacao atribuir CODIGO NOME | --nenhum         liga um produto a um grupo
-    pos-app tributacao importar ARQUIVO.csv [--json]           colunas: grupo_tributario + campos Focus
-    pos-app tributacao exportar ARQUIVO.csv
-    pos-app tributacao demo [--regime normal]                   (demo) catálogo nos grupos do regime
-    pos-app tributacao tabelas [--json]                        CST, CSOSN, PIS/COFINS, IBS/CBS, cClassTrib
-    pos-app catalog export ARQUIVO.csv                          catálogo com os grupos (reimportável)
+pos-app tributacao listar [--json]                         grupos tributários e quantos produtos usam
+pos-app tributacao mostrar NOME [--json]
+pos-app tributacao salvar NOME --icms-situacao-tributaria 00 --icms-aliquota 18 ...  cria/altera
+pos-app tributacao remover NOME                            (recusa se algum produto usa o grupo)
+pos-app tributacao atribuir CODIGO NOME | --nenhum         liga um produto a um grupo
+pos-app tributacao importar ARQUIVO.csv [--json]           colunas: grupo_tributario + campos Focus
+pos-app tributacao exportar ARQUIVO.csv
+pos-app tributacao demo [--regime normal]                   (demo) catálogo nos grupos do regime
+pos-app tributacao tabelas [--json]                        CST, CSOSN, PIS/COFINS, IBS/CBS, cClassTrib
+pos-app catalog export ARQUIVO.csv                          catálogo com os grupos (reimportável)
 """
 
 from __future__ import annotations
@@ -29,10 +29,20 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 _OPTIONS = (
-    "icms_origem", "icms_situacao_tributaria", "icms_modalidade_base_calculo", "icms_aliquota",
-    "icms_reducao_base_calculo", "fcp_percentual", "pis_situacao_tributaria", "pis_aliquota_porcentual",
-    "cofins_situacao_tributaria", "cofins_aliquota_porcentual", "ibs_cbs_situacao_tributaria",
-    "ibs_cbs_classificacao_tributaria", "cest", "tributos_percentual",
+    "icms_origem",
+    "icms_situacao_tributaria",
+    "icms_modalidade_base_calculo",
+    "icms_aliquota",
+    "icms_reducao_base_calculo",
+    "fcp_percentual",
+    "pis_situacao_tributaria",
+    "pis_aliquota_porcentual",
+    "cofins_situacao_tributaria",
+    "cofins_aliquota_porcentual",
+    "ibs_cbs_situacao_tributaria",
+    "ibs_cbs_classificacao_tributaria",
+    "cest",
+    "tributos_percentual",
 )
 
 
@@ -131,7 +141,9 @@ def cmd_tributacao(args: argparse.Namespace) -> int:
         if args.action == "remover":
             used = repo.usage(args.nome)
             if used:
-                raise CliError(f"O grupo {args.nome!r} é usado por {used} produto(s): mude-os de grupo antes.")
+                raise CliError(
+                    f"O grupo {args.nome!r} é usado por {used} produto(s): mude-os de grupo antes."
+                )
             if not repo.delete(args.nome):
                 raise CliError(f"Grupo tributário não encontrado: {args.nome}")
             _out(args, {"removido": args.nome}, f"Grupo {args.nome!r} removido.")
@@ -155,8 +167,11 @@ def cmd_tributacao(args: argparse.Namespace) -> int:
                 raise CliError(f"Produto não encontrado: {args.codigo}")
             if nome is not None:
                 _sync_product_cst(ctx, product.codigo)
-            _out(args, {"codigo": product.codigo, "grupo_tributario": nome},
-                 f"Produto {product.codigo} → {nome or 'sem grupo'}")
+            _out(
+                args,
+                {"codigo": product.codigo, "grupo_tributario": nome},
+                f"Produto {product.codigo} → {nome or 'sem grupo'}",
+            )
             return EXIT_OK
         if args.action == "importar":
             return _import(ctx, args)
@@ -173,18 +188,26 @@ def cmd_tributacao(args: argparse.Namespace) -> int:
                 raise CliError("Disponível só no modo de demonstração.")
             regime = args.regime or ctx.config.get("emitente.regime")
             n = apply_demo_tax_groups(ctx, regime)
-            _out(args, {"regime": regime, "produtos": n}, f"{n} produto(s) ligados aos grupos do regime {regime}.")
+            _out(
+                args,
+                {"regime": regime, "produtos": n},
+                f"{n} produto(s) ligados aos grupos do regime {regime}.",
+            )
             return EXIT_OK
         if args.action == "tabelas":
             from pos_app.core.fiscal import tax_tables as t
 
             tabelas: dict[str, dict[str, str]] = {
-                "cst_icms": t.CST_ICMS, "csosn": t.CSOSN, "icms_modalidade_base_calculo": t.ICMS_MODALIDADE_BC,
-                "pis_cofins_cst": t.PIS_CST, "ibs_cbs_cst": t.IBSCBS_CST,
+                "cst_icms": t.CST_ICMS,
+                "csosn": t.CSOSN,
+                "icms_modalidade_base_calculo": t.ICMS_MODALIDADE_BC,
+                "pis_cofins_cst": t.PIS_CST,
+                "ibs_cbs_cst": t.IBSCBS_CST,
                 "cclasstrib": {c.codigo: c.descricao for c in t.cclasstrib_table().values()},
             }
             text = "\n".join(
-                f"[{name}]\n" + "\n".join(f"  {k:8} {v}" for k, v in table.items()) for name, table in tabelas.items()
+                f"[{name}]\n" + "\n".join(f"  {k:8} {v}" for k, v in table.items())
+                for name, table in tabelas.items()
             )
             _out(args, tabelas, text)
             return EXIT_OK
@@ -220,8 +243,13 @@ def _import(ctx: Any, args: argparse.Namespace) -> int:
     for group in groups:
         ctx.store.tax_groups.upsert(group)
     if args.json:
-        print(json.dumps({"importados": len(groups), "rejeitados": [{"linha": n, "motivo": m} for n, m in rejected]},
-                         ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {"importados": len(groups), "rejeitados": [{"linha": n, "motivo": m} for n, m in rejected]},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         print(f"{len(groups)} grupo(s) importado(s).")
         for line, reason in rejected:

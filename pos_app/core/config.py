@@ -129,15 +129,21 @@ def _pg_url(value: str) -> str:
     v = value.strip()
     try:
         parts = urlsplit(v)
-        ok = parts.scheme in ("postgresql", "postgres") and bool(parts.hostname) and not any(c.isspace() for c in v)
+        ok = (
+            parts.scheme in ("postgresql", "postgres")
+            and bool(parts.hostname)
+            and not any(c.isspace() for c in v)
+        )
         has_password = parts.password is not None
     except ValueError:
         ok, has_password = False, False
     if not ok:
         raise ConfigError("URL do banco da loja inválida: use postgresql://usuario@servidor:5432/banco")
     if has_password:
-        raise ConfigError("Não coloque a senha na URL: use pos-app config set loja.senha SENHA "
-                          "(ou pos-app loja conectar URL, que guarda a senha no cofre do sistema).")
+        raise ConfigError(
+            "Não coloque a senha na URL: use pos-app config set loja.senha SENHA "
+            "(ou pos-app loja conectar URL, que guarda a senha no cofre do sistema)."
+        )
     return v
 
 
@@ -199,7 +205,12 @@ class Key:
 KEYS: dict[str, Key] = {
     k.name: k
     for k in [
-        Key("focus.ambiente", "Ambiente (sandbox = demonstração)", _choice("sandbox", "homologacao", "producao"), "sandbox"),
+        Key(
+            "focus.ambiente",
+            "Ambiente (sandbox = demonstração)",
+            _choice("sandbox", "homologacao", "producao"),
+            "sandbox",
+        ),
         Key("focus.url", "URL da API (opcional: substitui a do ambiente)", _url),
         Key("focus.token", "Token da API Focus NFe", _text(200), secret=True),
         Key("focus.timeout", "Tempo máximo de espera pela emissão (s)", _seconds(2, 120), "15"),
@@ -217,39 +228,98 @@ KEYS: dict[str, Key] = {
         Key("emitente.regime", "Regime tributário", _choice("simples", "normal"), "simples"),
         Key("emitente.telefone", "Telefone", _text(14, required=False)),
         Key("contingencia.serie", "Série de contingência deste terminal", _serie_contingencia, "600"),
-        Key("demo.empresa", "Empresa de demonstração (pr: Simples/PR; sp: regime normal/SP, CNPJ alfanumérico)",
-            _choice("pr", "sp"), "pr"),
+        Key(
+            "demo.empresa",
+            "Empresa de demonstração (pr: Simples/PR; sp: regime normal/SP, CNPJ alfanumérico)",
+            _choice("pr", "sp"),
+            "pr",
+        ),
         Key("nfce.serie", "Série da NFC-e online (a cadastrada na Focus)", _int_range(0, 889, "Série"), "1"),
-        Key("nfe.serie", "Série da NF-e online (modelo 55, a cadastrada na Focus)", _int_range(0, 889, "Série"), "1"),
-        Key("nfe.destinatario_cnpj", "Venda a CNPJ: auto (regra da UF), nfe (sempre NF-e) ou nfce (sempre NFC-e)",
-            _choice("auto", "nfe", "nfce"), "auto"),
-        Key("armazenamento.reserva_mb", "Espaço livre mínimo em disco para aceitar novas vendas (MB; 0 desliga)",
-            _int_range(0, 1_000_000, "Reserva"), "200"),
+        Key(
+            "nfe.serie",
+            "Série da NF-e online (modelo 55, a cadastrada na Focus)",
+            _int_range(0, 889, "Série"),
+            "1",
+        ),
+        Key(
+            "nfe.destinatario_cnpj",
+            "Venda a CNPJ: auto (regra da UF), nfe (sempre NF-e) ou nfce (sempre NFC-e)",
+            _choice("auto", "nfe", "nfce"),
+            "auto",
+        ),
+        Key(
+            "armazenamento.reserva_mb",
+            "Espaço livre mínimo em disco para aceitar novas vendas (MB; 0 desliga)",
+            _int_range(0, 1_000_000, "Reserva"),
+            "200",
+        ),
         Key("certificado.arquivo", "Arquivo do certificado A1 (.pfx)", _path),
         Key("certificado.senha", "Senha do certificado A1", _text(200), secret=True),
         Key("terminal.id", "Identificação do terminal (única na loja)", _ref_id),
-        Key("venda.desconto_maximo_percentual", "Desconto máximo sem gerente (%)", _int_range(0, 100, "Percentual"), "10"),
+        Key(
+            "venda.desconto_maximo_percentual",
+            "Desconto máximo sem gerente (%)",
+            _int_range(0, 100, "Percentual"),
+            "10",
+        ),
         # Typo guards (core/services/sale_guards.py; 0 turns a limit off) and the manager session.
         Key("venda.troco_maximo", "Troco acima deste valor pede confirmação (R$)", _money, "200.00"),
-        Key("venda.quantidade_maxima_item", "Quantidade por item acima desta pede o gerente", _money, "100.00"),
+        Key(
+            "venda.quantidade_maxima_item", "Quantidade por item acima desta pede o gerente", _money, "100.00"
+        ),
         Key("venda.total_maximo", "Total da venda acima deste valor pede o gerente (R$)", _money, "5000.00"),
-        Key("gerente.sessao_minutos", "Minutos em que o gerente não digita o PIN de novo", _int_range(0, 240, "Minutos"), "5"),
+        Key(
+            "gerente.sessao_minutos",
+            "Minutos em que o gerente não digita o PIN de novo",
+            _int_range(0, 240, "Minutos"),
+            "5",
+        ),
         Key("tela.cliente", "Tela do cliente no segundo monitor", _choice("nao", "sim"), "nao"),
-        Key("impressora.tipo", "Impressora", _choice("pdf", "rede", "usb", "serial", "windows", "arquivo"), "pdf"),
-        Key("impressora.endereco", "Endereço da impressora (IP:porta, porta serial, nome no Windows)", _text(120, required=False)),
+        Key(
+            "impressora.tipo",
+            "Impressora",
+            _choice("pdf", "rede", "usb", "serial", "windows", "arquivo"),
+            "pdf",
+        ),
+        Key(
+            "impressora.endereco",
+            "Endereço da impressora (IP:porta, porta serial, nome no Windows)",
+            _text(120, required=False),
+        ),
         Key("impressora.colunas", "Colunas da impressora", _choice("48", "42", "32"), "48"),
         Key("impressora.largura_mm", "Largura do papel (mm)", _choice("80", "58"), "80"),
         Key("impressora.codepage", "Página de código", _choice("cp850", "cp860"), "cp850"),
         Key("impressora.gaveta_pino", "Pino da gaveta", _choice("2", "5"), "2"),
-        Key("impressora.modelo", "Modelo da impressora térmica (auto: genérica pela largura/colunas)",
-            _choice("auto", "epson_tm_t20", "elgin_i9", "bematech_mp4200", "daruma_dr800", "generico_80",
-                    "generico_80_42", "generico_58"), "auto"),
+        Key(
+            "impressora.modelo",
+            "Modelo da impressora térmica (auto: genérica pela largura/colunas)",
+            _choice(
+                "auto",
+                "epson_tm_t20",
+                "elgin_i9",
+                "bematech_mp4200",
+                "daruma_dr800",
+                "generico_80",
+                "generico_80_42",
+                "generico_58",
+            ),
+            "auto",
+        ),
         Key("caixa.fundo_padrao", "Fundo de troco padrão (R$)", _money, "0.00"),
         # Receipt PDFs older than this are deleted (re-rendered on a reprint); 0 keeps them all.
-        Key("recibos.dias_guardar", "Dias que os PDFs de DANFCe ficam no disco (0: para sempre)",
-            _int_range(0, 3650, "Dias"), "60"),
+        Key(
+            "recibos.dias_guardar",
+            "Dias que os PDFs de DANFCe ficam no disco (0: para sempre)",
+            _int_range(0, 3650, "Dias"),
+            "60",
+        ),
         # Past years move to read-only yearly archives (arquivo-AAAA.sqlite3) a month after they end.
-        Key("historico.arquivar_anos", "Arquivar os anos encerrados em arquivos anuais", _choice("sim", "nao"), "sim"),
+        Key(
+            "historico.arquivar_anos",
+            "Arquivar os anos encerrados em arquivos anuais",
+            _choice("sim", "nao"),
+            "sim",
+        ),
         # Weighed goods: EAN-13 "2" + product code + value (5 digits before the check digit).
         Key("balanca.modo", "Etiqueta da balança traz o preço ou o peso", _choice("preco", "peso"), "preco"),
         # PIX: the PSP's API Pix (dynamic QR, forma 17) and the store's key (static QR, forma 20).
@@ -262,12 +332,24 @@ KEYS: dict[str, Key] = {
         Key("pix.cnpj_psp", "CNPJ do PSP (credenciadora na NFC-e)", _cnpj),
         Key("pix.chave", "Chave PIX da loja (CPF/CNPJ, e-mail, +55 telefone ou aleatória)", _pix_chave),
         Key("pix.qr_no_cupom", "Imprimir o QR do PIX estático no cupom", _choice("sim", "nao"), "nao"),
-        Key("pix.expiracao", "Validade da cobrança PIX dinâmica (s)", _int_range(30, 3600, "Validade"), "300"),
-        Key("balanca.digitos_codigo", "Dígitos do código do produto na etiqueta da balança", _choice("4", "5", "6"), "6"),
+        Key(
+            "pix.expiracao", "Validade da cobrança PIX dinâmica (s)", _int_range(30, 3600, "Validade"), "300"
+        ),
+        Key(
+            "balanca.digitos_codigo",
+            "Dígitos do código do produto na etiqueta da balança",
+            _choice("4", "5", "6"),
+            "6",
+        ),
         # Store database (issue 16): URL without the password; the password lives in the credential store.
         Key("loja.banco", "Banco da loja (PostgreSQL: postgresql://usuario@servidor:5432/banco)", _pg_url),
         Key("loja.senha", "Senha do banco da loja", _text(200), secret=True),
-        Key("loja.limite_focus", "Requisições por minuto do token Focus (todos os terminais)", _int_range(1, 10000, "Limite"), "100"),
+        Key(
+            "loja.limite_focus",
+            "Requisições por minuto do token Focus (todos os terminais)",
+            _int_range(1, 10000, "Limite"),
+            "100",
+        ),
     ]
 }
 
@@ -324,16 +406,20 @@ class Config:
             return None
         if mine == theirs:
             other_name = "série online" if key == "contingencia.serie" else "série de contingência"
-            return (f"a série de contingência e a série online não podem ser iguais ({other_name} = {theirs}): a "
-                    "primeira nota em contingência repetiria um número já autorizado (rejeição 539). "
-                    "Use outra série (ex.: 600 para a contingência).")
+            return (
+                f"a série de contingência e a série online não podem ser iguais ({other_name} = {theirs}): a "
+                "primeira nota em contingência repetiria um número já autorizado (rejeição 539). "
+                "Use outra série (ex.: 600 para a contingência)."
+            )
         if key == "contingencia.serie":
             used = self.store.database.query_one(
                 "SELECT serie FROM fiscal_documents WHERE kind = 'online' AND serie = ? LIMIT 1", [mine]
             )
             if used is not None:
-                return (f"a série {mine} já tem notas online autorizadas neste terminal: não pode ser a série de "
-                        "contingência (rejeição 539). Use outra série (ex.: 600).")
+                return (
+                    f"a série {mine} já tem notas online autorizadas neste terminal: não pode ser a série de "
+                    "contingência (rejeição 539). Use outra série (ex.: 600)."
+                )
         return None
 
     def unset(self, key: str) -> None:
@@ -399,8 +485,19 @@ class Config:
     def emitente(self) -> Emitente | None:
         """The configured emitter, or None if any required field is missing."""
         names = [
-            "cnpj", "razao_social", "nome_fantasia", "inscricao_estadual", "logradouro", "numero", "bairro",
-            "municipio", "codigo_municipio", "uf", "cep", "regime", "telefone",
+            "cnpj",
+            "razao_social",
+            "nome_fantasia",
+            "inscricao_estadual",
+            "logradouro",
+            "numero",
+            "bairro",
+            "municipio",
+            "codigo_municipio",
+            "uf",
+            "cep",
+            "regime",
+            "telefone",
         ]
         values = {n: self.get(f"emitente.{n}") or "" for n in names}
         required = [n for n in names if n not in ("nome_fantasia", "telefone")]

@@ -33,7 +33,9 @@ _secrets: set[str] = set()
 _secret_re: re.Pattern[str] | None = None
 _public: set[str] = set()  # the shop's own CNPJ: printed on every receipt, useful in support logs
 
-_AUTH_HEADER = re.compile(r"(?i)\b(authorization|proxy-authorization)(\s*[:=]\s*['\"]?)(basic|bearer|token)?\s*[^\s'\",}]+")
+_AUTH_HEADER = re.compile(
+    r"(?i)\b(authorization|proxy-authorization)(\s*[:=]\s*['\"]?)(basic|bearer|token)?\s*[^\s'\",}]+"
+)
 _BASIC = re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._-]{8,}")
 _KEY_VALUE = re.compile(
     r"(?i)([\"']?\b(?:token|senha|password|passwd|secret|pin|api[_-]?key)(?:[_.-]\w+)?[\"']?\s*[:=]\s*[\"']?)"
@@ -65,7 +67,11 @@ def register_secret(value: str | None) -> None:
     """Remember a secret so it is masked wherever it shows up (also base64 in a Basic header)."""
     if not value or len(value) < MIN_SECRET_LEN:
         return
-    forms = {value, base64.b64encode(f"{value}:".encode()).decode(), base64.b64encode(value.encode()).decode()}
+    forms = {
+        value,
+        base64.b64encode(f"{value}:".encode()).decode(),
+        base64.b64encode(value.encode()).decode(),
+    }
     global _secret_re
     with _lock:
         if forms <= _secrets:

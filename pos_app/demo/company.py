@@ -95,9 +95,13 @@ def switch(ctx: AppContext, key: str) -> SwitchResult:
     """Make the terminal play demo company ``key``; raises :class:`DemoCompanyError`."""
     key = (key or "").strip().lower()
     if key not in CATALOGS:
-        raise DemoCompanyError(f"Empresa de demonstração desconhecida: {key!r} (use {' ou '.join(CATALOGS)}).")
+        raise DemoCompanyError(
+            f"Empresa de demonstração desconhecida: {key!r} (use {' ou '.join(CATALOGS)})."
+        )
     if not ctx.config.demo:
-        raise DemoCompanyError("A troca de empresa só existe no modo demonstração (focus.ambiente = sandbox).")
+        raise DemoCompanyError(
+            "A troca de empresa só existe no modo demonstração (focus.ambiente = sandbox)."
+        )
     current = current_key(ctx)
     if ctx.config.is_set("emitente.cnpj") and current is None:
         raise DemoCompanyError("O emitente configurado não é uma empresa de demonstração: nada foi alterado.")
@@ -122,7 +126,9 @@ def switch(ctx: AppContext, key: str) -> SwitchResult:
     if ctx.sandbox is not None:
         ctx.sandbox.register_company(company)
     ctx.reset_client()
-    return SwitchResult(key, True, f"Empresa de demonstração: {LABELS[key]} — CNPJ {format_cnpj(company.cnpj)}.")
+    return SwitchResult(
+        key, True, f"Empresa de demonstração: {LABELS[key]} — CNPJ {format_cnpj(company.cnpj)}."
+    )
 
 
 def _set_emitter(ctx: AppContext, c: CompanyConfig) -> None:

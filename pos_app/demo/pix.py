@@ -28,9 +28,11 @@ def start_demo_psp(ctx: AppContext) -> Any:
     if cfg.get("pix.url"):
         return None
     emitente = cfg.emitente()
-    psp = PspSandbox(chave=cfg.get("pix.chave") or DEMO_PIX_KEY,
-                     nome=(emitente.nome_fantasia or emitente.razao_social) if emitente else "LOJA DEMO",
-                     cidade=emitente.municipio if emitente else "SAO PAULO").start()
+    psp = PspSandbox(
+        chave=cfg.get("pix.chave") or DEMO_PIX_KEY,
+        nome=(emitente.nome_fantasia or emitente.razao_social) if emitente else "LOJA DEMO",
+        cidade=emitente.municipio if emitente else "SAO PAULO",
+    ).start()
     psp.auto_pay_after = _auto_pay_seconds()
     ctx.__dict__["psp_sandbox"] = psp
     ctx.pix_settings = lambda: demo_settings(ctx)
@@ -48,8 +50,13 @@ def demo_settings(ctx: AppContext) -> dict[str, str]:
         return {}
     from pos_app.sandbox.psp import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PSP_CNPJ
 
-    return {"pix.url": psp.url, "pix.client_id": DEMO_CLIENT_ID, "pix.client_secret": DEMO_CLIENT_SECRET,
-            "pix.cnpj_psp": DEMO_PSP_CNPJ, "pix.chave": psp.chave}
+    return {
+        "pix.url": psp.url,
+        "pix.client_id": DEMO_CLIENT_ID,
+        "pix.client_secret": DEMO_CLIENT_SECRET,
+        "pix.cnpj_psp": DEMO_PSP_CNPJ,
+        "pix.chave": psp.chave,
+    }
 
 
 def _auto_pay_seconds() -> float | None:

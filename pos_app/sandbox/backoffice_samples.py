@@ -15,8 +15,9 @@ def _stamp(when: datetime) -> str:
     return when.astimezone(BRASILIA).replace(microsecond=0).isoformat()
 
 
-def sample_cte(data_emissao: datetime, *, numero: int = 1, serie: int = 1, cnpj: str = DEMO_COMPANY.cnpj,
-               **extra: Any) -> dict[str, Any]:
+def sample_cte(
+    data_emissao: datetime, *, numero: int = 1, serie: int = 1, cnpj: str = DEMO_COMPANY.cnpj, **extra: Any
+) -> dict[str, Any]:
     """A road CT-e (modal rodoviário) from Curitiba to Pinhais, R$ 150,00."""
     payload: dict[str, Any] = {
         "numero": numero,
@@ -62,15 +63,18 @@ def sample_cte(data_emissao: datetime, *, numero: int = 1, serie: int = 1, cnpj:
         "icms_situacao_tributaria": "SN",
         "valor_total_carga": "2350.00",
         "produto_predominante": "GENEROS ALIMENTICIOS",
-        "quantidades": [{"codigo_unidade_medida": "01", "tipo_medida": "PESO BRUTO", "quantidade": "320.0000"}],
+        "quantidades": [
+            {"codigo_unidade_medida": "01", "tipo_medida": "PESO BRUTO", "quantidade": "320.0000"}
+        ],
         "modal_rodoviario": {"rntrc": "12345678"},
     }
     payload.update(extra)
     return payload
 
 
-def sample_cte_os(data_emissao: datetime, *, numero: int = 1, serie: int = 1, cnpj: str = DEMO_COMPANY.cnpj,
-                  **extra: Any) -> dict[str, Any]:
+def sample_cte_os(
+    data_emissao: datetime, *, numero: int = 1, serie: int = 1, cnpj: str = DEMO_COMPANY.cnpj, **extra: Any
+) -> dict[str, Any]:
     """A CT-e OS for a passenger transport service (modal rodoviário, tipo_servico 6)."""
     payload: dict[str, Any] = {
         "numero": numero,
@@ -105,7 +109,9 @@ def sample_cte_os(data_emissao: datetime, *, numero: int = 1, serie: int = 1, cn
     return payload
 
 
-def sample_lote_rps(data_emissao: datetime, *, cnpj: str = DEMO_COMPANY.cnpj, notas: int = 2) -> dict[str, Any]:
+def sample_lote_rps(
+    data_emissao: datetime, *, cnpj: str = DEMO_COMPANY.cnpj, notas: int = 2
+) -> dict[str, Any]:
     """An RPS batch of ``notas`` services for the demo company (Curitiba)."""
     lista = []
     for i in range(notas):

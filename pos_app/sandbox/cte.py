@@ -173,20 +173,30 @@ class CteSandbox:
             data = json.loads(response.raw)
         except ValueError:
             return response
-        origin = (self.files_origin() if self.files_origin else "") or (f"http://{req.host}" if req.host else "")
+        origin = (self.files_origin() if self.files_origin else "") or (
+            f"http://{req.host}" if req.host else ""
+        )
         if not origin:
             return response
 
         def fix(value: Any) -> Any:
             if isinstance(value, dict):
-                return {k: (origin + v if k.startswith("caminho") and isinstance(v, str) and v.startswith("/")
-                            else fix(v)) for k, v in value.items()}
+                return {
+                    k: (
+                        origin + v
+                        if k.startswith("caminho") and isinstance(v, str) and v.startswith("/")
+                        else fix(v)
+                    )
+                    for k, v in value.items()
+                }
             if isinstance(value, list):
                 return [fix(v) for v in value]
             return value
 
         raw = json.dumps(fix(data), ensure_ascii=False).encode("utf-8")
-        return DocResponse(response.status, raw=raw, content_type=response.content_type, headers=response.headers)
+        return DocResponse(
+            response.status, raw=raw, content_type=response.content_type, headers=response.headers
+        )
 
     def _handle(self, req: DocRequest) -> ApiResponse:
         rest, method = req.rest, req.method
@@ -224,7 +234,9 @@ class CteSandbox:
         if not ref:
             return api_error(400, "requisicao_invalida", 'Parâmetro "ref" não informado')
         if not REF_PATTERN.fullmatch(ref):
-            return api_error(400, "requisicao_invalida", "A referência (ref) aceita apenas letras, números, _ e -")
+            return api_error(
+                400, "requisicao_invalida", "A referência (ref) aceita apenas letras, números, _ e -"
+            )
         payload, problem = parse_object(req.body)
         if problem is not None or payload is None:
             return problem or api_error(400, "requisicao_invalida", "Corpo inválido")
@@ -235,10 +247,15 @@ class CteSandbox:
         with self.docs.transaction():
             existing = self.docs.get(KIND, req.token, ref)
             if existing is not None and existing["status"] == PROCESSANDO:
-                return api_error(409, "cte_em_processamento",
-                                 "Já existe um CT-e utilizando essa referencia e ele está em processamento")
+                return api_error(
+                    409,
+                    "cte_em_processamento",
+                    "Já existe um CT-e utilizando essa referencia e ele está em processamento",
+                )
             if existing is not None and existing["status"] != ERRO:
-                return api_error(409, "cte_ja_autorizado", "Já existe um CT-e autorizado utilizando esta referência")
+                return api_error(
+                    409, "cte_ja_autorizado", "Já existe um CT-e autorizado utilizando esta referência"
+                )
             now = self.clock.now()
             record: dict[str, Any] = {
                 "token": req.token, "ref": ref, "cnpj": parsed.cnpj, "modelo": modelo, "status": PROCESSANDO,
@@ -254,7 +271,9 @@ class CteSandbox:
         return ok(self._body(record, False), 201)
 
     def _validate(self, payload: dict[str, Any], modelo: int, forma_query: str | None) -> _Parsed:
-        def fail(status: int, codigo: str, mensagem: str, erros: list[dict[str, str]] | None = None) -> _Invalid:
+        def fail(
+            status: int, codigo: str, mensagem: str, erros: list[dict[str, str]] | None = None
+        ) -> _Invalid:
             return _Invalid(api_error(status, codigo, mensagem, erros))
 
         forma = forma_query if forma_query is not None else payload.get("forma_emissao")
@@ -262,7 +281,9 @@ class CteSandbox:
             raise fail(400, "forma_emissao_invalida", "A forma de emissão utilizada é inválida")
         declared = payload.get("modelo")
         if declared not in (None, "") and str(declared).strip() != str(modelo):
-            raise fail(400, "modelo_invalido", f"Para esta URL só é permitida a emissão de CT-e modelo {modelo}")
+            raise fail(
+                400, "modelo_invalido", f"Para esta URL só é permitida a emissão de CT-e modelo {modelo}"
+            )
         cnpj_raw = payload.get("cnpj_emitente")
         if _blank(cnpj_raw):
             raise fail(400, "campos_invalidos", "O parâmetro 'cnpj_emitente' não foi informado")
@@ -292,8 +313,14 @@ class CteSandbox:
         if erros:
             raise fail(422, "erro_validacao_schema", "Erro na validação do Schema XML", erros)
         company = self.engine.companies[cnpj]
-        return _Parsed(cnpj, modelo, numbers["numero"], numbers["serie"],
-                       _parse_datetime(str(payload["data_emissao"]), company.uf), int(str(forma or "1").strip()))
+        return _Parsed(
+            cnpj,
+            modelo,
+            numbers["numero"],
+            numbers["serie"],
+            _parse_datetime(str(payload["data_emissao"]), company.uf),
+            int(str(forma or "1").strip()),
+        )
 
     @staticmethod
     def _validate_parties(payload: dict[str, Any], modelo: int, fail: Any) -> None:
@@ -321,9 +348,12 @@ class CteSandbox:
         present = [k for k in MODAL_CODES if k in payload]
         if modelo == 57:
             if not present:
-                raise fail(400, "campos_invalidos_modal",
-                           "Informe o modal do CT-e: modal_rodoviario, modal_aereo, modal_aquaviario, "
-                           "modal_ferroviario, modal_dutoviario ou modal_multimodal")
+                raise fail(
+                    400,
+                    "campos_invalidos_modal",
+                    "Informe o modal do CT-e: modal_rodoviario, modal_aereo, modal_aquaviario, "
+                    "modal_ferroviario, modal_dutoviario ou modal_multimodal",
+                )
             if len(present) > 1:
                 raise fail(400, "campos_invalidos_modal", "Informe apenas um modal: " + ", ".join(present))
             modal = payload[present[0]]
@@ -335,12 +365,17 @@ class CteSandbox:
             return
         code = str(payload.get("modal")).strip().zfill(2)
         if code not in CTE_OS_MODAIS:
-            raise fail(400, "campos_invalidos_modal", "O Campo 'modal' não é válido (01, 02, 03 ou 04 para CT-e OS)")
+            raise fail(
+                400, "campos_invalidos_modal", "O Campo 'modal' não é válido (01, 02, 03 ou 04 para CT-e OS)"
+            )
         if code == "01":
             modal = payload.get("modal_rodoviario")
             if not isinstance(modal, dict) or not modal:
-                raise fail(400, "campos_invalidos_modal",
-                           "CT-e OS rodoviário: informe os dados adicionais em 'modal_rodoviario'")
+                raise fail(
+                    400,
+                    "campos_invalidos_modal",
+                    "CT-e OS rodoviário: informe os dados adicionais em 'modal_rodoviario'",
+                )
         for key in present:
             if not isinstance(payload[key], dict):
                 raise fail(400, "campos_invalidos_modal", f"O Campo '{key}' não é válido")
@@ -403,7 +438,9 @@ class CteSandbox:
             self._sefaz_rules(record, company, now)
             rejection = self.faults.take_rejection(record["ref"], int(record["numero"]))
             if rejection is not None:
-                raise _Rejected(str(rejection.params["status_sefaz"]), str(rejection.params["mensagem_sefaz"]))
+                raise _Rejected(
+                    str(rejection.params["status_sefaz"]), str(rejection.params["mensagem_sefaz"])
+                )
         except _Rejected as rejected:
             denied = rejected.status_sefaz in ("110", "301", "302", "303")
             record["status"] = DENEGADO if denied else ERRO
@@ -422,7 +459,9 @@ class CteSandbox:
             raise _Rejected("212", "Rejeicao: Data de emissao do CT-e posterior a data de recebimento")
         cfop = str(payload["cfop"]).strip()
         if record["modelo"] == 57 and cfop not in CFOP_CTE:
-            raise _Rejected("536", f"Rejeicao: CFOP {cfop} nao permitido para CT-e (use CFOP de prestacao de transporte)")
+            raise _Rejected(
+                "536", f"Rejeicao: CFOP {cfop} nao permitido para CT-e (use CFOP de prestacao de transporte)"
+            )
         if record["modelo"] == 67 and not cfop[1:].startswith("35"):
             raise _Rejected("536", f"Rejeicao: CFOP {cfop} nao permitido para CT-e OS")
         total, receber = _money(payload["valor_total"]), _money(payload["valor_receber"])
@@ -433,24 +472,44 @@ class CteSandbox:
             raise _Rejected("206", "Rejeicao: Numero do CT-e ja esta inutilizado na base de dados da SEFAZ")
         used = self.docs.get(KIND_NUMBER, record["cnpj"], key)
         if used is not None and used.get("ref") != record["ref"]:
-            raise _Rejected("539", f"Rejeicao: Duplicidade de CT-e com diferenca na chave de acesso [{used['chave']}]")
+            raise _Rejected(
+                "539", f"Rejeicao: Duplicidade de CT-e com diferenca na chave de acesso [{used['chave']}]"
+            )
 
     def _identity(self, record: dict[str, Any], company: CompanyConfig) -> CteIdentity:
         dh_emi = local_time(datetime.fromisoformat(record["data_emissao"]), company.uf)
         cct = record.get("cct") or f"{secrets.randbelow(10**8):08d}"
-        chave = build_chave(company.uf, dh_emi, company.cnpj, int(record["serie"]), int(record["numero"]),
-                            int(record.get("tp_emis", 1)), cct, modelo=int(record["modelo"]))
+        chave = build_chave(
+            company.uf,
+            dh_emi,
+            company.cnpj,
+            int(record["serie"]),
+            int(record["numero"]),
+            int(record.get("tp_emis", 1)),
+            cct,
+            modelo=int(record["modelo"]),
+        )
         record["cct"], record["chave"], record["dh_emi"] = cct, chave, xml_datetime(dh_emi)
-        return CteIdentity(chave, int(record["modelo"]), int(record["serie"]), int(record["numero"]), cct, dh_emi,
-                           int(record.get("tp_emis", 1)))
+        return CteIdentity(
+            chave,
+            int(record["modelo"]),
+            int(record["serie"]),
+            int(record["numero"]),
+            cct,
+            dh_emi,
+            int(record.get("tp_emis", 1)),
+        )
 
     def _authorize(self, record: dict[str, Any], company: CompanyConfig, now: datetime) -> None:
         ident = self._identity(record, company)
         xml, digest = build_cte(ident, _emitter(company), record["payload"], self.ambiente)
         protocolo = self._protocol(company, now)
         received = local_time(now, company.uf)
-        self.docs.store.put_file(self._path(record, "cte.xml"), XML_CT,
-                                 cte_proc(xml, ident.modelo, ident.chave, digest, protocolo, received, self.ambiente))
+        self.docs.store.put_file(
+            self._path(record, "cte.xml"),
+            XML_CT,
+            cte_proc(xml, ident.modelo, ident.chave, digest, protocolo, received, self.ambiente),
+        )
         kind = "CT-e OS" if ident.modelo == 67 else "CT-e"
         lines = [
             f"DACTE{' OS' if ident.modelo == 67 else ''} - DOCUMENTO AUXILIAR DO {kind} (SANDBOX)",
@@ -511,7 +570,11 @@ class CteSandbox:
         return self.docs.get(KIND, token, ref)
 
     def _body(self, record: dict[str, Any], completa: bool) -> dict[str, Any]:
-        body: dict[str, Any] = {"cnpj_emitente": record["cnpj"], "ref": record["ref"], "status": record["status"]}
+        body: dict[str, Any] = {
+            "cnpj_emitente": record["cnpj"],
+            "ref": record["ref"],
+            "status": record["status"],
+        }
         if record["status"] == PROCESSANDO:
             return body
         body["status_sefaz"] = record.get("status_sefaz")
@@ -547,8 +610,10 @@ class CteSandbox:
                 "data_recebimento": record.get("dh_recbto"), "protocolo": record["protocolo"],
                 "digest_value": record.get("digest"), "status": "100", "motivo": MSG_AUTORIZADO,
             }  # fmt: skip
-        for name, event in (("cancelamento", record.get("cancelamento")),
-                            ("carta_correcao", record["cce"][-1] if record["cce"] else None)):
+        for name, event in (
+            ("cancelamento", record.get("cancelamento")),
+            ("carta_correcao", record["cce"][-1] if record["cce"] else None),
+        ):
             if not event:
                 continue
             extra[f"requisicao_{name}"] = {
@@ -580,17 +645,25 @@ class CteSandbox:
                 return api_error(400, "requisicao_invalida", 'Parâmetro "justificativa" não informado')
             justificativa = " ".join(justificativa.split())
             if not 15 <= len(justificativa) <= 255:
-                return api_error(400, "requisicao_invalida",
-                                 'Parâmetro "justificativa" deve ter entre 15 e 255 caracteres')
+                return api_error(
+                    400, "requisicao_invalida", 'Parâmetro "justificativa" deve ter entre 15 e 255 caracteres'
+                )
             if record["status"] != AUTORIZADO:
                 return api_error(400, "nao_autorizado", f"CT-e não autorizado (situação: {record['status']})")
             if self.faults.sefaz_down():
                 return ok(_refusal("erro_cancelamento", "108", MSG_SEFAZ_DOWN))
             now = self.clock.now()
             if now - datetime.fromisoformat(record["data_autorizacao"]) > self.cancel_window:
-                return ok(_refusal("erro_cancelamento", "220",
-                                   "Rejeicao: Prazo de Cancelamento superior ao previsto na Legislacao"))
-            event = self._event(record, "110111", 1, {"nProt": record["protocolo"], "xJust": justificativa}, now)
+                return ok(
+                    _refusal(
+                        "erro_cancelamento",
+                        "220",
+                        "Rejeicao: Prazo de Cancelamento superior ao previsto na Legislacao",
+                    )
+                )
+            event = self._event(
+                record, "110111", 1, {"nProt": record["protocolo"], "xJust": justificativa}, now
+            )
             record["cancelamento"] = event
             record["status"] = CANCELADO
             record["status_sefaz"] = "135"
@@ -601,12 +674,21 @@ class CteSandbox:
         return ok({"status_sefaz": "135", "mensagem_sefaz": MSG_EVENTO, "status": CANCELADO,
                    "caminho_xml": event["caminho_xml"]})  # fmt: skip
 
-    def _event(self, record: dict[str, Any], tp_evento: str, sequencia: int, detail: dict[str, Any],
-               now: datetime) -> dict[str, Any]:
+    def _event(
+        self, record: dict[str, Any], tp_evento: str, sequencia: int, detail: dict[str, Any], now: datetime
+    ) -> dict[str, Any]:
         company = self.engine.companies[record["cnpj"]]
         when = local_time(now, company.uf)
-        event = CteEvent(record["chave"], company.cnpj, company.cuf, tp_evento, sequencia, when,
-                         self._protocol(company, now), detail)
+        event = CteEvent(
+            record["chave"],
+            company.cnpj,
+            company.cuf,
+            tp_evento,
+            sequencia,
+            when,
+            self._protocol(company, now),
+            detail,
+        )
         path = self._path(record, f"evento{tp_evento}-{sequencia:02d}.xml")
         self.docs.store.put_file(path, XML_CT, event_proc(event, self.ambiente))
         return {
@@ -629,7 +711,9 @@ class CteSandbox:
                     return api_error(400, "requisicao_invalida", f'Parâmetro "{key}" não informado')
             item = payload.get("numero_item_grupo_corrigido")
             if item is not None and (not str(item).strip().isdigit() or int(str(item).strip()) < 1):
-                return api_error(400, "requisicao_invalida", 'Parâmetro "numero_item_grupo_corrigido" deve ser 1 ou mais')
+                return api_error(
+                    400, "requisicao_invalida", 'Parâmetro "numero_item_grupo_corrigido" deve ser 1 ou mais'
+                )
             campo_api = str(payload.get("campo_api", "1")).strip()
             if campo_api not in ("0", "1"):
                 return api_error(400, "requisicao_invalida", 'Parâmetro "campo_api" deve ser 0 ou 1')
@@ -639,19 +723,37 @@ class CteSandbox:
             if self.faults.sefaz_down():
                 return ok(_refusal(ERRO, "108", MSG_SEFAZ_DOWN))
             if CCE_FORBIDDEN.match(campo):
-                return ok(_refusal(ERRO, "999", "Rejeicao: Carta de correcao nao pode alterar valores, "
-                                               f"remetente/destinatario ou data de emissao [campo: {campo}]"))
+                return ok(
+                    _refusal(
+                        ERRO,
+                        "999",
+                        "Rejeicao: Carta de correcao nao pode alterar valores, "
+                        f"remetente/destinatario ou data de emissao [campo: {campo}]",
+                    )
+                )
             if len(record["cce"]) >= MAX_CCE:
-                return ok(_refusal(ERRO, "594",
-                                   "Rejeicao: O numero de sequencia do evento informado e maior que o permitido"))
+                return ok(
+                    _refusal(
+                        ERRO,
+                        "594",
+                        "Rejeicao: O numero de sequencia do evento informado e maior que o permitido",
+                    )
+                )
             now = self.clock.now()
             sequencia = len(record["cce"]) + 1
             detail = {"infCorrecao": {"grupoAlterado": str(payload.get("grupo_corrigido") or ""),
                                       "campoAlterado": campo, "valorAlterado": str(payload["valor_corrigido"]),
                                       "nroItemAlterado": str(item or "")}}  # fmt: skip
             event = self._event(record, "110110", sequencia, detail, now)
-            event["correcao"] = {k: payload.get(k) for k in
-                                 ("grupo_corrigido", "campo_corrigido", "valor_corrigido", "numero_item_grupo_corrigido")}
+            event["correcao"] = {
+                k: payload.get(k)
+                for k in (
+                    "grupo_corrigido",
+                    "campo_corrigido",
+                    "valor_corrigido",
+                    "numero_item_grupo_corrigido",
+                )
+            }
             record["cce"].append(event)
             record["updated_at"] = now.isoformat()
             self._save(record)
@@ -659,8 +761,7 @@ class CteSandbox:
                    "caminho_xml": event["caminho_xml"], "numero_carta_correcao": sequencia})  # fmt: skip
 
     # -- other events --------------------------------------------------------------------------
-    def _other_event(self, token: str, ref: str, body: bytes, tp_evento: str,
-                     check: Any) -> ApiResponse:
+    def _other_event(self, token: str, ref: str, body: bytes, tp_evento: str, check: Any) -> ApiResponse:
         payload, problem = parse_object(body)
         if problem is not None or payload is None:
             return problem or api_error(400, "requisicao_invalida", "Corpo inválido")
@@ -669,8 +770,11 @@ class CteSandbox:
             if record is None:
                 return api_error(404, "nao_encontrado", "CT-e não encontrado")
             if tp_evento == "110170" and record["modelo"] != 67:
-                return api_error(400, "nao_autorizado", "CT-e não autorizado, informe o evento GTV apenas para "
-                                                        "CTe O.S(modelo 67).")
+                return api_error(
+                    400,
+                    "nao_autorizado",
+                    "CT-e não autorizado, informe o evento GTV apenas para CTe O.S(modelo 67).",
+                )
             if record["status"] != AUTORIZADO:
                 return api_error(400, "nao_autorizado", f"CT-e não autorizado (situação: {record['status']})")
             outcome = check(record, payload)
@@ -694,9 +798,13 @@ class CteSandbox:
                 return api_error(400, "requisicao_invalida", 'Parâmetro "observacoes" não informado')
             obs = " ".join(obs.split())
             if not 15 <= len(obs) <= 255:
-                return api_error(400, "requisicao_invalida", 'Parâmetro "observacoes" deve ter entre 15 e 255 caracteres')
+                return api_error(
+                    400, "requisicao_invalida", 'Parâmetro "observacoes" deve ter entre 15 e 255 caracteres'
+                )
             if any(e["tipo_evento"] == "610110" for e in record["eventos"]):
-                return api_error(400, "requisicao_invalida", "Desacordo já registrado para este Documento Fiscal")
+                return api_error(
+                    400, "requisicao_invalida", "Desacordo já registrado para este Documento Fiscal"
+                )
             return {"indDesacordoOper": "1", "xObs": obs}
 
         return self._other_event(token, ref, body, "610110", check)
@@ -708,10 +816,15 @@ class CteSandbox:
                 return api_error(400, "requisicao_invalida", 'Parâmetro "registro" não informado')
             registro = " ".join(registro.split())
             if not 15 <= len(registro) <= 1000:
-                return api_error(400, "requisicao_invalida", 'Parâmetro "registro" deve ter entre 15 e 1000 caracteres')
+                return api_error(
+                    400, "requisicao_invalida", 'Parâmetro "registro" deve ter entre 15 e 1000 caracteres'
+                )
             if "modal_multimodal" not in record["payload"]:
-                return api_error(400, "requisicao_invalida",
-                                 "Registro multimodal só se aplica a CT-e com modal multimodal (modal_multimodal)")
+                return api_error(
+                    400,
+                    "requisicao_invalida",
+                    "Registro multimodal só se aplica a CT-e com modal multimodal (modal_multimodal)",
+                )
             detail: dict[str, Any] = {"xRegistro": registro}
             if not _blank(payload.get("numero_documento")):
                 detail["nDoc"] = str(payload["numero_documento"]).strip()
@@ -723,12 +836,17 @@ class CteSandbox:
         def check(record: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any] | ApiResponse:
             gtvs = payload.get("informacoes_gtv")
             if not isinstance(gtvs, list) or not gtvs or not all(isinstance(g, dict) for g in gtvs):
-                return api_error(400, "requisicao_invalida", 'Parâmetro "informacoes_gtv" não informado (lista de GTV)')
+                return api_error(
+                    400, "requisicao_invalida", 'Parâmetro "informacoes_gtv" não informado (lista de GTV)'
+                )
             for i, gtv in enumerate(gtvs):
                 for key in ("numero", "id", "data_emissao"):
                     if _blank(gtv.get(key)):
-                        return api_error(400, "requisicao_invalida",
-                                         f'Parâmetro "informacoes_gtv[{i}].{key}" não informado')
+                        return api_error(
+                            400,
+                            "requisicao_invalida",
+                            f'Parâmetro "informacoes_gtv[{i}].{key}" não informado',
+                        )
             return {"infGTV": gtvs}
 
         return self._other_event(token, ref, body, "110170", check)
@@ -747,7 +865,11 @@ class CteSandbox:
         if not is_valid_cnpj(cnpj):
             err("cnpj", "CNPJ do emitente inválido ou não informado")
         numbers: dict[str, int] = {}
-        for key, low, high in (("serie", 0, 999), ("numero_inicial", 1, 999_999_999), ("numero_final", 1, 999_999_999)):
+        for key, low, high in (
+            ("serie", 0, 999),
+            ("numero_inicial", 1, 999_999_999),
+            ("numero_final", 1, 999_999_999),
+        ):
             raw = str(payload.get(key) if payload.get(key) is not None else "").strip()
             if not raw.isdigit() or not low <= int(raw) <= high:
                 err(key, f'Parâmetro "{key}" deve ser um número inteiro entre {low} e {high}')
@@ -765,10 +887,17 @@ class CteSandbox:
             return api_error(400, "requisicao_invalida", erros[0]["mensagem"], erros)
         company = self.engine.companies.get(cnpj)
         if company is None or cnpj in self.disabled:
-            return api_error(400, "empresa_nao_habilitada", "Empresa ainda não habilitada para emissão de CT-e")
+            return api_error(
+                400, "empresa_nao_habilitada", "Empresa ainda não habilitada para emissão de CT-e"
+            )
         modelo, serie = int(modelo_raw), numbers["serie"]
         first, last = numbers["numero_inicial"], numbers["numero_final"]
-        base = {"serie": str(serie), "numero_inicial": str(first), "numero_final": str(last), "modelo": str(modelo)}
+        base = {
+            "serie": str(serie),
+            "numero_inicial": str(first),
+            "numero_final": str(last),
+            "modelo": str(modelo),
+        }
         now = self.clock.now()
         with self.docs.transaction():
             in_range = [
@@ -794,14 +923,35 @@ class CteSandbox:
                 root = "arquivos" if self.ambiente == "producao" else "arquivos_development"
                 ident = f"{company.cuf}{local:%y}{cnpj}{modelo:02d}{serie:03d}{first:09d}{last:09d}"
                 path = f"/{root}/{cnpj}/{local:%Y%m}/XMLs/{ident}-inu.xml"
-                xml = inut_proc(cnpj, company.cuf, modelo, serie, first, last, justificativa, local, protocolo,
-                                self.ambiente)
+                xml = inut_proc(
+                    cnpj,
+                    company.cuf,
+                    modelo,
+                    serie,
+                    first,
+                    last,
+                    justificativa,
+                    local,
+                    protocolo,
+                    self.ambiente,
+                )
                 self.docs.store.put_file(path, XML_CT, xml)
                 result = {"status_sefaz": "102", "mensagem_sefaz": "Inutilizacao de numero homologado", **base,
                           "status": AUTORIZADO, "caminho_xml": path}  # fmt: skip
             seq = self.docs.store.next_sequence("cte_inutilizacao")
-            self.docs.put(KIND_INUT, cnpj, f"{seq:09d}", {"modelo": modelo, "serie": serie, "numero_inicial": first,
-                                                          "numero_final": last, "status": result["status"]}, seq)
+            self.docs.put(
+                KIND_INUT,
+                cnpj,
+                f"{seq:09d}",
+                {
+                    "modelo": modelo,
+                    "serie": serie,
+                    "numero_inicial": first,
+                    "numero_final": last,
+                    "status": result["status"],
+                },
+                seq,
+            )
         return ok(result)
 
 

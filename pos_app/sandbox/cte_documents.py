@@ -97,7 +97,9 @@ class Emitter:
     cuf: str
 
 
-def build_cte(ident: CteIdentity, emitter: Emitter, payload: dict[str, Any], ambiente: str) -> tuple[bytes, str]:
+def build_cte(
+    ident: CteIdentity, emitter: Emitter, payload: dict[str, Any], ambiente: str
+) -> tuple[bytes, str]:
     """The signed ``CTe``/``CTeOS`` element (serialized) and its DigestValue."""
     os_model = ident.modelo == 67
     root = _root("CTeOS", versao=VERSAO) if os_model else _root("CTe")
@@ -194,13 +196,26 @@ def build_cte(ident: CteIdentity, emitter: Emitter, payload: dict[str, Any], amb
         inf_modal.set("versaoModal", VERSAO)
         _generic(inf_modal, modal_key.removeprefix("modal_"), payload[modal_key])
     supl = _el(root, "infCTeSupl")
-    _el(supl, "qrCodCTe", f"https://dfe-portal.svrs.rs.gov.br/cte/qrCode?chCTe={ident.chave}&tpAmb={tp_amb(ambiente)}")
+    _el(
+        supl,
+        "qrCodCTe",
+        f"https://dfe-portal.svrs.rs.gov.br/cte/qrCode?chCTe={ident.chave}&tpAmb={tp_amb(ambiente)}",
+    )
     digest = sign_enveloped(inf, root)
     return etree.tostring(root, encoding="UTF-8"), digest
 
 
-def cte_proc(cte_xml: bytes, modelo: int, chave: str, digest: str, protocolo: str, received: datetime,
-             ambiente: str, status: str = "100", motivo: str = "Autorizado o uso do CT-e") -> bytes:
+def cte_proc(
+    cte_xml: bytes,
+    modelo: int,
+    chave: str,
+    digest: str,
+    protocolo: str,
+    received: datetime,
+    ambiente: str,
+    status: str = "100",
+    motivo: str = "Autorizado o uso do CT-e",
+) -> bytes:
     """``cteProc``/``cteOSProc``: the signed CT-e with its authorization protocol."""
     root = _root("cteOSProc" if modelo == 67 else "cteProc", versao=VERSAO)
     root.append(etree.fromstring(cte_xml))
@@ -234,8 +249,9 @@ class CteEvent:
         return f"ID{self.tp_evento}{self.chave}{self.sequencia:03d}"
 
 
-def event_proc(event: CteEvent, ambiente: str, status: str = "135",
-               motivo: str = "Evento registrado e vinculado a CT-e") -> bytes:
+def event_proc(
+    event: CteEvent, ambiente: str, status: str = "135", motivo: str = "Evento registrado e vinculado a CT-e"
+) -> bytes:
     """``procEventoCTe``: the signed ``eventoCTe`` and its ``retEventoCTe``."""
     root = _root("procEventoCTe", versao=VERSAO)
     evento = _el(root, "eventoCTe")
@@ -272,8 +288,18 @@ def event_proc(event: CteEvent, ambiente: str, status: str = "135",
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def inut_proc(cnpj: str, cuf: str, modelo: int, serie: int, first: int, last: int, justificativa: str,
-              when: datetime, protocolo: str, ambiente: str) -> bytes:
+def inut_proc(
+    cnpj: str,
+    cuf: str,
+    modelo: int,
+    serie: int,
+    first: int,
+    last: int,
+    justificativa: str,
+    when: datetime,
+    protocolo: str,
+    ambiente: str,
+) -> bytes:
     """``procInutCTe``: the signed ``inutCTe`` and its homologated answer."""
     ident = f"ID{cuf}{cnpj}{modelo:02d}{serie:03d}{first:09d}{last:09d}"
     root = _root("procInutCTe", versao=VERSAO)

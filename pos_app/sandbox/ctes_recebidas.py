@@ -106,7 +106,9 @@ class CtesRecebidasSandbox:
         name = rest[0]
         if len(rest) == 1:
             if method != "GET":
-                return api_error(405, "requisicao_invalida", f"Método {method} não permitido para este recurso")
+                return api_error(
+                    405, "requisicao_invalida", f"Método {method} não permitido para este recurso"
+                )
             chave, _, ext = name.partition(".")
             if ext in ("", "json"):
                 return self.consult(chave, req.query.get("cnpj"), req.completa)
@@ -208,7 +210,9 @@ class CtesRecebidasSandbox:
             emitter = Emitter(issuer, "1234567890", nome_emitente, nome_emitente.title()[:60], "Rodovia BR-116",
                               "km 100", "Distrito Industrial", codigo_municipio, municipio, uf, "81000000", "3",
                               UF_CODES[uf])  # fmt: skip
-            xml, digest = build_cte(CteIdentity(chave, 57, 1, numero, cct, emitted), emitter, payload, self.ambiente)
+            xml, digest = build_cte(
+                CteIdentity(chave, 57, 1, numero, cct, emitted), emitter, payload, self.ambiente
+            )
             authorized = emitted + timedelta(minutes=2)
             protocolo = f"3{UF_CODES[uf]}{emitted:%y}{self.docs.store.next_sequence('protocolo_cte'):09d}"
             proc = cte_proc(xml, 57, chave, digest, protocolo, authorized, self.ambiente)
@@ -235,12 +239,24 @@ class CtesRecebidasSandbox:
             doc = self._only(chave)
             now = self.clock.now()
             when = local_time(now, doc["uf_emitente"])
-            event = CteEvent(chave, doc["documento_emitente"], UF_CODES[doc["uf_emitente"]], "110111", 1, when,
-                             self._protocol(doc, now), {"nProt": doc["protocolo"], "xJust": justificativa})
-            self.docs.store.put_file(self._path(doc["cnpj"], chave, "cancelamento"), XML_CT,
-                                     event_proc(event, self.ambiente))
-            doc.update(situacao="cancelado", data_cancelamento=xml_datetime(when),
-                       justificativa_cancelamento=justificativa)
+            event = CteEvent(
+                chave,
+                doc["documento_emitente"],
+                UF_CODES[doc["uf_emitente"]],
+                "110111",
+                1,
+                when,
+                self._protocol(doc, now),
+                {"nProt": doc["protocolo"], "xJust": justificativa},
+            )
+            self.docs.store.put_file(
+                self._path(doc["cnpj"], chave, "cancelamento"), XML_CT, event_proc(event, self.ambiente)
+            )
+            doc.update(
+                situacao="cancelado",
+                data_cancelamento=xml_datetime(when),
+                justificativa_cancelamento=justificativa,
+            )
             self._store(doc)
 
     def correct(self, chave: str, campo: str, valor: str) -> None:
@@ -250,11 +266,19 @@ class CtesRecebidasSandbox:
             now = self.clock.now()
             when = local_time(now, doc["uf_emitente"])
             sequencia = len(doc["cce"]) + 1
-            event = CteEvent(chave, doc["documento_emitente"], UF_CODES[doc["uf_emitente"]], "110110", sequencia,
-                             when, self._protocol(doc, now),
-                             {"infCorrecao": {"campoAlterado": campo, "valorAlterado": valor}})
-            self.docs.store.put_file(self._path(doc["cnpj"], chave, "carta_correcao"), XML_CT,
-                                     event_proc(event, self.ambiente))
+            event = CteEvent(
+                chave,
+                doc["documento_emitente"],
+                UF_CODES[doc["uf_emitente"]],
+                "110110",
+                sequencia,
+                when,
+                self._protocol(doc, now),
+                {"infCorrecao": {"campoAlterado": campo, "valorAlterado": valor}},
+            )
+            self.docs.store.put_file(
+                self._path(doc["cnpj"], chave, "carta_correcao"), XML_CT, event_proc(event, self.ambiente)
+            )
             doc["cce"].append({"campo": campo, "valor": valor, "data": xml_datetime(when)})
             doc.update(carta_correcao=f"{campo}: {valor}", data_carta_correcao=xml_datetime(when))
             self._store(doc)
@@ -279,8 +303,13 @@ class CtesRecebidasSandbox:
     def _path(self, cnpj: str, chave: str, what: str) -> str:
         root = "arquivos" if self.ambiente == "producao" else "arquivos_development"
         ext = "pdf" if what == "pdf" else "xml"
-        suffix = {"xml": "cte", "pdf": "dacte", "cancelamento": "can", "carta_correcao": "cce",
-                  "desacordo": "desacordo"}[what]
+        suffix = {
+            "xml": "cte",
+            "pdf": "dacte",
+            "cancelamento": "can",
+            "carta_correcao": "cce",
+            "desacordo": "desacordo",
+        }[what]
         return f"/{root}/{cnpj}/recebidos/{chave}-{suffix}.{ext}"
 
     @staticmethod
@@ -293,13 +322,20 @@ class CtesRecebidasSandbox:
             "data_emissao": doc["data_emissao"],
             # Both forms occur at Focus: the seed's table says "autorizada, cancelada ou denegada", its
             # example "autorizado". The sandbox answers the feminine form for cancelled documents.
-            "situacao": {"cancelado": "cancelada", "denegado": "denegada"}.get(doc["situacao"], doc["situacao"]),
+            "situacao": {"cancelado": "cancelada", "denegado": "denegada"}.get(
+                doc["situacao"], doc["situacao"]
+            ),
             "tipo_cte": doc["tipo_cte"],
             "versao": doc["versao"],
             "digest_value": doc["digest_value"],
             "cnpj_destinatario": doc["cnpj"],
         }
-        for key in ("carta_correcao", "data_carta_correcao", "data_cancelamento", "justificativa_cancelamento"):
+        for key in (
+            "carta_correcao",
+            "data_carta_correcao",
+            "data_cancelamento",
+            "justificativa_cancelamento",
+        ):
             if doc.get(key):
                 body[key] = doc[key]
         return body
@@ -308,7 +344,9 @@ class CtesRecebidasSandbox:
         if cnpj is not None:
             digits = normalize_cnpj(cnpj)
             if not is_valid_cnpj(digits):
-                return None, api_error(400, "requisicao_invalida", "CNPJ do emitente não autorizado ou não informado.")
+                return None, api_error(
+                    400, "requisicao_invalida", "CNPJ do emitente não autorizado ou não informado."
+                )
             if digits in self.disabled:
                 return None, api_error(403, "permissao_negada", "CNPJ do emitente não autorizado.")
             doc = self.docs.get(KIND, digits, chave)
@@ -344,8 +382,10 @@ class CtesRecebidasSandbox:
             return problem or api_error(404, "nao_encontrado", "Documento Fiscal não encontrado")
         found = self.docs.store.get_file(self._path(doc["cnpj"], chave, what))
         if found is None:
-            missing = {"cancelamento": "CT-e não cancelado: não há XML de cancelamento",
-                       "carta_correcao": "CT-e sem carta de correção"}.get(what, "Arquivo não encontrado")
+            missing = {
+                "cancelamento": "CT-e não cancelado: não há XML de cancelamento",
+                "carta_correcao": "CT-e sem carta de correção",
+            }.get(what, "Arquivo não encontrado")
             return api_error(404, "nao_encontrado", missing)
         content_type, body = found
         return ApiResponse(200, raw=body, content_type=content_type)
@@ -357,7 +397,9 @@ class CtesRecebidasSandbox:
         path = self._path(doc["cnpj"], chave, "pdf")
         location = f"http://{host}{path}" if host else path
         body = f'<html><body>You are being <a href="{location}">redirected</a>.</body></html>'.encode()
-        return DocResponse(302, raw=body, content_type="text/html; charset=utf-8", headers=(("Location", location),))
+        return DocResponse(
+            302, raw=body, content_type="text/html; charset=utf-8", headers=(("Location", location),)
+        )
 
     # -- desacordo -----------------------------------------------------------------------------
     def desacordo(self, chave: str, cnpj: str | None, body: bytes) -> ApiResponse:
@@ -373,9 +415,13 @@ class CtesRecebidasSandbox:
                 return api_error(400, "requisicao_invalida", 'Parâmetro "observacoes" não informado')
             obs = " ".join(obs.split())
             if not 15 <= len(obs) <= 255:
-                return api_error(400, "requisicao_invalida", 'Parâmetro "observacoes" deve ter entre 15 e 255 caracteres')
+                return api_error(
+                    400, "requisicao_invalida", 'Parâmetro "observacoes" deve ter entre 15 e 255 caracteres'
+                )
             if any(d["status"] == "evento_registrado" for d in doc["desacordos"]):
-                return api_error(400, "requisicao_invalida", "Desacordo já registrado para este Documento Fiscal")
+                return api_error(
+                    400, "requisicao_invalida", "Desacordo já registrado para este Documento Fiscal"
+                )
             now = self.clock.now()
             if self.faults.sefaz_down():
                 return ok({"status_sefaz": "108", "mensagem_sefaz": "Servico Paralisado Momentaneamente (curto prazo)",
@@ -384,19 +430,36 @@ class CtesRecebidasSandbox:
                 return ok({"status_sefaz": "218", "mensagem_sefaz": "Rejeicao: CT-e ja esta cancelado na base de dados "
                                                                     "da SEFAZ", "status": "erro"})  # fmt: skip
             if now - datetime.fromisoformat(doc["data_autorizacao"]) > DESACORDO_WINDOW:
-                return ok({"status_sefaz": "699", "mensagem_sefaz": "Rejeicao: Prazo do evento de prestacao do servico "
-                                                                    "em desacordo expirado (45 dias)", "status": "erro"})
+                return ok(
+                    {
+                        "status_sefaz": "699",
+                        "mensagem_sefaz": "Rejeicao: Prazo do evento de prestacao do servico "
+                        "em desacordo expirado (45 dias)",
+                        "status": "erro",
+                    }
+                )
             company: CompanyConfig = self.engine.companies[doc["cnpj"]]
             when = local_time(now, company.uf)
             protocolo = self._protocol(doc, now)
-            event = CteEvent(chave, doc["cnpj"], UF_CODES[doc["uf_emitente"]], "610110", 1, when, protocolo,
-                             {"indDesacordoOper": "1", "xObs": obs})
-            self.docs.store.put_file(self._path(doc["cnpj"], chave, "desacordo"), XML_CT,
-                                     event_proc(event, self.ambiente))
+            event = CteEvent(
+                chave,
+                doc["cnpj"],
+                UF_CODES[doc["uf_emitente"]],
+                "610110",
+                1,
+                when,
+                protocolo,
+                {"indDesacordoOper": "1", "xObs": obs},
+            )
+            self.docs.store.put_file(
+                self._path(doc["cnpj"], chave, "desacordo"), XML_CT, event_proc(event, self.ambiente)
+            )
             answer = {"status_sefaz": "135", "mensagem_sefaz": MSG_EVENTO, "status": "evento_registrado",
                       "protocolo": protocolo}  # fmt: skip
             doc["desacordos"].append({**answer, "observacoes": obs, "data": xml_datetime(when)})
-            self.docs.put(KIND, doc["cnpj"], chave, doc, doc["versao"])  # same versao: the CT-e did not change
+            self.docs.put(
+                KIND, doc["cnpj"], chave, doc, doc["versao"]
+            )  # same versao: the CT-e did not change
         return ok(answer)
 
     def consult_desacordo(self, chave: str, cnpj: str | None) -> ApiResponse:

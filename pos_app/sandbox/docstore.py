@@ -55,17 +55,23 @@ class DocResponse(ApiResponse):
     headers: tuple[tuple[str, str], ...] = field(default=())
 
 
-def ok(body: dict[str, Any] | list[Any], status: int = 200, headers: tuple[tuple[str, str], ...] = ()) -> ApiResponse:
+def ok(
+    body: dict[str, Any] | list[Any], status: int = 200, headers: tuple[tuple[str, str], ...] = ()
+) -> ApiResponse:
     raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
     return DocResponse(status, raw=raw, content_type=JSON_CT, headers=headers)
 
 
-def parse_object(body: bytes, *, allow_empty: bool = False) -> tuple[dict[str, Any] | None, ApiResponse | None]:
+def parse_object(
+    body: bytes, *, allow_empty: bool = False
+) -> tuple[dict[str, Any] | None, ApiResponse | None]:
     """The JSON object of a request body, or the error answer (400 empty, 415 not JSON)."""
     if not body.strip():
         if allow_empty:
             return {}, None
-        return None, api_error(400, "requisicao_invalida", "Corpo da requisição vazio: envie os dados em JSON")
+        return None, api_error(
+            400, "requisicao_invalida", "Corpo da requisição vazio: envie os dados em JSON"
+        )
     try:
         data = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -106,7 +112,9 @@ class DocStore:
         )
         return [(str(r[0]), dict(json.loads(r[1]))) for r in rows]
 
-    def scan(self, kind: str, scope: str, *, after: int | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    def scan(
+        self, kind: str, scope: str, *, after: int | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         sql = "SELECT data FROM backoffice_docs WHERE kind = ? AND scope = ?"
         params: list[Any] = [kind, scope]
         if after is not None:
@@ -128,7 +136,9 @@ class DocStore:
         return int(row[0]) if row else 0
 
     def all(self, kind: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        rows = self.store._all("SELECT scope, key, data FROM backoffice_docs WHERE kind = ? ORDER BY ord", (kind,))
+        rows = self.store._all(
+            "SELECT scope, key, data FROM backoffice_docs WHERE kind = ? ORDER BY ord", (kind,)
+        )
         for scope, key, data in rows:
             yield str(scope), str(key), dict(json.loads(data))
 

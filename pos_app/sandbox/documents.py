@@ -126,8 +126,15 @@ def _sub(parent: etree._Element, tag: str, value: str | None = None) -> etree._E
     return element
 
 
-def build_nfe(company: CompanyConfig, note: NoteInput, ident: NfeIdentity, ambiente: str,
-              *, modelo: int = 65, dest: dict[str, Any] | None = None) -> BuiltNfe:
+def build_nfe(
+    company: CompanyConfig,
+    note: NoteInput,
+    ident: NfeIdentity,
+    ambiente: str,
+    *,
+    modelo: int = 65,
+    dest: dict[str, Any] | None = None,
+) -> BuiltNfe:
     """Build and sign the ``<NFe>`` (infNFe + infNFeSupl + Signature).
 
     ``modelo=55``: an NF-e to a CNPJ buyer printed as the DANFE Simplificado (tpImp 3), with the
@@ -153,8 +160,12 @@ def build_nfe(company: CompanyConfig, note: NoteInput, ident: NfeIdentity, ambie
 
     digest = sign_enveloped(inf, nfe)
     if modelo == 55:
-        return BuiltNfe(etree.tostring(nfe, encoding="UTF-8", xml_declaration=True), digest, "",
-                        url_consulta(company.uf, ambiente))
+        return BuiltNfe(
+            etree.tostring(nfe, encoding="UTF-8", xml_declaration=True),
+            digest,
+            "",
+            url_consulta(company.uf, ambiente),
+        )
     if ident.tp_emis == 9:
         qrcode = qr_v2_offline(company, ident.chave, ambiente, ident.dh_emi, note.valor_total, digest)
     else:
@@ -168,7 +179,11 @@ def build_nfe(company: CompanyConfig, note: NoteInput, ident: NfeIdentity, ambie
 
 
 def _ide(
-    inf: etree._Element, company: CompanyConfig, note: NoteInput, ident: NfeIdentity, ambiente: str,
+    inf: etree._Element,
+    company: CompanyConfig,
+    note: NoteInput,
+    ident: NfeIdentity,
+    ambiente: str,
     modelo: int = 65,
 ) -> None:
     ide = _sub(inf, "ide")
@@ -293,8 +308,14 @@ def _det(inf: etree._Element, item: ItemInput) -> None:
     _icms(_sub(imposto, "ICMS"), item)
     t = item.taxes
     _pis_cofins(imposto, "PIS", item.pis_situacao_tributaria, t.pis_base_calculo, t.pis_aliquota, t.pis_valor)
-    _pis_cofins(imposto, "COFINS", item.cofins_situacao_tributaria, t.cofins_base_calculo, t.cofins_aliquota,
-                t.cofins_valor)
+    _pis_cofins(
+        imposto,
+        "COFINS",
+        item.cofins_situacao_tributaria,
+        t.cofins_base_calculo,
+        t.cofins_aliquota,
+        t.cofins_valor,
+    )
     if t.ibs_cbs is not None:
         _ibs_cbs(imposto, t.ibs_cbs)
 
@@ -358,8 +379,14 @@ def _icms(icms: etree._Element, item: ItemInput) -> None:
             _sub(group, "vFCP", d2(t.fcp_valor))
 
 
-def _pis_cofins(imposto: etree._Element, tax: str, cst: str, base: Decimal = ZERO, rate: Decimal = ZERO,
-                value: Decimal = ZERO) -> None:
+def _pis_cofins(
+    imposto: etree._Element,
+    tax: str,
+    cst: str,
+    base: Decimal = ZERO,
+    rate: Decimal = ZERO,
+    value: Decimal = ZERO,
+) -> None:
     outer = _sub(imposto, tax)
     if cst in _PIS_NT:
         _sub(_sub(outer, f"{tax}NT"), "CST", cst)
@@ -442,7 +469,9 @@ def _det_pag(pag: etree._Element, payment: PaymentInput) -> None:
     if payment.forma_pagamento == "99":
         _sub(det, "xPag", text(payment.descricao or "Outros", 60))
     _sub(det, "vPag", d2(payment.valor_pagamento))
-    if payment.forma_pagamento in ("03", "04") or (payment.forma_pagamento == "17" and payment.tipo_integracao):
+    if payment.forma_pagamento in ("03", "04") or (
+        payment.forma_pagamento == "17" and payment.tipo_integracao
+    ):
         card = _sub(det, "card")
         _sub(card, "tpIntegra", payment.tipo_integracao or "2")
         if payment.cnpj_credenciadora:

@@ -320,8 +320,13 @@ class NfceSandbox:
             if not item.cfop.startswith("5"):
                 raise _Rejected("725", f"Rejeicao: NFC-e com CFOP invalido [nItem:{item.numero_item}]")
         try:  # ICMS/PIS/COFINS values and totals, IBS/CBS by CRT and date (before 610: 1105 first)
-            check_note_taxes(company.crt, emission_time(note.data_emissao, company.uf).date(), note.items,
-                             note.declared, note.valor_total)
+            check_note_taxes(
+                company.crt,
+                emission_time(note.data_emissao, company.uf).date(),
+                note.items,
+                note.declared,
+                note.valor_total,
+            )
         except TaxRejected as exc:
             raise _Rejected(exc.status_sefaz, exc.mensagem_sefaz) from exc
         declared = note.declared
@@ -724,9 +729,15 @@ class NfceSandbox:
             "formas_pagamento": [
                 {"forma_pagamento": p.forma_pagamento, "valor_pagamento": f"{p.valor_pagamento:.2f}"}
                 | ({"bandeira_operadora": p.bandeira_operadora} if p.bandeira_operadora else {})
-                | {k: v for k, v in (("tipo_integracao", p.tipo_integracao),
-                                     ("cnpj_credenciadora", p.cnpj_credenciadora),
-                                     ("numero_autorizacao", p.numero_autorizacao)) if v}
+                | {
+                    k: v
+                    for k, v in (
+                        ("tipo_integracao", p.tipo_integracao),
+                        ("cnpj_credenciadora", p.cnpj_credenciadora),
+                        ("numero_autorizacao", p.numero_autorizacao),
+                    )
+                    if v
+                }
                 for p in note.payments
             ],
             "qr_code": record.qrcode_url,

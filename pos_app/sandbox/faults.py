@@ -110,8 +110,11 @@ _PARAMS: dict[FaultMode, dict[str, _Param]] = {
     FaultMode.HTML_200: {},
     FaultMode.WRONG_CONTENT_TYPE: {},
     FaultMode.HUGE_BODY: {"mb": _Param(float, 5.0)},
-    FaultMode.TAMPER: {"field": _Param(str, required=True), "value": _Param(str, "null"),
-                       "http": _Param(int, None, nullable=True)},
+    FaultMode.TAMPER: {
+        "field": _Param(str, required=True),
+        "value": _Param(str, "null"),
+        "http": _Param(int, None, nullable=True),
+    },
 }
 
 # Faults that answer instead of the API, in precedence order (the request is not processed).

@@ -252,7 +252,15 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 wait(faults.slow_seconds)
             headers = self.headers
             return extension(
-                DocRequest(token, method, parts[2:], query, body, headers.get("Content-Type") or "", headers.get("Host") or "")
+                DocRequest(
+                    token,
+                    method,
+                    parts[2:],
+                    query,
+                    body,
+                    headers.get("Content-Type") or "",
+                    headers.get("Host") or "",
+                )
             )
         if parts[:2] == ["v2", "nfe"]:  # NF-e model 55: the same routes on its own (asynchronous) engine
             engine = self.server.sandbox.nfe_engine

@@ -109,7 +109,9 @@ class LotesRpsSandbox:
         if not ref:
             return api_error(400, "requisicao_invalida", 'Parâmetro "ref" não informado')
         if not REF_PATTERN.fullmatch(ref):
-            return api_error(400, "requisicao_invalida", "A referência (ref) aceita apenas letras, números, _ e -")
+            return api_error(
+                400, "requisicao_invalida", "A referência (ref) aceita apenas letras, números, _ e -"
+            )
         payload, problem = parse_object(body)
         if problem is not None or payload is None:
             if problem is not None and problem.status == 415:
@@ -122,8 +124,11 @@ class LotesRpsSandbox:
             if cnpj_raw not in (None, "") and not is_valid_cnpj(cnpj):
                 return api_error(400, "requisicao_invalida", f"CNPJ do prestador inválido: {cnpj_raw}")
             if is_valid_cnpj(cnpj) and cnpj not in self.engine.companies:
-                return api_error(400, "empresa_nao_habilitada",
-                                 f"Empresa com CNPJ {cnpj} não habilitada para NFS-e neste token")
+                return api_error(
+                    400,
+                    "empresa_nao_habilitada",
+                    f"Empresa com CNPJ {cnpj} não habilitada para NFS-e neste token",
+                )
         erros = self._errors(payload)
         if erros:
             return api_error(422, "requisicao_invalida", erros[0]["mensagem"], erros)
@@ -134,8 +139,11 @@ class LotesRpsSandbox:
             existing = self.docs.get(KIND, token, ref)
             if existing is not None:
                 if existing["canonical"] != canonical:
-                    return api_error(422, "requisicao_invalida",
-                                     f"Já existe um lote RPS com a referência {ref} e dados diferentes")
+                    return api_error(
+                        422,
+                        "requisicao_invalida",
+                        f"Já existe um lote RPS com a referência {ref} e dados diferentes",
+                    )
                 return ApiResponse(201, raw=existing["arquivo"].encode("latin-1"), content_type=FILE_CT)
             rps = []
             for nfse in payload["lista_nfse"]:
@@ -179,7 +187,10 @@ class LotesRpsSandbox:
                 err(where, "Cada nota deve ser um objeto JSON")
                 continue
             if _parse_dt(nfse.get("data_emissao")) is None:
-                err(f"{where}.data_emissao", "data_emissao não informada ou inválida (AAAA-MM-DDThh:mm:ss-03:00)")
+                err(
+                    f"{where}.data_emissao",
+                    "data_emissao não informada ou inválida (AAAA-MM-DDThh:mm:ss-03:00)",
+                )
             servico = nfse.get("servico")
             if not isinstance(servico, dict):
                 err(f"{where}.servico", 'Campo "servico" não informado')
@@ -258,8 +269,9 @@ class LotesRpsSandbox:
         return self.docs.get(KIND, token, ref)
 
     # -- the city's answer ---------------------------------------------------------------------
-    def city_answer(self, token: str, ref: str, errors: dict[str, str] | None = None,
-                    skip: set[str] | None = None) -> bytes:
+    def city_answer(
+        self, token: str, ref: str, errors: dict[str, str] | None = None, skip: set[str] | None = None
+    ) -> bytes:
         """What the city would give back for batch ``ref`` (``errors``: numero_rps -> message)."""
         record = self.docs.get(KIND, token, ref)
         if record is None:
@@ -290,11 +302,16 @@ class LotesRpsSandbox:
                 return parsed
             header, lines = parsed
             if header[2] != record["cnpj"]:
-                return api_error(400, "requisicao_invalida",
-                                 "CNPJ do arquivo de retorno difere do CNPJ do prestador do lote")
+                return api_error(
+                    400,
+                    "requisicao_invalida",
+                    "CNPJ do arquivo de retorno difere do CNPJ do prestador do lote",
+                )
             known = {(r["serie"], r["numero"]) for r in record["rps"]}
             if any((line[1], line[2]) not in known for line in lines):
-                return api_error(415, "formato_invalido", "Arquivo de retorno não corresponde às RPS deste lote")
+                return api_error(
+                    415, "formato_invalido", "Arquivo de retorno não corresponde às RPS deste lote"
+                )
             by_rps = {(line[1], line[2]): line for line in lines}
             any_error = any(line[0] == "3" for line in lines)
             results: list[dict[str, Any]] = []
@@ -307,8 +324,9 @@ class LotesRpsSandbox:
             self.docs.put(KIND, token, ref, record, 0)
         return ok(results, 201)
 
-    def _result(self, record: dict[str, Any], rps: dict[str, Any], line: list[str] | None,
-                any_error: bool) -> dict[str, Any]:
+    def _result(
+        self, record: dict[str, Any], rps: dict[str, Any], line: list[str] | None, any_error: bool
+    ) -> dict[str, Any]:
         base: dict[str, Any] = {"serie_rps": rps["serie"], "numero_rps": rps["numero"]}
         if line is not None and line[0] == "3":
             rps["status"] = "erro_autorizacao"
@@ -343,7 +361,9 @@ class LotesRpsSandbox:
 
     @staticmethod
     def _parse_answer(body: bytes) -> tuple[list[str], list[list[str]]] | ApiResponse:
-        invalid = api_error(415, "formato_invalido", "Formato de arquivo inválido: arquivo de retorno não reconhecido")
+        invalid = api_error(
+            415, "formato_invalido", "Formato de arquivo inválido: arquivo de retorno não reconhecido"
+        )
         if not body.strip() or b"\x00" in body:
             return invalid
         try:

@@ -36,15 +36,25 @@ class NfeSandbox(NfceSandbox):
         self._payload: dict[str, Any] = {}
         self.cancel_window = timedelta(hours=24)  # NF-e: 24 hours after authorization
 
-    def emit(self, token: str, ref: str | None, forma_emissao: str | None, completa: bool, body: bytes,
-             slow_seconds: float = 0.0, wait: Any = None) -> ApiResponse:
+    def emit(
+        self,
+        token: str,
+        ref: str | None,
+        forma_emissao: str | None,
+        completa: bool,
+        body: bytes,
+        slow_seconds: float = 0.0,
+        wait: Any = None,
+    ) -> ApiResponse:
         if forma_emissao is not None:
             return api_error(400, "requisicao_invalida", "NF-e não aceita o parâmetro forma_emissao")
         resp = super().emit(token, ref, None, False, body, slow_seconds, wait)
         if resp.status != 201 or resp.body is None or ref is None:
             return resp
         self._ready_at[(token, ref)] = self.clock.now() + timedelta(seconds=self.processing_seconds)
-        return ApiResponse(202, {"cnpj_emitente": resp.body.get("cnpj_emitente"), "ref": ref, "status": PROCESSANDO})
+        return ApiResponse(
+            202, {"cnpj_emitente": resp.body.get("cnpj_emitente"), "ref": ref, "status": PROCESSANDO}
+        )
 
     def _note_body(self, record: NoteRecord, completa: bool) -> dict[str, Any]:
         ready = self._ready_at.get((record.token, record.ref))
@@ -52,22 +62,38 @@ class NfeSandbox(NfceSandbox):
             return {"cnpj_emitente": record.cnpj, "ref": record.ref, "status": PROCESSANDO}
         return super()._note_body(record, completa)
 
-    def _process(self, token: str, ref: str, company: CompanyConfig, note: NoteInput, payload: dict[str, Any],
-                 offline: bool) -> NoteRecord:
+    def _process(
+        self,
+        token: str,
+        ref: str,
+        company: CompanyConfig,
+        note: NoteInput,
+        payload: dict[str, Any],
+        offline: bool,
+    ) -> NoteRecord:
         self._payload = payload if isinstance(payload, dict) else {}
         return super()._process(token, ref, company, note, payload, offline)
 
     def _identity(self, company: CompanyConfig, note: NoteInput, offline: bool, now: datetime) -> NfeIdentity:
         ident = super()._identity(company, note, offline, now)
-        chave = build_chave(company.uf, ident.dh_emi, company.cnpj, ident.serie, ident.numero, ident.tp_emis,
-                            ident.cnf, modelo=MODELO)
+        chave = build_chave(
+            company.uf,
+            ident.dh_emi,
+            company.cnpj,
+            ident.serie,
+            ident.numero,
+            ident.tp_emis,
+            ident.cnf,
+            modelo=MODELO,
+        )
         return replace(ident, chave=chave)
 
     def _build(self, company: CompanyConfig, note: NoteInput, ident: NfeIdentity) -> BuiltNfe:
         return build_nfe(company, note, ident, self.ambiente, modelo=MODELO, dest=self._payload)
 
-    def _automatic_contingency(self, record: NoteRecord, company: CompanyConfig, note: NoteInput,
-                               fault_params: dict[str, Any]) -> NoteRecord:
+    def _automatic_contingency(
+        self, record: NoteRecord, company: CompanyConfig, note: NoteInput, fault_params: dict[str, Any]
+    ) -> NoteRecord:
         record.status_sefaz = "108"
         record.mensagem_sefaz = MSG_SEFAZ_DOWN
         return record

@@ -93,10 +93,19 @@ def _iso(when: datetime) -> str:
 class PspSandbox:
     """The PSP's state and the controls a test or trainer uses. ``start()`` serves it."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, client_id: str = DEMO_CLIENT_ID,
-                 client_secret: str = DEMO_CLIENT_SECRET, chave: str = "7d9f0335-8dcc-4054-9bf9-0dbd61d36906",
-                 token_ttl: int = 3600, tls: TlsFiles | None = None, nome: str = "LOJA DEMO",
-                 cidade: str = "SAO PAULO") -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        client_id: str = DEMO_CLIENT_ID,
+        client_secret: str = DEMO_CLIENT_SECRET,
+        chave: str = "7d9f0335-8dcc-4054-9bf9-0dbd61d36906",
+        token_ttl: int = 3600,
+        tls: TlsFiles | None = None,
+        nome: str = "LOJA DEMO",
+        cidade: str = "SAO PAULO",
+    ) -> None:
         if host not in ("127.0.0.1", "::1", "localhost"):
             raise ValueError("o PSP de demonstração só escuta em loopback")
         self.host, self._port = host, port
@@ -136,8 +145,12 @@ class PspSandbox:
             httpd.socket = context.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
         self._port = int(httpd.server_address[1])
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"psp-sandbox-{self._port}", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"psp-sandbox-{self._port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -166,8 +179,13 @@ class PspSandbox:
             if cob.pay_at is not None and now >= cob.pay_at:
                 cob.pay_at = None
                 self._pay(cob, None)
-            elif (self.auto_pay_after is not None and cob.status == "ATIVA" and not cob.pix
-                  and now - cob.created_mono >= self.auto_pay_after and not cob.expired(self.now())):
+            elif (
+                self.auto_pay_after is not None
+                and cob.status == "ATIVA"
+                and not cob.pix
+                and now - cob.created_mono >= self.auto_pay_after
+                and not cob.expired(self.now())
+            ):
                 self._pay(cob, None)
 
     def pay(self, txid: str, valor: Decimal | None = None) -> dict[str, Any]:
@@ -220,8 +238,13 @@ class PspSandbox:
             raise ValueError("cobrança expirada: o pagador não consegue pagar")
         now = self.now()
         e2e = f"E{ISPB}{now:%Y%m%d%H%M}{secrets.token_hex(6)[:11]}"
-        pix = {"endToEndId": e2e, "txid": cob.txid, "valor": f"{valor or cob.valor:.2f}", "horario": _iso(now),
-               "infoPagador": "Pagamento de demonstração"}
+        pix = {
+            "endToEndId": e2e,
+            "txid": cob.txid,
+            "valor": f"{valor or cob.valor:.2f}",
+            "horario": _iso(now),
+            "infoPagador": "Pagamento de demonstração",
+        }
         cob.pix.append(pix)
         if cob.status == "ATIVA":
             cob.status = "CONCLUIDA"
@@ -247,7 +270,11 @@ class PspSandbox:
                     return self._put_cob(txid, body)
                 if method == "GET":
                     cob = self.cobs.get(txid)
-                    return (200, cob.body()) if cob else _problem(404, "CobNaoEncontrado", "Cobrança não encontrada")
+                    return (
+                        (200, cob.body())
+                        if cob
+                        else _problem(404, "CobNaoEncontrado", "Cobrança não encontrada")
+                    )
                 if method == "PATCH":
                     return self._patch_cob(txid, body)
             if len(parts) == 4 and parts[0] == "pix" and parts[2] == "devolucao":
@@ -273,8 +300,12 @@ class PspSandbox:
             return 401, {"error": "invalid_client"}
         token = secrets.token_urlsafe(24)
         self.tokens[token] = time.monotonic() + self.token_ttl
-        return 200, {"access_token": token, "token_type": "Bearer", "expires_in": self.token_ttl,
-                     "scope": "cob.write cob.read pix.write pix.read"}
+        return 200, {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": self.token_ttl,
+            "scope": "cob.write cob.read pix.write pix.read",
+        }
 
     def _authorized(self, auth: str | None) -> bool:
         if not auth or not auth.lower().startswith("bearer "):
@@ -291,15 +322,21 @@ class PspSandbox:
             expiracao = int(data.get("calendario", {}).get("expiracao", 86400))
             chave = str(data["chave"])
         except (ValueError, KeyError, TypeError, InvalidOperation):
-            return _problem(400, "CobOperacaoInvalida", "Corpo inválido: valor.original e chave são obrigatórios")
+            return _problem(
+                400, "CobOperacaoInvalida", "Corpo inválido: valor.original e chave são obrigatórios"
+            )
         if not re.fullmatch(r"\d{1,10}\.\d{2}", str(data["valor"]["original"])) or valor <= 0:
-            return _problem(400, "CobOperacaoInvalida", "valor.original deve ter duas casas decimais e ser positivo")
+            return _problem(
+                400, "CobOperacaoInvalida", "valor.original deve ter duas casas decimais e ser positivo"
+            )
         if expiracao <= 0:
             return _problem(400, "CobOperacaoInvalida", "calendario.expiracao deve ser positivo")
         if chave != self.chave:
             return _problem(400, "CobOperacaoInvalida", "A chave não pertence ao usuário recebedor")
         location = f"{self.host}:{self._port}/qr/v2/{secrets.token_hex(16)}"
-        cob = Cob(txid, valor, chave, expiracao, self.now(), data.get("solicitacaoPagador"), location=location)
+        cob = Cob(
+            txid, valor, chave, expiracao, self.now(), data.get("solicitacaoPagador"), location=location
+        )
         cob.copia_e_cola = build_dynamic(location, self.nome, self.cidade)
         self.cobs[txid] = cob
         return 201, cob.body()
@@ -334,17 +371,25 @@ class PspSandbox:
         already = sum(Decimal(d["valor"]) for (e, _), d in self.devolucoes.items() if e == e2e)
         if valor <= 0 or already + valor > Decimal(pix["valor"]):
             return _problem(400, "PixDevolucaoOperacaoInvalida", "Valor da devolução maior que o disponível")
-        dev = {"id": dev_id, "rtrId": f"D{ISPB}{self.now():%Y%m%d%H%M}{secrets.token_hex(6)[:11]}",
-               "valor": f"{valor:.2f}", "horario": {"solicitacao": _iso(self.now()), "liquidacao": _iso(self.now())},
-               "status": "DEVOLVIDO"}
+        dev = {
+            "id": dev_id,
+            "rtrId": f"D{ISPB}{self.now():%Y%m%d%H%M}{secrets.token_hex(6)[:11]}",
+            "valor": f"{valor:.2f}",
+            "horario": {"solicitacao": _iso(self.now()), "liquidacao": _iso(self.now())},
+            "status": "DEVOLVIDO",
+        }
         self.devolucoes[(e2e, dev_id)] = dev
         pix.setdefault("devolucoes", []).append(dev)
         return 201, dev
 
 
 def _problem(status: int, kind: str, detail: str) -> tuple[int, dict[str, Any]]:
-    return status, {"type": f"https://pix.bcb.gov.br/api/v2/error/{kind}", "title": kind, "status": status,
-                    "detail": detail}
+    return status, {
+        "type": f"https://pix.bcb.gov.br/api/v2/error/{kind}",
+        "title": kind,
+        "status": status,
+        "detail": detail,
+    }
 
 
 class _PspHTTPServer(ThreadingHTTPServer):
@@ -387,8 +432,9 @@ class _PspHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(min(length, 1024 * 1024)) if length else b""
-        status, data = self.server.psp.handle(self.command, urlsplit(self.path).path,
-                                              self.headers.get("Authorization"), body)
+        status, data = self.server.psp.handle(
+            self.command, urlsplit(self.path).path, self.headers.get("Authorization"), body
+        )
         raw = json.dumps(data, ensure_ascii=False).encode()
         self.send_response(status)
         ctype = "application/problem+json" if status >= 400 and "type" in data else "application/json"

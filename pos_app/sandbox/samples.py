@@ -90,21 +90,39 @@ def add_ibs_cbs(payload: dict[str, Any], cst: str = "000", cclasstrib: str = "00
     day = datetime.fromisoformat(payload["data_emissao"]).date()
     rates = ibs_cbs_rates(day)
     assert rates is not None, day
-    totals = dict.fromkeys(("ibs_cbs_base_calculo", "ibs_uf_valor_total", "ibs_mun_valor_total", "ibs_valor_total",
-                            "cbs_valor_total"), Decimal(0))
+    totals = dict.fromkeys(
+        (
+            "ibs_cbs_base_calculo",
+            "ibs_uf_valor_total",
+            "ibs_mun_valor_total",
+            "ibs_valor_total",
+            "cbs_valor_total",
+        ),
+        Decimal(0),
+    )
     for item in payload["items"]:
         base = Decimal(item["valor_bruto"]) - Decimal(item.get("icms_valor") or 0)
         if "icms_aliquota" in item and "icms_valor" not in item:
             base -= rate_value(Decimal(item["icms_base_calculo"]), Decimal(item["icms_aliquota"]))
         uf, mun, cbs = (rate_value(base, r) for r in (rates.ibs_uf, rates.ibs_mun, rates.cbs))
         item.update(
-            ibs_cbs_situacao_tributaria=cst, ibs_cbs_classificacao_tributaria=cclasstrib,
-            ibs_cbs_base_calculo=f"{base:.2f}", ibs_uf_aliquota=f"{rates.ibs_uf:.4f}", ibs_uf_valor=f"{uf:.2f}",
-            ibs_mun_aliquota=f"{rates.ibs_mun:.4f}", ibs_mun_valor=f"{mun:.2f}", cbs_aliquota=f"{rates.cbs:.4f}",
+            ibs_cbs_situacao_tributaria=cst,
+            ibs_cbs_classificacao_tributaria=cclasstrib,
+            ibs_cbs_base_calculo=f"{base:.2f}",
+            ibs_uf_aliquota=f"{rates.ibs_uf:.4f}",
+            ibs_uf_valor=f"{uf:.2f}",
+            ibs_mun_aliquota=f"{rates.ibs_mun:.4f}",
+            ibs_mun_valor=f"{mun:.2f}",
+            cbs_aliquota=f"{rates.cbs:.4f}",
             cbs_valor=f"{cbs:.2f}",
         )
-        for key, value in (("ibs_cbs_base_calculo", base), ("ibs_uf_valor_total", uf), ("ibs_mun_valor_total", mun),
-                           ("ibs_valor_total", uf + mun), ("cbs_valor_total", cbs)):
+        for key, value in (
+            ("ibs_cbs_base_calculo", base),
+            ("ibs_uf_valor_total", uf),
+            ("ibs_mun_valor_total", mun),
+            ("ibs_valor_total", uf + mun),
+            ("cbs_valor_total", cbs),
+        ):
             totals[key] += value
     payload.update({k: f"{v:.2f}" for k, v in totals.items()})
     return payload

@@ -193,7 +193,9 @@ class SandboxServer:
             self.engine.account_problems.pop(key, None)
             return
         if codigo not in ACCOUNT_PROBLEMS:
-            raise ValueError(f"Problema de conta desconhecido: {codigo!r} (conhecidos: {', '.join(ACCOUNT_PROBLEMS)})")
+            raise ValueError(
+                f"Problema de conta desconhecido: {codigo!r} (conhecidos: {', '.join(ACCOUNT_PROBLEMS)})"
+            )
         self.engine.account_problems[key] = codigo
 
     @property

@@ -107,8 +107,12 @@ def parse_item_taxes(c: Any, raw: dict[str, Any], campo: Any, position: int) -> 
                 setattr(t, f"{tax}_aliquota", rate)
                 setattr(t, f"{tax}_valor", value)
     cst = c.text(raw, "ibs_cbs_situacao_tributaria", campo("ibs_cbs_situacao_tributaria"), required=False)
-    code = c.text(raw, "ibs_cbs_classificacao_tributaria", campo("ibs_cbs_classificacao_tributaria"),
-                  required=cst is not None)
+    code = c.text(
+        raw,
+        "ibs_cbs_classificacao_tributaria",
+        campo("ibs_cbs_classificacao_tributaria"),
+        required=cst is not None,
+    )
     if cst is None:
         return t
     if cst not in IBSCBS_CST:
@@ -118,8 +122,10 @@ def parse_item_taxes(c: Any, raw: dict[str, Any], campo: Any, position: int) -> 
         return t
     ct = cclasstrib_table().get(code)
     if ct is None or ct.cst != cst:
-        c.error(campo("ibs_cbs_classificacao_tributaria"),
-                f"Item {position}: cClassTrib {code!r} inexistente ou de outro CST que {cst}")
+        c.error(
+            campo("ibs_cbs_classificacao_tributaria"),
+            f"Item {position}: cClassTrib {code!r} inexistente ou de outro CST que {cst}",
+        )
         return t
     group = IbsCbsInput(cst=cst, cclasstrib=code)
     t.ibs_cbs = group
@@ -146,18 +152,24 @@ def parse_item_taxes(c: Any, raw: dict[str, Any], campo: Any, position: int) -> 
     return t
 
 
-def check_note_taxes(crt: str, on: date, items: list[Any], declared: dict[str, Decimal],
-                     valor_total: Decimal) -> None:
+def check_note_taxes(
+    crt: str, on: date, items: list[Any], declared: dict[str, Decimal], valor_total: Decimal
+) -> None:
     """SEFAZ rules on the taxes of a whole note; raise :class:`TaxRejected`."""
     for item in items:
         t: ItemTaxInput = item.taxes
-        if (item.icms_situacao_tributaria in ("00", "20", "90") and t.icms_valor is not None
-                and abs(t.icms_valor - item.icms_valor) > CENT):
-            raise TaxRejected("528", f"Rejeicao: Valor do ICMS difere do produto BC e Aliquota "
-                                     f"[nItem:{item.numero_item}]")
+        if (
+            item.icms_situacao_tributaria in ("00", "20", "90")
+            and t.icms_valor is not None
+            and abs(t.icms_valor - item.icms_valor) > CENT
+        ):
+            raise TaxRejected(
+                "528", f"Rejeicao: Valor do ICMS difere do produto BC e Aliquota [nItem:{item.numero_item}]"
+            )
     sums = {
-        "icms_base_calculo": sum((i.icms_base_calculo for i in items
-                                  if i.icms_situacao_tributaria in ("00", "20", "90")), ZERO),
+        "icms_base_calculo": sum(
+            (i.icms_base_calculo for i in items if i.icms_situacao_tributaria in ("00", "20", "90")), ZERO
+        ),
         "icms_valor_total": sum((i.icms_valor for i in items), ZERO),
     }
     if "icms_base_calculo" in declared and declared["icms_base_calculo"] != sums["icms_base_calculo"]:
@@ -166,7 +178,12 @@ def check_note_taxes(crt: str, on: date, items: list[Any], declared: dict[str, D
         raise TaxRejected("532", "Rejeicao: Total do ICMS difere do somatorio dos itens")
     for key, attr, code, text in (
         ("valor_pis", "pis_valor", "602", "Total do PIS difere do somatorio dos itens sujeitos ao ICMS"),
-        ("valor_cofins", "cofins_valor", "603", "Total da COFINS difere do somatorio dos itens sujeitos ao ICMS"),
+        (
+            "valor_cofins",
+            "cofins_valor",
+            "603",
+            "Total da COFINS difere do somatorio dos itens sujeitos ao ICMS",
+        ),
         ("fcp_valor_total", "fcp_valor", "861", "Total do FCP difere do somatorio dos itens"),
     ):
         total = sum((getattr(i.taxes, attr) for i in items), ZERO)
@@ -178,18 +195,21 @@ def check_note_taxes(crt: str, on: date, items: list[Any], declared: dict[str, D
     if ibs_cbs_required(crt, on):
         for item, group in zip(items, groups, strict=True):
             if group is None:
-                raise TaxRejected("1115", f"Rejeicao: Nao informado grupo de imposto IBS e CBS "
-                                          f"[nItem:{item.numero_item}]")
+                raise TaxRejected(
+                    "1115", f"Rejeicao: Nao informado grupo de imposto IBS e CBS [nItem:{item.numero_item}]"
+                )
     if rates is not None:
         for item, group in zip(items, groups, strict=True):
             if group is None or not group.com_valores:
                 continue
             if group.ibs_uf_aliquota != rates.ibs_uf or group.cbs_aliquota != rates.cbs:
-                raise TaxRejected("1026", f"Rejeicao: Aliquota do IBS da UF ou da CBS invalida "
-                                          f"[nItem:{item.numero_item}]")
+                raise TaxRejected(
+                    "1026", f"Rejeicao: Aliquota do IBS da UF ou da CBS invalida [nItem:{item.numero_item}]"
+                )
             if group.ibs_mun_aliquota != rates.ibs_mun:
-                raise TaxRejected("1036", f"Rejeicao: Aliquota do IBS do Municipio invalida "
-                                          f"[nItem:{item.numero_item}]")
+                raise TaxRejected(
+                    "1036", f"Rejeicao: Aliquota do IBS do Municipio invalida [nItem:{item.numero_item}]"
+                )
     with_values = [g for g in groups if g is not None and g.com_valores]
     totals = {
         "ibs_cbs_base_calculo": sum((g.base or ZERO for g in with_values), ZERO),
@@ -202,7 +222,14 @@ def check_note_taxes(crt: str, on: date, items: list[Any], declared: dict[str, D
         if key in declared and declared[key] != value:
             raise TaxRejected("1108", f"Rejeicao: Total {key} difere do somatorio dos itens (IBSCBSTot)")
     added = totals["ibs_valor_total"] + totals["cbs_valor_total"]
-    if (rates is not None and not rates.soma_no_total and added > 0
-            and declared.get("valor_total") == valor_total + added):
-        raise TaxRejected("1105", "Rejeicao: Valor do IBS e da CBS somado ao valor total da NF-e "
-                                  "(nao compoe o total neste periodo)")
+    if (
+        rates is not None
+        and not rates.soma_no_total
+        and added > 0
+        and declared.get("valor_total") == valor_total + added
+    ):
+        raise TaxRejected(
+            "1105",
+            "Rejeicao: Valor do IBS e da CBS somado ao valor total da NF-e "
+            "(nao compoe o total neste periodo)",
+        )

@@ -67,8 +67,16 @@ class PayloadInvalid(Exception):
 
 
 TAX_TOTAL_KEYS = (
-    "icms_base_calculo", "icms_valor_total", "fcp_valor_total", "valor_pis", "valor_cofins",
-    "ibs_cbs_base_calculo", "ibs_uf_valor_total", "ibs_mun_valor_total", "ibs_valor_total", "cbs_valor_total",
+    "icms_base_calculo",
+    "icms_valor_total",
+    "fcp_valor_total",
+    "valor_pis",
+    "valor_cofins",
+    "ibs_cbs_base_calculo",
+    "ibs_uf_valor_total",
+    "ibs_mun_valor_total",
+    "ibs_valor_total",
+    "cbs_valor_total",
 )
 
 

@@ -69,14 +69,24 @@ class ReplayScheduler(QObject):
         self.timer.stop()
         self.core.stop()
 
-    def trigger(self, *, force: bool = False, ignore_backoff: bool = False,
-                on_done: Callable[[Any], None] | None = None) -> bool:
+    def trigger(
+        self,
+        *,
+        force: bool = False,
+        ignore_backoff: bool = False,
+        on_done: Callable[[Any], None] | None = None,
+    ) -> bool:
         """Start a pass now (False when one is running: it is queued to run right after)."""
         return self.core.trigger(force=force, ignore_backoff=ignore_backoff, on_done=on_done)
 
 
-def _worker_submit(job: Callable[..., Any], *, on_result: Callable[[Any], None],
-                   on_error: Callable[[BaseException], None], on_progress: Callable[[Any], None]) -> None:
+def _worker_submit(
+    job: Callable[..., Any],
+    *,
+    on_result: Callable[[Any], None],
+    on_error: Callable[[BaseException], None],
+    on_progress: Callable[[Any], None],
+) -> None:
     run_in_worker(job, on_progress=on_progress, on_result=on_result, on_error=on_error)
 
 

@@ -17,7 +17,15 @@ from pos_app.core.domain.sale import Sale, SaleItem
 from pos_app.ui.i18n import tr
 
 COL_ITEM, COL_CODE, COL_DESC, COL_QTY, COL_UNIT, COL_DISC, COL_TOTAL = range(7)
-HEADERS = [tr("Item"), tr("Código"), tr("Descrição"), tr("Qtde"), tr("Vl. unit."), tr("Desconto"), tr("Total")]
+HEADERS = [
+    tr("Item"),
+    tr("Código"),
+    tr("Descrição"),
+    tr("Qtde"),
+    tr("Vl. unit."),
+    tr("Desconto"),
+    tr("Total"),
+]
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _CENTER = Qt.AlignmentFlag.AlignCenter
@@ -46,8 +54,12 @@ class CartModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,  # noqa: N802
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal:
             if role == _DISPLAY:
                 return HEADERS[section]

@@ -51,8 +51,16 @@ def hint_label(text: str = "", parent: QWidget | None = None) -> QLabel:
     return label
 
 
-def confirm(parent: QWidget, title: str, text: str, on_yes: Callable[[], None],
-            on_no: Callable[[], None] | None = None, *, yes: str | None = None, no: str | None = None) -> QMessageBox:
+def confirm(
+    parent: QWidget,
+    title: str,
+    text: str,
+    on_yes: Callable[[], None],
+    on_no: Callable[[], None] | None = None,
+    *,
+    yes: str | None = None,
+    no: str | None = None,
+) -> QMessageBox:
     """Non-blocking yes/no question (Enter = yes, Esc = no)."""
     box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, parent)
     yes_button = box.addButton(yes or tr("Sim"), QMessageBox.ButtonRole.YesRole)
@@ -72,8 +80,9 @@ def confirm(parent: QWidget, title: str, text: str, on_yes: Callable[[], None],
     return box
 
 
-def inform(parent: QWidget, title: str, text: str, *, error: bool = False,
-           on_close: Callable[[], None] | None = None) -> QMessageBox:
+def inform(
+    parent: QWidget, title: str, text: str, *, error: bool = False, on_close: Callable[[], None] | None = None
+) -> QMessageBox:
     """Non-blocking message with one OK button."""
     icon = QMessageBox.Icon.Warning if error else QMessageBox.Icon.Information
     box = QMessageBox(icon, title, text, QMessageBox.StandardButton.NoButton, parent)

@@ -83,8 +83,12 @@ class _EnterOwner(QObject):
     click its default button (QLineEdit passes Enter on to the dialog after emitting the signal)."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if (event.type() == QEvent.Type.KeyPress and isinstance(watched, QLineEdit)
-                and isinstance(event, QKeyEvent) and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(watched, QLineEdit)
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
             watched.event(event)  # the field's own handling (emits returnPressed)
             event.accept()
             return True
@@ -105,8 +109,11 @@ class CounterPolicy(QObject):
     """Application event filter: applies the rules when a top-level window is shown."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if (event.type() == QEvent.Type.Show and isinstance(watched, QDialog | QMainWindow)
-                and watched.isWindow()):
+        if (
+            event.type() == QEvent.Type.Show
+            and isinstance(watched, QDialog | QMainWindow)
+            and watched.isWindow()
+        ):
             apply_keyboard_rules(watched)  # every show: children added since get the rules too
             fill = isinstance(watched, QMainWindow) and not watched.property(KIOSK_PROPERTY)
             if fill:  # the main window takes the screen once; the user may resize it afterwards

@@ -45,8 +45,12 @@ class CustomerDialog(QDialog):
         self.setWindowTitle(tr("Cliente da NF-e (modelo 55)"))
         self.setMinimumWidth(600)
         layout = QVBoxLayout(self)
-        intro = QLabel(tr("Venda a CNPJ {cnpj}: a nota é uma NF-e modelo 55 e precisa dos dados do cliente. "
-                          "Digite uma vez; ficam guardados para as próximas vendas.").format(cnpj=format_cnpj(cnpj)))
+        intro = QLabel(
+            tr(
+                "Venda a CNPJ {cnpj}: a nota é uma NF-e modelo 55 e precisa dos dados do cliente. "
+                "Digite uma vez; ficam guardados para as próximas vendas."
+            ).format(cnpj=format_cnpj(cnpj))
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()
@@ -70,7 +74,9 @@ class CustomerDialog(QDialog):
         self.error.setObjectName("customerError")
         self.error.setWordWrap(True)
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
@@ -80,21 +86,23 @@ class CustomerDialog(QDialog):
     def save(self) -> None:
         values = {name: (edit.text().strip() or None) for name, edit in self.inputs.items()}
         try:
-            cliente = self.repo.save(Cliente(
-                documento=self.cnpj,
-                nome=values["nome"] or "",
-                logradouro=values["logradouro"] or "",
-                numero=values["numero"] or "",
-                bairro=values["bairro"] or "",
-                codigo_municipio=values["codigo_municipio"] or "",
-                municipio=values["municipio"] or "",
-                uf=values["uf"] or "",
-                cep=values["cep"] or "",
-                indicador_ie=str(self.indicador.currentData()),
-                inscricao_estadual=values["inscricao_estadual"],
-                complemento=values["complemento"],
-                email=values["email"],
-            ))
+            cliente = self.repo.save(
+                Cliente(
+                    documento=self.cnpj,
+                    nome=values["nome"] or "",
+                    logradouro=values["logradouro"] or "",
+                    numero=values["numero"] or "",
+                    bairro=values["bairro"] or "",
+                    codigo_municipio=values["codigo_municipio"] or "",
+                    municipio=values["municipio"] or "",
+                    uf=values["uf"] or "",
+                    cep=values["cep"] or "",
+                    indicador_ie=str(self.indicador.currentData()),
+                    inscricao_estadual=values["inscricao_estadual"],
+                    complemento=values["complemento"],
+                    email=values["email"],
+                )
+            )
         except ValidationError as exc:
             self.error.setText(exc.message)
             edit = self.inputs.get(exc.field)

@@ -94,8 +94,10 @@ class CustomerDisplay(QWidget):
         self.items.clear()
         for item in items[-VISIBLE_ITEMS:]:
             product = item.product
-            self.items.addItem(f"{product.descricao}   {format_quantity(item.quantidade)} {product.unidade} × "
-                               f"{format_brl(item.valor_unitario)} = {format_brl(item.valor_liquido)}")
+            self.items.addItem(
+                f"{product.descricao}   {format_quantity(item.quantidade)} {product.unidade} × "
+                f"{format_brl(item.valor_unitario)} = {format_brl(item.valor_liquido)}"
+            )
         if items:
             self.items.scrollToBottom()
         self.count.setText(count_items(len(items)))

@@ -76,8 +76,12 @@ class EmissionProgressDialog(QDialog):
         seconds = int(self.elapsed())
         self.seconds.setText(tr("Aguardando há {s} s").format(s=seconds))
         if seconds >= max(5, int(self._timeout * 0.5)):
-            self.note.setText(tr("A SEFAZ está demorando. Se não responder em {t} s, a nota sai em contingência "
-                                 "automaticamente — não é preciso fazer nada.").format(t=int(self._timeout)))
+            self.note.setText(
+                tr(
+                    "A SEFAZ está demorando. Se não responder em {t} s, a nota sai em contingência "
+                    "automaticamente — não é preciso fazer nada."
+                ).format(t=int(self._timeout))
+            )
 
     def set_message(self, text: Any) -> None:
         self.message.setText(str(text))
@@ -116,8 +120,15 @@ class ResultDialog(QDialog):
 
     closed = Signal()
 
-    def __init__(self, ctx: AppContext, result: Any, parent: QWidget | None = None, *,
-                 operator_id: int | None = None, reprint_by: int | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        result: Any,
+        parent: QWidget | None = None,
+        *,
+        operator_id: int | None = None,
+        reprint_by: int | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.sale_result = result
@@ -166,7 +177,11 @@ class ResultDialog(QDialog):
         il = QVBoxLayout(info)
         il.setContentsMargins(16, 12, 16, 12)
         if result.numero:
-            il.addWidget(QLabel(tr("NFC-e nº {numero}, série {serie}").format(numero=result.numero, serie=result.serie)))
+            il.addWidget(
+                QLabel(
+                    tr("NFC-e nº {numero}, série {serie}").format(numero=result.numero, serie=result.serie)
+                )
+            )
         if result.chave:
             chave = QLabel(tr("Chave: {chave}").format(chave=format_chave(result.chave)))
             chave.setWordWrap(True)
@@ -178,22 +193,38 @@ class ResultDialog(QDialog):
             cause.setWordWrap(True)
             cause.setFont(theme.big_font(14))
             il.addWidget(cause)
-            il.addWidget(hint_label(tr(
-                "Entregue a via do consumidor; o sistema transmite a nota sozinho assim que a conexão voltar.")))
+            il.addWidget(
+                hint_label(
+                    tr(
+                        "Entregue a via do consumidor; o sistema transmite a nota sozinho assim que a conexão voltar."
+                    )
+                )
+            )
         if kind == "recusada":
             code = result.status_sefaz or ""
-            sefaz = QLabel(tr("SEFAZ {codigo}: {mensagem}").format(codigo=code or "—",
-                                                                   mensagem=result.mensagem_sefaz or result.mensagem))
+            sefaz = QLabel(
+                tr("SEFAZ {codigo}: {mensagem}").format(
+                    codigo=code or "—", mensagem=result.mensagem_sefaz or result.mensagem
+                )
+            )
             sefaz.setObjectName("sefazMessage")
             sefaz.setWordWrap(True)
             sefaz.setFont(theme.big_font(14))
             il.addWidget(sefaz)
-            todo = QLabel(tr("O que fazer: ") + rejection_hint(code, result.mensagem_sefaz or result.mensagem))
+            todo = QLabel(
+                tr("O que fazer: ") + rejection_hint(code, result.mensagem_sefaz or result.mensagem)
+            )
             todo.setObjectName("whatToFix")
             todo.setWordWrap(True)
             il.addWidget(todo)
-            il.addWidget(hint_label(tr("A venda está gravada. Depois de corrigir, reenvie a nota pelo menu Gerente; "
-                                       "não registre a venda de novo.")))
+            il.addWidget(
+                hint_label(
+                    tr(
+                        "A venda está gravada. Depois de corrigir, reenvie a nota pelo menu Gerente; "
+                        "não registre a venda de novo."
+                    )
+                )
+            )
         left.addWidget(info)
         self.print_label = hint_label("")
         self.print_label.setObjectName("printStatus")
@@ -219,11 +250,23 @@ class ResultDialog(QDialog):
     def _print(self) -> None:
         self.print_label.setText(tr("Imprimindo…"))
         if self._reprint_by is not None:
-            run_in_worker(reprint, self.ctx, self.sale_result.document_id, self._reprint_by, on_result=self._printed,
-                          on_error=lambda exc: self._printed((False, str(exc))))
+            run_in_worker(
+                reprint,
+                self.ctx,
+                self.sale_result.document_id,
+                self._reprint_by,
+                on_result=self._printed,
+                on_error=lambda exc: self._printed((False, str(exc))),
+            )
         else:
-            run_in_worker(print_after_sale, self.ctx, self.sale_result, self._operator_id, on_result=self._printed,
-                          on_error=lambda exc: self._printed((False, str(exc))))
+            run_in_worker(
+                print_after_sale,
+                self.ctx,
+                self.sale_result,
+                self._operator_id,
+                on_result=self._printed,
+                on_error=lambda exc: self._printed((False, str(exc))),
+            )
 
     def _printed(self, outcome: tuple[bool, str] | None) -> None:
         if outcome is None:
@@ -232,7 +275,9 @@ class ResultDialog(QDialog):
         ok, message = outcome
         self.print_label.setText(message)
         if not ok:
-            self.print_label.setText(tr("Não foi possível imprimir: {erro} A venda está concluída.").format(erro=message))
+            self.print_label.setText(
+                tr("Não foi possível imprimir: {erro} A venda está concluída.").format(erro=message)
+            )
             self.print_label.setStyleSheet(f"color: {theme.RED};")
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802

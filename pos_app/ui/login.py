@@ -164,7 +164,9 @@ class LoginWindow(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.form.set_busy(False)
-        self.form.show_error(str(exc) if isinstance(exc, AuthError) else tr("Falha ao verificar o PIN: ") + str(exc))
+        self.form.show_error(
+            str(exc) if isinstance(exc, AuthError) else tr("Falha ao verificar o PIN: ") + str(exc)
+        )
         self.form.reset_pin()
 
     def reset(self) -> None:
@@ -226,7 +228,9 @@ class ManagerPinDialog(QDialog):
     def _ok(self, user: User) -> None:
         self.form.set_busy(False)
         if not user.is_manager:
-            self.form.show_error(tr("{nome} não é gerente: a autorização precisa de um gerente.").format(nome=user.nome))
+            self.form.show_error(
+                tr("{nome} não é gerente: a autorização precisa de um gerente.").format(nome=user.nome)
+            )
             self.form.reset_pin()
             return
         self.approved.emit(user)
@@ -234,13 +238,20 @@ class ManagerPinDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.form.set_busy(False)
-        self.form.show_error(str(exc) if isinstance(exc, AuthError) else tr("Falha ao verificar o PIN: ") + str(exc))
+        self.form.show_error(
+            str(exc) if isinstance(exc, AuthError) else tr("Falha ao verificar o PIN: ") + str(exc)
+        )
         self.form.reset_pin()
 
 
-def require_manager(parent: QWidget, ctx: AppContext, operator: User | None, reason: str,
-                    on_approved: Callable[[User], None],
-                    on_refused: Callable[[], None] | None = None) -> ManagerPinDialog | None:
+def require_manager(
+    parent: QWidget,
+    ctx: AppContext,
+    operator: User | None,
+    reason: str,
+    on_approved: Callable[[User], None],
+    on_refused: Callable[[], None] | None = None,
+) -> ManagerPinDialog | None:
     """Run ``on_approved(manager)`` once a manager allowed the action.
 
     A manager at the counter is not asked again. Returns the open dialog (None when no prompt).

@@ -74,8 +74,12 @@ class AppController(QObject):
 
     def _start_services(self) -> None:
         if self.ctx.config.demo and self.ctx.sandbox is None:
-            run_in_worker(_start_sandbox, self.ctx, on_result=lambda _r: self._services_ready(),
-                          on_error=self._sandbox_failed)
+            run_in_worker(
+                _start_sandbox,
+                self.ctx,
+                on_result=lambda _r: self._services_ready(),
+                on_error=self._sandbox_failed,
+            )
         else:
             self._services_ready()
 
@@ -230,8 +234,12 @@ def _platform_loads() -> bool:
     """Qt aborts the process (not an exception) when the platform plugin fails (e.g. missing
     libxcb-cursor0): try it in a child process first on Linux; Windows/macOS always load."""
     qpa = (os.environ.get("QT_QPA_PLATFORM") or "xcb").split(":", 1)[0]
-    if (not sys.platform.startswith("linux") or qpa != "xcb" or getattr(sys, "frozen", False)
-            or os.environ.get("POS_UI_SKIP_PLATFORM_CHECK")):
+    if (
+        not sys.platform.startswith("linux")
+        or qpa != "xcb"
+        or getattr(sys, "frozen", False)
+        or os.environ.get("POS_UI_SKIP_PLATFORM_CHECK")
+    ):
         return True
     import subprocess
 
@@ -256,7 +264,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pos_app.ui.display_check import PLUGIN_FAILURE_MESSAGE, report_no_display
 
         if not _platform_loads():
-            return report_no_display(PLUGIN_FAILURE_MESSAGE.format(detalhe=os.environ.get("QT_QPA_PLATFORM") or "xcb"))
+            return report_no_display(
+                PLUGIN_FAILURE_MESSAGE.format(detalhe=os.environ.get("QT_QPA_PLATFORM") or "xcb")
+            )
         app = QApplication(list(sys.argv if argv is None else argv))
     prepare_application(app)
     try:
@@ -265,8 +275,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx = open_app(start_sandbox=False)
     except Exception as exc:  # noqa: BLE001 - the cashier gets a sentence, not a traceback
         log.exception("falha ao abrir os dados do terminal")
-        QMessageBox.critical(None, tr("Frente de Caixa"),
-                             tr("Não foi possível abrir os dados do terminal: {erro}").format(erro=exc))
+        QMessageBox.critical(
+            None,
+            tr("Frente de Caixa"),
+            tr("Não foi possível abrir os dados do terminal: {erro}").format(erro=exc),
+        )
         return 1
     controller = AppController(ctx)
     login = controller.start()

@@ -77,8 +77,15 @@ def _payment_line(p: Payment) -> str:
 class PaymentDialog(QDialog):
     paid = Signal()
 
-    def __init__(self, sale: Sale, parent: QWidget | None = None, limits: GuardLimits | None = None, *,
-                 ctx: Any = None, operator: Any = None) -> None:
+    def __init__(
+        self,
+        sale: Sale,
+        parent: QWidget | None = None,
+        limits: GuardLimits | None = None,
+        *,
+        ctx: Any = None,
+        operator: Any = None,
+    ) -> None:
         """``ctx``: the terminal (PIX through the PSP and the store key); without it PIX is typed by hand."""
         super().__init__(parent)
         self.sale = sale
@@ -132,12 +139,14 @@ class PaymentDialog(QDialog):
         self.remaining_label.setObjectName("remainingLabel")
         self.change_label = QLabel()
         self.change_label.setObjectName("changeLabel")
-        for row, (caption, label, size) in enumerate((
-            (tr("Total da venda"), self.total_label, 20),
-            (tr("Pago"), self.paid_label, 16),
-            (tr("Falta pagar"), self.remaining_label, 30),
-            (tr("Troco"), self.change_label, 22),
-        )):
+        for row, (caption, label, size) in enumerate(
+            (
+                (tr("Total da venda"), self.total_label, 20),
+                (tr("Pago"), self.paid_label, 16),
+                (tr("Falta pagar"), self.remaining_label, 30),
+                (tr("Troco"), self.change_label, 22),
+            )
+        ):
             cap = QLabel(caption)
             cap.setFont(theme.big_font(13, bold=False))
             label.setFont(theme.big_font(size))
@@ -278,8 +287,10 @@ class PaymentDialog(QDialog):
             return tr("PIX dinâmico não configurado (pix.url): use o PIX estático.")
         monitor = getattr(self.ctx, "monitor", None)
         if monitor is not None and monitor.known_down():
-            return tr("Sem conexão: PIX dinâmico indisponível. O PIX estático funciona (o celular do cliente "
-                      "tem conexão própria).")
+            return tr(
+                "Sem conexão: PIX dinâmico indisponível. O PIX estático funciona (o celular do cliente "
+                "tem conexão própria)."
+            )
         return None
 
     def _prefill(self) -> None:
@@ -360,11 +371,18 @@ class PaymentDialog(QDialog):
             return
         acquirer = self.acquirer.text().strip() or None
         if acquirer is not None and not is_valid_cnpj(acquirer):
-            self._fail(tr("CNPJ da credenciadora inválido: confira os 14 caracteres ou deixe em branco."), self.acquirer)
+            self._fail(
+                tr("CNPJ da credenciadora inválido: confira os 14 caracteres ou deixe em branco."),
+                self.acquirer,
+            )
             return
         if forma != "01" and valor > self.sale.restante:
-            self._fail(tr("Só pagamento em dinheiro pode passar do valor que falta (troco). Falta {falta}.")
-                       .format(falta=format_brl(self.sale.restante)), self.amount)
+            self._fail(
+                tr("Só pagamento em dinheiro pode passar do valor que falta (troco). Falta {falta}.").format(
+                    falta=format_brl(self.sale.restante)
+                ),
+                self.amount,
+            )
             return
         typed_integration = acquirer is not None or bool(self.authorization.text().strip())
         if forma in ("17", "20") and self.ctx is not None and not typed_integration:
@@ -372,8 +390,13 @@ class PaymentDialog(QDialog):
             # machine (tipo_integracao 1, issue 12) is recorded as typed.
             self._start_pix(forma, valor)
             return
-        payment = Payment(forma, valor, bandeira=bandeira, cnpj_credenciadora=acquirer,
-                          numero_autorizacao=self.authorization.text().strip() or None)
+        payment = Payment(
+            forma,
+            valor,
+            bandeira=bandeira,
+            cnpj_credenciadora=acquirer,
+            numero_autorizacao=self.authorization.text().strip() or None,
+        )
         issues = payment_issues(self.sale.valor_total, self.sale.total_pago, forma, valor, self.limits)
         if issues and not confirmed:
             self._confirm_large_change(issues[0].message)
@@ -381,7 +404,9 @@ class PaymentDialog(QDialog):
         try:
             self.sale.add_payment(payment)
         except ValidationError as exc:
-            field = {"cnpj_credenciadora": self.acquirer, "numero_autorizacao": self.authorization}.get(exc.field)
+            field = {"cnpj_credenciadora": self.acquirer, "numero_autorizacao": self.authorization}.get(
+                exc.field
+            )
             self._fail(exc.message, field or self.amount)
             return
         self.error.setText("")

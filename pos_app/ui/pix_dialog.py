@@ -38,7 +38,9 @@ def qr_pixmap(text: str, size: int = QR_PIXELS) -> QPixmap:
     qr.make_image().save(buf, format="PNG")
     pixmap = QPixmap()
     pixmap.loadFromData(buf.getvalue(), "PNG")
-    return pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+    return pixmap.scaled(
+        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
+    )
 
 
 class _PixBase(QDialog):
@@ -112,15 +114,25 @@ class PixDynamicDialog(_PixBase):
         from pos_app.core.pix.service import pix_service
 
         self.service = pix_service(ctx)
-        run_in_worker(self.service.create, valor, getattr(operador, "id", None),
-                      on_result=self._created, on_error=self._create_failed)
+        run_in_worker(
+            self.service.create,
+            valor,
+            getattr(operador, "id", None),
+            on_result=self._created,
+            on_error=self._create_failed,
+        )
 
     # -- worker results (GUI thread) -------------------------------------------------------
     def _created(self, charge: Any) -> None:
         self.charge = charge
         if self._closing:  # cancelled while the PUT was on its way
-            run_in_worker(self.service.cancel, charge.id, self.operador, on_result=lambda _c: None,
-                          on_error=lambda _e: None)
+            run_in_worker(
+                self.service.cancel,
+                charge.id,
+                self.operador,
+                on_result=lambda _c: None,
+                on_error=lambda _e: None,
+            )
             return
         if charge.status == "falhou" or not charge.copia_e_cola:
             self._create_failed(RuntimeError(charge.last_error or tr("cobrança não criada")))
@@ -129,16 +141,26 @@ class PixDynamicDialog(_PixBase):
         self.status.setText(tr("Aguardando o pagamento — peça ao cliente para ler o QR Code."))
         self._tick()
         self._timer.start()
-        run_in_worker(self.service.wait, charge.id, cancel=self._stop, on_update=self._update_from_worker,
-                      on_result=self._settled, on_error=self._wait_failed)
+        run_in_worker(
+            self.service.wait,
+            charge.id,
+            cancel=self._stop,
+            on_update=self._update_from_worker,
+            on_result=self._settled,
+            on_error=self._wait_failed,
+        )
 
     def _update_from_worker(self, charge: Any) -> None:  # worker thread: only a queued signal
         self.state_changed.emit(charge.status)
 
     def _create_failed(self, exc: BaseException) -> None:
         self.qr_label.setText(tr("PIX dinâmico indisponível"))
-        self.status.setText(tr("Não foi possível criar a cobrança: {e}\nUse PIX estático (o celular do cliente "
-                               "tem conexão própria) ou outra forma.").format(e=exc))
+        self.status.setText(
+            tr(
+                "Não foi possível criar a cobrança: {e}\nUse PIX estático (o celular do cliente "
+                "tem conexão própria) ou outra forma."
+            ).format(e=exc)
+        )
         theme.set_role(self.status, "error")
         self.cancel_button.setText(tr("Voltar (Esc)"))
         self.charge = None
@@ -154,9 +176,11 @@ class PixDynamicDialog(_PixBase):
             return
         if self._stop.is_set():
             return  # cancelled by the cashier: cancel_charge handles it
-        text = {"expirada": tr("A cobrança expirou sem pagamento."),
-                "removida_psp": tr("O PSP removeu a cobrança."),
-                "cancelada": tr("Cobrança cancelada.")}.get(charge.status, charge.status)
+        text = {
+            "expirada": tr("A cobrança expirou sem pagamento."),
+            "removida_psp": tr("O PSP removeu a cobrança."),
+            "cancelada": tr("Cobrança cancelada."),
+        }.get(charge.status, charge.status)
         self.status.setText(text + " " + tr("Tente de novo ou use outra forma."))
         self.countdown.setText("")
         self.cancel_button.setText(tr("Voltar (Esc)"))
@@ -181,8 +205,13 @@ class PixDynamicDialog(_PixBase):
         if charge is not None and not charge.final:
             self.status.setText(tr("Cancelando a cobrança no PSP..."))
             self.cancel_button.setEnabled(False)
-            run_in_worker(self.service.cancel, charge.id, self.operador,
-                          on_result=self._cancelled, on_error=lambda e: self._cancelled(None))
+            run_in_worker(
+                self.service.cancel,
+                charge.id,
+                self.operador,
+                on_result=self._cancelled,
+                on_error=lambda e: self._cancelled(None),
+            )
             return
         self.reject()
 
@@ -234,8 +263,11 @@ class PixStaticDialog(_PixBase):
             self.confirm_button.setEnabled(False)
             return
         self.show_qr(code)
-        self.status.setText(tr("Confira no aplicativo do banco da loja que o PIX de {v} chegou antes de "
-                               "confirmar.").format(v=format_brl(valor)))
+        self.status.setText(
+            tr("Confira no aplicativo do banco da loja que o PIX de {v} chegou antes de confirmar.").format(
+                v=format_brl(valor)
+            )
+        )
         self.confirm_button.clicked.connect(self.confirm)
 
     def confirm(self) -> None:

@@ -51,8 +51,12 @@ def _qr_matrix(data: str, ec: str) -> list[list[bool]]:
     import qrcode
     import qrcode.constants
 
-    levels = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
-              "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}
+    levels = {
+        "L": qrcode.constants.ERROR_CORRECT_L,
+        "M": qrcode.constants.ERROR_CORRECT_M,
+        "Q": qrcode.constants.ERROR_CORRECT_Q,
+        "H": qrcode.constants.ERROR_CORRECT_H,
+    }
     qr = qrcode.QRCode(error_correction=levels.get(ec, qrcode.constants.ERROR_CORRECT_M), border=0)
     qr.add_data(data)
     qr.make(fit=True)
@@ -128,8 +132,11 @@ class ReceiptPainter:
                     part_y += self._height(part)
             elif isinstance(block, Separator):
                 painter.setFont(self.normal)
-                painter.drawText(QRectF(MARGIN, y, self.cell * self.columns, self.line),
-                                 Qt.AlignmentFlag.AlignLeft, block.char * self.columns)
+                painter.drawText(
+                    QRectF(MARGIN, y, self.cell * self.columns, self.line),
+                    Qt.AlignmentFlag.AlignLeft,
+                    block.char * self.columns,
+                )
             elif isinstance(block, QRCode):
                 self._paint_qr(painter, block, y)
             elif isinstance(block, Cut):
@@ -160,8 +167,11 @@ class ReceiptPainter:
         painter.setFont(self.bold if block.bold else self.normal)
         for i, char in enumerate(text):  # one cell per character: the printer's grid, whatever the font
             if char != " ":
-                painter.drawText(QRectF(i * self.cell, 0, self.cell * 1.5, self.line),
-                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, char)
+                painter.drawText(
+                    QRectF(i * self.cell, 0, self.cell * 1.5, self.line),
+                    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                    char,
+                )
         painter.restore()
 
     def _paint_qr(self, painter: QPainter, block: QRCode, y: float) -> None:

@@ -35,8 +35,9 @@ def render_preview(ctx: AppContext, doc_id: int, pdf_path: str | None = None) ->
     columns = int(ctx.config.get("impressora.colunas") or 48)
     copies = ReceiptService(ctx).copies_for_document(doc_id)
     layouts = [build_layout(c, columns) for c in copies]
-    return PreviewPages(layouts=layouts, columns=columns,
-                        text="\n\n".join(render_text(blocks, columns) for blocks in layouts))
+    return PreviewPages(
+        layouts=layouts, columns=columns, text="\n\n".join(render_text(blocks, columns) for blocks in layouts)
+    )
 
 
 class ReceiptPreview(QScrollArea):
@@ -69,8 +70,14 @@ class ReceiptPreview(QScrollArea):
         self._layout.addWidget(label)
 
     def load(self, ctx: AppContext, doc_id: int, pdf_path: str | None) -> None:
-        run_in_worker(render_preview, ctx, doc_id, pdf_path, on_result=self.show_pages,
-                      on_error=lambda exc: self._message(tr("Pré-visualização indisponível: {erro}").format(erro=exc)))
+        run_in_worker(
+            render_preview,
+            ctx,
+            doc_id,
+            pdf_path,
+            on_result=self.show_pages,
+            on_error=lambda exc: self._message(tr("Pré-visualização indisponível: {erro}").format(erro=exc)),
+        )
 
     def show_pages(self, pages: PreviewPages) -> None:
         from pos_app.ui.receipt_painter import paint_receipt
@@ -88,6 +95,8 @@ class ReceiptPreview(QScrollArea):
         else:
             label = QLabel(pages.text or "")
             label.setTextFormat(Qt.TextFormat.PlainText)
-            label.setStyleSheet("background: white; padding: 12px; font-family: 'DejaVu Sans Mono', monospace; font-size: 10pt;")
+            label.setStyleSheet(
+                "background: white; padding: 12px; font-family: 'DejaVu Sans Mono', monospace; font-size: 10pt;"
+            )
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self._layout.addWidget(label)

@@ -99,8 +99,13 @@ def _sale_extra(ctx: AppContext) -> dict[str, Any] | None:
     return CashService(ctx).sale_extra()
 
 
-def checkout_job(ctx: AppContext, sale: Any, operador_id: int | None, wait_ready: Callable[[float], bool],
-                 progress: Callable[[str], None]) -> Any:
+def checkout_job(
+    ctx: AppContext,
+    sale: Any,
+    operador_id: int | None,
+    wait_ready: Callable[[float], bool],
+    progress: Callable[[str], None],
+) -> Any:
     """Worker job: persist and emit the sale (EmissionService.checkout)."""
     if not wait_ready(15.0):
         raise SetupError(tr("O simulador de demonstração ainda não iniciou; tente de novo em instantes."))
@@ -141,7 +146,9 @@ class ElideLabel(QLabel):
 
     def _elide(self) -> None:
         width = self.contentsRect().width()
-        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width) if width > 0 else ""
+        shown = (
+            self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width) if width > 0 else ""
+        )
         super().setText(shown)
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802
@@ -152,8 +159,14 @@ class ElideLabel(QLabel):
 class ValueDialog(QDialog):
     """One-line prompt (quantity, discount). ``validate(text)`` returns an error message or None."""
 
-    def __init__(self, title: str, prompt: str, validate: Callable[[str], str | None],
-                 parent: QWidget | None = None, initial: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        prompt: str,
+        validate: Callable[[str], str | None],
+        parent: QWidget | None = None,
+        initial: str = "",
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("valueDialog")
         self.setWindowTitle(title)
@@ -210,8 +223,13 @@ class SaleWindow(QMainWindow):
     logout_requested = Signal()
     sale_finished = Signal(object)  # SaleResult
 
-    def __init__(self, ctx: AppContext, operator: User, controller: AppController | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        operator: User,
+        controller: AppController | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self._operator = operator
@@ -269,8 +287,9 @@ class SaleWindow(QMainWindow):
         if is_open and self.message.text().startswith(tr("Caixa fechado")):
             self.show_message(tr("Caixa aberto: leia o primeiro produto."))
         elif not is_open and not self.cart.sale.items:
-            self.show_message(tr("Caixa fechado: peça ao gerente para abrir o caixa (Gerente → Caixa) antes de "
-                                 "vender."))
+            self.show_message(
+                tr("Caixa fechado: peça ao gerente para abrir o caixa (Gerente → Caixa) antes de vender.")
+            )
 
     # -- building --------------------------------------------------------------------------
     def reload_settings(self) -> None:
@@ -307,7 +326,9 @@ class SaleWindow(QMainWindow):
         self.pending_label = QLabel()
         self.pending_label.setObjectName("pendingQuantity")
         self.pending_label.setFont(theme.big_font(14))
-        self.pending_label.setStyleSheet(f"color: white; background: {theme.BLUE}; padding: 2px 10px; border-radius: 4px;")
+        self.pending_label.setStyleSheet(
+            f"color: white; background: {theme.BLUE}; padding: 2px 10px; border-radius: 4px;"
+        )
         self.pending_label.setVisible(False)
         self.pending_label.setFixedHeight(self.pending_label.fontMetrics().lineSpacing() + 8)
         head.addWidget(self.pending_label)
@@ -465,8 +486,9 @@ class SaleWindow(QMainWindow):
         manager.setObjectName("managerMenu")
         self.manager_menu = manager
         self._add_manager_item(manager, tr("C&onfigurações…"), "configuracoes", self.open_settings)
-        self._add_manager_item(manager, tr("&Sincronizar agora (transmitir contingência)"), "sincronizar",
-                               self.sync_now)
+        self._add_manager_item(
+            manager, tr("&Sincronizar agora (transmitir contingência)"), "sincronizar", self.sync_now
+        )
         self._add_manager_item(manager, tr("Rei&mprimir última nota"), "reimprimir", self.reprint_last)
         # ---- hook: entries registered by pos_app.ui.manager (see pos_app/ui/actions.py) ----
         extensions = load_manager_extensions()
@@ -494,10 +516,14 @@ class SaleWindow(QMainWindow):
 
     # Alt shortcuts of the "Gerente" entries registered by extensions (one letter each in the menu).
     MENU_MNEMONICS: dict[str, str] = {
-        "gerente_historico": "&Histórico de vendas", "gerente_cancelar_nota": "&Cancelar NFC-e",
-        "gerente_email": "&Enviar NFC-e por e-mail", "gerente_inutilizar": "&Inutilizar numeração",
-        "gerente_caixa": "C&aixa (abrir, sangria, suprimento, fechar)", "gerente_relatorios": "&Relatórios do dia",
-        "gerente_usuarios": "O&peradores", "documentos_backoffice": "&Documentos (CT-e, NFS-e)",
+        "gerente_historico": "&Histórico de vendas",
+        "gerente_cancelar_nota": "&Cancelar NFC-e",
+        "gerente_email": "&Enviar NFC-e por e-mail",
+        "gerente_inutilizar": "&Inutilizar numeração",
+        "gerente_caixa": "C&aixa (abrir, sangria, suprimento, fechar)",
+        "gerente_relatorios": "&Relatórios do dia",
+        "gerente_usuarios": "O&peradores",
+        "documentos_backoffice": "&Documentos (CT-e, NFS-e)",
     }
 
     def _add_extension(self, menu: Any, ext: ManagerAction) -> None:
@@ -523,6 +549,7 @@ class SaleWindow(QMainWindow):
             if isinstance(opened, QDialog) and opened is not self.dialog:
                 # the code field gets the focus back (and the status bar is refreshed) when it closes
                 self.dialog = opened
+
                 def closed(_result: int) -> None:
                     self.refresh_cash_state()
                     self._dialog_closed()
@@ -549,16 +576,24 @@ class SaleWindow(QMainWindow):
         ext = next((a for a in manager_actions if a.key == "gerente_caixa"), None)
         if ext is None:
             return
-        self.dialog = confirm(self, tr("Caixa fechado"), text + "\n\n" + tr("Abrir o caixa agora?"),
-                              lambda: self._open_cash(ext), lambda: self._dialog_closed(),
-                              yes=tr("Abrir caixa (Enter)"), no=tr("Agora não (Esc)"))
+        self.dialog = confirm(
+            self,
+            tr("Caixa fechado"),
+            text + "\n\n" + tr("Abrir o caixa agora?"),
+            lambda: self._open_cash(ext),
+            lambda: self._dialog_closed(),
+            yes=tr("Abrir caixa (Enter)"),
+            no=tr("Agora não (Esc)"),
+        )
 
     def _open_cash(self, ext: ManagerAction) -> None:
         self.dialog = None
         self.run_extension(ext)
 
     # -- protected actions ------------------------------------------------------------------
-    def protected(self, reason: str, action: Callable[[], None], on_refused: Callable[[], None] | None = None) -> None:
+    def protected(
+        self, reason: str, action: Callable[[], None], on_refused: Callable[[], None] | None = None
+    ) -> None:
         """Run ``action`` after a manager's PIN (or at once for a manager operator)."""
 
         def approved(manager: User) -> None:
@@ -588,7 +623,9 @@ class SaleWindow(QMainWindow):
     # -- messages and totals ---------------------------------------------------------------
     def show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)
-        self.message.setStyleSheet(f"color: {theme.RED}; font-weight: bold;" if error else f"color: {theme.GREY};")
+        self.message.setStyleSheet(
+            f"color: {theme.RED}; font-weight: bold;" if error else f"color: {theme.GREY};"
+        )
         if error:
             QApplication.beep()
 
@@ -598,15 +635,17 @@ class SaleWindow(QMainWindow):
         self.total_label.setText(format_brl(produtos - desconto))
         n = len(sale.items)
         text = (tr("1 item") if n == 1 else tr("{n} itens").format(n=n)) + tr(" · subtotal {s}").format(
-            s=format_brl(produtos))
+            s=format_brl(produtos)
+        )
         if desconto:  # own line: the item count is never cut by a long discount
             text += "\n" + tr("desconto {d}").format(d=format_brl(desconto))
         self.subtotals.setText(text)
         if self.customer_display is not None:
             self.customer_display.show_sale(sale.items, produtos - desconto, sale.total_pago or None)
         if sale.payments:
-            self.paid_label.setText(tr("Pago {p} · falta {f}").format(p=format_brl(sale.total_pago),
-                                                                     f=format_brl(sale.restante)))
+            self.paid_label.setText(
+                tr("Pago {p} · falta {f}").format(p=format_brl(sale.total_pago), f=format_brl(sale.restante))
+            )
             self.paid_label.setStyleSheet(f"color: {theme.AMBER};")
         else:
             self.paid_label.setText("")
@@ -665,8 +704,14 @@ class SaleWindow(QMainWindow):
         self._rules.discount_percent = self.discount_percent
         return self._rules
 
-    def add_product(self, product: Product, quantidade: Decimal, valor_unitario: Decimal | None = None,
-                    *, approved: bool = False) -> bool:
+    def add_product(
+        self,
+        product: Product,
+        quantidade: Decimal,
+        valor_unitario: Decimal | None = None,
+        *,
+        approved: bool = False,
+    ) -> bool:
         try:
             issues = self.rules.item_guards(product, Decimal(quantidade))  # typo guards, via the cart service
         except ValidationError as exc:  # 0,5 of a product sold by the unit: no override
@@ -703,9 +748,11 @@ class SaleWindow(QMainWindow):
             return
         item = items[-1]
         product = item.product
-        self.last_item.setText(f"{format_quantity(item.quantidade)} {product.unidade} × "
-                               f"{format_brl(item.valor_unitario)} = {format_brl(item.valor_bruto)}   "
-                               f"{product.descricao}")
+        self.last_item.setText(
+            f"{format_quantity(item.quantidade)} {product.unidade} × "
+            f"{format_brl(item.valor_unitario)} = {format_brl(item.valor_bruto)}   "
+            f"{product.descricao}"
+        )
 
     def _items_changed(self) -> None:
         rules = self.rules
@@ -749,8 +796,13 @@ class SaleWindow(QMainWindow):
                 return str(exc)
             return None
 
-        dialog = ValueDialog(tr("Quantidade"), tr("Quantidade do próximo item (ex.: 3 ou 1,250 para peso):"), check, self,
-                             initial="1")
+        dialog = ValueDialog(
+            tr("Quantidade"),
+            tr("Quantidade do próximo item (ex.: 3 ou 1,250 para peso):"),
+            check,
+            self,
+            initial="1",
+        )
         dialog.accepted.connect(lambda: self._set_pending(parse_quantity(dialog.field.text())))
         self._open(dialog)
 
@@ -789,17 +841,27 @@ class SaleWindow(QMainWindow):
             if rules.needs_manager(discount):
                 reason = tr("Desconto de {p}% acima do limite de {m}% para o caixa.").format(
                     p=format_quantity(discount.percentual_efetivo.quantize(Decimal("0.01"))),
-                    m=format_quantity(self.max_discount))
+                    m=format_quantity(self.max_discount),
+                )
                 self.protected(reason, lambda: apply(discount, self._approver))
             else:
                 apply(discount)
 
-        current = f"{self.discount_percent}%" if self.discount_percent else (
-            f"{sale.desconto_venda:.2f}".replace(".", ",") if sale.desconto_venda else "")
-        dialog = ValueDialog(tr("Desconto na venda"),
-                             tr("Digite o valor em reais (ex.: 5,00) ou o percentual (ex.: 10%). 0 retira o desconto. "
-                                "Acima de {m}% precisa do gerente.").format(m=format_quantity(self.max_discount)),
-                             check, self, initial=current)
+        current = (
+            f"{self.discount_percent}%"
+            if self.discount_percent
+            else (f"{sale.desconto_venda:.2f}".replace(".", ",") if sale.desconto_venda else "")
+        )
+        dialog = ValueDialog(
+            tr("Desconto na venda"),
+            tr(
+                "Digite o valor em reais (ex.: 5,00) ou o percentual (ex.: 10%). 0 retira o desconto. "
+                "Acima de {m}% precisa do gerente."
+            ).format(m=format_quantity(self.max_discount)),
+            check,
+            self,
+            initial=current,
+        )
         dialog.accepted.connect(accepted)
         self._open(dialog)
 
@@ -823,17 +885,29 @@ class SaleWindow(QMainWindow):
             if len(chars) < 14:
                 return None, tr("Digitando… ({n} de 14 caracteres do CNPJ)").format(n=len(chars))
             if len(chars) == 14:
-                return (True, tr("CNPJ válido")) if is_valid_cnpj(chars) else (False, tr("CNPJ inválido: confira os caracteres."))
+                return (
+                    (True, tr("CNPJ válido"))
+                    if is_valid_cnpj(chars)
+                    else (False, tr("CNPJ inválido: confira os caracteres."))
+                )
             return False, tr("CPF tem 11 dígitos e CNPJ tem 14 caracteres.")
         digits = chars
         if len(digits) < 11:
             return None, tr("Digitando… ({n} de 11 dígitos do CPF)").format(n=len(digits))
         if len(digits) == 11:
-            return (True, tr("CPF válido")) if is_valid_cpf(digits) else (False, tr("CPF inválido: confira os dígitos."))
+            return (
+                (True, tr("CPF válido"))
+                if is_valid_cpf(digits)
+                else (False, tr("CPF inválido: confira os dígitos."))
+            )
         if len(digits) < 14:
             return None, tr("Digitando… ({n} de 14 dígitos do CNPJ)").format(n=len(digits))
         if len(digits) == 14:
-            return (True, tr("CNPJ válido")) if is_valid_cnpj(digits) else (False, tr("CNPJ inválido: confira os dígitos."))
+            return (
+                (True, tr("CNPJ válido"))
+                if is_valid_cnpj(digits)
+                else (False, tr("CNPJ inválido: confira os dígitos."))
+            )
         return False, tr("CPF tem 11 dígitos e CNPJ tem 14.")
 
     def _document_changed(self, _text: str) -> None:
@@ -888,8 +962,9 @@ class SaleWindow(QMainWindow):
             self.show_message(tr("Não há itens para remover."), error=True)
             return
         item = self.cart.sale.items[row]
-        description = tr("item {n} — {d} ({v})").format(n=row + 1, d=item.product.descricao,
-                                                       v=format_brl(item.valor_liquido))
+        description = tr("item {n} — {d} ({v})").format(
+            n=row + 1, d=item.product.descricao, v=format_brl(item.valor_liquido)
+        )
 
         def do_remove() -> None:
             self.dialog = None
@@ -903,8 +978,15 @@ class SaleWindow(QMainWindow):
         if self.cart.sale.payments:
             self.protected(tr("Remover {d} depois de iniciado o pagamento.").format(d=description), do_remove)
             return
-        self.dialog = confirm(self, tr("Remover item"), tr("Remover {d}?").format(d=description), do_remove,
-                              lambda: self._dialog_closed(), yes=tr("Remover (Enter)"), no=tr("Manter (Esc)"))
+        self.dialog = confirm(
+            self,
+            tr("Remover item"),
+            tr("Remover {d}?").format(d=description),
+            do_remove,
+            lambda: self._dialog_closed(),
+            yes=tr("Remover (Enter)"),
+            no=tr("Manter (Esc)"),
+        )
 
     # -- Esc cancel ------------------------------------------------------------------------
     def cancel_sale(self) -> None:
@@ -923,12 +1005,21 @@ class SaleWindow(QMainWindow):
             self.show_message(tr("Venda cancelada."))
             self._dialog_closed()
 
-        text = tr("Cancelar a venda atual ({n} itens, {t})?").format(n=len(sale.items), t=format_brl(sale.valor_total))
+        text = tr("Cancelar a venda atual ({n} itens, {t})?").format(
+            n=len(sale.items), t=format_brl(sale.valor_total)
+        )
         if sale.payments:
             self.protected(tr("Cancelar a venda depois de iniciado o pagamento."), do_cancel)
             return
-        self.dialog = confirm(self, tr("Cancelar venda"), text, do_cancel, lambda: self._dialog_closed(),
-                              yes=tr("Cancelar venda (Enter)"), no=tr("Continuar vendendo (Esc)"))
+        self.dialog = confirm(
+            self,
+            tr("Cancelar venda"),
+            text,
+            do_cancel,
+            lambda: self._dialog_closed(),
+            yes=tr("Cancelar venda (Enter)"),
+            no=tr("Continuar vendendo (Esc)"),
+        )
 
     def new_sale(self) -> None:
         self._total_approved = None
@@ -958,10 +1049,13 @@ class SaleWindow(QMainWindow):
             return
         if not sale.cpf and not sale.cnpj and sale.valor_total >= CONSUMER_ID_REQUIRED_FROM:
             # Refused before paying (Ajuste SINIEF 19/16), not after the card was charged.
-            self.show_message(tr("Venda de {v}: a partir de {limite} a NFC-e exige CPF ou CNPJ do consumidor. "
-                                 "Informe o documento (F5).").format(v=format_brl(sale.valor_total),
-                                                                     limite=format_brl(CONSUMER_ID_REQUIRED_FROM)),
-                              error=True)
+            self.show_message(
+                tr(
+                    "Venda de {v}: a partir de {limite} a NFC-e exige CPF ou CNPJ do consumidor. "
+                    "Informe o documento (F5)."
+                ).format(v=format_brl(sale.valor_total), limite=format_brl(CONSUMER_ID_REQUIRED_FROM)),
+                error=True,
+            )
             self.focus_document()
             return
         if not self.cash_open():
@@ -1000,9 +1094,16 @@ class SaleWindow(QMainWindow):
         self.progress_dialog.setWindowModality(Qt.WindowModality.WindowModal)
         self.progress_dialog.open()
         wait_ready = self.controller.wait_ready if self.controller is not None else (lambda _t: True)
-        run_in_worker(checkout_job, self.ctx, sale, self._operator.id, wait_ready,
-                      on_progress=self.progress_dialog.set_message,
-                      on_result=self._finalized, on_error=self._finalize_failed)
+        run_in_worker(
+            checkout_job,
+            self.ctx,
+            sale,
+            self._operator.id,
+            wait_ready,
+            on_progress=self.progress_dialog.set_message,
+            on_result=self._finalized,
+            on_error=self._finalize_failed,
+        )
 
     def _finalized(self, result: Any) -> None:
         self._busy = False
@@ -1033,8 +1134,10 @@ class SaleWindow(QMainWindow):
             text = str(exc)
         else:
             log.error("falha ao finalizar a venda: %r", exc)
-            text = tr("Falha inesperada ao emitir: {erro}. Se a venda chegou a ser gravada, a nota será enviada "
-                      "automaticamente; confira no histórico antes de repetir a venda.").format(erro=exc)
+            text = tr(
+                "Falha inesperada ao emitir: {erro}. Se a venda chegou a ser gravada, a nota será enviada "
+                "automaticamente; confira no histórico antes de repetir a venda."
+            ).format(erro=exc)
         self.show_message(text, error=True)
         self.dialog = inform(self, tr("Venda não finalizada"), text, error=True, on_close=self._dialog_closed)
 
@@ -1055,8 +1158,11 @@ class SaleWindow(QMainWindow):
         if self.controller is None:
             return
         started = self.controller.replay.trigger(force=True, ignore_backoff=True, on_done=self._synced)
-        self.show_message(tr("Transmitindo notas pendentes…") if started
-                          else tr("Transmissão já em andamento; o resultado aparece ao terminar."))
+        self.show_message(
+            tr("Transmitindo notas pendentes…")
+            if started
+            else tr("Transmissão já em andamento; o resultado aparece ao terminar.")
+        )
 
     def _synced(self, outcome: Any) -> None:
         if isinstance(outcome, BaseException):
@@ -1065,8 +1171,13 @@ class SaleWindow(QMainWindow):
             text = tr("Nada pendente para transmitir.")
         else:
             text = "\n".join(outcome.lines())
-        self.dialog = inform(self, tr("Sincronização"), text, error=isinstance(outcome, BaseException),
-                             on_close=self._dialog_closed)
+        self.dialog = inform(
+            self,
+            tr("Sincronização"),
+            text,
+            error=isinstance(outcome, BaseException),
+            on_close=self._dialog_closed,
+        )
 
     def reprint_last(self) -> None:
         doc_id = self.last_result.document_id if self.last_result is not None else None
@@ -1076,18 +1187,32 @@ class SaleWindow(QMainWindow):
             self.show_message(tr("Nenhuma nota para reimprimir."), error=True)
             return
         self.show_message(tr("Reimprimindo…"))
-        run_in_worker(_render_receipt_job, self.ctx, doc_id,
-                      on_result=lambda path: self._show_reprint(doc_id, path),
-                      on_error=lambda exc: self.show_message(tr("Reimpressão falhou: {e}").format(e=exc), error=True))
+        run_in_worker(
+            _render_receipt_job,
+            self.ctx,
+            doc_id,
+            on_result=lambda path: self._show_reprint(doc_id, path),
+            on_error=lambda exc: self.show_message(tr("Reimpressão falhou: {e}").format(e=exc), error=True),
+        )
 
     def _show_reprint(self, doc_id: int, path: str) -> None:
         from types import SimpleNamespace
 
         doc = self.ctx.store.documents.get(doc_id) or {}
         result = SimpleNamespace(
-            emitido=True, contingencia=doc.get("kind") == "contingencia", troco=Decimal(0), total=Decimal(0),
-            numero=doc.get("numero"), serie=doc.get("serie"), chave=doc.get("chave"), document_id=doc_id,
-            danfce=path, status_sefaz=None, mensagem_sefaz=None, mensagem="")
+            emitido=True,
+            contingencia=doc.get("kind") == "contingencia",
+            troco=Decimal(0),
+            total=Decimal(0),
+            numero=doc.get("numero"),
+            serie=doc.get("serie"),
+            chave=doc.get("chave"),
+            document_id=doc_id,
+            danfce=path,
+            status_sefaz=None,
+            mensagem_sefaz=None,
+            mensagem="",
+        )
         manager = self._approver or self._operator
         dialog = ResultDialog(self.ctx, result, self, reprint_by=manager.id)
         dialog.setWindowTitle(tr("Reimpressão"))
@@ -1101,9 +1226,16 @@ class SaleWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         lines = [f"{k}: {label}" for k, label, _m in LEGEND]
-        lines += [tr("F10 ou F12: pagamento e finalização"), tr("Del: remover item"), tr("↑/↓: escolher item"),
-                  tr("3*código: quantidade; 1,5*código: fracionada"), tr("Na tela de pagamento: F1 Dinheiro, F2 Crédito, "
-                  "F3 Débito, F4 PIX, F5 Vale, F6 Outros, Enter confirma")]
+        lines += [
+            tr("F10 ou F12: pagamento e finalização"),
+            tr("Del: remover item"),
+            tr("↑/↓: escolher item"),
+            tr("3*código: quantidade; 1,5*código: fracionada"),
+            tr(
+                "Na tela de pagamento: F1 Dinheiro, F2 Crédito, "
+                "F3 Débito, F4 PIX, F5 Vale, F6 Outros, Enter confirma"
+            ),
+        ]
         self.dialog = inform(self, tr("Teclas de atalho"), "\n".join(lines), on_close=self._dialog_closed)
 
     def request_logout(self) -> None:
@@ -1137,7 +1269,14 @@ class SaleWindow(QMainWindow):
     # Column widths (px) of the cart: wide screens (1280, 1366...) and 1024x768. On the narrow one the
     # code column goes (the description says what the item is) and the description elides first:
     # Qtde, Vl. unit., Desconto and Total are always whole.
-    WIDE_COLUMNS = ((COL_ITEM, 60), (COL_CODE, 96), (COL_QTY, 100), (COL_UNIT, 112), (COL_DISC, 104), (COL_TOTAL, 122))
+    WIDE_COLUMNS = (
+        (COL_ITEM, 60),
+        (COL_CODE, 96),
+        (COL_QTY, 100),
+        (COL_UNIT, 112),
+        (COL_DISC, 104),
+        (COL_TOTAL, 122),
+    )
     NARROW_COLUMNS = ((COL_ITEM, 58), (COL_QTY, 92), (COL_UNIT, 102), (COL_DISC, 104), (COL_TOTAL, 110))
 
     def adapt_to_width(self, width: int) -> None:
@@ -1219,7 +1358,14 @@ class SaleWindow(QMainWindow):
                 self._closing_confirmed = True
                 self.close()
 
-            self.dialog = confirm(self, tr("Sair"), tr("Há uma venda em andamento. Sair e descartá-la?"), really,
-                                  lambda: self._dialog_closed(), yes=tr("Sair"), no=tr("Continuar vendendo"))
+            self.dialog = confirm(
+                self,
+                tr("Sair"),
+                tr("Há uma venda em andamento. Sair e descartá-la?"),
+                really,
+                lambda: self._dialog_closed(),
+                yes=tr("Sair"),
+                no=tr("Continuar vendendo"),
+            )
             return
         super().closeEvent(event)

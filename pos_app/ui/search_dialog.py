@@ -44,8 +44,12 @@ class _ResultsModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(_HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,  # noqa: N802
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return _HEADERS[section]
         return None
@@ -118,7 +122,9 @@ class ProductSearchDialog(QDialog):
         self.model.set_products(products)
         if products:
             self.table.selectRow(0)
-            self.status.setText(tr("{n} produto(s) · ↑/↓ escolhe · Enter adiciona · Esc volta").format(n=len(products)))
+            self.status.setText(
+                tr("{n} produto(s) · ↑/↓ escolhe · Enter adiciona · Esc volta").format(n=len(products))
+            )
         elif text.strip():
             self.status.setText(tr("Nenhum produto encontrado para “{texto}”.").format(texto=text.strip()))
 

@@ -55,58 +55,96 @@ def _same(*values: str) -> tuple[tuple[str, str], ...]:
 
 
 TABS: tuple[tuple[str, tuple[Field, ...]], ...] = (
-    (tr("Emitente"), (
-        Field("emitente.cnpj"), Field("emitente.razao_social"), Field("emitente.nome_fantasia", optional=True),
-        Field("emitente.inscricao_estadual"), Field("emitente.logradouro"), Field("emitente.numero"),
-        Field("emitente.bairro"), Field("emitente.municipio"), Field("emitente.codigo_municipio"),
-        Field("emitente.uf", choices=_same(*sorted(UFS))), Field("emitente.cep"),
-        Field("emitente.regime", choices=(("simples", tr("Simples Nacional")), ("normal", tr("Regime normal")))),
-        Field("emitente.telefone", optional=True),
-    )),
-    (tr("API Focus NFe"), (
-        Field("focus.ambiente", choices=(
-            ("sandbox", tr("Demonstração (simulador embutido)")),
-            ("homologacao", tr("Homologação (testes, sem valor fiscal)")),
-            ("producao", tr("Produção (notas com valor fiscal)")),
-        )),
-        Field("focus.token", secret=True, optional=True),
-        Field("focus.url", optional=True),
-        Field("focus.timeout"),
-    )),
-    (tr("Contingência e venda"), (
-        Field("contingencia.serie"),
-        Field("nfce.serie"),
-        Field("nfe.serie"),
-        Field("nfe.destinatario_cnpj", choices=(
-            ("auto", tr("Regra da UF (NF-e modelo 55 a partir de 04/05/2026)")),
-            ("nfe", tr("Sempre NF-e modelo 55")),
-            ("nfce", tr("Manter NFC-e")),
-        )),
-        Field("venda.desconto_maximo_percentual"),
-        Field("caixa.fundo_padrao"),
-        Field("venda.troco_maximo"),
-        Field("venda.quantidade_maxima_item"),
-        Field("venda.total_maximo"),
-        Field("gerente.sessao_minutos"),
-        Field("tela.cliente", choices=(("nao", tr("Não")), ("sim", tr("Sim, no segundo monitor")))),
-        Field("balanca.modo", choices=(("preco", tr("Preço (R$)")), ("peso", tr("Peso (kg)")))),
-        Field("balanca.digitos_codigo", choices=_same("4", "5", "6")),
-    )),
-    (tr("Certificado digital"), (
-        Field("certificado.arquivo", optional=True, file=True),
-        Field("certificado.senha", secret=True, optional=True),
-    )),
-    (tr("Impressora"), (
-        Field("impressora.tipo", choices=(
-            ("pdf", tr("Somente PDF")), ("rede", tr("Rede (IP:porta)")), ("usb", tr("USB direto (driver WinUSB)")),
-            ("serial", tr("Serial")), ("windows", tr("Impressora instalada no Windows (spooler)")), ("arquivo", tr("Arquivo")),
-        )),
-        Field("impressora.endereco", optional=True),
-        Field("impressora.colunas", choices=_same("48", "42", "32")),
-        Field("impressora.largura_mm", choices=(("80", "80 mm"), ("58", "58 mm"))),
-        Field("impressora.codepage", choices=_same("cp850", "cp860")),
-        Field("impressora.gaveta_pino", choices=_same("2", "5")),
-    )),
+    (
+        tr("Emitente"),
+        (
+            Field("emitente.cnpj"),
+            Field("emitente.razao_social"),
+            Field("emitente.nome_fantasia", optional=True),
+            Field("emitente.inscricao_estadual"),
+            Field("emitente.logradouro"),
+            Field("emitente.numero"),
+            Field("emitente.bairro"),
+            Field("emitente.municipio"),
+            Field("emitente.codigo_municipio"),
+            Field("emitente.uf", choices=_same(*sorted(UFS))),
+            Field("emitente.cep"),
+            Field(
+                "emitente.regime",
+                choices=(("simples", tr("Simples Nacional")), ("normal", tr("Regime normal"))),
+            ),
+            Field("emitente.telefone", optional=True),
+        ),
+    ),
+    (
+        tr("API Focus NFe"),
+        (
+            Field(
+                "focus.ambiente",
+                choices=(
+                    ("sandbox", tr("Demonstração (simulador embutido)")),
+                    ("homologacao", tr("Homologação (testes, sem valor fiscal)")),
+                    ("producao", tr("Produção (notas com valor fiscal)")),
+                ),
+            ),
+            Field("focus.token", secret=True, optional=True),
+            Field("focus.url", optional=True),
+            Field("focus.timeout"),
+        ),
+    ),
+    (
+        tr("Contingência e venda"),
+        (
+            Field("contingencia.serie"),
+            Field("nfce.serie"),
+            Field("nfe.serie"),
+            Field(
+                "nfe.destinatario_cnpj",
+                choices=(
+                    ("auto", tr("Regra da UF (NF-e modelo 55 a partir de 04/05/2026)")),
+                    ("nfe", tr("Sempre NF-e modelo 55")),
+                    ("nfce", tr("Manter NFC-e")),
+                ),
+            ),
+            Field("venda.desconto_maximo_percentual"),
+            Field("caixa.fundo_padrao"),
+            Field("venda.troco_maximo"),
+            Field("venda.quantidade_maxima_item"),
+            Field("venda.total_maximo"),
+            Field("gerente.sessao_minutos"),
+            Field("tela.cliente", choices=(("nao", tr("Não")), ("sim", tr("Sim, no segundo monitor")))),
+            Field("balanca.modo", choices=(("preco", tr("Preço (R$)")), ("peso", tr("Peso (kg)")))),
+            Field("balanca.digitos_codigo", choices=_same("4", "5", "6")),
+        ),
+    ),
+    (
+        tr("Certificado digital"),
+        (
+            Field("certificado.arquivo", optional=True, file=True),
+            Field("certificado.senha", secret=True, optional=True),
+        ),
+    ),
+    (
+        tr("Impressora"),
+        (
+            Field(
+                "impressora.tipo",
+                choices=(
+                    ("pdf", tr("Somente PDF")),
+                    ("rede", tr("Rede (IP:porta)")),
+                    ("usb", tr("USB direto (driver WinUSB)")),
+                    ("serial", tr("Serial")),
+                    ("windows", tr("Impressora instalada no Windows (spooler)")),
+                    ("arquivo", tr("Arquivo")),
+                ),
+            ),
+            Field("impressora.endereco", optional=True),
+            Field("impressora.colunas", choices=_same("48", "42", "32")),
+            Field("impressora.largura_mm", choices=(("80", "80 mm"), ("58", "58 mm"))),
+            Field("impressora.codepage", choices=_same("cp850", "cp860")),
+            Field("impressora.gaveta_pino", choices=_same("2", "5")),
+        ),
+    ),
 )
 
 
@@ -122,15 +160,21 @@ def certificate_info(path: str, password: str) -> dict[str, Any]:
     from pos_app.core.fiscal.certificate import CertificateError, load_a1
 
     if not path:
-        return {"error": tr("Nenhum certificado A1 configurado: sem ele, notas em contingência saem sem QR Code.")}
+        return {
+            "error": tr("Nenhum certificado A1 configurado: sem ele, notas em contingência saem sem QR Code.")
+        }
     try:
         cert = load_a1(path, password)
     except CertificateError as exc:
         return {"error": str(exc)}
     except OSError as exc:
         return {"error": tr("Não foi possível ler o arquivo: {erro}").format(erro=exc)}
-    return {"holder": cert.holder, "cnpj": cert.cnpj, "not_after": cert.not_after,
-            "days_left": cert.days_left(datetime.now(UTC))}
+    return {
+        "holder": cert.holder,
+        "cnpj": cert.cnpj,
+        "not_after": cert.not_after,
+        "days_left": cert.days_left(datetime.now(UTC)),
+    }
 
 
 class SettingsDialog(QDialog):
@@ -210,8 +254,9 @@ class SettingsDialog(QDialog):
             edit = QLineEdit()
             if field.secret:
                 edit.setEchoMode(QLineEdit.EchoMode.Password)
-                edit.setPlaceholderText(tr("definido — deixe em branco para manter") if current
-                                        else tr("não definido"))
+                edit.setPlaceholderText(
+                    tr("definido — deixe em branco para manter") if current else tr("não definido")
+                )
             else:
                 edit.setText(_shown_value(current))
             edit.textChanged.connect(lambda _t, k=field.key: self._validate(k))
@@ -247,8 +292,9 @@ class SettingsDialog(QDialog):
         grid.addWidget(check, row + 1, 0)
 
     def _browse_certificate(self) -> None:
-        path, _filter = QFileDialog.getOpenFileName(self, tr("Certificado A1"), "",
-                                                    tr("Certificado A1 (*.pfx *.p12);;Todos os arquivos (*)"))
+        path, _filter = QFileDialog.getOpenFileName(
+            self, tr("Certificado A1"), "", tr("Certificado A1 (*.pfx *.p12);;Todos os arquivos (*)")
+        )
         if path:
             widget = self.inputs["certificado.arquivo"]
             assert isinstance(widget, QLineEdit)
@@ -276,7 +322,9 @@ class SettingsDialog(QDialog):
             message = str(exc)
             return None, message[:1].upper() + message[1:]
         if key in SERIES_KEYS and SERIES_KEYS[key] in self.inputs:
-            conflict = self.ctx.config.series_conflict(key, value, self.value(SERIES_KEYS[key]).strip() or None)
+            conflict = self.ctx.config.series_conflict(
+                key, value, self.value(SERIES_KEYS[key]).strip() or None
+            )
             if conflict:
                 return None, conflict[:1].upper() + conflict[1:]
         return value, None
@@ -302,7 +350,9 @@ class SettingsDialog(QDialog):
         bad = [k for k, label in self.errors.items() if label.text()]
         self.save_button.setEnabled(not bad)
         if bad:
-            self.summary.setText(tr("Corrija {n} campo(s) marcados em vermelho para salvar.").format(n=len(bad)))
+            self.summary.setText(
+                tr("Corrija {n} campo(s) marcados em vermelho para salvar.").format(n=len(bad))
+            )
             self.summary.setStyleSheet(f"color: {theme.RED};")
         else:
             self.summary.setText(tr("Tudo certo para salvar."))
@@ -332,8 +382,13 @@ class SettingsDialog(QDialog):
     def refresh_certificate(self) -> None:
         path = self.value("certificado.arquivo").strip()
         password = self.value("certificado.senha") or self.ctx.config.get("certificado.senha") or ""
-        run_in_worker(certificate_info, path, password, on_result=self._show_certificate,
-                      on_error=lambda exc: self._show_certificate({"error": str(exc)}))
+        run_in_worker(
+            certificate_info,
+            path,
+            password,
+            on_result=self._show_certificate,
+            on_error=lambda exc: self._show_certificate({"error": str(exc)}),
+        )
 
     def _show_certificate(self, info: dict[str, Any]) -> None:
         if "error" in info:
@@ -351,7 +406,9 @@ class SettingsDialog(QDialog):
             lines.append(tr("⚠ Certificado VENCIDO: instale um novo certificado A1."))
             color = f"color: {theme.RED}; font-weight: bold;"
         elif days < EXPIRY_WARNING_DAYS:
-            lines.append(tr("⚠ Vence em menos de {n} dias: providencie a renovação.").format(n=EXPIRY_WARNING_DAYS))
+            lines.append(
+                tr("⚠ Vence em menos de {n} dias: providencie a renovação.").format(n=EXPIRY_WARNING_DAYS)
+            )
             color = f"color: {theme.AMBER}; font-weight: bold;"
         emitter = normalize_cnpj(self.value("emitente.cnpj"))
         if info["cnpj"] and emitter and info["cnpj"] != emitter:
@@ -385,9 +442,12 @@ class SettingsDialog(QDialog):
         changed = sorted(changes)
         self.saved.emit(changed)
         if "focus.ambiente" in changes:
-            inform(self, tr("Configurações salvas"),
-                   tr("O ambiente mudou. Feche e abra o programa para que a troca valha."),
-                   on_close=self.accept)
+            inform(
+                self,
+                tr("Configurações salvas"),
+                tr("O ambiente mudou. Feche e abra o programa para que a troca valha."),
+                on_close=self.accept,
+            )
         else:
             self.accept()
 

@@ -19,8 +19,10 @@ def _age(minutes: int) -> str:
 def _chip(label: QLabel, text: str, background: str | None, foreground: str = "white") -> None:
     label.setText(text)
     if background:
-        label.setStyleSheet(f"background: {background}; color: {foreground}; border-radius: 4px; "
-                            "padding: 2px 8px; font-weight: bold;")
+        label.setStyleSheet(
+            f"background: {background}; color: {foreground}; border-radius: 4px; "
+            "padding: 2px 8px; font-weight: bold;"
+        )
     else:
         label.setStyleSheet("color: white; padding: 2px 8px;")
 
@@ -55,7 +57,15 @@ class StatusPanel:
         row = QHBoxLayout(strip)
         row.setContentsMargins(2, 0, 2, 0)
         row.setSpacing(6)
-        for w in (self.environment, self.cash, self.link, self.store, self.backlog, self.replay, self.training):
+        for w in (
+            self.environment,
+            self.cash,
+            self.link,
+            self.store,
+            self.backlog,
+            self.replay,
+            self.training,
+        ):
             row.addWidget(w)
         row.addStretch(1)
         row.addWidget(self.printer)

@@ -18,8 +18,12 @@ SLOW_SECONDS = 8.0
 SCENARIOS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "internet": (tr("Simular queda da internet"), tr("sem internet"), "unreachable", {}),
     "sefaz": (tr("Simular SEFAZ fora do ar"), tr("SEFAZ fora"), "sefaz_down", {}),
-    "lenta": (tr("Simular API lenta ({s:.0f} s)").format(s=SLOW_SECONDS), tr("API lenta"), "slow",
-              {"seconds": SLOW_SECONDS}),
+    "lenta": (
+        tr("Simular API lenta ({s:.0f} s)").format(s=SLOW_SECONDS),
+        tr("API lenta"),
+        "slow",
+        {"seconds": SLOW_SECONDS},
+    ),
 }
 
 
@@ -27,7 +31,9 @@ def active_scenarios(ctx: AppContext) -> list[str]:
     """Short Portuguese names of the simulated failures now active."""
     if ctx.sandbox is None:
         return []
-    return [short for _key, (_menu, short, mode, _p) in SCENARIOS.items() if ctx.sandbox.faults.is_active(mode)]
+    return [
+        short for _key, (_menu, short, mode, _p) in SCENARIOS.items() if ctx.sandbox.faults.is_active(mode)
+    ]
 
 
 class TrainingMenu(QMenu):
@@ -108,14 +114,18 @@ class TrainingMenu(QMenu):
         current = demo_company.current_key(self.ctx)
         for key, action in self.company_actions.items():
             action.setChecked(key == current)
+
     def pay_pix(self) -> str:
         """The customer pays the newest open PIX charge now (embedded PSP sandbox)."""
         from pos_app.demo.pix import demo_psp
 
         psp = demo_psp(self.ctx)
         txid = psp.pay_latest() if psp is not None else None
-        self.last_pix_message = (tr("PIX pago pelo cliente simulado (cobrança {t}).").format(t=txid) if txid
-                                 else tr("Nenhuma cobrança PIX aguardando pagamento."))
+        self.last_pix_message = (
+            tr("PIX pago pelo cliente simulado (cobrança {t}).").format(t=txid)
+            if txid
+            else tr("Nenhuma cobrança PIX aguardando pagamento.")
+        )
         show = getattr(self.parent(), "show_message", None)
         if show is not None:
             show(self.last_pix_message, error=txid is None)

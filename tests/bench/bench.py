@@ -73,11 +73,57 @@ def _ean13(n: int) -> str:
     return body + str((10 - total % 10) % 10)
 
 
-WORDS = ["ARROZ", "FEIJÃO", "AÇÚCAR", "CAFÉ", "LEITE", "BISCOITO", "REFRIGERANTE", "SABÃO", "DETERGENTE",
-         "MACARRÃO", "ÓLEO", "SUCO", "ÁGUA", "CERVEJA", "CHOCOLATE", "IOGURTE", "QUEIJO", "PRESUNTO",
-         "SHAMPOO", "CREME", "PAPEL", "TOALHA", "FARINHA", "SAL", "MOLHO", "EXTRATO", "MILHO", "ERVILHA"]
-BRANDS = ["CAMIL", "TIO JOÃO", "UNIÃO", "PILÃO", "NESTLÉ", "PIRACANJUBA", "COCA-COLA", "YPÊ", "OMO",
-          "LIZA", "DEL VALLE", "CRYSTAL", "SKOL", "LACTA", "DANONE", "SADIA", "SEARA", "DOVE", "NIVEA"]
+WORDS = [
+    "ARROZ",
+    "FEIJÃO",
+    "AÇÚCAR",
+    "CAFÉ",
+    "LEITE",
+    "BISCOITO",
+    "REFRIGERANTE",
+    "SABÃO",
+    "DETERGENTE",
+    "MACARRÃO",
+    "ÓLEO",
+    "SUCO",
+    "ÁGUA",
+    "CERVEJA",
+    "CHOCOLATE",
+    "IOGURTE",
+    "QUEIJO",
+    "PRESUNTO",
+    "SHAMPOO",
+    "CREME",
+    "PAPEL",
+    "TOALHA",
+    "FARINHA",
+    "SAL",
+    "MOLHO",
+    "EXTRATO",
+    "MILHO",
+    "ERVILHA",
+]
+BRANDS = [
+    "CAMIL",
+    "TIO JOÃO",
+    "UNIÃO",
+    "PILÃO",
+    "NESTLÉ",
+    "PIRACANJUBA",
+    "COCA-COLA",
+    "YPÊ",
+    "OMO",
+    "LIZA",
+    "DEL VALLE",
+    "CRYSTAL",
+    "SKOL",
+    "LACTA",
+    "DANONE",
+    "SADIA",
+    "SEARA",
+    "DOVE",
+    "NIVEA",
+]
 
 
 def catalog_figures(results: dict[str, Any]) -> None:
@@ -89,9 +135,13 @@ def catalog_figures(results: dict[str, Any]) -> None:
         store = Store(Path(tmp) / "bench.sqlite3")
         products = [
             Product(
-                codigo=str(100000 + i), ean=_ean13(i),
+                codigo=str(100000 + i),
+                ean=_ean13(i),
                 descricao=f"{rnd.choice(WORDS)} {rnd.choice(BRANDS)} {rnd.randint(1, 999)}{rnd.choice(['G', 'ML', 'KG', 'L'])}",
-                ncm="22021000", cfop="5102", unidade="UN", preco=Decimal(rnd.randint(100, 9999)) / 100,
+                ncm="22021000",
+                cfop="5102",
+                unidade="UN",
+                preco=Decimal(rnd.randint(100, 9999)) / 100,
             )
             for i in range(100_000)
         ]
@@ -149,8 +199,11 @@ def emission_figures(results: dict[str, Any], n: int = 40) -> None:
             emitente = ctx.emitente()
             # warm-up both paths
             service.checkout(_sale(ctx), receipt=False)
-            bare.post("/v2/nfce", params={"ref": "bench-warm"},
-                      json=build_nfce_payload(_sale(ctx), emitente, ctx.now(), ambiente=ctx.ambiente))
+            bare.post(
+                "/v2/nfce",
+                params={"ref": "bench-warm"},
+                json=build_nfce_payload(_sale(ctx), emitente, ctx.now(), ambiente=ctx.ambiente),
+            )
             svc_times, bare_times = [], []
             for i in range(n):
                 sale = _sale(ctx)
@@ -164,7 +217,9 @@ def emission_figures(results: dict[str, Any], n: int = 40) -> None:
                 bare_times.append(time.perf_counter() - t)
                 assert resp.json()["status"] == "autorizado"
             bare.close()
-            results["emit_overhead_ratio"] = round(statistics.median(svc_times) / statistics.median(bare_times), 3)
+            results["emit_overhead_ratio"] = round(
+                statistics.median(svc_times) / statistics.median(bare_times), 3
+            )
             results["emit_service_ms"] = round(statistics.median(svc_times) * 1000, 2)
             results["emit_bare_post_ms"] = round(statistics.median(bare_times) * 1000, 2)
         finally:
@@ -248,8 +303,14 @@ def ui_figures(results: dict[str, Any]) -> None:
         # First start seeds the demo data; measure the second, as a cashier starting the day would.
         runs = []
         for _ in range(3):
-            proc = subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "startup_probe.py")], env=env,
-                                  capture_output=True, text=True, timeout=120, cwd=ROOT)
+            proc = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve().parent / "startup_probe.py")],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=ROOT,
+            )
             if proc.returncode != 0:
                 raise RuntimeError(proc.stderr[-500:])
             runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -280,8 +341,14 @@ def _startup_s(folder: Path, runs: int = 3) -> float:
     env = {**os.environ, "POS_DATA_DIR": str(folder), "QT_QPA_PLATFORM": "offscreen"}
     values = []
     for _ in range(runs):
-        proc = subprocess.run([sys.executable, "-m", "pos_app.ui.startup_probe"], env=env, capture_output=True,
-                              text=True, timeout=600, cwd=ROOT)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pos_app.ui.startup_probe"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=ROOT,
+        )
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr[-500:])
         values.append(json.loads(proc.stdout.strip().splitlines()[-1])["startup_s"])
@@ -294,8 +361,14 @@ def _status_s(folder: Path, runs: int = 3) -> float:
     values = []
     for _ in range(runs):
         t = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "pos_app", "status", "--json"], env=env, capture_output=True,
-                              text=True, timeout=600, cwd=ROOT)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pos_app", "status", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=ROOT,
+        )
         values.append(time.perf_counter() - t)
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr[-500:])
@@ -372,8 +445,16 @@ def scale_figures(results: dict[str, Any]) -> None:
             shutil.copyfile(live_path, work)
             db = SqliteDatabase(work, MIGRATIONS)
             try:
-                total_sales += replicate_history(db, start=first, days=days, per_day=per_day, tz=tz,
-                                                 terminal_id=terminal, ids=ids, numbers=numbers)
+                total_sales += replicate_history(
+                    db,
+                    start=first,
+                    days=days,
+                    per_day=per_day,
+                    tz=tz,
+                    terminal_id=terminal,
+                    ids=ids,
+                    numbers=numbers,
+                )
             finally:
                 db.close()
             write_archive_file(work, archive_path(big, year), f"{year:04d}-01-01", f"{year + 1:04d}-01-01")
@@ -382,8 +463,16 @@ def scale_figures(results: dict[str, Any]) -> None:
         db = SqliteDatabase(live_path, MIGRATIONS)
         try:
             first = max(start, today.replace(month=1, day=1))
-            total_sales += replicate_history(db, start=first, days=(today - first).days, per_day=per_day, tz=tz,
-                                             terminal_id=terminal, ids=ids, numbers=numbers)
+            total_sales += replicate_history(
+                db,
+                start=first,
+                days=(today - first).days,
+                per_day=per_day,
+                tz=tz,
+                terminal_id=terminal,
+                ids=ids,
+                numbers=numbers,
+            )
         finally:
             db.close()
         results["scale_build_s"] = round(time.perf_counter() - t0, 1)
@@ -408,7 +497,10 @@ def _measure_scale(results: dict[str, Any], empty: Path, big: Path, total_sales:
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         page = conn.execute("PRAGMA page_size").fetchone()[0]
-        used = conn.execute("PRAGMA page_count").fetchone()[0] - conn.execute("PRAGMA freelist_count").fetchone()[0]
+        used = (
+            conn.execute("PRAGMA page_count").fetchone()[0]
+            - conn.execute("PRAGMA freelist_count").fetchone()[0]
+        )
         live_sales = conn.execute("SELECT count(*) FROM sales").fetchone()[0]
     finally:
         conn.close()
@@ -425,7 +517,8 @@ def _measure_scale(results: dict[str, Any], empty: Path, big: Path, total_sales:
     results["scale_live_db_mb"] = round(live_path.stat().st_size / 1e6, 1)
     results["scale_archives_mb"] = round(archives_bytes / 1e6, 1)
     results["scale_kb_per_sale_all_files"] = round(
-        (live_path.stat().st_size + archives_bytes) / max(1, total_sales) / 1024, 2)
+        (live_path.stat().st_size + archives_bytes) / max(1, total_sales) / 1024, 2
+    )
     ctx = _demo_ctx(str(big))
     try:
         today = ctx.now().date()
@@ -468,11 +561,14 @@ def _measure_scale(results: dict[str, Any], empty: Path, big: Path, total_sales:
         results["history_month_ms_5y"] = round(_median_ms(lambda: screen(month_start, month_end)), 1)
         old_day = start + timedelta(days=40)
         results["history_day_archived_ms_5y"] = round(_median_ms(lambda: screen(old_day, old_day)), 1)
-        some = ctx.store.database.query_one("SELECT numero FROM fiscal_documents WHERE kind = 'online' "
-                                            "AND numero IS NOT NULL ORDER BY id LIMIT 1 OFFSET 5000")
+        some = ctx.store.database.query_one(
+            "SELECT numero FROM fiscal_documents WHERE kind = 'online' "
+            "AND numero IS NOT NULL ORDER BY id LIMIT 1 OFFSET 5000"
+        )
         if some:
-            results["history_number_ms_5y"] = round(_median_ms(
-                lambda: history.search(HistoryFilter(numero=some["numero"], limit=200))), 1)
+            results["history_number_ms_5y"] = round(
+                _median_ms(lambda: history.search(HistoryFilter(numero=some["numero"], limit=200))), 1
+            )
         results["report_day_ms_5y"] = round(_median_ms(lambda: ReportService(ctx).daily(yesterday)), 1)
     finally:
         ctx.close()

@@ -143,7 +143,8 @@ def run_soak(n: int = 5000) -> dict[str, Any]:
                 rss1, fds1, threads1 = _rss_mb(), _fds(), _threads()
                 open_docs = ctx.store.database.query(
                     "SELECT count(*) AS n FROM fiscal_documents WHERE status IN "
-                    "('contingencia_pendente', 'transmitindo', 'pendente', 'enviando', 'em_duvida')")[0]["n"]
+                    "('contingencia_pendente', 'transmitindo', 'pendente', 'enviando', 'em_duvida')"
+                )[0]["n"]
                 first, last = latencies[:1000], latencies[-1000:]
                 return {
                     "soak_sales": n,

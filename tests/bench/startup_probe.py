@@ -41,8 +41,14 @@ def start_once(data_dir: Path, timeout: float = 60.0) -> float:
     env = _env(data_dir)
     started = time.time()
     env["POS_UI_T0"] = repr(started)
-    proc = subprocess.run([sys.executable, "-m", "pos_app"], env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pos_app"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     for line in proc.stdout.splitlines():
         if line.startswith(READY):
             return float(line.split()[1])
@@ -101,8 +107,12 @@ def measure_add_item(lines: int = 100, samples: int = 30) -> dict[str, float]:
             ctx.close()
     times.sort()
     # cpu_ms: this thread's CPU time, what the add costs without other processes competing for the CPU.
-    return {"median_ms": statistics.median(times), "p95_ms": times[int(len(times) * 0.95) - 1],
-            "max_ms": times[-1], "cpu_median_ms": statistics.median(cpu)}
+    return {
+        "median_ms": statistics.median(times),
+        "p95_ms": times[int(len(times) * 0.95) - 1],
+        "max_ms": times[-1],
+        "cpu_median_ms": statistics.median(cpu),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,10 +130,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"janela de login em {startup:.3f} s", file=sys.stderr)
     if not args.startup_only:
         add = measure_add_item()
-        out.update({"add_item_ms": round(add["median_ms"], 3), "add_item_cpu_ms": round(add["cpu_median_ms"], 3),
-                    "add_item_max_ms": round(add["max_ms"], 3)})
-        print(f"item no carrinho de 100 linhas: {add['median_ms']:.2f} ms (CPU {add['cpu_median_ms']:.2f} ms, "
-              f"máx. {add['max_ms']:.2f} ms)", file=sys.stderr)
+        out.update(
+            {
+                "add_item_ms": round(add["median_ms"], 3),
+                "add_item_cpu_ms": round(add["cpu_median_ms"], 3),
+                "add_item_max_ms": round(add["max_ms"], 3),
+            }
+        )
+        print(
+            f"item no carrinho de 100 linhas: {add['median_ms']:.2f} ms (CPU {add['cpu_median_ms']:.2f} ms, "
+            f"máx. {add['max_ms']:.2f} ms)",
+            file=sys.stderr,
+        )
     print(json.dumps(out))
     return 0
 

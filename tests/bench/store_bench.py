@@ -37,9 +37,15 @@ def _seed(template: Path, api_url: str, store_url: str, rate: int) -> None:
     os.environ["POS_DATA_DIR"] = str(template)
     ctx = open_app(template, start_sandbox=False)
     try:
-        for key, value in (("focus.ambiente", "homologacao"), ("focus.token", DEMO_TOKEN), ("focus.url", api_url),
-                           ("focus.timeout", "10"), ("loja.banco", store_url), ("loja.senha", pg_kit.PASSWORD),
-                           ("loja.limite_focus", str(rate))):
+        for key, value in (
+            ("focus.ambiente", "homologacao"),
+            ("focus.token", DEMO_TOKEN),
+            ("focus.url", api_url),
+            ("focus.timeout", "10"),
+            ("loja.banco", store_url),
+            ("loja.senha", pg_kit.PASSWORD),
+            ("loja.limite_focus", str(rate)),
+        ):
             ctx.config.set(key, value)
         # open the cash session once here, so the timed sales do not include it
     finally:
@@ -65,8 +71,12 @@ def _run(args: list[list[str]]) -> list[dict[str, Any]]:
 
 
 def _start(args: list[list[str]]) -> list[subprocess.Popen[str]]:
-    return [subprocess.Popen([sys.executable, str(WORKER), *a], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True) for a in args]
+    return [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), *a], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for a in args
+    ]
 
 
 def _collect(procs: list[subprocess.Popen[str]]) -> list[dict[str, Any]]:
@@ -101,12 +111,18 @@ def store_figures(results: dict[str, Any]) -> None:
             start = time.time() + 3
             solo = _run([["live", str(alone), str(start), str(sales_each), str(interval)]])[0]
             folders = [_copy(template, tmp / f"t{i:02d}", f"CX{i:02d}") for i in range(n_terminals)]
-            start = time.time() + 5 + n_terminals * 0.6  # every process imported and attached before the first sale
+            start = (
+                time.time() + 5 + n_terminals * 0.6
+            )  # every process imported and attached before the first sale
             many = _run([["live", str(f), str(start), str(sales_each), str(interval)] for f in folders])
             with psycopg.connect(server.url, password=pg_kit.PASSWORD) as conn:
-                seen = {(r[0], int(r[1])): float(r[2]) for r in conn.execute(
-                    "SELECT terminal_id, local_id, extract(epoch FROM recebido_em) FROM loja_registros "
-                    "WHERE tabela = 'sales'").fetchall()}
+                seen = {
+                    (r[0], int(r[1])): float(r[2])
+                    for r in conn.execute(
+                        "SELECT terminal_id, local_id, extract(epoch FROM recebido_em) FROM loja_registros "
+                        "WHERE tabela = 'sales'"
+                    ).fetchall()
+                }
             lags, missing = [], 0
             for term in many:
                 for s in term["sales"]:
@@ -127,8 +143,10 @@ def store_figures(results: dict[str, Any]) -> None:
             results["store_live_429s"] = sum(t["live_429"] for t in many) + solo["live_429"]
         # -- backlog: contingency notes spread over D terminals, replayed under the shared budget ----
         with SandboxServer(rate_limit=rate) as api2:
-            dfolders = [_copy(template, tmp / f"d{i}", f"RP{i}", **{"focus.url": "http://127.0.0.1:9"})
-                        for i in range(drainers)]
+            dfolders = [
+                _copy(template, tmp / f"d{i}", f"RP{i}", **{"focus.url": "http://127.0.0.1:9"})
+                for i in range(drainers)
+            ]
             made = _run([["make", str(f), str(backlog // drainers)] for f in dfolders])
             total = sum(m["backlog"] for m in made)
             from pos_app.core.storeserver.budget import token_hash
@@ -137,12 +155,19 @@ def store_figures(results: dict[str, Any]) -> None:
             start = time.time() + 4 + drainers
             procs = _start([["drain", str(f), str(start), api2.url] for f in dfolders])
             time.sleep(max(0.0, start - time.time() - 0.05))
-            with psycopg.connect(server.url, password=pg_kit.PASSWORD) as conn:  # replay just spent the budget
-                conn.execute("UPDATE loja_orcamento_focus SET fichas = reserva_ao_vivo, "  # down to the live reserve
-                             "atualizado_em = clock_timestamp() WHERE token_hash = %s", [token_hash(DEMO_TOKEN)])
+            with psycopg.connect(
+                server.url, password=pg_kit.PASSWORD
+            ) as conn:  # replay just spent the budget
+                conn.execute(
+                    "UPDATE loja_orcamento_focus SET fichas = reserva_ao_vivo, "  # down to the live reserve
+                    "atualizado_em = clock_timestamp() WHERE token_hash = %s",
+                    [token_hash(DEMO_TOKEN)],
+                )
             drained = _collect(procs)
             elapsed = max(d["end"] for d in drained) - start
-            window = api2.limiter._windows.get(DEMO_TOKEN)  # requests the sandbox counted (one 60 s window or more)
+            window = api2.limiter._windows.get(
+                DEMO_TOKEN
+            )  # requests the sandbox counted (one 60 s window or more)
             if window is not None and elapsed < 60:  # includes the XML downloads that follow the notes
                 results["store_backlog_requests_per_note"] = round(window[1] / max(total, 1), 2)
             sent = total - sum(d["left"] for d in drained)

@@ -66,10 +66,15 @@ def main() -> int:
                 t0 = time.time()
                 result = svc.checkout(_sale(ctx))
                 t1 = time.time()
-                sales.append({"sale_id": result.sale_id, "t0": t0, "latency": t1 - t0, "status": result.status})
+                sales.append(
+                    {"sale_id": result.sale_id, "t0": t0, "latency": t1 - t0, "status": result.status}
+                )
                 time.sleep(max(0.0, interval - (time.time() - t0)))
             end = time.time() + 20
-            while time.time() < end and ctx.store.database.query_one("SELECT count(*) AS n FROM store_outbox")["n"]:
+            while (
+                time.time() < end
+                and ctx.store.database.query_one("SELECT count(*) AS n FROM store_outbox")["n"]
+            ):
                 time.sleep(0.1)
             out.update(sales=sales, live_429=hits[0])
         elif mode == "make":
@@ -77,7 +82,8 @@ def main() -> int:
             for _ in range(int(sys.argv[3])):
                 svc.checkout(_sale(ctx))
             out["backlog"] = ctx.store.database.query_one(
-                "SELECT count(*) AS n FROM fiscal_documents WHERE kind = 'contingencia'")["n"]
+                "SELECT count(*) AS n FROM fiscal_documents WHERE kind = 'contingencia'"
+            )["n"]
         elif mode == "drain":
             from pos_app.core.services.replay import ReplayService
 
@@ -104,9 +110,14 @@ def main() -> int:
                 time.sleep(0.02)
             end = time.time()
             worker.join()
-            out.update(end=end, drain_429=hits[0], shared=getattr(ctx.budget, "shared", None),
-                       left=ctx.store.database.query_one(
-                           "SELECT count(*) AS n FROM fiscal_documents WHERE status = 'contingencia_pendente'")["n"])
+            out.update(
+                end=end,
+                drain_429=hits[0],
+                shared=getattr(ctx.budget, "shared", None),
+                left=ctx.store.database.query_one(
+                    "SELECT count(*) AS n FROM fiscal_documents WHERE status = 'contingencia_pendente'"
+                )["n"],
+            )
     finally:
         ctx.close()
     print(json.dumps(out))

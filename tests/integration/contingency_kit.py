@@ -69,7 +69,9 @@ def docs(store: Store, **where: Any) -> list[dict[str, Any]]:
     return store.database.query(sql + " ORDER BY id", list(where.values()))
 
 
-def check_invariants(store: Store, server: SandboxServer, *, sales_expected: int | None = None) -> dict[str, int]:
+def check_invariants(
+    store: Store, server: SandboxServer, *, sales_expected: int | None = None
+) -> dict[str, int]:
     """What must hold after any scenario (and after a crash, a restart and one sync):
 
     - every sale has exactly one authorized, non-cancelled note, locally and at the API, and it is
@@ -85,14 +87,18 @@ def check_invariants(store: Store, server: SandboxServer, *, sales_expected: int
     api = {n.ref: n for n in server.store.notes()}
     for sale_id in sales:
         local = [d for d in docs(store, sale_id=sale_id) if d["status"] == "autorizado"]
-        assert len(local) == 1, f"venda {sale_id}: {[(d['ref'], d['status']) for d in docs(store, sale_id=sale_id)]}"
+        assert len(local) == 1, (
+            f"venda {sale_id}: {[(d['ref'], d['status']) for d in docs(store, sale_id=sale_id)]}"
+        )
         refs = [d["ref"] for d in docs(store, sale_id=sale_id)]
         authorized_at_api = [r for r in refs if r in api and api[r].status == "autorizado"]
         assert authorized_at_api == [local[0]["ref"]], f"venda {sale_id}: API {authorized_at_api}"
         assert api[local[0]["ref"]].chave == local[0]["chave"], f"venda {sale_id}: chave difere da API"
     issued = [n for n in api.values() if n.status in ("autorizado", "cancelado") and n.numero is not None]
     numbers = Counter((n.serie, n.numero) for n in issued)
-    assert all(c == 1 for c in numbers.values()), f"número repetido: {[k for k, c in numbers.items() if c > 1]}"
+    assert all(c == 1 for c in numbers.values()), (
+        f"número repetido: {[k for k, c in numbers.items() if c > 1]}"
+    )
     keys = Counter(n.chave for n in issued)
     assert all(c == 1 for c in keys.values()), "chave repetida"
     cont = docs(store, kind="contingencia")

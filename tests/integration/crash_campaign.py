@@ -63,9 +63,20 @@ VOID_JUST = "Numeracao pulada por falha no sistema do caixa"
 DOCUMENTED_PENDING = ("status_desconhecido", "substituicao_pendente")
 
 POINTS: dict[str, list[str]] = {
-    "sell": ["before_commit", "after_commit_before_send", "after_enviando_before_send",
-             "after_answer_before_store", "contingency_before_commit", "contingency_after_commit"],
-    "sync": ["replay_before_post", "replay_after_post", "reconcile_after_cancel", "cancel_after_answer_before_store"],
+    "sell": [
+        "before_commit",
+        "after_commit_before_send",
+        "after_enviando_before_send",
+        "after_answer_before_store",
+        "contingency_before_commit",
+        "contingency_after_commit",
+    ],
+    "sync": [
+        "replay_before_post",
+        "replay_after_post",
+        "reconcile_after_cancel",
+        "cancel_after_answer_before_store",
+    ],
     "cancel": ["cancel_before_send", "cancel_after_answer_before_store"],
     "inutilizar": ["void_before_send", "void_after_answer_before_store"],
     "email": [],
@@ -85,10 +96,16 @@ class CampaignResult:
     final_counts: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"crash_rounds": self.rounds, "crash_kills": self.kills, "crash_violations": len(self.violations),
-                "crash_completed": self.completed, "crash_seconds": round(self.seconds, 1),
-                "kills_por_comando": dict(self.kills_by_command), "contagens_finais": self.final_counts,
-                "violacoes": self.violations[:20]}
+        return {
+            "crash_rounds": self.rounds,
+            "crash_kills": self.kills,
+            "crash_violations": len(self.violations),
+            "crash_completed": self.completed,
+            "crash_seconds": round(self.seconds, 1),
+            "kills_por_comando": dict(self.kills_by_command),
+            "contagens_finais": self.final_counts,
+            "violacoes": self.violations[:20],
+        }
 
 
 class CrashCampaign:
@@ -172,7 +189,9 @@ class CrashCampaign:
         self.server.faults.clear()
         sync = self._cli(["sync", "--json"], None)
         if sync.returncode not in (0, 1):
-            res.violations.append(f"rodada {res.rounds}: sync falhou ({sync.returncode}): {sync.stderr[-300:]}")
+            res.violations.append(
+                f"rodada {res.rounds}: sync falhou ({sync.returncode}): {sync.stderr[-300:]}"
+            )
         tag = f"rodada {res.rounds} ({command} {crash or f'SIGKILL {delay:.2f}s'})"
         for problem in self.check():
             res.violations.append(f"{tag}: {problem}")
@@ -185,8 +204,20 @@ class CrashCampaign:
         if command == "inutilizar":
             start = self.void_next
             self.void_next += 10
-            return ["inutilizar", "--serie", "1", "--inicio", str(start), "--fim", str(start + self.rng.randint(0, 3)),
-                    "--justificativa", VOID_JUST, "--pin", "9999", "--json"]
+            return [
+                "inutilizar",
+                "--serie",
+                "1",
+                "--inicio",
+                str(start),
+                "--fim",
+                str(start + self.rng.randint(0, 3)),
+                "--justificativa",
+                VOID_JUST,
+                "--pin",
+                "9999",
+                "--json",
+            ]
         refs = self._authorized_refs()
         if not refs:
             return None
@@ -199,8 +230,12 @@ class CrashCampaign:
     def _authorized_refs(self) -> list[str]:
         store = Store(self.data / "pos.sqlite3")
         try:
-            return [r["ref"] for r in store.database.query(
-                "SELECT ref FROM fiscal_documents WHERE status = 'autorizado' ORDER BY id")]
+            return [
+                r["ref"]
+                for r in store.database.query(
+                    "SELECT ref FROM fiscal_documents WHERE status = 'autorizado' ORDER BY id"
+                )
+            ]
         finally:
             store.close()
 
@@ -212,8 +247,13 @@ class CrashCampaign:
         return env
 
     def _doomed(self, argv: list[str], crash: str | None, delay: float | None) -> int:
-        proc = subprocess.Popen([sys.executable, "-m", "pos_app", *argv], env=self._env(crash), cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pos_app", *argv],
+            env=self._env(crash),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             proc.wait(timeout=delay if delay is not None else 60)
         except subprocess.TimeoutExpired:
@@ -222,8 +262,14 @@ class CrashCampaign:
         return proc.returncode
 
     def _cli(self, argv: list[str], crash: str | None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "pos_app", *argv], env=self._env(crash), cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "pos_app", *argv],
+            env=self._env(crash),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     # -- invariants ------------------------------------------------------------------------------
     def check(self) -> list[str]:
@@ -260,7 +306,9 @@ class CrashCampaign:
                 cont.setdefault(int(d["serie"]), []).append(int(d["numero"]))
         for serie, nums in cont.items():
             if sorted(nums) != list(range(1, len(nums) + 1)):
-                out.append(f"série {serie}: números de contingência {sorted(nums)[:10]}... com buraco/repetição")
+                out.append(
+                    f"série {serie}: números de contingência {sorted(nums)[:10]}... com buraco/repetição"
+                )
             if store.counters.peek(serie) != len(nums) + 1:
                 out.append(f"série {serie}: contador {store.counters.peek(serie)} != {len(nums) + 1}")
         # 3/4. per sale, local vs API
@@ -285,28 +333,43 @@ class CrashCampaign:
             note = api.get(d["ref"])
             if d["status"] == "autorizado":
                 if note is None or note.status != "autorizado":
-                    out.append(f"{d['ref']} autorizada no terminal, na API: {note.status if note else 'ausente'}")
+                    out.append(
+                        f"{d['ref']} autorizada no terminal, na API: {note.status if note else 'ausente'}"
+                    )
                 elif note.chave != d["chave"]:
                     out.append(f"{d['ref']}: chave local difere da API")
             if note is not None and note.status == "cancelado" and d["status"] != "cancelado":
                 out.append(f"{d['ref']} cancelada na API, no terminal: {d['status']}")
-            if note is not None and note.status == "autorizado" and d["status"] not in ("autorizado", *DOCUMENTED_PENDING):
+            if (
+                note is not None
+                and note.status == "autorizado"
+                and d["status"] not in ("autorizado", *DOCUMENTED_PENDING)
+            ):
                 out.append(f"{d['ref']} autorizada na API, no terminal: {d['status']}")
         # 5. intents
-        for row in db.query("SELECT kind, target, status, outcome FROM pending_actions "
-                            "WHERE status IN ('pendente', 'manual')"):
-            out.append(f"ação {row['kind']} {row['target']} não resolvida ({row['status']}: {row['outcome']})")
+        for row in db.query(
+            "SELECT kind, target, status, outcome FROM pending_actions WHERE status IN ('pendente', 'manual')"
+        ):
+            out.append(
+                f"ação {row['kind']} {row['target']} não resolvida ({row['status']}: {row['outcome']})"
+            )
         # 6. inutilizações
-        local_void = {(int(r["serie"]), int(r["numero_inicial"]), int(r["numero_final"]))
-                      for r in db.query("SELECT * FROM inutilizacoes WHERE status = 'autorizado'")}
+        local_void = {
+            (int(r["serie"]), int(r["numero_inicial"]), int(r["numero_final"]))
+            for r in db.query("SELECT * FROM inutilizacoes WHERE status = 'autorizado'")
+        }
         for r in self.server.inutilizacoes():
             if r.get("status") == "autorizado":
                 key = (int(r["serie"]), int(r["numero_inicial"]), int(r["numero_final"]))
                 if key not in local_void:
                     out.append(f"inutilização {key} homologada na API e não registrada no terminal")
-        self.result.final_counts = {"vendas": len(sales), "documentos": len(docs), "notas_api": len(api),
-                                    "canceladas_api": sum(1 for n in api.values() if n.status == "cancelado"),
-                                    "inutilizacoes": len(local_void)}
+        self.result.final_counts = {
+            "vendas": len(sales),
+            "documentos": len(docs),
+            "notas_api": len(api),
+            "canceladas_api": sum(1 for n in api.values() if n.status == "cancelado"),
+            "inutilizacoes": len(local_void),
+        }
         return out
 
 
@@ -332,8 +395,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
     else:
-        print(f"{result.rounds} rodadas, {result.kills} processos mortos (-9), {result.completed} concluídos, "
-              f"{len(result.violations)} violações em {result.seconds:.0f} s")
+        print(
+            f"{result.rounds} rodadas, {result.kills} processos mortos (-9), {result.completed} concluídos, "
+            f"{len(result.violations)} violações em {result.seconds:.0f} s"
+        )
         print(f"mortes por comando: {dict(result.kills_by_command)}; estado final: {result.final_counts}")
         for v in result.violations[:50]:
             print("  VIOLAÇÃO:", v)

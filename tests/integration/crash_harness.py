@@ -136,13 +136,20 @@ class CrashHarness:
         else:
             argv = ["sync", "--json"]
         crash = None if sc.point == "during_send" else f"{sc.point}:{sc.hit}"
-        proc = subprocess.Popen([sys.executable, "-m", "pos_app", *argv], env=self._env(data, crash), cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pos_app", *argv],
+            env=self._env(data, crash),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         if sc.point == "during_send":
             ref = f"CX01_{sales_before + 1:08d}"
             try:
-                _wait(lambda: (server.note(ref) or {}).get("status") == "processando_autorizacao",
-                      f"{ref} em processamento no sandbox")
+                _wait(
+                    lambda: (server.note(ref) or {}).get("status") == "processando_autorizacao",
+                    f"{ref} em processamento no sandbox",
+                )
             finally:
                 proc.kill()  # SIGKILL while the request is in flight
         try:
@@ -155,8 +162,14 @@ class CrashHarness:
 
     def _sync(self, data: Path) -> dict[str, Any]:
         """A new process (the restart) runs one `pos-app sync --json`."""
-        proc = subprocess.run([sys.executable, "-m", "pos_app", "sync", "--json"], env=self._env(data, None),
-                              cwd=ROOT, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pos_app", "sync", "--json"],
+            env=self._env(data, None),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=SUBPROCESS_TIMEOUT,
+        )
         assert proc.returncode in (0, 1), proc.stderr
         return dict(json.loads(proc.stdout))
 
@@ -174,8 +187,10 @@ class CrashHarness:
         killed = sum(1 for r in self.results if r.returncode in DIED_AT_POINT)
         sales = sum(r.counts.get("vendas", 0) for r in self.results)
         seconds = sum(r.seconds for r in self.results)
-        lines = [f"crash harness: {len(points)} pontos de parada, {len(self.results)} iterações, "
-                 f"{killed} processos mortos, {sales} vendas verificadas em {seconds:.1f} s"]
+        lines = [
+            f"crash harness: {len(points)} pontos de parada, {len(self.results)} iterações, "
+            f"{killed} processos mortos, {sales} vendas verificadas em {seconds:.1f} s"
+        ]
         for r in self.results:
             lines.append(f"  {r.scenario.label:60} saída {r.returncode:>4}  {r.counts}  {r.seconds:.1f} s")
         return "\n".join(lines)

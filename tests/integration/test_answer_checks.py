@@ -40,8 +40,9 @@ def test_key_layout_and_check_digit() -> None:
     alnum = base + str(key_check_digit(base))
     assert key_problems(alnum) == []
     assert key_problems("A" + alnum[1:]) == ["chave de acesso com caracteres inválidos"]
-    probs = answer_problems(good, uf="SP", cnpj="11222333000181", sent={"numero": "11", "codigo_unico": "87654321"},
-                            tp_emis={9})
+    probs = answer_problems(
+        good, uf="SP", cnpj="11222333000181", sent={"numero": "11", "codigo_unico": "87654321"}, tp_emis={9}
+    )
     assert any("cUF" in p for p in probs) and any("número" in p for p in probs)
     assert any("tpEmis" in p for p in probs) and any("cNF" in p for p in probs)
 
@@ -76,7 +77,9 @@ def test_online_mismatch_once_settled_by_consult(term: Any, api: SandboxServer) 
     api.faults.once("tamper", field="chave_nfe", value=json.dumps(_other_number_key(term, 787)))
     result = _sell(term)
     assert result.status == "autorizado" and not result.contingencia
-    assert result.chave == api.note(result.ref)["chave_nfe"].removeprefix("NFe")  # the consulted, matching key
+    assert result.chave == api.note(result.ref)["chave_nfe"].removeprefix(
+        "NFe"
+    )  # the consulted, matching key
 
 
 @pytest.mark.parametrize("status", ["aprovado_parcialmente", 100])
@@ -102,7 +105,9 @@ def test_unknown_status_that_stays_unknown_is_flagged(term: Any, api: SandboxSer
     api.faults.clear()
     ReplayService(term, render_receipts=False).run_once()  # the API now answers: recorded
     doc = term.store.documents.by_ref(result.ref)
-    assert doc["status"] == "autorizado" and doc["chave"] == api.note(result.ref)["chave_nfe"].removeprefix("NFe")
+    assert doc["status"] == "autorizado" and doc["chave"] == api.note(result.ref)["chave_nfe"].removeprefix(
+        "NFe"
+    )
 
 
 def test_replay_answer_with_other_key_is_not_recorded(term: Any, api: SandboxServer) -> None:
@@ -120,7 +125,9 @@ def test_replay_answer_with_other_key_is_not_recorded(term: Any, api: SandboxSer
     assert term.store.documents.by_ref(cont.ref)["status"] == "autorizado"
 
 
-def test_consult_after_crash_with_mismatching_key_is_not_recorded(terminal_template: Any, tmp_path: Any) -> None:
+def test_consult_after_crash_with_mismatching_key_is_not_recorded(
+    terminal_template: Any, tmp_path: Any
+) -> None:
     """kill -9 after the API answered (answer lost), then the restart's sync consults: the consult's
     key is for another number -> never stored as the sale's note (in doubt, contingency note)."""
     import os
@@ -135,10 +142,30 @@ def test_consult_after_crash_with_mismatching_key_is_not_recorded(terminal_templ
     root = Path(__file__).resolve().parents[2]
     with SandboxServer(rate_limit=None) as api:
         data = copy_terminal(terminal_template, tmp_path / "pos-data", api.url)
-        env = {**os.environ, "POS_DATA_DIR": str(data), "POS_SECRETS": "arquivo", "PYTHONPATH": str(root),
-               "POS_CRASH_AT": "after_answer_before_store"}
-        proc = subprocess.run([sys.executable, "-m", "pos_app", "sell", "--item", "7891102100377", "--pay",
-                               "dinheiro:40", "--json"], env=env, cwd=root, capture_output=True, timeout=120)
+        env = {
+            **os.environ,
+            "POS_DATA_DIR": str(data),
+            "POS_SECRETS": "arquivo",
+            "PYTHONPATH": str(root),
+            "POS_CRASH_AT": "after_answer_before_store",
+        }
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pos_app",
+                "sell",
+                "--item",
+                "7891102100377",
+                "--pay",
+                "dinheiro:40",
+                "--json",
+            ],
+            env=env,
+            cwd=root,
+            capture_output=True,
+            timeout=120,
+        )
         assert proc.returncode == 137
         ctx = open_app(data, start_sandbox=False)
         try:
@@ -147,7 +174,9 @@ def test_consult_after_crash_with_mismatching_key_is_not_recorded(terminal_templ
             ReplayService(ctx, render_receipts=False).run_once()
             docs = ctx.store.database.query("SELECT ref, status, chave FROM fiscal_documents ORDER BY id")
             assert all(d["chave"] != bad for d in docs)
-            assert docs[0]["status"] in ("em_duvida", "cancelado") and docs[1]["ref"].endswith(CONTINGENCY_SUFFIX)
+            assert docs[0]["status"] in ("em_duvida", "cancelado") and docs[1]["ref"].endswith(
+                CONTINGENCY_SUFFIX
+            )
             notes = [e["note"] or "" for e in ctx.store.documents.events(1)]
             assert any("não confere" in n for n in notes), notes  # in the note's history for the manager
             authorized = [d for d in docs if d["status"] == "autorizado"]

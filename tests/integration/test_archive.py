@@ -37,27 +37,43 @@ def _grow(ctx: Any) -> None:
     history_templates(ctx)
     tz = ctx.now().tzinfo
     for start, days in ((date(2024, 12, 30), 2), (date(2025, 1, 1), 3)):
-        replicate_history(ctx.store.database, start=start, days=days, per_day=PER_DAY, tz=tz,
-                          terminal_id=ctx.config.terminal_id)
+        replicate_history(
+            ctx.store.database,
+            start=start,
+            days=days,
+            per_day=PER_DAY,
+            tz=tz,
+            terminal_id=ctx.config.terminal_id,
+        )
 
 
-def test_closed_year_moves_to_a_read_only_archive_still_searched_exported_and_backed_up(data_dir: Path) -> None:
+def test_closed_year_moves_to_a_read_only_archive_still_searched_exported_and_backed_up(
+    data_dir: Path,
+) -> None:
     ctx = open_app(data_dir, sandbox_rate_limit=None)
     try:
         ctx.maintenance.join(60)
         ctx.config.set("historico.arquivar_anos", "nao")  # this test closes the year by hand
         _grow(ctx)
         db = ctx.store.database
-        in_2024 = db.query("SELECT id FROM sales WHERE created_at >= '2024' AND created_at < '2025' ORDER BY id")
+        in_2024 = db.query(
+            "SELECT id FROM sales WHERE created_at >= '2024' AND created_at < '2025' ORDER BY id"
+        )
         assert len(in_2024) == 2 * PER_DAY
-        refs_2024 = [r["ref"] for r in db.query(
-            "SELECT d.ref FROM fiscal_documents d JOIN sales s ON s.id = d.sale_id WHERE s.created_at < '2025'")]
+        refs_2024 = [
+            r["ref"]
+            for r in db.query(
+                "SELECT d.ref FROM fiscal_documents d JOIN sales s ON s.id = d.sale_id WHERE s.created_at < '2025'"
+            )
+        ]
         history = HistoryService(ctx)
         before = history.search(HistoryFilter(de=date(2024, 12, 30), ate=date(2025, 1, 3), limit=10_000))
         total_before = history.totals(HistoryFilter(de=date(2024, 12, 30), ate=date(2025, 1, 3)))
-        number = db.query_one("SELECT numero, serie, chave, ref FROM fiscal_documents d JOIN sales s ON "
-                              "s.id = d.sale_id WHERE s.created_at < '2025' AND d.chave IS NOT NULL "
-                              "ORDER BY d.id LIMIT 1 OFFSET 7")
+        number = db.query_one(
+            "SELECT numero, serie, chave, ref FROM fiscal_documents d JOIN sales s ON "
+            "s.id = d.sale_id WHERE s.created_at < '2025' AND d.chave IS NOT NULL "
+            "ORDER BY d.id LIMIT 1 OFFSET 7"
+        )
         detail_before = history.detail(number["ref"])
 
         with pytest.raises(Exception, match="só pode ser arquivado"):
@@ -68,15 +84,22 @@ def test_closed_year_moves_to_a_read_only_archive_still_searched_exported_and_ba
         assert path.is_file() and not (path.stat().st_mode & stat.S_IWUSR)  # read-only file
         assert db.query_one("SELECT count(*) AS n FROM sales WHERE created_at < '2025'")["n"] == 0
         marks = ",".join("?" * len(refs_2024))
-        assert db.query_one(f"SELECT count(*) AS n FROM fiscal_documents WHERE ref IN ({marks})", refs_2024)["n"] == 0
+        assert (
+            db.query_one(f"SELECT count(*) AS n FROM fiscal_documents WHERE ref IN ({marks})", refs_2024)["n"]
+            == 0
+        )
         assert db.query("PRAGMA foreign_key_check") == []
 
         # the history sees the same sales, in the same order, with the same pages and totals
         after = history.search(HistoryFilter(de=date(2024, 12, 30), ate=date(2025, 1, 3), limit=10_000))
         assert [r.sale_id for r in after] == [r.sale_id for r in before]
         assert [r.status for r in after] == [r.status for r in before]
-        pages = [history.search(HistoryFilter(de=date(2024, 12, 30), ate=date(2025, 1, 3), limit=40, offset=n * 40))
-                 for n in range(4)]
+        pages = [
+            history.search(
+                HistoryFilter(de=date(2024, 12, 30), ate=date(2025, 1, 3), limit=40, offset=n * 40)
+            )
+            for n in range(4)
+        ]
         assert [r.sale_id for p in pages for r in p] == [r.sale_id for r in before]
         assert history.totals(HistoryFilter(de=date(2024, 12, 30), ate=date(2025, 1, 3))) == total_before
         by_number = history.search(HistoryFilter(numero=number["numero"], serie=number["serie"]))
@@ -84,7 +107,9 @@ def test_closed_year_moves_to_a_read_only_archive_still_searched_exported_and_ba
         assert [r.ref for r in history.search(HistoryFilter(chave=number["chave"]))] == [number["ref"]]
         detail = history.detail(number["ref"])
         assert detail["arquivo"] == 2024
-        assert detail["venda"] == detail_before["venda"] and detail["documentos"] == detail_before["documentos"]
+        assert (
+            detail["venda"] == detail_before["venda"] and detail["documentos"] == detail_before["documentos"]
+        )
         assert history.detail(number["chave"])["venda"]["id"] == detail["venda"]["id"]
         with pytest.raises(ManagerError, match="arquivo de 2024"):
             history.consult(number["ref"])
@@ -93,16 +118,31 @@ def test_closed_year_moves_to_a_read_only_archive_still_searched_exported_and_ba
         from pos_app.core.services.xml_archive import month_documents
 
         docs = month_documents(ctx, "2024-12")
-        assert {d["ref"] for d in docs} >= {r.ref for r in before if r.created_at.startswith("2024")
-                                           and r.chave and r.status in ("autorizado", "cancelado")}
+        assert {d["ref"] for d in docs} >= {
+            r.ref
+            for r in before
+            if r.created_at.startswith("2024") and r.chave and r.status in ("autorizado", "cancelado")
+        }
     finally:
         ctx.close()
 
     # CLI: the history lists archived days; the backup copies the archive once
     code, out, _ = _run(["historico", "--de", "2024-12-30", "--ate", "2024-12-31", "--json"])
     assert code == 0 and len(json.loads(out)) == 2 * PER_DAY
-    code, out, _ = _run(["historico", "--de", "2024-12-30", "--ate", "2025-01-03", "--pagina", "2", "--limite", "50",
-                         "--json"])
+    code, out, _ = _run(
+        [
+            "historico",
+            "--de",
+            "2024-12-30",
+            "--ate",
+            "2025-01-03",
+            "--pagina",
+            "2",
+            "--limite",
+            "50",
+            "--json",
+        ]
+    )
     assert code == 0 and [r["venda"] for r in json.loads(out)] == [r.sale_id for r in before][50:100]
     code, out, _ = _run(["arquivo", "listar", "--json"])
     assert code == 0 and [r["ano"] for r in json.loads(out)] == [2024]
@@ -139,8 +179,10 @@ def test_closed_year_moves_to_a_read_only_archive_still_searched_exported_and_ba
     try:
         ctx.maintenance.join(60)
         assert ctx.store.sales.count() == sales_now - 1
-        assert len(HistoryService(ctx).search(HistoryFilter(de=date(2024, 12, 30), ate=date(2024, 12, 31)))) == \
-            2 * PER_DAY
+        assert (
+            len(HistoryService(ctx).search(HistoryFilter(de=date(2024, 12, 30), ate=date(2024, 12, 31))))
+            == 2 * PER_DAY
+        )
     finally:
         ctx.close()
 
@@ -157,8 +199,10 @@ def test_the_daily_duties_archive_past_years_in_the_background(data_dir: Path) -
     try:
         ctx.maintenance.join(120)
         assert [a.year for a in list_archives(data_dir)] == [2025, 2024]
-        assert ctx.store.database.query_one("SELECT min(created_at) AS m FROM sales")["m"] >= \
-            f"{ctx.now().year}-01-01"
+        assert (
+            ctx.store.database.query_one("SELECT min(created_at) AS m FROM sales")["m"]
+            >= f"{ctx.now().year}-01-01"
+        )
         assert (data_dir / "backups" / "arquivo-2025.sqlite3").is_file()
         found = HistoryService(ctx).search(HistoryFilter(de=date(2024, 12, 31), ate=date(2025, 1, 1)))
         assert len(found) == 2 * PER_DAY

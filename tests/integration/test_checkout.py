@@ -50,7 +50,7 @@ def test_online_sale_is_authorized_with_receipt(demo_ctx: Any) -> None:
     text = pdf_text(result.danfce or "")
     assert "CPF 529.982.247-25" in text
     assert "HOMOLOGAÇÃO" in text
-    assert " ".join(result.chave[i:i + 4] for i in range(0, 24, 4)) in text
+    assert " ".join(result.chave[i : i + 4] for i in range(0, 24, 4)) in text
     doc = demo_ctx.store.documents.get(result.document_id)
     assert doc["protocolo"] and doc["qrcode_url"].startswith("http://www.fazenda.pr.gov.br/nfce/qrcode")
     events = [e["to_status"] for e in demo_ctx.store.documents.events(result.document_id)]
@@ -60,7 +60,9 @@ def test_online_sale_is_authorized_with_receipt(demo_ctx: Any) -> None:
     assert payload["items"][1]["quantidade_comercial"] == "0.7500"
 
 
-def test_sale_and_pending_note_are_committed_before_the_request(demo_ctx: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sale_and_pending_note_are_committed_before_the_request(
+    demo_ctx: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: dict[str, Any] = {}
     real_emit = NfceApi.emit
 
@@ -132,7 +134,9 @@ def test_pos_app_core_never_imports_qt() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.skipif(not (shutil.which("pdftoppm") and shutil.which("zbarimg")), reason="pdftoppm/zbarimg ausentes")
+@pytest.mark.skipif(
+    not (shutil.which("pdftoppm") and shutil.which("zbarimg")), reason="pdftoppm/zbarimg ausentes"
+)
 def test_danfce_qr_code_reads_back(demo_ctx: Any, tmp_path: Path) -> None:
     result = EmissionService(demo_ctx).checkout(_sale(demo_ctx, (ARROZ, "1"), pay=[("04", "27.90")]))
     subprocess.run(["pdftoppm", "-r", "150", "-png", result.danfce or "", str(tmp_path / "p")], check=True)

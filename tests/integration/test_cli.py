@@ -17,15 +17,38 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_sell_json_authorized(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "sell", "--item", "7891102100377*2", "--item", "1021",
-                       "--pay", "dinheiro:50", "--pay", "credito:20:visa", "--desconto", "1,00", "--json")
+    code, out, _ = run(
+        capsys,
+        "sell",
+        "--item",
+        "7891102100377*2",
+        "--item",
+        "1021",
+        "--pay",
+        "dinheiro:50",
+        "--pay",
+        "credito:20:visa",
+        "--desconto",
+        "1,00",
+        "--json",
+    )
     data = json.loads(out)
     assert code == 0
     assert data["status"] == "autorizado" and data["contingencia"] is False
     assert data["total"] == "63.79" and data["troco"] == "6.21"
     assert len(data["chave"]) == 44 and data["serie"] == 1 and data["numero"] >= 1
     assert Path(data["danfce"]).is_file()
-    assert set(data) >= {"ref", "status", "contingencia", "serie", "numero", "chave", "total", "troco", "danfce"}
+    assert set(data) >= {
+        "ref",
+        "status",
+        "contingencia",
+        "serie",
+        "numero",
+        "chave",
+        "total",
+        "troco",
+        "danfce",
+    }
 
 
 @pytest.mark.parametrize(
@@ -70,7 +93,7 @@ def test_catalog_import_reports_bad_lines_and_imports_the_rest(
         "9004,,PRECO RUIM,22030000,5102,UN,abc,0,102\n"
         "9005,,CFOP DE ENTRADA,22030000,1102,UN,1.00,0,102\n"
         "9006,,LINHA CURTA\n"
-        "9007,,SABONETE,34011190,5102,UN,\"2,50\",0,102\n",
+        '9007,,SABONETE,34011190,5102,UN,"2,50",0,102\n',
         encoding="utf-8",
     )
     code, out, _ = run(capsys, "catalog", "import", str(csv_file), "--json")

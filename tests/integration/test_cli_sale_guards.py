@@ -35,7 +35,9 @@ def test_large_change_refused_then_confirmed(data_dir: Path, capsys: pytest.Capt
     assert code == 0 and data["troco"] == "972.10", data
 
 
-def test_fraction_of_unit_product_refused_even_confirmed(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fraction_of_unit_product_refused_even_confirmed(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, data = run(capsys, "sell", "--item", "1021*0,5", "--pay", "dinheiro:10", "--confirmar", "--json")
     assert code == 2 and "fracionada" in data["erro"] and data["campo"] == "quantidade_fracionada", data
     code, data = run(capsys, "sell", "--item", "1029*0,75", "--pay", "dinheiro:50", "--json")  # banana, KG

@@ -36,9 +36,15 @@ def test_background_sync_transmits_when_the_link_returns(term: Any, api: Sandbox
     progress: list[tuple[int, int]] = []
     reports: list[Any] = []
     monitor = ConnectivityMonitor(term.base_url)
-    sync = BackgroundSync(term, interval=0.2, offline_interval=0.1, monitor=monitor,
-                          on_state=states.append, on_progress=lambda d, t: progress.append((d, t)),
-                          on_report=reports.append)
+    sync = BackgroundSync(
+        term,
+        interval=0.2,
+        offline_interval=0.1,
+        monitor=monitor,
+        on_state=states.append,
+        on_progress=lambda d, t: progress.append((d, t)),
+        on_report=reports.append,
+    )
     # Count concurrent passes, including the ones asked for by hand while the thread works.
     active, peak, lock = [0], [0], threading.Lock()
     real = sync.replay.run_once

@@ -77,5 +77,7 @@ def test_backlog_of_500_notes_replayed_under_a_429_storm(
     authorized = docs(term.store, kind="contingencia", status="autorizado")
     assert sorted(d["numero"] for d in authorized) == list(range(1, N + 1))
     check_invariants(term.store, api, sales_expected=N)
-    print(f"\n{N} notas: emissão {issuing:.1f} s, replay {replaying:.1f} s ({N / replaying:.0f}/s), "
-          f"{report.esperas_limite} esperas por 429/limite; outro caixa: {hits['429']} de {hits['total']} com 429")
+    print(
+        f"\n{N} notas: emissão {issuing:.1f} s, replay {replaying:.1f} s ({N / replaying:.0f}/s), "
+        f"{report.esperas_limite} esperas por 429/limite; outro caixa: {hits['429']} de {hits['total']} com 429"
+    )

@@ -21,7 +21,9 @@ from pos_app.sandbox import DEMO_TOKEN, SandboxServer, parse_fault_spec
 NCM_MSG = "Rejeicao: Informado NCM inexistente [nItem:1]"
 
 
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, ctx: Any, *argv: str) -> tuple[int, Any]:
+def cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, ctx: Any, *argv: str
+) -> tuple[int, Any]:
     monkeypatch.setenv("POS_DATA_DIR", str(ctx.data_dir))
     code = main(list(argv))
     out = capsys.readouterr().out
@@ -40,8 +42,9 @@ def test_rejected_note_is_corrected_from_the_catalog_and_resent_with_the_same_ke
 
     report = ReplayService(term).run_once()
     assert report.transmitidas == [second.ref]  # one bad note does not hold the others back
-    assert report.com_erro == [{"ref": first.ref, "numero": 1, "serie": 600, "status_sefaz": "778",
-                                "mensagem_sefaz": NCM_MSG}]
+    assert report.com_erro == [
+        {"ref": first.ref, "numero": 1, "serie": 600, "status_sefaz": "778", "mensagem_sefaz": NCM_MSG}
+    ]
     assert term.store.documents.get(first.document_id)["status"] == "contingencia_erro"
 
     code, listed = cli(capsys, monkeypatch, term, "contingencia", "listar", "--json")
@@ -63,13 +66,25 @@ def test_rejected_note_is_corrected_from_the_catalog_and_resent_with_the_same_ke
     term.store.products.upsert_many([product])
     code, fixed = cli(capsys, monkeypatch, term, "contingencia", "corrigir", first.ref, "--json")
     assert code == 0 and fixed["corrigida"] and fixed["status"] == "contingencia_pendente"
-    assert {"item": 1, "codigo": product.codigo, "campo": "codigo_ncm", "antes": old_ncm,
-            "depois": "10063011"} in fixed["alteracoes"]
+    assert {
+        "item": 1,
+        "codigo": product.codigo,
+        "campo": "codigo_ncm",
+        "antes": old_ncm,
+        "depois": "10063011",
+    } in fixed["alteracoes"]
     assert (fixed["numero"], fixed["serie"], fixed["codigo_unico"], fixed["chave"]) == (
-        printed["numero"], printed["serie"], printed["codigo_unico"], printed["chave"])
+        printed["numero"],
+        printed["serie"],
+        printed["codigo_unico"],
+        printed["chave"],
+    )
     payload = json.loads(term.store.documents.get(first.document_id)["payload"])
     assert payload["items"][0]["codigo_ncm"] == "10063011"
-    assert payload["data_emissao"] == printed["data_emissao"] and payload["codigo_unico"] == printed["codigo_unico"]
+    assert (
+        payload["data_emissao"] == printed["data_emissao"]
+        and payload["codigo_unico"] == printed["codigo_unico"]
+    )
 
     # SEFAZ still refuses (the fault stays until cleared): still in the list, same message.
     code, again = cli(capsys, monkeypatch, term, "contingencia", "reenviar", first.ref, "--json")
@@ -79,7 +94,11 @@ def test_rejected_note_is_corrected_from_the_catalog_and_resent_with_the_same_ke
     assert code == 0 and sent["status"] == "autorizado" and sent["protocolo"]
     at_api = api.store.get_note(DEMO_TOKEN, first.ref)
     assert at_api is not None and (at_api.numero, at_api.serie, at_api.cnf, at_api.chave) == (
-        printed["numero"], printed["serie"], printed["codigo_unico"], printed["chave"])
+        printed["numero"],
+        printed["serie"],
+        printed["codigo_unico"],
+        printed["chave"],
+    )
     assert at_api.payload and at_api.payload["items"][0]["codigo_ncm"] == "10063011"
     sale_item = term.store.sales.get(first.sale_id)["items"][0]
     assert sale_item["ncm"] == "10063011"
@@ -109,7 +128,9 @@ def test_status_json_reports_the_backlog_and_escalates_toward_24_hours(
     assert status["contingencia_pendentes"] == 1 and status["contingencia_com_erro"] == 0
     assert status["mais_antiga_minutos"] == 0 and status["alerta"] == "ok"
     assert status["proximo_numero_contingencia"] == 2
-    issued = datetime.fromisoformat(term.store.documents.with_status("contingencia_pendente")[0]["data_emissao"])
+    issued = datetime.fromisoformat(
+        term.store.documents.with_status("contingencia_pendente")[0]["data_emissao"]
+    )
     levels = {h: backlog(term, now=issued + timedelta(hours=h)) for h in (1, 13, 21, 25)}
     assert [levels[h]["alerta"] for h in (1, 13, 21, 25)] == ["ok", "atencao", "critico", "vencido"]
     assert levels[21]["prazo_restante_minutos"] == 180 and "faltam 3 h" in levels[21]["avisos"][0]

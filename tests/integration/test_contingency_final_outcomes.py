@@ -27,10 +27,14 @@ CONTINGENCIA_DUPLICADA = DocumentStatus.CONTINGENCIA_DUPLICADA
 def test_contingency_series_cannot_equal_online_series_in_either_order(term: Any) -> None:
     cfg = term.config
     assert cfg.nfce_serie == 1 and cfg.contingencia_serie == 600
-    with pytest.raises(ConfigError, match=r"contingencia\.serie: .*não podem ser iguais \(série online = 1\).*539"):
+    with pytest.raises(
+        ConfigError, match=r"contingencia\.serie: .*não podem ser iguais \(série online = 1\).*539"
+    ):
         cfg.set("contingencia.serie", "1")
     cfg.set("nfce.serie", "2")
-    with pytest.raises(ConfigError, match=r"nfce\.serie: .*não podem ser iguais \(série de contingência = 600\)"):
+    with pytest.raises(
+        ConfigError, match=r"nfce\.serie: .*não podem ser iguais \(série de contingência = 600\)"
+    ):
         cfg.set("nfce.serie", "600")
     assert cfg.contingencia_serie == 600 and cfg.nfce_serie == 2
     cfg.set("contingencia.serie", "601")
@@ -91,8 +95,12 @@ def test_replay_answered_539_reaches_its_own_final_state(term: Any, api: Sandbox
 def test_notes_already_stuck_on_539_are_migrated(term: Any, api: SandboxServer) -> None:
     _online, offline = _stuck_on_539(term, api)
     term.store.documents.transition(offline.document_id, DocumentStatus.TRANSMITINDO)
-    term.store.documents.transition(offline.document_id, DocumentStatus.CONTINGENCIA_ERRO, status_sefaz="539",
-                                    mensagem_sefaz="Rejeicao: Duplicidade de NF-e, com diferenca na Chave de Acesso")
+    term.store.documents.transition(
+        offline.document_id,
+        DocumentStatus.CONTINGENCIA_ERRO,
+        status_sefaz="539",
+        mensagem_sefaz="Rejeicao: Duplicidade de NF-e, com diferenca na Chave de Acesso",
+    )
     _m_cnpj_0001_contingencia_539(term.store.database)
     doc = term.store.documents.get(offline.document_id)
     assert doc["status"] == CONTINGENCIA_DUPLICADA and "539" in doc["last_error"]
@@ -121,13 +129,20 @@ def test_replay_consulting_a_cancelled_note_is_final(term: Any, api: SandboxServ
     ReplayService(term).run_once()
     doc = term.store.documents.get(offline.document_id)
     assert doc["status"] == "autorizado"
-    response = httpx.request("DELETE", f"{api.url}/v2/nfce/{offline.ref}", auth=(DEMO_TOKEN, ""),
-                             json={"justificativa": "Cancelada pelo painel da Focus NFe"}, timeout=10)
+    response = httpx.request(
+        "DELETE",
+        f"{api.url}/v2/nfce/{offline.ref}",
+        auth=(DEMO_TOKEN, ""),
+        json={"justificativa": "Cancelada pelo painel da Focus NFe"},
+        timeout=10,
+    )
     assert response.json()["status"] == "cancelado", response.text
     # The authorization answer was lost in a crash: locally the note is still 'transmitindo' (the
     # transition table refuses autorizado -> transmitindo, so the crash state is written directly).
-    term.store.database.execute("UPDATE fiscal_documents SET status = ? WHERE id = ?",
-                                [DocumentStatus.TRANSMITINDO, offline.document_id])
+    term.store.database.execute(
+        "UPDATE fiscal_documents SET status = ? WHERE id = ?",
+        [DocumentStatus.TRANSMITINDO, offline.document_id],
+    )
     report = ReplayService(term).run_once()
     doc = term.store.documents.get(offline.document_id)
     assert doc["status"] == "cancelado" and "CANCELADA na API" in doc["last_error"]

@@ -42,7 +42,9 @@ def wait_for(predicate: Any, timeout: float = 10.0) -> None:
 
 
 # -- not delivered --------------------------------------------------------------------------------
-def test_not_delivered_issues_contingency_at_once_and_replay_authorizes_it(term: Any, api: SandboxServer) -> None:
+def test_not_delivered_issues_contingency_at_once_and_replay_authorizes_it(
+    term: Any, api: SandboxServer
+) -> None:
     api.faults.set("unreachable")
     start = time.monotonic()
     result = EmissionService(term).checkout(make_sale(term, ARROZ, FEIJAO, cpf="52998224725"))
@@ -55,10 +57,18 @@ def test_not_delivered_issues_contingency_at_once_and_replay_authorizes_it(term:
     cont = term.store.documents.get(result.document_id)
     assert is_valid_cnf(cont["codigo_unico"], 1) and cont["chave"][35:43] == cont["codigo_unico"]
     online = term.store.documents.get(cont["replaces_document_id"])
-    assert online["status"] == "encerrado" and events(term, online["id"]) == ["pendente", "enviando", "encerrado"]
+    assert online["status"] == "encerrado" and events(term, online["id"]) == [
+        "pendente",
+        "enviando",
+        "encerrado",
+    ]
     assert cont["ref"] == online["ref"] + "_C"
     payload = json.loads(cont["payload"])
-    assert payload["numero"] == "1" and payload["serie"] == "600" and payload["codigo_unico"] == cont["codigo_unico"]
+    assert (
+        payload["numero"] == "1"
+        and payload["serie"] == "600"
+        and payload["codigo_unico"] == cont["codigo_unico"]
+    )
     assert payload["data_emissao"] == cont["data_emissao"]
     # The DANFCe: two copies with the contingency notices and the signed QR code.
     pages, text = pdf_text(result.danfce or "")
@@ -76,7 +86,9 @@ def test_not_delivered_issues_contingency_at_once_and_replay_authorizes_it(term:
     assert note is not None and note.status == "autorizado" and note.tp_emis == 9
     assert (note.serie, note.numero, note.cnf, note.chave) == (600, 1, cont["codigo_unico"], cont["chave"])
     done = term.store.documents.get(cont["id"])
-    assert done["status"] == "autorizado" and done["protocolo"] and done["caminho_xml"] and done["caminho_danfe"]
+    assert (
+        done["status"] == "autorizado" and done["protocolo"] and done["caminho_xml"] and done["caminho_danfe"]
+    )
     assert done["xml_path"] and Path(done["xml_path"]).read_bytes().startswith(b"<")
     assert done["data_emissao"] == cont["data_emissao"] and done["receipt_path"] is None
     # A reprint now shows the authorized note: one copy, protocol, no "pending" notice.
@@ -86,7 +98,9 @@ def test_not_delivered_issues_contingency_at_once_and_replay_authorizes_it(term:
     check_invariants(term.store, api, sales_expected=1)
 
 
-def test_known_down_link_goes_straight_to_contingency_without_a_request(term: Any, api: SandboxServer) -> None:
+def test_known_down_link_goes_straight_to_contingency_without_a_request(
+    term: Any, api: SandboxServer
+) -> None:
     api.faults.set("slow", seconds=5)  # would cost the cashier the whole timeout
     monitor = ConnectivityMonitor(term.base_url)
     monitor.report(False)
@@ -186,24 +200,43 @@ def test_answered_rejection_is_not_a_contingency(term: Any, api: SandboxServer) 
 
 # -- São Paulo: offline NFC-e contingency like every other state (Portaria SRE 40/2024) -----------
 SP_COMPANY = CompanyConfig(
-    cnpj="11222333000181", razao_social="PADARIA PAULISTA LTDA", nome_fantasia="Padaria Paulista",
-    inscricao_estadual="110042490114", logradouro="Rua Direita", numero="10", bairro="Sé",
-    municipio="São Paulo", codigo_municipio="3550308", uf="SP", cep="01002000", regime="simples",
+    cnpj="11222333000181",
+    razao_social="PADARIA PAULISTA LTDA",
+    nome_fantasia="Padaria Paulista",
+    inscricao_estadual="110042490114",
+    logradouro="Rua Direita",
+    numero="10",
+    bairro="Sé",
+    municipio="São Paulo",
+    codigo_municipio="3550308",
+    uf="SP",
+    cep="01002000",
+    regime="simples",
 )
 
 
 def _to_sp(ctx: Any, server: SandboxServer) -> None:
     assert is_valid_cnpj(SP_COMPANY.cnpj)
     server.register_company(SP_COMPANY)
-    for key, value in {"cnpj": SP_COMPANY.cnpj, "razao_social": SP_COMPANY.razao_social,
-                       "inscricao_estadual": SP_COMPANY.inscricao_estadual, "logradouro": SP_COMPANY.logradouro,
-                       "numero": SP_COMPANY.numero, "bairro": SP_COMPANY.bairro, "municipio": SP_COMPANY.municipio,
-                       "codigo_municipio": SP_COMPANY.codigo_municipio, "uf": "SP", "cep": SP_COMPANY.cep}.items():
+    for key, value in {
+        "cnpj": SP_COMPANY.cnpj,
+        "razao_social": SP_COMPANY.razao_social,
+        "inscricao_estadual": SP_COMPANY.inscricao_estadual,
+        "logradouro": SP_COMPANY.logradouro,
+        "numero": SP_COMPANY.numero,
+        "bairro": SP_COMPANY.bairro,
+        "municipio": SP_COMPANY.municipio,
+        "codigo_municipio": SP_COMPANY.codigo_municipio,
+        "uf": "SP",
+        "cep": SP_COMPANY.cep,
+    }.items():
         ctx.config.set(f"emitente.{key}", value)
 
 
 @pytest.mark.parametrize("fault", ["unreachable", "in_doubt"])
-def test_sao_paulo_issues_offline_contingency_and_replays_it(term: Any, api: SandboxServer, fault: str) -> None:
+def test_sao_paulo_issues_offline_contingency_and_replays_it(
+    term: Any, api: SandboxServer, fault: str
+) -> None:
     _to_sp(term, api)
     api.faults.set(fault, **({} if fault == "unreachable" else {"methods": ["POST"]}))
     result = EmissionService(term).checkout(make_sale(term))
@@ -228,7 +261,10 @@ def test_a_state_without_offline_contingency_waits_for_the_link(
     api.faults.set("unreachable")
     result = EmissionService(term).checkout(make_sale(term))
     assert not result.emitido and not result.contingencia and result.status == "aguardando_conexao"
-    assert "SP não existe contingência offline" in result.mensagem and "quando a conexão voltar" in result.mensagem
+    assert (
+        "SP não existe contingência offline" in result.mensagem
+        and "quando a conexão voltar" in result.mensagem
+    )
     assert docs(term.store, kind="contingencia") == [] and term.store.counters.peek(600) == 1  # no tpEmis 9
     assert backlog(term)["aguardando_conexao"] == 1
     api.faults.clear()

@@ -55,7 +55,9 @@ def test_a_stored_ref_with_dash_keeps_working(term: Any, api: SandboxServer) -> 
     offline = EmissionService(term, render_receipts=False).checkout(make_sale(term))
     api.faults.clear()
     legacy = offline.ref.replace("_", "-")
-    term.store.database.execute("UPDATE fiscal_documents SET ref = ? WHERE id = ?", [legacy, offline.document_id])
+    term.store.database.execute(
+        "UPDATE fiscal_documents SET ref = ? WHERE id = ?", [legacy, offline.document_id]
+    )
     report = ReplayService(term).run_once()
     assert report.transmitidas == [legacy]
     assert term.store.documents.get(offline.document_id)["status"] == "autorizado"
@@ -91,7 +93,9 @@ def test_authorized_contingency_note_keeps_focus_qrcode_for_reprints(term: Any, 
 
 
 # -- account configuration errors -------------------------------------------------------------------
-@pytest.mark.parametrize("codigo", ["ambiente_nao_configurado", "empresa_nao_configurada", "certificado_vencido"])
+@pytest.mark.parametrize(
+    "codigo", ["ambiente_nao_configurado", "empresa_nao_configurada", "certificado_vencido"]
+)
 def test_account_configuration_error_is_one_warning_and_pauses_the_replay(
     term: Any, api: SandboxServer, codigo: str
 ) -> None:
@@ -107,7 +111,12 @@ def test_account_configuration_error_is_one_warning_and_pauses_the_replay(
     assert checks["Conta Focus NFe"].nivel == "erro"
 
     report = ReplayService(term).run_once()
-    assert report.transmitidas == [] and report.com_erro == [] and report.interrompido and codigo in report.interrompido
+    assert (
+        report.transmitidas == []
+        and report.com_erro == []
+        and report.interrompido
+        and codigo in report.interrompido
+    )
     for s in sales:  # nothing filed on the notes
         doc = term.store.documents.get(s.document_id)
         assert doc["status"] == "contingencia_pendente" and doc["status_sefaz"] is None
@@ -127,7 +136,9 @@ def _authorized_cte(api: SandboxServer, ref: str, numero: int) -> Any:
     return cte, cte.wait_authorization(ref, sleep=lambda _s: None)
 
 
-def test_cte_answers_carry_absolute_urls_downloaded_without_the_token_on_another_host(api: SandboxServer) -> None:
+def test_cte_answers_carry_absolute_urls_downloaded_without_the_token_on_another_host(
+    api: SandboxServer,
+) -> None:
     port = httpx.URL(api.url).port
     api.files_origin = f"http://localhost:{port}"  # Focus's S3: another host than the API
     cte, result = _authorized_cte(api, "cte_s3", 501)
@@ -154,8 +165,16 @@ def test_file_links_that_are_not_https_are_refused(api: SandboxServer) -> None:
 
 
 # -- received CT-e situacao -----------------------------------------------------------------------
-@pytest.mark.parametrize(("raw", "stored"), [("autorizada", "autorizado"), ("Autorizado", "autorizado"),
-                                              ("cancelada", "cancelado"), ("denegada", "denegado"), ("", "")])
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("autorizada", "autorizado"),
+        ("Autorizado", "autorizado"),
+        ("cancelada", "cancelado"),
+        ("denegada", "denegado"),
+        ("", ""),
+    ],
+)
 def test_received_cte_situacao_both_genders(raw: str, stored: str) -> None:
     assert normalize_situacao(raw) == stored
     doc = CteRecebido.from_json({"chave": "3" * 44, "versao": 1, "situacao": raw})

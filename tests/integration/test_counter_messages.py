@@ -25,7 +25,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-def test_cancel_with_a_cashiers_pin_says_not_a_manager(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cancel_with_a_cashiers_pin_says_not_a_manager(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(capsys, "sell", "--item", "1021", "--pay", "dinheiro:10", "--json")
     ref = json.loads(out)["ref"]
     code, _out, err = run(capsys, "cancel", ref, "--justificativa", JUST, "--pin", "1111")  # Ana, cashier
@@ -64,7 +66,10 @@ def test_cancel_by_nfce_number_and_recent_list(demo_ctx: object) -> None:
 def test_brazilian_formats() -> None:
     sp = timezone(timedelta(hours=-3))
     assert format_local_datetime("2026-12-02T17:05:00+00:00", sp) == "02/12/2026 14:05"
-    assert format_local_datetime(datetime(2026, 12, 2, 17, 5, tzinfo=UTC), datetime.now(sp)) == "02/12/2026 14:05"
+    assert (
+        format_local_datetime(datetime(2026, 12, 2, 17, 5, tzinfo=UTC), datetime.now(sp))
+        == "02/12/2026 14:05"
+    )
     assert format_local_datetime(None, sp) == "—"
     assert format_document("12345678909") == "123.456.789-09"
     assert format_document("11222333000181") == "11.222.333/0001-81"
@@ -88,8 +93,13 @@ def test_display_detection() -> None:
 def test_pos_app_without_display_points_to_the_cli(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     env["POS_DATA_DIR"] = str(tmp_path / "dados")
-    done = subprocess.run([sys.executable, "-m", "pos_app"], env=env, capture_output=True, text=True, timeout=60,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "pos_app"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == EXIT_NO_DISPLAY, done.stderr
-    assert "Não há tela gráfica" in done.stderr and "pos-app --help" in done.stderr and "pos-app sell" in done.stderr
+    assert (
+        "Não há tela gráfica" in done.stderr
+        and "pos-app --help" in done.stderr
+        and "pos-app sell" in done.stderr
+    )
     assert "xcb" not in done.stderr

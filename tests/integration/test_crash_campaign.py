@@ -17,7 +17,9 @@ def test_crash_campaign_short(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     finally:
         campaign.close()
     with capsys.disabled():
-        print(f"\ncampanha curta: {result.rounds} rodadas, {result.kills} mortes, {len(result.violations)} violações, "
-              f"{dict(result.kills_by_command)}")
+        print(
+            f"\ncampanha curta: {result.rounds} rodadas, {result.kills} mortes, {len(result.violations)} violações, "
+            f"{dict(result.kills_by_command)}"
+        )
     assert result.kills >= 10
     assert result.violations == []

@@ -69,7 +69,11 @@ def test_listing_the_seeded_documents(cnpj: str, api: CtesRecebidasApi) -> None:
     corrected = next(i for i in page.items if i.carta_correcao)
     assert corrected.data_carta_correcao and "doca 3" in (corrected.carta_correcao or "")
     first = page.items[0]
-    assert first.cnpj_destinatario == cnpj and first.valor_total is not None and first.tipo_cte in ("0", "1", "2", "3")
+    assert (
+        first.cnpj_destinatario == cnpj
+        and first.valor_total is not None
+        and first.tipo_cte in ("0", "1", "2", "3")
+    )
     assert first.nome_emitente and first.documento_emitente and first.digest_value and first.data_emissao
 
 

@@ -58,11 +58,17 @@ def test_the_sp_demo_company_is_regime_normal_with_an_alphanumeric_cnpj(sp_ctx: 
     assert DEMO_COMPANY_SP.cnpj == ALNUM and is_valid_cnpj("A1.B2C.3D4/0001-93")
     emitente = sp_ctx.emitente()
     assert (emitente.cnpj, emitente.uf, emitente.codigo_municipio, emitente.regime, emitente.crt) == (
-        ALNUM, "SP", "3550308", "normal", "3")
+        ALNUM,
+        "SP",
+        "3550308",
+        "normal",
+        "3",
+    )
     cert = load_a1(sp_ctx.config.get("certificado.arquivo"), sp_ctx.config.get("certificado.senha"))
     assert cert.cnpj == ALNUM
     rows = sp_ctx.store.database.query(
-        "SELECT icms_situacao_tributaria AS cst, cfop, grupo_tributario FROM products WHERE ativo = 1")
+        "SELECT icms_situacao_tributaria AS cst, cfop, grupo_tributario FROM products WHERE ativo = 1"
+    )
     # Regime normal with the demo tax groups (merge with issue 12's tax groups): CST 00/20 items too,
     # and every item in a group that carries IBS/CBS (SEFAZ rule 1115 for a regime-normal emitter).
     assert len(rows) == 16 and {r["cst"] for r in rows} == {"00", "20", "40", "60"}
@@ -84,18 +90,26 @@ def test_offline_note_has_letters_in_its_key_signed_qr_and_replays(sp_ctx: Any, 
     cert = load_a1(sp_ctx.config.get("certificado.arquivo"), sp_ctx.config.get("certificado.senha"))
     assert verify_qr_v3_offline(doc["qrcode_url"], cert.public_key)
     if shutil.which("pdftoppm") and shutil.which("zbarimg"):
-        subprocess.run(["pdftoppm", "-r", "110", "-png", "-f", "1", "-l", "1", result.danfce,
-                        str(tmp_path / "via")], check=True)
+        subprocess.run(
+            ["pdftoppm", "-r", "110", "-png", "-f", "1", "-l", "1", result.danfce, str(tmp_path / "via")],
+            check=True,
+        )
         [png] = sorted(tmp_path.glob("via*.png"))
-        read = subprocess.run(["zbarimg", "-q", "--raw", "-Sdisable", "-Sqrcode.enable", str(png)], capture_output=True, text=True, check=True)
+        read = subprocess.run(
+            ["zbarimg", "-q", "--raw", "-Sdisable", "-Sqrcode.enable", str(png)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         printed = read.stdout.strip()
         assert printed == doc["qrcode_url"] and verify_qr_v3_offline(printed, cert.public_key)
 
     if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", "-layout", result.danfce, "-"], capture_output=True, text=True,
-                              check=True).stdout
+        text = subprocess.run(
+            ["pdftotext", "-layout", result.danfce, "-"], capture_output=True, text=True, check=True
+        ).stdout
         assert "CNPJ: A1.B2C.3D4/0001-93" in text and "EMITIDA EM CONTINGÊNCIA" in text
-        groups = [doc["chave"][i:i + 4] for i in range(0, 44, 4)]
+        groups = [doc["chave"][i : i + 4] for i in range(0, 44, 4)]
         assert "A1B2" in groups[1] + groups[2] and all(g in text for g in groups)
 
     # Another demo company cannot be chosen while this note waits for the API.
@@ -124,8 +138,9 @@ def test_offline_note_has_letters_in_its_key_signed_qr_and_replays(sp_ctx: Any, 
     assert back.changed and sp_ctx.emitente().uf == "PR" and sp_ctx.store.products.lookup("1001") is not None
 
 
-def test_cli_chooses_the_demo_company(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_chooses_the_demo_company(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv(demo_company.ENV_VAR, raising=False)
     monkeypatch.setenv("POS_DATA_DIR", str(tmp_path / "pos-data"))
     assert main(["demo", "empresa", "--json"]) == 0

@@ -46,8 +46,14 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def _cli(data: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "POS_CRASH_AT"}
     env.update(POS_DATA_DIR=str(data), POS_SECRETS="arquivo", PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "pos_app", *argv], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pos_app", *argv],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _fill(disk: Path) -> None:
@@ -73,7 +79,9 @@ def _sell(data: Path) -> str:
 
 def test_full_disk_is_not_reported_as_damaged(terminal_template: Path, small_disk: Path) -> None:
     with SandboxServer(rate_limit=None) as api:
-        data = copy_terminal(terminal_template, small_disk / "pos-data", api.url, armazenamento__reserva_mb="1")
+        data = copy_terminal(
+            terminal_template, small_disk / "pos-data", api.url, armazenamento__reserva_mb="1"
+        )
         assert _sell(data) == "autorizado"
         db = data / "pos.sqlite3"
         _fill(small_disk)
@@ -93,7 +101,9 @@ def test_full_disk_is_not_reported_as_damaged(terminal_template: Path, small_dis
 
 def test_read_only_folder_is_not_reported_as_damaged(terminal_template: Path, small_disk: Path) -> None:
     with SandboxServer(rate_limit=None) as api:
-        data = copy_terminal(terminal_template, small_disk / "pos-data", api.url, armazenamento__reserva_mb="1")
+        data = copy_terminal(
+            terminal_template, small_disk / "pos-data", api.url, armazenamento__reserva_mb="1"
+        )
         assert _sell(data) == "autorizado"
         # a read-only view of the same folder (bind mount remounted ro): the file is intact
         view = small_disk.parent / f"ro-{uuid.uuid4().hex[:6]}"
@@ -109,15 +119,25 @@ def test_read_only_folder_is_not_reported_as_damaged(terminal_template: Path, sm
             subprocess.run(["umount", "-l", str(view)], check=False)
 
 
-def test_database_held_by_another_process_is_locked_not_damaged(terminal: Any, monkeypatch: pytest.MonkeyPatch,
-                                                                 tmp_path: Path) -> None:
+def test_database_held_by_another_process_is_locked_not_damaged(
+    terminal: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     db = tmp_path / "held.sqlite3"
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sqlite3, sys, time\n"
-        f"c = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
-        "c.execute('CREATE TABLE IF NOT EXISTS t (x)')\n"
-        "c.execute('PRAGMA locking_mode=EXCLUSIVE'); c.execute('BEGIN EXCLUSIVE'); c.execute('INSERT INTO t VALUES (1)')\n"
-        "print('held', flush=True); time.sleep(30)\n")], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sqlite3, sys, time\n"
+                f"c = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
+                "c.execute('CREATE TABLE IF NOT EXISTS t (x)')\n"
+                "c.execute('PRAGMA locking_mode=EXCLUSIVE'); c.execute('BEGIN EXCLUSIVE'); c.execute('INSERT INTO t VALUES (1)')\n"
+                "print('held', flush=True); time.sleep(30)\n"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         monkeypatch.setattr(integrity, "OPEN_TIMEOUT", 0.3)

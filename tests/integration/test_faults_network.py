@@ -44,7 +44,9 @@ SLOW_SALE_AT: list[float] = []  # when the "lenta além do prazo" sale gave up (
 @pytest.fixture(scope="module", autouse=True)
 def _print_counts(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    lines = [f"falhas de rede: {len(CLIENT_RESULTS)} cenários no cliente, {len(CHECKOUT_RESULTS)} vendas completas"]
+    lines = [
+        f"falhas de rede: {len(CLIENT_RESULTS)} cenários no cliente, {len(CHECKOUT_RESULTS)} vendas completas"
+    ]
     lines += [f"  cliente  {k:28} -> {v}" for k, v in sorted(CLIENT_RESULTS.items())]
     lines += [f"  venda    {k:28} -> {v}" for k, v in sorted(CHECKOUT_RESULTS.items())]
     report_lines(request, lines)
@@ -72,24 +74,60 @@ def _emit(api: NfceApi, server: SandboxServer, ref: str) -> Any:
 
 CLIENT_CASES: list[tuple[str, Callable[[SandboxServer], None], type[FocusError], str]] = [
     ("recusada", lambda s: s.faults.set("unreachable"), NotDelivered, "Sem conexão com a API"),
-    ("reset no meio do corpo", lambda s: s.faults.set("reset_mid_body"), InDoubt, "A conexão caiu durante a resposta"),
+    (
+        "reset no meio do corpo",
+        lambda s: s.faults.set("reset_mid_body"),
+        InDoubt,
+        "A conexão caiu durante a resposta",
+    ),
     ("resposta gotejando", lambda s: s.faults.set("trickle", bytes_per_s=64), InDoubt, "demorou demais"),
     ("lenta além do prazo", lambda s: s.faults.set("slow", seconds=4), InDoubt, "não respondeu a tempo"),
     ("sem resposta", lambda s: s.faults.set("in_doubt"), InDoubt, "caiu antes da resposta"),
-    ("JSON truncado", lambda s: s.faults.set("truncated_json"), InDoubt, "Resposta ilegível da API (HTTP 201)"),
+    (
+        "JSON truncado",
+        lambda s: s.faults.set("truncated_json"),
+        InDoubt,
+        "Resposta ilegível da API (HTTP 201)",
+    ),
     ("HTML com HTTP 200", lambda s: s.faults.set("html_200"), InDoubt, "página da web (HTTP 200)"),
-    ("HTTP 500", lambda s: s.faults.set("server_error", code=500), InDoubt, "Erro no servidor da API (HTTP 500)"),
-    ("HTTP 502", lambda s: s.faults.set("server_error", code=502), InDoubt, "Erro no servidor da API (HTTP 502)"),
-    ("HTTP 503", lambda s: s.faults.set("server_error", code=503), InDoubt, "Erro no servidor da API (HTTP 503)"),
-    ("tempestade de 429", lambda s: s.faults.set("rate_storm", n=5), RateLimited, "Limite de requisições da API"),
+    (
+        "HTTP 500",
+        lambda s: s.faults.set("server_error", code=500),
+        InDoubt,
+        "Erro no servidor da API (HTTP 500)",
+    ),
+    (
+        "HTTP 502",
+        lambda s: s.faults.set("server_error", code=502),
+        InDoubt,
+        "Erro no servidor da API (HTTP 502)",
+    ),
+    (
+        "HTTP 503",
+        lambda s: s.faults.set("server_error", code=503),
+        InDoubt,
+        "Erro no servidor da API (HTTP 503)",
+    ),
+    (
+        "tempestade de 429",
+        lambda s: s.faults.set("rate_storm", n=5),
+        RateLimited,
+        "Limite de requisições da API",
+    ),
     ("corpo gigante", lambda s: s.faults.set("huge_body", mb=3), InDoubt, "grande demais"),
 ]
 
 
-@pytest.mark.parametrize(("name", "setup", "error", "message"), CLIENT_CASES, ids=[c[0] for c in CLIENT_CASES])
+@pytest.mark.parametrize(
+    ("name", "setup", "error", "message"), CLIENT_CASES, ids=[c[0] for c in CLIENT_CASES]
+)
 def test_client_classifies_each_fault_within_the_deadline(
-    api: NfceApi, server: SandboxServer, name: str, setup: Callable[[SandboxServer], None],
-    error: type[FocusError], message: str,
+    api: NfceApi,
+    server: SandboxServer,
+    name: str,
+    setup: Callable[[SandboxServer], None],
+    error: type[FocusError],
+    message: str,
 ) -> None:
     setup(server)
     start = time.monotonic()
@@ -102,7 +140,9 @@ def test_client_classifies_each_fault_within_the_deadline(
     CLIENT_RESULTS[name] = f"{error.__name__}: {caught.value}"
 
 
-def test_client_429_storm_blocks_the_next_request_without_sending(api: NfceApi, server: SandboxServer) -> None:
+def test_client_429_storm_blocks_the_next_request_without_sending(
+    api: NfceApi, server: SandboxServer
+) -> None:
     server.faults.set("rate_storm", n=1)
     with pytest.raises(RateLimited) as first:
         _emit(api, server, "storm-1")
@@ -217,7 +257,9 @@ CONTINGENCY_CASES: list[tuple[str, Callable[[Any], None], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("name", "setup", "online_state"), CONTINGENCY_CASES, ids=[c[0] for c in CONTINGENCY_CASES])
+@pytest.mark.parametrize(
+    ("name", "setup", "online_state"), CONTINGENCY_CASES, ids=[c[0] for c in CONTINGENCY_CASES]
+)
 def test_sale_under_fault_ends_in_contingency_with_a_clear_message(
     ctx: Any, name: str, setup: Callable[[Any], None], online_state: str
 ) -> None:
@@ -237,7 +279,9 @@ def test_sale_under_fault_ends_in_contingency_with_a_clear_message(
 def test_sale_with_wrong_content_type_is_authorized(ctx: Any) -> None:
     ctx.sandbox.faults.set("wrong_content_type", methods=POST)
     result = _checkout(ctx)
-    assert result.status == "autorizado" and not result.contingencia and result.mensagem == "NFC-e autorizada."
+    assert (
+        result.status == "autorizado" and not result.contingencia and result.mensagem == "NFC-e autorizada."
+    )
     CHECKOUT_RESULTS["Content-Type errado"] = "autorizada"
 
 

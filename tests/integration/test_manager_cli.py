@@ -46,15 +46,22 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def test_cancel_cli(data_dir: Path, capsys: pytest.CaptureFixture[str], sent: list[str],
-                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cancel_cli(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], sent: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     a = sell(capsys, "--item", "1021", "--pay", "dinheiro:10")
     b = sell(capsys, "--item", "1022", "--pay", "pix:5,79")
     code, out, err = run(capsys, "cancel", a["ref"], "--justificativa", "curta", "--pin", "9999", "--json")
-    assert code == 2 and "Justificativa curta" in json.loads(out)["erro"] and json.loads(out)["campo"] == "justificativa"
+    assert (
+        code == 2
+        and "Justificativa curta" in json.loads(out)["erro"]
+        and json.loads(out)["campo"] == "justificativa"
+    )
     code, out, err = run(capsys, "cancel", a["ref"], "--justificativa", JUST, "--pin", "4321")
     assert code == 2 and "PIN incorreto" in err
-    code, out, err = run(capsys, "cancel", a["ref"], "--justificativa", JUST, "--pin", "1111", "--gerente", "1")
+    code, out, err = run(
+        capsys, "cancel", a["ref"], "--justificativa", JUST, "--pin", "1111", "--gerente", "1"
+    )
     assert code == 2 and "exige o PIN de um gerente" in err
     assert sent == []
     code, out, _ = run(capsys, "cancel", a["ref"], "--justificativa", JUST, "--pin", "9999", "--json")
@@ -117,7 +124,9 @@ def test_cash_and_users_cli(data_dir: Path, capsys: pytest.CaptureFixture[str], 
     code, out, err = run(capsys, "caixa", "fechar", "--contado", "pix:0", "--pin", "9999")
     assert code == 2 and "dinheiro" in err
     pdf = tmp_path / "fechamento.pdf"
-    code, out, _ = run(capsys, "caixa", "fechar", "--contado", "dinheiro:43,00", "--pin", "9999", "--pdf", str(pdf))
+    code, out, _ = run(
+        capsys, "caixa", "fechar", "--contado", "dinheiro:43,00", "--pin", "9999", "--pdf", str(pdf)
+    )
     assert code == 0 and "FECHAMENTO DE CAIXA" in out and "-R$ 0,99" in out and pdf.is_file()
     # the next headless sale opens a new session with zero float, recorded as automatic
     sale2 = sell(capsys, "--item", "1021", "--pay", "dinheiro:10")
@@ -128,8 +137,18 @@ def test_cash_and_users_cli(data_dir: Path, capsys: pytest.CaptureFixture[str], 
     code, out, _ = run(capsys, "historico", "detalhe", sale2["ref"], "--json")
     assert json.loads(out)["venda"]["caixa"] == 2
 
-    code, out, _ = run(capsys, "usuarios", "adicionar", "Bia Souza", "--papel", "caixa", "--novo-pin", "2468",
-                       "--pin", "9999")
+    code, out, _ = run(
+        capsys,
+        "usuarios",
+        "adicionar",
+        "Bia Souza",
+        "--papel",
+        "caixa",
+        "--novo-pin",
+        "2468",
+        "--pin",
+        "9999",
+    )
     assert code == 0 and "código 2" in out
     code, out, err = run(capsys, "usuarios", "pin", "2", "--novo-pin", "12", "--pin", "9999")
     assert code == 2 and "4 a 8 dígitos" in err
@@ -140,12 +159,22 @@ def test_cash_and_users_cli(data_dir: Path, capsys: pytest.CaptureFixture[str], 
 
     code, out, _ = run(capsys, "auditoria", "--json")
     actions = [e["acao"] for e in json.loads(out)]
-    for action in ("caixa_abertura", "caixa_sangria", "caixa_suprimento", "caixa_fechamento",
-                   "caixa_abertura_automatica", "usuario_cadastro", "usuario_desativacao", "pin_gerente"):
+    for action in (
+        "caixa_abertura",
+        "caixa_sangria",
+        "caixa_suprimento",
+        "caixa_fechamento",
+        "caixa_abertura_automatica",
+        "usuario_cadastro",
+        "usuario_desativacao",
+        "pin_gerente",
+    ):
         assert action in actions, action
 
 
-def test_historico_and_relatorio_cli(data_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_historico_and_relatorio_cli(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     a = sell(capsys, "--item", "1021*2", "--pay", "credito:17,98:visa", "--cpf", "52998224725")
     code, out, _ = run(capsys, "historico", "--cpf", "529.982.247-25", "--de", "2020-01-01", "--json")
     assert [r["ref"] for r in json.loads(out)] == [a["ref"]]
@@ -153,15 +182,25 @@ def test_historico_and_relatorio_cli(data_dir: Path, capsys: pytest.CaptureFixtu
     assert code == 2 and "Data inválida" in err
     code, out, err = run(capsys, "historico", "--status", "perdida")
     assert code == 2 and "Status desconhecido" in err
-    code, out, _ = run(capsys, "historico", "--de", "2020-01-01", "--ate", "2099-12-31", "--status", "autorizado")
+    code, out, _ = run(
+        capsys, "historico", "--de", "2020-01-01", "--ate", "2099-12-31", "--status", "autorizado"
+    )
     assert code == 0 and a["ref"] in out
     code, out, _ = run(capsys, "historico", "consultar", a["ref"], "--json")
     assert code == 0 and json.loads(out)["api"] == "autorizado"
     pdf, csv_path = tmp_path / "dia.pdf", tmp_path / "dia.csv"
     code, out, _ = run(capsys, "historico", "detalhe", a["ref"], "--json")
     day = json.loads(out)["venda"]["data"][:10]
-    code, out, _ = run(capsys, "relatorio", "--data", day, "--pdf", str(pdf), "--csv", str(csv_path), "--json")
+    code, out, _ = run(
+        capsys, "relatorio", "--data", day, "--pdf", str(pdf), "--csv", str(csv_path), "--json"
+    )
     data = json.loads(out)
-    assert code == 0 and data["vendas"] == 1 and data["total"] == "17.98" and pdf.is_file() and csv_path.is_file()
+    assert (
+        code == 0
+        and data["vendas"] == 1
+        and data["total"] == "17.98"
+        and pdf.is_file()
+        and csv_path.is_file()
+    )
     code, out, _ = run(capsys, "auditoria")
     assert "Relatório exportado" in out

@@ -45,20 +45,31 @@ def to_png(pdf: Path, name: str) -> None:
     if shutil.which("pdftoppm") is None:
         return
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["pdftoppm", "-png", "-r", "80", "-singlefile", str(pdf), str(ARTIFACTS / name)], check=True,
-                   timeout=60)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "80", "-singlefile", str(pdf), str(ARTIFACTS / name)],
+        check=True,
+        timeout=60,
+    )
     assert (ARTIFACTS / f"{name}.png").stat().st_size > 5000
 
 
-def sell(ctx: Any, *items: tuple[str, str], pay: list[tuple[str, str]], cpf: str | None = None,
-         operador: str | None = None, session: int | None = None) -> SaleResult:
+def sell(
+    ctx: Any,
+    *items: tuple[str, str],
+    pay: list[tuple[str, str]],
+    cpf: str | None = None,
+    operador: str | None = None,
+    session: int | None = None,
+) -> SaleResult:
     sale = Sale()
     for code, qty in items:
         product = ctx.store.products.lookup(code)
         assert product is not None
         sale.add_item(product, Decimal(qty))
     for forma, valor in pay:
-        sale.add_payment(Payment(forma=forma, valor=Decimal(valor), bandeira="01" if forma in ("03", "04") else None))
+        sale.add_payment(
+            Payment(forma=forma, valor=Decimal(valor), bandeira="01" if forma in ("03", "04") else None)
+        )
     sale.cpf = cpf
     user = ctx.store.users.by_code(operador) if operador else None
     extra = {"cash_session_id": session} if session else None
@@ -115,11 +126,18 @@ def test_cancel_within_window(demo_ctx: Any, cancel_calls: list[str]) -> None:
     assert events[-1]["to_status"] == "cancelado" and "Gerente Demo" in events[-1]["note"]
     assert remaining(doc, demo_ctx.now()) is None
     entry = AuditLog(demo_ctx.store).entries(action="cancelamento")[0]
-    assert (entry.user_codigo, entry.target, entry.reason, entry.outcome) == ("9", result.ref, JUSTIFICATIVA, "ok")
+    assert (entry.user_codigo, entry.target, entry.reason, entry.outcome) == (
+        "9",
+        result.ref,
+        JUSTIFICATIVA,
+        "ok",
+    )
 
 
 @pytest.mark.parametrize("text", ["curta demais", "x" * 256, "   " + "a" * 13 + "   "])
-def test_cancel_justification_out_of_bounds_sends_nothing(demo_ctx: Any, cancel_calls: list[str], text: str) -> None:
+def test_cancel_justification_out_of_bounds_sends_nothing(
+    demo_ctx: Any, cancel_calls: list[str], text: str
+) -> None:
     result = sell(demo_ctx, (NESCAU, "1"), pay=[("17", "8.99")])
     with pytest.raises(ManagerError, match="Justificativa") as err:
         CancellationService(demo_ctx).cancel(result.ref, text, manager(demo_ctx))
@@ -164,7 +182,9 @@ def test_wrong_pin_blocks_cancel_before_anything(demo_ctx: Any, cancel_calls: li
     assert cancel_calls == []
 
 
-def test_cancel_intent_of_contingency_note_is_carried_out_after_replay(demo_ctx: Any, cancel_calls: list[str]) -> None:
+def test_cancel_intent_of_contingency_note_is_carried_out_after_replay(
+    demo_ctx: Any, cancel_calls: list[str]
+) -> None:
     demo_ctx.sandbox.faults.set("unreachable")
     result = sell(demo_ctx, (ARROZ, "1"), pay=[("01", "30.00")])
     assert result.status == "contingencia_pendente" and result.ref.endswith("_C") and "-" not in result.ref
@@ -200,8 +220,12 @@ def test_void_online_series_shows_sefaz_answers(demo_ctx: Any) -> None:
     # Another terminal used number 60 (this one does not know): SEFAZ answers 241.
     other = sell(demo_ctx, (NESCAU, "1"), pay=[("01", "10.00")])
     used_elsewhere = int(other.numero or 0)
-    demo_ctx.store.database.execute("UPDATE fiscal_documents SET numero = NULL WHERE id = ?", [other.document_id])
-    bad = service.void(1, used_elsewhere, used_elsewhere + 1, "Numeracao pulada por falha no sistema", manager(demo_ctx))
+    demo_ctx.store.database.execute(
+        "UPDATE fiscal_documents SET numero = NULL WHERE id = ?", [other.document_id]
+    )
+    bad = service.void(
+        1, used_elsewhere, used_elsewhere + 1, "Numeracao pulada por falha no sistema", manager(demo_ctx)
+    )
     assert not bad.ok and bad.status_sefaz == "241"
     rows = service.history()
     assert [r["status_sefaz"] for r in rows] == ["241", "102"]
@@ -312,14 +336,19 @@ def test_cash_session_counted_vs_expected(demo_ctx: Any, tmp_path: Path) -> None
     # 100 + 50 - 22,10 troco + 20 - 40 = 107,90
     assert x.formas["01"].esperado == Decimal("107.90") and x.formas["17"].esperado == Decimal("17.98")
     closed = cash.close({"01": Decimal("105.00"), "17": Decimal("17.98")}, gerente, observacao="faltou troco")
-    assert closed.formas["01"].diferenca == Decimal("-2.90") and closed.formas["17"].diferenca == Decimal("0.00")
+    assert closed.formas["01"].diferenca == Decimal("-2.90") and closed.formas["17"].diferenca == Decimal(
+        "0.00"
+    )
     assert closed.diferenca_total == Decimal("-2.90") and closed.session["status"] == "fechado"
     again = cash.summary(closed.id)  # the stored closing reads back the same figures
     assert again.formas["01"].contado == Decimal("105.00") and again.diferenca_total == Decimal("-2.90")
     from pos_app.core.printing.receipt import Columns, Text, render_text
 
     blocks = cash.report_blocks(again, 48)
-    assert all(isinstance(b, Text | Columns) or b.__class__.__name__ in ("Separator", "Spacer", "Cut") for b in blocks)
+    assert all(
+        isinstance(b, Text | Columns) or b.__class__.__name__ in ("Separator", "Spacer", "Cut")
+        for b in blocks
+    )
     text = render_text(blocks, 48)
     assert "FECHAMENTO DE CAIXA" in text and "-R$ 2,90" in text
     assert max(len(line) for line in text.splitlines()) <= 48
@@ -332,7 +361,9 @@ def test_cash_session_counted_vs_expected(demo_ctx: Any, tmp_path: Path) -> None
         assert action in actions
 
 
-def test_closing_refused_while_a_sale_is_pending_emission(demo_ctx: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_closing_refused_while_a_sale_is_pending_emission(
+    demo_ctx: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cash = CashService(demo_ctx)
     gerente = manager(demo_ctx)
     sid = int(cash.open(gerente, Decimal("0"))["id"])

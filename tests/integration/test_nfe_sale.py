@@ -31,9 +31,19 @@ NFE = "{http://www.portalfiscal.inf.br/nfe}"
 
 
 def cliente(doc: str = BUYER) -> Cliente:
-    return Cliente(documento=doc, nome="RESTAURANTE BOA MESA LTDA", logradouro="Rua das Flores", numero="100",
-                   bairro="Centro", codigo_municipio="4106902", municipio="Curitiba", uf="PR", cep="80010-000",
-                   indicador_ie="1", inscricao_estadual="9044016688")
+    return Cliente(
+        documento=doc,
+        nome="RESTAURANTE BOA MESA LTDA",
+        logradouro="Rua das Flores",
+        numero="100",
+        bairro="Centro",
+        codigo_municipio="4106902",
+        municipio="Curitiba",
+        uf="PR",
+        cep="80010-000",
+        indicador_ie="1",
+        inscricao_estadual="9044016688",
+    )
 
 
 def sale_to(ctx: Any, *, cnpj: str | None = None, cpf: str | None = None) -> Sale:
@@ -70,9 +80,13 @@ def test_cnpj_sale_is_an_nfe_polled_until_authorized_and_its_xml_is_valid(nfe_ct
     doc = nfe_ctx.store.documents.get(result.document_id)
     assert doc["modelo"] == 55 and doc["protocolo"]
     payload = json.loads(doc["payload"])
-    assert payload["cnpj_destinatario"] == BUYER and payload["inscricao_estadual_destinatario"] == "9044016688"
+    assert (
+        payload["cnpj_destinatario"] == BUYER and payload["inscricao_estadual_destinatario"] == "9044016688"
+    )
     # asynchronous: the POST answered processando_autorizacao and the GETs settled it
-    raw = [json.loads(e["response"]) for e in nfe_ctx.store.documents.events(result.document_id) if e["response"]]
+    raw = [
+        json.loads(e["response"]) for e in nfe_ctx.store.documents.events(result.document_id) if e["response"]
+    ]
     assert raw[-1]["status"] == "autorizado"
     xml = nfe_ctx.sandbox.nfe_engine.file(doc["caminho_xml"]).content()
     tree = etree.fromstring(xml)
@@ -82,7 +96,11 @@ def test_cnpj_sale_is_an_nfe_polled_until_authorized_and_its_xml_is_valid(nfe_ct
     ide = tree.find(f"{NFE}NFe/{NFE}infNFe/{NFE}ide")
     assert ide is not None and ide.findtext(f"{NFE}mod") == "55" and ide.findtext(f"{NFE}tpImp") == "3"
     dest = tree.find(f"{NFE}NFe/{NFE}infNFe/{NFE}dest")
-    assert dest is not None and dest.findtext(f"{NFE}CNPJ") == BUYER and dest.findtext(f"{NFE}IE") == "9044016688"
+    assert (
+        dest is not None
+        and dest.findtext(f"{NFE}CNPJ") == BUYER
+        and dest.findtext(f"{NFE}IE") == "9044016688"
+    )
     assert dest.findtext(f"{NFE}enderDest/{NFE}xMun") == "Curitiba"
 
 
@@ -95,7 +113,9 @@ def test_cnpj_sale_without_customer_data_is_refused_before_anything_is_stored(nf
 
 def test_cpf_sale_still_issues_an_nfce(nfe_ctx: Any) -> None:
     result = EmissionService(nfe_ctx).checkout(sale_to(nfe_ctx, cpf="52998224725"))
-    assert result.status == "autorizado" and result.modelo == 65 and result.chave and result.chave[20:22] == "65"
+    assert (
+        result.status == "autorizado" and result.modelo == 65 and result.chave and result.chave[20:22] == "65"
+    )
 
 
 def test_nfe_still_processing_after_the_wait_is_settled_by_the_replay(nfe_ctx: Any) -> None:
@@ -115,8 +135,12 @@ def test_offline_nfe_waits_for_the_link_and_replay_issues_it(nfe_ctx: Any) -> No
     nfe_ctx.sandbox.faults.set("unreachable")
     result = EmissionService(nfe_ctx).checkout(sale_to(nfe_ctx, cnpj=BUYER))
     assert result.status == "aguardando_conexao" and not result.emitido and result.modelo == 55
-    assert nfe_ctx.store.database.query_one(
-        "SELECT count(*) AS n FROM fiscal_documents WHERE kind = 'contingencia'")["n"] == 0
+    assert (
+        nfe_ctx.store.database.query_one(
+            "SELECT count(*) AS n FROM fiscal_documents WHERE kind = 'contingencia'"
+        )["n"]
+        == 0
+    )
     nfe_ctx.sandbox.faults.clear()
     if nfe_ctx.monitor is not None:
         nfe_ctx.monitor.report(True)
@@ -130,8 +154,9 @@ def test_cancel_and_email_go_to_the_nfe_endpoint(nfe_ctx: Any) -> None:
     result = EmissionService(nfe_ctx).checkout(sale_to(nfe_ctx, cnpj=BUYER))
     assert result.status == "autorizado"
     EmailService(nfe_ctx).send(result.ref, ["compras@boamesa.com.br"], authenticate(nfe_ctx, "9999"))
-    out = CancellationService(nfe_ctx).cancel(result.ref, "Cliente desistiu da compra ainda no caixa",
-                                              authenticate(nfe_ctx, "9999"))
+    out = CancellationService(nfe_ctx).cancel(
+        result.ref, "Cliente desistiu da compra ainda no caixa", authenticate(nfe_ctx, "9999")
+    )
     assert out.cancelled, out.mensagem
     assert nfe_ctx.store.documents.get(result.document_id)["status"] == "cancelado"
     token = next(iter(nfe_ctx.sandbox.tokens))
@@ -150,7 +175,7 @@ def test_danfe_simplificado_pdf_has_the_required_content_and_a_readable_qr(nfe_c
     assert "NF-e nº" in text and "Protocolo de autorização" in text
     assert "RESTAURANTE BOA MESA LTDA" in text and "IE: 9044016688" in text
     assert result.chave is not None
-    assert " ".join(result.chave[i:i + 4] for i in range(0, 24, 4)) in text
+    assert " ".join(result.chave[i : i + 4] for i in range(0, 24, 4)) in text
     assert "Valor a pagar R$" in text and "55,80" in text
     assert "CONSUMIDOR NÃO IDENTIFICADO" not in text
 
@@ -163,8 +188,12 @@ def test_nfe_cancel_window_is_24_hours(nfe_ctx: Any) -> None:
     left = remaining(doc, nfe_ctx.now() + timedelta(hours=2))
     assert left is not None and timedelta(hours=21) < left < timedelta(hours=22)
     nfe_ctx.sandbox.clock.advance(timedelta(hours=2))
-    out = CancellationService(nfe_ctx).cancel(result.ref, "Cliente desistiu da compra ainda no caixa",
-                                              authenticate(nfe_ctx, "9999"), now=nfe_ctx.now() + timedelta(hours=2))
+    out = CancellationService(nfe_ctx).cancel(
+        result.ref,
+        "Cliente desistiu da compra ainda no caixa",
+        authenticate(nfe_ctx, "9999"),
+        now=nfe_ctx.now() + timedelta(hours=2),
+    )
     assert out.cancelled and out.mensagem.startswith("NF-e ")
 
 
@@ -177,7 +206,9 @@ def test_daily_report_separates_nfce_and_nfe(nfe_ctx: Any, tmp_path: Path) -> No
     service = ReportService(nfe_ctx)
     rep = service.daily()
     data = rep.to_json()["por_modelo"]
-    assert data == [{"modelo": 55, "documento": "NF-e", "vendas": 1, "total": "55.80"},
-                    {"modelo": 65, "documento": "NFC-e", "vendas": 2, "total": "111.60"}]
+    assert data == [
+        {"modelo": 55, "documento": "NF-e", "vendas": 1, "total": "55.80"},
+        {"modelo": 65, "documento": "NFC-e", "vendas": 2, "total": "111.60"},
+    ]
     csv_text = service.to_csv(rep, tmp_path / "r.csv").read_text(encoding="utf-8-sig")
     assert "por modelo;NF-e (55);1;55,80" in csv_text and "por modelo;NFC-e (65);2;111,60" in csv_text

@@ -81,8 +81,13 @@ def test_paid_charge_goes_on_the_note_as_integrated_pix(demo_ctx: Any) -> None:
     # What the Focus sandbox received and put in the XML
     note = demo_ctx.sandbox.note(result.ref, completa=True)
     [pag] = note["requisicao_nota_fiscal"]["formas_pagamento"]
-    assert pag == {"forma_pagamento": "17", "valor_pagamento": "27.90", "tipo_integracao": "1",
-                   "cnpj_credenciadora": DEMO_PSP_CNPJ, "numero_autorizacao": charge.e2eid}
+    assert pag == {
+        "forma_pagamento": "17",
+        "valor_pagamento": "27.90",
+        "tipo_integracao": "1",
+        "cnpj_credenciadora": DEMO_PSP_CNPJ,
+        "numero_autorizacao": charge.e2eid,
+    }
     xml = demo_ctx.sandbox.engine.file(note["caminho_xml_nota_fiscal"]).content()
     ns = {"n": "http://www.portalfiscal.inf.br/nfe"}
     det = etree.fromstring(xml).find(".//n:detPag", ns)
@@ -133,7 +138,11 @@ def test_cancelled_by_cashier_then_paid_is_refunded_by_a_manager(demo_ctx: Any) 
     svc.sync()
     assert svc.get(charge.id).status == pix.PAGA_APOS_CANCELAMENTO
     [offer] = svc.pending_refunds()
-    assert offer["e2eid"] == late["endToEndId"] and offer["valor"] == "27.90" and offer["motivo"] == "apos_cancelamento"
+    assert (
+        offer["e2eid"] == late["endToEndId"]
+        and offer["valor"] == "27.90"
+        and offer["motivo"] == "apos_cancelamento"
+    )
     with pytest.raises(PermissionError):
         svc.refund(offer["id"], caixa)
     done = svc.refund(offer["id"], gerente)
@@ -192,18 +201,23 @@ def test_crash_after_write_ahead_is_resolved_by_txid(demo_ctx: Any) -> None:
     from datetime import UTC, datetime, timedelta
 
     before = (datetime.now(UTC) - timedelta(minutes=3)).isoformat()
-    demo_ctx.store.database.execute("UPDATE pix_charges SET status = 'criando', created_at = ? WHERE id = ?",
-                                    [before, charge.id])
+    demo_ctx.store.database.execute(
+        "UPDATE pix_charges SET status = 'criando', created_at = ? WHERE id = ?", [before, charge.id]
+    )
     psp.pay(charge.txid)
     # And one stored whose PUT never left the terminal.
     demo_ctx.store.database.execute(
         "INSERT INTO pix_charges (txid, terminal_id, valor, expiracao, status, created_at, updated_at) "
-        "VALUES ('nuncaenviada0000000000000000000', 'T1', '1.00', 300, 'criando', ?, ?)", [before, before])
+        "VALUES ('nuncaenviada0000000000000000000', 'T1', '1.00', 300, 'criando', ?, ?)",
+        [before, before],
+    )
     # A charge whose PUT is on its way right now is left alone.
     now = datetime.now(UTC).isoformat()
     demo_ctx.store.database.execute(
         "INSERT INTO pix_charges (txid, terminal_id, valor, expiracao, status, created_at, updated_at) "
-        "VALUES ('emandamento00000000000000000000', 'T1', '1.00', 300, 'criando', ?, ?)", [now, now])
+        "VALUES ('emandamento00000000000000000000', 'T1', '1.00', 300, 'criando', ?, ?)",
+        [now, now],
+    )
     assert svc.needs_sync()
     svc.sync()
     assert svc.by_txid("emandamento00000000000000000000").status == pix.CRIANDO
@@ -225,7 +239,9 @@ def test_static_pix_payment_recorded_with_the_operator(demo_ctx: Any) -> None:
     assert result.status == "autorizado"
     [pag] = demo_ctx.sandbox.note(result.ref, completa=True)["requisicao_nota_fiscal"]["formas_pagamento"]
     assert pag == {"forma_pagamento": "20", "valor_pagamento": "27.90"}
-    entry = demo_ctx.store.database.query_one("SELECT * FROM audit_log WHERE action = 'pix_estatico_confirmado'")
+    entry = demo_ctx.store.database.query_one(
+        "SELECT * FROM audit_log WHERE action = 'pix_estatico_confirmado'"
+    )
     assert entry["user_codigo"] == caixa.codigo and json.loads(entry["details"]) == {"valor": "27.90"}
 
 
@@ -243,8 +259,14 @@ def tls_psp(pki: Any) -> Any:
 
 def test_mtls_with_the_right_client_certificate(tls_psp: Any, pki: Any) -> None:
     assert tls_psp.url.startswith("https://127.0.0.1:")
-    client = PixClient(tls_psp.url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, p12=pki.client_p12.read_bytes(),
-                       p12_password=pki.password, verify=str(pki.ca_cert))
+    client = PixClient(
+        tls_psp.url,
+        DEMO_CLIENT_ID,
+        DEMO_CLIENT_SECRET,
+        p12=pki.client_p12.read_bytes(),
+        p12_password=pki.password,
+        verify=str(pki.ca_cert),
+    )
     cob = client.criar_cob("t" * 30, Decimal("9.99"), tls_psp.chave, 60)
     assert cob.status == "ATIVA" and decode(cob.copia_e_cola).dinamico
     client.close()
@@ -254,15 +276,31 @@ def test_mtls_certificate_missing_or_wrong(tls_psp: Any, pki: Any) -> None:
     with pytest.raises(PixConfigError, match="Certificado"):
         PixClient(tls_psp.url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, verify=str(pki.ca_cert))
     with pytest.raises(PixConfigError, match="senha"):
-        PixClient(tls_psp.url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, p12=pki.client_p12.read_bytes(),
-                  p12_password="errada", verify=str(pki.ca_cert))
-    wrong = PixClient(tls_psp.url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, p12=pki.wrong_client_p12.read_bytes(),
-                      p12_password=pki.password, verify=str(pki.ca_cert))
+        PixClient(
+            tls_psp.url,
+            DEMO_CLIENT_ID,
+            DEMO_CLIENT_SECRET,
+            p12=pki.client_p12.read_bytes(),
+            p12_password="errada",
+            verify=str(pki.ca_cert),
+        )
+    wrong = PixClient(
+        tls_psp.url,
+        DEMO_CLIENT_ID,
+        DEMO_CLIENT_SECRET,
+        p12=pki.wrong_client_p12.read_bytes(),
+        p12_password=pki.password,
+        verify=str(pki.ca_cert),
+    )
     with pytest.raises(PixUnavailable, match="TLS"):
         wrong.token()
     # The server really requires one: a TLS client without any certificate is refused.
     with pytest.raises(httpx.HTTPError):
-        httpx.post(tls_psp.url + "/oauth/token", verify=ssl.create_default_context(cafile=str(pki.ca_cert)), timeout=3)
+        httpx.post(
+            tls_psp.url + "/oauth/token",
+            verify=ssl.create_default_context(cafile=str(pki.ca_cert)),
+            timeout=3,
+        )
     assert not any(p == "/oauth/token" for _, p in tls_psp.requests)
 
 
@@ -362,16 +400,27 @@ def test_reports_and_cash_closing_separate_pix_from_cash_and_cards(demo_ctx: Any
     psp.pay(charge.txid)
     charge = svc.refresh(charge.id)
     emission = EmissionService(demo_ctx, render_receipts=False)
-    for payments in ([svc.payment_for(charge)], [Payment("01", Decimal("30.00"))],
-                     [Payment("03", Decimal("27.90"), bandeira="01")], [svc.record_static(Decimal("27.90"), caixa)]):
+    for payments in (
+        [svc.payment_for(charge)],
+        [Payment("01", Decimal("30.00"))],
+        [Payment("03", Decimal("27.90"), bandeira="01")],
+        [svc.record_static(Decimal("27.90"), caixa)],
+    ):
         sale = Sale()
         sale.add_item(demo_ctx.store.products.lookup(ARROZ), Decimal("1"))
         for p in payments:
             sale.add_payment(p)
         session = cash.session_for_headless_sale(caixa.id)
-        assert emission.checkout(sale, operador_id=caixa.id, extra={"cash_session_id": session}).status == "autorizado"
+        assert (
+            emission.checkout(sale, operador_id=caixa.id, extra={"cash_session_id": session}).status
+            == "autorizado"
+        )
     rep = ReportService(demo_ctx).daily(demo_ctx.now().date())
-    assert rep.por_grupo == {"PIX": Decimal("55.80"), "Dinheiro": Decimal("27.90"), "Cartões": Decimal("27.90")}
+    assert rep.por_grupo == {
+        "PIX": Decimal("55.80"),
+        "Dinheiro": Decimal("27.90"),
+        "Cartões": Decimal("27.90"),
+    }
     assert rep.to_json()["por_grupo"]["PIX"] == "55.80"
     text = render_text(cash.report_blocks(cash.summary()), 48)
     assert "TOTAIS POR GRUPO" in text and max(len(line) for line in text.splitlines()) <= 48

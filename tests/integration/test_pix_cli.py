@@ -22,8 +22,12 @@ def psp(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PspSandbox]
 
     assert main(["config", "set", "pix.chave", "7d9f0335-8dcc-4054-9bf9-0dbd61d36906"]) == 0
     with PspSandbox() as server:
-        for key, value in (("pix.url", server.url), ("pix.client_id", DEMO_CLIENT_ID),
-                           ("pix.client_secret", DEMO_CLIENT_SECRET), ("pix.cnpj_psp", DEMO_PSP_CNPJ)):
+        for key, value in (
+            ("pix.url", server.url),
+            ("pix.client_id", DEMO_CLIENT_ID),
+            ("pix.client_secret", DEMO_CLIENT_SECRET),
+            ("pix.cnpj_psp", DEMO_PSP_CNPJ),
+        ):
             assert main(["config", "set", key, value]) == 0
         yield server
 
@@ -55,13 +59,19 @@ def test_sell_with_dynamic_pix_waits_and_emits(psp: PspSandbox, capsys: pytest.C
     e2e = cob.pix[0]["endToEndId"]
     assert f"PIX recebido: {e2e}" in err
     code, charges, _ = run_json(capsys, "pix", "cobrancas", "--json")
-    assert charges[0]["status"] == "paga" and charges[0]["e2eid"] == e2e and charges[0]["sale_id"] == data["sale_id"]
+    assert (
+        charges[0]["status"] == "paga"
+        and charges[0]["e2eid"] == e2e
+        and charges[0]["sale_id"] == data["sale_id"]
+    )
 
 
-def test_sell_with_dynamic_pix_that_expires_emits_nothing(psp: PspSandbox, capsys: pytest.CaptureFixture[str],
-                                                          data_dir: Path) -> None:
-    code, data, err = run_json(capsys, "sell", "--item", "7891102100377", "--pay", "pix:27,90", "--json",
-                               "--pix-timeout", "1.5")
+def test_sell_with_dynamic_pix_that_expires_emits_nothing(
+    psp: PspSandbox, capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    code, data, err = run_json(
+        capsys, "sell", "--item", "7891102100377", "--pay", "pix:27,90", "--json", "--pix-timeout", "1.5"
+    )
     assert code == 1 and "nenhuma nota emitida" in data["erro"]
     [cob] = psp.cobs.values()
     assert cob.status == "REMOVIDA_PELO_USUARIO_RECEBEDOR"  # the terminal removed it at its timeout
@@ -81,8 +91,9 @@ def test_sell_with_dynamic_pix_that_expires_emits_nothing(psp: PspSandbox, capsy
 
 
 def test_sell_with_static_pix(psp: PspSandbox, capsys: pytest.CaptureFixture[str]) -> None:
-    code, data, err = run_json(capsys, "sell", "--item", "7891102100377", "--pay", "pix-estatico:27,90",
-                               "--operador", "1", "--json")
+    code, data, err = run_json(
+        capsys, "sell", "--item", "7891102100377", "--pay", "pix-estatico:27,90", "--operador", "1", "--json"
+    )
     assert code == 0 and data["status"] == "autorizado"
     assert psp.cobs == {}
 
@@ -93,11 +104,10 @@ def test_sell_with_dynamic_pix_psp_unreachable(psp: PspSandbox, capsys: pytest.C
     assert code == 1 and "PIX dinâmico indisponível" in data["erro"]
 
 
-def test_demo_mode_pays_headless_charges_by_itself(data_dir: Path, capsys: pytest.CaptureFixture[str],
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_mode_pays_headless_charges_by_itself(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("POS_PIX_DEMO_PAGAR_APOS", "0.2")
     code, data, err = run_json(capsys, "sell", "--item", "7891102100377", "--pay", "pix:27,90", "--json")
     assert code == 0 and data["status"] == "autorizado", err
     assert "PIX recebido: E" in err
-
-

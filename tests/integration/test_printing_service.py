@@ -51,7 +51,9 @@ def closed_port() -> int:
     return port
 
 
-def sell(ctx: Any, pay: list[str], items: tuple[str, ...] = ("1001", "1004*2"), cpf: str | None = None) -> SaleResult:
+def sell(
+    ctx: Any, pay: list[str], items: tuple[str, ...] = ("1001", "1004*2"), cpf: str | None = None
+) -> SaleResult:
     from pos_app.cli import build_sale_from_args
 
     args = argparse.Namespace(item=list(items), pay=pay, desconto=None, cpf=cpf, cnpj=None)
@@ -123,7 +125,9 @@ def test_second_copy_needs_a_manager_and_is_marked(ctx: Any, tmp_path: Path) -> 
     assert encode_text(MARK_SEGUNDA_VIA) in data and encode_text(f"Autorizada por {manager.nome}") in data
     jobs = service.jobs.for_document(result.document_id)
     assert [(j["kind"], j["status"], j["authorized_by"]) for j in jobs] == [
-        ("original", "impresso", None), ("segunda_via", "impresso", manager.id)]
+        ("original", "impresso", None),
+        ("segunda_via", "impresso", manager.id),
+    ]
 
 
 def test_cash_payment_kicks_the_drawer(ctx: Any, tmp_path: Path) -> None:
@@ -220,12 +224,15 @@ def test_sale_pdf_qr_reads_back(ctx: Any, tmp_path: Path, width: str) -> None:
     prefix = tmp_path / f"danfce{width}"
     subprocess.run(["pdftoppm", "-r", "200", "-png", str(result.danfce), str(prefix)], check=True)
     png = sorted(tmp_path.glob(f"danfce{width}*.png"))[0]
-    decoded = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True).stdout.decode().strip()
+    decoded = (
+        subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True).stdout.decode().strip()
+    )
     assert decoded == doc["qrcode_url"]
 
 
-def test_cli_sell_prints_and_reprints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_sell_prints_and_reprints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from pos_app import cli
 
     monkeypatch.setenv("POS_DATA_DIR", str(tmp_path / "dados"))

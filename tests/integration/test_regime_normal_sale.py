@@ -54,10 +54,18 @@ def test_regime_normal_mixed_cart_online_and_offline(demo_ctx: Any) -> None:
     assert online.status == "autorizado", online.mensagem
     payload = json.loads(ctx.store.documents.get(online.document_id)["payload"])
     cesta, st, isento, tributado = payload["items"]
-    assert (cesta["icms_situacao_tributaria"], cesta["icms_base_calculo"], cesta["icms_valor"]) == ("20", "10.85", "1.95")
+    assert (cesta["icms_situacao_tributaria"], cesta["icms_base_calculo"], cesta["icms_valor"]) == (
+        "20",
+        "10.85",
+        "1.95",
+    )
     assert st["icms_situacao_tributaria"] == "60" and "icms_aliquota" not in st
     assert isento["icms_situacao_tributaria"] == "40"
-    assert (tributado["icms_aliquota"], tributado["icms_valor"], tributado["pis_valor"]) == ("18.00", "3.04", "0.28")
+    assert (tributado["icms_aliquota"], tributado["icms_valor"], tributado["pis_valor"]) == (
+        "18.00",
+        "3.04",
+        "0.28",
+    )
     assert payload["icms_valor_total"] == "4.99" and payload["valor_total"] == "77.52"
     assert all(i["ibs_cbs_classificacao_tributaria"] == "000001" for i in payload["items"])
     doc = _xml(ctx, online.ref)
@@ -90,7 +98,9 @@ def test_rejected_contingency_note_is_retaxed_from_the_changed_group(demo_ctx: A
     assert offline.status == "contingencia_pendente"
     before = json.loads(ctx.store.documents.get(offline.document_id)["payload"])
     ctx.sandbox.faults.clear()
-    ctx.sandbox.faults.reject_ref(offline.ref, "528", "Rejeicao: Valor do ICMS difere do produto BC e Aliquota")
+    ctx.sandbox.faults.reject_ref(
+        offline.ref, "528", "Rejeicao: Valor do ICMS difere do produto BC e Aliquota"
+    )
     ReplayService(ctx).run_once()
     assert ctx.store.documents.get(offline.document_id)["status"] == "contingencia_erro"
 
@@ -104,7 +114,8 @@ def test_rejected_contingency_note_is_retaxed_from_the_changed_group(demo_ctx: A
     assert after["icms_valor_total"] == "3.98"  # 1.95 + 2.03
     assert after["items"][3]["ibs_cbs_base_calculo"] == "13.31"  # 16.90 - 2.03 - 0.28 - 1.28
     assert {k: after[k] for k in ("numero", "serie", "codigo_unico", "data_emissao")} == {
-        k: before[k] for k in ("numero", "serie", "codigo_unico", "data_emissao")}
+        k: before[k] for k in ("numero", "serie", "codigo_unico", "data_emissao")
+    }
     ctx.sandbox.faults.clear()  # the forced rejection stays until cleared
     ReplayService(ctx).run_once()
     assert ctx.store.documents.get(offline.document_id)["status"] == "autorizado"

@@ -22,7 +22,9 @@ EmitFn = Callable[..., httpx.Response]
 
 NFE = "{http://www.portalfiscal.inf.br/nfe}"
 BRT = timezone(timedelta(hours=-3))
-NORMAL = replace(DEMO_COMPANY, cnpj="11222333000181", razao_social="SUPERMERCADO NORMAL LTDA", regime="normal")
+NORMAL = replace(
+    DEMO_COMPANY, cnpj="11222333000181", razao_social="SUPERMERCADO NORMAL LTDA", regime="normal"
+)
 
 
 def nfelib_schema() -> etree.XMLSchema:
@@ -127,8 +129,12 @@ def test_values_must_be_base_times_rate_and_totals_the_sum_of_items(
     assert _answer(sandbox_emit("n-tot", total))["status_sefaz"] == "1108"
 
     pis = sample_payload(now, cnpj=NORMAL.cnpj, icms="00")
-    pis["items"][0].update(pis_situacao_tributaria="01", pis_base_calculo="9.99", pis_aliquota_porcentual="1.6500",
-                           pis_valor="0.50")
+    pis["items"][0].update(
+        pis_situacao_tributaria="01",
+        pis_base_calculo="9.99",
+        pis_aliquota_porcentual="1.6500",
+        pis_valor="0.50",
+    )
     answer = sandbox_emit("n-pis", pis)
     assert answer.status_code == 400
     assert any(e["campo"] == "items[0].pis_valor" for e in answer.json()["erros"])
@@ -145,7 +151,9 @@ def test_seed_required_icms_fields_for_cst_00_and_20(normal: SandboxServer, sand
     assert {"items[0].icms_aliquota", "items[1].icms_reducao_base_calculo"} <= fields, fields
 
 
-def test_simples_nacional_needs_ibs_cbs_from_2027_01_04(sandbox_server: SandboxServer, sandbox_emit: EmitFn) -> None:
+def test_simples_nacional_needs_ibs_cbs_from_2027_01_04(
+    sandbox_server: SandboxServer, sandbox_emit: EmitFn
+) -> None:
     before = move_clock(sandbox_server, "2027-01-03T10:00:00")
     assert _answer(sandbox_emit("s-antes", sample_payload(before)))["status"] == "autorizado"
 

@@ -20,8 +20,16 @@ from pos_app.core.store.packed import unpack_text
 
 DAYS = 40
 PER_DAY = 150
-BIG_TABLES = {"sales", "sale_items", "payments", "fiscal_documents", "document_events", "cancel_intents",
-              "print_jobs", "audit_log"}
+BIG_TABLES = {
+    "sales",
+    "sale_items",
+    "payments",
+    "fiscal_documents",
+    "document_events",
+    "cancel_intents",
+    "print_jobs",
+    "audit_log",
+}
 # Scans allowed over a big table: partial indexes over the few open documents.
 PARTIAL_INDEXES = {"idx_docs_focus_open", "idx_docs_xml_missing", "idx_cancel_intents_open"}
 
@@ -38,8 +46,14 @@ def grown(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppContext]:
     try:
         history_templates(ctx)
         start = ctx.now().date() - timedelta(days=DAYS + 1)
-        replicate_history(ctx.store.database, start=start, days=DAYS, per_day=PER_DAY, tz=ctx.now().tzinfo,
-                          terminal_id=ctx.config.terminal_id)
+        replicate_history(
+            ctx.store.database,
+            start=start,
+            days=DAYS,
+            per_day=PER_DAY,
+            tz=ctx.now().tzinfo,
+            terminal_id=ctx.config.terminal_id,
+        )
         yield ctx
     finally:
         ctx.close()
@@ -63,7 +77,16 @@ def _full_scans(conn: sqlite3.Connection, sql: str) -> list[str]:
     aliases: dict[str, str] = {}
     for table, alias in re.findall(r"\b(?:FROM|JOIN)\s+(\w+)(?:\s+(?:AS\s+)?(\w+))?", sql, re.IGNORECASE):
         aliases[table] = table
-        if alias and alias.upper() not in {"WHERE", "ON", "JOIN", "LEFT", "ORDER", "GROUP", "LIMIT", "INDEXED"}:
+        if alias and alias.upper() not in {
+            "WHERE",
+            "ON",
+            "JOIN",
+            "LEFT",
+            "ORDER",
+            "GROUP",
+            "LIMIT",
+            "INDEXED",
+        }:
             aliases[alias] = table
     bad = []
     for row in conn.execute("EXPLAIN QUERY PLAN " + sql).fetchall():
@@ -95,8 +118,10 @@ def test_every_screen_and_command_query_reads_by_index(grown: AppContext) -> Non
     ctx = grown
     history = HistoryService(ctx)
     day = ctx.now().date() - timedelta(days=5)
-    some = ctx.store.database.query_one("SELECT numero, serie, chave, ref FROM fiscal_documents "
-                                        "WHERE chave IS NOT NULL ORDER BY id DESC LIMIT 1 OFFSET 100")
+    some = ctx.store.database.query_one(
+        "SELECT numero, serie, chave, ref FROM fiscal_documents "
+        "WHERE chave IS NOT NULL ORDER BY id DESC LIMIT 1 OFFSET 100"
+    )
     assert some is not None
     session = ctx.store.database.query_one("SELECT id FROM cash_sessions ORDER BY id DESC LIMIT 1 OFFSET 3")
     replay = ReplayService(ctx)
@@ -104,10 +129,15 @@ def test_every_screen_and_command_query_reads_by_index(grown: AppContext) -> Non
         ("histórico do dia", lambda: history.search(HistoryFilter(de=day, ate=day, limit=50))),
         ("histórico do mês", lambda: history.search(HistoryFilter(de=day.replace(day=1), ate=day, limit=50))),
         ("histórico página 3", lambda: history.search(HistoryFilter(de=day, ate=day, limit=50, offset=100))),
-        ("histórico contingência", lambda: history.search(HistoryFilter(de=day, ate=day, status=["contingencia"]))),
+        (
+            "histórico contingência",
+            lambda: history.search(HistoryFilter(de=day, ate=day, status=["contingencia"])),
+        ),
         ("histórico por número", lambda: history.search(HistoryFilter(numero=some["numero"]))),
-        ("histórico por número e série",
-         lambda: history.search(HistoryFilter(numero=some["numero"], serie=some["serie"]))),
+        (
+            "histórico por número e série",
+            lambda: history.search(HistoryFilter(numero=some["numero"], serie=some["serie"])),
+        ),
         ("histórico por chave", lambda: history.search(HistoryFilter(chave=some["chave"]))),
         ("histórico por CPF", lambda: history.search(HistoryFilter(cpf="52998224725", limit=50))),
         ("histórico por operador", lambda: history.search(HistoryFilter(operador="1", de=day, ate=day))),
@@ -121,8 +151,10 @@ def test_every_screen_and_command_query_reads_by_index(grown: AppContext) -> Non
         ("sync: XML a baixar", lambda: replay._download_xml(ReplayReport())),
         ("sync: abertas", lambda: replay._open_count()),
         ("sync: cancelamentos agendados", lambda: CancellationService(ctx).carry_out_intents()),
-        ("histórico autorizadas do dia",
-         lambda: history.search(HistoryFilter(de=day, ate=day, status=["autorizado", "cancelado"]))),
+        (
+            "histórico autorizadas do dia",
+            lambda: history.search(HistoryFilter(de=day, ate=day, status=["autorizado", "cancelado"])),
+        ),
     ]
     statements = _capture(ctx, calls)
     assert {n for n, _ in statements} >= {n for n, _ in calls}  # every call ran queries
@@ -151,7 +183,10 @@ def test_history_pages_and_day_bounds(grown: AppContext) -> None:
 def test_per_sale_footprint_of_an_8_item_sale(grown: AppContext) -> None:
     db = grown.store.database
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    pages = db.query_one("PRAGMA page_count")["page_count"] - db.query_one("PRAGMA freelist_count")["freelist_count"]
+    pages = (
+        db.query_one("PRAGMA page_count")["page_count"]
+        - db.query_one("PRAGMA freelist_count")["freelist_count"]
+    )
     size = pages * db.query_one("PRAGMA page_size")["page_size"]
     sales = grown.store.sales.count()
     assert sales >= DAYS * PER_DAY
@@ -175,13 +210,25 @@ def test_a_database_in_the_previous_layout_keeps_every_sale(grown: AppContext, t
     src = str(grown.store.database.path)
     old.conn.create_function("unpack", 1, unpack_text)
     old.execute("ATTACH DATABASE ? AS novo", [src])
-    tables = ["settings", "products", "users", "cash_sessions", "sales", "sale_items", "payments",
-              "fiscal_documents", "document_events", "series_counters"]
+    tables = [
+        "settings",
+        "products",
+        "users",
+        "cash_sessions",
+        "sales",
+        "sale_items",
+        "payments",
+        "fiscal_documents",
+        "document_events",
+        "series_counters",
+    ]
     with old.transaction() as tx:
         for table in tables:
             cols = [r[1] for r in tx.execute(f"PRAGMA main.table_info({table})").fetchall()]
-            select = ", ".join("unpack(payload)" if c == "payload" else "unpack(response)" if c == "response"
-                               else c for c in cols)
+            select = ", ".join(
+                "unpack(payload)" if c == "payload" else "unpack(response)" if c == "response" else c
+                for c in cols
+            )
             tx.execute(f"INSERT INTO main.{table} ({', '.join(cols)}) SELECT {select} FROM novo.{table}")
     old.execute("DETACH DATABASE novo")
     plain = {r["id"]: r["payload"] for r in old.query("SELECT id, payload FROM fiscal_documents")}
@@ -196,7 +243,9 @@ def test_a_database_in_the_previous_layout_keeps_every_sale(grown: AppContext, t
         db = store.database
         assert {t: db.query_one(f"SELECT count(*) AS n FROM {t}")["n"] for t in tables} == counts
         assert "scale_0002_pack_texts" in db.applied_migrations()
-        packed = db.query_one("SELECT count(*) AS n FROM fiscal_documents WHERE typeof(payload) = 'blob'")["n"]
+        packed = db.query_one("SELECT count(*) AS n FROM fiscal_documents WHERE typeof(payload) = 'blob'")[
+            "n"
+        ]
         assert packed == counts["fiscal_documents"]
         for row in db.query("SELECT id, payload FROM fiscal_documents"):
             assert unpack_text(row["payload"]) == plain[row["id"]]

@@ -82,8 +82,13 @@ def test_token_certificate_password_and_pin_appear_nowhere(
     create_demo_certificate(cert_path, CERT_PASSWORD, DEMO_COMPANY.cnpj, DEMO_COMPANY.razao_social)
     cert_bytes = cert_path.read_bytes()
     with SandboxServer(tokens={TOKEN}, rate_limit=None) as server:
-        for key, value in [("focus.ambiente", "homologacao"), ("focus.url", server.url), ("focus.token", TOKEN),
-                           ("certificado.arquivo", str(cert_path)), ("certificado.senha", CERT_PASSWORD)]:
+        for key, value in [
+            ("focus.ambiente", "homologacao"),
+            ("focus.url", server.url),
+            ("focus.token", TOKEN),
+            ("certificado.arquivo", str(cert_path)),
+            ("certificado.senha", CERT_PASSWORD),
+        ]:
             assert _run(["config", "set", key, value], printed) == 0
         assert _run(["user", "add", "Maria Caixa", "--papel", "caixa", "--pin", PIN], printed) == 0
         assert _run(["sell", "--item", "1001", "--pay", "dinheiro:50", "--cpf", CPF], printed) == 0
@@ -93,13 +98,21 @@ def test_token_certificate_password_and_pin_appear_nowhere(
         assert _run(["sell", "--item", "1002", "--pay", "dinheiro:10"], printed) == 0
         server.faults.clear()
         assert _run(["sync"], printed) == 0
-        for argv in (["config", "show"], ["config", "show", "--json"], ["status", "--json"], ["doctor"],
-                     ["doctor", "--json", "--pacote", str(data_dir / "suporte.zip")], ["backup"]):
+        for argv in (
+            ["config", "show"],
+            ["config", "show", "--json"],
+            ["status", "--json"],
+            ["doctor"],
+            ["doctor", "--json", "--pacote", str(data_dir / "suporte.zip")],
+            ["backup"],
+        ):
             assert _run(argv, printed) in (0, 1)
         # a careless log line somewhere (library, exception text) is masked on its way to the file
         with contextlib.redirect_stderr(io.StringIO()):
             log = logging.getLogger("pos_app.qualquer")
-            log.warning("cabeçalho Authorization: Basic %s token=%s", NEEDLES["token (Basic)"].decode(), TOKEN)
+            log.warning(
+                "cabeçalho Authorization: Basic %s token=%s", NEEDLES["token (Basic)"].decode(), TOKEN
+            )
             try:
                 raise RuntimeError(f"falhou com senha {CERT_PASSWORD} e CPF {CPF}")
             except RuntimeError:
@@ -112,7 +125,10 @@ def test_token_certificate_password_and_pin_appear_nowhere(
             ctx.store.settings.set("prova.wal", "escrita pendente no WAL")
             wal = data_dir / "pos.sqlite3-wal"
             assert wal.exists() and wal.stat().st_size > 0
-            live = [("pos.sqlite3 (aberto)", (data_dir / "pos.sqlite3").read_bytes()), ("WAL", wal.read_bytes())]
+            live = [
+                ("pos.sqlite3 (aberto)", (data_dir / "pos.sqlite3").read_bytes()),
+                ("WAL", wal.read_bytes()),
+            ]
             assert ctx.store.settings.get("focus.token") == "__secret__"
             assert ctx.config.get("focus.token") == TOKEN  # readable through the credential store only
             docs = ctx.store.documents.count_by_status()
@@ -142,11 +158,14 @@ def test_token_certificate_password_and_pin_appear_nowhere(
     # the certificate: only where the operator put it (and the demo one); never inside anything else
     pfx_files = sorted(p.name for p in data_dir.rglob("*") if p.is_file() and p.read_bytes() == cert_bytes)
     assert pfx_files == ["certificado-loja.pfx"]
-    assert not any(cert_bytes[:200] in content for name, content in _blobs(data_dir)
-                   if not name.endswith(".pfx"))
+    assert not any(
+        cert_bytes[:200] in content for name, content in _blobs(data_dir) if not name.endswith(".pfx")
+    )
     assert not [n for n in bundle.namelist() if n.endswith((".pfx", ".p12", ".sqlite3", ".key", ".bin"))]
-    RESULTS["busca"] = (f"{len(NEEDLES)} segredos procurados em {files} arquivos/membros + {len(printed)} saídas: "
-                        f"0 encontrados")
+    RESULTS["busca"] = (
+        f"{len(NEEDLES)} segredos procurados em {files} arquivos/membros + {len(printed)} saídas: "
+        f"0 encontrados"
+    )
     RESULTS["CPF do consumidor"] = "ausente dos logs e do pacote de suporte"
 
 
@@ -159,7 +178,9 @@ def test_config_show_masks_secrets(data_dir: Path) -> None:
 
 
 # -- the operating system's credential store -----------------------------------------------------------
-def test_secrets_go_to_the_os_credential_store_when_there_is_one(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secrets_go_to_the_os_credential_store_when_there_is_one(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import keyring
     from keyring.backend import KeyringBackend
 
@@ -214,16 +235,25 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.now(UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
         .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = tmp / "srv.pem", tmp / "srv.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return cert_path, key_path
 
 

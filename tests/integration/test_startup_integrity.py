@@ -21,8 +21,12 @@ from pos_app.core.store.integrity import DatabaseDamaged, full_check, quick_chec
 
 def _damage_a_middle_page(path: Path, table: str) -> None:
     conn = sqlite3.connect(path)
-    pages = [r[0] for r in conn.execute("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' "
-                                        "ORDER BY pageno", [table])]
+    pages = [
+        r[0]
+        for r in conn.execute(
+            "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno", [table]
+        )
+    ]
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
     conn.close()
     middle = pages[len(pages) // 2]
@@ -31,13 +35,21 @@ def _damage_a_middle_page(path: Path, table: str) -> None:
         f.write(b"\xff" * 200)
 
 
-def test_a_damage_found_by_the_background_check_refuses_sales_now_and_at_the_next_start(data_dir: Path) -> None:
+def test_a_damage_found_by_the_background_check_refuses_sales_now_and_at_the_next_start(
+    data_dir: Path,
+) -> None:
     ctx = open_app(data_dir, sandbox_rate_limit=None)
     try:
         ctx.maintenance.join(60)
         history_templates(ctx)
-        replicate_history(ctx.store.database, start=ctx.now().date() - timedelta(days=8), days=6, per_day=100,
-                          tz=ctx.now().tzinfo, terminal_id=ctx.config.terminal_id)
+        replicate_history(
+            ctx.store.database,
+            start=ctx.now().date() - timedelta(days=8),
+            days=6,
+            per_day=100,
+            tz=ctx.now().tzinfo,
+            terminal_id=ctx.config.terminal_id,
+        )
         assert read_result(data_dir / "pos.sqlite3")["ok"] is True
     finally:
         ctx.close()

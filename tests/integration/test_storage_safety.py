@@ -69,8 +69,10 @@ def _checkout(ctx: Any, **kw: Any) -> Any:
 
 def _counts(ctx: Any) -> dict[str, int]:
     db = ctx.store.database
-    return {t: int(db.query_one(f"SELECT count(*) AS n FROM {t}")["n"])
-            for t in ("sales", "sale_items", "payments", "fiscal_documents", "document_events", "series_counters")}
+    return {
+        t: int(db.query_one(f"SELECT count(*) AS n FROM {t}")["n"])
+        for t in ("sales", "sale_items", "payments", "fiscal_documents", "document_events", "series_counters")
+    }
 
 
 def _sha(path: Path) -> str:
@@ -84,7 +86,7 @@ def _corrupt_table(path: Path, table: str) -> None:
     conn.close()
     data = bytearray(path.read_bytes())
     offset = (root - 1) * page_size
-    data[offset:offset + 64] = b"\xff" * 64
+    data[offset : offset + 64] = b"\xff" * 64
     path.write_bytes(bytes(data))
 
 
@@ -111,7 +113,9 @@ def test_a_damaged_database_is_refused_at_start_and_kept_as_is(data_dir: Path, d
         assert "danificado" in zf.read("problema.txt").decode()
         assert zf.read("banco/integridade.txt").decode().strip() != "ok"
     assert _sha(db_path) == fingerprint
-    assert [b.path.name for b in list_backups(backup_dir(data_dir))] == backups_before  # never backs up damage
+    assert [
+        b.path.name for b in list_backups(backup_dir(data_dir))
+    ] == backups_before  # never backs up damage
     NUMBERS[f"banco danificado ({damage})"] = "recusado na abertura; arquivo intacto (sha256 igual)"
 
 
@@ -135,15 +139,19 @@ def test_daily_backup_at_start_and_rotation_keeps_7_daily_and_4_weekly(data_dir:
         days = [b.day for b in kept]
         assert len(set(days)) == len(days)
         dailies, weeklies = kept[:DAILY_KEEP], kept[DAILY_KEEP:]
-        assert [d.day for d in dailies] == [(start + timedelta(days=59 - i)).date() for i in range(DAILY_KEEP)]
+        assert [d.day for d in dailies] == [
+            (start + timedelta(days=59 - i)).date() for i in range(DAILY_KEEP)
+        ]
         assert all(b.taken_at.hour == 18 for b in dailies)
         weeks = [b.day.isocalendar()[:2] for b in weeklies]
         assert len(set(weeks)) == WEEKLY_KEEP
         assert max(b.day for b in weeklies) < min(d.day for d in dailies)
         # a backup older than 24 h: the next start takes a new one
         assert backup_if_due(data_dir / "pos.sqlite3", folder, now=kept[0].taken_at + timedelta(hours=25))
-        NUMBERS["backups"] = (f"120 cópias em 60 dias -> {len(kept)} guardadas ({DAILY_KEEP} diárias + "
-                              f"{len(weeklies)} semanais)")
+        NUMBERS["backups"] = (
+            f"120 cópias em 60 dias -> {len(kept)} guardadas ({DAILY_KEEP} diárias + "
+            f"{len(weeklies)} semanais)"
+        )
     finally:
         ctx.close()
 
@@ -154,15 +162,19 @@ def test_online_backup_while_a_sale_is_being_written_is_consistent(data_dir: Pat
         before = _counts(ctx)
         folder = backup_dir(data_dir)
         with ctx.store.transaction() as tx:  # a sale half written, not committed yet
-            tx.execute("INSERT INTO sales (terminal_id, created_at, valor_produtos, valor_desconto, valor_total, "
-                       "total_pago, troco, valor_tributos) VALUES ('T', '2026-01-01T00:00:00+00:00', '1', '0', '1', "
-                       "'1', '0', '0')")
+            tx.execute(
+                "INSERT INTO sales (terminal_id, created_at, valor_produtos, valor_desconto, valor_total, "
+                "total_pago, troco, valor_tributos) VALUES ('T', '2026-01-01T00:00:00+00:00', '1', '0', '1', "
+                "'1', '0', '0')"
+            )
             path = run_backup(data_dir / "pos.sqlite3", folder, datetime(2030, 1, 1, 12, 0, 0))
         copy = sqlite3.connect(path)
         try:
             assert copy.execute("PRAGMA quick_check").fetchone()[0] == "ok"
             assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # one self-contained file
-            assert copy.execute("SELECT count(*) FROM sales").fetchone()[0] == before["sales"]  # committed only
+            assert (
+                copy.execute("SELECT count(*) FROM sales").fetchone()[0] == before["sales"]
+            )  # committed only
             assert copy.execute("SELECT count(*) FROM products").fetchone()[0] == ctx.store.products.count()
         finally:
             copy.close()
@@ -213,7 +225,9 @@ def test_disk_full_during_a_sale_keeps_the_previous_state_and_tells_the_cashier(
     NUMBERS["disco cheio na venda"] = "StoreError em português; contagens iguais; venda seguinte autorizada"
 
 
-def test_disk_full_after_the_api_answered_is_settled_by_one_sync(demo_ctx: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_disk_full_after_the_api_answered_is_settled_by_one_sync(
+    demo_ctx: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pos_app.core.focus.nfce import NfceApi
     from pos_app.core.services.replay import ReplayService
 
@@ -279,7 +293,9 @@ def test_authorized_xml_of_every_note_is_kept_and_exported_by_month(demo_ctx: An
     with pytest.raises(ExportError, match="Nenhum XML"):
         export_month(ctx, "2001-01", tmp_path / "vazio.zip")
     assert not (tmp_path / "vazio.zip").exists()
-    NUMBERS["XML"] = f"{report.xml_baixados} baixados pelo sync + {exported.downloaded} pela exportação; ZIP com 3"
+    NUMBERS["XML"] = (
+        f"{report.xml_baixados} baixados pelo sync + {exported.downloaded} pela exportação; ZIP com 3"
+    )
 
 
 def test_xml_export_command(data_dir: Path, tmp_path: Path) -> None:
@@ -291,7 +307,9 @@ def test_xml_export_command(data_dir: Path, tmp_path: Path) -> None:
     assert code == 1 and "Nenhum XML" in err
     ctx = open_app(data_dir, start_sandbox=False)
     try:
-        month = ctx.store.database.query_one("SELECT substr(data_emissao, 1, 7) AS m FROM fiscal_documents")["m"]  # type: ignore[index]
+        month = ctx.store.database.query_one("SELECT substr(data_emissao, 1, 7) AS m FROM fiscal_documents")[
+            "m"
+        ]  # type: ignore[index]
     finally:
         ctx.close()
     code, out, err = _run(["xml", "exportar", "--mes", month, "--saida", str(tmp_path / "x.zip"), "--json"])

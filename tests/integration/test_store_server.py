@@ -66,8 +66,14 @@ def make_terminal(terminal_template: Path, tmp_path: Path, api: Any) -> Iterator
     opened: list[Any] = []
 
     def make(name: str, url: str, *, open_it: bool = True) -> Any:
-        folder = copy_terminal(terminal_template, tmp_path / name, api.url, terminal__id=name,
-                               loja__banco=url, loja__senha=pg_kit.PASSWORD)
+        folder = copy_terminal(
+            terminal_template,
+            tmp_path / name,
+            api.url,
+            terminal__id=name,
+            loja__banco=url,
+            loja__senha=pg_kit.PASSWORD,
+        )
         if not open_it:
             return folder
         ctx = open_app(folder, start_sandbox=False)
@@ -97,7 +103,9 @@ def _sell(ctx: Any, *codes: str) -> Any:
     return EmissionService(ctx).checkout(make_sale(ctx, *codes))
 
 
-def test_price_propagates_between_terminals_and_offline_terminal_catches_up(make_terminal: Any, store_url: str) -> None:
+def test_price_propagates_between_terminals_and_offline_terminal_catches_up(
+    make_terminal: Any, store_url: str
+) -> None:
     t1 = make_terminal("CX01", store_url)
     t2 = make_terminal("CX02", store_url)
     conn = _conn(store_url)
@@ -160,8 +168,9 @@ def test_tax_group_changed_on_one_terminal_reaches_the_other(make_terminal: Any,
     ta = make_terminal("CX01", store_url)
     tb = make_terminal("CX02", store_url)
     conn = _conn(store_url)
-    ta.store.tax_groups.upsert(TaxGroup(nome="Mercearia Loja", icms_situacao_tributaria="102",
-                                        tributos_percentual=Decimal("12.50")))
+    ta.store.tax_groups.upsert(
+        TaxGroup(nome="Mercearia Loja", icms_situacao_tributaria="102", tributos_percentual=Decimal("12.50"))
+    )
     assert ta.store.tax_groups.assign(FEIJAO, "Mercearia Loja")
     products, _, groups = admin.publish_terminal(conn, ta.store, por="gerente")
     assert products > 0 and groups == len(ta.store.tax_groups.all())
@@ -175,19 +184,32 @@ def test_tax_group_changed_on_one_terminal_reaches_the_other(make_terminal: Any,
     assert admin.publish_tax_groups(conn, ta.store.tax_groups.all()) == 0
 
     # the group changes on terminal A (another spelling of the same name) and reaches terminal B
-    ta.store.tax_groups.upsert(TaxGroup(nome="MERCEARIA LOJA", icms_situacao_tributaria="102",
-                                        tributos_percentual=Decimal("13.45"), cest="1700100"))
+    ta.store.tax_groups.upsert(
+        TaxGroup(
+            nome="MERCEARIA LOJA",
+            icms_situacao_tributaria="102",
+            tributos_percentual=Decimal("13.45"),
+            cest="1700100",
+        )
+    )
     assert admin.publish_tax_groups(conn, ta.store.tax_groups.all(), por="gerente") == 1
-    assert _wait(lambda: tb.store.tax_groups.by_name("Mercearia Loja").tributos_percentual == Decimal("13.45"))
+    assert _wait(
+        lambda: tb.store.tax_groups.by_name("Mercearia Loja").tributos_percentual == Decimal("13.45")
+    )
     group_b = tb.store.tax_groups.by_name("Mercearia Loja")
     assert group_b.cest == "1700100"
     assert len(tb.store.tax_groups.all()) == len(ta.store.tax_groups.all())
     log = admin.changes(conn)
-    assert any(c["chave"] == "grupo_tributario:Mercearia Loja" and c["dados"]["tributos_percentual"] == "13.45"
-               and c["por"] == "gerente" for c in log)
+    assert any(
+        c["chave"] == "grupo_tributario:Mercearia Loja"
+        and c["dados"]["tributos_percentual"] == "13.45"
+        and c["por"] == "gerente"
+        for c in log
+    )
     # the log holds real changes only (the no-op publish above left no entry): created, then changed
-    assert [c["dados"]["tributos_percentual"] for c in log if c["chave"] == "grupo_tributario:Mercearia Loja"] == [
-        "13.45", "12.50"]
+    assert [
+        c["dados"]["tributos_percentual"] for c in log if c["chave"] == "grupo_tributario:Mercearia Loja"
+    ] == ["13.45", "12.50"]
     assert _wait(lambda: tb.store_sync.status()["versao"] >= max(c["versao"] for c in log))
 
 
@@ -205,7 +227,9 @@ else:
 """
 
 
-def test_upstream_survives_kill_9_mid_sync_nothing_lost_nothing_twice(make_terminal: Any, store_url: str) -> None:
+def test_upstream_survives_kill_9_mid_sync_nothing_lost_nothing_twice(
+    make_terminal: Any, store_url: str
+) -> None:
     t = make_terminal("CX09", store_url)
     t.store_sync.stop()  # sell with the link down, then push from a process that dies
     for _ in range(4):
@@ -216,25 +240,36 @@ def test_upstream_survives_kill_9_mid_sync_nothing_lost_nothing_twice(make_termi
     db_path = str(t.store.database.path)
     conn = _conn(store_url)
     for mode in ("before_commit", "after_commit"):
-        proc = subprocess.run([sys.executable, "-c", _PUSH_AND_DIE, db_path, store_url, pg_kit.PASSWORD, mode],
-                              capture_output=True, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-c", _PUSH_AND_DIE, db_path, store_url, pg_kit.PASSWORD, mode],
+            capture_output=True,
+            timeout=60,
+        )
         assert proc.returncode == -9, proc.stderr.decode()
         if mode == "before_commit":
             with conn.transaction():
                 assert conn.execute("SELECT count(*) FROM loja_registros").fetchone()[0] == 0
     with conn.transaction():
-        after_kill = conn.execute("SELECT count(*) FROM loja_registros WHERE terminal_id = 'CX09'").fetchone()[0]
+        after_kill = conn.execute(
+            "SELECT count(*) FROM loja_registros WHERE terminal_id = 'CX09'"
+        ).fetchone()[0]
     assert after_kill >= 1  # the after-commit kill left PostgreSQL ahead of the outbox
     t.store_sync.run_once()
     t.store_sync.run_once()
     assert t.store.database.query_one("SELECT count(*) AS n FROM store_outbox")["n"] == 0
     with conn.transaction():
-        sales = [r[0] for r in conn.execute(
-            "SELECT local_id FROM loja_registros WHERE terminal_id = 'CX09' AND tabela = 'sales'").fetchall()]
-        docs = conn.execute("SELECT count(*) FROM loja_registros WHERE terminal_id = 'CX09' "
-                            "AND tabela = 'fiscal_documents'").fetchone()[0]
-        events = conn.execute("SELECT count(*) FROM loja_registros WHERE terminal_id = 'CX09' "
-                              "AND tabela = 'document_events'").fetchone()[0]
+        sales = [
+            r[0]
+            for r in conn.execute(
+                "SELECT local_id FROM loja_registros WHERE terminal_id = 'CX09' AND tabela = 'sales'"
+            ).fetchall()
+        ]
+        docs = conn.execute(
+            "SELECT count(*) FROM loja_registros WHERE terminal_id = 'CX09' AND tabela = 'fiscal_documents'"
+        ).fetchone()[0]
+        events = conn.execute(
+            "SELECT count(*) FROM loja_registros WHERE terminal_id = 'CX09' AND tabela = 'document_events'"
+        ).fetchone()[0]
     assert sorted(sales) == sorted(local_sales)  # nothing lost, nothing twice
     assert docs == t.store.database.query_one("SELECT count(*) AS n FROM fiscal_documents")["n"]
     assert events == t.store.database.query_one("SELECT count(*) AS n FROM document_events")["n"]
@@ -255,7 +290,9 @@ def test_series_registry_assigns_and_refuses_conflicts(make_terminal: Any, store
     # the database itself refuses a second owner
     conn = _conn(store_url)
     with pytest.raises(psycopg.errors.UniqueViolation), conn.transaction():
-        conn.execute("INSERT INTO loja_series (serie, terminal_id, tipo) VALUES (%s, 'CX02', 'contingencia')", [s1])
+        conn.execute(
+            "INSERT INTO loja_series (serie, terminal_id, tipo) VALUES (%s, 'CX02', 'contingencia')", [s1]
+        )
     # a terminal configured by hand onto another's series refuses to emit on it
     t2.config.set("contingencia.serie", str(s1))
     with pytest.raises(SeriesConflict):
@@ -307,7 +344,9 @@ def test_store_down_never_delays_the_sale_and_catches_up(make_terminal: Any, sto
     t.store_sync.run_once()
     conn = _conn(store_url)
     with conn.transaction():
-        n = conn.execute("SELECT count(*) FROM loja_registros WHERE terminal_id = 'CX05' AND tabela = 'sales'").fetchone()[0]
+        n = conn.execute(
+            "SELECT count(*) FROM loja_registros WHERE terminal_id = 'CX05' AND tabela = 'sales'"
+        ).fetchone()[0]
     assert n == 3
     assert terminal_status(t, check_link=False)["loja"]["online"] is True
 
@@ -315,12 +354,16 @@ def test_store_down_never_delays_the_sale_and_catches_up(make_terminal: Any, sto
 def test_two_terminals_share_one_budget_live_first(store_url: str) -> None:
     conn = _conn(store_url)
     with conn.transaction():  # an empty bucket: 10 requests/s, 3 kept for live sales
-        conn.execute("INSERT INTO loja_orcamento_focus (token_hash, por_minuto, reserva_ao_vivo, fichas) "
-                     "VALUES (%s, 600, 3, 0)", [token_hash("tok")])
+        conn.execute(
+            "INSERT INTO loja_orcamento_focus (token_hash, por_minuto, reserva_ao_vivo, fichas) "
+            "VALUES (%s, 600, 3, 0)",
+            [token_hash("tok")],
+        )
 
     def budget() -> SharedRateBudget:
-        b = SharedRateBudget(lambda: pg.connect(store_url, pg_kit.PASSWORD), lambda: "tok",
-                             per_minute=600, reserve_for_live=3)
+        b = SharedRateBudget(
+            lambda: pg.connect(store_url, pg_kit.PASSWORD), lambda: "tok", per_minute=600, reserve_for_live=3
+        )
         assert b.connect_now()
         return b
 
@@ -389,10 +432,21 @@ def test_nfe_reaches_the_store_with_its_model(make_terminal: Any, store_url: str
     t1 = make_terminal("CX01", store_url)
     conn = _conn(store_url)
     buyer = "12ABC34501DE35"
-    t1.store.clientes.save(Cliente(
-        documento=buyer, nome="RESTAURANTE BOA MESA LTDA", logradouro="Rua das Flores", numero="100",
-        bairro="Centro", codigo_municipio="4106902", municipio="Curitiba", uf="PR", cep="80010-000",
-        indicador_ie="1", inscricao_estadual="9044016688"))
+    t1.store.clientes.save(
+        Cliente(
+            documento=buyer,
+            nome="RESTAURANTE BOA MESA LTDA",
+            logradouro="Rua das Flores",
+            numero="100",
+            bairro="Centro",
+            codigo_municipio="4106902",
+            municipio="Curitiba",
+            uf="PR",
+            cep="80010-000",
+            indicador_ie="1",
+            inscricao_estadual="9044016688",
+        )
+    )
     t1.config.set("nfe.destinatario_cnpj", "nfe")
     sale = make_sale(t1, FEIJAO)
     sale.cnpj = buyer

@@ -46,7 +46,9 @@ def _data(data_dir: Path) -> Path:
     return data_dir
 
 
-def test_catalog_csv_with_tax_columns_refused_line_by_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_catalog_csv_with_tax_columns_refused_line_by_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "catalogo.csv"
     path.write_text(HEADER + "\n" + "\n".join(ROWS) + "\n", encoding="utf-8")
     code, data, _ = run_json(capsys, "catalog", "import", str(path), "--json")
@@ -65,7 +67,9 @@ def test_catalog_csv_with_tax_columns_refused_line_by_line(tmp_path: Path, capsy
     code, groups, _ = run_json(capsys, "tributacao", "listar", "--json")
     assert code == 0
     tributado = next(g for g in groups if g["grupo_tributario"] == "Tributado 18%")
-    assert tributado["icms_aliquota"] == "18" and tributado["produtos"] == 2 and tributado["regime"] == "normal"
+    assert (
+        tributado["icms_aliquota"] == "18" and tributado["produtos"] == 2 and tributado["regime"] == "normal"
+    )
 
     # Export: the classic header first, then the group columns; importing it back changes nothing.
     out = tmp_path / "export.csv"
@@ -83,11 +87,32 @@ def test_catalog_csv_with_tax_columns_refused_line_by_line(tmp_path: Path, capsy
 
 
 def test_tributacao_subcommands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, saved, _ = run_json(capsys, "tributacao", "salvar", "ST loja", "--icms-situacao-tributaria", "60",
-                              "--pis-situacao-tributaria", "04", "--cofins-situacao-tributaria", "04", "--json")
+    code, saved, _ = run_json(
+        capsys,
+        "tributacao",
+        "salvar",
+        "ST loja",
+        "--icms-situacao-tributaria",
+        "60",
+        "--pis-situacao-tributaria",
+        "04",
+        "--cofins-situacao-tributaria",
+        "04",
+        "--json",
+    )
     assert code == 0 and saved["icms_situacao_tributaria"] == "60"
-    code, _, err = run_json(capsys, "tributacao", "salvar", "Ruim", "--icms-situacao-tributaria", "00",
-                            "--icms-aliquota", "18", "--pis-situacao-tributaria", "01")
+    code, _, err = run_json(
+        capsys,
+        "tributacao",
+        "salvar",
+        "Ruim",
+        "--icms-situacao-tributaria",
+        "00",
+        "--icms-aliquota",
+        "18",
+        "--pis-situacao-tributaria",
+        "01",
+    )
     assert code != 0 and "icms_modalidade_base_calculo" in err
     code, shown, _ = run_json(capsys, "tributacao", "mostrar", "st LOJA", "--json")  # names ignore case
     assert code == 0 and shown["grupo_tributario"] == "ST loja" and shown["produtos"] == 0
@@ -106,7 +131,9 @@ def test_tributacao_subcommands(tmp_path: Path, capsys: pytest.CaptureFixture[st
     )
     code, imported, _ = run_json(capsys, "tributacao", "importar", str(groups), "--json")
     assert code == 0 and imported["importados"] == 2
-    assert imported["rejeitados"] == [{"linha": 3, "motivo": "campo icms_aliquota: Alíquota do ICMS deve estar entre 0 e 100: 112"}]
+    assert imported["rejeitados"] == [
+        {"linha": 3, "motivo": "campo icms_aliquota: Alíquota do ICMS deve estar entre 0 e 100: 112"}
+    ]
     code, tables, _ = run_json(capsys, "tributacao", "tabelas", "--json")
     assert code == 0 and "000001" in tables["cclasstrib"] and "102" in tables["csosn"]
     code, _, _ = run_json(capsys, "tributacao", "remover", "Tributado 12%", "--json")

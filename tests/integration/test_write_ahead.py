@@ -37,8 +37,14 @@ def _env(data: Path) -> dict[str, str]:
 
 
 def _cli(data: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pos_app", *argv], env=_env(data), cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "pos_app", *argv],
+        env=_env(data),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def _kill_when(proc: subprocess.Popen[bytes], predicate: Any, what: str, timeout: float = 20) -> None:
@@ -75,9 +81,13 @@ def test_cancel_killed_mid_request_is_resolved_by_sync(terminal: tuple[Path, San
     data, server = terminal
     ref = _sell(data)
     server.faults.set("in_doubt", seconds=3, methods=["DELETE"])  # processed, answer 3 s late
-    proc = subprocess.Popen([sys.executable, "-m", "pos_app", "cancel", ref, "--justificativa", JUST,
-                             "--pin", "9999", "--json"], env=_env(data), cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pos_app", "cancel", ref, "--justificativa", JUST, "--pin", "9999", "--json"],
+        env=_env(data),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     _kill_when(proc, lambda: (server.note(ref) or {}).get("status") == "cancelado", "cancelada na API")
     assert proc.returncode == -9
     server.faults.clear()
@@ -91,8 +101,12 @@ def test_cancel_killed_mid_request_is_resolved_by_sync(terminal: tuple[Path, San
 
     sync = _cli(data, "sync", "--json")
     assert sync.returncode == 0, sync.stderr
-    assert _local(data, "SELECT status FROM fiscal_documents WHERE ref = ?", [ref])[0]["status"] == "cancelado"
-    assert _local(data, "SELECT status FROM pending_actions WHERE target = ?", [ref]) == [{"status": "concluido"}]
+    assert (
+        _local(data, "SELECT status FROM fiscal_documents WHERE ref = ?", [ref])[0]["status"] == "cancelado"
+    )
+    assert _local(data, "SELECT status FROM pending_actions WHERE target = ?", [ref]) == [
+        {"status": "concluido"}
+    ]
     assert any("confirmado" in r["resultado"] for r in json.loads(sync.stdout)["reconciliadas"])
 
 
@@ -100,39 +114,71 @@ def test_second_cancel_after_lost_answer_consults_and_records(terminal: tuple[Pa
     data, server = terminal
     ref = _sell(data)
     server.faults.set("in_doubt", seconds=3, methods=["DELETE"])
-    proc = subprocess.Popen([sys.executable, "-m", "pos_app", "cancel", ref, "--justificativa", JUST,
-                             "--pin", "9999", "--json"], env=_env(data), cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pos_app", "cancel", ref, "--justificativa", JUST, "--pin", "9999", "--json"],
+        env=_env(data),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     _kill_when(proc, lambda: (server.note(ref) or {}).get("status") == "cancelado", "cancelada na API")
     server.faults.clear()
     again = _cli(data, "cancel", ref, "--justificativa", JUST, "--pin", "9999", "--json")
     assert again.returncode == 0, again.stdout + again.stderr
     assert json.loads(again.stdout)["cancelada"] is True
-    assert _local(data, "SELECT status FROM fiscal_documents WHERE ref = ?", [ref])[0]["status"] == "cancelado"
-    assert _local(data, "SELECT status FROM pending_actions WHERE target = ?", [ref]) == [{"status": "concluido"}]
+    assert (
+        _local(data, "SELECT status FROM fiscal_documents WHERE ref = ?", [ref])[0]["status"] == "cancelado"
+    )
+    assert _local(data, "SELECT status FROM pending_actions WHERE target = ?", [ref]) == [
+        {"status": "concluido"}
+    ]
 
 
-def test_cancel_already_cancelled_at_api_without_intent_is_recorded(terminal: tuple[Path, SandboxServer]) -> None:
+def test_cancel_already_cancelled_at_api_without_intent_is_recorded(
+    terminal: tuple[Path, SandboxServer],
+) -> None:
     """A note cancelled at the API by a request this terminal has no trace of (an older version, the
     Focus panel): the API refuses the DELETE; the consult shows it cancelled and it is recorded."""
     data, server = terminal
     ref = _sell(data)
-    resp = httpx.request("DELETE", f"{server.url}/v2/nfce/{ref}", json={"justificativa": JUST},
-                         auth=(DEMO_TOKEN, ""))
+    resp = httpx.request(
+        "DELETE", f"{server.url}/v2/nfce/{ref}", json={"justificativa": JUST}, auth=(DEMO_TOKEN, "")
+    )
     assert resp.json()["status"] == "cancelado"
     again = _cli(data, "cancel", ref, "--justificativa", JUST, "--pin", "9999", "--json")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert _local(data, "SELECT status FROM fiscal_documents WHERE ref = ?", [ref])[0]["status"] == "cancelado"
+    assert (
+        _local(data, "SELECT status FROM fiscal_documents WHERE ref = ?", [ref])[0]["status"] == "cancelado"
+    )
 
 
 def test_inutilizacao_killed_mid_request_is_resolved_by_sync(terminal: tuple[Path, SandboxServer]) -> None:
     data, server = terminal
     _sell(data)  # the online series (1) exists
     server.faults.set("in_doubt", seconds=3, methods=["POST"])
-    proc = subprocess.Popen([sys.executable, "-m", "pos_app", "inutilizar", "--serie", "1", "--inicio", "50",
-                             "--fim", "52", "--justificativa", "Numeracao pulada por falha do sistema",
-                             "--pin", "9999", "--json"], env=_env(data), cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pos_app",
+            "inutilizar",
+            "--serie",
+            "1",
+            "--inicio",
+            "50",
+            "--fim",
+            "52",
+            "--justificativa",
+            "Numeracao pulada por falha do sistema",
+            "--pin",
+            "9999",
+            "--json",
+        ],
+        env=_env(data),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     _kill_when(proc, lambda: bool(server.inutilizacoes()), "inutilização recebida pela API")
     server.faults.clear()
     assert _local(data, "SELECT * FROM inutilizacoes", []) == []
@@ -164,7 +210,8 @@ def test_cte_cancel_without_answer_is_resolved_by_sync(term: Any, api: SandboxSe
     ReplayService(term, render_receipts=False).run_once()
     assert service.repo.by_ref(ref)["status"] == "cancelado"
     assert term.store.database.query("SELECT status FROM pending_actions WHERE target = ?", [ref]) == [
-        {"status": "concluido"}]
+        {"status": "concluido"}
+    ]
 
 
 def test_background_sync_sees_open_intents(term: Any) -> None:
@@ -183,12 +230,16 @@ def test_second_cancel_answered_422_nfe_nao_autorizada_consults(terminal: tuple[
     cancelled (the earlier answer was lost): the terminal consults and records the cancellation."""
     data, server = terminal
     ref = _sell(data)
-    resp = httpx.request("DELETE", f"{server.url}/v2/nfce/{ref}", json={"justificativa": JUST},
-                         auth=(DEMO_TOKEN, ""))
+    resp = httpx.request(
+        "DELETE", f"{server.url}/v2/nfce/{ref}", json={"justificativa": JUST}, auth=(DEMO_TOKEN, "")
+    )
     assert resp.json()["status"] == "cancelado"  # cancelled at the API, the terminal never heard of it
-    server.faults.once("tamper", field="codigo", value=json.dumps("nfe_nao_autorizada"), http=422,
-                       methods=["DELETE"])
+    server.faults.once(
+        "tamper", field="codigo", value=json.dumps("nfe_nao_autorizada"), http=422, methods=["DELETE"]
+    )
     again = _cli(data, "cancel", ref, "--justificativa", JUST, "--pin", "9999", "--json")
     assert again.returncode == 0, again.stdout + again.stderr
     assert json.loads(again.stdout)["cancelada"] is True
-    assert _local(data, "SELECT status FROM fiscal_documents WHERE ref = ?", [ref])[0]["status"] == "cancelado"
+    assert (
+        _local(data, "SELECT status FROM fiscal_documents WHERE ref = ?", [ref])[0]["status"] == "cancelado"
+    )

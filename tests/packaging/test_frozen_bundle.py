@@ -33,7 +33,6 @@ smoke = _load_smoke()
 EXE: Path = smoke.DEFAULT_EXE
 
 
-
 @pytest.fixture(scope="module", autouse=True)
 def bundle() -> Path:
     """The frozen program; in CI (``CI`` set) or with ``POS_BUILD_BUNDLE=1`` it is built first."""
@@ -41,7 +40,9 @@ def bundle() -> Path:
     if wants_build and not EXE.is_file():
         if importlib.util.find_spec("PyInstaller") is None:
             pytest.skip("PyInstaller não instalado: pip install -e '.[build]'")
-        subprocess.run([sys.executable, str(ROOT / "packaging" / "build.py")], check=True, timeout=1200, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, str(ROOT / "packaging" / "build.py")], check=True, timeout=1200, cwd=ROOT
+        )
     if not EXE.is_file():
         pytest.skip(
             f"pacote congelado ausente ({EXE.relative_to(ROOT)}): gere com `python packaging/build.py` "

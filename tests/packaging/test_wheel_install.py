@@ -27,7 +27,9 @@ def _run(argv: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 def test_wheel_ships_resources_and_sells_in_a_fresh_venv(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
-    built = _run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(wheels)], cwd=tmp_path)
+    built = _run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(wheels)], cwd=tmp_path
+    )
     assert built.returncode == 0, built.stderr[-2000:]
     wheel = next(wheels.glob("pos_app-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
@@ -37,19 +39,39 @@ def test_wheel_ships_resources_and_sells_in_a_fresh_venv(tmp_path: Path) -> None
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     py = env_dir / "bin" / "python"
-    fresh_site = Path(_run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
+    fresh_site = Path(
+        _run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
+    )
     # dependencies from this environment (not pos_app itself: it is installed editable here, via a
     # finder hook that a plain .pth path line does not load)
     deps = [p for p in {sysconfig.get_paths()["purelib"], *site.getsitepackages()} if Path(p).is_dir()]
     (fresh_site / "deps-from-test-env.pth").write_text("\n".join(deps) + "\n", encoding="utf-8")
-    installed = _run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index", "-q",
-                      str(wheel)])
+    installed = _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(py),
+            "install",
+            "--no-deps",
+            "--no-index",
+            "-q",
+            str(wheel),
+        ]
+    )
     if installed.returncode != 0 and "no such option: --python" in installed.stderr:
         pytest.skip("pip sem --python")
     assert installed.returncode == 0, installed.stderr[-2000:]
 
-    where = _run([str(py), "-c", "import pos_app, pos_app.core.paths as p; print(pos_app.__file__); "
-                  "print(p.resources_dir())"], cwd=tmp_path)
+    where = _run(
+        [
+            str(py),
+            "-c",
+            "import pos_app, pos_app.core.paths as p; print(pos_app.__file__); print(p.resources_dir())",
+        ],
+        cwd=tmp_path,
+    )
     assert where.returncode == 0, where.stderr
     module_file, resources = where.stdout.split()
     assert module_file.startswith(str(fresh_site)), module_file  # the installed copy, not the source tree
@@ -57,8 +79,19 @@ def test_wheel_ships_resources_and_sells_in_a_fresh_venv(tmp_path: Path) -> None
 
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "POS_CRASH_AT")}
     env.update(POS_DATA_DIR=str(tmp_path / "dados"), POS_SECRETS="arquivo", QT_QPA_PLATFORM="offscreen")
-    sold = _run([str(env_dir / "bin" / "pos-app"), "sell", "--item", "7891102100377", "--pay", "dinheiro:40",
-                 "--json"], cwd=tmp_path, env=env)
+    sold = _run(
+        [
+            str(env_dir / "bin" / "pos-app"),
+            "sell",
+            "--item",
+            "7891102100377",
+            "--pay",
+            "dinheiro:40",
+            "--json",
+        ],
+        cwd=tmp_path,
+        env=env,
+    )
     assert sold.returncode == 0, sold.stdout[-2000:] + sold.stderr[-2000:]
     result = json.loads(sold.stdout)
     assert result["status"] == "autorizado" and result["danfce"] and Path(result["danfce"]).is_file()

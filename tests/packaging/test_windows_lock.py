@@ -30,11 +30,22 @@ def _pins() -> dict[str, str]:
 def test_every_line_is_an_exact_pin_and_every_dependency_is_locked() -> None:
     pins = _pins()
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    wanted = [*project["dependencies"], *project["optional-dependencies"]["test"],
-              *project["optional-dependencies"]["build"]]
+    wanted = [
+        *project["dependencies"],
+        *project["optional-dependencies"]["test"],
+        *project["optional-dependencies"]["build"],
+    ]
     names = {_norm(re.split(r"[<>=!~;\[ ]", dep, maxsplit=1)[0]) for dep in wanted}
     # win32-only packages that pip's Linux marker evaluation would miss
-    names |= {"pywin32", "pywin32-ctypes", "pefile", "colorama", "libusb-package", "pyside6-essentials", "shiboken6"}
+    names |= {
+        "pywin32",
+        "pywin32-ctypes",
+        "pefile",
+        "colorama",
+        "libusb-package",
+        "pyside6-essentials",
+        "shiboken6",
+    }
     assert sorted(names - pins.keys()) == []
 
 
@@ -53,5 +64,5 @@ def test_windows_python_and_inno_setup_are_pinned_and_used() -> None:
 
 def test_ci_runs_the_windows_check_last() -> None:
     run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    tail = run[run.index(".venv/bin/python -m pytest"):]
+    tail = run[run.index(".venv/bin/python -m pytest") :]
     assert 'if [ -n "${CI:-}" ]; then\n  bash packaging/windows/check.sh\nfi' in tail

@@ -35,8 +35,11 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def ui_data_dir(tmp_path: Path, seeded_template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "dados"
-    shutil.copytree(seeded_template, folder, ignore=shutil.ignore_patterns("*.sqlite3-wal", "*.sqlite3-shm",
-                                                                            "backups", "logs"))
+    shutil.copytree(
+        seeded_template,
+        folder,
+        ignore=shutil.ignore_patterns("*.sqlite3-wal", "*.sqlite3-shm", "backups", "logs"),
+    )
     monkeypatch.setenv("POS_DATA_DIR", str(folder))
     monkeypatch.setenv("POS_SECRETS", "arquivo")
     return folder

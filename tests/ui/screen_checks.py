@@ -84,12 +84,17 @@ def clipped_texts(top: QWidget) -> list[str]:
                 text = text.replace("&&", "\0").replace("&", "").replace("\0", "&")
             fm = w.fontMetrics()
             need = max(fm.horizontalAdvance(line) for line in text.split("\n"))
-            have = w.contentsRect().width() - 2 * w.margin() - w.indent() if w.indent() > 0 else \
-                w.contentsRect().width() - 2 * w.margin()
+            have = (
+                w.contentsRect().width() - 2 * w.margin() - w.indent()
+                if w.indent() > 0
+                else w.contentsRect().width() - 2 * w.margin()
+            )
             height = fm.lineSpacing() * (text.count("\n") + 1)
             if need > have + 1 or height > w.contentsRect().height() + 2:
-                bad.append(f"QLabel {w.objectName()!r} {text!r}: {need}x{height} px em {have}x"
-                           f"{w.contentsRect().height()}")
+                bad.append(
+                    f"QLabel {w.objectName()!r} {text!r}: {need}x{height} px em {have}x"
+                    f"{w.contentsRect().height()}"
+                )
         elif isinstance(w, QAbstractButton) and not isinstance(w.parentWidget(), QTabBar):
             text = w.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
             if not text:
@@ -118,9 +123,14 @@ def clipped_texts(top: QWidget) -> list[str]:
 def focusable(top: QWidget) -> list[QWidget]:
     out = []
     for w in top.findChildren(QWidget):
-        if (w.isVisibleTo(top) and w.isEnabled() and not w.isWindow()
-                and w.focusPolicy() & Qt.FocusPolicy.TabFocus == Qt.FocusPolicy.TabFocus
-                and w.focusProxy() is None and not _inside_scroll_viewport_child(w)):
+        if (
+            w.isVisibleTo(top)
+            and w.isEnabled()
+            and not w.isWindow()
+            and w.focusPolicy() & Qt.FocusPolicy.TabFocus == Qt.FocusPolicy.TabFocus
+            and w.focusProxy() is None
+            and not _inside_scroll_viewport_child(w)
+        ):
             out.append(w)
     return out
 

@@ -49,7 +49,9 @@ def test_received_cte_listed_filtered_and_disagreement_registered(
     qtbot.mouseClick(tab.sync_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.table.rowCount() == 6, timeout=10_000)
     assert "6 CT-e novo(s)" in tab.status.text()
-    headers = [getattr(tab.table.horizontalHeaderItem(i), "text", str)() for i in range(tab.table.columnCount())]
+    headers = [
+        getattr(tab.table.horizontalHeaderItem(i), "text", str)() for i in range(tab.table.columnCount())
+    ]
     assert headers[:4] == ["Emissão", "Transportador", "CNPJ", "Valor"]
 
     tab.situacao.setCurrentIndex(tab.situacao.findData("cancelado"))

@@ -41,14 +41,32 @@ def test_window_and_cli_send_the_same_request_for_the_same_cart(
     qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible(), timeout=3_000)
     keys(K.Key_F2, "20", K.Key_Return, K.Key_Down, K.Key_Return)  # crédito 20,00 Visa
     keys("150", K.Key_Return)  # dinheiro, with troco
-    qtbot.waitUntil(lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000)
+    qtbot.waitUntil(
+        lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000
+    )
     from_window = window.last_result
     assert from_window.emitido
 
     from pos_app.cli import main
 
-    code = main(["sell", "--item", "3*7891102100377", "--item", "2*1002", "--desconto", "5%",
-                 "--pay", "credito:20:visa", "--pay", "dinheiro:150", "--operador", "1", "--json"])
+    code = main(
+        [
+            "sell",
+            "--item",
+            "3*7891102100377",
+            "--item",
+            "2*1002",
+            "--desconto",
+            "5%",
+            "--pay",
+            "credito:20:visa",
+            "--pay",
+            "dinheiro:150",
+            "--operador",
+            "1",
+            "--json",
+        ]
+    )
     out = capsys.readouterr()
     assert code == 0, out.err
     from_cli = json.loads(out.out)

@@ -32,7 +32,9 @@ def test_consumer_alphanumeric_cnpj_typed_in_the_sale_window(qtbot: Any, control
     assert window.document_status.text().startswith("Use letras, números")
 
 
-def test_identification_required_from_ten_thousand_before_payment(qtbot: Any, controller: Any, keys: Any) -> None:
+def test_identification_required_from_ten_thousand_before_payment(
+    qtbot: Any, controller: Any, keys: Any
+) -> None:
     # The typo guards (issue 14) ask a manager for 360 units and a R$ 10.044,00 total: a manager at the
     # counter approves them at once; this test is about the identification rule.
     # A CNPJ buyer gets an NF-e model 55 and its customer dialog first (issue 19, tests/ui/test_nfe_ui.py):
@@ -45,14 +47,18 @@ def test_identification_required_from_ten_thousand_before_payment(qtbot: Any, co
     assert getattr(window, "payment_dialog", None) is None  # not opened: refused before any payment
     assert "exige CPF ou CNPJ do consumidor" in window.message.text() and window.document.hasFocus()
     keys("12.ABC.345/01DE-35", K.Key_Return, K.Key_F10)
-    qtbot.waitUntil(lambda: getattr(window, "payment_dialog", None) is not None
-                    and window.payment_dialog.isVisible(), timeout=3_000)
+    qtbot.waitUntil(
+        lambda: getattr(window, "payment_dialog", None) is not None and window.payment_dialog.isVisible(),
+        timeout=3_000,
+    )
 
 
 def test_settings_refuse_equal_series_in_both_orders(qtbot: Any, controller: Any, keys: Any) -> None:
     window = login(qtbot, controller, keys, "9", "9999")
     window.findChild(QAction, "manager_configuracoes").trigger()
-    qtbot.waitUntil(lambda: isinstance(window.dialog, SettingsDialog) and window.dialog.isVisible(), timeout=3_000)
+    qtbot.waitUntil(
+        lambda: isinstance(window.dialog, SettingsDialog) and window.dialog.isVisible(), timeout=3_000
+    )
     dialog = window.dialog
     cont, online = dialog.inputs["contingencia.serie"], dialog.inputs["nfce.serie"]
     cont.selectAll()
@@ -77,7 +83,9 @@ def test_training_menu_switches_to_the_sao_paulo_demo_company(qtbot: Any, contro
     menu = window.training_menu
     assert menu.company_actions["pr"].isChecked() and not menu.company_actions["sp"].isChecked()
     menu.company_actions["sp"].trigger()
-    qtbot.waitUntil(lambda: menu.company_message is not None and menu.company_message.isVisible(), timeout=5_000)
+    qtbot.waitUntil(
+        lambda: menu.company_message is not None and menu.company_message.isVisible(), timeout=5_000
+    )
     assert "A1.B2C.3D4/0001-93" in menu.company_message.text()
     menu.company_message.accept()
     emitente = ctx.emitente()
@@ -93,8 +101,10 @@ def test_integrated_pix_needs_acquirer_and_authorization(qtbot: Any, controller:
     qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible(), timeout=3_000)
     pay = window.dialog
     keys(K.Key_F4)  # PIX
-    assert [pay.kind.itemText(i) for i in range(pay.kind.count())] == ["PIX dinâmico (QR da cobrança)",
-                                                                     "PIX estático (chave da loja)"]
+    assert [pay.kind.itemText(i) for i in range(pay.kind.count())] == [
+        "PIX dinâmico (QR da cobrança)",
+        "PIX estático (chave da loja)",
+    ]
     assert pay.acquirer.isVisibleTo(pay) and not pay.brand.isVisibleTo(pay)
     pay.acquirer.setText("12.abc.345/01de-35")  # alphanumeric acquirer CNPJ accepted
     pay.amount.setFocus()

@@ -125,7 +125,9 @@ def test_full_shift_by_keyboard_1024(qtbot: Any, shift_app: Any, keys: Any) -> N
     assert window.cart.rowCount() == 0 and "fracionada" in window.message.text()
     press(qtbot, K.Key_Escape)
     qtbot.waitUntil(lambda: window.code.text() == "", timeout=3_000)
-    press(qtbot, "2*7891102100377", K.Key_Return, "7892084107774", K.Key_Return, "7892084107774", K.Key_Return)
+    press(
+        qtbot, "2*7891102100377", K.Key_Return, "7892084107774", K.Key_Return, "7892084107774", K.Key_Return
+    )
     assert window.cart.rowCount() == 3 and window.subtotals.text().startswith("3 itens")
     press(qtbot, K.Key_F8)  # remove the last chocolate powder: confirmed with Enter
     qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible(), timeout=3_000)
@@ -144,7 +146,9 @@ def test_full_shift_by_keyboard_1024(qtbot: Any, shift_app: Any, keys: Any) -> N
     qtbot.waitUntil(lambda: pay.confirm_box is None and pay.amount.hasFocus(), timeout=3_000)
     assert not window.cart.sale.payments
     press(qtbot, "100", K.Key_Return)
-    qtbot.waitUntil(lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000)
+    qtbot.waitUntil(
+        lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000
+    )
     result = window.last_result
     assert result.status == "autorizado" and result.troco == Decimal("35.21")
     check_window(window.result_dialog, "turno-08-nota-autorizada", focus=False)
@@ -180,7 +184,9 @@ def test_full_shift_by_keyboard_1024(qtbot: Any, shift_app: Any, keys: Any) -> N
     qtbot.waitUntil(lambda: not cash.busy and "Sangria" in cash.message.text(), timeout=15_000)
     check_window(cash, "turno-12-sangria", focus=False)
     moves = ctx.store.database.query("SELECT kind, valor FROM cash_movements")
-    assert [(m["kind"], m["valor"]) for m in moves if m["kind"] == "sangria"] == [("sangria", "30.00")]  # once
+    assert [(m["kind"], m["valor"]) for m in moves if m["kind"] == "sangria"] == [
+        ("sangria", "30.00")
+    ]  # once
 
     # -- close the cash session: Ctrl+Tab to Fechamento, count, Tab out of the table, Enter --------------
     press(qtbot, K.Key_Tab, mod=CTRL)  # next tab: Fechamento

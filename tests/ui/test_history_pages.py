@@ -32,8 +32,14 @@ def test_history_dialog_pages_a_busy_day(qtbot: Any, demo_ctx: Any) -> None:
     ctx = demo_ctx
     history_templates(ctx)
     today = ctx.now().date()
-    replicate_history(ctx.store.database, start=today - timedelta(days=3), days=3, per_day=PER_DAY,
-                      tz=ctx.now().tzinfo, terminal_id=ctx.config.terminal_id)
+    replicate_history(
+        ctx.store.database,
+        start=today - timedelta(days=3),
+        days=3,
+        per_day=PER_DAY,
+        tz=ctx.now().tzinfo,
+        terminal_id=ctx.config.terminal_id,
+    )
     day = today - timedelta(days=2)
     everything = HistoryService(ctx).search(HistoryFilter(de=day, ate=day, limit=10_000))
     assert len(everything) == PER_DAY

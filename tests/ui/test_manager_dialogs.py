@@ -27,7 +27,9 @@ def sell(ctx: Any, code: str, qty: str, forma: str, valor: str, session: int | N
     sale = Sale()
     product = ctx.store.products.lookup(code)
     sale.add_item(product, Decimal(qty))
-    sale.add_payment(Payment(forma=forma, valor=Decimal(valor), bandeira="01" if forma in ("03", "04") else None))
+    sale.add_payment(
+        Payment(forma=forma, valor=Decimal(valor), bandeira="01" if forma in ("03", "04") else None)
+    )
     return EmissionService(ctx).checkout(sale, extra={"cash_session_id": session} if session else None)
 
 
@@ -70,7 +72,9 @@ def test_cancel_dialog_countdown_pin_and_cancel(qtbot: Any, demo_ctx: Any) -> No
     dialog.gate.pin.setText("9999")
     dialog.cancel_button.click()
     dialog.confirm_box.reject()  # Esc on the confirmation: nothing sent
-    assert dialog.outcome is None and demo_ctx.store.documents.get(result.document_id)["status"] == "autorizado"
+    assert (
+        dialog.outcome is None and demo_ctx.store.documents.get(result.document_id)["status"] == "autorizado"
+    )
     dialog.cancel_button.click()
     dialog.confirm_yes.click()
     wait(qtbot, dialog)
@@ -123,7 +127,9 @@ def test_cash_dialog_open_move_and_close(qtbot: Any, demo_ctx: Any) -> None:
     assert "Caixa fechado" in dialog.status.text()
 
 
-def test_cash_dialog_refuses_close_with_sale_pending_emission(qtbot: Any, demo_ctx: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cash_dialog_refuses_close_with_sale_pending_emission(
+    qtbot: Any, demo_ctx: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pos_app.ui.manager.cash_dialog import CashDialog
 
     gerente = authenticate(demo_ctx, "9999")

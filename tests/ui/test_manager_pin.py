@@ -15,13 +15,17 @@ K = Qt.Key
 
 
 def open_pin(qtbot: Any, window: Any) -> ManagerPinDialog:
-    qtbot.waitUntil(lambda: isinstance(window.dialog, ManagerPinDialog) and window.dialog.isVisible(), timeout=3_000)
+    qtbot.waitUntil(
+        lambda: isinstance(window.dialog, ManagerPinDialog) and window.dialog.isVisible(), timeout=3_000
+    )
     dialog = window.dialog
     qtbot.waitUntil(lambda: dialog.form.code.hasFocus(), timeout=3_000)
     return dialog
 
 
-def test_discount_above_limit_refused_without_manager_pin(qtbot: Any, controller: Any, keys: Any, shot: Any) -> None:
+def test_discount_above_limit_refused_without_manager_pin(
+    qtbot: Any, controller: Any, keys: Any, shot: Any
+) -> None:
     window = login(qtbot, controller, keys)  # Ana, caixa
     keys("7891102100377", K.Key_Return)  # 27,90
     keys(K.Key_F4)
@@ -93,7 +97,9 @@ def test_settings_need_manager_pin(qtbot: Any, controller: Any, keys: Any) -> No
     assert getattr(window, "settings_dialog", None) is None
 
 
-def test_closed_cash_session_blocks_payment_and_offers_to_open(qtbot: Any, controller: Any, keys: Any) -> None:
+def test_closed_cash_session_blocks_payment_and_offers_to_open(
+    qtbot: Any, controller: Any, keys: Any
+) -> None:
     from pos_app.core.services.cash import CashService
 
     ctx = controller.ctx

@@ -42,7 +42,9 @@ def test_dynamic_pix_paid_from_the_training_menu(qtbot: Any, controller: Any, ke
     assert window.isEnabled()  # never blocks the window: the wait runs in the worker pool
     message = window.training_menu.pay_pix()
     assert "PIX pago" in message
-    qtbot.waitUntil(lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000)
+    qtbot.waitUntil(
+        lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000
+    )
     result = window.last_result
     assert result.status == "autorizado"
     charge = pix_service(controller.ctx).by_txid(dialog.charge.txid)
@@ -50,7 +52,10 @@ def test_dynamic_pix_paid_from_the_training_menu(qtbot: Any, controller: Any, ke
     doc = controller.ctx.store.documents.get(result.document_id)
     [pag] = json.loads(doc["payload"])["formas_pagamento"]
     assert pag["forma_pagamento"] == "17" and pag["tipo_integracao"] == "1"
-    assert pag["numero_autorizacao"] == charge.e2eid and pag["cnpj_credenciadora"] == pix_service(controller.ctx).cnpj_psp()
+    assert (
+        pag["numero_autorizacao"] == charge.e2eid
+        and pag["cnpj_credenciadora"] == pix_service(controller.ctx).cnpj_psp()
+    )
     rdialog = window.result_dialog
     qtbot.waitUntil(lambda: rdialog.preview is not None and rdialog.preview.pages is not None, timeout=20_000)
     shot(rdialog, "pix-02-resultado")
@@ -59,8 +64,9 @@ def test_dynamic_pix_paid_from_the_training_menu(qtbot: Any, controller: Any, ke
     assert pix_service(controller.ctx).pending_refunds() == []
 
 
-def test_dynamic_pix_cancelled_then_paid_is_offered_for_refund(qtbot: Any, controller: Any, keys: Any,
-                                                              shot: Any) -> None:
+def test_dynamic_pix_cancelled_then_paid_is_offered_for_refund(
+    qtbot: Any, controller: Any, keys: Any, shot: Any
+) -> None:
     window = login(qtbot, controller, keys, code="9", pin="9999")  # the manager is at the counter
     pay = _to_payment(qtbot, window, keys)
     keys(K.Key_F4, K.Key_Return)
@@ -98,9 +104,13 @@ def test_static_pix_confirmed_by_the_cashier(qtbot: Any, controller: Any, keys: 
     assert code.valor == Decimal("27.90") and not code.dinamico
     shot(dialog, "pix-03-qr-estatico")
     qtbot.keyClick(dialog, K.Key_Return)
-    qtbot.waitUntil(lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000)
+    qtbot.waitUntil(
+        lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000
+    )
     assert window.last_result.status == "autorizado"
-    entry = controller.ctx.store.database.query_one("SELECT * FROM audit_log WHERE action = 'pix_estatico_confirmado'")
+    entry = controller.ctx.store.database.query_one(
+        "SELECT * FROM audit_log WHERE action = 'pix_estatico_confirmado'"
+    )
     assert entry["user_codigo"] == "1"
 
 
@@ -124,7 +134,9 @@ def test_pix_without_any_pix_configuration_is_typed_by_hand(qtbot: Any, controll
     keys(K.Key_F4)
     assert pay.kind.currentData() == "20" and "não configurado" in pay.pix_hint.text()
     keys(K.Key_Return)
-    qtbot.waitUntil(lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000)
+    qtbot.waitUntil(
+        lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000
+    )
     result = window.last_result
     assert result.status == "autorizado"
     doc = controller.ctx.store.documents.get(result.document_id)
@@ -146,5 +158,7 @@ def test_psp_down_says_so_and_static_still_works(qtbot: Any, controller: Any, ke
     keys(K.Key_Return)
     qtbot.waitUntil(lambda: isinstance(pay.pix_dialog, PixStaticDialog), timeout=3_000)
     qtbot.keyClick(pay.pix_dialog, K.Key_Return)
-    qtbot.waitUntil(lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000)
+    qtbot.waitUntil(
+        lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000
+    )
     assert window.last_result.status == "autorizado"

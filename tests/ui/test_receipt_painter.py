@@ -38,8 +38,12 @@ def test_preview_painted_from_layout(qtbot: Any, demo_ctx: Any, monkeypatch: pyt
     image = pages.images[0]
     painter = ReceiptPainter(pages.layouts[0], pages.columns)
     assert image.width() == painter.width and image.height() == painter.height() > 400
-    dark = sum(1 for y in range(0, image.height(), 3) for x in range(0, image.width(), 3)
-               if QColor(image.pixel(x, y)).lightness() < 128)
+    dark = sum(
+        1
+        for y in range(0, image.height(), 3)
+        for x in range(0, image.width(), 3)
+        if QColor(image.pixel(x, y)).lightness() < 128
+    )
     assert dark > 500  # text and the QR code were drawn
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     assert image.save(str(ARTIFACTS / "danfce-preview.png"))

@@ -27,7 +27,10 @@ def ring_up_and_pay(qtbot: Any, window: Any, keys: Any, shot: Any | None = None)
     qtbot.waitUntil(lambda: window.cart.rowCount() == 3 and window.code.hasFocus(), timeout=3_000)
     sale = window.cart.sale
     assert [(i.product.codigo, i.quantidade) for i in sale.items] == [
-        ("1001", Decimal(3)), ("1002", Decimal(2)), ("1005", Decimal(1))]
+        ("1001", Decimal(3)),
+        ("1002", Decimal(2)),
+        ("1005", Decimal(1)),
+    ]
     assert sale.valor_total == Decimal("120.58")
     assert window.total_label.text() == "R$ 120,58"
     if shot:
@@ -55,7 +58,9 @@ def test_full_sale_by_keyboard_ends_authorized(qtbot: Any, controller: Any, keys
     window = login(qtbot, controller, keys)
     assert window.status.operator.text() == "Operador: Ana (caixa)"
     ring_up_and_pay(qtbot, window, keys, shot)
-    qtbot.waitUntil(lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000)
+    qtbot.waitUntil(
+        lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000
+    )
     result = window.last_result
     assert result.status == "autorizado" and result.emitido and not result.contingencia
     assert result.troco == Decimal("49.42")
@@ -64,7 +69,8 @@ def test_full_sale_by_keyboard_ends_authorized(qtbot: Any, controller: Any, keys
     qtbot.waitUntil(lambda: dialog.preview is not None and dialog.preview.pages is not None, timeout=20_000)
     shot(dialog, "04-resultado-autorizada")
     sale_row = controller.ctx.store.database.query_one(
-        "SELECT operador_id, cash_session_id FROM sales WHERE id = ?", [result.sale_id])
+        "SELECT operador_id, cash_session_id FROM sales WHERE id = ?", [result.sale_id]
+    )
     ana = controller.ctx.store.users.by_code("1")
     assert sale_row["operador_id"] == ana.id and sale_row["cash_session_id"] is not None
     keys(K.Key_Return)  # "Nova venda"
@@ -72,17 +78,22 @@ def test_full_sale_by_keyboard_ends_authorized(qtbot: Any, controller: Any, keys
     assert window.cart.rowCount() == 0 and window.total_label.text() == "R$ 0,00"
 
 
-def test_sale_with_api_unreachable_ends_in_contingency(qtbot: Any, controller: Any, keys: Any, shot: Any) -> None:
+def test_sale_with_api_unreachable_ends_in_contingency(
+    qtbot: Any, controller: Any, keys: Any, shot: Any
+) -> None:
     window = login(qtbot, controller, keys)
     controller.ctx.sandbox.faults.set("unreachable")
     ring_up_and_pay(qtbot, window, keys)
-    qtbot.waitUntil(lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000)
+    qtbot.waitUntil(
+        lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000
+    )
     result = window.last_result
     assert result.emitido and result.contingencia and result.status == "contingencia_pendente"
     dialog = window.result_dialog
     assert dialog.kind == "contingencia"
     assert dialog.findChild(type(dialog.print_label), "resultHeadline").text() == (
-        "Emitida em contingência — será transmitida automaticamente")
+        "Emitida em contingência — será transmitida automaticamente"
+    )
     qtbot.waitUntil(lambda: dialog.preview.pages is not None, timeout=20_000)
     shot(dialog, "05-resultado-contingencia")
     keys(K.Key_Return)
@@ -92,8 +103,10 @@ def test_sale_with_api_unreachable_ends_in_contingency(qtbot: Any, controller: A
     shot(window, "06-venda-status-contingencia")
     # The link comes back: the background replay transmits the note by itself.
     controller.ctx.sandbox.faults.clear()
-    qtbot.waitUntil(lambda: controller.ctx.store.documents.get(result.document_id)["status"] == "autorizado",
-                    timeout=20_000)
+    qtbot.waitUntil(
+        lambda: controller.ctx.store.documents.get(result.document_id)["status"] == "autorizado",
+        timeout=20_000,
+    )
     qtbot.waitUntil(lambda: "em dia" in window.status.backlog.text(), timeout=10_000)
     assert "Online" in window.status.link.text()
 
@@ -125,12 +138,15 @@ def test_ui_keeps_processing_events_while_api_is_slow(qtbot: Any, controller: An
     assert QApplication.activeModalWidget() is window.result_dialog or window.result_dialog.isVisible()
 
 
-def test_sefaz_rejection_shows_code_message_and_what_to_fix(qtbot: Any, controller: Any, keys: Any,
-                                                             shot: Any) -> None:
+def test_sefaz_rejection_shows_code_message_and_what_to_fix(
+    qtbot: Any, controller: Any, keys: Any, shot: Any
+) -> None:
     window = login(qtbot, controller, keys)
     controller.ctx.sandbox.faults.reject_ref("1", "778", "Rejeicao: Informado NCM inexistente [nItem:2]")
     ring_up_and_pay(qtbot, window, keys)
-    qtbot.waitUntil(lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000)
+    qtbot.waitUntil(
+        lambda: window.result_dialog is not None and window.result_dialog.isVisible(), timeout=30_000
+    )
     dialog = window.result_dialog
     assert dialog.kind == "recusada" and not window.last_result.emitido
     sefaz = dialog.findChild(type(dialog.print_label), "sefazMessage").text()

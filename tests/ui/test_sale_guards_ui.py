@@ -22,7 +22,9 @@ def test_huge_quantity_and_total_need_a_manager_once(qtbot: Any, controller: Any
     controller.ctx.config.set("nfe.destinatario_cnpj", "nfce")  # no NF-e customer dialog here (issue 19)
     window = login(qtbot, controller, keys)  # Ana, cashier
     keys("1000*7891102100377", K.Key_Return)  # 1000 packs of rice: a typo until a manager says otherwise
-    qtbot.waitUntil(lambda: type(QApplication.activeModalWidget()).__name__ == "ManagerPinDialog", timeout=5_000)
+    qtbot.waitUntil(
+        lambda: type(QApplication.activeModalWidget()).__name__ == "ManagerPinDialog", timeout=5_000
+    )
     pin = QApplication.activeModalWidget()
     assert window.cart.rowCount() == 0 and "acima do limite" in window.message.text()
     qtbot.waitUntil(lambda: pin.form.code.hasFocus(), timeout=3_000)
@@ -47,8 +49,9 @@ def test_cashier_cannot_sell_half_a_unit_product(qtbot: Any, controller: Any, ke
 
 
 @pytest.mark.parametrize(("width", "height"), [(1366, 768), (1280, 1024), (1024, 768)])
-def test_sale_grid_amount_columns_always_visible(qtbot: Any, ctx: Any, cash_open: bool, width: int,
-                                                 height: int) -> None:
+def test_sale_grid_amount_columns_always_visible(
+    qtbot: Any, ctx: Any, cash_open: bool, width: int, height: int
+) -> None:
     from pos_app.ui.sale_window import SaleWindow
 
     window = SaleWindow(ctx, ctx.store.users.by_code("1"))

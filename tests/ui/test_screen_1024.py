@@ -33,7 +33,9 @@ def _app_theme(qapp: Any) -> None:
 def sell(ctx: Any, code: str = "1021", qty: str = "1", forma: str = "01", valor: str = "10.00") -> SaleResult:
     sale = Sale()
     sale.add_item(ctx.store.products.lookup(code), Decimal(qty))
-    sale.add_payment(Payment(forma=forma, valor=Decimal(valor), bandeira="01" if forma in ("03", "04") else None))
+    sale.add_payment(
+        Payment(forma=forma, valor=Decimal(valor), bandeira="01" if forma in ("03", "04") else None)
+    )
     return EmissionService(ctx).checkout(sale)
 
 
@@ -64,8 +66,9 @@ MANAGER_DIALOGS = [
 
 @pytest.mark.parametrize("with_manager", [True, False], ids=["gerente", "pede_pin"])
 @pytest.mark.parametrize(("name", "module", "cls"), MANAGER_DIALOGS, ids=[m[0] for m in MANAGER_DIALOGS])
-def test_manager_dialog_fits_1024(qtbot: Any, demo_ctx: Any, name: str, module: str, cls: str,
-                                  with_manager: bool) -> None:
+def test_manager_dialog_fits_1024(
+    qtbot: Any, demo_ctx: Any, name: str, module: str, cls: str, with_manager: bool
+) -> None:
     import importlib
 
     sell(demo_ctx)

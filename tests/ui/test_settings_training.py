@@ -16,11 +16,15 @@ K = Qt.Key
 
 def open_settings(qtbot: Any, window: Any) -> SettingsDialog:
     window.findChild(QAction, "manager_configuracoes").trigger()  # a manager operator: no PIN prompt
-    qtbot.waitUntil(lambda: isinstance(window.dialog, SettingsDialog) and window.dialog.isVisible(), timeout=3_000)
+    qtbot.waitUntil(
+        lambda: isinstance(window.dialog, SettingsDialog) and window.dialog.isVisible(), timeout=3_000
+    )
     return window.dialog
 
 
-def test_settings_validate_as_typed_and_keep_secrets_hidden(qtbot: Any, controller: Any, keys: Any, shot: Any) -> None:
+def test_settings_validate_as_typed_and_keep_secrets_hidden(
+    qtbot: Any, controller: Any, keys: Any, shot: Any
+) -> None:
     window = login(qtbot, controller, keys, "9", "9999")
     ctx = controller.ctx
     ctx.config.set("focus.token", "segredo-do-token-123")
@@ -98,7 +102,9 @@ def test_reprint_last_note_shows_the_receipt_again(qtbot: Any, controller: Any, 
     sale.add_payment(Payment("01", D("30.00")))
     done = EmissionService(ctx).checkout(sale, extra=CashService(ctx).sale_extra())
     window.findChild(QAction, "manager_reimprimir").trigger()
-    qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.windowTitle() == "Reimpressão", timeout=10_000)
+    qtbot.waitUntil(
+        lambda: window.dialog is not None and window.dialog.windowTitle() == "Reimpressão", timeout=10_000
+    )
     dialog = window.dialog
     assert dialog.sale_result.document_id == done.document_id
     qtbot.waitUntil(lambda: dialog.preview.pages is not None, timeout=20_000)

@@ -65,8 +65,12 @@ def test_status_bar_says_when_the_store_is_down(qtbot: Any) -> None:
     window.show()
     panel.set_backlog({"contingencia_pendentes": 0, "loja": {"configurado": False}})
     assert not panel.store.isVisible()
-    panel.set_backlog({"contingencia_pendentes": 0, "loja": {"configurado": True, "online": False,
-                                                             "pendentes_envio": 4, "erro": "timeout"}})
+    panel.set_backlog(
+        {
+            "contingencia_pendentes": 0,
+            "loja": {"configurado": True, "online": False, "pendentes_envio": 4, "erro": "timeout"},
+        }
+    )
     assert panel.store.isVisible() and "FORA DO AR" in panel.store.text() and "4" in panel.store.text()
     panel.set_store({"configurado": True, "online": True, "pendentes_envio": 0})
     assert panel.store.text() == "Loja: conectada"

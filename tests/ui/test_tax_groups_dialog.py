@@ -51,7 +51,9 @@ def test_tax_groups_dialog_create_edit_refuse_remove(qtbot: Any, demo_ctx: Any) 
     assert "salvo" in dialog.message.text(), dialog.message.text()
     stored = demo_ctx.store.tax_groups.by_name("Tributado 17%")
     assert stored is not None and stored.icms_aliquota == Decimal("18")
-    assert stored.pis_aliquota_porcentual == Decimal("1.65") and stored.cofins_aliquota_porcentual == Decimal("7.6")
+    assert stored.pis_aliquota_porcentual == Decimal("1.65") and stored.cofins_aliquota_porcentual == Decimal(
+        "7.6"
+    )
     assert dialog.table.rowCount() == before + 1
 
     # Select it in the table, change the rate, save: the same group is updated.

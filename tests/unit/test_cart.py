@@ -38,7 +38,10 @@ def test_window_syntax_and_the_old_cli_form(ctx: Any) -> None:
     assert old_cli_item(products, "7891102100377*2") == ("7891102100377", "2")  # old CODE*QTY
     assert old_cli_item(products, "2*7891102100377") is None  # the window's QTY*CODE
     assert old_cli_item(products, "7891102100377") is None
-    assert old_cli_item(products, "1001*0") == ("1001", "0")  # still the old form: its quantity is refused later
+    assert old_cli_item(products, "1001*0") == (
+        "1001",
+        "0",
+    )  # still the old form: its quantity is refused later
     cart = CartService(ctx)
     item = cart.add_entry("3*7891102100377")
     assert item.product.codigo == "1001" and item.quantidade == Decimal(3)

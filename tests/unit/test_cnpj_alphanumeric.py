@@ -46,8 +46,19 @@ def test_official_test_vector_is_valid() -> None:
     assert cnpj_check_digits("12ABC34501DE") == "35"
 
 
-@pytest.mark.parametrize("bad", ["12.ABC.345/01DE-36", "12.ABC.345/01DE-3A", "12ABC34501DE3", "12ABC34501DE355",
-                                 "12ABC#34501DE35", "12.ÁBC.345/01DE-35", "AAAAAAAAAAAA00", ""])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "12.ABC.345/01DE-36",
+        "12.ABC.345/01DE-3A",
+        "12ABC34501DE3",
+        "12ABC34501DE355",
+        "12ABC#34501DE35",
+        "12.ÁBC.345/01DE-35",
+        "AAAAAAAAAAAA00",
+        "",
+    ],
+)
 def test_invalid_alphanumeric_cnpjs(bad: str) -> None:
     assert not is_valid_cnpj(bad)
 
@@ -76,10 +87,20 @@ def test_formatting_and_normalizing() -> None:
 
 
 def test_emitter_with_alphanumeric_cnpj_validates() -> None:
-    emitente = Emitente(cnpj="12.ABC.345/01DE-35", razao_social="MERCADO PAULISTA LTDA", nome_fantasia="",
-                        inscricao_estadual="110042490114", logradouro="Rua Direita", numero="10", bairro="Sé",
-                        municipio="São Paulo", codigo_municipio="3550308", uf="SP", cep="01002000",
-                        regime="normal")
+    emitente = Emitente(
+        cnpj="12.ABC.345/01DE-35",
+        razao_social="MERCADO PAULISTA LTDA",
+        nome_fantasia="",
+        inscricao_estadual="110042490114",
+        logradouro="Rua Direita",
+        numero="10",
+        bairro="Sé",
+        municipio="São Paulo",
+        codigo_municipio="3550308",
+        uf="SP",
+        cep="01002000",
+        regime="normal",
+    )
     emitente.validate()
     assert emitente.cnpj_digits == ALNUM and emitente.crt == "3"
 
@@ -116,7 +137,10 @@ def test_letters_only_allowed_in_the_cnpj_positions() -> None:
 
 
 def test_numeric_public_vectors_still_valid() -> None:
-    for key in ("35170458716523000119550010000000121000123458", "41200323285089000185650010000013051817822496"):
+    for key in (
+        "35170458716523000119550010000000121000123458",
+        "41200323285089000185650010000013051817822496",
+    ):
         assert is_valid_chave(key)
 
 
@@ -127,8 +151,15 @@ def test_qr_v3_offline_signature_over_a_key_with_letters(tmp_path) -> None:  # t
     assert cert.cnpj == ALNUM
     key = build_chave("SP", date(2026, 12, 2), ALNUM, 600, 7, 9, 87654321)
     emitted = datetime(2026, 12, 2, 10, 30, tzinfo=TZ)
-    url = qr_v3_offline("https://www.homologacao.nfce.fazenda.sp.gov.br/qrcode", key, 2, emitted,
-                        Decimal("45.10"), "12.ABC.345/01DE-35", cert.sign_sha1)
+    url = qr_v3_offline(
+        "https://www.homologacao.nfce.fazenda.sp.gov.br/qrcode",
+        key,
+        2,
+        emitted,
+        Decimal("45.10"),
+        "12.ABC.345/01DE-35",
+        cert.sign_sha1,
+    )
     fields = parse_qr_p(url)
     assert fields[:7] == [key, "3", "2", "02", "45.10", "1", ALNUM]
     assert verify_qr_v3_offline(url, cert.public_key)
@@ -153,8 +184,16 @@ def test_public_emitter_alphanumeric_cnpj_stays_visible() -> None:
 
 # -- counter rules -----------------------------------------------------------------------------------
 def _product(price: str) -> Product:
-    return Product(codigo="1", descricao="TV 65 POLEGADAS", ncm="85287200", cfop="5102", unidade="UN",
-                   preco=Decimal(price), icms_origem="0", icms_situacao_tributaria="102")
+    return Product(
+        codigo="1",
+        descricao="TV 65 POLEGADAS",
+        ncm="85287200",
+        cfop="5102",
+        unidade="UN",
+        preco=Decimal(price),
+        icms_origem="0",
+        icms_situacao_tributaria="102",
+    )
 
 
 def _sale(price: str) -> Sale:
@@ -201,10 +240,20 @@ def test_integrated_payment_requires_acquirer_and_authorization() -> None:
 
 
 def test_payload_sends_integration_fields_and_alphanumeric_documents() -> None:
-    emitente = Emitente(cnpj=ALNUM, razao_social="MERCADO PAULISTA LTDA", nome_fantasia="",
-                        inscricao_estadual="110042490114", logradouro="Rua Direita", numero="10", bairro="Sé",
-                        municipio="São Paulo", codigo_municipio="3550308", uf="SP", cep="01002000",
-                        regime="simples")
+    emitente = Emitente(
+        cnpj=ALNUM,
+        razao_social="MERCADO PAULISTA LTDA",
+        nome_fantasia="",
+        inscricao_estadual="110042490114",
+        logradouro="Rua Direita",
+        numero="10",
+        bairro="Sé",
+        municipio="São Paulo",
+        codigo_municipio="3550308",
+        uf="SP",
+        cep="01002000",
+        regime="simples",
+    )
     sale = Sale()
     sale.add_item(_product("30.00"), Decimal(1))
     sale.cnpj = "AB1CD2EF3GH4" + cnpj_check_digits("AB1CD2EF3GH4")
@@ -214,7 +263,12 @@ def test_payload_sends_integration_fields_and_alphanumeric_documents() -> None:
     payload = build_nfce_payload(sale, emitente, datetime(2026, 12, 2, 10, tzinfo=TZ), ambiente="homologacao")
     assert payload["cnpj_emitente"] == ALNUM and payload["cnpj_destinatario"] == sale.cnpj
     pix, card, static = payload["formas_pagamento"]
-    assert pix == {"forma_pagamento": "17", "valor_pagamento": "10.00", "tipo_integracao": "1",
-                   "cnpj_credenciadora": ALNUM, "numero_autorizacao": "E0000001"}
+    assert pix == {
+        "forma_pagamento": "17",
+        "valor_pagamento": "10.00",
+        "tipo_integracao": "1",
+        "cnpj_credenciadora": ALNUM,
+        "numero_autorizacao": "E0000001",
+    }
     assert card["tipo_integracao"] == "2" and "cnpj_credenciadora" not in card
     assert static == {"forma_pagamento": "20", "valor_pagamento": "10.00"}

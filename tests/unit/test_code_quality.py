@@ -34,6 +34,12 @@ def test_ruff_finds_nothing() -> None:
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
 
 
+def test_code_is_formatted() -> None:
+    """``ruff format --check`` (same pinned ruff as the check): the code keeps one layout."""
+    proc = _run(_tool("ruff"), "format", "--check", "--no-cache", ".")
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+
+
 def test_mypy_finds_nothing() -> None:
     """``mypy`` over ``pos_app`` (configuration in pyproject.toml: check_untyped_defs, unused ignores)."""
     proc = _run(sys.executable, "-m", "mypy")

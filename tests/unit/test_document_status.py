@@ -21,9 +21,22 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_stored_values_are_the_old_strings() -> None:
     assert S.CONTINGENCIA_PENDENTE == "contingencia_pendente"
     assert {s.value for s in S} == {
-        "pendente", "enviando", "autorizado", "erro_autorizacao", "rejeitado", "denegado", "em_duvida",
-        "encerrado", "cancelado", "aguardando_conexao", "substituicao_pendente", "contingencia_pendente",
-        "transmitindo", "contingencia_erro", "contingencia_duplicada", "contingencia_denegada",
+        "pendente",
+        "enviando",
+        "autorizado",
+        "erro_autorizacao",
+        "rejeitado",
+        "denegado",
+        "em_duvida",
+        "encerrado",
+        "cancelado",
+        "aguardando_conexao",
+        "substituicao_pendente",
+        "contingencia_pendente",
+        "transmitindo",
+        "contingencia_erro",
+        "contingencia_duplicada",
+        "contingencia_denegada",
         "processando",  # issue 19: NF-e model 55 still processing at SEFAZ after the cashier's wait
         "status_desconhecido",  # issue 18: the API's status of the note is unknown
     }
@@ -73,8 +86,16 @@ def _store_with_document(tmp_path: Path) -> tuple[Store, int]:
             [now.isoformat()],
         )
         sale_id = int(cur.lastrowid or 0)
-        doc_id = store.documents.create(tx, sale_id=sale_id, ref="T1-00000001", kind="online", status=S.PENDENTE,
-                                        ambiente="homologacao", data_emissao=now, payload={})
+        doc_id = store.documents.create(
+            tx,
+            sale_id=sale_id,
+            ref="T1-00000001",
+            kind="online",
+            status=S.PENDENTE,
+            ambiente="homologacao",
+            data_emissao=now,
+            payload={},
+        )
     return store, doc_id
 
 
@@ -122,17 +143,36 @@ def test_no_status_literal_outside_the_state_module() -> None:
     assert offenders == []
     # NFC-e services and screens: no bare status word at all
     nfce_modules = [
-        "core/services/replay.py", "core/services/emission.py", "core/services/cancellation.py",
-        "core/services/corrections.py", "core/services/status.py", "core/services/printing.py",
-        "core/services/history.py", "core/services/cash.py", "core/services/receipts.py",
-        "core/services/background.py", "core/services/xml_archive.py", "core/services/email.py",
-        "core/store/documents.py", "ui/background.py", "ui/sale_window.py", "ui/manager/cancel_dialog.py",
+        "core/services/replay.py",
+        "core/services/emission.py",
+        "core/services/cancellation.py",
+        "core/services/corrections.py",
+        "core/services/status.py",
+        "core/services/printing.py",
+        "core/services/history.py",
+        "core/services/cash.py",
+        "core/services/receipts.py",
+        "core/services/background.py",
+        "core/services/xml_archive.py",
+        "core/services/email.py",
+        "core/store/documents.py",
+        "ui/background.py",
+        "ui/sale_window.py",
+        "ui/manager/cancel_dialog.py",
         "ui/manager/history_dialog.py",
         # back office: CT-e and RPS batches
-        "core/services/cte.py", "core/services/rps.py", "core/store/ctes.py", "core/store/lotes_rps.py",
-        "core/focus/cte.py", "core/focus/lotes_rps.py", "cli/backoffice.py", "ui/backoffice/documents.py",
+        "core/services/cte.py",
+        "core/services/rps.py",
+        "core/store/ctes.py",
+        "core/store/lotes_rps.py",
+        "core/focus/cte.py",
+        "core/focus/lotes_rps.py",
+        "cli/backoffice.py",
+        "ui/backoffice/documents.py",
     ]
-    json_keys = re.compile(r"""["'](em_duvida|aguardando_conexao|substituicao_pendente|contingencia_pendente)["']\s*[:\]]""")
+    json_keys = re.compile(
+        r"""["'](em_duvida|aguardando_conexao|substituicao_pendente|contingencia_pendente)["']\s*[:\]]"""
+    )
     for rel in nfce_modules:
         text = (ROOT / "pos_app" / rel).read_text(encoding="utf-8")
         for n, line in enumerate(text.splitlines(), 1):
@@ -163,11 +203,24 @@ def test_every_error_of_the_program_is_a_pos_error() -> None:
     from pos_app.core.store.users import AuthError
 
     samples = [
-        ValidationError("cpf", "CPF inválido"), ConfigError("valor inválido"), CertificateError("vencido"),
-        NotDelivered("sem conexão"), InDoubt("sem resposta"), RateLimited(3), ApiError(400, "x", "recusado"),
-        AuthenticationError(403, "permissao_negada", "token"), PrinterError("sem papel"), SetupError("sem token"),
-        CorrectionError("não"), ManagerError("não"), PermissionDenied("PIN"), ExportError("mês"),
-        BackupError("disco"), StoreError("disco cheio"), DatabaseDamaged("danificado"), AuthError("PIN"),
+        ValidationError("cpf", "CPF inválido"),
+        ConfigError("valor inválido"),
+        CertificateError("vencido"),
+        NotDelivered("sem conexão"),
+        InDoubt("sem resposta"),
+        RateLimited(3),
+        ApiError(400, "x", "recusado"),
+        AuthenticationError(403, "permissao_negada", "token"),
+        PrinterError("sem papel"),
+        SetupError("sem token"),
+        CorrectionError("não"),
+        ManagerError("não"),
+        PermissionDenied("PIN"),
+        ExportError("mês"),
+        BackupError("disco"),
+        StoreError("disco cheio"),
+        DatabaseDamaged("danificado"),
+        AuthError("PIN"),
     ]
     for exc in samples:
         assert isinstance(exc, PosError), type(exc)

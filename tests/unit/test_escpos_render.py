@@ -55,7 +55,9 @@ class Line:
 @dataclass
 class Job:
     lines: list[Line] = field(default_factory=list)
-    events: list[tuple[str, object]] = field(default_factory=list)  # ("init"|"codepage"|"qr"|"raster"|"cut"|...)
+    events: list[tuple[str, object]] = field(
+        default_factory=list
+    )  # ("init"|"codepage"|"qr"|"raster"|"cut"|...)
 
     def kinds(self) -> list[str]:
         return [k for k, _ in self.events]
@@ -150,7 +152,9 @@ def through_dummy(data: bytes) -> bytes:
     return printer.output
 
 
-def render(copies: list[ReceiptData], profile: PrinterProfile = escpos.DEFAULT_PROFILE, **kw: object) -> bytes:
+def render(
+    copies: list[ReceiptData], profile: PrinterProfile = escpos.DEFAULT_PROFILE, **kw: object
+) -> bytes:
     return through_dummy(render_receipts(copies, profile, **kw))  # type: ignore[arg-type]
 
 
@@ -161,14 +165,18 @@ def contingency_copies(**kw: object) -> list[ReceiptData]:
 
 def focus_contingency() -> ReceiptData:
     data = sample_receipt()
-    return dataclasses.replace(data, focus_contingencia=True, pendente_autorizacao=True, protocolo=None,
-                               data_autorizacao=None)
+    return dataclasses.replace(
+        data, focus_contingencia=True, pendente_autorizacao=True, protocolo=None, data_autorizacao=None
+    )
 
 
 def several_payments() -> ReceiptData:
     data = sample_receipt(consumidor_doc=CPF)
-    pays = [ReceiptPayment("PIX", Decimal("30.00")), ReceiptPayment("Cartão de crédito", Decimal("50.00")),
-            ReceiptPayment("Dinheiro", Decimal("200.00"))]
+    pays = [
+        ReceiptPayment("PIX", Decimal("30.00")),
+        ReceiptPayment("Cartão de crédito", Decimal("50.00")),
+        ReceiptPayment("Dinheiro", Decimal("200.00")),
+    ]
     total = sum((p.valor for p in pays), Decimal(0))
     return dataclasses.replace(data, pagamentos=pays, troco=total - data.valor_total)
 
@@ -328,7 +336,16 @@ def test_accents_through_the_code_page(code_page: str, expected: dict[str, int])
     data = render([sample_receipt()], code_page=code_page)
     assert data.startswith(INIT + bytes([0x1B, 0x74, escpos.CODE_PAGES[code_page]]))
     text = "\n".join(decode(data).texts(code_page))
-    for word in ("FEIJÃO", "AÇÚCAR", "PÃO FRANCÊS", "Eletrônica", "crédito", "NFC-e nº", "Série", "HOMOLOGAÇÃO"):
+    for word in (
+        "FEIJÃO",
+        "AÇÚCAR",
+        "PÃO FRANCÊS",
+        "Eletrônica",
+        "crédito",
+        "NFC-e nº",
+        "Série",
+        "HOMOLOGAÇÃO",
+    ):
         assert word in text, word
     assert "?" not in text.replace("?p=", "")
 
@@ -355,7 +372,7 @@ def test_drawer_kick_pins() -> None:
 def test_native_qr_carries_the_url_with_a_readable_module_size() -> None:
     data = sample_receipt(contingencia=True)
     job = decode(render([data]))
-    (stored, module), = [v for k, v in job.events if k == "qr"]  # type: ignore[misc]
+    ((stored, module),) = [v for k, v in job.events if k == "qr"]  # type: ignore[misc]
     assert stored == data.qrcode_url.encode()  # type: ignore[union-attr]
     assert 3 <= module <= 8
     # centred, then back to the left
@@ -451,7 +468,9 @@ def test_alphanumeric_cnpj_key_and_qr_on_the_thermal_receipt() -> None:
     key = build_chave("SP", sample_receipt().data_emissao, "A1B2C3D4000193", 600, 3, 9, 12345678)
     base = sample_receipt(contingencia=True, consumidor_doc="CNPJ 12.ABC.345/01DE-35")
     data = dataclasses.replace(
-        base, chave=key, emitente=dataclasses.replace(base.emitente, cnpj="A1B2C3D4000193"),
+        base,
+        chave=key,
+        emitente=dataclasses.replace(base.emitente, cnpj="A1B2C3D4000193"),
         qrcode_url=f"https://www.homologacao.nfce.fazenda.sp.gov.br/qrcode?p={key}|3|2|02|10.00|1|12ABC34501DE35|c2ln",
     )
     job = decode(render([data]))
@@ -459,5 +478,5 @@ def test_alphanumeric_cnpj_key_and_qr_on_the_thermal_receipt() -> None:
     assert "CNPJ: A1.B2C.3D4/0001-93" in text
     assert format_chave(key) in text.replace("\n", " ") or all(g in text for g in format_chave(key).split())
     assert "CONSUMIDOR - CNPJ 12.ABC.345/01DE-35" in text.replace("\xa0", " ")
-    (stored, _module), = [v for k, v in job.events if k == "qr"]  # type: ignore[misc]
+    ((stored, _module),) = [v for k, v in job.events if k == "qr"]  # type: ignore[misc]
     assert stored == data.qrcode_url.encode()

@@ -19,35 +19,75 @@ from pos_app.core.focus.ratelimit import MAX_RESET_SECONDS, RateBudget
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
     max_leaves=15,
 )
-NOTE_KEYS = ["status", "status_sefaz", "mensagem_sefaz", "chave_nfe", "numero", "serie", "caminho_xml_nota_fiscal",
-             "protocolo_nota_fiscal", "tentativa_anterior", "contingencia_offline", "codigo", "mensagem", "erros",
-             "data_autorizacao", "qrcode_url"]
+NOTE_KEYS = [
+    "status",
+    "status_sefaz",
+    "mensagem_sefaz",
+    "chave_nfe",
+    "numero",
+    "serie",
+    "caminho_xml_nota_fiscal",
+    "protocolo_nota_fiscal",
+    "tentativa_anterior",
+    "contingencia_offline",
+    "codigo",
+    "mensagem",
+    "erros",
+    "data_autorizacao",
+    "qrcode_url",
+]
 NOTE_LIKE = st.dictionaries(st.sampled_from(NOTE_KEYS), JSON, max_size=8)
-STATUS = st.one_of(st.sampled_from([200, 201, 202, 204, 301, 302, 400, 403, 404, 408, 415, 422, 429, 500, 502, 503]),
-                   st.integers(200, 599))
-HEADER_VALUE = st.one_of(st.text(st.characters(codec="ascii", min_codepoint=32, max_codepoint=126), max_size=12),
-                         st.sampled_from(["inf", "-inf", "nan", "1e308", "-5", "0", "60", "99999999999999999999"]))
+STATUS = st.one_of(
+    st.sampled_from([200, 201, 202, 204, 301, 302, 400, 403, 404, 408, 415, 422, 429, 500, 502, 503]),
+    st.integers(200, 599),
+)
+HEADER_VALUE = st.one_of(
+    st.text(st.characters(codec="ascii", min_codepoint=32, max_codepoint=126), max_size=12),
+    st.sampled_from(["inf", "-inf", "nan", "1e308", "-5", "0", "60", "99999999999999999999"]),
+)
 HEADERS = st.dictionaries(
-    st.sampled_from(["Content-Type", "Rate-Limit-Limit", "Rate-Limit-Remaining", "Rate-Limit-Reset", "Retry-After",
-                     "Content-Encoding"]),
-    HEADER_VALUE, max_size=5,
+    st.sampled_from(
+        [
+            "Content-Type",
+            "Rate-Limit-Limit",
+            "Rate-Limit-Remaining",
+            "Rate-Limit-Reset",
+            "Retry-After",
+            "Content-Encoding",
+        ]
+    ),
+    HEADER_VALUE,
+    max_size=5,
 )
 BODY = st.one_of(
     st.binary(max_size=300),
     JSON.map(lambda v: json.dumps(v).encode()),
     NOTE_LIKE.map(lambda v: json.dumps(v).encode()),
-    st.sampled_from([b"[" * 50000, b'{"a":' * 3000, b"1" * 5000, b"\xef\xbb\xbf{}", b"<html>erro</html>",
-                     b'{"status": "autorizado", "numero": "x"}', b"\x1f\x8b\x08garbage"]),
+    st.sampled_from(
+        [
+            b"[" * 50000,
+            b'{"a":' * 3000,
+            b"1" * 5000,
+            b"\xef\xbb\xbf{}",
+            b"<html>erro</html>",
+            b'{"status": "autorizado", "numero": "x"}',
+            b"\x1f\x8b\x08garbage",
+        ]
+    ),
 )
 CALLS: dict[str, Callable[[NfceApi], Any]] = {
     "emit": lambda api: api.emit("T1-00000001", {"items": []}),
     "consult": lambda api: api.consult("T1-00000001"),
     "cancel": lambda api: api.cancel("T1-00000001", "justificativa de teste com mais de 15"),
     "email": lambda api: api.email("T1-00000001", ["a@b.com"]),
-    "inutilizar": lambda api: api.inutilizar("98765432000198", 1, 5, 6, "justificativa de teste com mais de 15"),
+    "inutilizar": lambda api: api.inutilizar(
+        "98765432000198", 1, 5, 6, "justificativa de teste com mais de 15"
+    ),
     "download": lambda api: api.download("/arquivos/x.xml"),
 }
 
@@ -65,8 +105,9 @@ class _Answer:
 @pytest.fixture(scope="module")
 def mock() -> Iterator[tuple[_Answer, FocusClient]]:
     answer = _Answer()
-    client = FocusClient("https://api.exemplo.invalid", "token-fuzz", transport=httpx.MockTransport(answer),
-                         timeout=5)
+    client = FocusClient(
+        "https://api.exemplo.invalid", "token-fuzz", transport=httpx.MockTransport(answer), timeout=5
+    )
     yield answer, client
     client.close()
 

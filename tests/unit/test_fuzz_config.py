@@ -15,11 +15,37 @@ from pos_app.core.store import Store
 
 ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=60)  # surrogates too
 NUMBERISH = st.one_of(
-    st.sampled_from([
-        "NaN", "sNaN", "-nan", "Infinity", "-Infinity", "1e999999", "9" * 5000, "1_000", "١٢٣", "²", "0x1F",
-        " 15 ", "15,5", "-0", "+7", "", " ", "~usuario-que-nao-existe/cert.pfx", "\x00", "ISENTO", "isento",
-        "http://", "https:// x", "98.765.432/0001-98", "98765432000198", "12.345.678/0001-00", "caf\udce9",
-    ]),
+    st.sampled_from(
+        [
+            "NaN",
+            "sNaN",
+            "-nan",
+            "Infinity",
+            "-Infinity",
+            "1e999999",
+            "9" * 5000,
+            "1_000",
+            "١٢٣",
+            "²",
+            "0x1F",
+            " 15 ",
+            "15,5",
+            "-0",
+            "+7",
+            "",
+            " ",
+            "~usuario-que-nao-existe/cert.pfx",
+            "\x00",
+            "ISENTO",
+            "isento",
+            "http://",
+            "https:// x",
+            "98.765.432/0001-98",
+            "98765432000198",
+            "12.345.678/0001-00",
+            "caf\udce9",
+        ]
+    ),
     st.from_regex(r"[-+]?\d{0,8}([.,]\d{0,4})?([eE][-+]?\d{1,7})?", fullmatch=True),
 )
 VALUES = st.one_of(ANY_TEXT, NUMBERISH)

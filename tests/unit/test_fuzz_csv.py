@@ -34,8 +34,13 @@ def _valid_row(code: str, ean: str, price: str) -> list[str]:
 ROW = st.one_of(
     st.builds(_valid_row, st.sampled_from(CODES), st.sampled_from(EANS), st.sampled_from(PRICES)),
     st.lists(st.text(max_size=12), min_size=0, max_size=14),
-    st.lists(st.sampled_from(["5102", "6102", "10063021", "123", "UN", "KGXXXXX", "0", "9", "102", "00", '"', "\n"]),
-             min_size=9, max_size=11),
+    st.lists(
+        st.sampled_from(
+            ["5102", "6102", "10063021", "123", "UN", "KGXXXXX", "0", "9", "102", "00", '"', "\n"]
+        ),
+        min_size=9,
+        max_size=11,
+    ),
 )
 
 
@@ -57,8 +62,15 @@ FILES = st.one_of(
     ),
     st.binary(max_size=400),
     st.text(max_size=400).map(lambda t: t.encode("utf-8", "surrogatepass")),
-    st.sampled_from([b"", b"\x00" * 10, b"codigo\x00,ean\n", b"\xff\xfe" + "c,o".encode("utf-16-le"),
-                     (",".join(HEADER) + "\n" + "x" * 200_000 + "\n").encode()]),
+    st.sampled_from(
+        [
+            b"",
+            b"\x00" * 10,
+            b"codigo\x00,ean\n",
+            b"\xff\xfe" + "c,o".encode("utf-16-le"),
+            (",".join(HEADER) + "\n" + "x" * 200_000 + "\n").encode(),
+        ]
+    ),
 )
 
 
@@ -80,8 +92,11 @@ def _snapshot(store: Store) -> list[tuple[Any, ...]]:
     return [tuple(r.values()) for r in store.database.query("SELECT * FROM products ORDER BY id")]
 
 
-@settings(max_examples=250, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=250,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(content=FILES)
 def test_random_csv_is_imported_row_by_row_or_refused_whole(ctx: Any, content: bytes) -> None:
     path = ctx.folder / "catalogo.csv"
@@ -98,7 +113,9 @@ def test_random_csv_is_imported_row_by_row_or_refused_whole(ctx: Any, content: b
     products = ctx.store.products.all()
     for product in products:
         product.validate()  # only valid products ever reach the catalog
-    owners = ctx.store.database.query("SELECT ean, count(*) AS n FROM products WHERE ean IS NOT NULL GROUP BY ean")
+    owners = ctx.store.database.query(
+        "SELECT ean, count(*) AS n FROM products WHERE ean IS NOT NULL GROUP BY ean"
+    )
     assert all(r["n"] == 1 for r in owners)
     assert ctx.store.database.conn.in_transaction is False
 

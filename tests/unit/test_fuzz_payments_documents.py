@@ -45,8 +45,15 @@ def _valid_cnpj(body: str) -> str:
 
 
 def _product() -> Product:
-    return Product(codigo="1001", descricao="ARROZ", ncm="10063021", cfop="5102", unidade="UN",
-                   preco=Decimal("27.90"), ean="7891102100377")
+    return Product(
+        codigo="1001",
+        descricao="ARROZ",
+        ncm="10063021",
+        cfop="5102",
+        unidade="UN",
+        preco=Decimal("27.90"),
+        ean="7891102100377",
+    )
 
 
 @FUZZ
@@ -68,10 +75,13 @@ def test_parse_decimal_returns_a_finite_number_or_a_validation_error(text: str) 
             AMOUNT_TEXT,
             st.one_of(st.none(), st.sampled_from(sorted(CARD_BRANDS)), st.text(max_size=3)),
         ),
-        min_size=1, max_size=5,
+        min_size=1,
+        max_size=5,
     ),
-    quantity=st.one_of(st.decimals(allow_nan=False, allow_infinity=False, places=4, min_value=-5, max_value=10**6),
-                       st.sampled_from([Decimal("0.0001"), Decimal("1"), Decimal("99999999999")])),
+    quantity=st.one_of(
+        st.decimals(allow_nan=False, allow_infinity=False, places=4, min_value=-5, max_value=10**6),
+        st.sampled_from([Decimal("0.0001"), Decimal("1"), Decimal("99999999999")]),
+    ),
 )
 def test_any_payment_amounts_are_accepted_consistently_or_refused(
     payments: list[tuple[str, str, str | None]], quantity: Decimal
@@ -113,12 +123,14 @@ def test_a_valid_cpf_is_accepted_formatted_and_a_wrong_check_digit_is_refused(
         assert not is_valid_cpf(cpf)
         return
     assert is_valid_cpf(cpf) and is_valid_cpf(format_cpf(cpf))
-    changed = cpf[:position] + str((int(cpf[position]) + delta) % 10) + cpf[position + 1:]
+    changed = cpf[:position] + str((int(cpf[position]) + delta) % 10) + cpf[position + 1 :]
     assert not is_valid_cpf(changed)
 
 
 @FUZZ
-@given(body=st.from_regex(r"[0-9]{12}", fullmatch=True), position=st.integers(12, 13), delta=st.integers(1, 9))
+@given(
+    body=st.from_regex(r"[0-9]{12}", fullmatch=True), position=st.integers(12, 13), delta=st.integers(1, 9)
+)
 def test_a_valid_cnpj_is_accepted_formatted_and_a_wrong_check_digit_is_refused(
     body: str, position: int, delta: int
 ) -> None:
@@ -127,13 +139,15 @@ def test_a_valid_cnpj_is_accepted_formatted_and_a_wrong_check_digit_is_refused(
         assert not is_valid_cnpj(cnpj)
         return
     assert is_valid_cnpj(cnpj) and is_valid_cnpj(format_cnpj(cnpj))
-    changed = cnpj[:position] + str((int(cnpj[position]) + delta) % 10) + cnpj[position + 1:]
+    changed = cnpj[:position] + str((int(cnpj[position]) + delta) % 10) + cnpj[position + 1 :]
     assert not is_valid_cnpj(changed)
 
 
 @FUZZ
-@given(cpf=st.one_of(st.text(max_size=20), st.from_regex(r"[0-9]{11}", fullmatch=True)),
-       cnpj=st.one_of(st.none(), st.text(max_size=20), st.from_regex(r"[0-9]{14}", fullmatch=True)))
+@given(
+    cpf=st.one_of(st.text(max_size=20), st.from_regex(r"[0-9]{11}", fullmatch=True)),
+    cnpj=st.one_of(st.none(), st.text(max_size=20), st.from_regex(r"[0-9]{14}", fullmatch=True)),
+)
 def test_consumer_document_on_a_sale_is_checked(cpf: str, cnpj: str | None) -> None:
     sale = Sale()
     sale.add_item(_product(), Decimal(1))

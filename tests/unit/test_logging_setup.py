@@ -76,8 +76,16 @@ def test_every_record_is_masked_whoever_logs_it(log_file: Path) -> None:
     except ValueError:
         log.exception("falha")
     text = _text(log_file)
-    for secret in (TOKEN, "52998224725", "529.982.247-25", "maria@exemplo.com.br", "11.222.333/0001-81",
-                   "dG9rLUZ6ODEtdW5pdC1sb2dnaW5nOg==", "abc123", "hunter22"):
+    for secret in (
+        TOKEN,
+        "52998224725",
+        "529.982.247-25",
+        "maria@exemplo.com.br",
+        "11.222.333/0001-81",
+        "dG9rLUZ6ODEtdW5pdC1sb2dnaW5nOg==",
+        "abc123",
+        "hunter22",
+    ):
         assert secret not in text, secret
     assert CHAVE in text and f"emitente {SHOP}" in text  # the access key and the shop's CNPJ stay readable
     assert "Traceback" in text and "ValueError" in text  # the traceback is kept, masked
@@ -89,13 +97,28 @@ def test_every_api_exchange_is_logged_with_bodies_masked_and_no_authorization(lo
 
     def answer(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
-        return httpx.Response(201, json={"status": "autorizado", "chave_nfe": f"NFe{CHAVE}", "numero": "1",
-                                         "serie": "1", "cpf_destinatario": body["cpf_destinatario"],
-                                         "requisicao_nota_fiscal": {"xml": "<NFe>" + "x" * 5000 + "</NFe>"}})
+        return httpx.Response(
+            201,
+            json={
+                "status": "autorizado",
+                "chave_nfe": f"NFe{CHAVE}",
+                "numero": "1",
+                "serie": "1",
+                "cpf_destinatario": body["cpf_destinatario"],
+                "requisicao_nota_fiscal": {"xml": "<NFe>" + "x" * 5000 + "</NFe>"},
+            },
+        )
 
     client = FocusClient("https://api.exemplo.invalid", TOKEN, transport=httpx.MockTransport(answer))
-    NfceApi(client).emit("T1-00000042", {"cnpj_emitente": "98765432000198", "cpf_destinatario": "52998224725",
-                                         "email_destinatario": "cliente@exemplo.com", "valor_total": "10.00"})
+    NfceApi(client).emit(
+        "T1-00000042",
+        {
+            "cnpj_emitente": "98765432000198",
+            "cpf_destinatario": "52998224725",
+            "email_destinatario": "cliente@exemplo.com",
+            "valor_total": "10.00",
+        },
+    )
     client.close()
     text = _text(log_file)
     assert "POST /v2/nfce?ref=T1-00000042&completa=1 enviando " in text

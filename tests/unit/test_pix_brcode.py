@@ -19,7 +19,9 @@ def test_crc16_ccitt_false_check_value() -> None:
 
 
 def test_static_brcode_fields_and_crc() -> None:
-    code = build_static(KEY, "Mercadinho São João Ltda ME", "São José dos Pinhais", Decimal("27.90"), "VENDA123")
+    code = build_static(
+        KEY, "Mercadinho São João Ltda ME", "São José dos Pinhais", Decimal("27.90"), "VENDA123"
+    )
     assert code.startswith("000201010211")
     assert "0014br.gov.bcb.pix0136" + KEY in code
     assert "52040000" in code and "5303986" in code and "540527.90" in code and "5802BR" in code
@@ -38,21 +40,24 @@ def test_decoder_rejects_bad_crc_and_lengths() -> None:
     with pytest.raises(BrCodeError, match="CRC"):
         decode(tampered)
     # a declared length that does not match (59 says 30 characters): CRC recomputed, still refused
-    body = code[: code.index("5904")] + "5930" + "X" * 30 + code[code.index("6008"):-4]
+    body = code[: code.index("5904")] + "5930" + "X" * 30 + code[code.index("6008") : -4]
     with pytest.raises(BrCodeError, match="59"):
         decode(body + crc16(body))
-    short = code[: code.index("6008")] + "6099CURITIBA" + code[code.index("6207"):-4]
+    short = code[: code.index("6008")] + "6099CURITIBA" + code[code.index("6207") : -4]
     with pytest.raises(BrCodeError):
         decode(short + crc16(short))
 
 
-@pytest.mark.parametrize(("raw", "normalized"), [
-    ("529.982.247-25", "52998224725"),
-    ("11.222.333/0001-81", "11222333000181"),
-    ("Caixa@Loja.com.br", "caixa@loja.com.br"),
-    ("+55 (41) 99999-8888", "+5541999998888"),
-    (KEY.upper(), KEY),
-])
+@pytest.mark.parametrize(
+    ("raw", "normalized"),
+    [
+        ("529.982.247-25", "52998224725"),
+        ("11.222.333/0001-81", "11222333000181"),
+        ("Caixa@Loja.com.br", "caixa@loja.com.br"),
+        ("+55 (41) 99999-8888", "+5541999998888"),
+        (KEY.upper(), KEY),
+    ],
+)
 def test_pix_keys(raw: str, normalized: str) -> None:
     assert normalize_key(raw) == normalized
 

@@ -16,8 +16,9 @@ from pos_app.core.services import sale_guards as g
 
 
 def product(unidade: str, preco: str = "27.90", descricao: str = "ARROZ TIPO 1 5KG") -> Product:
-    return Product(codigo="1", descricao=descricao, ncm="10063021", cfop="5102", unidade=unidade,
-                   preco=Decimal(preco))
+    return Product(
+        codigo="1", descricao=descricao, ncm="10063021", cfop="5102", unidade=unidade, preco=Decimal(preco)
+    )
 
 
 class Settings(dict[str, str]):
@@ -26,14 +27,27 @@ class Settings(dict[str, str]):
 
 
 def test_limits_from_settings_and_defaults() -> None:
-    assert g.GuardLimits.from_config(None) == g.GuardLimits(Decimal("200.00"), Decimal("100"), Decimal("5000.00"))
+    assert g.GuardLimits.from_config(None) == g.GuardLimits(
+        Decimal("200.00"), Decimal("100"), Decimal("5000.00")
+    )
     limits = g.GuardLimits.from_config(Settings({"venda.troco_maximo": "50.00", "venda.total_maximo": "0"}))
     assert limits.troco_maximo == Decimal("50.00") and limits.total_maximo == 0
 
 
-@pytest.mark.parametrize(("unidade", "allowed"), [("UN", False), ("PCT", False), ("CX", False), ("KG", True),
-                                                  ("kg", True), ("L", True), ("M", True), ("M2", True),
-                                                  ("M3", True)])
+@pytest.mark.parametrize(
+    ("unidade", "allowed"),
+    [
+        ("UN", False),
+        ("PCT", False),
+        ("CX", False),
+        ("KG", True),
+        ("kg", True),
+        ("L", True),
+        ("M", True),
+        ("M2", True),
+        ("M3", True),
+    ],
+)
 def test_fraction_only_for_divisible_units(unidade: str, allowed: bool) -> None:
     p = product(unidade)
     if allowed:
@@ -51,9 +65,13 @@ def test_large_change_needs_confirmation() -> None:
     sale.add_item(product("PCT"), Decimal(1))  # R$ 27,90
     issues = g.payment_issues(sale.valor_total, Decimal(0), "01", Decimal("1000"), limits)
     assert [i.code for i in issues] == ["troco_alto"] and "R$ 972,10" in issues[0].message
-    assert not g.payment_issues(sale.valor_total, Decimal(0), "01", Decimal("227.90"), limits)  # exactly 200 over
+    assert not g.payment_issues(
+        sale.valor_total, Decimal(0), "01", Decimal("227.90"), limits
+    )  # exactly 200 over
     assert g.payment_issues(sale.valor_total, Decimal(0), "01", Decimal("227.91"), limits)
-    assert not g.payment_issues(sale.valor_total, Decimal(0), "17", Decimal("1000"), limits)  # only cash gives change
+    assert not g.payment_issues(
+        sale.valor_total, Decimal(0), "17", Decimal("1000"), limits
+    )  # only cash gives change
     sale.add_payment(Payment("01", Decimal("1000")))
     with pytest.raises(g.SaleGuardError) as err:
         g.check_sale(sale, limits)
@@ -90,6 +108,15 @@ def test_guard_error_survives_pickling() -> None:
 
 def test_portuguese_collation_without_locale() -> None:
     names = ["ARROZ", "AÇÚCAR", "ACHOCOLATADO", "Água", "ABACAXI", "ÓLEO", "OVOS", "pão", "PAPEL"]
-    assert sorted(names, key=sort_key) == ["ABACAXI", "ACHOCOLATADO", "AÇÚCAR", "Água", "ARROZ", "ÓLEO", "OVOS",
-                                           "pão", "PAPEL"]
+    assert sorted(names, key=sort_key) == [
+        "ABACAXI",
+        "ACHOCOLATADO",
+        "AÇÚCAR",
+        "Água",
+        "ARROZ",
+        "ÓLEO",
+        "OVOS",
+        "pão",
+        "PAPEL",
+    ]
     assert fold("Pão Francês Ç") == "pao frances c"

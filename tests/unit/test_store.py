@@ -12,8 +12,15 @@ from pos_app.core.store import Store
 
 
 def _product(codigo: str, descricao: str, ean: str | None = None) -> Product:
-    return Product(codigo=codigo, descricao=descricao, ncm="22021000", cfop="5102", unidade="UN",
-                   preco=Decimal("4.50"), ean=ean)
+    return Product(
+        codigo=codigo,
+        descricao=descricao,
+        ncm="22021000",
+        cfop="5102",
+        unidade="UN",
+        preco=Decimal("4.50"),
+        ean=ean,
+    )
 
 
 @pytest.fixture
@@ -55,11 +62,13 @@ def test_lookup_by_ean_then_code_and_unique_indexes(store: Store) -> None:
 
 
 def test_fts_prefix_search_ignores_accents(store: Store) -> None:
-    store.products.upsert_many([
-        _product("1", "PÃO FRANCÊS KG"),
-        _product("2", "REFRIGERANTE GUARANÁ ANTARCTICA 2L"),
-        _product("3", "ÁGUA MINERAL 500ML"),
-    ])
+    store.products.upsert_many(
+        [
+            _product("1", "PÃO FRANCÊS KG"),
+            _product("2", "REFRIGERANTE GUARANÁ ANTARCTICA 2L"),
+            _product("3", "ÁGUA MINERAL 500ML"),
+        ]
+    )
     assert [p.codigo for p in store.products.search("guar")] == ["2"]
     assert [p.codigo for p in store.products.search("agua")] == ["3"]  # ÁGUA without the accent
     assert [p.codigo for p in store.products.search("pao fran")] == ["1"]

@@ -24,28 +24,63 @@ BRT = timezone(timedelta(hours=-3))
 DEC_2026 = datetime(2026, 12, 2, 10, 0, tzinfo=BRT)
 JAN_2027 = datetime(2027, 1, 4, 10, 0, tzinfo=BRT)
 
-TRIBUTADO = TaxGroup("Tributado 18%", "00", icms_modalidade_base_calculo="3", icms_aliquota=D("18"),
-                     pis_situacao_tributaria="01", pis_aliquota_porcentual=D("1.65"),
-                     cofins_situacao_tributaria="01", cofins_aliquota_porcentual=D("7.6"))
-REDUZIDO = replace(TRIBUTADO, nome="Reduzido", icms_situacao_tributaria="20", icms_reducao_base_calculo=D("33.33"),
-                   fcp_percentual=D("2"))
+TRIBUTADO = TaxGroup(
+    "Tributado 18%",
+    "00",
+    icms_modalidade_base_calculo="3",
+    icms_aliquota=D("18"),
+    pis_situacao_tributaria="01",
+    pis_aliquota_porcentual=D("1.65"),
+    cofins_situacao_tributaria="01",
+    cofins_aliquota_porcentual=D("7.6"),
+)
+REDUZIDO = replace(
+    TRIBUTADO,
+    nome="Reduzido",
+    icms_situacao_tributaria="20",
+    icms_reducao_base_calculo=D("33.33"),
+    fcp_percentual=D("2"),
+)
 ST = TaxGroup("ST", "60", pis_situacao_tributaria="04", cofins_situacao_tributaria="04", cest="1700700")
-ISENTO = TaxGroup("Isento", "40", pis_situacao_tributaria="07", cofins_situacao_tributaria="07",
-                  ibs_cbs_situacao_tributaria="410", ibs_cbs_classificacao_tributaria="410999")
+ISENTO = TaxGroup(
+    "Isento",
+    "40",
+    pis_situacao_tributaria="07",
+    cofins_situacao_tributaria="07",
+    ibs_cbs_situacao_tributaria="410",
+    ibs_cbs_classificacao_tributaria="410999",
+)
 SIMPLES = TaxGroup("Simples", "102")
 
 
 def emitente(regime: str = "normal") -> Emitente:
     return Emitente(
-        cnpj="11.222.333/0001-81", razao_social="SUPERMERCADO TESTE LTDA", nome_fantasia="Super Teste",
-        inscricao_estadual="123456789110", logradouro="Rua A", numero="1", bairro="Centro", municipio="São Paulo",
-        codigo_municipio="3550308", uf="SP", cep="01310100", regime=regime,  # type: ignore[arg-type]
+        cnpj="11.222.333/0001-81",
+        razao_social="SUPERMERCADO TESTE LTDA",
+        nome_fantasia="Super Teste",
+        inscricao_estadual="123456789110",
+        logradouro="Rua A",
+        numero="1",
+        bairro="Centro",
+        municipio="São Paulo",
+        codigo_municipio="3550308",
+        uf="SP",
+        cep="01310100",
+        regime=regime,  # type: ignore[arg-type]
     )
 
 
 def product(codigo: str, preco: str, group: TaxGroup | None) -> Product:
-    return Product(codigo, f"PRODUTO {codigo}", "10063021", "5102", "UN", D(preco), grupo_tributario=group and group.nome,
-                   tax_group=group)
+    return Product(
+        codigo,
+        f"PRODUTO {codigo}",
+        "10063021",
+        "5102",
+        "UN",
+        D(preco),
+        grupo_tributario=group and group.nome,
+        tax_group=group,
+    )
 
 
 def test_shipped_tables_and_dated_rates() -> None:
@@ -98,10 +133,18 @@ def test_group_regime_and_rows() -> None:
         replace(ST, icms_aliquota=D("18")).validate()
     assert no_rate_on_st.value.field == "icms_aliquota"
     # Spreadsheet habits: comma decimals, "0" for "00", "1" for "000001"; a round trip keeps the group.
-    row = {"grupo_tributario": "Tributado 18%", "icms_situacao_tributaria": "0", "icms_modalidade_base_calculo": "3",
-           "icms_aliquota": "18,00", "pis_situacao_tributaria": "1", "pis_aliquota_porcentual": "1,65",
-           "cofins_situacao_tributaria": "1", "cofins_aliquota_porcentual": "7,6",
-           "ibs_cbs_situacao_tributaria": "0", "ibs_cbs_classificacao_tributaria": "1"}
+    row = {
+        "grupo_tributario": "Tributado 18%",
+        "icms_situacao_tributaria": "0",
+        "icms_modalidade_base_calculo": "3",
+        "icms_aliquota": "18,00",
+        "pis_situacao_tributaria": "1",
+        "pis_aliquota_porcentual": "1,65",
+        "cofins_situacao_tributaria": "1",
+        "cofins_aliquota_porcentual": "7,6",
+        "ibs_cbs_situacao_tributaria": "0",
+        "ibs_cbs_classificacao_tributaria": "1",
+    }
     parsed = tax_group_from_row(row)
     assert parsed.icms_situacao_tributaria == "00" and parsed.ibs_cbs_classificacao_tributaria == "000001"
     assert tax_group_from_row(parsed.as_row()) == parsed
@@ -125,16 +168,28 @@ def test_regime_normal_payload_taxed_reduced_st_exempt_with_discount() -> None:
     payload = build_nfce_payload(sale, emitente(), DEC_2026, ambiente="producao")
     a, b, c, d = payload["items"]
     # CST 00: base = value, ICMS 18 % of 27.90 = 5.022 -> 5.02; PIS 1.65 % -> 0.46; COFINS 7.6 % -> 2.12.
-    assert (a["icms_modalidade_base_calculo"], a["icms_base_calculo"], a["icms_aliquota"], a["icms_valor"]) == (
-        "3", "27.90", "18.00", "5.02")
+    assert (
+        a["icms_modalidade_base_calculo"],
+        a["icms_base_calculo"],
+        a["icms_aliquota"],
+        a["icms_valor"],
+    ) == ("3", "27.90", "18.00", "5.02")
     assert (a["pis_situacao_tributaria"], a["pis_valor"], a["cofins_valor"]) == ("01", "0.46", "2.12")
     # IBS/CBS base = 27.90 - 5.02 - 0.46 - 2.12 = 20.30; CBS 0.9 % = 0.1827 -> 0.18; IBS-UF 0.1 % -> 0.02.
     assert (a["ibs_cbs_situacao_tributaria"], a["ibs_cbs_classificacao_tributaria"]) == ("000", "000001")
     assert (a["ibs_cbs_base_calculo"], a["cbs_aliquota"], a["cbs_valor"]) == ("20.30", "0.9000", "0.18")
     assert (a["ibs_uf_aliquota"], a["ibs_uf_valor"], a["ibs_mun_aliquota"], a["ibs_mun_valor"]) == (
-        "0.1000", "0.02", "0.0000", "0.00")
+        "0.1000",
+        "0.02",
+        "0.0000",
+        "0.00",
+    )
     # CST 20: 30.00 - 1.00 = 29.00 reduced 33.33 % -> 19.33; ICMS 18 % = 3.4794 -> 3.48; FCP 2 % = 0.39.
-    assert (b["icms_reducao_base_calculo"], b["icms_base_calculo"], b["icms_valor"]) == ("33.33", "19.33", "3.48")
+    assert (b["icms_reducao_base_calculo"], b["icms_base_calculo"], b["icms_valor"]) == (
+        "33.33",
+        "19.33",
+        "3.48",
+    )
     assert (b["fcp_percentual"], b["fcp_valor"]) == ("2.00", "0.39")
     # CST 60 (ST already paid) and CST 40: no own ICMS fields; PIS/COFINS CST only.
     assert "icms_aliquota" not in c and c["pis_situacao_tributaria"] == "04" and "pis_valor" not in c
@@ -154,7 +209,9 @@ def test_regime_normal_payload_taxed_reduced_st_exempt_with_discount() -> None:
     assert D(payload["valor_pis"]) == total("pis_valor")
     assert D(payload["cbs_valor_total"]) == total("cbs_valor")
     assert D(payload["ibs_valor_total"]) == total("ibs_uf_valor") + total("ibs_mun_valor")
-    assert D(payload["valor_total"]) == D(payload["valor_produtos"]) - D(payload["valor_desconto"]) == D("73.21")
+    assert (
+        D(payload["valor_total"]) == D(payload["valor_produtos"]) - D(payload["valor_desconto"]) == D("73.21")
+    )
 
 
 def test_simples_sends_ibs_cbs_only_from_2027_01_04_with_the_2027_rates() -> None:
@@ -162,22 +219,32 @@ def test_simples_sends_ibs_cbs_only_from_2027_01_04_with_the_2027_rates() -> Non
     sale.add_item(product("1", "10.00", SIMPLES), D("1"))
     sale.add_item(product("2", "5.00", None), D("1"))  # no group: full taxation by default
     sale.add_payment(Payment(forma="01", valor=D("15.00")))
-    before = build_nfce_payload(sale, emitente("simples"), datetime(2027, 1, 3, 23, 0, tzinfo=BRT), ambiente="producao")
+    before = build_nfce_payload(
+        sale, emitente("simples"), datetime(2027, 1, 3, 23, 0, tzinfo=BRT), ambiente="producao"
+    )
     assert all("ibs_cbs_situacao_tributaria" not in i for i in before["items"])
     assert "cbs_valor_total" not in before
     after = build_nfce_payload(sale, emitente("simples"), JAN_2027, ambiente="producao")
     first, second = after["items"]
     assert "icms_aliquota" not in first  # CSOSN: no ICMS fields
     assert (first["ibs_cbs_base_calculo"], first["ibs_uf_aliquota"], first["ibs_mun_aliquota"]) == (
-        "10.00", "0.0500", "0.0500")
+        "10.00",
+        "0.0500",
+        "0.0500",
+    )
     assert (first["ibs_uf_valor"], first["ibs_mun_valor"]) == ("0.01", "0.01")
     assert second["ibs_cbs_classificacao_tributaria"] == "000001"
     assert after["valor_total"] == "15.00"
 
 
 def test_reduced_rate_class_applies_its_reduction() -> None:
-    cesta = replace(TRIBUTADO, nome="Cesta", icms_aliquota=D("7"), ibs_cbs_situacao_tributaria="200",
-                    ibs_cbs_classificacao_tributaria="200034")  # 60 % reduction
+    cesta = replace(
+        TRIBUTADO,
+        nome="Cesta",
+        icms_aliquota=D("7"),
+        ibs_cbs_situacao_tributaria="200",
+        ibs_cbs_classificacao_tributaria="200034",
+    )  # 60 % reduction
     taxes = compute_item_taxes(cesta, D("100.00"), crt="3", on=DEC_2026.date())
     g = taxes.ibs_cbs
     assert g is not None and g.reducao_cbs == D("60")

@@ -34,8 +34,15 @@ def _env(data: Path | None, **extra: str) -> dict[str, str]:
 
 
 def _cli(data: Path, *argv: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pos_app", *argv], env=_env(data, **extra), cwd=ROOT,
-                          capture_output=True, text=True, encoding="utf-8", timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "pos_app", *argv],
+        env=_env(data, **extra),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=180,
+    )
 
 
 def test_default_data_folder_is_under_localappdata(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -49,7 +56,9 @@ def test_default_data_folder_is_under_localappdata(monkeypatch: pytest.MonkeyPat
     assert "Roaming" not in folder.parts  # a terminal's database never roams with the profile
 
 
-def test_secrets_go_to_the_windows_credential_manager(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secrets_go_to_the_windows_credential_manager(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from win32ctypes.pywin32 import win32cred
 
     from pos_app.core.secrets_store import SERVICE, KeyringSecrets, open_secret_store
@@ -88,8 +97,9 @@ def test_file_lock_between_two_processes(tmp_path: Path) -> None:
     from pos_app.core.services.locks import FileLock
 
     path = tmp_path / "José da Silva" / "locks" / "abc123.lock"
-    child = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], env=_env(None), cwd=ROOT,
-                             stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(path)], env=_env(None), cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "held"

@@ -33,8 +33,9 @@ def to_local(value: str | datetime | None, zone: tzinfo | datetime | None) -> da
     return moment
 
 
-def format_local_datetime(value: str | datetime | None, zone: tzinfo | datetime | None,
-                          *, seconds: bool = False) -> str:
+def format_local_datetime(
+    value: str | datetime | None, zone: tzinfo | datetime | None, *, seconds: bool = False
+) -> str:
     """``dd/mm/aaaa HH:MM`` in the store's local time ("—" when unknown)."""
     moment = to_local(value, zone)
     if moment is None:
@@ -60,5 +61,5 @@ def format_document(value: str | None) -> str:
 
 
 def count_items(n: int) -> str:
-    """"1 item" / "N itens"."""
+    """ "1 item" / "N itens"."""
     return "1 item" if n == 1 else f"{n} itens"

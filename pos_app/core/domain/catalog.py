@@ -134,7 +134,8 @@ class Product:
             self.tax_group.validate(regime)
         elif self.grupo_tributario is not None and regime is not None:
             raise ValidationError(
-                "grupo_tributario", f"Grupo tributário {self.grupo_tributario!r} do produto {codigo} não existe"
+                "grupo_tributario",
+                f"Grupo tributário {self.grupo_tributario!r} do produto {codigo} não existe",
             )
         elif regime == "normal" and self.icms_situacao_tributaria in ("00", "20"):
             raise ValidationError(

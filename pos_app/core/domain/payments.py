@@ -48,7 +48,13 @@ CARD_BRANDS: dict[str, str] = {
 }
 """``bandeira_operadora`` code -> label."""
 
-PAYMENT_GROUPS: dict[str, str] = {"01": "Dinheiro", "03": "Cartões", "04": "Cartões", "17": "PIX", "20": "PIX"}
+PAYMENT_GROUPS: dict[str, str] = {
+    "01": "Dinheiro",
+    "03": "Cartões",
+    "04": "Cartões",
+    "17": "PIX",
+    "20": "PIX",
+}
 """Reports and the cash closing add up PIX apart from cash and cards; anything else is "Outros"."""
 
 CASH = "01"
@@ -85,7 +91,9 @@ class Payment:
         if self.cnpj_credenciadora is not None and not self.cnpj_credenciadora.strip():
             self.cnpj_credenciadora = None
         elif self.cnpj_credenciadora is not None and is_valid_cnpj(self.cnpj_credenciadora):
-            self.cnpj_credenciadora = normalize_cnpj(self.cnpj_credenciadora)  # 14 characters, letters upper-case
+            self.cnpj_credenciadora = normalize_cnpj(
+                self.cnpj_credenciadora
+            )  # 14 characters, letters upper-case
         if self.tipo_integracao is not None:
             self.tipo_integracao = str(self.tipo_integracao).strip() or None
         if self.numero_autorizacao is not None and not self.numero_autorizacao.strip():
@@ -132,10 +140,16 @@ class Payment:
                 "cnpj_credenciadora",
                 f"CNPJ da credenciadora inválido: {format_cnpj(self.cnpj_credenciadora)}",
             )
-        if self.tipo_integracao is not None and self.tipo_integracao not in (TIPO_INTEGRADO, TIPO_NAO_INTEGRADO):
-            raise ValidationError("tipo_integracao", f"Tipo de integração inválido: {self.tipo_integracao!r} (1 ou 2)")
+        if self.tipo_integracao is not None and self.tipo_integracao not in (
+            TIPO_INTEGRADO,
+            TIPO_NAO_INTEGRADO,
+        ):
+            raise ValidationError(
+                "tipo_integracao", f"Tipo de integração inválido: {self.tipo_integracao!r} (1 ou 2)"
+            )
         integrated = self.tipo_integracao == TIPO_INTEGRADO or (
-            self.tipo_integracao is None and self.forma in INTEGRABLE_METHODS
+            self.tipo_integracao is None
+            and self.forma in INTEGRABLE_METHODS
             and bool(self.cnpj_credenciadora or self.numero_autorizacao)
         )
         if integrated:

@@ -96,7 +96,9 @@ class TaxGroup:
         if not nome or len(nome) > 60:
             raise ValidationError("grupo_tributario", "Nome do grupo tributário: 1 a 60 caracteres")
         if self.icms_origem not in _ORIGENS:
-            raise ValidationError("icms_origem", f"Origem da mercadoria inválida: {self.icms_origem!r} (0 a 8)")
+            raise ValidationError(
+                "icms_origem", f"Origem da mercadoria inválida: {self.icms_origem!r} (0 a 8)"
+            )
         cst = self.icms_situacao_tributaria
         if cst not in CST_ICMS and cst not in CSOSN:
             raise ValidationError(
@@ -113,7 +115,9 @@ class TaxGroup:
         _percent("fcp_percentual", "Percentual do FCP", self.fcp_percentual)
         mod = self.icms_modalidade_base_calculo
         if mod is not None and mod not in ICMS_MODALIDADE_BC:
-            raise ValidationError("icms_modalidade_base_calculo", f"Modalidade da base do ICMS inválida: {mod!r} (0 a 3)")
+            raise ValidationError(
+                "icms_modalidade_base_calculo", f"Modalidade da base do ICMS inválida: {mod!r} (0 a 3)"
+            )
         if cst in ICMS_WITH_RATE:
             if self.icms_aliquota is None:
                 raise ValidationError("icms_aliquota", f"Alíquota do ICMS obrigatória para o CST {cst}")
@@ -124,19 +128,25 @@ class TaxGroup:
         elif cst in ICMS_RATE_OPTIONAL:
             if self.icms_aliquota is not None and mod is None:
                 raise ValidationError(
-                    "icms_modalidade_base_calculo", "Modalidade da base do ICMS obrigatória quando há alíquota"
+                    "icms_modalidade_base_calculo",
+                    "Modalidade da base do ICMS obrigatória quando há alíquota",
                 )
         elif self.icms_aliquota is not None or mod is not None:
             field = "icms_aliquota" if self.icms_aliquota is not None else "icms_modalidade_base_calculo"
-            raise ValidationError(field, f"O CST/CSOSN {cst} não tem ICMS próprio: deixe alíquota e modalidade vazias")
+            raise ValidationError(
+                field, f"O CST/CSOSN {cst} não tem ICMS próprio: deixe alíquota e modalidade vazias"
+            )
         red = self.icms_reducao_base_calculo
         if cst == "20":
             if red is None or not Decimal(0) < red < 100:
                 raise ValidationError(
-                    "icms_reducao_base_calculo", "Redução da base do ICMS obrigatória no CST 20 (entre 0 e 100, exclusive)"
+                    "icms_reducao_base_calculo",
+                    "Redução da base do ICMS obrigatória no CST 20 (entre 0 e 100, exclusive)",
                 )
         elif red is not None and cst != "90":
-            raise ValidationError("icms_reducao_base_calculo", f"Redução de base não se aplica ao CST/CSOSN {cst}")
+            raise ValidationError(
+                "icms_reducao_base_calculo", f"Redução de base não se aplica ao CST/CSOSN {cst}"
+            )
         if self.fcp_percentual is not None and cst not in ICMS_WITH_FCP:
             raise ValidationError("fcp_percentual", f"FCP não se aplica ao CST/CSOSN {cst} (só 00, 20, 90)")
         for tax, table, cst_value, rate in (
@@ -146,15 +156,21 @@ class TaxGroup:
             label = tax.upper()
             if cst_value is None:
                 if self.regime == "normal":
-                    raise ValidationError(f"{tax}_situacao_tributaria", f"CST do {label} obrigatório no regime normal")
+                    raise ValidationError(
+                        f"{tax}_situacao_tributaria", f"CST do {label} obrigatório no regime normal"
+                    )
                 if rate is not None:
-                    raise ValidationError(f"{tax}_aliquota_porcentual", f"Alíquota do {label} sem CST do {label}")
+                    raise ValidationError(
+                        f"{tax}_aliquota_porcentual", f"Alíquota do {label} sem CST do {label}"
+                    )
                 continue
             if cst_value not in table:
                 raise ValidationError(f"{tax}_situacao_tributaria", f"CST do {label} inválido: {cst_value!r}")
             _percent(f"{tax}_aliquota_porcentual", f"Alíquota do {label}", rate)
             if cst_value in PIS_COFINS_COM_ALIQUOTA and rate is None:
-                raise ValidationError(f"{tax}_aliquota_porcentual", f"Alíquota do {label} obrigatória no CST {cst_value}")
+                raise ValidationError(
+                    f"{tax}_aliquota_porcentual", f"Alíquota do {label} obrigatória no CST {cst_value}"
+                )
             if cst_value not in PIS_COFINS_COM_ALIQUOTA and rate not in (None, Decimal(0)):
                 raise ValidationError(
                     f"{tax}_aliquota_porcentual", f"O CST {cst_value} do {label} não leva alíquota percentual"
@@ -243,8 +259,13 @@ def tax_group_from_row(row: Mapping[str, str | None], *, nome: str | None = None
 
 def group_fields_present(row: Mapping[str, str | None]) -> bool:
     """Whether a catalog row defines a group inline (any tax column beyond the old header)."""
-    inline = set(TAX_GROUP_FIELDS) - {"grupo_tributario", "icms_origem", "icms_situacao_tributaria", "cest",
-                                      "tributos_percentual"}
+    inline = set(TAX_GROUP_FIELDS) - {
+        "grupo_tributario",
+        "icms_origem",
+        "icms_situacao_tributaria",
+        "cest",
+        "tributos_percentual",
+    }
     return any((row.get(name) or "").strip() for name in inline)
 
 

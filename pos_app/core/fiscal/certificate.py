@@ -84,7 +84,9 @@ def load_a1(path: str | os.PathLike[str], password: str | bytes | None) -> A1Cer
     except OSError as exc:
         # A folder: IsADirectoryError on Linux/macOS, PermissionError (access denied) on Windows.
         if isinstance(exc, IsADirectoryError) or file_path.is_dir():
-            raise CertificateError(f"O caminho do certificado é uma pasta, não um arquivo: {file_path}") from None
+            raise CertificateError(
+                f"O caminho do certificado é uma pasta, não um arquivo: {file_path}"
+            ) from None
         raise CertificateError(
             f"Não foi possível ler o arquivo do certificado: {file_path} ({exc.strerror or exc})"
         ) from None

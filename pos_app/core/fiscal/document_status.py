@@ -115,9 +115,12 @@ class CteStatus(StrEnum):
     CANCELADO = "cancelado"
 
 
-CTE_RESENDABLE: frozenset[CteStatus] = frozenset({CteStatus.PENDENTE, CteStatus.ERRO_AUTORIZACAO, CteStatus.REJEITADO})
+CTE_RESENDABLE: frozenset[CteStatus] = frozenset(
+    {CteStatus.PENDENTE, CteStatus.ERRO_AUTORIZACAO, CteStatus.REJEITADO}
+)
 CTE_IN_FLIGHT: frozenset[CteStatus] = frozenset(
-    {CteStatus.ENVIANDO, CteStatus.PROCESSANDO_AUTORIZACAO, CteStatus.EM_DUVIDA})
+    {CteStatus.ENVIANDO, CteStatus.PROCESSANDO_AUTORIZACAO, CteStatus.EM_DUVIDA}
+)
 
 
 class CteSituacao(StrEnum):
@@ -152,7 +155,8 @@ S = DocumentStatus
 
 # Nothing more happens to the document by itself (``autorizado`` can still be cancelled by a manager).
 FINAL: frozenset[DocumentStatus] = frozenset(
-    {S.AUTORIZADO, S.CANCELADO, S.DENEGADO, S.ENCERRADO, S.CONTINGENCIA_DUPLICADA, S.CONTINGENCIA_DENEGADA})
+    {S.AUTORIZADO, S.CANCELADO, S.DENEGADO, S.ENCERRADO, S.CONTINGENCIA_DUPLICADA, S.CONTINGENCIA_DENEGADA}
+)
 
 # Contingency notes that ended for good without authorization (no correction, no resend).
 CONTINGENCY_FINAL: frozenset[DocumentStatus] = frozenset({S.CONTINGENCIA_DUPLICADA, S.CONTINGENCIA_DENEGADA})
@@ -172,11 +176,13 @@ IN_FLIGHT: frozenset[DocumentStatus] = frozenset({S.ENVIANDO, S.TRANSMITINDO})
 
 # An online attempt that may be sent (again) with the same ref.
 RESENDABLE: frozenset[DocumentStatus] = frozenset(
-    {S.PENDENTE, S.AGUARDANDO_CONEXAO, S.ERRO_AUTORIZACAO, S.REJEITADO})
+    {S.PENDENTE, S.AGUARDANDO_CONEXAO, S.ERRO_AUTORIZACAO, S.REJEITADO}
+)
 
 # The sale has no issued NFC-e yet (the cash session cannot close over these).
 EMISSION_PENDING: frozenset[DocumentStatus] = frozenset(
-    {S.PENDENTE, S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.PROCESSANDO, S.STATUS_DESCONHECIDO})
+    {S.PENDENTE, S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.PROCESSANDO, S.STATUS_DESCONHECIDO}
+)
 
 # A DANFCe of the document is a valid receipt.
 PRINTABLE: frozenset[DocumentStatus] = frozenset({S.AUTORIZADO}) | CONTINGENCY_OPEN
@@ -184,8 +190,17 @@ PRINTABLE: frozenset[DocumentStatus] = frozenset({S.AUTORIZADO}) | CONTINGENCY_O
 # The sale's current document (the latest attempt that counts for the sale): attempts superseded
 # by a contingency note or refused by the API before authorization are not it.
 NOT_CURRENT: frozenset[DocumentStatus] = frozenset(
-    {S.ENCERRADO, S.EM_DUVIDA, S.PENDENTE, S.ENVIANDO, S.REJEITADO, S.ERRO_AUTORIZACAO, S.PROCESSANDO,
-     S.STATUS_DESCONHECIDO})
+    {
+        S.ENCERRADO,
+        S.EM_DUVIDA,
+        S.PENDENTE,
+        S.ENVIANDO,
+        S.REJEITADO,
+        S.ERRO_AUTORIZACAO,
+        S.PROCESSANDO,
+        S.STATUS_DESCONHECIDO,
+    }
+)
 
 # The API keeps an XML of the document (authorization and, for a cancelled one, the event).
 HAS_API_XML: frozenset[DocumentStatus] = frozenset({S.AUTORIZADO, S.CANCELADO})
@@ -195,7 +210,8 @@ ARCHIVED: frozenset[DocumentStatus] = frozenset({S.AUTORIZADO, S.CANCELADO, S.DE
 
 # A manager has to look at these (substitution cancel, or reconciliation still undecided).
 MANAGER_ATTENTION: frozenset[DocumentStatus] = frozenset(
-    {S.SUBSTITUICAO_PENDENTE, S.EM_DUVIDA, S.STATUS_DESCONHECIDO})
+    {S.SUBSTITUICAO_PENDENTE, S.EM_DUVIDA, S.STATUS_DESCONHECIDO}
+)
 
 # The API's status of the note is unknown (issue 18): never resent; consulted on every sync and
 # shown by ``status``/``doctor`` until a consult settles it.
@@ -203,8 +219,18 @@ UNKNOWN: frozenset[DocumentStatus] = frozenset({S.STATUS_DESCONHECIDO})
 
 # Background sync has work while a document is in one of these states.
 BACKLOG: frozenset[DocumentStatus] = frozenset(
-    {S.CONTINGENCIA_PENDENTE, S.TRANSMITINDO, S.PENDENTE, S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA,
-     S.PROCESSANDO, S.STATUS_DESCONHECIDO})
+    {
+        S.CONTINGENCIA_PENDENTE,
+        S.TRANSMITINDO,
+        S.PENDENTE,
+        S.ENVIANDO,
+        S.AGUARDANDO_CONEXAO,
+        S.EM_DUVIDA,
+        S.PROCESSANDO,
+        S.STATUS_DESCONHECIDO,
+    }
+)
+
 
 class HistoryGroup(StrEnum):
     """Filter groups of the history (``pos-app historico --status``, history window)."""
@@ -217,24 +243,51 @@ class HistoryGroup(StrEnum):
 
 HISTORY_GROUPS: dict[HistoryGroup, tuple[DocumentStatus, ...]] = {
     HistoryGroup.AUTORIZADO: (S.AUTORIZADO,),
-    HistoryGroup.CONTINGENCIA: (S.CONTINGENCIA_PENDENTE, S.TRANSMITINDO, S.AGUARDANDO_CONEXAO, S.PENDENTE, S.ENVIANDO,
-                                S.PROCESSANDO),
-    HistoryGroup.CORRECAO: (S.CONTINGENCIA_ERRO, S.ERRO_AUTORIZACAO, S.REJEITADO, S.DENEGADO, S.SUBSTITUICAO_PENDENTE,
-                            S.STATUS_DESCONHECIDO),
+    HistoryGroup.CONTINGENCIA: (
+        S.CONTINGENCIA_PENDENTE,
+        S.TRANSMITINDO,
+        S.AGUARDANDO_CONEXAO,
+        S.PENDENTE,
+        S.ENVIANDO,
+        S.PROCESSANDO,
+    ),
+    HistoryGroup.CORRECAO: (
+        S.CONTINGENCIA_ERRO,
+        S.ERRO_AUTORIZACAO,
+        S.REJEITADO,
+        S.DENEGADO,
+        S.SUBSTITUICAO_PENDENTE,
+        S.STATUS_DESCONHECIDO,
+    ),
     HistoryGroup.CANCELADO: (S.CANCELADO,),
 }
 
 # Allowed transitions (from -> to). ``None`` is the creation of the row.
 TRANSITIONS: dict[DocumentStatus | None, frozenset[DocumentStatus]] = {
     None: frozenset({S.PENDENTE, S.CONTINGENCIA_PENDENTE}),
-    S.PENDENTE: frozenset({S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.ENCERRADO, S.STATUS_DESCONHECIDO}),
-    S.ENVIANDO: frozenset({
-        S.AUTORIZADO, S.ERRO_AUTORIZACAO, S.REJEITADO, S.DENEGADO, S.CANCELADO,
-        S.EM_DUVIDA, S.ENCERRADO, S.AGUARDANDO_CONEXAO, S.PENDENTE, S.PROCESSANDO, S.STATUS_DESCONHECIDO,
-    }),
+    S.PENDENTE: frozenset(
+        {S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.ENCERRADO, S.STATUS_DESCONHECIDO}
+    ),
+    S.ENVIANDO: frozenset(
+        {
+            S.AUTORIZADO,
+            S.ERRO_AUTORIZACAO,
+            S.REJEITADO,
+            S.DENEGADO,
+            S.CANCELADO,
+            S.EM_DUVIDA,
+            S.ENCERRADO,
+            S.AGUARDANDO_CONEXAO,
+            S.PENDENTE,
+            S.PROCESSANDO,
+            S.STATUS_DESCONHECIDO,
+        }
+    ),
     S.PROCESSANDO: frozenset({S.AUTORIZADO, S.ERRO_AUTORIZACAO, S.DENEGADO, S.AGUARDANDO_CONEXAO}),
     S.AGUARDANDO_CONEXAO: frozenset({S.ENVIANDO, S.EM_DUVIDA, S.ENCERRADO, S.STATUS_DESCONHECIDO}),
-    S.STATUS_DESCONHECIDO: frozenset({S.AUTORIZADO, S.CANCELADO, S.DENEGADO, S.ERRO_AUTORIZACAO, S.EM_DUVIDA}),
+    S.STATUS_DESCONHECIDO: frozenset(
+        {S.AUTORIZADO, S.CANCELADO, S.DENEGADO, S.ERRO_AUTORIZACAO, S.EM_DUVIDA}
+    ),
     S.ERRO_AUTORIZACAO: frozenset({S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.ENCERRADO}),
     S.REJEITADO: frozenset({S.ENVIANDO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA, S.ENCERRADO}),
     S.EM_DUVIDA: frozenset({S.ENCERRADO, S.SUBSTITUICAO_PENDENTE}),
@@ -244,10 +297,16 @@ TRANSITIONS: dict[DocumentStatus | None, frozenset[DocumentStatus]] = {
     S.ENCERRADO: frozenset(),
     S.CANCELADO: frozenset(),
     S.CONTINGENCIA_PENDENTE: frozenset({S.TRANSMITINDO}),
-    S.TRANSMITINDO: frozenset({
-        S.AUTORIZADO, S.CONTINGENCIA_PENDENTE, S.CONTINGENCIA_ERRO, S.CONTINGENCIA_DUPLICADA,
-        S.CONTINGENCIA_DENEGADA, S.CANCELADO,
-    }),
+    S.TRANSMITINDO: frozenset(
+        {
+            S.AUTORIZADO,
+            S.CONTINGENCIA_PENDENTE,
+            S.CONTINGENCIA_ERRO,
+            S.CONTINGENCIA_DUPLICADA,
+            S.CONTINGENCIA_DENEGADA,
+            S.CANCELADO,
+        }
+    ),
     S.CONTINGENCIA_ERRO: frozenset({S.CONTINGENCIA_PENDENTE, S.CONTINGENCIA_DUPLICADA}),
     S.CONTINGENCIA_DUPLICADA: frozenset(),
     S.CONTINGENCIA_DENEGADA: frozenset(),

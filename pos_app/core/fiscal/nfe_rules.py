@@ -74,7 +74,10 @@ def nfe_consulta_url(chave: str) -> str:
 
 
 # Cancellation window after authorization, by model: NFC-e 30 minutes, NF-e 24 hours.
-CANCEL_WINDOWS: Final[dict[int, timedelta]] = {MODELO_NFCE: timedelta(minutes=30), MODELO_NFE: timedelta(hours=24)}
+CANCEL_WINDOWS: Final[dict[int, timedelta]] = {
+    MODELO_NFCE: timedelta(minutes=30),
+    MODELO_NFE: timedelta(hours=24),
+}
 
 
 def document_name(modelo: int) -> str:

@@ -23,7 +23,9 @@ def new_ref_problem(ref: str | None) -> str | None:
     """Portuguese reason why ``ref`` cannot name a new document, or None."""
     if is_new_ref(ref):
         return None
-    return f"Referência inválida: {ref!r} (use de 1 a 60 letras, dígitos ou '_'; sem '-' nem outros símbolos)."
+    return (
+        f"Referência inválida: {ref!r} (use de 1 a 60 letras, dígitos ou '_'; sem '-' nem outros símbolos)."
+    )
 
 
 def sale_ref(terminal_id: str, sale_id: int) -> str:

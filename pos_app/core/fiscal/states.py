@@ -282,6 +282,7 @@ _MUNICIPIO_TIMEZONES: Final[Mapping[int, str]] = MappingProxyType(
     }
 )
 
+
 @dataclass(frozen=True)
 class OfflineContingencyRule:
     """A state's rule on NFC-e offline contingency (tpEmis 9) from a date on (data, not code)."""
@@ -297,7 +298,9 @@ class OfflineContingencyRule:
 # from 01/07/2024 (an earlier version of this table wrongly refused it for good).
 OFFLINE_CONTINGENCY_RULES: Final[tuple[OfflineContingencyRule, ...]] = (
     OfflineContingencyRule("SP", date(2000, 1, 1), False, "SP usava SAT/EPEC; sem tpEmis 9 na NFC-e"),
-    OfflineContingencyRule("SP", date(2024, 7, 1), True, "Portaria SRE 40/2024 (contingência offline da NFC-e em SP)"),
+    OfflineContingencyRule(
+        "SP", date(2024, 7, 1), True, "Portaria SRE 40/2024 (contingência offline da NFC-e em SP)"
+    ),
 )
 
 # Every contingency note must be transmitted within this delay after its issue.

@@ -170,8 +170,9 @@ def cclasstrib_table() -> dict[str, ClassTrib]:
         code = row["cclasstrib"]
         if len(code) != 6 or not code.isdigit() or code[:3] != row["cst"] or row["cst"] not in IBSCBS_CST:
             raise ValueError(f"cclasstrib.csv: linha inválida {row!r}")
-        table[code] = ClassTrib(code, row["cst"], row["descricao"], Decimal(row["p_red_ibs"]),
-                                Decimal(row["p_red_cbs"]))
+        table[code] = ClassTrib(
+            code, row["cst"], row["descricao"], Decimal(row["p_red_ibs"]), Decimal(row["p_red_cbs"])
+        )
     return table
 
 
@@ -202,7 +203,9 @@ def ibs_cbs_rates(on: date) -> IbsCbsRates | None:
 
 @cache
 def _obligation() -> dict[str, date]:
-    return {r["crt"]: date.fromisoformat(r["obrigatorio_desde"]) for r in _read("ibs_cbs_obrigatoriedade.csv")}
+    return {
+        r["crt"]: date.fromisoformat(r["obrigatorio_desde"]) for r in _read("ibs_cbs_obrigatoriedade.csv")
+    }
 
 
 def ibs_cbs_required(crt: str, on: date) -> bool:

@@ -81,9 +81,7 @@ class ItemTaxes:
     ibs_cbs: IbsCbs | None = None
 
 
-def compute_item_taxes(
-    group: TaxGroup | None, valor_liquido: Decimal, *, crt: str, on: date
-) -> ItemTaxes:
+def compute_item_taxes(group: TaxGroup | None, valor_liquido: Decimal, *, crt: str, on: date) -> ItemTaxes:
     """Tax values of one item worth ``valor_liquido`` (gross less discount) for an emitter of ``crt``
     on the local date ``on``. Without a group the item has no ICMS/PIS/COFINS values and, when the
     emitter must send it, the IBS/CBS group of full taxation (CST 000, cClassTrib 000001)."""
@@ -124,8 +122,13 @@ def compute_item_taxes(
 
 
 def _ibs_cbs(
-    group: TaxGroup | None, valor_liquido: Decimal, icms_total: Decimal, values: dict[str, object],
-    *, crt: str, on: date,
+    group: TaxGroup | None,
+    valor_liquido: Decimal,
+    icms_total: Decimal,
+    values: dict[str, object],
+    *,
+    crt: str,
+    on: date,
 ) -> IbsCbs | None:
     rates = ibs_cbs_rates(on)
     if rates is None or not ibs_cbs_required(crt, on):

@@ -17,9 +17,15 @@ from typing import Any
 from pos_app.core.fiscal.states import uf_code
 
 KEY_PATTERN = re.compile(r"^[0-9]{6}[0-9A-Z]{14}[0-9]{24}$")
-KNOWN_NFCE_STATUSES = frozenset({
-    "autorizado", "cancelado", "denegado", "erro_autorizacao", "processando_autorizacao",
-})
+KNOWN_NFCE_STATUSES = frozenset(
+    {
+        "autorizado",
+        "cancelado",
+        "denegado",
+        "erro_autorizacao",
+        "processando_autorizacao",
+    }
+)
 
 
 def key_check_digit(base43: str) -> int:
@@ -84,8 +90,10 @@ def answer_problems(
     if int(chave[20:22]) != modelo:
         problems.append(f"modelo {chave[20:22]} na chave (esperado {modelo})")
     serie, numero = int(chave[22:25]), int(chave[25:34])
-    for label, in_key, values in (("série", serie, (answer_serie, sent.get("serie"))),
-                                  ("número", numero, (answer_numero, sent.get("numero")))):
+    for label, in_key, values in (
+        ("série", serie, (answer_serie, sent.get("serie"))),
+        ("número", numero, (answer_numero, sent.get("numero"))),
+    ):
         for value in values:
             v = _int(value)
             if v is not None and v != in_key:

@@ -63,8 +63,17 @@ class _AnswerSummary:
     """The non-personal outcome fields of a JSON answer (status, SEFAZ code and message, number)."""
 
     __slots__ = ("_body",)
-    FIELDS = ("status", "status_sefaz", "mensagem_sefaz", "codigo", "mensagem", "serie", "numero",
-              "contingencia_offline", "contingencia_offline_efetivada")
+    FIELDS = (
+        "status",
+        "status_sefaz",
+        "mensagem_sefaz",
+        "codigo",
+        "mensagem",
+        "serie",
+        "numero",
+        "contingencia_offline",
+        "contingencia_offline_efetivada",
+    )
 
     def __init__(self, body: bytes) -> None:
         self._body = body
@@ -244,7 +253,12 @@ class FocusClient:
         watchdog = _Watchdog()
         try:
             response = self._http.send(request, stream=True)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol) as exc:
+        except (
+            httpx.ConnectError,
+            httpx.ConnectTimeout,
+            httpx.PoolTimeout,
+            httpx.UnsupportedProtocol,
+        ) as exc:
             log.warning("%s não entregue (%s) em %.0f ms", shown, type(exc).__name__, _ms(start))
             raise NotDelivered(_not_delivered_message(exc)) from exc
         except httpx.TimeoutException as exc:
@@ -260,7 +274,9 @@ class FocusClient:
             watchdog.arm(response.extensions.get("network_stream"), deadline - time.monotonic())
             body = self._read_body(response, deadline, MAX_BODY_BYTES if raw else MAX_JSON_BYTES, watchdog)
         except InDoubt as exc:
-            log.warning("%s -> HTTP %s, corpo perdido: %s (%.0f ms)", shown, response.status_code, exc, _ms(start))
+            log.warning(
+                "%s -> HTTP %s, corpo perdido: %s (%.0f ms)", shown, response.status_code, exc, _ms(start)
+            )
             raise
         finally:
             watchdog.cancel()
@@ -279,8 +295,15 @@ class FocusClient:
         return self._classify(response, body, elapsed)
 
     # -- internals --------------------------------------------------------------------------
-    def _build(self, method: str, path: str, params: Mapping[str, Any] | None, content: bytes | None,
-               headers: dict[str, str], deadline: float) -> httpx.Request:
+    def _build(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        content: bytes | None,
+        headers: dict[str, str],
+        deadline: float,
+    ) -> httpx.Request:
         remaining = max(deadline - time.monotonic(), 0.05)
         req_timeout = httpx.Timeout(
             remaining, connect=min(self.connect_timeout, remaining), pool=min(self.connect_timeout, remaining)
@@ -300,11 +323,18 @@ class FocusClient:
 
         try:
             request = self._http.build_request(
-                method, path, params=params, content=content, headers=headers, timeout=req_timeout,
+                method,
+                path,
+                params=params,
+                content=content,
+                headers=headers,
+                timeout=req_timeout,
                 extensions={"trace": trace},
             )
         except (httpx.InvalidURL, TypeError, ValueError, UnicodeError) as exc:
-            raise ApiError(0, "requisicao_invalida", f"Requisição inválida para a API: {path[:100]!r}") from exc
+            raise ApiError(
+                0, "requisicao_invalida", f"Requisição inválida para a API: {path[:100]!r}"
+            ) from exc
         return request
 
     def _read_body(self, response: httpx.Response, deadline: float, limit: int, watchdog: _Watchdog) -> bytes:

@@ -42,7 +42,9 @@ JUSTIFICATIVA_MIN, JUSTIFICATIVA_MAX = 15, 255
 OBSERVACOES_MIN, OBSERVACOES_MAX = 15, 255
 
 # Statuses the consult can answer (seed, "Consulta").
-STATUSES = frozenset({PROCESSANDO, CteStatus.AUTORIZADO, CteStatus.CANCELADO, CteStatus.ERRO_AUTORIZACAO, CteStatus.DENEGADO})
+STATUSES = frozenset(
+    {PROCESSANDO, CteStatus.AUTORIZADO, CteStatus.CANCELADO, CteStatus.ERRO_AUTORIZACAO, CteStatus.DENEGADO}
+)
 
 # Well-known codes of answered errors (seed, "Status API").
 ERROR_CODES = {
@@ -226,29 +228,58 @@ class CteApi:
         self.client = client
 
     # -- emission ------------------------------------------------------------------------------
-    def emit(self, ref: str, payload: dict[str, Any], *, priority: Priority = Priority.LIVE,
-             timeout: float | None = None) -> CteResult:
+    def emit(
+        self,
+        ref: str,
+        payload: dict[str, Any],
+        *,
+        priority: Priority = Priority.LIVE,
+        timeout: float | None = None,
+    ) -> CteResult:
         """POST /v2/cte?ref=REF: queued for processing (``processando_autorizacao``)."""
         resp = self.client.request(
-            "POST", "/v2/cte", params={"ref": check_ref(ref)}, json_body=payload, priority=priority,
+            "POST",
+            "/v2/cte",
+            params={"ref": check_ref(ref)},
+            json_body=payload,
+            priority=priority,
             timeout=timeout,
         )
         return CteResult.from_response(resp)
 
-    def emit_os(self, ref: str, payload: dict[str, Any], *, priority: Priority = Priority.LIVE,
-                timeout: float | None = None) -> CteResult:
+    def emit_os(
+        self,
+        ref: str,
+        payload: dict[str, Any],
+        *,
+        priority: Priority = Priority.LIVE,
+        timeout: float | None = None,
+    ) -> CteResult:
         """POST /v2/cte_os?ref=REF: processed in the same request (synchronous)."""
         resp = self.client.request(
-            "POST", "/v2/cte_os", params={"ref": check_ref(ref)}, json_body=payload, priority=priority,
+            "POST",
+            "/v2/cte_os",
+            params={"ref": check_ref(ref)},
+            json_body=payload,
+            priority=priority,
             timeout=timeout,
         )
         return CteResult.from_response(resp)
 
-    def consult(self, ref: str, *, completa: bool = False, priority: Priority = Priority.REPLAY,
-                timeout: float | None = None) -> CteResult | None:
+    def consult(
+        self,
+        ref: str,
+        *,
+        completa: bool = False,
+        priority: Priority = Priority.REPLAY,
+        timeout: float | None = None,
+    ) -> CteResult | None:
         """GET /v2/cte/REF?completa=0|1; None when the API does not know the ref."""
         resp = self.client.request(
-            "GET", f"/v2/cte/{check_ref(ref)}", params={"completa": int(completa)}, priority=priority,
+            "GET",
+            f"/v2/cte/{check_ref(ref)}",
+            params={"completa": int(completa)},
+            priority=priority,
             timeout=timeout,
         )
         if resp.status_code == 404:
@@ -328,10 +359,14 @@ class CteApi:
     def desacordo(self, ref: str, observacoes: str) -> CteEventResult:
         """Event "prestação de serviço em desacordo" (``observacoes`` 15 to 255 characters)."""
         text = check_text(observacoes, "As observações", OBSERVACOES_MIN, OBSERVACOES_MAX)
-        resp = self.client.request("POST", f"/v2/cte/{check_ref(ref)}/desacordo", json_body={"observacoes": text})
+        resp = self.client.request(
+            "POST", f"/v2/cte/{check_ref(ref)}/desacordo", json_body={"observacoes": text}
+        )
         return CteEventResult.from_response(resp)
 
-    def registro_multimodal(self, ref: str, registro: str, numero_documento: str | None = None) -> CteEventResult:
+    def registro_multimodal(
+        self, ref: str, registro: str, numero_documento: str | None = None
+    ) -> CteEventResult:
         """Event "registro multimodal" (``registro``: 15 to 1000 characters)."""
         body: dict[str, Any] = {"registro": check_text(registro, "O registro", 15, 1000)}
         if numero_documento:

@@ -39,7 +39,9 @@ SITUACOES = tuple(CteSituacao)
 # The seed's field table says "autorizada, cancelada ou denegada"; its example answers "autorizado":
 # both forms are accepted and stored in the masculine form.
 _SITUACAO_FORMS = {
-    "autorizada": CteSituacao.AUTORIZADO, "cancelada": CteSituacao.CANCELADO, "denegada": CteSituacao.DENEGADO,
+    "autorizada": CteSituacao.AUTORIZADO,
+    "cancelada": CteSituacao.CANCELADO,
+    "denegada": CteSituacao.DENEGADO,
 }
 
 
@@ -47,6 +49,8 @@ def normalize_situacao(value: object) -> str:
     """``"Autorizada"`` / ``"autorizado"`` -> ``"autorizado"``; unknown text is kept (lower-case)."""
     text = str(value or "").strip().lower()
     return _SITUACAO_FORMS.get(text, text)
+
+
 TIPOS_CTE = {"0": "Normal", "1": "Complementar", "2": "Anulação", "3": "Substituto"}
 _CHAVE = re.compile(r"^[0-9A-Z]{44}$")
 
@@ -54,7 +58,9 @@ _CHAVE = re.compile(r"^[0-9A-Z]{44}$")
 def check_chave(chave: str) -> str:
     digits = chave_chars(chave)
     if not _CHAVE.match(digits) or not is_valid_chave(digits):
-        raise ValueError(f"Chave de acesso inválida: {chave!r} (44 caracteres com dígito verificador correto).")
+        raise ValueError(
+            f"Chave de acesso inválida: {chave!r} (44 caracteres com dígito verificador correto)."
+        )
     return digits
 
 
@@ -180,7 +186,9 @@ class CtesRecebidasApi:
     def __init__(self, client: FocusClient) -> None:
         self.client = client
 
-    def list(self, cnpj: str, versao: int | None = None, *, priority: Priority = Priority.REPLAY) -> CtesRecebidasPage:
+    def list(
+        self, cnpj: str, versao: int | None = None, *, priority: Priority = Priority.REPLAY
+    ) -> CtesRecebidasPage:
         """One page (at most 100) of received CT-e with ``versao`` greater than ``versao``."""
         params: dict[str, Any] = {"cnpj": check_cnpj(cnpj)}
         if versao is not None:
@@ -191,7 +199,9 @@ class CtesRecebidasApi:
         if resp.status_code >= 400:
             raise resp.error()
         if not isinstance(resp.data, list):
-            raise InDoubt("Resposta da API sem a lista de CT-e recebidos.", resp.status_code, str(resp.data)[:500])
+            raise InDoubt(
+                "Resposta da API sem a lista de CT-e recebidos.", resp.status_code, str(resp.data)[:500]
+            )
         items = [CteRecebido.from_json(d) for d in resp.data if isinstance(d, dict)]
         total = _int(resp.headers.get("X-Total-Count"))
         max_version = _int(resp.headers.get("X-Max-Version"))
@@ -199,13 +209,19 @@ class CtesRecebidasApi:
             max_version = max(i.versao for i in items)
         return CtesRecebidasPage(items, total if total is not None else len(items), max_version)
 
-    def iter_pages(self, cnpj: str, versao: int | None = None, *, max_pages: int = 1000) -> Iterator[CtesRecebidasPage]:
+    def iter_pages(
+        self, cnpj: str, versao: int | None = None, *, max_pages: int = 1000
+    ) -> Iterator[CtesRecebidasPage]:
         """Every page after ``versao``, following ``X-Max-Version`` until nothing more is left."""
         current = versao
         for _ in range(max_pages):
             page = self.list(cnpj, current)
             yield page
-            if not page.has_more or page.max_version is None or (current is not None and page.max_version <= current):
+            if (
+                not page.has_more
+                or page.max_version is None
+                or (current is not None and page.max_version <= current)
+            ):
                 return
             current = page.max_version
 
@@ -224,7 +240,9 @@ class CtesRecebidasApi:
             return None
         return DesacordoResult.from_response(resp)
 
-    def consult(self, chave: str, *, completa: bool = False, cnpj: str | None = None) -> dict[str, Any] | None:
+    def consult(
+        self, chave: str, *, completa: bool = False, cnpj: str | None = None
+    ) -> dict[str, Any] | None:
         """GET /v2/ctes_recebidas/CHAVE.json; with ``completa`` adds ``mdfes``, ``requisicao``, ``protocolo``."""
         params: dict[str, Any] = {}
         if completa:
@@ -290,7 +308,10 @@ class CtesRecebidasApi:
 def _fetch_public(url: str, timeout: float) -> bytes:
     """GET a public file (no credentials, no further redirects), with a size cap."""
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, verify=True) as http, http.stream("GET", url) as r:
+        with (
+            httpx.Client(timeout=timeout, follow_redirects=False, verify=True) as http,
+            http.stream("GET", url) as r,
+        ):
             if r.status_code != 200:
                 raise ApiError(r.status_code, "download", "DACTe não disponível no armazenamento")
             chunks: list[bytes] = []

@@ -44,9 +44,7 @@ class RateLimited(FocusError):
     kind = "limite_api"
 
     def __init__(self, reset_seconds: float) -> None:
-        super().__init__(
-            f"Limite de requisições da API atingido; nova tentativa em {reset_seconds:.0f} s."
-        )
+        super().__init__(f"Limite de requisições da API atingido; nova tentativa em {reset_seconds:.0f} s.")
         self.reset_seconds = reset_seconds
 
 

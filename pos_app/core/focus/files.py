@@ -21,8 +21,14 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-def fetch_file(client: FocusClient, location: str, *, priority: Priority = Priority.REPLAY,
-               timeout: float = 30.0, transport: httpx.BaseTransport | None = None) -> bytes:
+def fetch_file(
+    client: FocusClient,
+    location: str,
+    *,
+    priority: Priority = Priority.REPLAY,
+    timeout: float = 30.0,
+    transport: httpx.BaseTransport | None = None,
+) -> bytes:
     """The bytes of ``location`` (``caminho_xml_nota_fiscal``, ``caminho_dacte``...)."""
     text = (location or "").strip()
     try:
@@ -42,8 +48,12 @@ def fetch_file(client: FocusClient, location: str, *, priority: Priority = Prior
     headers = {"User-Agent": f"pos-app/{__version__}"}
     try:
         # A fresh client: no auth, no cookies, nothing of the API session goes to this host.
-        with httpx.Client(timeout=timeout, follow_redirects=False, verify=True, headers=headers,
-                          transport=transport) as http, http.stream("GET", target) as response:
+        with (
+            httpx.Client(
+                timeout=timeout, follow_redirects=False, verify=True, headers=headers, transport=transport
+            ) as http,
+            http.stream("GET", target) as response,
+        ):
             if response.status_code != 200:
                 raise ApiError(response.status_code, "download", f"Arquivo não disponível: {text[:200]}")
             chunks: list[bytes] = []

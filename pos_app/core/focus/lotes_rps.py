@@ -107,7 +107,12 @@ class LotesRpsApi:
         if not isinstance(payload, dict) or not isinstance(payload.get("lista_nfse"), list):
             raise ValueError("O lote deve ter 'prestador' e a lista 'lista_nfse'.")
         resp = self.client.request(
-            "POST", "/v2/lotes_rps", params={"ref": check_ref(ref)}, json_body=payload, raw=True, priority=priority
+            "POST",
+            "/v2/lotes_rps",
+            params={"ref": check_ref(ref)},
+            json_body=payload,
+            raw=True,
+            priority=priority,
         )
         return _file(ref, resp)
 
@@ -118,7 +123,9 @@ class LotesRpsApi:
             return None
         return _file(ref, resp)
 
-    def send_answer(self, ref: str, content: bytes, *, content_type: str = ANSWER_CONTENT_TYPE) -> list[RpsAnswer]:
+    def send_answer(
+        self, ref: str, content: bytes, *, content_type: str = ANSWER_CONTENT_TYPE
+    ) -> list[RpsAnswer]:
         """POST /v2/lotes_rps/REF/resposta with the city's answer file; the status of each RPS."""
         if not content.strip():
             raise ValueError("O arquivo de retorno da prefeitura está vazio.")

@@ -86,7 +86,9 @@ class NfceResult:
             url_consulta=_str(data.get("url_consulta_nf")),
             contingencia_offline=bool(data.get("contingencia_offline")),
             contingencia_offline_efetivada=bool(data.get("contingencia_offline_efetivada")),
-            tentativa_anterior=data.get("tentativa_anterior") if isinstance(data.get("tentativa_anterior"), dict) else None,
+            tentativa_anterior=data.get("tentativa_anterior")
+            if isinstance(data.get("tentativa_anterior"), dict)
+            else None,
             protocolo=_str(protocolo),
             data_autorizacao=_str(data_aut),
             raw=data,
@@ -134,11 +136,20 @@ class NfceApi:
         )
         return NfceResult.from_response(resp)
 
-    def consult(self, ref: str, *, completa: bool = True, priority: Priority = Priority.REPLAY,
-                timeout: float | None = None) -> NfceResult | None:
+    def consult(
+        self,
+        ref: str,
+        *,
+        completa: bool = True,
+        priority: Priority = Priority.REPLAY,
+        timeout: float | None = None,
+    ) -> NfceResult | None:
         """GET /v2/nfce/REF; None when the API does not know the ref."""
         resp = self.client.request(
-            "GET", f"{self.PATH}/{check_ref(ref)}", params={"completa": int(completa)}, priority=priority,
+            "GET",
+            f"{self.PATH}/{check_ref(ref)}",
+            params={"completa": int(completa)},
+            priority=priority,
             timeout=timeout,
         )
         if resp.status_code == 404:
@@ -147,14 +158,19 @@ class NfceApi:
 
     def cancel(self, ref: str, justificativa: str, *, priority: Priority = Priority.LIVE) -> NfceResult:
         resp = self.client.request(
-            "DELETE", f"{self.PATH}/{check_ref(ref)}", json_body={"justificativa": justificativa}, priority=priority
+            "DELETE",
+            f"{self.PATH}/{check_ref(ref)}",
+            json_body={"justificativa": justificativa},
+            priority=priority,
         )
         return NfceResult.from_response(resp)
 
     def email(self, ref: str, emails: list[str]) -> dict[str, Any]:
         if not 1 <= len(emails) <= MAX_EMAILS:
             raise ValueError(f"Informe de 1 a {MAX_EMAILS} endereços de e-mail.")
-        resp = self.client.request("POST", f"{self.PATH}/{check_ref(ref)}/email", json_body={"emails": emails})
+        resp = self.client.request(
+            "POST", f"{self.PATH}/{check_ref(ref)}/email", json_body={"emails": emails}
+        )
         if resp.status_code >= 400:
             raise resp.error()
         return resp.data if isinstance(resp.data, dict) else {}

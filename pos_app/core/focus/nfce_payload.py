@@ -183,8 +183,13 @@ def _item_taxes(entry: dict[str, Any], t: ItemTaxes, totals: dict[str, Decimal])
 
 
 _TAX_TOTALS = ("icms_base_calculo", "icms_valor_total", "fcp_valor_total", "valor_pis", "valor_cofins")
-_IBS_CBS_TOTALS = ("ibs_cbs_base_calculo", "ibs_uf_valor_total", "ibs_mun_valor_total", "ibs_valor_total",
-                   "cbs_valor_total")
+_IBS_CBS_TOTALS = (
+    "ibs_cbs_base_calculo",
+    "ibs_uf_valor_total",
+    "ibs_mun_valor_total",
+    "ibs_valor_total",
+    "cbs_valor_total",
+)
 _ITEM_TAX_PREFIXES = ("icms_", "fcp_", "pis_", "cofins_", "ibs_", "cbs_")
 _ITEM_TAX_KEPT = ("icms_origem", "icms_situacao_tributaria")
 
@@ -199,8 +204,9 @@ def _write_totals(payload: dict[str, Any], totals: dict[str, Decimal], any_ibs_c
             payload[key] = dec(totals.get(key, Decimal(0)), 2)
 
 
-def retax_payload(payload: dict[str, Any], products: dict[int, Any], emitente: Emitente
-                  ) -> list[tuple[int, str, str | None, str | None]]:
+def retax_payload(
+    payload: dict[str, Any], products: dict[int, Any], emitente: Emitente
+) -> list[tuple[int, str, str | None, str | None]]:
     """Recompute every item's tax fields and the tax totals of a stored payload from the products'
     current tax groups (correction of a rejected contingency note: same key, same date).
 
@@ -213,7 +219,9 @@ def retax_payload(payload: dict[str, Any], products: dict[int, Any], emitente: E
     any_ibs_cbs = False
     for item in payload.get("items", []):
         n = int(item["numero_item"])
-        old = {k: item.pop(k) for k in list(item) if k.startswith(_ITEM_TAX_PREFIXES) and k not in _ITEM_TAX_KEPT}
+        old = {
+            k: item.pop(k) for k in list(item) if k.startswith(_ITEM_TAX_PREFIXES) and k not in _ITEM_TAX_KEPT
+        }
         liquido = Decimal(str(item["valor_bruto"])) - Decimal(str(item.get("valor_desconto") or "0"))
         taxes = compute_item_taxes(products[n].tax_group, liquido, crt=emitente.crt, on=on)
         any_ibs_cbs |= _item_taxes(item, taxes, totals)

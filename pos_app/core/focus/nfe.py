@@ -38,8 +38,15 @@ class NfeApi(NfceApi):
         result = super().emit(ref, payload, completa=False, priority=priority, timeout=timeout)
         return self.wait_final(ref, result, start=start, timeout=timeout, priority=priority)
 
-    def wait_final(self, ref: str, result: NfceResult, *, start: float, timeout: float | None,
-                   priority: Priority = Priority.LIVE) -> NfceResult:
+    def wait_final(
+        self,
+        ref: str,
+        result: NfceResult,
+        *,
+        start: float,
+        timeout: float | None,
+        priority: Priority = Priority.LIVE,
+    ) -> NfceResult:
         """Consult ``ref`` until it leaves ``processando_autorizacao`` or ``timeout`` runs out."""
         deadline = start + (timeout if timeout is not None else 15.0)
         interval = POLL_INTERVAL
@@ -50,7 +57,9 @@ class NfeApi(NfceApi):
             time.sleep(interval)
             interval = min(interval * 1.5, 2.0)
             try:
-                consulted = self.consult(ref, priority=priority, timeout=max(deadline - time.monotonic(), 0.5))
+                consulted = self.consult(
+                    ref, priority=priority, timeout=max(deadline - time.monotonic(), 0.5)
+                )
             except (NotDelivered, InDoubt, RateLimited):
                 return result  # the POST was accepted: the note is processing; consult it later
             if consulted is None:

@@ -41,6 +41,7 @@ class RateBudget:
 
     def observe(self, headers: Mapping[str, str], status_code: int) -> None:
         """Learn from an answer's ``Rate-Limit-*`` headers (and a 429)."""
+
         def num(name: str) -> float | None:
             value = headers.get(name)
             try:
@@ -52,7 +53,11 @@ class RateBudget:
                 return None
             return number
 
-        limit, remaining, reset = num("Rate-Limit-Limit"), num("Rate-Limit-Remaining"), num("Rate-Limit-Reset")
+        limit, remaining, reset = (
+            num("Rate-Limit-Limit"),
+            num("Rate-Limit-Remaining"),
+            num("Rate-Limit-Reset"),
+        )
         now = self._clock()
         with self._lock:
             if limit is not None:

@@ -56,7 +56,9 @@ def normalize_key(value: str) -> str:
     if not v:
         raise BrCodeError("chave PIX em branco")
     if "@" in v:
-        if len(v) > 77 or not re.fullmatch(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", v):
+        if len(v) > 77 or not re.fullmatch(
+            r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", v
+        ):
             raise BrCodeError(f"e-mail inválido como chave PIX: {value}")
         return v.lower()
     if v.startswith("+"):
@@ -86,8 +88,14 @@ def _doc_key(v: str) -> str:
 
 
 # -- build ----------------------------------------------------------------------------------
-def build_static(chave: str, nome: str, cidade: str, valor: Decimal | None = None, txid: str = "***",
-                 descricao: str | None = None) -> str:
+def build_static(
+    chave: str,
+    nome: str,
+    cidade: str,
+    valor: Decimal | None = None,
+    txid: str = "***",
+    descricao: str | None = None,
+) -> str:
     """The static BR Code of the store's key, with the sale's amount when given."""
     key = normalize_key(chave)
     if txid != "***" and not re.fullmatch(r"[A-Za-z0-9]{1,25}", txid):
@@ -109,8 +117,13 @@ def _assemble(account: str, nome: str, cidade: str, valor: Decimal | None, txid:
     city = ascii_upper(cidade, MAX_CITY)
     if not name or not city:
         raise BrCodeError("nome e cidade do recebedor são obrigatórios no QR PIX")
-    parts = [_field("00", "01"), _field("01", initiation), _field("26", account), _field("52", "0000"),
-             _field("53", "986")]
+    parts = [
+        _field("00", "01"),
+        _field("01", initiation),
+        _field("26", account),
+        _field("52", "0000"),
+        _field("53", "986"),
+    ]
     if valor is not None:
         if valor <= 0 or valor.as_tuple().exponent < -2:  # type: ignore[operator]
             raise BrCodeError("valor do QR PIX deve ser positivo, com até 2 casas")
@@ -160,10 +173,10 @@ def _tlv(text: str, where: str) -> dict[str, str]:
     out: dict[str, str] = {}
     i = 0
     while i < len(text):
-        if i + 4 > len(text) or not text[i:i + 4].isdigit():
+        if i + 4 > len(text) or not text[i : i + 4].isdigit():
             raise BrCodeError(f"BR Code malformado em {where} (posição {i})")
-        tag, size = text[i:i + 2], int(text[i + 2:i + 4])
-        value = text[i + 4:i + 4 + size]
+        tag, size = text[i : i + 2], int(text[i + 2 : i + 4])
+        value = text[i + 4 : i + 4 + size]
         if len(value) != size:
             raise BrCodeError(f"campo {where}{tag}: tamanho declarado {size}, encontrado {len(value)}")
         out[tag] = value

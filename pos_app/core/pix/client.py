@@ -87,12 +87,17 @@ def client_ssl_context(p12: bytes | None, password: str | None, verify: str | No
     try:
         key, cert, chain = pkcs12.load_key_and_certificates(p12, (password or "").encode())
     except ValueError as exc:
-        raise PixConfigError("Certificado PIX (PKCS#12) ilegível ou senha errada (pix.certificado_senha).") from exc
+        raise PixConfigError(
+            "Certificado PIX (PKCS#12) ilegível ou senha errada (pix.certificado_senha)."
+        ) from exc
     if key is None or cert is None:
         raise PixConfigError("O arquivo pix.certificado não contém chave privada e certificado.")
     one_time = secrets.token_urlsafe(24)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.BestAvailableEncryption(one_time.encode()))
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(one_time.encode()),
+    )
     pem += cert.public_bytes(serialization.Encoding.PEM)
     for extra in chain or []:
         pem += extra.public_bytes(serialization.Encoding.PEM)
@@ -126,24 +131,39 @@ class Cobranca:
             raise PixInDoubt("Resposta do PSP ilegível (não é um objeto JSON).")
         try:
             return cls(
-                txid=str(data["txid"]), status=str(data["status"]), valor=Decimal(str(data["valor"]["original"])),
-                copia_e_cola=str(data.get("pixCopiaECola") or ""), criacao=str(data["calendario"]["criacao"]),
+                txid=str(data["txid"]),
+                status=str(data["status"]),
+                valor=Decimal(str(data["valor"]["original"])),
+                copia_e_cola=str(data.get("pixCopiaECola") or ""),
+                criacao=str(data["calendario"]["criacao"]),
                 expiracao=int(data["calendario"].get("expiracao", 86400)),
-                pix=[p for p in data.get("pix") or [] if isinstance(p, dict)], raw=data,
+                pix=[p for p in data.get("pix") or [] if isinstance(p, dict)],
+                raw=data,
             )
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
             raise PixInDoubt(f"Resposta do PSP incompleta: {exc}") from exc
 
 
 class PixClient:
-    def __init__(self, base_url: str, client_id: str, client_secret: str, *, p12: bytes | None = None,
-                 p12_password: str | None = None, verify: str | None = None, timeout: float = 10.0,
-                 connect_timeout: float = 4.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        p12: bytes | None = None,
+        p12_password: str | None = None,
+        verify: str | None = None,
+        timeout: float = 10.0,
+        connect_timeout: float = 4.0,
+    ) -> None:
         url = base_url.rstrip("/")
         if not url.startswith("https://") and not (url.startswith("http://") and is_loopback_url(url)):
             raise PixConfigError("pix.url deve usar https:// (http:// só é aceito para 127.0.0.1/localhost).")
         if url.startswith("https://") and p12 is None:
-            raise PixConfigError("Certificado do PSP não configurado: pos-app config set pix.certificado ARQUIVO.p12")
+            raise PixConfigError(
+                "Certificado do PSP não configurado: pos-app config set pix.certificado ARQUIVO.p12"
+            )
         register_secret(client_secret)
         self.base_url = url
         self.client_id, self._client_secret = client_id, client_secret
@@ -152,7 +172,9 @@ class PixClient:
         if url.startswith("https://"):
             transport_verify = client_ssl_context(p12, p12_password, verify)
         self._http = httpx.Client(
-            base_url=url, verify=transport_verify, follow_redirects=False,
+            base_url=url,
+            verify=transport_verify,
+            follow_redirects=False,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
             headers={"User-Agent": f"pos-app/{__version__}", "Accept": "application/json"},
         )
@@ -168,12 +190,17 @@ class PixClient:
         with self._lock:
             if not force and self._token and time.monotonic() < self._token_expiry:
                 return self._token
-            response = self._send("POST", "/oauth/token", content=b"grant_type=client_credentials",
-                                  headers={"Content-Type": "application/x-www-form-urlencoded"},
-                                  auth=httpx.BasicAuth(self.client_id, self._client_secret))
+            response = self._send(
+                "POST",
+                "/oauth/token",
+                content=b"grant_type=client_credentials",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                auth=httpx.BasicAuth(self.client_id, self._client_secret),
+            )
             if response.status_code in (400, 401, 403):
-                raise PixAuthError(response.status_code, "invalid_client",
-                                   "O PSP recusou pix.client_id/pix.client_secret")
+                raise PixAuthError(
+                    response.status_code, "invalid_client", "O PSP recusou pix.client_id/pix.client_secret"
+                )
             data = self._json(response)
             if response.status_code != 200 or not isinstance(data, dict) or not data.get("access_token"):
                 raise PixInDoubt(f"O PSP não entregou um token (HTTP {response.status_code}).")
@@ -185,9 +212,14 @@ class PixClient:
             return token
 
     # -- API ------------------------------------------------------------------------------
-    def criar_cob(self, txid: str, valor: Decimal, chave: str, expiracao: int, solicitacao: str | None = None) -> Cobranca:
-        body: dict[str, Any] = {"calendario": {"expiracao": expiracao}, "valor": {"original": f"{valor:.2f}"},
-                                "chave": chave}
+    def criar_cob(
+        self, txid: str, valor: Decimal, chave: str, expiracao: int, solicitacao: str | None = None
+    ) -> Cobranca:
+        body: dict[str, Any] = {
+            "calendario": {"expiracao": expiracao},
+            "valor": {"original": f"{valor:.2f}"},
+            "chave": chave,
+        }
         if solicitacao:
             body["solicitacaoPagador"] = solicitacao[:140]
         cob = Cobranca.parse(self._api("PUT", f"/cob/{quote(txid)}", body, expect=(201, 200)))
@@ -202,13 +234,24 @@ class PixClient:
         return cob
 
     def remover_cob(self, txid: str) -> Cobranca:
-        return Cobranca.parse(self._api("PATCH", f"/cob/{quote(txid)}",
-                                        {"status": "REMOVIDA_PELO_USUARIO_RECEBEDOR"}, expect=(200,)))
+        return Cobranca.parse(
+            self._api(
+                "PATCH", f"/cob/{quote(txid)}", {"status": "REMOVIDA_PELO_USUARIO_RECEBEDOR"}, expect=(200,)
+            )
+        )
 
     def devolver(self, e2eid: str, dev_id: str, valor: Decimal) -> dict[str, Any]:
-        data = self._api("PUT", f"/pix/{quote(e2eid)}/devolucao/{quote(dev_id)}", {"valor": f"{valor:.2f}"},
-                         expect=(201, 200))
-        if not isinstance(data, dict) or str(data.get("id")) != dev_id or Decimal(str(data.get("valor"))) != valor:
+        data = self._api(
+            "PUT",
+            f"/pix/{quote(e2eid)}/devolucao/{quote(dev_id)}",
+            {"valor": f"{valor:.2f}"},
+            expect=(201, 200),
+        )
+        if (
+            not isinstance(data, dict)
+            or str(data.get("id")) != dev_id
+            or Decimal(str(data.get("valor"))) != valor
+        ):
             raise PixInDoubt("O PSP respondeu outra devolução; consulte antes de repetir.")
         return data
 
@@ -226,7 +269,9 @@ class PixClient:
             headers["Authorization"] = f"Bearer {self.token(force=attempt == 2)}"
             response = self._send(method, path, content=content, headers=headers)
             if response.status_code in (401, 403) and attempt == 1:
-                log.info("PIX %s %s: token recusado (HTTP %s); pedindo outro", method, path, response.status_code)
+                log.info(
+                    "PIX %s %s: token recusado (HTTP %s); pedindo outro", method, path, response.status_code
+                )
                 continue
             break
         data = self._json(response)
@@ -236,19 +281,36 @@ class PixClient:
         title = str(data.get("title") or "erro") if isinstance(data, dict) else "erro"
         cls = PixAuthError if response.status_code in (401, 403) else PixApiError
         if response.status_code >= 500:
-            raise PixInDoubt(f"Erro no PSP (HTTP {response.status_code}); consulte a cobrança antes de repetir.")
-        raise cls(response.status_code, title, str(detail or f"Resposta inesperada do PSP (HTTP {response.status_code})"),
-                  data)
+            raise PixInDoubt(
+                f"Erro no PSP (HTTP {response.status_code}); consulte a cobrança antes de repetir."
+            )
+        raise cls(
+            response.status_code,
+            title,
+            str(detail or f"Resposta inesperada do PSP (HTTP {response.status_code})"),
+            data,
+        )
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         start = time.monotonic()
         try:
             response = self._http.request(method, path, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            log.warning("PIX %s %s não entregue (%s) em %.0f ms", method, path, type(exc).__name__,
-                        (time.monotonic() - start) * 1000)
-            if isinstance(exc.__context__, ssl.SSLError) or "SSL" in str(exc) or "certificate" in str(exc).lower():
-                raise PixUnavailable(f"O PSP recusou a conexão TLS (certificado do cliente ou do servidor): {exc}") from exc
+            log.warning(
+                "PIX %s %s não entregue (%s) em %.0f ms",
+                method,
+                path,
+                type(exc).__name__,
+                (time.monotonic() - start) * 1000,
+            )
+            if (
+                isinstance(exc.__context__, ssl.SSLError)
+                or "SSL" in str(exc)
+                or "certificate" in str(exc).lower()
+            ):
+                raise PixUnavailable(
+                    f"O PSP recusou a conexão TLS (certificado do cliente ou do servidor): {exc}"
+                ) from exc
             raise PixUnavailable("Sem conexão com o PSP do PIX.") from exc
         except httpx.TimeoutException as exc:
             raise PixInDoubt("O PSP não respondeu a tempo; a operação pode ter sido feita.") from exc
@@ -256,7 +318,13 @@ class PixClient:
             if isinstance(exc.__context__, ssl.SSLError) or "SSL" in str(exc) or "alert" in str(exc).lower():
                 raise PixUnavailable(f"O PSP recusou a conexão TLS (certificado do cliente): {exc}") from exc
             raise PixInDoubt(f"A conexão com o PSP caiu antes da resposta: {exc}") from exc
-        log.info("PIX %s %s -> %s em %.0f ms", method, path, response.status_code, (time.monotonic() - start) * 1000)
+        log.info(
+            "PIX %s %s -> %s em %.0f ms",
+            method,
+            path,
+            response.status_code,
+            (time.monotonic() - start) * 1000,
+        )
         return response
 
     @staticmethod

@@ -16,8 +16,13 @@ def pix_checks(ctx: AppContext) -> list[tuple[str, str, str]]:
     svc = pix_service(ctx)
     out: list[tuple[str, str, str]] = []
     chave = svc.setting("pix.chave")
-    out.append(("PIX estático", "ok" if chave else "aviso",
-                f"chave {chave}" if chave else "pix.chave não configurada: QR estático indisponível"))
+    out.append(
+        (
+            "PIX estático",
+            "ok" if chave else "aviso",
+            f"chave {chave}" if chave else "pix.chave não configurada: QR estático indisponível",
+        )
+    )
     if not svc.configured():
         out.append(("PIX dinâmico", "aviso", "pix.url não configurada: só PIX estático"))
         return out
@@ -32,8 +37,11 @@ def pix_checks(ctx: AppContext) -> list[tuple[str, str, str]]:
     except PixError as exc:
         out.append(("PIX dinâmico", "erro", f"PSP inacessível: {exc} (PIX estático continua disponível)"))
     pending = ctx.store.database.query_one(
-        "SELECT COUNT(*) AS n FROM pix_refunds WHERE status IN ('pendente', 'falhou')")
+        "SELECT COUNT(*) AS n FROM pix_refunds WHERE status IN ('pendente', 'falhou')"
+    )
     n = int(pending["n"]) if pending else 0
     if n:
-        out.append(("PIX a devolver", "aviso", f"{n} PIX recebido(s) sem venda: pos-app pix devolver (gerente)"))
+        out.append(
+            ("PIX a devolver", "aviso", f"{n} PIX recebido(s) sem venda: pos-app pix devolver (gerente)")
+        )
     return out

@@ -89,9 +89,19 @@ class Charge:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Charge:
-        return cls(int(row["id"]), row["txid"], Decimal(row["valor"]), row["status"], int(row["expiracao"]),
-                   row["copia_e_cola"], row["e2eid"], row["criacao_psp"], row["sale_id"], row["last_error"],
-                   row["created_at"])
+        return cls(
+            int(row["id"]),
+            row["txid"],
+            Decimal(row["valor"]),
+            row["status"],
+            int(row["expiracao"]),
+            row["copia_e_cola"],
+            row["e2eid"],
+            row["criacao_psp"],
+            row["sale_id"],
+            row["last_error"],
+            row["created_at"],
+        )
 
     @property
     def paid(self) -> bool:
@@ -152,9 +162,17 @@ class PixService:
                     try:
                         p12 = Path(cert_path).read_bytes()
                     except OSError as exc:
-                        raise PixConfigError(f"Certificado do PSP ilegível: {cert_path} ({exc.strerror})") from exc
-                self._client = PixClient(url, client_id, secret, p12=p12,
-                                         p12_password=cfg.get("pix.certificado_senha"), verify=cfg.get("pix.ca"))
+                        raise PixConfigError(
+                            f"Certificado do PSP ilegível: {cert_path} ({exc.strerror})"
+                        ) from exc
+                self._client = PixClient(
+                    url,
+                    client_id,
+                    secret,
+                    p12=p12,
+                    p12_password=cfg.get("pix.certificado_senha"),
+                    verify=cfg.get("pix.ca"),
+                )
             return self._client
 
     def reset(self) -> None:
@@ -172,7 +190,9 @@ class PixService:
     def cnpj_psp(self) -> str:
         cnpj = self.setting("pix.cnpj_psp")
         if not cnpj:
-            raise PixNotConfigured("CNPJ do PSP não configurado (pix.cnpj_psp): a NFC-e exige a credenciadora.")
+            raise PixNotConfigured(
+                "CNPJ do PSP não configurado (pix.cnpj_psp): a NFC-e exige a credenciadora."
+            )
         return cnpj
 
     # -- static QR ------------------------------------------------------------------------
@@ -180,8 +200,9 @@ class PixService:
         from pos_app.core.pix.brcode import build_static
 
         emitente = self.ctx.emitente()
-        return build_static(self.chave(), emitente.nome_fantasia or emitente.razao_social, emitente.municipio,
-                            valor, ref)
+        return build_static(
+            self.chave(), emitente.nome_fantasia or emitente.razao_social, emitente.municipio, valor, ref
+        )
 
     def record_static(self, valor: Decimal, user: User | None) -> Payment:
         """The cashier saw the Pix arrive on the store's phone/bank: recorded with the operator."""
@@ -205,7 +226,16 @@ class PixService:
             cur = tx.execute(
                 "INSERT INTO pix_charges (txid, terminal_id, valor, expiracao, status, operador_id, created_at, "
                 "updated_at) VALUES (?,?,?,?,?,?,?,?)",
-                [txid, self.ctx.config.terminal_id, f"{valor:.2f}", expiracao, CRIANDO, operador_id, now, now],
+                [
+                    txid,
+                    self.ctx.config.terminal_id,
+                    f"{valor:.2f}",
+                    expiracao,
+                    CRIANDO,
+                    operador_id,
+                    now,
+                    now,
+                ],
             )
             charge_id = int(cur.lastrowid or 0)
         try:
@@ -244,9 +274,16 @@ class PixService:
             raise
         return self._apply(charge_id, cob)
 
-    def wait(self, charge_id: int, *, timeout: float | None = None, cancel: threading.Event | None = None,
-             on_update: Callable[[Charge], None] | None = None, first_interval: float = 1.0,
-             max_interval: float = 3.0) -> Charge:
+    def wait(
+        self,
+        charge_id: int,
+        *,
+        timeout: float | None = None,
+        cancel: threading.Event | None = None,
+        on_update: Callable[[Charge], None] | None = None,
+        first_interval: float = 1.0,
+        max_interval: float = 3.0,
+    ) -> Charge:
         """Poll until paid, expired, removed, cancelled (``cancel`` set) or ``timeout``.
 
         Backoff from ``first_interval`` to ``max_interval``: a charge is usually paid in 10-40 s
@@ -292,23 +329,31 @@ class PixService:
         except PixApiError:
             return self.refresh(charge_id)  # e.g. paid in between: the GET says so
         if user is not None:
-            self.store.database.execute("UPDATE pix_charges SET cancelled_by = ? WHERE id = ?", [user.id, charge_id])
+            self.store.database.execute(
+                "UPDATE pix_charges SET cancelled_by = ? WHERE id = ?", [user.id, charge_id]
+            )
         return self._apply(charge_id, cob)
 
     def payment_for(self, charge: Charge) -> Payment:
         if not charge.paid or not charge.e2eid:
             raise ValueError("cobrança PIX não paga")
-        return Payment(PIX_DINAMICO, charge.valor, cnpj_credenciadora=self.cnpj_psp(), numero_autorizacao=charge.e2eid)
+        return Payment(
+            PIX_DINAMICO, charge.valor, cnpj_credenciadora=self.cnpj_psp(), numero_autorizacao=charge.e2eid
+        )
 
     def link_sale(self, charge_id: int, sale_id: int) -> None:
-        self.store.database.execute("UPDATE pix_charges SET sale_id = ?, updated_at = ? WHERE id = ?",
-                                    [sale_id, iso(datetime.now(UTC)), charge_id])
+        self.store.database.execute(
+            "UPDATE pix_charges SET sale_id = ?, updated_at = ? WHERE id = ?",
+            [sale_id, iso(datetime.now(UTC)), charge_id],
+        )
 
     def link_sale_by_e2e(self, sale_id: int, payments: list[Payment]) -> None:
         for p in payments:
             if p.forma == PIX_DINAMICO and p.numero_autorizacao:
-                self.store.database.execute("UPDATE pix_charges SET sale_id = ? WHERE e2eid = ? AND sale_id IS NULL",
-                                            [sale_id, p.numero_autorizacao])
+                self.store.database.execute(
+                    "UPDATE pix_charges SET sale_id = ? WHERE e2eid = ? AND sale_id IS NULL",
+                    [sale_id, p.numero_autorizacao],
+                )
 
     # -- after a crash, late payments ---------------------------------------------------------
     def sync(self) -> list[Charge]:
@@ -333,10 +378,12 @@ class PixService:
         self.store.database.execute(
             "UPDATE pix_charges SET sale_id = (SELECT p.sale_id FROM payments p WHERE p.forma = ? AND "
             "p.numero_autorizacao = pix_charges.e2eid LIMIT 1) WHERE status = ? AND sale_id IS NULL",
-            [PIX_DINAMICO, PAGA])
+            [PIX_DINAMICO, PAGA],
+        )
         cutoff = iso(datetime.now(UTC) - UNUSED_GRACE)
         for row in self.store.database.query(
-            "SELECT * FROM pix_charges WHERE status = ? AND sale_id IS NULL AND updated_at < ?", [PAGA, cutoff]
+            "SELECT * FROM pix_charges WHERE status = ? AND sale_id IS NULL AND updated_at < ?",
+            [PAGA, cutoff],
         ):
             charge = Charge.from_row(row)
             self._offer_refund(charge.id, charge.e2eid or "", charge.valor, "paga_sem_venda")
@@ -347,23 +394,28 @@ class PixService:
         since = iso(datetime.now(UTC) - LATE_WATCH)
         row = self.store.database.query_one(
             f"SELECT COUNT(*) AS n FROM pix_charges WHERE status IN ({','.join('?' * 5)}) AND created_at >= ?",
-            [*OPEN, *CLOSED_UNPAID, since])
+            [*OPEN, *CLOSED_UNPAID, since],
+        )
         return bool(row and row["n"])
 
     def recent_charges(self, limit: int = 50) -> list[dict[str, Any]]:
         """The newest charges of this terminal (``pos-app pix cobrancas``)."""
         return self.store.database.query(
             "SELECT id, txid, valor, status, e2eid, sale_id, created_at FROM pix_charges ORDER BY id DESC LIMIT ?",
-            [limit])
+            [limit],
+        )
 
     def pending_refunds(self) -> list[dict[str, Any]]:
         return self.store.database.query(
             "SELECT r.*, c.txid FROM pix_refunds r JOIN pix_charges c ON c.id = r.charge_id "
-            "WHERE r.status IN (?, ?) ORDER BY r.id", [DEV_PENDENTE, DEV_FALHOU])
+            "WHERE r.status IN (?, ?) ORDER BY r.id",
+            [DEV_PENDENTE, DEV_FALHOU],
+        )
 
     def refunds(self) -> list[dict[str, Any]]:
         return self.store.database.query(
-            "SELECT r.*, c.txid FROM pix_refunds r JOIN pix_charges c ON c.id = r.charge_id ORDER BY r.id")
+            "SELECT r.*, c.txid FROM pix_refunds r JOIN pix_charges c ON c.id = r.charge_id ORDER BY r.id"
+        )
 
     def refund(self, refund_id: int, user: User) -> dict[str, Any]:
         """``PUT /pix/{e2eid}/devolucao/{id}`` by a manager; the id is stored first (idempotent)."""
@@ -381,13 +433,18 @@ class PixService:
             data = self.client().devolver(row["e2eid"], row["dev_id"], Decimal(row["valor"]))
         except PixError as exc:
             self._set_refund(refund_id, DEV_FALHOU, user, last_error=str(exc))
-            AuditLog(self.store).record("pix_devolucao", user=user, target=row["e2eid"], outcome="falha",
-                                        details={"erro": str(exc)})
+            AuditLog(self.store).record(
+                "pix_devolucao", user=user, target=row["e2eid"], outcome="falha", details={"erro": str(exc)}
+            )
             raise
         status = DEV_DEVOLVIDA if data.get("status") in ("DEVOLVIDO", "EM_PROCESSAMENTO") else DEV_FALHOU
         self._set_refund(refund_id, status, user, rtr_id=data.get("rtrId"), last_error=data.get("motivo"))
-        AuditLog(self.store).record("pix_devolucao", user=user, target=row["e2eid"],
-                                    details={"valor": row["valor"], "status_psp": data.get("status")})
+        AuditLog(self.store).record(
+            "pix_devolucao",
+            user=user,
+            target=row["e2eid"],
+            details={"valor": row["valor"], "status_psp": data.get("status")},
+        )
         result = self.store.database.query_one("SELECT * FROM pix_refunds WHERE id = ?", [refund_id])
         assert result is not None
         return result
@@ -397,11 +454,19 @@ class PixService:
         charge = self.get(charge_id)
         if cob.txid != charge.txid:
             raise ValueError("resposta do PSP para outra cobrança")
-        fields: dict[str, Any] = {"copia_e_cola": cob.copia_e_cola or charge.copia_e_cola, "criacao_psp": cob.criacao,
-                                  "pix_json": json.dumps(cob.pix, ensure_ascii=False)}
+        fields: dict[str, Any] = {
+            "copia_e_cola": cob.copia_e_cola or charge.copia_e_cola,
+            "criacao_psp": cob.criacao,
+            "pix_json": json.dumps(cob.pix, ensure_ascii=False),
+        }
         received = [p for p in cob.pix if p.get("endToEndId")]
         if received and cob.valor != charge.valor:
-            log.error("PIX: valor da cobrança %s no PSP (%s) difere do local (%s)", cob.txid, cob.valor, charge.valor)
+            log.error(
+                "PIX: valor da cobrança %s no PSP (%s) difere do local (%s)",
+                cob.txid,
+                cob.valor,
+                charge.valor,
+            )
         status = charge.status
         if charge.status in OPEN:
             if received:
@@ -415,7 +480,9 @@ class PixService:
                 status = REMOVIDA_PSP
             elif cob.status == "ATIVA":
                 status = ATIVA
-                expira = datetime.fromisoformat(cob.criacao.replace("Z", "+00:00")) + timedelta(seconds=cob.expiracao)
+                expira = datetime.fromisoformat(cob.criacao.replace("Z", "+00:00")) + timedelta(
+                    seconds=cob.expiracao
+                )
                 if datetime.now(UTC) >= expira:
                     status = EXPIRADA
         elif charge.status in CLOSED_UNPAID and received:
@@ -446,7 +513,9 @@ class PixService:
         fields["status"] = status
         fields["updated_at"] = iso(datetime.now(UTC))
         sets = ", ".join(f"{k} = ?" for k in fields)
-        self.store.database.execute(f"UPDATE pix_charges SET {sets} WHERE id = ?", [*fields.values(), charge_id])
+        self.store.database.execute(
+            f"UPDATE pix_charges SET {sets} WHERE id = ?", [*fields.values(), charge_id]
+        )
         return self.get(charge_id)
 
     def _note(self, charge_id: int, error: str) -> None:
@@ -455,7 +524,9 @@ class PixService:
     def _set_refund(self, refund_id: int, status: str, user: User, **fields: Any) -> None:
         fields.update(status=status, requested_by=user.id, updated_at=iso(datetime.now(UTC)))
         sets = ", ".join(f"{k} = ?" for k in fields)
-        self.store.database.execute(f"UPDATE pix_refunds SET {sets} WHERE id = ?", [*fields.values(), refund_id])
+        self.store.database.execute(
+            f"UPDATE pix_refunds SET {sets} WHERE id = ?", [*fields.values(), refund_id]
+        )
 
 
 def pix_service(ctx: AppContext) -> PixService:

@@ -148,7 +148,9 @@ class NetworkPrinter(Printer):
                 f"Impressora {self.host}:{self.port} recusou a conexão (desligada, porta errada ou ocupada)"
             ) from exc
         except OSError as exc:
-            raise PrinterError(f"Impressora {self.host}:{self.port} inacessível: {exc.strerror or exc}") from exc
+            raise PrinterError(
+                f"Impressora {self.host}:{self.port} inacessível: {exc.strerror or exc}"
+            ) from exc
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
@@ -188,8 +190,9 @@ class NetworkPrinter(Printer):
             paper = self._paper(sock)
         finally:
             sock.close()
-        return PrinterStatus(paper != "sem", f"Impressora {self.host}:{self.port} conectada, {_PAPER_MESSAGES[paper]}.",
-                             paper)
+        return PrinterStatus(
+            paper != "sem", f"Impressora {self.host}:{self.port} conectada, {_PAPER_MESSAGES[paper]}.", paper
+        )
 
 
 # --------------------------------------------------------------------------- python-escpos devices
@@ -224,8 +227,9 @@ class _EscposDevice(Printer):
             paper: PaperState = "desconhecido"
             with contextlib.suppress(Exception):
                 paper = {0: "sem", 1: "pouco", 2: "ok"}.get(device.paper_status(), "desconhecido")  # type: ignore[assignment]
-            return PrinterStatus(paper != "sem", f"Impressora {self.description} conectada, {_PAPER_MESSAGES[paper]}.",
-                                 paper)
+            return PrinterStatus(
+                paper != "sem", f"Impressora {self.description} conectada, {_PAPER_MESSAGES[paper]}.", paper
+            )
         finally:
             with contextlib.suppress(Exception):
                 device.close()
@@ -252,7 +256,9 @@ class FilePrinter(_EscposDevice):
         folder = self.path.parent
         if self.path.exists() or folder.is_dir():
             return PrinterStatus(True, f"Impressão em arquivo: {self.path}.", "desconhecido")
-        return PrinterStatus(False, f"Pasta inexistente para o arquivo de impressão: {folder}.", "desconhecido")
+        return PrinterStatus(
+            False, f"Pasta inexistente para o arquivo de impressão: {folder}.", "desconhecido"
+        )
 
 
 class UsbPrinter(_EscposDevice):
@@ -279,9 +285,11 @@ class UsbPrinter(_EscposDevice):
         return Usb(self.vendor_id, self.product_id, timeout=self.timeout_ms, usb_args=usb_args)
 
     def _not_found(self) -> str:
-        return (f"Impressora {self.description} não encontrada: confira o cabo e se está ligada. No Windows, "
-                "o modo USB direto exige o driver WinUSB; com o driver do fabricante use o modo "
-                "'Impressora instalada no Windows (spooler)'")
+        return (
+            f"Impressora {self.description} não encontrada: confira o cabo e se está ligada. No Windows, "
+            "o modo USB direto exige o driver WinUSB; com o driver do fabricante use o modo "
+            "'Impressora instalada no Windows (spooler)'"
+        )
 
     def send(self, data: bytes) -> None:
         try:
@@ -337,15 +345,21 @@ class WindowsPrinter(_EscposDevice):
     kind = "windows"
 
     # winspool PRINTER_STATUS_* bits that mean the job would only wait in the queue
-    _BAD_STATUS = {0x2: "com erro", 0x8: "com papel enroscado", 0x10: "sem papel", 0x40: "sem papel",
-                   0x80: "desligada (offline)", 0x400000: "com a tampa aberta"}
+    _BAD_STATUS = {
+        0x2: "com erro",
+        0x8: "com papel enroscado",
+        0x10: "sem papel",
+        0x40: "sem papel",
+        0x80: "desligada (offline)",
+        0x400000: "com a tampa aberta",
+    }
 
     def __init__(self, name: str) -> None:
         self.name = name
 
     @property
     def description(self) -> str:
-        return f"Windows \"{self.name}\"" if self.name else "Windows (impressora padrão)"
+        return f'Windows "{self.name}"' if self.name else "Windows (impressora padrão)"
 
     def _device(self) -> Any:
         from escpos.printer import Win32Raw
@@ -388,8 +402,11 @@ class WindowsPrinter(_EscposDevice):
     def status(self) -> PrinterStatus:
         problem = self._spooler_problem()
         if problem:
-            return PrinterStatus(False, f"Impressora {self.description} {problem}.",
-                                 "sem" if "papel" in problem and "enroscado" not in problem else "desconhecido")
+            return PrinterStatus(
+                False,
+                f"Impressora {self.description} {problem}.",
+                "sem" if "papel" in problem and "enroscado" not in problem else "desconhecido",
+            )
         try:
             self._device()
         except PrinterError as exc:
@@ -414,7 +431,9 @@ def _parse_host_port(address: str) -> tuple[str, int]:
 def _parse_usb(address: str) -> tuple[int, int]:
     m = re.fullmatch(r"\s*(?:0x)?([0-9a-fA-F]{1,4})\s*[:,]\s*(?:0x)?([0-9a-fA-F]{1,4})\s*", address)
     if not m:
-        raise PrinterError(f"Endereço USB inválido: {address!r} (use fabricante:produto em hexadecimal, ex.: 04b8:0e15)")
+        raise PrinterError(
+            f"Endereço USB inválido: {address!r} (use fabricante:produto em hexadecimal, ex.: 04b8:0e15)"
+        )
     return int(m.group(1), 16), int(m.group(2), 16)
 
 

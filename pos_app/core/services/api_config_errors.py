@@ -47,8 +47,12 @@ def remember(ctx: AppContext, codigo: str, mensagem: str) -> None:
     current = current_error(ctx)
     now = datetime.now(UTC).isoformat()
     since = current["desde"] if current and current.get("codigo") == codigo else now
-    settings.set(SETTING, json.dumps({"codigo": codigo, "mensagem": mensagem, "desde": since, "visto": now},
-                                     ensure_ascii=False))
+    settings.set(
+        SETTING,
+        json.dumps(
+            {"codigo": codigo, "mensagem": mensagem, "desde": since, "visto": now}, ensure_ascii=False
+        ),
+    )
 
 
 def current_error(ctx: AppContext) -> dict[str, Any] | None:
@@ -88,5 +92,7 @@ def warning(ctx: AppContext) -> str | None:
     err = current_error(ctx)
     if err is None:
         return None
-    return (f"Configuração da conta Focus NFe: {describe(err['codigo'], ctx.config.ambiente)} "
-            f"({err['codigo']}). Transmissões pausadas até corrigir; as vendas seguem em contingência.")
+    return (
+        f"Configuração da conta Focus NFe: {describe(err['codigo'], ctx.config.ambiente)} "
+        f"({err['codigo']}). Transmissões pausadas até corrigir; as vendas seguem em contingência."
+    )

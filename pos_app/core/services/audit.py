@@ -63,9 +63,16 @@ class AuditEntry:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "quando": self.at, "operador": self.user_codigo, "nome": self.user_nome,
-            "acao": self.action, "descricao": self.label, "alvo": self.target, "motivo": self.reason,
-            "resultado": self.outcome, "detalhes": self.details,
+            "id": self.id,
+            "quando": self.at,
+            "operador": self.user_codigo,
+            "nome": self.user_nome,
+            "acao": self.action,
+            "descricao": self.label,
+            "alvo": self.target,
+            "motivo": self.reason,
+            "resultado": self.outcome,
+            "detalhes": self.details,
         }
 
     def line(self) -> str:
@@ -151,7 +158,13 @@ def _entry(row: dict[str, Any]) -> AuditEntry:
     except ValueError:
         details = {"texto": row["details"]}
     return AuditEntry(
-        id=int(row["id"]), at=row["at"], user_codigo=row["user_codigo"], user_nome=row["user_nome"],
-        action=row["action"], target=row["target"], reason=row["reason"], outcome=row["outcome"],
+        id=int(row["id"]),
+        at=row["at"],
+        user_codigo=row["user_codigo"],
+        user_nome=row["user_nome"],
+        action=row["action"],
+        target=row["target"],
+        reason=row["reason"],
+        outcome=row["outcome"],
         details=details,
     )

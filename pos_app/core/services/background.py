@@ -44,8 +44,13 @@ class SyncState(StrEnum):
 Submit = Callable[..., Any]  # submit(job, *, on_result, on_error, on_progress); job(progress=callable)
 
 
-def thread_submit(job: Callable[..., Any], *, on_result: Callable[[Any], None],
-                  on_error: Callable[[BaseException], None], on_progress: Callable[[Any], None]) -> None:
+def thread_submit(
+    job: Callable[..., Any],
+    *,
+    on_result: Callable[[Any], None],
+    on_error: Callable[[BaseException], None],
+    on_progress: Callable[[Any], None],
+) -> None:
     """Run ``job`` in a new daemon thread; callbacks are called from that thread."""
 
     def run() -> None:
@@ -62,9 +67,14 @@ def thread_submit(job: Callable[..., Any], *, on_result: Callable[[Any], None],
 class ReplayScheduler:
     """One replay pass at a time, on request (``trigger``) or in the calling thread (``run_now``)."""
 
-    def __init__(self, ctx: AppContext, *, submit: Submit | None = None,
-                 replay_factory: Callable[[], ReplayService] | None = None,
-                 stop_event: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        submit: Submit | None = None,
+        replay_factory: Callable[[], ReplayService] | None = None,
+        stop_event: threading.Event | None = None,
+    ) -> None:
         self.ctx = ctx
         self._submit = submit or thread_submit
         self._replay_factory = replay_factory or (lambda: ReplayService(ctx))
@@ -78,7 +88,9 @@ class ReplayScheduler:
         self.last_outcome: Any = None
         self.on_started: Callable[[], None] | None = None
         self.on_progress: Callable[[int, int], None] | None = None  # done, total (-1 while preparing)
-        self.on_finished: Callable[[Any], None] | None = None  # ReplayReport, None (nothing to do) or the error
+        self.on_finished: Callable[[Any], None] | None = (
+            None  # ReplayReport, None (nothing to do) or the error
+        )
 
     @property
     def running(self) -> bool:
@@ -87,8 +99,13 @@ class ReplayScheduler:
     def stop(self) -> None:
         self.stop_event.set()
 
-    def trigger(self, *, force: bool = False, ignore_backoff: bool = False,
-                on_done: Callable[[Any], None] | None = None) -> bool:
+    def trigger(
+        self,
+        *,
+        force: bool = False,
+        ignore_backoff: bool = False,
+        on_done: Callable[[Any], None] | None = None,
+    ) -> bool:
         """Start a pass now (False when one is running: a forced request then runs right after it).
 
         Without ``force`` nothing starts while the link is known down, and the pass does nothing
@@ -146,7 +163,9 @@ class ReplayScheduler:
         except Exception:  # noqa: BLE001 - PIX trouble never stops the NFC-e sync
             log.warning("sincronização PIX falhou", exc_info=True)
 
-    def _pass(self, force: bool, ignore_backoff: bool, progress: Callable[[Any], None]) -> ReplayReport | None:
+    def _pass(
+        self, force: bool, ignore_backoff: bool, progress: Callable[[Any], None]
+    ) -> ReplayReport | None:
         self.pix_tick()
         if not force and not self.ctx.store.documents.has_backlog():
             return None

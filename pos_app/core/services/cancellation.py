@@ -133,9 +133,16 @@ class CancelResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "resultado": self.outcome, "cancelada": self.cancelled, "mensagem": self.mensagem, "ref": self.ref,
-            "status": self.status, "status_sefaz": self.status_sefaz, "mensagem_sefaz": self.mensagem_sefaz,
-            "restante_segundos": self.restante_segundos, "resposta": self.resposta, **self.extra,
+            "resultado": self.outcome,
+            "cancelada": self.cancelled,
+            "mensagem": self.mensagem,
+            "ref": self.ref,
+            "status": self.status,
+            "status_sefaz": self.status_sefaz,
+            "mensagem_sefaz": self.mensagem_sefaz,
+            "restante_segundos": self.restante_segundos,
+            "resposta": self.resposta,
+            **self.extra,
         }
 
 
@@ -156,15 +163,21 @@ class CancellationService:
         if doc is None:
             digits = chave_chars(text)
             if len(digits) == 44:
-                doc = self.store.database.query_one("SELECT * FROM fiscal_documents WHERE chave = ?", [digits])
+                doc = self.store.database.query_one(
+                    "SELECT * FROM fiscal_documents WHERE chave = ?", [digits]
+                )
             else:
                 doc = self._by_number(text)
         if doc is None:
-            raise ManagerError(f"Nota não encontrada neste terminal: {text} (informe o número da NFC-e, a "
-                               "referência ou a chave de acesso)", field="ref")
+            raise ManagerError(
+                f"Nota não encontrada neste terminal: {text} (informe o número da NFC-e, a "
+                "referência ou a chave de acesso)",
+                field="ref",
+            )
         if doc["status"] in (S.ENCERRADO, S.EM_DUVIDA):
             newer = self.store.database.query_one(
-                "SELECT * FROM fiscal_documents WHERE replaces_document_id = ? ORDER BY id DESC LIMIT 1", [doc["id"]]
+                "SELECT * FROM fiscal_documents WHERE replaces_document_id = ? ORDER BY id DESC LIMIT 1",
+                [doc["id"]],
             )
             if newer is not None:
                 return newer
@@ -174,16 +187,20 @@ class CancellationService:
         """The NFC-e a manager names by its number ("123", "nº 123") or series/number ("1/123", "600-5")."""
         import re
 
-        match = re.fullmatch(r"(?:n[ºo°.]?\s*)?(?:(\d{1,3})\s*[/-]\s*)?(\d{1,9})", text.strip(), re.IGNORECASE)
+        match = re.fullmatch(
+            r"(?:n[ºo°.]?\s*)?(?:(\d{1,3})\s*[/-]\s*)?(\d{1,9})", text.strip(), re.IGNORECASE
+        )
         if match is None:
             return None
         serie, numero = match.group(1), int(match.group(2))
         if serie is not None:
             return self.store.database.query_one(
                 "SELECT * FROM fiscal_documents WHERE serie = ? AND numero = ? ORDER BY id DESC LIMIT 1",
-                [int(serie), numero])
+                [int(serie), numero],
+            )
         return self.store.database.query_one(  # the same number in two series: the latest note
-            "SELECT * FROM fiscal_documents WHERE numero = ? ORDER BY id DESC LIMIT 1", [numero])
+            "SELECT * FROM fiscal_documents WHERE numero = ? ORDER BY id DESC LIMIT 1", [numero]
+        )
 
     def recent(self, now: datetime | None = None, limit: int = 10) -> list[dict[str, Any]]:
         """The last notes that can still be cancelled (newest first) with ``restante`` (timedelta or None
@@ -195,7 +212,9 @@ class CancellationService:
             "SELECT d.*, s.valor_total AS valor_total FROM fiscal_documents d "
             "LEFT JOIN sales s ON s.id = d.sale_id "
             f"WHERE d.status IN ({marks}) "
-            "ORDER BY d.id DESC LIMIT ?", [*states, limit * 3])
+            "ORDER BY d.id DESC LIMIT ?",
+            [*states, limit * 3],
+        )
         out = []
         for row in rows:
             doc = dict(row)
@@ -210,7 +229,8 @@ class CancellationService:
 
     def pending_intent(self, doc_id: int) -> dict[str, Any] | None:
         return self.store.database.query_one(
-            "SELECT * FROM cancel_intents WHERE document_id = ? AND status = ?", [doc_id, IntentStatus.PENDENTE]
+            "SELECT * FROM cancel_intents WHERE document_id = ? AND status = ?",
+            [doc_id, IntentStatus.PENDENTE],
         )
 
     def preview(self, ref: str, now: datetime | None = None) -> dict[str, Any]:
@@ -231,7 +251,9 @@ class CancellationService:
         }
 
     # -- cancel -----------------------------------------------------------------------------
-    def cancel(self, ref: str, justificativa: str, manager: User, now: datetime | None = None) -> CancelResult:
+    def cancel(
+        self, ref: str, justificativa: str, manager: User, now: datetime | None = None
+    ) -> CancelResult:
         """Cancel (or schedule the cancellation of) the note ``ref``. Raises ManagerError on bad input."""
         now = now or self.ctx.now()
         justificativa = check_justificativa(justificativa)
@@ -244,23 +266,38 @@ class CancellationService:
         status = doc["status"]
 
         if status == S.CANCELADO:
-            return CancelResult(JA_CANCELADO, f"A NFC-e {doc['ref']} já está cancelada.", doc["ref"], doc_id, status)
+            return CancelResult(
+                JA_CANCELADO, f"A NFC-e {doc['ref']} já está cancelada.", doc["ref"], doc_id, status
+            )
 
         if status in AWAITING_TRANSMISSION:
             return self._schedule(doc, justificativa, manager, now)
 
         if status != S.AUTORIZADO:
             msg = not_cancellable_message(status)
-            self.audit.record("cancelamento", user=manager, target=doc["ref"], reason=justificativa,
-                              outcome=REFUSED, details={"status": status, "motivo": msg}, now=now)
+            self.audit.record(
+                "cancelamento",
+                user=manager,
+                target=doc["ref"],
+                reason=justificativa,
+                outcome=REFUSED,
+                details={"status": status, "motivo": msg},
+                now=now,
+            )
             raise ManagerError(msg, field="ref")
 
         left = remaining(doc, now)
         if not left:
             msg = self.late_message(doc)
-            self.audit.record("cancelamento", user=manager, target=doc["ref"], reason=justificativa,
-                              outcome=REFUSED, details={"motivo": "prazo de 30 minutos encerrado",
-                                                        "autorizada_em": doc["data_autorizacao"]}, now=now)
+            self.audit.record(
+                "cancelamento",
+                user=manager,
+                target=doc["ref"],
+                reason=justificativa,
+                outcome=REFUSED,
+                details={"motivo": "prazo de 30 minutos encerrado", "autorizada_em": doc["data_autorizacao"]},
+                now=now,
+            )
             return CancelResult(RECUSADO, msg, doc["ref"], doc_id, status, restante_segundos=0)
 
         result = self._send(doc, justificativa, manager, now, action="cancelamento")
@@ -275,8 +312,10 @@ class CancellationService:
         when = ""
         if auth and end:
             local = auth.astimezone(self.ctx.now().tzinfo)
-            when = (f" Ela foi autorizada em {local:%d/%m/%Y às %H:%M} e o prazo terminou às "
-                    f"{end.astimezone(local.tzinfo):%H:%M}.")
+            when = (
+                f" Ela foi autorizada em {local:%d/%m/%Y às %H:%M} e o prazo terminou às "
+                f"{end.astimezone(local.tzinfo):%H:%M}."
+            )
         return (
             f"Não é mais possível cancelar a NFC-e {doc['ref']}: o cancelamento só é aceito até 30 minutos "
             f"após a autorização.{when} Nenhum pedido foi enviado (a SEFAZ recusaria com a rejeição 501). "
@@ -284,24 +323,39 @@ class CancellationService:
             "contador (alguns estados aceitam cancelamento extemporâneo, pedido diretamente à SEFAZ)."
         )
 
-    def _schedule(self, doc: dict[str, Any], justificativa: str, manager: User, now: datetime) -> CancelResult:
+    def _schedule(
+        self, doc: dict[str, Any], justificativa: str, manager: User, now: datetime
+    ) -> CancelResult:
         doc_id = int(doc["id"])
         existing = self.pending_intent(doc_id)
         with self.store.transaction() as tx:
             if existing is not None:
-                tx.execute("UPDATE cancel_intents SET justificativa = ?, requested_by = ?, requested_at = ? "
-                           "WHERE id = ?", [justificativa, manager.id, iso(now), existing["id"]])
+                tx.execute(
+                    "UPDATE cancel_intents SET justificativa = ?, requested_by = ?, requested_at = ? "
+                    "WHERE id = ?",
+                    [justificativa, manager.id, iso(now), existing["id"]],
+                )
             else:
                 tx.execute(
                     "INSERT INTO cancel_intents (document_id, justificativa, requested_by, requested_at, status) "
-                    "VALUES (?,?,?,?,?)", [doc_id, justificativa, manager.id, iso(now), IntentStatus.PENDENTE],
+                    "VALUES (?,?,?,?,?)",
+                    [doc_id, justificativa, manager.id, iso(now), IntentStatus.PENDENTE],
                 )
             self.store.documents.transition(
-                doc_id, doc["status"], tx=tx,
+                doc_id,
+                doc["status"],
+                tx=tx,
                 note=f"cancelamento agendado por {manager.nome} ({manager.codigo}): {justificativa}",
             )
-        self.audit.record("cancelamento_agendado", user=manager, target=doc["ref"], reason=justificativa,
-                          outcome=SCHEDULED, details={"status": doc["status"]}, now=now)
+        self.audit.record(
+            "cancelamento_agendado",
+            user=manager,
+            target=doc["ref"],
+            reason=justificativa,
+            outcome=SCHEDULED,
+            details={"status": doc["status"]},
+            now=now,
+        )
         extra = ""
         if doc["status"] == S.CONTINGENCIA_ERRO:
             extra = " Ela foi rejeitada na transmissão: corrija e reenvie; o cancelamento segue logo depois."
@@ -310,11 +364,21 @@ class CancellationService:
             f"A NFC-e {doc['ref']} foi emitida em contingência e ainda não foi transmitida à SEFAZ. O "
             "cancelamento ficou agendado e será feito automaticamente logo após a autorização (dentro do "
             f"prazo de 30 minutos).{extra} Para transmitir agora: pos-app sync.",
-            doc["ref"], doc_id, doc["status"],
+            doc["ref"],
+            doc_id,
+            doc["status"],
         )
 
-    def _send(self, doc: dict[str, Any], justificativa: str, manager: User | None, now: datetime, *,
-              action: str, priority: Priority = Priority.LIVE) -> CancelResult:
+    def _send(
+        self,
+        doc: dict[str, Any],
+        justificativa: str,
+        manager: User | None,
+        now: datetime,
+        *,
+        action: str,
+        priority: Priority = Priority.LIVE,
+    ) -> CancelResult:
         doc_id = int(doc["id"])
         ref = doc["ref"]
         who = f"{manager.nome} ({manager.codigo})" if manager else "sistema"
@@ -322,8 +386,12 @@ class CancellationService:
         secs = int(left.total_seconds()) if left is not None else None
         actions = PendingActions(self.ctx)
         # Written ahead: if this process dies or gets no answer, a consult settles it (sync, next cancel).
-        action_id = actions.begin(CANCELAMENTO, ref, {"justificativa": justificativa, "por": who, "acao": action},
-                                  document_id=doc_id)
+        action_id = actions.begin(
+            CANCELAMENTO,
+            ref,
+            {"justificativa": justificativa, "por": who, "acao": action},
+            document_id=doc_id,
+        )
         crash_point("cancel_before_send")
         try:
             answer = doc_api(self.ctx, doc).cancel(ref, justificativa, priority=priority)
@@ -333,8 +401,15 @@ class CancellationService:
         except (NotDelivered, RateLimited) as exc:
             actions.finish(action_id, NAO_EFETIVADO, f"não entregue: {exc}")
             msg = f"O pedido de cancelamento não chegou à API: {exc} Tente de novo (restam {format_remaining(left)})."
-            self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=FAILED,
-                              details={"erro": str(exc)}, now=now)
+            self.audit.record(
+                action,
+                user=manager,
+                target=ref,
+                reason=justificativa,
+                outcome=FAILED,
+                details={"erro": str(exc)},
+                now=now,
+            )
             return CancelResult(FALHOU, msg, ref, doc_id, doc["status"], restante_segundos=secs)
         except InDoubt as exc:
             # Maybe cancelled: ask the API what happened.
@@ -343,12 +418,22 @@ class CancellationService:
                 answer = consulted
             else:
                 if consulted is not None and consulted.status == F.AUTORIZADO:
-                    actions.finish(action_id, NAO_EFETIVADO, "consulta: a nota continua autorizada",
-                                   consulted.raw)
-                msg = (f"Sem resposta da API ao cancelar ({exc}). Consulte a nota no histórico e tente de novo "
-                       f"se ela continuar autorizada (restam {format_remaining(left)}).")
-                self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=FAILED,
-                                  details={"erro": str(exc)}, now=now)
+                    actions.finish(
+                        action_id, NAO_EFETIVADO, "consulta: a nota continua autorizada", consulted.raw
+                    )
+                msg = (
+                    f"Sem resposta da API ao cancelar ({exc}). Consulte a nota no histórico e tente de novo "
+                    f"se ela continuar autorizada (restam {format_remaining(left)})."
+                )
+                self.audit.record(
+                    action,
+                    user=manager,
+                    target=ref,
+                    reason=justificativa,
+                    outcome=FAILED,
+                    details={"erro": str(exc)},
+                    now=now,
+                )
                 return CancelResult(FALHOU, msg, ref, doc_id, doc["status"], restante_segundos=secs)
         except ApiError as exc:
             # "nfe_cancelada", or "nfe_nao_autorizada" (422) for a note the API already cancelled
@@ -357,53 +442,124 @@ class CancellationService:
             if consulted is not None and consulted.status == F.CANCELADO:
                 with self.store.transaction() as tx:
                     self.store.documents.transition(
-                        doc_id, S.CANCELADO, http_status=consulted.http_status, response=consulted.raw,
-                        status_sefaz=consulted.status_sefaz, mensagem_sefaz=consulted.mensagem_sefaz,
-                        caminho_xml_cancelamento=consulted.caminho_xml_cancelamento, tx=tx,
+                        doc_id,
+                        S.CANCELADO,
+                        http_status=consulted.http_status,
+                        response=consulted.raw,
+                        status_sefaz=consulted.status_sefaz,
+                        mensagem_sefaz=consulted.mensagem_sefaz,
+                        caminho_xml_cancelamento=consulted.caminho_xml_cancelamento,
+                        tx=tx,
                         note=f"a API informou que a nota já estava cancelada ({exc.codigo})",
                     )
-                    actions.finish(action_id, CONCLUIDO, "consulta: já estava cancelada", consulted.raw, tx=tx)
-                self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=OK,
-                                  details={"observacao": "já estava cancelada na API"}, now=now)
-                return CancelResult(JA_CANCELADO, f"A NFC-e {ref} já estava cancelada na API.", ref, doc_id,
-                                    S.CANCELADO, consulted.status_sefaz, consulted.mensagem_sefaz, consulted.raw)
+                    actions.finish(
+                        action_id, CONCLUIDO, "consulta: já estava cancelada", consulted.raw, tx=tx
+                    )
+                self.audit.record(
+                    action,
+                    user=manager,
+                    target=ref,
+                    reason=justificativa,
+                    outcome=OK,
+                    details={"observacao": "já estava cancelada na API"},
+                    now=now,
+                )
+                return CancelResult(
+                    JA_CANCELADO,
+                    f"A NFC-e {ref} já estava cancelada na API.",
+                    ref,
+                    doc_id,
+                    S.CANCELADO,
+                    consulted.status_sefaz,
+                    consulted.mensagem_sefaz,
+                    consulted.raw,
+                )
             actions.finish(action_id, NAO_EFETIVADO, f"recusado pela API: {exc.codigo}", exc.body)
             self.store.documents.transition(
-                doc_id, doc["status"], http_status=exc.status_code, response=exc.body,
+                doc_id,
+                doc["status"],
+                http_status=exc.status_code,
+                response=exc.body,
                 note=f"cancelamento recusado pela API ({who}): {exc.mensagem}",
             )
-            self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=REFUSED,
-                              details={"http": exc.status_code, "codigo": exc.codigo, "mensagem": exc.mensagem},
-                              now=now)
+            self.audit.record(
+                action,
+                user=manager,
+                target=ref,
+                reason=justificativa,
+                outcome=REFUSED,
+                details={"http": exc.status_code, "codigo": exc.codigo, "mensagem": exc.mensagem},
+                now=now,
+            )
             body = exc.body if isinstance(exc.body, dict) else None
-            return CancelResult(RECUSADO_SEFAZ, f"A API recusou o cancelamento: {exc}", ref, doc_id, doc["status"],
-                                exc.codigo, exc.mensagem, body, secs)
+            return CancelResult(
+                RECUSADO_SEFAZ,
+                f"A API recusou o cancelamento: {exc}",
+                ref,
+                doc_id,
+                doc["status"],
+                exc.codigo,
+                exc.mensagem,
+                body,
+                secs,
+            )
 
         if answer.status == F.CANCELADO:
             with self.store.transaction() as tx:
                 self.store.documents.transition(
-                    doc_id, S.CANCELADO, http_status=answer.http_status, response=answer.raw,
-                    status_sefaz=answer.status_sefaz, mensagem_sefaz=answer.mensagem_sefaz,
-                    caminho_xml_cancelamento=answer.caminho_xml_cancelamento, tx=tx,
+                    doc_id,
+                    S.CANCELADO,
+                    http_status=answer.http_status,
+                    response=answer.raw,
+                    status_sefaz=answer.status_sefaz,
+                    mensagem_sefaz=answer.mensagem_sefaz,
+                    caminho_xml_cancelamento=answer.caminho_xml_cancelamento,
+                    tx=tx,
                     note=f"cancelada por {who}: {justificativa}",
                 )
                 actions.finish(action_id, CONCLUIDO, "cancelada", answer.raw, tx=tx)
-            self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=OK,
-                              details={"status_sefaz": answer.status_sefaz, "mensagem_sefaz": answer.mensagem_sefaz,
-                                       "caminho_xml_cancelamento": answer.caminho_xml_cancelamento}, now=now)
+            self.audit.record(
+                action,
+                user=manager,
+                target=ref,
+                reason=justificativa,
+                outcome=OK,
+                details={
+                    "status_sefaz": answer.status_sefaz,
+                    "mensagem_sefaz": answer.mensagem_sefaz,
+                    "caminho_xml_cancelamento": answer.caminho_xml_cancelamento,
+                },
+                now=now,
+            )
             sigla = "NF-e" if int(doc.get("modelo") or 65) == 55 else "NFC-e"
-            return CancelResult(CANCELADO, f"{sigla} {ref} cancelada (SEFAZ {answer.status_sefaz}: "
-                                f"{answer.mensagem_sefaz}).", ref, doc_id, S.CANCELADO, answer.status_sefaz,
-                                answer.mensagem_sefaz, answer.raw)
+            return CancelResult(
+                CANCELADO,
+                f"{sigla} {ref} cancelada (SEFAZ {answer.status_sefaz}: {answer.mensagem_sefaz}).",
+                ref,
+                doc_id,
+                S.CANCELADO,
+                answer.status_sefaz,
+                answer.mensagem_sefaz,
+                answer.raw,
+            )
         # erro_cancelamento (e.g. 501 deadline, 108 SEFAZ down): the note stays authorized.
         actions.finish(action_id, NAO_EFETIVADO, f"SEFAZ {answer.status_sefaz}", answer.raw)
         self.store.documents.transition(
-            doc_id, doc["status"], http_status=answer.http_status, response=answer.raw,
+            doc_id,
+            doc["status"],
+            http_status=answer.http_status,
+            response=answer.raw,
             note=f"cancelamento recusado pela SEFAZ ({who}): {answer.status_sefaz} {answer.mensagem_sefaz}",
         )
-        self.audit.record(action, user=manager, target=ref, reason=justificativa, outcome=REFUSED,
-                          details={"status_sefaz": answer.status_sefaz, "mensagem_sefaz": answer.mensagem_sefaz},
-                          now=now)
+        self.audit.record(
+            action,
+            user=manager,
+            target=ref,
+            reason=justificativa,
+            outcome=REFUSED,
+            details={"status_sefaz": answer.status_sefaz, "mensagem_sefaz": answer.mensagem_sefaz},
+            now=now,
+        )
         hint = ""
         if answer.status_sefaz == "501":
             hint = " O prazo de cancelamento terminou para a SEFAZ (verifique o relógio deste computador)."
@@ -412,7 +568,13 @@ class CancellationService:
         return CancelResult(
             RECUSADO_SEFAZ,
             f"A SEFAZ recusou o cancelamento: {answer.status_sefaz} - {answer.mensagem_sefaz}.{hint}",
-            ref, doc_id, doc["status"], answer.status_sefaz, answer.mensagem_sefaz, answer.raw, secs,
+            ref,
+            doc_id,
+            doc["status"],
+            answer.status_sefaz,
+            answer.mensagem_sefaz,
+            answer.raw,
+            secs,
         )
 
     def resolve_intent(self, row: dict[str, Any], request: dict[str, Any]) -> str:
@@ -434,24 +596,43 @@ class CancellationService:
         if consulted is not None and consulted.status == F.CANCELADO:
             with self.store.transaction() as tx:
                 self.store.documents.transition(
-                    int(doc["id"]), S.CANCELADO, http_status=consulted.http_status, response=consulted.raw,
-                    status_sefaz=consulted.status_sefaz, mensagem_sefaz=consulted.mensagem_sefaz,
-                    caminho_xml_cancelamento=consulted.caminho_xml_cancelamento, tx=tx,
+                    int(doc["id"]),
+                    S.CANCELADO,
+                    http_status=consulted.http_status,
+                    response=consulted.raw,
+                    status_sefaz=consulted.status_sefaz,
+                    mensagem_sefaz=consulted.mensagem_sefaz,
+                    caminho_xml_cancelamento=consulted.caminho_xml_cancelamento,
+                    tx=tx,
                     note=f"cancelamento confirmado por consulta após interrupção ({request.get('por')}): "
-                         f"{request.get('justificativa')}",
+                    f"{request.get('justificativa')}",
                 )
                 actions.finish(action_id, CONCLUIDO, "consulta: cancelada", consulted.raw, tx=tx)
-            self.audit.record(str(request.get("acao") or "cancelamento"), user=None, target=doc["ref"],
-                              reason=request.get("justificativa"), outcome=OK,
-                              details={"observacao": "confirmado por consulta após interrupção"})
+            self.audit.record(
+                str(request.get("acao") or "cancelamento"),
+                user=None,
+                target=doc["ref"],
+                reason=request.get("justificativa"),
+                outcome=OK,
+                details={"observacao": "confirmado por consulta após interrupção"},
+            )
             return CONCLUIDO
         if consulted is not None and consulted.status == F.AUTORIZADO:
-            actions.finish(action_id, NAO_EFETIVADO, "consulta: a nota continua autorizada (cancelamento não "
-                           "efetivado; peça de novo se ainda quiser cancelar)", consulted.raw)
+            actions.finish(
+                action_id,
+                NAO_EFETIVADO,
+                "consulta: a nota continua autorizada (cancelamento não "
+                "efetivado; peça de novo se ainda quiser cancelar)",
+                consulted.raw,
+            )
             return NAO_EFETIVADO
         state = consulted.status if consulted is not None else "desconhecida pela API"
-        actions.finish(action_id, MANUAL, f"consulta inconclusiva (situação {state})",
-                       consulted.raw if consulted is not None else None)
+        actions.finish(
+            action_id,
+            MANUAL,
+            f"consulta inconclusiva (situação {state})",
+            consulted.raw if consulted is not None else None,
+        )
         return MANUAL
 
     def _consult(self, ref: str, doc: dict[str, Any] | None = None) -> Any:
@@ -467,8 +648,10 @@ class CancellationService:
         Called by the replay right after it records an authorization. Never raises.
         """
         now = now or self.ctx.now()
-        sql = ("SELECT ci.*, u.codigo AS u_codigo FROM cancel_intents ci LEFT JOIN users u ON u.id = ci.requested_by "
-               "JOIN fiscal_documents d ON d.id = ci.document_id WHERE ci.status = ? AND +d.status = ?")
+        sql = (
+            "SELECT ci.*, u.codigo AS u_codigo FROM cancel_intents ci LEFT JOIN users u ON u.id = ci.requested_by "
+            "JOIN fiscal_documents d ON d.id = ci.document_id WHERE ci.status = ? AND +d.status = ?"
+        )
         params: list[Any] = [IntentStatus.PENDENTE, S.AUTORIZADO]
         if doc_id is not None:
             sql += " AND ci.document_id = ?"
@@ -487,13 +670,25 @@ class CancellationService:
         manager = self.store.users.get(int(intent["requested_by"])) if intent["requested_by"] else None
         if not remaining(doc, now):
             result = CancelResult(RECUSADO, self.late_message(doc), doc["ref"], int(doc["id"]), doc["status"])
-            self.audit.record("cancelamento_automatico", user=manager, target=doc["ref"],
-                              reason=intent["justificativa"], outcome=REFUSED,
-                              details={"motivo": "prazo de 30 minutos encerrado"}, now=now)
+            self.audit.record(
+                "cancelamento_automatico",
+                user=manager,
+                target=doc["ref"],
+                reason=intent["justificativa"],
+                outcome=REFUSED,
+                details={"motivo": "prazo de 30 minutos encerrado"},
+                now=now,
+            )
             self._close_intent(int(intent["id"]), IntentStatus.FALHOU, result, now)
             return result
-        result = self._send(doc, intent["justificativa"], manager, now, action="cancelamento_automatico",
-                            priority=Priority.REPLAY)
+        result = self._send(
+            doc,
+            intent["justificativa"],
+            manager,
+            now,
+            action="cancelamento_automatico",
+            priority=Priority.REPLAY,
+        )
         if result.cancelled:
             self._close_intent(int(intent["id"]), IntentStatus.EXECUTADO, result, now)
         elif result.outcome == RECUSADO_SEFAZ:
@@ -503,8 +698,10 @@ class CancellationService:
 
     def _close_intent(self, intent_id: int, status: str, result: CancelResult, now: datetime) -> None:
         with self.store.transaction() as tx:
-            tx.execute("UPDATE cancel_intents SET status = ?, result = ?, executed_at = ? WHERE id = ?",
-                       [status, json.dumps(result.to_json(), ensure_ascii=False, default=str), iso(now), intent_id])
+            tx.execute(
+                "UPDATE cancel_intents SET status = ?, result = ?, executed_at = ? WHERE id = ?",
+                [status, json.dumps(result.to_json(), ensure_ascii=False, default=str), iso(now), intent_id],
+            )
 
 
 def not_cancellable_message(status: str) -> str:
@@ -512,17 +709,17 @@ def not_cancellable_message(status: str) -> str:
         S.PENDENTE: "A NFC-e desta venda ainda não foi emitida: aguarde a emissão e cancele em seguida.",
         S.ENVIANDO: "A NFC-e está sendo enviada agora: aguarde o resultado e tente de novo.",
         S.AGUARDANDO_CONEXAO: "A NFC-e desta venda ainda não foi emitida (aguardando conexão): cancele depois "
-                              "da autorização.",
+        "da autorização.",
         S.ERRO_AUTORIZACAO: "A NFC-e foi rejeitada pela SEFAZ e não tem valor fiscal: não há o que cancelar. "
-                            "Corrija e reenvie, ou desista da venda.",
+        "Corrija e reenvie, ou desista da venda.",
         S.REJEITADO: "A API recusou esta NFC-e; ela não foi autorizada e não há o que cancelar.",
         S.DENEGADO: "NFC-e denegada pela SEFAZ: não pode ser cancelada.",
         S.ENCERRADO: "Esta tentativa de emissão não foi autorizada: não há o que cancelar.",
         S.EM_DUVIDA: "Esta tentativa está sendo reconciliada automaticamente (se foi autorizada, o sistema a "
-                     "cancela sozinho): cancele a nota de contingência da venda.",
+        "cancela sozinho): cancele a nota de contingência da venda.",
         S.SUBSTITUICAO_PENDENTE: "Esta tentativa foi autorizada há mais de 30 minutos em duplicidade: exige "
-                                 "cancelamento por substituição (evento 110112).",
+        "cancelamento por substituição (evento 110112).",
         S.STATUS_DESCONHECIDO: "A situação desta NFC-e na API é desconhecida: ela é consultada de novo a cada "
-                               "sincronização. Confira a nota no painel da Focus NFe antes de cancelar.",
+        "sincronização. Confira a nota no painel da Focus NFe antes de cancelar.",
     }
     return messages.get(status, f"Não é possível cancelar uma nota no estado '{status}'.")

@@ -34,16 +34,41 @@ MAX_QUANTITY = Decimal(99999)
 DEFAULT_MAX_DISCOUNT_PERCENT = Decimal(10)
 
 PAYMENT_ALIASES = {
-    "dinheiro": "01", "cheque": "02", "credito": "03", "crédito": "03", "debito": "04", "débito": "04",
-    "loja": "05", "alimentacao": "10", "refeicao": "11", "presente": "12", "combustivel": "13",
-    "boleto": "15", "deposito": "16", "pix": "17", "pix_dinamico": "17", "pix_estatico": "20", "transferencia": "18", "cashback": "19", "outros": "99",
+    "dinheiro": "01",
+    "cheque": "02",
+    "credito": "03",
+    "crédito": "03",
+    "debito": "04",
+    "débito": "04",
+    "loja": "05",
+    "alimentacao": "10",
+    "refeicao": "11",
+    "presente": "12",
+    "combustivel": "13",
+    "boleto": "15",
+    "deposito": "16",
+    "pix": "17",
+    "pix_dinamico": "17",
+    "pix_estatico": "20",
+    "transferencia": "18",
+    "cashback": "19",
+    "outros": "99",
     # static PIX (QR code with the store's key, confirmed by the operator; issue 17)
-    "pix-estatico": "20", "pix-estático": "20", "pix-dinamico": "17",
+    "pix-estatico": "20",
+    "pix-estático": "20",
+    "pix-dinamico": "17",
 }
 
 CARD_BRAND_ALIASES = {
-    "visa": "01", "mastercard": "02", "master": "02", "amex": "03", "sorocred": "04", "diners": "05",
-    "elo": "06", "hipercard": "07", "outros": "99",
+    "visa": "01",
+    "mastercard": "02",
+    "master": "02",
+    "amex": "03",
+    "sorocred": "04",
+    "diners": "05",
+    "elo": "06",
+    "hipercard": "07",
+    "outros": "99",
 }
 
 DEPRECATED_ITEM_FORM = (
@@ -126,7 +151,9 @@ def split_entry(text: str) -> tuple[Decimal | None, str]:
     return None, entry
 
 
-def resolve(products: ProductsRepo, text: str, rule: ScaleRule, pending_quantity: Decimal | None = None) -> ScanResult:
+def resolve(
+    products: ProductsRepo, text: str, rule: ScaleRule, pending_quantity: Decimal | None = None
+) -> ScanResult:
     """Find the product of a scanned/typed entry (``CODE``, ``QTY*CODE``, scale label) and its quantity."""
     quantity, code = split_entry(text)
     if not code:
@@ -209,14 +236,20 @@ class CartService:
         self.discount_percent: Decimal | None = None
         cfg = ctx.config
         mode = cfg.get("balanca.modo") or "preco"
-        self.scale_rule = ScaleRule("peso" if mode == "peso" else "preco", int(cfg.get("balanca.digitos_codigo") or 6))
-        self.max_discount = Decimal(cfg.get("venda.desconto_maximo_percentual") or DEFAULT_MAX_DISCOUNT_PERCENT)
+        self.scale_rule = ScaleRule(
+            "peso" if mode == "peso" else "preco", int(cfg.get("balanca.digitos_codigo") or 6)
+        )
+        self.max_discount = Decimal(
+            cfg.get("venda.desconto_maximo_percentual") or DEFAULT_MAX_DISCOUNT_PERCENT
+        )
 
     # items ------------------------------------------------------------------------------------
     def resolve(self, text: str, pending_quantity: Decimal | None = None) -> ScanResult:
         return resolve(self.ctx.store.products, text, self.scale_rule, pending_quantity)
 
-    def new_item(self, product: Product, quantidade: Decimal, valor_unitario: Decimal | None = None) -> SaleItem:
+    def new_item(
+        self, product: Product, quantidade: Decimal, valor_unitario: Decimal | None = None
+    ) -> SaleItem:
         """A validated line (not yet in the sale): nothing changes when it raises."""
         item = SaleItem(product, quantidade, product.preco if valor_unitario is None else valor_unitario)
         item.validate()
@@ -257,22 +290,27 @@ class CartService:
         if value < 0:
             raise ValidationError("desconto_venda", "O desconto não pode ser negativo.")
         if value > base:
-            raise ValidationError("desconto_venda", f"Desconto maior que o valor dos produtos ({format_brl(base)}).")
+            raise ValidationError(
+                "desconto_venda", f"Desconto maior que o valor dos produtos ({format_brl(base)})."
+            )
         return Discount(to_money(value), None, value * 100 / base if base else Decimal(0))
 
     def needs_manager(self, discount: Discount) -> bool:
         return discount.percentual_efetivo > self.max_discount
 
     def limit_message(self, discount: Discount) -> str:
-        return (f"Desconto de {format_quantity(discount.percentual_efetivo.quantize(Decimal('0.01')))}% acima do "
-                f"limite de {format_quantity(self.max_discount)}% para o caixa.")
+        return (
+            f"Desconto de {format_quantity(discount.percentual_efetivo.quantize(Decimal('0.01')))}% acima do "
+            f"limite de {format_quantity(self.max_discount)}% para o caixa."
+        )
 
     def apply_discount(self, discount: Discount, *, authorized_by: User | None = None) -> Decimal:
         """Apply the discount; above the cashier's limit ``authorized_by`` must be a manager
         (PIN checked by the caller). Returns the discount now on the sale."""
         if self.needs_manager(discount) and (authorized_by is None or authorized_by.papel != "gerente"):
-            raise DiscountNeedsManager(self.limit_message(discount) + " Peça a autorização do gerente.",
-                                       discount.percentual_efetivo)
+            raise DiscountNeedsManager(
+                self.limit_message(discount) + " Peça a autorização do gerente.", discount.percentual_efetivo
+            )
         if discount.percentual is not None:
             self.sale.set_sale_discount_percent(discount.percentual)
         else:
@@ -293,11 +331,16 @@ class CartService:
         found: list[GuardWarning] = []
         for guard in guards:
             for warning in guard(self.ctx, self.sale) or ():
-                found.append(warning if isinstance(warning, GuardWarning)
-                             else GuardWarning(str(getattr(warning, "code", "guarda")), str(getattr(warning, "message",
-                                               warning)), bool(getattr(warning, "blocking", False))))
+                found.append(
+                    warning
+                    if isinstance(warning, GuardWarning)
+                    else GuardWarning(
+                        str(getattr(warning, "code", "guarda")),
+                        str(getattr(warning, "message", warning)),
+                        bool(getattr(warning, "blocking", False)),
+                    )
+                )
         return found
-
 
     def item_guards(self, product: Product, quantidade: Decimal) -> list[GuardWarning]:
         """Guards of adding ``quantidade`` of ``product`` (window: on each add). A fraction of a product

@@ -57,10 +57,14 @@ class MethodLine:
 
     def to_json(self) -> dict[str, Any]:
         dif = self.diferenca
-        return {"forma": self.forma, "descricao": self.descricao, "recebido": f"{self.recebido:.2f}",
-                "esperado": f"{self.esperado:.2f}",
-                "contado": None if self.contado is None else f"{self.contado:.2f}",
-                "diferenca": None if dif is None else f"{dif:.2f}"}
+        return {
+            "forma": self.forma,
+            "descricao": self.descricao,
+            "recebido": f"{self.recebido:.2f}",
+            "esperado": f"{self.esperado:.2f}",
+            "contado": None if self.contado is None else f"{self.contado:.2f}",
+            "diferenca": None if dif is None else f"{dif:.2f}",
+        }
 
 
 @dataclass
@@ -103,17 +107,30 @@ class CashSummary:
     def to_json(self) -> dict[str, Any]:
         dif = self.diferenca_total
         return {
-            "caixa": self.id, "status": self.session["status"], "terminal": self.session["terminal_id"],
-            "aberto_em": self.session["opened_at"], "aberto_por": self.aberto_por,
-            "abertura_automatica": bool(self.session["auto_opened"]), "fechado_em": self.session["closed_at"],
-            "fechado_por": self.fechado_por, "relatorio": "fechamento" if self.fechamento else "parcial (X)",
-            "emitido_em": iso(self.emitido_em), "fundo_de_troco": f"{self.fundo:.2f}", "vendas": self.vendas,
-            "total_vendas": f"{self.total_vendas:.2f}", "ticket_medio": f"{self.ticket_medio:.2f}",
-            "canceladas": self.canceladas, "total_canceladas": f"{self.total_canceladas:.2f}",
-            "troco": f"{self.troco:.2f}", "suprimentos": f"{self.suprimentos:.2f}", "sangrias": f"{self.sangrias:.2f}",
-            "movimentos": self.movimentos, "formas": [m.to_json() for m in self.formas.values()],
+            "caixa": self.id,
+            "status": self.session["status"],
+            "terminal": self.session["terminal_id"],
+            "aberto_em": self.session["opened_at"],
+            "aberto_por": self.aberto_por,
+            "abertura_automatica": bool(self.session["auto_opened"]),
+            "fechado_em": self.session["closed_at"],
+            "fechado_por": self.fechado_por,
+            "relatorio": "fechamento" if self.fechamento else "parcial (X)",
+            "emitido_em": iso(self.emitido_em),
+            "fundo_de_troco": f"{self.fundo:.2f}",
+            "vendas": self.vendas,
+            "total_vendas": f"{self.total_vendas:.2f}",
+            "ticket_medio": f"{self.ticket_medio:.2f}",
+            "canceladas": self.canceladas,
+            "total_canceladas": f"{self.total_canceladas:.2f}",
+            "troco": f"{self.troco:.2f}",
+            "suprimentos": f"{self.suprimentos:.2f}",
+            "sangrias": f"{self.sangrias:.2f}",
+            "movimentos": self.movimentos,
+            "formas": [m.to_json() for m in self.formas.values()],
             "diferenca_total": None if dif is None else f"{dif:.2f}",
-            "pendentes_emissao": self.pendentes_emissao, "contingencia_pendente": self.contingencia_pendente,
+            "pendentes_emissao": self.pendentes_emissao,
+            "contingencia_pendente": self.contingencia_pendente,
             "observacao": self.observacao,
         }
 
@@ -128,7 +145,8 @@ class CashService:
     # -- sessions ---------------------------------------------------------------------------
     def current(self) -> dict[str, Any] | None:
         return self.db.query_one(
-            "SELECT * FROM cash_sessions WHERE terminal_id = ? AND status = 'aberto'", [self.ctx.config.terminal_id]
+            "SELECT * FROM cash_sessions WHERE terminal_id = ? AND status = 'aberto'",
+            [self.ctx.config.terminal_id],
         )
 
     def get(self, session_id: int) -> dict[str, Any]:
@@ -144,21 +162,27 @@ class CashService:
         """The open session; for the window, which must not sell without one."""
         session = self.current()
         if session is None:
-            raise ManagerError("Caixa fechado: abra o caixa (Gerente > Caixa > Abrir) antes de vender.", field="caixa")
+            raise ManagerError(
+                "Caixa fechado: abra o caixa (Gerente > Caixa > Abrir) antes de vender.", field="caixa"
+            )
         return session
 
     def sale_extra(self) -> dict[str, Any]:
         """``extra`` for ``EmissionService.checkout`` in the window (raises when no session is open)."""
         return {"cash_session_id": int(self.require_open()["id"])}
 
-    def open(self, user: User | None, fundo: Decimal, now: datetime | None = None, *, auto: bool = False) -> dict[str, Any]:
+    def open(
+        self, user: User | None, fundo: Decimal, now: datetime | None = None, *, auto: bool = False
+    ) -> dict[str, Any]:
         now = now or self.ctx.now()
         fundo = to_money(fundo)
         if fundo < 0:
             raise ManagerError("O fundo de troco não pode ser negativo.", field="valor")
         already = self.current()
         if already is not None:
-            raise ManagerError(f"Já existe um caixa aberto neste terminal (nº {already['id']}).", field="caixa")
+            raise ManagerError(
+                f"Já existe um caixa aberto neste terminal (nº {already['id']}).", field="caixa"
+            )
         with self.store.transaction() as tx:
             cur = tx.execute(
                 "INSERT INTO cash_sessions (terminal_id, status, opened_at, opened_by, opening_float, auto_opened) "
@@ -166,10 +190,15 @@ class CashService:
                 [self.ctx.config.terminal_id, iso(now), user.id if user else None, str(fundo), int(auto)],
             )
             session_id = int(cur.lastrowid or 0)
-        self.audit.record("caixa_abertura_automatica" if auto else "caixa_abertura", user=user,
-                          target=f"caixa {session_id}", outcome=OK, now=now,
-                          reason="venda sem interface sem caixa aberto" if auto else None,
-                          details={"fundo_de_troco": f"{fundo:.2f}"})
+        self.audit.record(
+            "caixa_abertura_automatica" if auto else "caixa_abertura",
+            user=user,
+            target=f"caixa {session_id}",
+            outcome=OK,
+            now=now,
+            reason="venda sem interface sem caixa aberto" if auto else None,
+            details={"fundo_de_troco": f"{fundo:.2f}"},
+        )
         return self.get(session_id)
 
     def session_for_headless_sale(self, operador_id: int | None = None, now: datetime | None = None) -> int:
@@ -180,7 +209,9 @@ class CashService:
             session = self.open(user, ZERO, now, auto=True)
         return int(session["id"])
 
-    def move(self, kind: str, valor: Decimal, motivo: str, user: User, now: datetime | None = None) -> dict[str, Any]:
+    def move(
+        self, kind: str, valor: Decimal, motivo: str, user: User, now: datetime | None = None
+    ) -> dict[str, Any]:
         """Sangria (cash out) or suprimento (cash in) with a reason."""
         now = now or self.ctx.now()
         if kind not in ("sangria", "suprimento"):
@@ -195,31 +226,62 @@ class CashService:
         if kind == "sangria":
             available = self.summary(int(session["id"]), now).formas[CASH].esperado
             if valor > available:
-                self.audit.record("caixa_sangria", user=user, target=f"caixa {session['id']}", reason=motivo,
-                                  outcome=REFUSED, details={"valor": f"{valor:.2f}", "disponivel": f"{available:.2f}"},
-                                  now=now)
-                raise ManagerError(f"Sangria de {format_brl(valor)} maior que o dinheiro esperado na gaveta "
-                                   f"({format_brl(available)}).", field="valor")
+                self.audit.record(
+                    "caixa_sangria",
+                    user=user,
+                    target=f"caixa {session['id']}",
+                    reason=motivo,
+                    outcome=REFUSED,
+                    details={"valor": f"{valor:.2f}", "disponivel": f"{available:.2f}"},
+                    now=now,
+                )
+                raise ManagerError(
+                    f"Sangria de {format_brl(valor)} maior que o dinheiro esperado na gaveta "
+                    f"({format_brl(available)}).",
+                    field="valor",
+                )
         with self.store.transaction() as tx:
-            tx.execute("INSERT INTO cash_movements (session_id, kind, valor, motivo, user_id, at) VALUES (?,?,?,?,?,?)",
-                       [session["id"], kind, str(valor), motivo, user.id, iso(now)])
-        self.audit.record(f"caixa_{kind}", user=user, target=f"caixa {session['id']}", reason=motivo, outcome=OK,
-                          details={"valor": f"{valor:.2f}"}, now=now)
+            tx.execute(
+                "INSERT INTO cash_movements (session_id, kind, valor, motivo, user_id, at) VALUES (?,?,?,?,?,?)",
+                [session["id"], kind, str(valor), motivo, user.id, iso(now)],
+            )
+        self.audit.record(
+            f"caixa_{kind}",
+            user=user,
+            target=f"caixa {session['id']}",
+            reason=motivo,
+            outcome=OK,
+            details={"valor": f"{valor:.2f}"},
+            now=now,
+        )
         return {"caixa": session["id"], "tipo": kind, "valor": f"{valor:.2f}", "motivo": motivo}
 
-    def close(self, counted: dict[str, Decimal], user: User, now: datetime | None = None,
-              observacao: str | None = None) -> CashSummary:
+    def close(
+        self,
+        counted: dict[str, Decimal],
+        user: User,
+        now: datetime | None = None,
+        observacao: str | None = None,
+    ) -> CashSummary:
         """Close the open session with the counted amounts (``forma`` code -> value)."""
         now = now or self.ctx.now()
         session = self.require_open()
         summary = self.summary(int(session["id"]), now)
         if summary.pendentes_emissao:
-            self.audit.record("caixa_fechamento", user=user, target=f"caixa {session['id']}", outcome=REFUSED,
-                              details={"pendentes_emissao": summary.pendentes_emissao}, now=now)
+            self.audit.record(
+                "caixa_fechamento",
+                user=user,
+                target=f"caixa {session['id']}",
+                outcome=REFUSED,
+                details={"pendentes_emissao": summary.pendentes_emissao},
+                now=now,
+            )
             raise ManagerError(
-                "Fechamento recusado: venda(s) ainda sem NFC-e emitida: " + ", ".join(summary.pendentes_emissao)
+                "Fechamento recusado: venda(s) ainda sem NFC-e emitida: "
+                + ", ".join(summary.pendentes_emissao)
                 + ". Aguarde a emissão (ou rode 'pos-app sync' com a conexão de volta) e tente de novo.",
-                field="caixa")
+                field="caixa",
+            )
         if CASH not in counted:
             raise ManagerError("Informe o dinheiro contado na gaveta.", field="contado")
         for forma, value in counted.items():
@@ -231,16 +293,28 @@ class CashService:
             line.contado = to_money(value)
         summary.fechamento = True
         summary.observacao = observacao
-        closing = {"formas": [m.to_json() for m in summary.formas.values()],
-                   "diferenca_total": f"{summary.diferenca_total or ZERO:.2f}", "observacao": observacao}
+        closing = {
+            "formas": [m.to_json() for m in summary.formas.values()],
+            "diferenca_total": f"{summary.diferenca_total or ZERO:.2f}",
+            "observacao": observacao,
+        }
         with self.store.transaction() as tx:
-            tx.execute("UPDATE cash_sessions SET status = 'fechado', closed_at = ?, closed_by = ?, closing = ? "
-                       "WHERE id = ? AND status = 'aberto'",
-                       [iso(now), user.id, json.dumps(closing, ensure_ascii=False), session["id"]])
+            tx.execute(
+                "UPDATE cash_sessions SET status = 'fechado', closed_at = ?, closed_by = ?, closing = ? "
+                "WHERE id = ? AND status = 'aberto'",
+                [iso(now), user.id, json.dumps(closing, ensure_ascii=False), session["id"]],
+            )
         summary.session = self.get(int(session["id"]))
         summary.fechado_por = user.nome
-        self.audit.record("caixa_fechamento", user=user, target=f"caixa {session['id']}", reason=observacao,
-                          outcome=OK, details=closing, now=now)
+        self.audit.record(
+            "caixa_fechamento",
+            user=user,
+            target=f"caixa {session['id']}",
+            reason=observacao,
+            outcome=OK,
+            details=closing,
+            now=now,
+        )
         return summary
 
     # -- figures ----------------------------------------------------------------------------
@@ -257,7 +331,9 @@ class CashService:
                 setattr(s, name, u.nome if u else None)
         sales = self.db.query(
             f"SELECT s.id, s.valor_total, s.troco, d.status, d.ref FROM sales s JOIN fiscal_documents d "
-            f"ON d.id = {_CURRENT_DOC} WHERE s.cash_session_id = ? ORDER BY s.id", [sid])
+            f"ON d.id = {_CURRENT_DOC} WHERE s.cash_session_id = ? ORDER BY s.id",
+            [sid],
+        )
         valid_ids = []
         for sale in sales:
             if sale["status"] == S.CANCELADO:
@@ -274,18 +350,30 @@ class CashService:
                 s.contingencia_pendente += 1
         if valid_ids:
             marks = ", ".join("?" for _ in valid_ids)
-            for p in self.db.query(f"SELECT forma, valor FROM payments WHERE sale_id IN ({marks})", valid_ids):
+            for p in self.db.query(
+                f"SELECT forma, valor FROM payments WHERE sale_id IN ({marks})", valid_ids
+            ):
                 line = s.formas.setdefault(p["forma"], MethodLine(p["forma"]))
                 line.recebido += Decimal(p["valor"])
-        for m in self.db.query("SELECT m.*, u.nome FROM cash_movements m LEFT JOIN users u ON u.id = m.user_id "
-                               "WHERE session_id = ? ORDER BY m.id", [sid]):
+        for m in self.db.query(
+            "SELECT m.*, u.nome FROM cash_movements m LEFT JOIN users u ON u.id = m.user_id "
+            "WHERE session_id = ? ORDER BY m.id",
+            [sid],
+        ):
             valor = Decimal(m["valor"])
             if m["kind"] == "sangria":
                 s.sangrias += valor
             else:
                 s.suprimentos += valor
-            s.movimentos.append({"tipo": m["kind"], "valor": f"{valor:.2f}", "motivo": m["motivo"],
-                                 "quando": m["at"], "por": m["nome"]})
+            s.movimentos.append(
+                {
+                    "tipo": m["kind"],
+                    "valor": f"{valor:.2f}",
+                    "motivo": m["motivo"],
+                    "quando": m["at"],
+                    "por": m["nome"],
+                }
+            )
         for line in s.formas.values():
             line.esperado = to_money(line.recebido)
         cash = s.formas[CASH]
@@ -324,7 +412,9 @@ class CashService:
         out.append(Separator())
         pair(f"Caixa nº {s.id}", f"Terminal {s.session['terminal_id']}")
         pair("Abertura", when(s.session["opened_at"]))
-        out.append(Text(f"  por {s.aberto_por or '—'}" + (" (automática)" if s.session["auto_opened"] else "")))
+        out.append(
+            Text(f"  por {s.aberto_por or '—'}" + (" (automática)" if s.session["auto_opened"] else ""))
+        )
         if s.fechamento:
             pair("Fechamento", when(s.session["closed_at"]))
             out.append(Text(f"  por {s.fechado_por or '—'}"))
@@ -397,8 +487,12 @@ class CashService:
     def report_pdf(self, s: CashSummary, path: str | Path, width_mm: int | None = None) -> Path:
         width = width_mm or int(self.ctx.config.get("impressora.largura_mm") or 80)
         columns = 48 if width == 80 else 32
-        data = render_layout_pdf_bytes([self.report_blocks(s, columns)], width, columns,
-                                       title=f"Caixa {s.id} - {'fechamento' if s.fechamento else 'relatório X'}")
+        data = render_layout_pdf_bytes(
+            [self.report_blocks(s, columns)],
+            width,
+            columns,
+            title=f"Caixa {s.id} - {'fechamento' if s.fechamento else 'relatório X'}",
+        )
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp")
@@ -420,7 +514,9 @@ class CashService:
                 return True, f"Sem impressora térmica configurada: relatório salvo em {path}"
             blocks = self.report_blocks(s, settings.columns)
             printer = service.printer(settings)
-            printer.send(escpos.render_layouts([blocks], settings.profile, settings.columns, settings.code_page))
+            printer.send(
+                escpos.render_layouts([blocks], settings.profile, settings.columns, settings.code_page)
+            )
             return True, f"Relatório enviado para {printer.description}."
         except Exception as exc:  # noqa: BLE001 - printing failures are reported, never raised
             return False, f"Falha ao imprimir o relatório: {exc}"

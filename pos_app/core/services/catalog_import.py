@@ -40,7 +40,9 @@ def parse_catalog_rows(rows: list[dict[str, str]]) -> tuple[list[tuple[int, Prod
             try:
                 tributos = Decimal(tributos_text)
             except Exception as exc:
-                raise ValidationError("tributos_percentual", f"Percentual inválido: {tributos_text!r}") from exc
+                raise ValidationError(
+                    "tributos_percentual", f"Percentual inválido: {tributos_text!r}"
+                ) from exc
             product = Product(
                 codigo=codigo,
                 ean=(row.get("ean") or "").strip() or None,
@@ -84,7 +86,15 @@ def _decode_csv(raw: bytes) -> str:
 
 
 REQUIRED_CSV_COLUMNS = [
-    "codigo", "ean", "descricao", "ncm", "cfop", "unidade", "preco", "icms_origem", "icms_situacao_tributaria",
+    "codigo",
+    "ean",
+    "descricao",
+    "ncm",
+    "cfop",
+    "unidade",
+    "preco",
+    "icms_origem",
+    "icms_situacao_tributaria",
 ]
 
 
@@ -106,7 +116,9 @@ def import_catalog_file(ctx: AppContext, path: Path) -> tuple[int, list[tuple[in
         reader.fieldnames = header
         rows = list(reader)
     except csv.Error as exc:  # a cell over the csv module's limit, a broken quote...
-        raise SetupError(f"Arquivo CSV ilegível (linha {reader.line_num}): {exc}. Nada foi importado.") from exc
+        raise SetupError(
+            f"Arquivo CSV ilegível (linha {reader.line_num}): {exc}. Nada foi importado."
+        ) from exc
     products, rejected = parse_catalog_rows(rows)
     from pos_app.core.services.tax_catalog import resolve_catalog_groups
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pos_app")
 
+
 class SetupError(PosError, RuntimeError):
     """The terminal cannot work yet (no token, no emitter...): message says what to configure."""
 

@@ -38,8 +38,14 @@ _TAX_FIELDS: tuple[tuple[str, str], ...] = (
     ("codigo_barras_comercial", "ean"),
     ("codigo_barras_tributavel", "ean"),
 )
-_SALE_ITEM_COLUMNS = {"ncm": "ncm", "cfop": "cfop", "cest": "cest", "icms_origem": "icms_origem",
-                      "icms_situacao_tributaria": "icms_situacao_tributaria", "ean": "ean"}
+_SALE_ITEM_COLUMNS = {
+    "ncm": "ncm",
+    "cfop": "cfop",
+    "cest": "cest",
+    "icms_origem": "icms_origem",
+    "icms_situacao_tributaria": "icms_situacao_tributaria",
+    "ean": "ean",
+}
 
 
 class CorrectionError(PosError, ValueError):
@@ -57,8 +63,13 @@ class Change:
     depois: str | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"item": self.item, "codigo": self.codigo, "campo": self.campo, "antes": self.antes,
-                "depois": self.depois}
+        return {
+            "item": self.item,
+            "codigo": self.codigo,
+            "campo": self.campo,
+            "antes": self.antes,
+            "depois": self.depois,
+        }
 
 
 def contingency_list(ctx: AppContext, now: datetime | None = None) -> dict[str, Any]:
@@ -67,27 +78,43 @@ def contingency_list(ctx: AppContext, now: datetime | None = None) -> dict[str, 
     marks = ", ".join("?" for _ in OPEN_STATES)
     rows = ctx.store.database.query(
         f"SELECT * FROM fiscal_documents WHERE kind = 'contingencia' AND status IN ({marks}) "
-        "ORDER BY data_emissao, id", list(OPEN_STATES),
+        "ORDER BY data_emissao, id",
+        list(OPEN_STATES),
     )
     deadline = int(CONTINGENCY_DEADLINE.total_seconds() // 60)
     notas = []
     for d in rows:
         age = int((now - datetime.fromisoformat(d["data_emissao"])).total_seconds() // 60)
-        notas.append({
-            "ref": d["ref"], "numero": d["numero"], "serie": d["serie"], "chave": d["chave"],
-            "status": d["status"], "data_emissao": d["data_emissao"], "idade_minutos": age,
-            "prazo_restante_minutos": deadline - age, "tentativas": d["attempts"],
-            "precisa_correcao": d["status"] == S.CONTINGENCIA_ERRO,
-            "status_sefaz": d["status_sefaz"] if d["status"] == S.CONTINGENCIA_ERRO else None,
-            "mensagem_sefaz": d["mensagem_sefaz"] if d["status"] == S.CONTINGENCIA_ERRO else None,
-            "ultimo_erro": d["last_error"],
-        })
+        notas.append(
+            {
+                "ref": d["ref"],
+                "numero": d["numero"],
+                "serie": d["serie"],
+                "chave": d["chave"],
+                "status": d["status"],
+                "data_emissao": d["data_emissao"],
+                "idade_minutos": age,
+                "prazo_restante_minutos": deadline - age,
+                "tentativas": d["attempts"],
+                "precisa_correcao": d["status"] == S.CONTINGENCIA_ERRO,
+                "status_sefaz": d["status_sefaz"] if d["status"] == S.CONTINGENCIA_ERRO else None,
+                "mensagem_sefaz": d["mensagem_sefaz"] if d["status"] == S.CONTINGENCIA_ERRO else None,
+                "ultimo_erro": d["last_error"],
+            }
+        )
     marks = ", ".join("?" for _ in MANAGER_STATES)
     manager = [
-        {"ref": d["ref"], "status": d["status"], "chave": d["chave"], "numero": d["numero"], "serie": d["serie"],
-         "motivo": d["last_error"] or "aguardando reconciliação com a API"}
+        {
+            "ref": d["ref"],
+            "status": d["status"],
+            "chave": d["chave"],
+            "numero": d["numero"],
+            "serie": d["serie"],
+            "motivo": d["last_error"] or "aguardando reconciliação com a API",
+        }
         for d in ctx.store.database.query(
-            f"SELECT * FROM fiscal_documents WHERE status IN ({marks}) ORDER BY id", list(MANAGER_STATES))
+            f"SELECT * FROM fiscal_documents WHERE status IN ({marks}) ORDER BY id", list(MANAGER_STATES)
+        )
     ]
     return {
         "notas": notas,
@@ -118,7 +145,9 @@ def correct_from_catalog(ctx: AppContext, ref: str) -> list[Change]:
         codigo = str(item.get("codigo_produto") or "")
         product = ctx.store.products.lookup(codigo)
         if product is None:
-            raise CorrectionError(f"Produto {codigo} do item {item.get('numero_item')} não está mais no catálogo.")
+            raise CorrectionError(
+                f"Produto {codigo} do item {item.get('numero_item')} não está mais no catálogo."
+            )
         try:
             product.validate(emitente.regime)
         except ValidationError as exc:
@@ -144,22 +173,32 @@ def correct_from_catalog(ctx: AppContext, ref: str) -> list[Change]:
     # ICMS/PIS/COFINS/IBS/CBS values follow the products' current tax groups (same date, same key).
     from pos_app.core.focus.nfce_payload import retax_payload
 
-    products = {int(i.get("numero_item") or 0): ctx.store.products.lookup(str(i.get("codigo_produto") or ""))
-                for i in payload.get("items", [])}
+    products = {
+        int(i.get("numero_item") or 0): ctx.store.products.lookup(str(i.get("codigo_produto") or ""))
+        for i in payload.get("items", [])
+    }
     codes = {n: p.codigo for n, p in products.items() if p is not None}
     for n, field, old, new in retax_payload(payload, products, emitente):
         changes.append(Change(n, codes.get(n, ""), field, old, new))
     if not changes:
         return []
     assert all(payload.get(k) == v for k, v in kept.items())  # same numero/serie/cNF/date: same key
-    note = "corrigida pelo catálogo: " + "; ".join(f"item {c.item} {c.campo} {c.antes}->{c.depois}" for c in changes)
+    note = "corrigida pelo catálogo: " + "; ".join(
+        f"item {c.item} {c.campo} {c.antes}->{c.depois}" for c in changes
+    )
     with ctx.store.transaction() as tx:
         for numero_item, updates in item_updates:
             sets = ", ".join(f"{col} = ?" for col in updates)
-            tx.execute(f"UPDATE sale_items SET {sets} WHERE sale_id = ? AND numero_item = ?",
-                       [*updates.values(), int(doc["sale_id"]), numero_item])
+            tx.execute(
+                f"UPDATE sale_items SET {sets} WHERE sale_id = ? AND numero_item = ?",
+                [*updates.values(), int(doc["sale_id"]), numero_item],
+            )
         ctx.store.documents.transition(
-            int(doc["id"]), S.CONTINGENCIA_PENDENTE, tx=tx, payload=json.dumps(payload, ensure_ascii=False),
-            next_attempt_at=None, note=note[:1000],
+            int(doc["id"]),
+            S.CONTINGENCIA_PENDENTE,
+            tx=tx,
+            payload=json.dumps(payload, ensure_ascii=False),
+            next_attempt_at=None,
+            note=note[:1000],
         )
     return changes

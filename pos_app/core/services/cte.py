@@ -121,21 +121,29 @@ def validate_payload(payload: dict[str, Any], modelo: int) -> None:
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise ValidationError(key, f"Campo {key} ({label}) deve ser um texto ou número.")
     if not re.fullmatch(r"[5-7]\d{3}", str(payload["cfop"]).strip()):
-        raise ValidationError("cfop", f"CFOP inválido: {payload['cfop']!r} (4 dígitos, começando com 5, 6 ou 7).")
+        raise ValidationError(
+            "cfop", f"CFOP inválido: {payload['cfop']!r} (4 dígitos, começando com 5, 6 ou 7)."
+        )
     for suffix in ("envio", "inicio", "fim"):
         if str(payload[f"uf_{suffix}"]).strip().upper() not in {*UFS, "EX"}:
             raise ValidationError(f"uf_{suffix}", f"UF inválida em uf_{suffix}: {payload[f'uf_{suffix}']!r}")
         if not re.fullmatch(r"\d{7}", str(payload[f"codigo_municipio_{suffix}"]).strip()):
-            raise ValidationError(f"codigo_municipio_{suffix}", f"Código IBGE inválido em codigo_municipio_{suffix}.")
+            raise ValidationError(
+                f"codigo_municipio_{suffix}", f"Código IBGE inválido em codigo_municipio_{suffix}."
+            )
     total = _money(payload["valor_total"], "valor_total", "valor total")
     receber = _money(payload["valor_receber"], "valor_receber", "valor a receber")
     if receber > total:
-        raise ValidationError("valor_receber", "O valor a receber não pode ser maior que o valor total da prestação.")
+        raise ValidationError(
+            "valor_receber", "O valor a receber não pode ser maior que o valor total da prestação."
+        )
     parties = ("tomador",) if modelo == 67 else ("remetente", "destinatario")
     for who in parties:
         cnpj, cpf = payload.get(f"cnpj_{who}"), payload.get(f"cpf_{who}")
         if _blank(cnpj) and _blank(cpf):
-            raise ValidationError(f"cnpj_{who}", f"Informe o CNPJ ou o CPF do {who} (cnpj_{who} ou cpf_{who}).")
+            raise ValidationError(
+                f"cnpj_{who}", f"Informe o CNPJ ou o CPF do {who} (cnpj_{who} ou cpf_{who})."
+            )
         if not _blank(cnpj) and not is_valid_cnpj(normalize_cnpj(str(cnpj))):
             raise ValidationError(f"cnpj_{who}", f"CNPJ do {who} inválido: {cnpj}")
         if not _blank(cpf) and not is_valid_cpf(only_digits(str(cpf))):
@@ -146,19 +154,29 @@ def validate_payload(payload: dict[str, Any], modelo: int) -> None:
                                              "3 (destinatário) ou 4 (outros).")  # fmt: skip
         _money(payload["valor_total_carga"], "valor_total_carga", "valor total da carga")
         quantidades = payload.get("quantidades")
-        if not isinstance(quantidades, list) or not quantidades or not all(isinstance(q, dict) for q in quantidades):
+        if (
+            not isinstance(quantidades, list)
+            or not quantidades
+            or not all(isinstance(q, dict) for q in quantidades)
+        ):
             raise ValidationError("quantidades", "Informe as quantidades da carga (lista 'quantidades').")
         present = [m for m in MODAIS if m in payload]
         if len(present) != 1:
             raise ValidationError("modal", "Informe exatamente um modal: " + ", ".join(MODAIS) + ".")
         if not isinstance(payload[present[0]], dict) or not payload[present[0]]:
-            raise ValidationError(present[0], f"Os dados do modal ({present[0]}) devem ser um objeto com os campos.")
+            raise ValidationError(
+                present[0], f"Os dados do modal ({present[0]}) devem ser um objeto com os campos."
+            )
     else:
         code = str(payload["modal"]).strip().zfill(2)
         if code not in MODAIS_OS:
             raise ValidationError("modal", "Modal do CT-e OS deve ser 01 (rodoviário), 02, 03 ou 04.")
-        if code == "01" and not (isinstance(payload.get("modal_rodoviario"), dict) and payload["modal_rodoviario"]):
-            raise ValidationError("modal_rodoviario", "CT-e OS rodoviário: informe os dados em 'modal_rodoviario'.")
+        if code == "01" and not (
+            isinstance(payload.get("modal_rodoviario"), dict) and payload["modal_rodoviario"]
+        ):
+            raise ValidationError(
+                "modal_rodoviario", "CT-e OS rodoviário: informe os dados em 'modal_rodoviario'."
+            )
 
 
 def check_ref(ref: str) -> str:
@@ -224,8 +242,9 @@ class CteService:
         return self._api
 
     # -- emission ------------------------------------------------------------------------------
-    def prepare(self, payload: dict[str, Any], modelo: int, *, serie: int | None = None,
-                numero: int | None = None) -> dict[str, Any]:
+    def prepare(
+        self, payload: dict[str, Any], modelo: int, *, serie: int | None = None, numero: int | None = None
+    ) -> dict[str, Any]:
         """Fill what the store knows (emitter CNPJ, emission time) and validate; nothing is stored."""
         data = dict(payload)
         emitente = self.ctx.emitente()
@@ -269,7 +288,9 @@ class CteService:
         doc = self._store(data, modelo, ref, user_id)
         return self._send(doc, wait=wait, progress=progress)
 
-    def _store(self, data: dict[str, Any], modelo: int, ref: str | None, user_id: int | None) -> dict[str, Any]:
+    def _store(
+        self, data: dict[str, Any], modelo: int, ref: str | None, user_id: int | None
+    ) -> dict[str, Any]:
         existing = self.repo.by_ref(check_ref(ref)) if ref else None
         if ref and existing is None and new_ref_problem(ref):
             raise ValidationError("ref", str(new_ref_problem(ref)))
@@ -320,7 +341,9 @@ class CteService:
         try:
             result = self.api.emit_os(ref, payload) if modelo == 67 else self.api.emit(ref, payload)
         except (NotDelivered, RateLimited) as exc:
-            self.repo.transition(doc["id"], C.PENDENTE, action="emissao", note="não enviado", last_error=str(exc))
+            self.repo.transition(
+                doc["id"], C.PENDENTE, action="emissao", note="não enviado", last_error=str(exc)
+            )
             return self._outcome(doc["id"], f"{MODELOS[modelo]} não enviado: {exc} Tente de novo mais tarde.")
         except InDoubt as exc:
             self.repo.transition(doc["id"], C.EM_DUVIDA, action="emissao", http_status=exc.status_code,
@@ -331,8 +354,15 @@ class CteService:
                 self.repo.transition(doc["id"], C.PROCESSANDO_AUTORIZACAO, action="emissao",
                                      http_status=exc.status_code, response=exc.body, note=exc.mensagem)  # fmt: skip
                 return self._follow(doc["id"], ref, wait, say)
-            self.repo.transition(doc["id"], C.REJEITADO, action="emissao", http_status=exc.status_code,
-                                 response=exc.body, note=f"{exc.codigo}: {exc.mensagem}", last_error=str(exc))
+            self.repo.transition(
+                doc["id"],
+                C.REJEITADO,
+                action="emissao",
+                http_status=exc.status_code,
+                response=exc.body,
+                note=f"{exc.codigo}: {exc.mensagem}",
+                last_error=str(exc),
+            )
             return self._outcome(doc["id"], f"{MODELOS[modelo]} recusado pela API: {exc}",
                                  codigo=exc.codigo, erros=exc.erros)  # fmt: skip
         self._apply(doc["id"], result, "emissao")
@@ -349,13 +379,24 @@ class CteService:
                                                  sleep=self.sleep)  # fmt: skip
         except (NotDelivered, RateLimited, InDoubt) as exc:
             self.repo.record(doc_id, action="consulta", note=str(exc), last_error=str(exc))
-            return self._outcome(doc_id, f"CT-e em processamento; a consulta falhou ({exc}). Consulte mais tarde.")
+            return self._outcome(
+                doc_id, f"CT-e em processamento; a consulta falhou ({exc}). Consulte mais tarde."
+            )
         self._apply(doc_id, result, "consulta")
         return self._finish(doc_id)
 
     def _apply(self, doc_id: int, result: CteResult, action: str) -> None:
-        fields: dict[str, Any] = {"status_sefaz": result.status_sefaz, "mensagem_sefaz": result.mensagem_sefaz}
-        for name in ("chave", "caminho_xml", "caminho_dacte", "caminho_xml_cancelamento", "caminho_xml_carta_correcao"):
+        fields: dict[str, Any] = {
+            "status_sefaz": result.status_sefaz,
+            "mensagem_sefaz": result.mensagem_sefaz,
+        }
+        for name in (
+            "chave",
+            "caminho_xml",
+            "caminho_dacte",
+            "caminho_xml_cancelamento",
+            "caminho_xml_carta_correcao",
+        ):
             value = getattr(result, name)
             if value:
                 fields[name] = value
@@ -366,7 +407,9 @@ class CteService:
         status = result.status if result.status in STATUS_LABELS else C.EM_DUVIDA
         current = self.repo.get(doc_id)
         if current is not None and current["status"] == status and action == "consulta":
-            self.repo.record(doc_id, action=action, http_status=result.http_status, response=result.raw, **fields)
+            self.repo.record(
+                doc_id, action=action, http_status=result.http_status, response=result.raw, **fields
+            )
         else:
             self.repo.transition(doc_id, status, action=action, http_status=result.http_status, response=result.raw,
                                  **fields)  # fmt: skip
@@ -380,13 +423,17 @@ class CteService:
             doc = self.repo.get(doc_id) or doc
             return self._outcome(doc_id, f"{kind} nº {doc['numero']} série {doc['serie']} autorizado.")
         if doc["status"] == C.PROCESSANDO_AUTORIZACAO:
-            return self._outcome(doc_id, f"{kind} {doc['ref']} ainda em processamento na SEFAZ: consulte mais tarde.")
+            return self._outcome(
+                doc_id, f"{kind} {doc['ref']} ainda em processamento na SEFAZ: consulte mais tarde."
+            )
         if doc["status"] == C.DENEGADO:
             return self._outcome(doc_id, f"{kind} denegado: {doc['status_sefaz']} {doc['mensagem_sefaz']}")
         if doc["status"] == C.ERRO_AUTORIZACAO:
             return self._outcome(doc_id, f"{kind} rejeitado pela SEFAZ: {doc['status_sefaz']} {doc['mensagem_sefaz']}. "
                                          f"Corrija os dados e reenvie com --ref {doc['ref']}.")  # fmt: skip
-        return self._outcome(doc_id, f"{kind} {doc['ref']}: {STATUS_LABELS.get(doc['status'], doc['status'])}.")
+        return self._outcome(
+            doc_id, f"{kind} {doc['ref']}: {STATUS_LABELS.get(doc['status'], doc['status'])}."
+        )
 
     def _save_xml(self, doc: dict[str, Any]) -> None:
         if not doc.get("caminho_xml") or doc.get("xml_path"):
@@ -451,9 +498,14 @@ class CteService:
             raise ValidationError("justificativa", f"A justificativa deve ter entre {JUSTIFICATIVA_MIN} e "
                                                    f"{JUSTIFICATIVA_MAX} caracteres (tem {len(text)}).")  # fmt: skip
         doc = self._authorized(ref, "cancelamento")
-        result = self._written_ahead("cte_cancelamento", ref, {"justificativa": text}, int(doc["id"]),
-                                     lambda: self.api.cancel(ref, text),
-                                     done=lambda r: r.status == C.CANCELADO)
+        result = self._written_ahead(
+            "cte_cancelamento",
+            ref,
+            {"justificativa": text},
+            int(doc["id"]),
+            lambda: self.api.cancel(ref, text),
+            done=lambda r: r.status == C.CANCELADO,
+        )
         if result.status == C.CANCELADO:
             self.repo.transition(doc["id"], C.CANCELADO, action="cancelamento", http_status=result.http_status,
                                  response=result.raw, note=text, status_sefaz=result.status_sefaz,
@@ -465,8 +517,17 @@ class CteService:
         return self._outcome(doc["id"], f"Cancelamento recusado: {result.status_sefaz} {result.mensagem_sefaz}",
                              cancelamento=result.status)  # fmt: skip
 
-    def carta_correcao(self, ref: str, campo: str, valor: str, *, grupo: str | None = None, item: int | None = None,
-                       campo_api: bool = True, user_id: int | None = None) -> CteOutcome:
+    def carta_correcao(
+        self,
+        ref: str,
+        campo: str,
+        valor: str,
+        *,
+        grupo: str | None = None,
+        item: int | None = None,
+        campo_api: bool = True,
+        user_id: int | None = None,
+    ) -> CteOutcome:
         campo = (campo or "").strip()
         valor = (valor or "").strip()
         if not campo:
@@ -476,11 +537,16 @@ class CteService:
         if item is not None and item < 1:
             raise ValidationError("item", "O número do item começa em 1.")
         if CCE_FORBIDDEN.match(campo):
-            raise ValidationError("campo", f"A carta de correção não pode alterar '{campo}': valores e impostos, "
-                                           "remetente/destinatário e data de emissão não podem ser corrigidos.")
+            raise ValidationError(
+                "campo",
+                f"A carta de correção não pode alterar '{campo}': valores e impostos, "
+                "remetente/destinatário e data de emissão não podem ser corrigidos.",
+            )
         doc = self._authorized(ref, "carta de correção")
         if int(doc["cartas_correcao"]) >= MAX_CARTAS_CORRECAO:
-            raise ValidationError("ref", f"O CT-e {ref} já tem {MAX_CARTAS_CORRECAO} cartas de correção (o máximo).")
+            raise ValidationError(
+                "ref", f"O CT-e {ref} já tem {MAX_CARTAS_CORRECAO} cartas de correção (o máximo)."
+            )
         result = self._written_ahead(
             "cte_carta_correcao", ref,
             {"campo": campo, "valor": valor, "grupo": grupo, "item": item, "campo_api": campo_api}, int(doc["id"]),
@@ -490,8 +556,15 @@ class CteService:
         note = f"{grupo + '.' if grupo else ''}{campo} = {valor}"
         if result.status == C.AUTORIZADO:
             numero = result.numero_carta_correcao or int(doc["cartas_correcao"]) + 1
-            self.repo.record(doc["id"], action="carta_correcao", http_status=result.http_status, response=result.raw,
-                             note=note, cartas_correcao=numero, caminho_xml_carta_correcao=result.caminho_xml)
+            self.repo.record(
+                doc["id"],
+                action="carta_correcao",
+                http_status=result.http_status,
+                response=result.raw,
+                note=note,
+                cartas_correcao=numero,
+                caminho_xml_carta_correcao=result.caminho_xml,
+            )
             return self._outcome(doc["id"], f"Carta de correção nº {numero} registrada (substitui as anteriores).",
                                  numero_carta_correcao=numero, caminho_xml_evento=result.caminho_xml,
                                  evento_ok=True)  # fmt: skip
@@ -500,12 +573,22 @@ class CteService:
         return self._outcome(doc["id"], f"Carta de correção recusada: {result.status_sefaz} {result.mensagem_sefaz}",
                              evento_ok=False)  # fmt: skip
 
-    def evento(self, ref: str, tipo: str, *, observacoes: str | None = None, registro: str | None = None,
-               numero_documento: str | None = None, informacoes_gtv: list[dict[str, Any]] | None = None,
-               user_id: int | None = None) -> CteOutcome:
+    def evento(
+        self,
+        ref: str,
+        tipo: str,
+        *,
+        observacoes: str | None = None,
+        registro: str | None = None,
+        numero_documento: str | None = None,
+        informacoes_gtv: list[dict[str, Any]] | None = None,
+        user_id: int | None = None,
+    ) -> CteOutcome:
         """Events of the seed: prestação em desacordo, registro multimodal, informações da GTV (CT-e OS)."""
         if tipo not in EVENTOS:
-            raise ValidationError("tipo", f"Evento desconhecido: {tipo} (desacordo, registro_multimodal, dados_gtv).")
+            raise ValidationError(
+                "tipo", f"Evento desconhecido: {tipo} (desacordo, registro_multimodal, dados_gtv)."
+            )
         if tipo == "desacordo":
             text = " ".join((observacoes or "").split())
             if not OBSERVACOES_MIN <= len(text) <= OBSERVACOES_MAX:
@@ -514,13 +597,16 @@ class CteService:
         elif tipo == "registro_multimodal":
             text = " ".join((registro or "").split())
             if not 15 <= len(text) <= 1000:
-                raise ValidationError("registro", "O registro multimodal deve ter entre 15 e 1000 caracteres.")
+                raise ValidationError(
+                    "registro", "O registro multimodal deve ter entre 15 e 1000 caracteres."
+                )
         else:
             if not informacoes_gtv:
                 raise ValidationError("informacoes_gtv", "Informe ao menos uma GTV.")
         doc = self._authorized(ref, EVENTOS[tipo].lower())
         if tipo == "dados_gtv" and int(doc["modelo"]) != 67:
             raise ValidationError("ref", "Informações da GTV só podem ser enviadas para CT-e OS (modelo 67).")
+
         def send() -> CteEventResult:
             if tipo == "desacordo":
                 return self.api.desacordo(ref, observacoes or "")
@@ -529,19 +615,41 @@ class CteService:
             return self.api.dados_gtv(ref, informacoes_gtv or [])
 
         result: CteEventResult = self._written_ahead(
-            f"cte_{tipo}", ref, {"observacoes": observacoes, "registro": registro,
-                                 "numero_documento": numero_documento, "informacoes_gtv": informacoes_gtv},
-            int(doc["id"]), send, done=lambda r: bool(r.accepted))
+            f"cte_{tipo}",
+            ref,
+            {
+                "observacoes": observacoes,
+                "registro": registro,
+                "numero_documento": numero_documento,
+                "informacoes_gtv": informacoes_gtv,
+            },
+            int(doc["id"]),
+            send,
+            done=lambda r: bool(r.accepted),
+        )
         self.repo.record(doc["id"], action=tipo, http_status=result.http_status, response=result.raw,
                          note=f"{result.status} {result.status_sefaz or ''}".strip())  # fmt: skip
         if result.accepted:
-            return self._outcome(doc["id"], f"Evento '{EVENTOS[tipo]}' registrado.", evento_ok=True,
-                                 caminho_xml_evento=result.caminho_xml, protocolo_evento=result.protocolo)
+            return self._outcome(
+                doc["id"],
+                f"Evento '{EVENTOS[tipo]}' registrado.",
+                evento_ok=True,
+                caminho_xml_evento=result.caminho_xml,
+                protocolo_evento=result.protocolo,
+            )
         return self._outcome(doc["id"], f"Evento '{EVENTOS[tipo]}' recusado: {result.status_sefaz} "
                                         f"{result.mensagem_sefaz}", evento_ok=False)  # fmt: skip
 
-    def _written_ahead(self, kind: str, ref: str, request: dict[str, Any], doc_id: int, send: Callable[[], Any],
-                       *, done: Callable[[Any], bool]) -> Any:
+    def _written_ahead(
+        self,
+        kind: str,
+        ref: str,
+        request: dict[str, Any],
+        doc_id: int,
+        send: Callable[[], Any],
+        *,
+        done: Callable[[Any], bool],
+    ) -> Any:
         """Store the intent (``pending_actions``) before ``send()``; its answer closes it. Without an answer
         (InDoubt, a crash) it stays open and ``sync`` resolves it (``resolve_intent``)."""
         from pos_app.core.services.pending_actions import CONCLUIDO, NAO_EFETIVADO, PendingActions
@@ -553,8 +661,12 @@ class CteService:
         except (NotDelivered, RateLimited, ApiError) as exc:
             actions.finish(action_id, NAO_EFETIVADO, f"não efetivado: {exc}")
             raise
-        actions.finish(action_id, CONCLUIDO if done(result) else NAO_EFETIVADO,
-                       f"{result.status} {result.status_sefaz or ''}".strip(), result.raw)
+        actions.finish(
+            action_id,
+            CONCLUIDO if done(result) else NAO_EFETIVADO,
+            f"{result.status} {result.status_sefaz or ''}".strip(),
+            result.raw,
+        )
         return result
 
     def resolve_intent(self, row: dict[str, Any], request: dict[str, Any]) -> str:
@@ -607,7 +719,9 @@ class CteService:
                     self.repo.record(doc["id"], action="carta_correcao", http_status=event.http_status,
                                      response=event.raw, note="reenviada após interrupção", cartas_correcao=numero,
                                      caminho_xml_carta_correcao=event.caminho_xml)  # fmt: skip
-                actions.finish(action_id, CONCLUIDO if ok else NAO_EFETIVADO, "reenviada após interrupção", event.raw)
+                actions.finish(
+                    action_id, CONCLUIDO if ok else NAO_EFETIVADO, "reenviada após interrupção", event.raw
+                )
                 return CONCLUIDO if ok else NAO_EFETIVADO
         except FocusError as exc:
             actions.touch(action_id, f"consulta falhou: {exc}")
@@ -617,14 +731,24 @@ class CteService:
         return MANUAL
 
     # -- inutilização --------------------------------------------------------------------------
-    def inutilizar(self, serie: int, inicio: int, fim: int, justificativa: str, *, modelo: int = 57,
-                   user_id: int | None = None) -> dict[str, Any]:
+    def inutilizar(
+        self,
+        serie: int,
+        inicio: int,
+        fim: int,
+        justificativa: str,
+        *,
+        modelo: int = 57,
+        user_id: int | None = None,
+    ) -> dict[str, Any]:
         if modelo not in MODELOS:
             raise ValidationError("modelo", "Modelo deve ser 57 (CT-e) ou 67 (CT-e OS).")
         if not 0 <= serie <= 999:
             raise ValidationError("serie", "Série deve estar entre 0 e 999.")
         if not 1 <= inicio <= fim <= 999_999_999:
-            raise ValidationError("inicio", "Faixa inválida: o número inicial deve ser de 1 até o número final.")
+            raise ValidationError(
+                "inicio", "Faixa inválida: o número inicial deve ser de 1 até o número final."
+            )
         text = " ".join((justificativa or "").split())
         if not JUSTIFICATIVA_MIN <= len(text) <= JUSTIFICATIVA_MAX:
             raise ValidationError("justificativa", f"A justificativa deve ter entre {JUSTIFICATIVA_MIN} e "
@@ -633,7 +757,9 @@ class CteService:
                 if d["serie"] == serie and inicio <= d["numero"] <= fim
                 and d["status"] in (C.AUTORIZADO, C.CANCELADO, C.DENEGADO, C.PROCESSANDO_AUTORIZACAO)]  # fmt: skip
         if used:
-            raise ValidationError("inicio", f"A faixa contém {MODELOS[modelo]} já emitido(s): {', '.join(used[:5])}.")
+            raise ValidationError(
+                "inicio", f"A faixa contém {MODELOS[modelo]} já emitido(s): {', '.join(used[:5])}."
+            )
         cnpj = self.ctx.emitente().cnpj
         result = self.api.inutilizar(cnpj, serie, inicio, fim, text, modelo=modelo)
         self.repo.add_inutilizacao(cnpj=cnpj, modelo=modelo, serie=serie, numero_inicial=inicio, numero_final=fim,
@@ -697,7 +823,9 @@ def payload_from_form(fields: dict[str, str], modelo: int, ctx: AppContext) -> d
         data["tomador"] = value.get("tomador") or "0"
         data["retirar_mercadoria"] = "1"
         _party(data, "remetente", value.get("documento_remetente", ""), value.get("nome_remetente", ""))
-        _party(data, "destinatario", value.get("documento_destinatario", ""), value.get("nome_destinatario", ""))
+        _party(
+            data, "destinatario", value.get("documento_destinatario", ""), value.get("nome_destinatario", "")
+        )
         data["valor_total_carga"] = value.get("valor_total_carga", "").replace(",", ".")
         data["produto_predominante"] = value.get("produto_predominante", "")
         peso = value.get("peso_kg", "").replace(",", ".") or "0"
@@ -705,6 +833,8 @@ def payload_from_form(fields: dict[str, str], modelo: int, ctx: AppContext) -> d
             quantidade = f"{Decimal(peso):.4f}"
         except InvalidOperation as exc:
             raise ValidationError("peso_kg", f"Peso inválido: {value.get('peso_kg')!r}") from exc
-        data["quantidades"] = [{"codigo_unidade_medida": "01", "tipo_medida": "PESO BRUTO", "quantidade": quantidade}]
+        data["quantidades"] = [
+            {"codigo_unidade_medida": "01", "tipo_medida": "PESO BRUTO", "quantidade": quantidade}
+        ]
         data["modal_rodoviario"] = {"rntrc": value.get("rntrc", "")} if value.get("rntrc") else {}
     return data

@@ -21,7 +21,11 @@ if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
 
 MAX_PAGES_PER_SYNC = 50
-SITUACOES = {CteSituacao.AUTORIZADO: "Autorizado", CteSituacao.CANCELADO: "Cancelado", CteSituacao.DENEGADO: "Denegado"}
+SITUACOES = {
+    CteSituacao.AUTORIZADO: "Autorizado",
+    CteSituacao.CANCELADO: "Cancelado",
+    CteSituacao.DENEGADO: "Denegado",
+}
 TIPOS_CTE = {"0": "Normal", "1": "Complementar", "2": "Anulação", "3": "Substituto"}
 DOWNLOADS = {
     "xml": ("xml", "CT-e (XML)"),
@@ -108,16 +112,24 @@ class CtesRecebidasService:
         for _ in range(MAX_PAGES_PER_SYNC):
             page = self.api.list(cnpj, versao, priority=Priority.MONITOR)
             paginas += 1
-            n, u = self.repo.store_page(cnpj, [_row(i) for i in page.items], page.max_version, page.total_count)
+            n, u = self.repo.store_page(
+                cnpj, [_row(i) for i in page.items], page.max_version, page.total_count
+            )
             novos, atualizados = novos + n, atualizados + u
             if progress is not None:
                 progress(f"Página {paginas}: {len(page.items)} documento(s)")
-            if not page.has_more or page.max_version is None or (versao is not None and page.max_version <= versao):
+            if (
+                not page.has_more
+                or page.max_version is None
+                or (versao is not None and page.max_version <= versao)
+            ):
                 completo = True
                 break
             versao = page.max_version
         self.repo.mark_synced(cnpj)
-        return SyncReport(novos, atualizados, paginas, self.repo.max_versao(cnpj), self.repo.count(cnpj), completo)
+        return SyncReport(
+            novos, atualizados, paginas, self.repo.max_versao(cnpj), self.repo.count(cnpj), completo
+        )
 
     def search(self, **filters: Any) -> list[dict[str, Any]]:
         situacao = normalize_situacao(filters.get("situacao")) or None
@@ -148,8 +160,12 @@ class CtesRecebidasService:
             self.repo.record_desacordo(self.cnpj, digits, status=result.status, observacoes=text,
                                        protocolo=result.protocolo, mensagem=result.mensagem_sefaz, user_id=user_id,
                                        response=result.raw)  # fmt: skip
-        mensagem = ("Desacordo registrado na SEFAZ" + (f" (protocolo {result.protocolo})." if result.protocolo else ".")
-                    if result.registered else f"Desacordo recusado: {result.status_sefaz} {result.mensagem_sefaz}")
+        mensagem = (
+            "Desacordo registrado na SEFAZ"
+            + (f" (protocolo {result.protocolo})." if result.protocolo else ".")
+            if result.registered
+            else f"Desacordo recusado: {result.status_sefaz} {result.mensagem_sefaz}"
+        )
         return {"chave": digits, "status": result.status, "registrado": result.registered, "mensagem": mensagem,
                 "status_sefaz": result.status_sefaz, "mensagem_sefaz": result.mensagem_sefaz,
                 "protocolo": result.protocolo}  # fmt: skip
@@ -164,7 +180,9 @@ class CtesRecebidasService:
             data = self.api.xml(digits)
         elif tipo == "json":
             consult = self.api.consult(digits, completa=True, cnpj=self.cnpj)
-            data = None if consult is None else json.dumps(consult, ensure_ascii=False, indent=2).encode("utf-8")
+            data = (
+                None if consult is None else json.dumps(consult, ensure_ascii=False, indent=2).encode("utf-8")
+            )
         elif tipo == "cancelamento":
             data = self.api.xml_cancelamento(digits)
         elif tipo == "cce":
@@ -174,7 +192,9 @@ class CtesRecebidasService:
         if data is None:
             raise ValidationError("tipo", f"Não há {DOWNLOADS[tipo][1]} para este CT-e.")
         ext = DOWNLOADS[tipo][0]
-        suffix = {"xml": "cte", "json": "cte", "cancelamento": "cancelamento", "cce": "cce", "pdf": "dacte"}[tipo]
+        suffix = {"xml": "cte", "json": "cte", "cancelamento": "cancelamento", "cce": "cce", "pdf": "dacte"}[
+            tipo
+        ]
         if dest is None:
             folder = self.ctx.xml_dir() / "ctes_recebidos"
             folder.mkdir(parents=True, exist_ok=True)

@@ -32,42 +32,69 @@ def series_check(ctx: AppContext) -> Check:
     problem = cfg.series_conflict("contingencia.serie", str(cfg.contingencia_serie))
     if problem:
         return Check("Séries", "erro", f"contingencia.serie = {cfg.contingencia_serie}: {problem}")
-    return Check("Séries", "ok", f"online {cfg.nfce_serie}, contingência {cfg.contingencia_serie}, "
-                 f"NF-e {cfg.get('nfe.serie') or '1'}")
+    return Check(
+        "Séries",
+        "ok",
+        f"online {cfg.nfce_serie}, contingência {cfg.contingencia_serie}, NF-e {cfg.get('nfe.serie') or '1'}",
+    )
 
 
 def run_doctor(ctx: AppContext) -> list[Check]:
     checks: list[Check] = []
     cfg = ctx.config
-    checks.append(Check("Ambiente", "aviso" if cfg.ambiente != "producao" else "ok",
-                        {"sandbox": "demonstração (sandbox embutido, sem valor fiscal)",
-                         "homologacao": "homologação (sem valor fiscal)",
-                         "producao": "produção"}[cfg.ambiente]))
+    checks.append(
+        Check(
+            "Ambiente",
+            "aviso" if cfg.ambiente != "producao" else "ok",
+            {
+                "sandbox": "demonstração (sandbox embutido, sem valor fiscal)",
+                "homologacao": "homologação (sem valor fiscal)",
+                "producao": "produção",
+            }[cfg.ambiente],
+        )
+    )
     emitente = cfg.emitente()
     if emitente is None:
         checks.append(Check("Emitente", "erro", "dados do emitente incompletos (pos-app config show)"))
     else:
         from pos_app.core.domain.validators import format_cnpj
 
-        checks.append(Check("Emitente", "ok",
-                            f"{emitente.razao_social} — CNPJ {format_cnpj(emitente.cnpj)} — {emitente.uf}"))
+        checks.append(
+            Check(
+                "Emitente",
+                "ok",
+                f"{emitente.razao_social} — CNPJ {format_cnpj(emitente.cnpj)} — {emitente.uf}",
+            )
+        )
     checks.append(_database_check(ctx))
     checks.append(Check("Segredos", "ok", f"guardados em: {ctx.secrets.backend}"))
 
     # API reachability, token and clock skew (one request: consult of a ref that does not exist).
     try:
-        resp = ctx.client().request("GET", "/v2/nfce/diagnostico-pos-app", priority=Priority.MONITOR, timeout=10)
+        resp = ctx.client().request(
+            "GET", "/v2/nfce/diagnostico-pos-app", priority=Priority.MONITOR, timeout=10
+        )
         date_header = resp.headers.get("Date")
-        checks.append(Check("API Focus", "ok", f"acessível em {ctx.base_url()} ({resp.elapsed * 1000:.0f} ms)"))
+        checks.append(
+            Check("API Focus", "ok", f"acessível em {ctx.base_url()} ({resp.elapsed * 1000:.0f} ms)")
+        )
         checks.append(Check("Token", "ok", "aceito pela API"))
         if date_header:
             skew = (datetime.now(UTC) - parsedate_to_datetime(date_header)).total_seconds()
             level = "ok" if abs(skew) <= MAX_CLOCK_SKEW_S else "erro"
-            checks.append(Check("Relógio", level, f"diferença de {skew:+.0f} s em relação à API"
-                                + ("" if level == "ok" else ": acerte o relógio (limite da SEFAZ: 5 min)")))
+            checks.append(
+                Check(
+                    "Relógio",
+                    level,
+                    f"diferença de {skew:+.0f} s em relação à API"
+                    + ("" if level == "ok" else ": acerte o relógio (limite da SEFAZ: 5 min)"),
+                )
+            )
     except AuthenticationError:
         checks.append(Check("API Focus", "ok", f"acessível em {ctx.base_url()}"))
-        checks.append(Check("Token", "erro", "recusado pela API (HTTP 403): confira focus.token e o ambiente"))
+        checks.append(
+            Check("Token", "erro", "recusado pela API (HTTP 403): confira focus.token e o ambiente")
+        )
     except NotDelivered as exc:
         checks.append(Check("API Focus", "erro", f"inacessível: {exc} (as vendas seguirão em contingência)"))
     except (InDoubt, ApiError, FocusError) as exc:
@@ -78,18 +105,29 @@ def run_doctor(ctx: AppContext) -> list[Check]:
     provider = CertificateProvider(cfg)
     cert = provider.get()
     if cert is None:
-        checks.append(Check("Certificado A1", "aviso",
-                            f"{provider.last_error or 'indisponível.'} Sem ele, o QR Code das notas em "
-                            "contingência offline não pode ser gerado (o DANFCe informa que está indisponível)."))
+        checks.append(
+            Check(
+                "Certificado A1",
+                "aviso",
+                f"{provider.last_error or 'indisponível.'} Sem ele, o QR Code das notas em "
+                "contingência offline não pode ser gerado (o DANFCe informa que está indisponível).",
+            )
+        )
     else:
         days = cert.days_left(datetime.now(UTC))
         level = "ok" if days > 30 else "aviso"
-        checks.append(Check("Certificado A1", level, f"{cert.holder}, válido até {cert.not_after:%d/%m/%Y} ({days} dias)"))
+        checks.append(
+            Check(
+                "Certificado A1", level, f"{cert.holder}, válido até {cert.not_after:%d/%m/%Y} ({days} dias)"
+            )
+        )
 
     from pos_app.core.services.printing import PrintService
 
     printer = PrintService(ctx).status()  # reachability, paper and the reprint queue; never raises
-    checks.append(Check("Impressora", "ok" if printer.ok and not printer.pending else "aviso", printer.message))
+    checks.append(
+        Check("Impressora", "ok" if printer.ok and not printer.pending else "aviso", printer.message)
+    )
     free_mb = shutil.disk_usage(ctx.data_dir).free // (1024 * 1024)
     checks.append(Check("Disco", "ok" if free_mb >= MIN_FREE_DISK_MB else "erro", f"{free_mb} MB livres"))
 
@@ -103,8 +141,14 @@ def run_doctor(ctx: AppContext) -> list[Check]:
 
     b = backlog(ctx)
     level = {"ok": "ok", "atencao": "aviso", "critico": "erro", "vencido": "erro"}[b["alerta"]]
-    checks.append(Check("Contingência", level, f"{b['contingencia_pendentes']} pendente(s), "
-                        f"{b['contingencia_com_erro']} com erro, {b['em_duvida']} a reconciliar"))
+    checks.append(
+        Check(
+            "Contingência",
+            level,
+            f"{b['contingencia_pendentes']} pendente(s), "
+            f"{b['contingencia_com_erro']} com erro, {b['em_duvida']} a reconciliar",
+        )
+    )
     from pos_app.core.pix.doctor import pix_checks
 
     checks.extend(Check(*c) for c in pix_checks(ctx))
@@ -127,6 +171,9 @@ def _database_check(ctx: AppContext) -> Check:
     if problems or refused or (last is not None and not last.get("ok")):
         detail = "; ".join(problems or (last or {}).get("problems") or [refused or ""])
         return Check("Banco de dados", "erro", f"{path}: danificado ({detail}). Não venda; chame o suporte.")
-    when = f"; verificação completa em {last['at']}" if last and last.get("at") else \
-        "; verificação completa em andamento (segundo plano)"
+    when = (
+        f"; verificação completa em {last['at']}"
+        if last and last.get("at")
+        else "; verificação completa em andamento (segundo plano)"
+    )
     return Check("Banco de dados", "ok", f"{path}{when}")

@@ -30,8 +30,13 @@ class EmailResult:
     resposta: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"enviado": self.ok, "mensagem": self.mensagem, "ref": self.ref, "emails": self.emails,
-                "resposta": self.resposta}
+        return {
+            "enviado": self.ok,
+            "mensagem": self.mensagem,
+            "ref": self.ref,
+            "emails": self.emails,
+            "resposta": self.resposta,
+        }
 
 
 def clean_addresses(addresses: list[str]) -> list[str]:
@@ -45,7 +50,9 @@ def clean_addresses(addresses: list[str]) -> list[str]:
     if not found:
         raise ManagerError("Informe ao menos um endereço de e-mail.", field="emails")
     if len(found) > MAX_EMAILS:
-        raise ManagerError(f"No máximo {MAX_EMAILS} endereços por envio ({len(found)} informados).", field="emails")
+        raise ManagerError(
+            f"No máximo {MAX_EMAILS} endereços por envio ({len(found)} informados).", field="emails"
+        )
     bad = [a for a in found if not is_valid_email(a)]
     if bad:
         raise ManagerError(f"E-mail inválido: {', '.join(bad)}", field="emails")
@@ -57,15 +64,25 @@ class EmailService:
         self.ctx = ctx
         self.audit = AuditLog(ctx.store)
 
-    def send(self, ref: str, addresses: list[str], user: User | None = None, now: datetime | None = None) -> EmailResult:
+    def send(
+        self, ref: str, addresses: list[str], user: User | None = None, now: datetime | None = None
+    ) -> EmailResult:
         now = now or self.ctx.now()
         emails = clean_addresses(addresses)
         doc = CancellationService(self.ctx).resolve(ref)
         if doc["status"] not in HAS_API_XML:
-            msg = (f"A NFC-e {doc['ref']} ainda não foi autorizada ({doc['status']}): o e-mail só pode ser enviado "
-                   "depois da autorização.")
-            self.audit.record("email", user=user, target=doc["ref"], outcome=REFUSED,
-                              details={"emails": emails, "motivo": msg}, now=now)
+            msg = (
+                f"A NFC-e {doc['ref']} ainda não foi autorizada ({doc['status']}): o e-mail só pode ser enviado "
+                "depois da autorização."
+            )
+            self.audit.record(
+                "email",
+                user=user,
+                target=doc["ref"],
+                outcome=REFUSED,
+                details={"emails": emails, "motivo": msg},
+                now=now,
+            )
             raise ManagerError(msg, field="ref")
         actions = PendingActions(self.ctx)
         action_id = actions.begin(EMAIL, doc["ref"], {"emails": emails}, document_id=int(doc["id"]))
@@ -73,18 +90,38 @@ class EmailService:
             answer = doc_api(self.ctx, doc).email(doc["ref"], emails)
         except InDoubt as exc:
             # Maybe sent: the next sync settles it (the API has no consult for e-mails; see resolve_intent).
-            self.audit.record("email", user=user, target=doc["ref"], outcome=FAILED,
-                              details={"emails": emails, "erro": str(exc)}, now=now)
-            return EmailResult(False, f"E-mail sem confirmação da API: {exc} O sistema confirma no próximo "
-                               "'pos-app sync'.", doc["ref"], emails)
+            self.audit.record(
+                "email",
+                user=user,
+                target=doc["ref"],
+                outcome=FAILED,
+                details={"emails": emails, "erro": str(exc)},
+                now=now,
+            )
+            return EmailResult(
+                False,
+                f"E-mail sem confirmação da API: {exc} O sistema confirma no próximo 'pos-app sync'.",
+                doc["ref"],
+                emails,
+            )
         except FocusError as exc:
             actions.finish(action_id, NAO_EFETIVADO, f"não enviado: {exc}")
-            self.audit.record("email", user=user, target=doc["ref"], outcome=FAILED,
-                              details={"emails": emails, "erro": str(exc)}, now=now)
+            self.audit.record(
+                "email",
+                user=user,
+                target=doc["ref"],
+                outcome=FAILED,
+                details={"emails": emails, "erro": str(exc)},
+                now=now,
+            )
             return EmailResult(False, f"E-mail não enviado: {exc}", doc["ref"], emails)
         actions.finish(action_id, CONCLUIDO, "enviado", answer)
-        self.audit.record("email", user=user, target=doc["ref"], outcome=OK, details={"emails": emails}, now=now)
-        return EmailResult(True, f"NFC-e {doc['ref']} enviada para {', '.join(emails)}.", doc["ref"], emails, answer)
+        self.audit.record(
+            "email", user=user, target=doc["ref"], outcome=OK, details={"emails": emails}, now=now
+        )
+        return EmailResult(
+            True, f"NFC-e {doc['ref']} enviada para {', '.join(emails)}.", doc["ref"], emails, answer
+        )
 
     def resolve_intent(self, row: dict[str, Any], request: dict[str, Any]) -> str:
         """Settle an e-mail resend whose answer never arrived.

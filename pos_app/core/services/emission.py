@@ -110,8 +110,13 @@ class SaleResult:
 
 
 class EmissionService:
-    def __init__(self, ctx: AppContext, certificates: CertificateProvider | None = None,
-                 *, render_receipts: bool = True) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        certificates: CertificateProvider | None = None,
+        *,
+        render_receipts: bool = True,
+    ) -> None:
         """``render_receipts=False``: no DANFCe PDFs from this service at all (bulk jobs, tests)."""
         self.ctx = ctx
         self.render_receipts = render_receipts
@@ -121,8 +126,15 @@ class EmissionService:
         self.lease = lease_for(ctx.data_dir)
 
     # -- checkout ---------------------------------------------------------------------------
-    def checkout(self, sale: Sale, operador_id: int | None = None, progress: Progress = _noop,
-                 extra: dict[str, Any] | None = None, *, receipt: bool = True) -> SaleResult:
+    def checkout(
+        self,
+        sale: Sale,
+        operador_id: int | None = None,
+        progress: Progress = _noop,
+        extra: dict[str, Any] | None = None,
+        *,
+        receipt: bool = True,
+    ) -> SaleResult:
         """Validate, persist sale + pending NFC-e in one transaction, then emit it.
 
         ``receipt=False`` skips rendering the DANFCe PDF (bulk tests); the sale and its note are
@@ -153,12 +165,22 @@ class EmissionService:
                 )
                 ref = sale_ref(terminal, sale_id)  # letters, digits and '_' only (seed)
                 if choice.cliente is not None:
-                    payload = build_nfe_payload(sale, emitente, now, choice.cliente, ambiente=self.ctx.ambiente)
+                    payload = build_nfe_payload(
+                        sale, emitente, now, choice.cliente, ambiente=self.ctx.ambiente
+                    )
                 else:
                     payload = build_nfce_payload(sale, emitente, now, ambiente=self.ctx.ambiente)
                 doc_id = self.store.documents.create(
-                    tx, sale_id=sale_id, ref=ref, kind="online", status=S.PENDENTE, ambiente=self.ctx.ambiente,
-                    data_emissao=now, payload=payload, owner=owner, modelo=choice.modelo,
+                    tx,
+                    sale_id=sale_id,
+                    ref=ref,
+                    kind="online",
+                    status=S.PENDENTE,
+                    ambiente=self.ctx.ambiente,
+                    data_emissao=now,
+                    payload=payload,
+                    owner=owner,
+                    modelo=choice.modelo,
                 )
                 if send_now:
                     self.store.documents.transition(
@@ -179,8 +201,14 @@ class EmissionService:
             release_in_flight(self.ctx.data_dir, doc_id)
 
     # -- online attempt ---------------------------------------------------------------------
-    def emit(self, doc_id: int, progress: Progress = _noop, *, priority: Priority = Priority.LIVE,
-             receipt: bool = True) -> SaleResult:
+    def emit(
+        self,
+        doc_id: int,
+        progress: Progress = _noop,
+        *,
+        priority: Priority = Priority.LIVE,
+        receipt: bool = True,
+    ) -> SaleResult:
         """Send a stored online document and settle the sale.
 
         ``pendente``/``aguardando_conexao`` (never answered) or ``erro_autorizacao``/``rejeitado``
@@ -193,8 +221,9 @@ class EmissionService:
         finally:
             release_in_flight(self.ctx.data_dir, doc_id)
 
-    def _emit(self, doc_id: int, progress: Progress, priority: Priority, receipt: bool,
-              *, marked: bool = False) -> SaleResult:
+    def _emit(
+        self, doc_id: int, progress: Progress, priority: Priority, receipt: bool, *, marked: bool = False
+    ) -> SaleResult:
         """``marked``: checkout already stored the note as ``enviando`` (first attempt)."""
         doc = self._doc(doc_id)
         emitente = self.ctx.emitente()
@@ -205,22 +234,29 @@ class EmissionService:
             monitor = self.ctx.monitor
             if monitor is not None and monitor.known_down():
                 progress("Sem conexão com a API: emitindo em contingência.")
-                return self._offline_path(doc, "Sem conexão com a API (já detectado)", in_doubt=False,
-                                          receipt=receipt)
+                return self._offline_path(
+                    doc, "Sem conexão com a API (já detectado)", in_doubt=False, receipt=receipt
+                )
             if doc["attempts"]:
                 # Sent before (SP waiting for the link, a resend after a fix): the note must carry
                 # the moment it is really sent (SEFAZ accepts 5 minutes of difference online).
                 now = self.ctx.now()
                 payload["data_emissao"] = now.isoformat(timespec="seconds")
             self.store.documents.transition(
-                doc_id, S.ENVIANDO, note="enviando para a API", attempts=int(doc["attempts"]) + 1,
-                payload=json.dumps(payload, ensure_ascii=False), data_emissao=payload["data_emissao"],
+                doc_id,
+                S.ENVIANDO,
+                note="enviando para a API",
+                attempts=int(doc["attempts"]) + 1,
+                payload=json.dumps(payload, ensure_ascii=False),
+                data_emissao=payload["data_emissao"],
                 owner=self.lease.claim(),
             )
         crash_point("after_enviando_before_send")
         progress(f"Enviando {_name(doc)} para a SEFAZ...")
         try:
-            result = doc_api(self.ctx, doc).emit(doc["ref"], payload, timeout=self.ctx.config.timeout, priority=priority)
+            result = doc_api(self.ctx, doc).emit(
+                doc["ref"], payload, timeout=self.ctx.config.timeout, priority=priority
+            )
         except NotDelivered as exc:
             self._report_link(False)
             return self._offline_path(self._doc(doc_id), str(exc), in_doubt=False, receipt=receipt)
@@ -232,11 +268,20 @@ class EmissionService:
         except AuthenticationError as exc:
             self._report_link(True)
             self.store.documents.transition(
-                doc_id, S.REJEITADO, http_status=exc.status_code, response=exc.body,
-                mensagem_sefaz=exc.mensagem, last_error=str(exc), note="token recusado",
+                doc_id,
+                S.REJEITADO,
+                http_status=exc.status_code,
+                response=exc.body,
+                mensagem_sefaz=exc.mensagem,
+                last_error=str(exc),
+                note="token recusado",
             )
-            return self._result(doc_id, "Token da API recusado (HTTP 403). Verifique focus.token e o ambiente; "
-                                "a venda está gravada e pode ser reenviada.", emitido=False)
+            return self._result(
+                doc_id,
+                "Token da API recusado (HTTP 403). Verifique focus.token e o ambiente; "
+                "a venda está gravada e pode ser reenviada.",
+                emitido=False,
+            )
         except ApiError as exc:
             self._report_link(True)
             return self._api_error(doc_id, exc, receipt)
@@ -258,26 +303,37 @@ class EmissionService:
             # The ref is already known to the API (e.g. an answer lost in a crash): read it.
             try:
                 current = self._doc(doc_id)
-                consulted = doc_api(self.ctx, current).consult(current["ref"], priority=Priority.LIVE,
-                                                               timeout=self.ctx.config.timeout)
+                consulted = doc_api(self.ctx, current).consult(
+                    current["ref"], priority=Priority.LIVE, timeout=self.ctx.config.timeout
+                )
             except (NotDelivered, InDoubt, RateLimited, ApiError):
                 consulted = None
             if consulted is not None and consulted.status != F.PROCESSANDO_AUTORIZACAO:
-                return self._record_result(doc_id, consulted, emitente_uf=self.ctx.emitente().uf, receipt=receipt,
-                                           consulted=True)
-            return self._offline_path(self._doc(doc_id), "NFC-e ainda em processamento na API", in_doubt=True,
-                                      receipt=receipt)
+                return self._record_result(
+                    doc_id, consulted, emitente_uf=self.ctx.emitente().uf, receipt=receipt, consulted=True
+                )
+            return self._offline_path(
+                self._doc(doc_id), "NFC-e ainda em processamento na API", in_doubt=True, receipt=receipt
+            )
         self.store.documents.transition(
-            doc_id, S.REJEITADO, http_status=exc.status_code, response=exc.body,
-            status_sefaz=exc.codigo, mensagem_sefaz=exc.mensagem, last_error=str(exc),
+            doc_id,
+            S.REJEITADO,
+            http_status=exc.status_code,
+            response=exc.body,
+            status_sefaz=exc.codigo,
+            mensagem_sefaz=exc.mensagem,
+            last_error=str(exc),
         )
         return self._result(
             doc_id, f"A API recusou a nota: {exc}. Corrija e reenvie; a venda está gravada.", emitido=False
         )
 
-    def record(self, doc_id: int, result: NfceResult, *, receipt: bool = True, consulted: bool = False) -> SaleResult:
-        return self._record_result(doc_id, result, emitente_uf=self.ctx.emitente().uf, receipt=receipt,
-                                   consulted=consulted)
+    def record(
+        self, doc_id: int, result: NfceResult, *, receipt: bool = True, consulted: bool = False
+    ) -> SaleResult:
+        return self._record_result(
+            doc_id, result, emitente_uf=self.ctx.emitente().uf, receipt=receipt, consulted=consulted
+        )
 
     def answer_problems(self, doc: dict[str, Any], r: NfceResult) -> list[str]:
         """What is wrong with an answer about the online document ``doc`` (empty: trustworthy)."""
@@ -289,13 +345,20 @@ class EmissionService:
         if r.status == F.AUTORIZADO or (r.status in (F.CANCELADO, F.DENEGADO) and r.chave):
             emitente = self.ctx.emitente()
             return answer_problems(
-                r.chave, uf=emitente.uf, cnpj=emitente.cnpj, sent=load_json(doc["payload"]),
-                answer_serie=r.serie, answer_numero=r.numero,
-                tp_emis={9} if r.contingencia_offline else {1}, modelo=int(doc.get("modelo") or 65),
+                r.chave,
+                uf=emitente.uf,
+                cnpj=emitente.cnpj,
+                sent=load_json(doc["payload"]),
+                answer_serie=r.serie,
+                answer_numero=r.numero,
+                tp_emis={9} if r.contingencia_offline else {1},
+                modelo=int(doc.get("modelo") or 65),
             )
         return []
 
-    def _vet(self, doc_id: int, r: NfceResult, *, consulted: bool, receipt: bool) -> tuple[NfceResult, SaleResult | None]:
+    def _vet(
+        self, doc_id: int, r: NfceResult, *, consulted: bool, receipt: bool
+    ) -> tuple[NfceResult, SaleResult | None]:
         """An answer that does not match what was sent (or an unknown status) is in doubt: consult once;
         if the consult does not settle it, never print: unknown status -> ``status_desconhecido``
         (a person decides), mismatch -> in-doubt path (contingency note, reconciled later)."""
@@ -307,12 +370,18 @@ class EmissionService:
         if not problems:
             return r, None
         log.warning("resposta da API não confere para %s: %s", doc["ref"], "; ".join(problems))
-        self.store.documents.transition(doc_id, doc["status"], http_status=r.http_status, response=r.raw,
-                                        note="resposta da API não confere: " + "; ".join(problems))
+        self.store.documents.transition(
+            doc_id,
+            doc["status"],
+            http_status=r.http_status,
+            response=r.raw,
+            note="resposta da API não confere: " + "; ".join(problems),
+        )
         if not consulted:
             try:
-                again = doc_api(self.ctx, doc).consult(doc["ref"], priority=Priority.LIVE,
-                                                       timeout=self.ctx.config.timeout)
+                again = doc_api(self.ctx, doc).consult(
+                    doc["ref"], priority=Priority.LIVE, timeout=self.ctx.config.timeout
+                )
             except FocusError:
                 again = None
             if again is not None:
@@ -323,7 +392,11 @@ class EmissionService:
         reason = "; ".join(problems)
         if status_problem(r.raw):
             self.store.documents.transition(
-                doc_id, S.STATUS_DESCONHECIDO, http_status=r.http_status, response=r.raw, last_error=reason,
+                doc_id,
+                S.STATUS_DESCONHECIDO,
+                http_status=r.http_status,
+                response=r.raw,
+                last_error=reason,
                 note="situação desconhecida mesmo após consulta: verificação manual",
             )
             return r, self._result(
@@ -333,11 +406,13 @@ class EmissionService:
                 "consulta de novo a cada sincronização.",
                 emitido=False,
             )
-        return r, self._offline_path(self._doc(doc_id), f"Resposta da API divergente: {reason}.", in_doubt=True,
-                                     receipt=receipt)
+        return r, self._offline_path(
+            self._doc(doc_id), f"Resposta da API divergente: {reason}.", in_doubt=True, receipt=receipt
+        )
 
-    def _record_result(self, doc_id: int, r: NfceResult, *, emitente_uf: str, receipt: bool = True,
-                       consulted: bool = False) -> SaleResult:
+    def _record_result(
+        self, doc_id: int, r: NfceResult, *, emitente_uf: str, receipt: bool = True, consulted: bool = False
+    ) -> SaleResult:
         r, settled = self._vet(doc_id, r, consulted=consulted, receipt=receipt)
         if settled is not None:
             return settled
@@ -350,40 +425,70 @@ class EmissionService:
         if r.status == F.AUTORIZADO:
             api_config_errors.clear(self.ctx)  # the account works: drop a configuration warning
             self.store.documents.transition(
-                doc_id, S.AUTORIZADO, **common,
-                chave=r.chave, numero=r.numero, serie=r.serie, caminho_xml=r.caminho_xml,
-                caminho_danfe=r.caminho_danfe, qrcode_url=r.qrcode_url,
+                doc_id,
+                S.AUTORIZADO,
+                **common,
+                chave=r.chave,
+                numero=r.numero,
+                serie=r.serie,
+                caminho_xml=r.caminho_xml,
+                caminho_danfe=r.caminho_danfe,
+                qrcode_url=r.qrcode_url,
                 url_consulta=r.url_consulta or url_consulta(emitente_uf, self.ctx.ambiente),
-                protocolo=r.protocolo, data_autorizacao=r.data_autorizacao or self.ctx.now().isoformat(timespec="seconds"),
+                protocolo=r.protocolo,
+                data_autorizacao=r.data_autorizacao or self.ctx.now().isoformat(timespec="seconds"),
                 focus_contingencia=int(r.contingencia_offline),
                 focus_contingencia_efetivada=int(r.contingencia_offline_efetivada),
                 tentativa_anterior=json.dumps(r.tentativa_anterior) if r.tentativa_anterior else None,
                 last_error=None,
             )
             if r.contingencia_offline and not r.contingencia_offline_efetivada:
-                msg = ("Emitida em contingência pela Focus (SEFAZ fora do ar): entregue a via do consumidor e "
-                       "guarde a do estabelecimento; a nota será transmitida automaticamente.")
+                msg = (
+                    "Emitida em contingência pela Focus (SEFAZ fora do ar): entregue a via do consumidor e "
+                    "guarde a do estabelecimento; a nota será transmitida automaticamente."
+                )
             else:
                 msg = "NF-e autorizada." if _is_nfe(self._doc(doc_id)) else "NFC-e autorizada."
             return self._result(doc_id, msg, receipt=receipt)
         if r.status == F.CANCELADO:
-            self.store.documents.transition(doc_id, S.CANCELADO, **common, chave=r.chave, numero=r.numero,
-                                            serie=r.serie, caminho_xml_cancelamento=r.caminho_xml_cancelamento)
+            self.store.documents.transition(
+                doc_id,
+                S.CANCELADO,
+                **common,
+                chave=r.chave,
+                numero=r.numero,
+                serie=r.serie,
+                caminho_xml_cancelamento=r.caminho_xml_cancelamento,
+            )
             return self._result(doc_id, "NFC-e cancelada.", receipt=receipt)
         if r.status == F.DENEGADO:
-            self.store.documents.transition(doc_id, S.DENEGADO, **common, chave=r.chave, numero=r.numero,
-                                            serie=r.serie, caminho_xml=r.caminho_xml)
-            return self._result(doc_id, f"NFC-e denegada pela SEFAZ: {r.status_sefaz} - {r.mensagem_sefaz}",
-                                emitido=False)
+            self.store.documents.transition(
+                doc_id,
+                S.DENEGADO,
+                **common,
+                chave=r.chave,
+                numero=r.numero,
+                serie=r.serie,
+                caminho_xml=r.caminho_xml,
+            )
+            return self._result(
+                doc_id, f"NFC-e denegada pela SEFAZ: {r.status_sefaz} - {r.mensagem_sefaz}", emitido=False
+            )
         if r.status == F.PROCESSANDO_AUTORIZACAO and _is_nfe(self._doc(doc_id)):
             # NF-e: Focus has it and SEFAZ is still working; the replay pass consults it until final.
-            self.store.documents.transition(doc_id, S.PROCESSANDO, **common, note="NF-e em processamento na SEFAZ")
+            self.store.documents.transition(
+                doc_id, S.PROCESSANDO, **common, note="NF-e em processamento na SEFAZ"
+            )
             return self._result(
-                doc_id, "NF-e recebida e ainda em processamento na SEFAZ: a venda está gravada e o DANFE "
-                "Simplificado será impresso quando a nota for autorizada (Histórico, reimprimir).", emitido=False)
+                doc_id,
+                "NF-e recebida e ainda em processamento na SEFAZ: a venda está gravada e o DANFE "
+                "Simplificado será impresso quando a nota for autorizada (Histórico, reimprimir).",
+                emitido=False,
+            )
         if r.status == F.PROCESSANDO_AUTORIZACAO:
-            return self._offline_path(self._doc(doc_id), "NFC-e ainda em processamento", in_doubt=True,
-                                      receipt=receipt)
+            return self._offline_path(
+                self._doc(doc_id), "NFC-e ainda em processamento", in_doubt=True, receipt=receipt
+            )
         # erro_autorizacao and anything unknown: SEFAZ said no; the same ref may be resent after a fix.
         self.store.documents.transition(doc_id, S.ERRO_AUTORIZACAO, **common, last_error=r.mensagem_sefaz)
         return self._result(
@@ -394,11 +499,15 @@ class EmissionService:
         )
 
     # -- contingency ------------------------------------------------------------------------
-    def contingency_for(self, doc_id: int, reason: str, *, in_doubt: bool, receipt: bool = True) -> SaleResult:
+    def contingency_for(
+        self, doc_id: int, reason: str, *, in_doubt: bool, receipt: bool = True
+    ) -> SaleResult:
         """Give the sale of an online attempt that cannot be sent its offline note (used by replay)."""
         return self._offline_path(self._doc(doc_id), reason, in_doubt=in_doubt, receipt=receipt)
 
-    def _offline_path(self, doc: dict[str, Any], reason: str, *, in_doubt: bool, receipt: bool = True) -> SaleResult:
+    def _offline_path(
+        self, doc: dict[str, Any], reason: str, *, in_doubt: bool, receipt: bool = True
+    ) -> SaleResult:
         """The online attempt failed: issue the sale's offline contingency note (or, where a state's rule refuses tpEmis 9, wait).
 
         The attempt's new state and the contingency note are written in ONE transaction, so a crash
@@ -410,9 +519,14 @@ class EmissionService:
             # NF-e model 55: no tpEmis 9 (an NFC-e-only form). The same ref is sent again when the link
             # returns (a re-POST is safe: Focus answers em_processamento / nfe_autorizada, then we consult).
             self.store.documents.transition(
-                doc_id, S.AGUARDANDO_CONEXAO, last_error=reason,
-                note=("sem resposta: reenviar a mesma referência quando a conexão voltar" if in_doubt
-                      else "sem conexão: emitir quando a conexão voltar"),
+                doc_id,
+                S.AGUARDANDO_CONEXAO,
+                last_error=reason,
+                note=(
+                    "sem resposta: reenviar a mesma referência quando a conexão voltar"
+                    if in_doubt
+                    else "sem conexão: emitir quando a conexão voltar"
+                ),
             )
             return self._result(
                 doc_id,
@@ -424,9 +538,14 @@ class EmissionService:
             # No tpEmis 9 in this state: the same ref is sent again when the link returns. Re-posting
             # a ref is safe (the API answers nfe_autorizada / em_processamento and we consult it).
             self.store.documents.transition(
-                doc_id, S.AGUARDANDO_CONEXAO, last_error=reason,
-                note=("sem resposta: reenviar a mesma referência quando a conexão voltar" if in_doubt
-                      else "sem conexão: emitir quando a conexão voltar"),
+                doc_id,
+                S.AGUARDANDO_CONEXAO,
+                last_error=reason,
+                note=(
+                    "sem resposta: reenviar a mesma referência quando a conexão voltar"
+                    if in_doubt
+                    else "sem conexão: emitir quando a conexão voltar"
+                ),
             )
             return self._result(
                 doc_id,
@@ -438,12 +557,18 @@ class EmissionService:
         with self.store.transaction() as tx:
             if in_doubt:
                 self.store.documents.transition(
-                    doc_id, S.EM_DUVIDA, last_error=reason, tx=tx,
+                    doc_id,
+                    S.EM_DUVIDA,
+                    last_error=reason,
+                    tx=tx,
                     note="sem resposta; reemitida em contingência, reconciliar depois",
                 )
             else:
                 self.store.documents.transition(
-                    doc_id, S.ENCERRADO, last_error=reason, tx=tx,
+                    doc_id,
+                    S.ENCERRADO,
+                    last_error=reason,
+                    tx=tx,
                     note="não entregue à API; substituída por contingência",
                 )
             cont_id = self._create_contingency(tx, doc)
@@ -459,8 +584,9 @@ class EmissionService:
     def _create_contingency(self, tx: Any, original: dict[str, Any]) -> int:
         """Number, key and QR of an offline contingency note (inside the caller's transaction)."""
         ref = contingency_ref(original["ref"])
-        existing = tx.execute("SELECT id FROM fiscal_documents WHERE ref IN (?, ?)",
-                              [ref, f"{original['ref']}-C"]).fetchone()  # or the older version's "-C" ref
+        existing = tx.execute(
+            "SELECT id FROM fiscal_documents WHERE ref IN (?, ?)", [ref, f"{original['ref']}-C"]
+        ).fetchone()  # or the older version's "-C" ref
         if existing is not None:  # one contingency note per sale, whatever happens
             return int(existing[0])
         emitente = self.ctx.emitente()
@@ -471,18 +597,32 @@ class EmissionService:
         cnf = generate_cnf(numero)
         key = chave_mod.build_chave(emitente.uf, now, emitente.cnpj, serie, numero, 9, cnf)
         payload = load_json(original["payload"])
-        payload.update({
-            "data_emissao": now.isoformat(timespec="seconds"),
-            "numero": str(numero),
-            "serie": str(serie),
-            "codigo_unico": cnf,
-        })
+        payload.update(
+            {
+                "data_emissao": now.isoformat(timespec="seconds"),
+                "numero": str(numero),
+                "serie": str(serie),
+                "codigo_unico": cnf,
+            }
+        )
         qr_url = self._offline_qr(key, now, payload)
         return self.store.documents.create(
-            tx, sale_id=int(original["sale_id"]), ref=ref, kind="contingencia", status=S.CONTINGENCIA_PENDENTE,
-            ambiente=self.ctx.ambiente, data_emissao=now, payload=payload, serie=serie, numero=numero,
-            chave=key, codigo_unico=cnf, tp_emis=9, qrcode_url=qr_url,
-            url_consulta=url_consulta(emitente.uf, self.ctx.ambiente), replaces_document_id=int(original["id"]),
+            tx,
+            sale_id=int(original["sale_id"]),
+            ref=ref,
+            kind="contingencia",
+            status=S.CONTINGENCIA_PENDENTE,
+            ambiente=self.ctx.ambiente,
+            data_emissao=now,
+            payload=payload,
+            serie=serie,
+            numero=numero,
+            chave=key,
+            codigo_unico=cnf,
+            tp_emis=9,
+            qrcode_url=qr_url,
+            url_consulta=url_consulta(emitente.uf, self.ctx.ambiente),
+            replaces_document_id=int(original["id"]),
             last_error=None if qr_url else self.certificates.last_error,
         )
 
@@ -497,8 +637,13 @@ class EmissionService:
             tp_amb = "1" if self.ctx.ambiente == "producao" else "2"
             dest = payload.get("cpf_destinatario") or payload.get("cnpj_destinatario")
             return qr_v3_offline(
-                qrcode_base_url(emitente.uf, self.ctx.ambiente), key, tp_amb, when,
-                Decimal(payload["valor_total"]), dest, cert.sign_sha1,
+                qrcode_base_url(emitente.uf, self.ctx.ambiente),
+                key,
+                tp_amb,
+                when,
+                Decimal(payload["valor_total"]),
+                dest,
+                cert.sign_sha1,
             )
         except Exception:  # noqa: BLE001 - a QR problem never blocks the sale; the receipt says it
             log.exception("falha ao assinar o QR Code offline")
@@ -511,7 +656,9 @@ class EmissionService:
             raise KeyError(f"documento {doc_id} não encontrado")
         return doc
 
-    def _result(self, doc_id: int, mensagem: str, *, emitido: bool = True, receipt: bool = True) -> SaleResult:
+    def _result(
+        self, doc_id: int, mensagem: str, *, emitido: bool = True, receipt: bool = True
+    ) -> SaleResult:
         doc = self._doc(doc_id)
         sale = self.store.database.query_one(
             "SELECT valor_total, troco FROM sales WHERE id = ?", [int(doc["sale_id"])]

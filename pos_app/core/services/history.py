@@ -41,11 +41,21 @@ GROUP_LABELS = {
     G.CANCELADO: "Cancelada",
 }
 STATUS_ALIASES: dict[str, G] = {
-    G.AUTORIZADO: G.AUTORIZADO, "autorizada": G.AUTORIZADO, "autorizadas": G.AUTORIZADO,
-    G.CONTINGENCIA: G.CONTINGENCIA, "contingência": G.CONTINGENCIA, S.PENDENTE: G.CONTINGENCIA,
-    S.CONTINGENCIA_PENDENTE: G.CONTINGENCIA, "contingência pendente": G.CONTINGENCIA,
-    G.CORRECAO: G.CORRECAO, "correção": G.CORRECAO, "precisa de correção": G.CORRECAO, "erro": G.CORRECAO,
-    G.CANCELADO: G.CANCELADO, "cancelada": G.CANCELADO, "canceladas": G.CANCELADO,
+    G.AUTORIZADO: G.AUTORIZADO,
+    "autorizada": G.AUTORIZADO,
+    "autorizadas": G.AUTORIZADO,
+    G.CONTINGENCIA: G.CONTINGENCIA,
+    "contingência": G.CONTINGENCIA,
+    S.PENDENTE: G.CONTINGENCIA,
+    S.CONTINGENCIA_PENDENTE: G.CONTINGENCIA,
+    "contingência pendente": G.CONTINGENCIA,
+    G.CORRECAO: G.CORRECAO,
+    "correção": G.CORRECAO,
+    "precisa de correção": G.CORRECAO,
+    "erro": G.CORRECAO,
+    G.CANCELADO: G.CANCELADO,
+    "cancelada": G.CANCELADO,
+    "canceladas": G.CANCELADO,
 }
 STATUS_LABELS: dict[str, str] = {
     S.PENDENTE: "Pendente de envio",
@@ -72,7 +82,8 @@ def parse_status(text: str) -> str:
     key = STATUS_ALIASES.get(text.strip().lower())
     if key is None:
         raise ManagerError(
-            f"Status desconhecido: {text!r}. Use: autorizado, contingencia, correcao ou cancelado.", field="status"
+            f"Status desconhecido: {text!r}. Use: autorizado, contingencia, correcao ou cancelado.",
+            field="status",
         )
     return key
 
@@ -124,12 +135,23 @@ class HistoryRow:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "venda": self.sale_id, "data": self.created_at, "total": f"{self.total:.2f}", "operador": self.operador,
-            "cpf": self.cpf, "ref": self.ref, "tipo": self.kind, "status": self.status,
-            "situacao": self.status_label, "grupo": group_of(self.status), "serie": self.serie,
-            "numero": self.numero, "chave": self.chave, "pagamentos": self.pagamentos,
+            "venda": self.sale_id,
+            "data": self.created_at,
+            "total": f"{self.total:.2f}",
+            "operador": self.operador,
+            "cpf": self.cpf,
+            "ref": self.ref,
+            "tipo": self.kind,
+            "status": self.status,
+            "situacao": self.status_label,
+            "grupo": group_of(self.status),
+            "serie": self.serie,
+            "numero": self.numero,
+            "chave": self.chave,
+            "pagamentos": self.pagamentos,
             "cancelamento_restante_segundos": self.cancel_restante,
-            "modelo": self.modelo, "cnpj": self.cnpj,
+            "modelo": self.modelo,
+            "cnpj": self.cnpj,
         }
 
 
@@ -173,26 +195,42 @@ class HistoryService:
                     if r["sale_id"] not in seen:  # an archiving interrupted half-way: once
                         seen.add(r["sale_id"])
                         found.append(r)
-            found = found[offset:offset + f.limit]
+            found = found[offset : offset + f.limit]
         rows = []
         for r in found:
-            left = remaining({"status": r["status"], "data_autorizacao": r["data_autorizacao"],
-                              "modelo": r["modelo"]}, now)
-            rows.append(HistoryRow(
-                sale_id=int(r["sale_id"]), created_at=r["created_at"], total=Decimal(r["valor_total"]),
-                operador=r["operador"], cpf=r["cpf"], ref=r["ref"], document_id=int(r["document_id"]),
-                kind=r["kind"], status=r["status"], serie=r["serie"], numero=r["numero"], chave=r["chave"],
-                pagamentos=_payments_text(r["pags"]),
-                cancel_restante=int(left.total_seconds()) if left is not None else None,
-                operador_nome=r["operador_nome"], cnpj=r["cnpj"], modelo=int(r["modelo"] or 65),
-            ))
+            left = remaining(
+                {"status": r["status"], "data_autorizacao": r["data_autorizacao"], "modelo": r["modelo"]}, now
+            )
+            rows.append(
+                HistoryRow(
+                    sale_id=int(r["sale_id"]),
+                    created_at=r["created_at"],
+                    total=Decimal(r["valor_total"]),
+                    operador=r["operador"],
+                    cpf=r["cpf"],
+                    ref=r["ref"],
+                    document_id=int(r["document_id"]),
+                    kind=r["kind"],
+                    status=r["status"],
+                    serie=r["serie"],
+                    numero=r["numero"],
+                    chave=r["chave"],
+                    pagamentos=_payments_text(r["pags"]),
+                    cancel_restante=int(left.total_seconds()) if left is not None else None,
+                    operador_nome=r["operador_nome"],
+                    cnpj=r["cnpj"],
+                    modelo=int(r["modelo"] or 65),
+                )
+            )
         return rows
 
     def totals(self, f: HistoryFilter) -> tuple[int, Decimal]:
         """Every sale the filter matches (all pages): how many, and their total without cancelled ones."""
         where, params = self._where(f)
-        sql = (f"SELECT s.valor_total, d.status FROM sales s JOIN fiscal_documents d ON d.id = {_CURRENT_DOC} "
-               "LEFT JOIN users u ON u.id = s.operador_id")
+        sql = (
+            f"SELECT s.valor_total, d.status FROM sales s JOIN fiscal_documents d ON d.id = {_CURRENT_DOC} "
+            "LEFT JOIN users u ON u.id = s.operador_id"
+        )
         if where:
             sql += " WHERE " + " AND ".join(where)
         count, total = 0, Decimal("0.00")
@@ -242,7 +280,9 @@ class HistoryService:
                 where.append("s.id IN (SELECT x.sale_id FROM fiscal_documents x WHERE x.chave = ?)")
                 params.append(digits)
             else:  # part of a key: scans the keys (narrow it with a date range)
-                where.append("EXISTS (SELECT 1 FROM fiscal_documents x WHERE x.sale_id = s.id AND x.chave LIKE ?)")
+                where.append(
+                    "EXISTS (SELECT 1 FROM fiscal_documents x WHERE x.sale_id = s.id AND x.chave LIKE ?)"
+                )
                 params.append(f"%{digits}%")
         if f.cpf:
             where.append("s.cpf = ?")
@@ -263,47 +303,96 @@ class HistoryService:
         for d in src.documents.for_sale(int(sale["id"])):
             events = []
             for e in src.documents.events(int(d["id"])):
-                events.append({
-                    "quando": e["at"], "de": e["from_status"], "para": e["to_status"], "http": e["http_status"],
-                    "nota": e["note"], "resposta": _json_or_text(e["response"]),
-                })
+                events.append(
+                    {
+                        "quando": e["at"],
+                        "de": e["from_status"],
+                        "para": e["to_status"],
+                        "http": e["http_status"],
+                        "nota": e["note"],
+                        "resposta": _json_or_text(e["response"]),
+                    }
+                )
             left = remaining(d, now)
-            documents.append({
-                "id": d["id"], "ref": d["ref"], "tipo": d["kind"], "status": d["status"],
-                "situacao": STATUS_LABELS.get(d["status"], d["status"]), "serie": d["serie"], "numero": d["numero"],
-                "chave": d["chave"], "protocolo": d["protocolo"], "data_emissao": d["data_emissao"],
-                "data_autorizacao": d["data_autorizacao"], "status_sefaz": d["status_sefaz"],
-                "mensagem_sefaz": d["mensagem_sefaz"], "xml": d["xml_path"], "danfce": d["receipt_path"],
-                "cancelamento_restante_segundos": int(left.total_seconds()) if left is not None else None,
-                "eventos": events,
-            })
+            documents.append(
+                {
+                    "id": d["id"],
+                    "ref": d["ref"],
+                    "tipo": d["kind"],
+                    "status": d["status"],
+                    "situacao": STATUS_LABELS.get(d["status"], d["status"]),
+                    "serie": d["serie"],
+                    "numero": d["numero"],
+                    "chave": d["chave"],
+                    "protocolo": d["protocolo"],
+                    "data_emissao": d["data_emissao"],
+                    "data_autorizacao": d["data_autorizacao"],
+                    "status_sefaz": d["status_sefaz"],
+                    "mensagem_sefaz": d["mensagem_sefaz"],
+                    "xml": d["xml_path"],
+                    "danfce": d["receipt_path"],
+                    "cancelamento_restante_segundos": int(left.total_seconds()) if left is not None else None,
+                    "eventos": events,
+                }
+            )
         intents = src.database.query(
             "SELECT ci.*, d.ref FROM cancel_intents ci JOIN fiscal_documents d ON d.id = ci.document_id "
-            "WHERE d.sale_id = ? ORDER BY ci.id", [sale["id"]],
+            "WHERE d.sale_id = ? ORDER BY ci.id",
+            [sale["id"]],
         )
         refs = [d["ref"] for d in documents]
         audit = [e.to_json() for r in refs for e in self.audit.entries(target=r)]
         return {
             "venda": {
-                "id": sale["id"], "data": sale["created_at"], "operador": operador[0] if operador else None,
-                "operador_nome": operador[1] if operador else None, "cpf": sale["cpf"], "cnpj": sale["cnpj"],
-                "valor_produtos": sale["valor_produtos"], "desconto": sale["valor_desconto"],
-                "total": sale["valor_total"], "pago": sale["total_pago"], "troco": sale["troco"],
+                "id": sale["id"],
+                "data": sale["created_at"],
+                "operador": operador[0] if operador else None,
+                "operador_nome": operador[1] if operador else None,
+                "cpf": sale["cpf"],
+                "cnpj": sale["cnpj"],
+                "valor_produtos": sale["valor_produtos"],
+                "desconto": sale["valor_desconto"],
+                "total": sale["valor_total"],
+                "pago": sale["total_pago"],
+                "troco": sale["troco"],
                 "caixa": sale.get("cash_session_id"),
-                "itens": [{"n": i["numero_item"], "codigo": i["codigo"], "descricao": i["descricao"],
-                           "quantidade": i["quantidade"], "unitario": i["valor_unitario"], "total": i["valor_bruto"],
-                           "desconto": i["valor_desconto"]} for i in sale["items"]],
-                "pagamentos": [{"forma": p["forma"], "descricao": PAYMENT_METHODS.get(p["forma"], p["forma"]),
-                                "valor": p["valor"]}
-                               | ({"end_to_end_id": p["numero_autorizacao"], "cnpj_psp": p["cnpj_credenciadora"]}
-                                  if p["forma"] == "17" and p["numero_autorizacao"] else {})
-                               for p in sale["payments"]],
+                "itens": [
+                    {
+                        "n": i["numero_item"],
+                        "codigo": i["codigo"],
+                        "descricao": i["descricao"],
+                        "quantidade": i["quantidade"],
+                        "unitario": i["valor_unitario"],
+                        "total": i["valor_bruto"],
+                        "desconto": i["valor_desconto"],
+                    }
+                    for i in sale["items"]
+                ],
+                "pagamentos": [
+                    {
+                        "forma": p["forma"],
+                        "descricao": PAYMENT_METHODS.get(p["forma"], p["forma"]),
+                        "valor": p["valor"],
+                    }
+                    | (
+                        {"end_to_end_id": p["numero_autorizacao"], "cnpj_psp": p["cnpj_credenciadora"]}
+                        if p["forma"] == "17" and p["numero_autorizacao"]
+                        else {}
+                    )
+                    for p in sale["payments"]
+                ],
             },
             "ref_atual": documents[-1]["ref"] if documents else None,
             "documentos": documents,
             "cancelamentos_agendados": [
-                {"ref": i["ref"], "justificativa": i["justificativa"], "status": i["status"],
-                 "pedido_em": i["requested_at"], "executado_em": i["executed_at"]} for i in intents
+                {
+                    "ref": i["ref"],
+                    "justificativa": i["justificativa"],
+                    "status": i["status"],
+                    "pedido_em": i["requested_at"],
+                    "executado_em": i["executed_at"],
+                }
+                for i in intents
             ],
             "auditoria": audit,
             "arquivo": src.year,  # the yearly archive holding the sale (None: the live database)
@@ -321,8 +410,9 @@ class HistoryService:
                 documents = DocumentsRepo(db)
                 found = documents.by_ref(ref.strip())
                 if found is None and len(digits) == 44:
-                    found = unpack_row(db.query_one("SELECT * FROM fiscal_documents WHERE chave = ?", [digits]),
-                                       "payload")
+                    found = unpack_row(
+                        db.query_one("SELECT * FROM fiscal_documents WHERE chave = ?", [digits]), "payload"
+                    )
                 if found is not None:
                     return found, _Source(SalesRepo(db), documents, db, year, None)
             raise
@@ -336,39 +426,81 @@ class HistoryService:
         now = now or self.ctx.now()
         doc, src = self._locate(ref)
         if src.year is not None:
-            raise ManagerError(f"A nota {doc['ref']} está no arquivo de {src.year} (ano encerrado, somente leitura): "
-                               "não é consultada de novo.", field="ref")
+            raise ManagerError(
+                f"A nota {doc['ref']} está no arquivo de {src.year} (ano encerrado, somente leitura): "
+                "não é consultada de novo.",
+                field="ref",
+            )
         doc_id = int(doc["id"])
         try:
             result = doc_api(self.ctx, doc).consult(doc["ref"], priority=Priority.LIVE)
         except FocusError as exc:
-            self.audit.record("consulta", user=user, target=doc["ref"], outcome=FAILED, details={"erro": str(exc)},
-                              now=now)
+            self.audit.record(
+                "consulta", user=user, target=doc["ref"], outcome=FAILED, details={"erro": str(exc)}, now=now
+            )
             raise ManagerError(f"Consulta não realizada: {exc}") from exc
         if result is None:
-            self.store.documents.transition(doc_id, doc["status"], http_status=404,
-                                            note="consulta manual: a API não conhece esta referência")
-            self.audit.record("consulta", user=user, target=doc["ref"], outcome=OK,
-                              details={"api": "não encontrada"}, now=now)
-            return {"ref": doc["ref"], "local": doc["status"], "api": None,
-                    "mensagem": "A API não conhece esta referência (nunca chegou a ela)."}
+            self.store.documents.transition(
+                doc_id,
+                doc["status"],
+                http_status=404,
+                note="consulta manual: a API não conhece esta referência",
+            )
+            self.audit.record(
+                "consulta",
+                user=user,
+                target=doc["ref"],
+                outcome=OK,
+                details={"api": "não encontrada"},
+                now=now,
+            )
+            return {
+                "ref": doc["ref"],
+                "local": doc["status"],
+                "api": None,
+                "mensagem": "A API não conhece esta referência (nunca chegou a ela).",
+            }
         new_status = doc["status"]
         fields: dict[str, Any] = {}
         if result.status == F.CANCELADO and doc["status"] != S.CANCELADO:
             new_status = S.CANCELADO
-            fields = {"status_sefaz": result.status_sefaz, "mensagem_sefaz": result.mensagem_sefaz,
-                      "caminho_xml_cancelamento": result.caminho_xml_cancelamento}
-        self.store.documents.transition(doc_id, new_status, http_status=result.http_status, response=result.raw,
-                                        note=f"consulta manual: API diz {result.status}", **fields)
-        self.audit.record("consulta", user=user, target=doc["ref"], outcome=OK,
-                          details={"api": result.status, "local": new_status}, now=now)
+            fields = {
+                "status_sefaz": result.status_sefaz,
+                "mensagem_sefaz": result.mensagem_sefaz,
+                "caminho_xml_cancelamento": result.caminho_xml_cancelamento,
+            }
+        self.store.documents.transition(
+            doc_id,
+            new_status,
+            http_status=result.http_status,
+            response=result.raw,
+            note=f"consulta manual: API diz {result.status}",
+            **fields,
+        )
+        self.audit.record(
+            "consulta",
+            user=user,
+            target=doc["ref"],
+            outcome=OK,
+            details={"api": result.status, "local": new_status},
+            now=now,
+        )
         mensagem = f"API: {result.status}"
         if result.status_sefaz:
             mensagem += f" (SEFAZ {result.status_sefaz}: {result.mensagem_sefaz})"
         if result.status == F.AUTORIZADO and doc["status"] != S.AUTORIZADO:
-            mensagem += ". Local: " + STATUS_LABELS.get(doc["status"], doc["status"]) + " — rode 'pos-app sync'."
-        return {"ref": doc["ref"], "local": new_status, "api": result.status, "status_sefaz": result.status_sefaz,
-                "mensagem_sefaz": result.mensagem_sefaz, "resposta": result.raw, "mensagem": mensagem}
+            mensagem += (
+                ". Local: " + STATUS_LABELS.get(doc["status"], doc["status"]) + " — rode 'pos-app sync'."
+            )
+        return {
+            "ref": doc["ref"],
+            "local": new_status,
+            "api": result.status,
+            "status_sefaz": result.status_sefaz,
+            "mensagem_sefaz": result.mensagem_sefaz,
+            "resposta": result.raw,
+            "mensagem": mensagem,
+        }
 
     def xml_file(self, ref: str, cancelamento: bool = False) -> Path:
         """Path of the note's XML (or its cancellation XML), downloaded now when not on disk."""
@@ -377,8 +509,11 @@ class HistoryService:
             return Path(doc["xml_path"])
         remote = doc["caminho_xml_cancelamento"] if cancelamento else doc["caminho_xml"]
         if not remote:
-            raise ManagerError("XML ainda não disponível: a nota não foi autorizada" +
-                               (" nem cancelada." if cancelamento else "."), field="ref")
+            raise ManagerError(
+                "XML ainda não disponível: a nota não foi autorizada"
+                + (" nem cancelada." if cancelamento else "."),
+                field="ref",
+            )
         try:
             content = doc_api(self.ctx, doc).download(remote, priority=Priority.LIVE)
         except FocusError as exc:
@@ -431,7 +566,9 @@ def _payments_text(text: str | None) -> str:
     for chunk in text.split(";"):
         forma, _, rest = chunk.partition(":")
         valor, _, e2e = rest.partition(":")
-        parts.append(f"{PAYMENT_METHODS.get(forma, forma)} {Decimal(valor):.2f}" + (f" (E2E {e2e})" if e2e else ""))
+        parts.append(
+            f"{PAYMENT_METHODS.get(forma, forma)} {Decimal(valor):.2f}" + (f" (E2E {e2e})" if e2e else "")
+        )
     return ", ".join(parts)
 
 

@@ -53,7 +53,7 @@ def prune_receipts(ctx: AppContext, now: float | None = None, days: int | None =
         with contextlib.suppress(OSError):
             month.rmdir()  # only when empty
     for start in range(0, len(refs), 500):
-        chunk = refs[start:start + 500]
+        chunk = refs[start : start + 500]
         marks = ", ".join("?" for _ in chunk)
         with ctx.store.transaction() as tx:
             tx.execute(f"UPDATE fiscal_documents SET receipt_path = NULL WHERE ref IN ({marks})", chunk)

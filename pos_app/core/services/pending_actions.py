@@ -74,8 +74,12 @@ class ResolveReport:
         return bool(self.concluidas or self.nao_efetivadas or self.manuais)
 
     def to_json(self) -> dict[str, Any]:
-        return {"concluidas": self.concluidas, "nao_efetivadas": self.nao_efetivadas,
-                "manuais": self.manuais, "pendentes": self.pendentes}
+        return {
+            "concluidas": self.concluidas,
+            "nao_efetivadas": self.nao_efetivadas,
+            "manuais": self.manuais,
+            "pendentes": self.pendentes,
+        }
 
 
 class PendingActions:
@@ -92,7 +96,15 @@ class PendingActions:
             cur = tx.execute(
                 "INSERT INTO pending_actions (kind, target, document_id, request, status, created_at, updated_at, "
                 "attempts) VALUES (?,?,?,?,?,?,?,1)",
-                [kind, target, document_id, json.dumps(request, ensure_ascii=False, default=str), PENDENTE, now, now],
+                [
+                    kind,
+                    target,
+                    document_id,
+                    json.dumps(request, ensure_ascii=False, default=str),
+                    PENDENTE,
+                    now,
+                    now,
+                ],
             )
             return int(cur.lastrowid or 0)
 
@@ -100,10 +112,18 @@ class PendingActions:
         if status not in STATES:
             raise ValueError(status)
         now = iso(utcnow())
-        sql = ("UPDATE pending_actions SET status = ?, outcome = ?, result = ?, updated_at = ?, resolved_at = ? "
-               "WHERE id = ?")
-        params = [status, outcome, json.dumps(result, ensure_ascii=False, default=str) if result is not None else None,
-                  now, None if status in (PENDENTE, MANUAL) else now, action_id]
+        sql = (
+            "UPDATE pending_actions SET status = ?, outcome = ?, result = ?, updated_at = ?, resolved_at = ? "
+            "WHERE id = ?"
+        )
+        params = [
+            status,
+            outcome,
+            json.dumps(result, ensure_ascii=False, default=str) if result is not None else None,
+            now,
+            None if status in (PENDENTE, MANUAL) else now,
+            action_id,
+        ]
         if tx is not None:
             tx.execute(sql, params)
             return
@@ -112,8 +132,10 @@ class PendingActions:
 
     def touch(self, action_id: int, note: str) -> None:
         with self.ctx.store.transaction() as tx:
-            tx.execute("UPDATE pending_actions SET outcome = ?, updated_at = ?, attempts = attempts + 1 WHERE id = ?",
-                       [note, iso(utcnow()), action_id])
+            tx.execute(
+                "UPDATE pending_actions SET outcome = ?, updated_at = ?, attempts = attempts + 1 WHERE id = ?",
+                [note, iso(utcnow()), action_id],
+            )
 
     def get(self, action_id: int) -> dict[str, Any] | None:
         return self.db.query_one("SELECT * FROM pending_actions WHERE id = ?", [action_id])
@@ -148,7 +170,10 @@ class PendingActions:
                 log.exception("falha ao resolver a ação pendente %s", row["id"])
                 status = PENDENTE
             by_status: dict[str, list[str]] = {
-                CONCLUIDO: report.concluidas, NAO_EFETIVADO: report.nao_efetivadas, MANUAL: report.manuais}
+                CONCLUIDO: report.concluidas,
+                NAO_EFETIVADO: report.nao_efetivadas,
+                MANUAL: report.manuais,
+            }
             by_status.get(status, report.pendentes).append(label)
         return report
 
@@ -179,9 +204,13 @@ def manager_lines(ctx: AppContext) -> list[str]:
     pa = PendingActions(ctx)
     lines: list[str] = []
     for row in pa.open():
-        lines.append(f"{KIND_LABELS.get(row['kind'], row['kind'])} {row['target']}: sem confirmação da API "
-                     "(será consultado no próximo 'pos-app sync').")
+        lines.append(
+            f"{KIND_LABELS.get(row['kind'], row['kind'])} {row['target']}: sem confirmação da API "
+            "(será consultado no próximo 'pos-app sync')."
+        )
     for row in pa.needing_person():
-        lines.append(f"{KIND_LABELS.get(row['kind'], row['kind'])} {row['target']}: {row['outcome']} "
-                     "— verifique no painel da Focus NFe e chame o suporte.")
+        lines.append(
+            f"{KIND_LABELS.get(row['kind'], row['kind'])} {row['target']}: {row['outcome']} "
+            "— verifique no painel da Focus NFe e chame o suporte."
+        )
     return lines

@@ -162,27 +162,42 @@ class PrintService:
         return self.print_document(result.document_id, user_id=user_id)
 
     # -- printing a document ----------------------------------------------------------------
-    def print_document(self, doc_id: int, *, reprint: bool = False, user_id: int | None = None) -> PrintOutcome:
+    def print_document(
+        self, doc_id: int, *, reprint: bool = False, user_id: int | None = None
+    ) -> PrintOutcome:
         """Print the DANFCe of a document. ``reprint=True`` asks for another copy: ``user_id`` must be
         a manager (the caller has checked the PIN). Never raises."""
         try:
             return self._print_document(doc_id, reprint=reprint, user_id=user_id)
         except Exception as exc:  # noqa: BLE001 - printing never breaks the sale flow
             log.exception("falha inesperada ao imprimir o documento %s", doc_id)
-            return PrintOutcome(False, f"Falha inesperada na impressão: {exc}. {QUEUED_SUFFIX}",
-                                queued=bool(self._pending_ids(doc_id)))
+            return PrintOutcome(
+                False,
+                f"Falha inesperada na impressão: {exc}. {QUEUED_SUFFIX}",
+                queued=bool(self._pending_ids(doc_id)),
+            )
 
     def reprint(self, doc_id: int, manager_user_id: int) -> PrintOutcome:
         """Second copy of a past receipt, authorized by a manager (PIN checked by the caller)."""
         return self.print_document(doc_id, reprint=True, user_id=manager_user_id)
 
-    def reprint_audited(self, doc_id: int, ref: str, manager: User | None, manager_user_id: int | None) -> PrintOutcome:
+    def reprint_audited(
+        self, doc_id: int, ref: str, manager: User | None, manager_user_id: int | None
+    ) -> PrintOutcome:
         """A reprint asked from the manager's history, recorded in the audit log (never raises)."""
-        out = (self.reprint(doc_id, manager_user_id) if manager_user_id
-               else self.print_document(doc_id, reprint=True))
+        out = (
+            self.reprint(doc_id, manager_user_id)
+            if manager_user_id
+            else self.print_document(doc_id, reprint=True)
+        )
         try:
-            AuditLog(self.ctx.store).record("reimpressao", user=manager, target=ref,
-                                            outcome="ok" if out.ok else "erro", details={"mensagem": out.message})
+            AuditLog(self.ctx.store).record(
+                "reimpressao",
+                user=manager,
+                target=ref,
+                outcome="ok" if out.ok else "erro",
+                details={"mensagem": out.message},
+            )
         except Exception:  # noqa: BLE001 - printing never raises; the audit failure is logged
             log.exception("falha ao registrar a reimpressão na auditoria")
         return out
@@ -192,8 +207,9 @@ class PrintService:
         if doc is None:
             return PrintOutcome(False, f"Documento {doc_id} não encontrado.", False)
         if doc["status"] not in PRINTABLE_STATES:
-            return PrintOutcome(False, f"A nota {doc['ref']} está '{doc['status']}': não há DANFCe para imprimir.",
-                                False)
+            return PrintOutcome(
+                False, f"A nota {doc['ref']} está '{doc['status']}': não há DANFCe para imprimir.", False
+            )
         manager: User | None = None
         if reprint:
             manager = self._manager(user_id)
@@ -210,14 +226,18 @@ class PrintService:
                 self.jobs.set_authorized_by(int(pending["id"]), manager.id)
             return self._run_job(int(pending["id"]), settings, drawer=False)
         if manager is not None:
-            job_id = self.jobs.create(doc_id, SEGUNDA_VIA, printer=printer_desc, requested_by=user_id,
-                                      authorized_by=manager.id)
+            job_id = self.jobs.create(
+                doc_id, SEGUNDA_VIA, printer=printer_desc, requested_by=user_id, authorized_by=manager.id
+            )
             return self._run_job(job_id, settings, drawer=False)
         if self.jobs.printed_count(doc_id) > 0:
-            return PrintOutcome(False, "Este cupom já foi impresso: a segunda via exige a autorização de "
-                                "um gerente.", False)
+            return PrintOutcome(
+                False, "Este cupom já foi impresso: a segunda via exige a autorização de um gerente.", False
+            )
         drawer = self._paid_cash(doc)
-        job_id = self.jobs.create(doc_id, ORIGINAL, printer=printer_desc, requested_by=user_id, open_drawer=drawer)
+        job_id = self.jobs.create(
+            doc_id, ORIGINAL, printer=printer_desc, requested_by=user_id, open_drawer=drawer
+        )
         return self._run_job(job_id, settings, drawer=drawer)
 
     def _run_job(self, job_id: int, settings: PrintSettings, *, drawer: bool) -> PrintOutcome:
@@ -230,7 +250,10 @@ class PrintService:
             if job["kind"] == SEGUNDA_VIA:
                 copies = [self._mark_second_copy(c, job) for c in copies]
             data = escpos.render_receipts(
-                copies, settings.profile, settings.columns, settings.code_page,
+                copies,
+                settings.profile,
+                settings.columns,
+                settings.code_page,
                 drawer_pin=settings.drawer_pin if drawer else None,
             )
             printer = self.printer(settings)
@@ -238,7 +261,7 @@ class PrintService:
             printer.send(data)
         except PrinterError as exc:
             self.jobs.mark_failed(job_id, printer_desc, str(exc))
-            hint = " A gaveta não abriu: use \"Abrir gaveta\"." if drawer else ""
+            hint = ' A gaveta não abriu: use "Abrir gaveta".' if drawer else ""
             return PrintOutcome(False, f"{exc}. {QUEUED_SUFFIX}{hint}", True, job_id)
         except Exception as exc:  # noqa: BLE001 - layout/settings problem: keep the job for later
             log.exception("falha ao imprimir o job %s", job_id)
@@ -257,8 +280,9 @@ class PrintService:
             if not path or not Path(path).exists():
                 path = str(self.receipts.render_for_document(doc_id, settings.width_mm))
             return PrintOutcome(True, f"Impressora configurada como somente PDF: DANFCe em {path}", False)
-        job_id = self.jobs.create(doc_id, SEGUNDA_VIA, printer="pdf", requested_by=user_id,
-                                  authorized_by=manager.id)
+        job_id = self.jobs.create(
+            doc_id, SEGUNDA_VIA, printer="pdf", requested_by=user_id, authorized_by=manager.id
+        )
         job = self.jobs.get(job_id)
         assert job is not None
         copies = [self._mark_second_copy(c, job) for c in self.receipts.copies_for_document(doc_id)]
@@ -273,8 +297,14 @@ class PrintService:
         """Receipts waiting for the printer, oldest first."""
         return [
             PendingPrint(
-                job_id=int(r["id"]), document_id=int(r["document_id"]), ref=r["ref"], numero=r["numero"],
-                serie=r["serie"], kind=r["kind"], attempts=int(r["attempts"]), last_error=r["last_error"],
+                job_id=int(r["id"]),
+                document_id=int(r["document_id"]),
+                ref=r["ref"],
+                numero=r["numero"],
+                serie=r["serie"],
+                kind=r["kind"],
+                attempts=int(r["attempts"]),
+                last_error=r["last_error"],
                 created_at=r["created_at"],
             )
             for r in self.jobs.pending()
@@ -288,8 +318,13 @@ class PrintService:
             settings = self.settings()
             if not self._thermal(settings):
                 n = len(self.jobs.pending())
-                return RetryResult(0, n, "Impressora configurada como somente PDF: nada a reimprimir."
-                                   if not n else f"{n} cupom(ns) aguardando: configure a impressora térmica.")
+                return RetryResult(
+                    0,
+                    n,
+                    "Impressora configurada como somente PDF: nada a reimprimir."
+                    if not n
+                    else f"{n} cupom(ns) aguardando: configure a impressora térmica.",
+                )
             for job in self.jobs.pending():
                 if job["document_status"] not in PRINTABLE_STATES:
                     self.jobs.discard(int(job["id"]), f"nota '{job['document_status']}': cupom não impresso")
@@ -302,9 +337,13 @@ class PrintService:
             remaining = len(self.jobs.pending())
         except Exception as exc:  # noqa: BLE001
             log.exception("falha ao reimprimir a fila")
-            return RetryResult(printed, len(self._safe_pending()), f"Falha ao reimprimir: {exc}", tuple(outcomes))
+            return RetryResult(
+                printed, len(self._safe_pending()), f"Falha ao reimprimir: {exc}", tuple(outcomes)
+            )
         if remaining == 0:
-            message = f"{printed} cupom(ns) reimpresso(s)." if printed else "Nenhum cupom aguardando impressão."
+            message = (
+                f"{printed} cupom(ns) reimpresso(s)." if printed else "Nenhum cupom aguardando impressão."
+            )
         else:
             last = outcomes[-1].message if outcomes else ""
             message = f"{printed} reimpresso(s), {remaining} ainda na fila. {last}".strip()
@@ -327,7 +366,7 @@ class PrintService:
         return PrintStatus(st.ok, message, st.paper, pending)
 
     def test_page(self) -> PrintOutcome:
-        """"Imprimir teste": a sample DANFCe (homologação) with the profile, columns and code page."""
+        """ "Imprimir teste": a sample DANFCe (homologação) with the profile, columns and code page."""
         try:
             settings = self.settings()
             note = (
@@ -336,11 +375,16 @@ class PrintService:
             )
             data = dataclasses.replace(sample_receipt(homologacao=True), mensagem_extra=note)
             if not self._thermal(settings):
-                target = render_pdf([data], self.ctx.receipts_dir() / f"teste-impressao-{settings.width_mm}mm.pdf",
-                                    width_mm=settings.width_mm)
+                target = render_pdf(
+                    [data],
+                    self.ctx.receipts_dir() / f"teste-impressao-{settings.width_mm}mm.pdf",
+                    width_mm=settings.width_mm,
+                )
                 return PrintOutcome(True, f"Somente PDF: página de teste salva em {target}", False)
             printer = self.printer(settings)
-            printer.send(escpos.render_receipts([data], settings.profile, settings.columns, settings.code_page))
+            printer.send(
+                escpos.render_receipts([data], settings.profile, settings.columns, settings.code_page)
+            )
             return PrintOutcome(True, f"Página de teste enviada para {printer.description}.", False)
         except PrinterError as exc:
             return PrintOutcome(False, f"{exc}.", False)
@@ -353,8 +397,9 @@ class PrintService:
         try:
             settings = self.settings()
             if not self._thermal(settings):
-                return PrintOutcome(False, "Sem impressora térmica configurada: a gaveta é acionada pela impressora.",
-                                    False)
+                return PrintOutcome(
+                    False, "Sem impressora térmica configurada: a gaveta é acionada pela impressora.", False
+                )
             self.printer(settings).send(escpos.drawer_kick(settings.drawer_pin))
             return PrintOutcome(True, "Gaveta aberta.", False)
         except PrinterError as exc:
@@ -387,7 +432,9 @@ class PrintService:
         when = datetime.fromisoformat(job["created_at"])
         with contextlib.suppress(Exception):  # keep UTC when the store's zone is unknown
             when = when.astimezone(self.ctx.now().tzinfo)
-        lines.append(f"Autorizada por {who} em {when:%d/%m/%Y %H:%M}" if who else f"Emitida em {when:%d/%m/%Y %H:%M}")
+        lines.append(
+            f"Autorizada por {who} em {when:%d/%m/%Y %H:%M}" if who else f"Emitida em {when:%d/%m/%Y %H:%M}"
+        )
         if data.mensagem_extra:
             lines.append(data.mensagem_extra)
         return dataclasses.replace(data, mensagem_extra="\n".join(lines))

@@ -117,7 +117,8 @@ class ReceiptService:
             tributos_totais=Decimal(sale["valor_tributos"]),
             homologacao=doc["ambiente"] != "producao",
             contingencia=contingency or bool(doc["focus_contingencia"]),
-            pendente_autorizacao=pending or (bool(doc["focus_contingencia"]) and not doc["focus_contingencia_efetivada"]),
+            pendente_autorizacao=pending
+            or (bool(doc["focus_contingencia"]) and not doc["focus_contingencia_efetivada"]),
             via=None,
             focus_contingencia=bool(doc["focus_contingencia"]),
             mensagem_extra=None,
@@ -169,7 +170,9 @@ def _destinatario_lines(doc: dict[str, Any], cliente: Any) -> list[str]:
     ie = str(p.get("inscricao_estadual_destinatario") or "")
     ind = str(p.get("indicador_inscricao_estadual_destinatario") or "9")
     ie_text = f"IE: {ie}" if ie else ("IE: ISENTO" if ind == "2" else "Não contribuinte do ICMS")
-    endereco = (f"{p.get('logradouro_destinatario', '')}, {p.get('numero_destinatario', '')} - "
-                f"{p.get('bairro_destinatario', '')} - {p.get('municipio_destinatario', '')}/"
-                f"{p.get('uf_destinatario', '')}")
+    endereco = (
+        f"{p.get('logradouro_destinatario', '')}, {p.get('numero_destinatario', '')} - "
+        f"{p.get('bairro_destinatario', '')} - {p.get('municipio_destinatario', '')}/"
+        f"{p.get('uf_destinatario', '')}"
+    )
     return [nome, f"CNPJ: {format_cnpj(cnpj)} {ie_text}" if cnpj else ie_text, endereco]

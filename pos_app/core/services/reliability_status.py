@@ -18,18 +18,28 @@ def document_lines(ctx: AppContext) -> list[str]:
     rows = ctx.store.database.query(
         "SELECT ref, status, last_error FROM fiscal_documents WHERE status = ? OR (last_error LIKE ? AND status "
         "IN (?, ?, ?, ?)) ORDER BY id",
-        [S.STATUS_DESCONHECIDO, DIVERGENT_PREFIX + "%", S.EM_DUVIDA, S.AGUARDANDO_CONEXAO, S.TRANSMITINDO,
-         S.SUBSTITUICAO_PENDENTE],
+        [
+            S.STATUS_DESCONHECIDO,
+            DIVERGENT_PREFIX + "%",
+            S.EM_DUVIDA,
+            S.AGUARDANDO_CONEXAO,
+            S.TRANSMITINDO,
+            S.SUBSTITUICAO_PENDENTE,
+        ],
     )
     out = []
     for r in rows:
         if r["status"] == S.STATUS_DESCONHECIDO:
-            out.append(f"NFC-e {r['ref']}: a API respondeu uma situação desconhecida ({r['last_error']}). "
-                       "Não reenvie: confira a nota no painel da Focus NFe e chame o suporte.")
+            out.append(
+                f"NFC-e {r['ref']}: a API respondeu uma situação desconhecida ({r['last_error']}). "
+                "Não reenvie: confira a nota no painel da Focus NFe e chame o suporte."
+            )
         else:
-            out.append(f"NFC-e {r['ref']}: a resposta da API não confere com a nota enviada ({r['last_error']}). "
-                       "Nenhum DANFCe foi impresso com ela; a nota será consultada de novo no próximo "
-                       "'pos-app sync'.")
+            out.append(
+                f"NFC-e {r['ref']}: a resposta da API não confere com a nota enviada ({r['last_error']}). "
+                "Nenhum DANFCe foi impresso com ela; a nota será consultada de novo no próximo "
+                "'pos-app sync'."
+            )
     return out
 
 

@@ -105,8 +105,14 @@ class ReplayReport:
 
     @property
     def worked(self) -> bool:
-        return bool(self.transmitidas or self.com_erro or self.reconciliadas or self.emitidas
-                    or self.contingencias_emitidas or self.xml_baixados)
+        return bool(
+            self.transmitidas
+            or self.com_erro
+            or self.reconciliadas
+            or self.emitidas
+            or self.contingencias_emitidas
+            or self.xml_baixados
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -131,8 +137,10 @@ class ReplayReport:
         if self.contingencias_emitidas:
             out.append(f"Vendas interrompidas emitidas em contingência: {len(self.contingencias_emitidas)}")
         for e in self.com_erro:
-            out.append(f"Precisa de correção: {e['ref']} (nº {e['numero']} série {e['serie']}) — SEFAZ "
-                       f"{e['status_sefaz']}: {e['mensagem_sefaz']}  → pos-app contingencia corrigir {e['ref']}")
+            out.append(
+                f"Precisa de correção: {e['ref']} (nº {e['numero']} série {e['serie']}) — SEFAZ "
+                f"{e['status_sefaz']}: {e['mensagem_sefaz']}  → pos-app contingencia corrigir {e['ref']}"
+            )
         for r in self.reconciliadas:
             out.append(f"Tentativa {r['ref']}: {r['resultado']}")
         for m in self.para_gerente:
@@ -206,8 +214,12 @@ class ReplayService:
                     self._record_authorized(current, result, report)
                     return
             if current["status"] != S.CONTINGENCIA_PENDENTE:
-                self.store.documents.transition(int(current["id"]), S.CONTINGENCIA_PENDENTE,
-                                                note="reenvio solicitado", next_attempt_at=None)
+                self.store.documents.transition(
+                    int(current["id"]),
+                    S.CONTINGENCIA_PENDENTE,
+                    note="reenvio solicitado",
+                    next_attempt_at=None,
+                )
                 current = self.store.documents.by_ref(ref)
                 assert current is not None
             self._transmit(current, report)
@@ -223,7 +235,9 @@ class ReplayService:
         file_lock = FileLock(self.ctx.data_dir / "locks" / "replay.lock")
         try:
             if not file_lock.acquire():
-                report.interrompido = "Outra sincronização já está em andamento (outro programa deste terminal)."
+                report.interrompido = (
+                    "Outra sincronização já está em andamento (outro programa deste terminal)."
+                )
                 return report
             self._stop, self._report = stop, report
             try:
@@ -259,11 +273,20 @@ class ReplayService:
                 elif result is not None and result.status == F.PROCESSANDO_AUTORIZACAO:
                     self._count("adiadas")
                 elif result is not None and result.status in (F.DENEGADO, F.CANCELADO):
-                    self._final_outcome(doc, result.status, result.status_sefaz, result.mensagem_sefaz or "",
-                                        result.raw, result.http_status, report)
+                    self._final_outcome(
+                        doc,
+                        result.status,
+                        result.status_sefaz,
+                        result.mensagem_sefaz or "",
+                        result.raw,
+                        result.http_status,
+                        report,
+                    )
                 else:
                     self.store.documents.transition(
-                        doc_id, S.CONTINGENCIA_PENDENTE, response=result.raw if result else None,
+                        doc_id,
+                        S.CONTINGENCIA_PENDENTE,
+                        response=result.raw if result else None,
                         note="retomada após interrupção: a API não tem esta nota autorizada",
                     )
                 continue
@@ -284,7 +307,9 @@ class ReplayService:
             elif result.status == F.PROCESSANDO_AUTORIZACAO:
                 self._count("adiadas")  # the API is still working on it: next pass
             else:
-                sale_result = self.emission.record(doc_id, result, receipt=self.render_receipts, consulted=True)
+                sale_result = self.emission.record(
+                    doc_id, result, receipt=self.render_receipts, consulted=True
+                )
                 if sale_result.emitido:
                     report.emitidas.append(doc["ref"])
 
@@ -295,8 +320,10 @@ class ReplayService:
             if self._busy(doc):
                 continue
             result = self.emission.contingency_for(
-                int(doc["id"]), "Venda interrompida durante o envio e sem conexão para consultar.",
-                in_doubt=True, receipt=self.render_receipts,
+                int(doc["id"]),
+                "Venda interrompida durante o envio e sem conexão para consultar.",
+                in_doubt=True,
+                receipt=self.render_receipts,
             )
             if result.contingencia:
                 report.contingencias_emitidas.append(result.ref)
@@ -311,7 +338,9 @@ class ReplayService:
 
     def _emit_online(self, doc: dict[str, Any], report: ReplayReport) -> None:
         try:
-            result = self.emission.emit(int(doc["id"]), priority=Priority.REPLAY, receipt=self.render_receipts)
+            result = self.emission.emit(
+                int(doc["id"]), priority=Priority.REPLAY, receipt=self.render_receipts
+            )
         except (RuntimeError, ValueError):
             return  # taken by a live sale meanwhile, or already settled
         latest = self.store.documents.get(int(doc["id"])) or doc
@@ -368,7 +397,9 @@ class ReplayService:
         if n_workers == 1:
             work()
         else:
-            threads = [threading.Thread(target=work, name=f"replay-{i}", daemon=True) for i in range(n_workers)]
+            threads = [
+                threading.Thread(target=work, name=f"replay-{i}", daemon=True) for i in range(n_workers)
+            ]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -380,14 +411,24 @@ class ReplayService:
     def _transmit(self, doc: dict[str, Any], report: ReplayReport) -> None:
         doc_id = int(doc["id"])
         payload = load_json(doc["payload"])
-        self.store.documents.transition(doc_id, S.TRANSMITINDO, attempts=int(doc["attempts"]) + 1,
-                                        owner=self.lease.claim(), note="transmitindo contingência")
+        self.store.documents.transition(
+            doc_id,
+            S.TRANSMITINDO,
+            attempts=int(doc["attempts"]) + 1,
+            owner=self.lease.claim(),
+            note="transmitindo contingência",
+        )
         crash_point("replay_before_post")
         try:
-            result = self._call(lambda: self.ctx.nfce().emit(
-                doc["ref"], payload, offline=True, priority=Priority.REPLAY, timeout=REPLAY_TIMEOUT))
+            result = self._call(
+                lambda: self.ctx.nfce().emit(
+                    doc["ref"], payload, offline=True, priority=Priority.REPLAY, timeout=REPLAY_TIMEOUT
+                )
+            )
         except NotDelivered as exc:
-            self.store.documents.transition(doc_id, S.CONTINGENCIA_PENDENTE, last_error=str(exc), note="sem conexão")
+            self.store.documents.transition(
+                doc_id, S.CONTINGENCIA_PENDENTE, last_error=str(exc), note="sem conexão"
+            )
             self._link(False)
             raise _LinkDown("sem conexão com a API") from exc
         except _StopPass:
@@ -395,13 +436,19 @@ class ReplayService:
             raise
         except InDoubt as exc:
             # Maybe transmitted: the next pass consults the ref before sending again.
-            self.store.documents.transition(doc_id, S.TRANSMITINDO, last_error=str(exc), note="sem resposta",
-                                            next_attempt_at=self._backoff(doc))
+            self.store.documents.transition(
+                doc_id,
+                S.TRANSMITINDO,
+                last_error=str(exc),
+                note="sem resposta",
+                next_attempt_at=self._backoff(doc),
+            )
             self._count("adiadas")
             return
         except AuthenticationError as exc:
-            self.store.documents.transition(doc_id, S.CONTINGENCIA_PENDENTE, last_error=str(exc),
-                                            note="token recusado")
+            self.store.documents.transition(
+                doc_id, S.CONTINGENCIA_PENDENTE, last_error=str(exc), note="token recusado"
+            )
             raise _StopPass("Token da API recusado (HTTP 403): verifique focus.token e o ambiente.") from exc
         except ApiError as exc:
             self._transmit_api_error(doc, exc, report)
@@ -413,29 +460,60 @@ class ReplayService:
         unknown = status_problem(result.raw)
         if unknown:
             # Never "fix and resend" on a status we cannot read: in doubt, consulted on the next pass.
-            self.store.documents.transition(doc_id, S.TRANSMITINDO, http_status=result.http_status,
-                                            response=result.raw, last_error=unknown,
-                                            next_attempt_at=self._backoff(doc), note=f"resposta incerta: {unknown}")
+            self.store.documents.transition(
+                doc_id,
+                S.TRANSMITINDO,
+                http_status=result.http_status,
+                response=result.raw,
+                last_error=unknown,
+                next_attempt_at=self._backoff(doc),
+                note=f"resposta incerta: {unknown}",
+            )
             report.para_gerente.append({"ref": doc["ref"], "motivo": f"{unknown}; será consultada de novo"})
             return
         if result.status == F.AUTORIZADO:
             self._record_authorized(doc, result, report)
         elif result.status == F.PROCESSANDO_AUTORIZACAO:
-            self.store.documents.transition(doc_id, S.TRANSMITINDO, response=result.raw,
-                                            next_attempt_at=self._backoff(doc), note="em processamento")
+            self.store.documents.transition(
+                doc_id,
+                S.TRANSMITINDO,
+                response=result.raw,
+                next_attempt_at=self._backoff(doc),
+                note="em processamento",
+            )
             self._count("adiadas")
         elif result.status == F.ERRO_AUTORIZACAO and (result.status_sefaz or "") in SEFAZ_UNAVAILABLE:
             self.store.documents.transition(
-                doc_id, S.CONTINGENCIA_PENDENTE, http_status=result.http_status, response=result.raw,
-                last_error=f"SEFAZ indisponível: {result.mensagem_sefaz}", next_attempt_at=self._backoff(doc),
+                doc_id,
+                S.CONTINGENCIA_PENDENTE,
+                http_status=result.http_status,
+                response=result.raw,
+                last_error=f"SEFAZ indisponível: {result.mensagem_sefaz}",
+                next_attempt_at=self._backoff(doc),
             )
             raise _StopPass(f"SEFAZ indisponível ({result.status_sefaz}): {result.mensagem_sefaz}")
-        elif result.status in (F.DENEGADO, F.CANCELADO) or (result.status_sefaz or "") == SEFAZ_DUPLICATE_NUMBER:
-            self._final_outcome(doc, result.status, result.status_sefaz, result.mensagem_sefaz or "",
-                                result.raw, result.http_status, report)
+        elif (
+            result.status in (F.DENEGADO, F.CANCELADO)
+            or (result.status_sefaz or "") == SEFAZ_DUPLICATE_NUMBER
+        ):
+            self._final_outcome(
+                doc,
+                result.status,
+                result.status_sefaz,
+                result.mensagem_sefaz or "",
+                result.raw,
+                result.http_status,
+                report,
+            )
         else:
-            self._needs_correction(doc, result.status_sefaz or result.status, result.mensagem_sefaz or "",
-                                   result.raw, result.http_status, report)
+            self._needs_correction(
+                doc,
+                result.status_sefaz or result.status,
+                result.mensagem_sefaz or "",
+                result.raw,
+                result.http_status,
+                report,
+            )
 
     def _transmit_api_error(self, doc: dict[str, Any], exc: ApiError, report: ReplayReport) -> None:
         doc_id = int(doc["id"])
@@ -447,26 +525,52 @@ class ReplayService:
                 return
             if consulted is not None and consulted.status in (F.DENEGADO, F.CANCELADO):
                 # Never authorized again: a final state, not "em processamento" forever.
-                self._final_outcome(doc, consulted.status, consulted.status_sefaz, consulted.mensagem_sefaz or "",
-                                    consulted.raw, consulted.http_status, report)
+                self._final_outcome(
+                    doc,
+                    consulted.status,
+                    consulted.status_sefaz,
+                    consulted.mensagem_sefaz or "",
+                    consulted.raw,
+                    consulted.http_status,
+                    report,
+                )
                 return
         if exc.codigo in ("nfe_autorizada", "em_processamento"):
-            self.store.documents.transition(doc_id, S.TRANSMITINDO, http_status=exc.status_code, response=exc.body,
-                                            note="em processamento na API", next_attempt_at=self._backoff(doc))
+            self.store.documents.transition(
+                doc_id,
+                S.TRANSMITINDO,
+                http_status=exc.status_code,
+                response=exc.body,
+                note="em processamento na API",
+                next_attempt_at=self._backoff(doc),
+            )
             self._count("adiadas")
             return
         if exc.codigo in CONFIG_ERRORS:
             # Not this note's fault: back to the queue untouched (no error filed on it), one warning for
             # the terminal, and the pass stops (paused until the account is fixed).
-            self.store.documents.transition(doc_id, S.CONTINGENCIA_PENDENTE, http_status=exc.status_code,
-                                            response=exc.body, attempts=int(doc["attempts"]),
-                                            note="transmissão pausada: configuração da conta Focus")
+            self.store.documents.transition(
+                doc_id,
+                S.CONTINGENCIA_PENDENTE,
+                http_status=exc.status_code,
+                response=exc.body,
+                attempts=int(doc["attempts"]),
+                note="transmissão pausada: configuração da conta Focus",
+            )
             api_config_errors.remember(self.ctx, exc.codigo or "", exc.mensagem or str(exc))
             raise _StopPass(api_config_errors.warning(self.ctx) or f"Configuração da conta: {exc}")
         self._needs_correction(doc, exc.codigo, str(exc), exc.body, exc.status_code, report)
 
-    def _final_outcome(self, doc: dict[str, Any], status: str, code: str | None, message: str, raw: Any,
-                       http_status: int | None, report: ReplayReport) -> None:
+    def _final_outcome(
+        self,
+        doc: dict[str, Any],
+        status: str,
+        code: str | None,
+        message: str,
+        raw: Any,
+        http_status: int | None,
+        report: ReplayReport,
+    ) -> None:
         """Denied, cancelled or duplicate (539): a final state with the manager's explanation, never retried."""
         numero, serie = doc["numero"], doc["serie"]
         to_status: S
@@ -477,20 +581,46 @@ class ReplayService:
         else:
             to_status, why = S.CONTINGENCIA_DUPLICADA, explain_duplicate(numero, serie, message)
         self.store.documents.transition(
-            int(doc["id"]), to_status, http_status=http_status, response=raw, status_sefaz=code,
-            mensagem_sefaz=message or None, last_error=why, next_attempt_at=None,
+            int(doc["id"]),
+            to_status,
+            http_status=http_status,
+            response=raw,
+            status_sefaz=code,
+            mensagem_sefaz=message or None,
+            last_error=why,
+            next_attempt_at=None,
             note=f"final: {to_status} (sem novo envio)",
         )
         report.para_gerente.append({"ref": doc["ref"], "resultado": to_status, "motivo": why})
 
-    def _needs_correction(self, doc: dict[str, Any], code: str | None, message: str, raw: Any,
-                          http_status: int | None, report: ReplayReport) -> None:
+    def _needs_correction(
+        self,
+        doc: dict[str, Any],
+        code: str | None,
+        message: str,
+        raw: Any,
+        http_status: int | None,
+        report: ReplayReport,
+    ) -> None:
         self.store.documents.transition(
-            int(doc["id"]), S.CONTINGENCIA_ERRO, http_status=http_status, response=raw, status_sefaz=code,
-            mensagem_sefaz=message, last_error=message, note="rejeitada na transmissão: corrigir e reenviar",
+            int(doc["id"]),
+            S.CONTINGENCIA_ERRO,
+            http_status=http_status,
+            response=raw,
+            status_sefaz=code,
+            mensagem_sefaz=message,
+            last_error=message,
+            note="rejeitada na transmissão: corrigir e reenviar",
         )
-        report.com_erro.append({"ref": doc["ref"], "numero": doc["numero"], "serie": doc["serie"],
-                                "status_sefaz": code, "mensagem_sefaz": message})
+        report.com_erro.append(
+            {
+                "ref": doc["ref"],
+                "numero": doc["numero"],
+                "serie": doc["serie"],
+                "status_sefaz": code,
+                "mensagem_sefaz": message,
+            }
+        )
 
     def _record_authorized(self, doc: dict[str, Any], result: NfceResult, report: ReplayReport) -> None:
         doc_id = int(doc["id"])
@@ -501,27 +631,44 @@ class ReplayService:
         problems = self._contingency_answer_problems(doc, result)
         if problems:
             again = self._consult(doc["ref"])
-            if again is not None and again.status == F.AUTORIZADO and not self._contingency_answer_problems(doc, again):
+            if (
+                again is not None
+                and again.status == F.AUTORIZADO
+                and not self._contingency_answer_problems(doc, again)
+            ):
                 result = again
             else:
                 reason = "Resposta da API divergente: " + "; ".join(problems)
                 self.store.documents.transition(
-                    doc_id, S.TRANSMITINDO, http_status=result.http_status, response=result.raw, last_error=reason,
-                    next_attempt_at=self._backoff(doc), note=reason + " (consultar de novo)")
+                    doc_id,
+                    S.TRANSMITINDO,
+                    http_status=result.http_status,
+                    response=result.raw,
+                    last_error=reason,
+                    next_attempt_at=self._backoff(doc),
+                    note=reason + " (consultar de novo)",
+                )
                 report.para_gerente.append({"ref": doc["ref"], "motivo": reason})
                 return
         same_key = not result.chave or result.chave == doc["chave"]
         self.store.documents.transition(
-            doc_id, S.AUTORIZADO, http_status=result.http_status, response=result.raw,
-            status_sefaz=result.status_sefaz, mensagem_sefaz=result.mensagem_sefaz,
-            protocolo=result.protocolo, data_autorizacao=result.data_autorizacao or iso(self._now()),
-            caminho_xml=result.caminho_xml, caminho_danfe=result.caminho_danfe,
+            doc_id,
+            S.AUTORIZADO,
+            http_status=result.http_status,
+            response=result.raw,
+            status_sefaz=result.status_sefaz,
+            mensagem_sefaz=result.mensagem_sefaz,
+            protocolo=result.protocolo,
+            data_autorizacao=result.data_autorizacao or iso(self._now()),
+            caminho_xml=result.caminho_xml,
+            caminho_danfe=result.caminho_danfe,
             # Reprints use the QR Code Focus returns for the authorized note; the v3 offline one we printed
             # is kept in qrcode_url_offline (audit, and the first copy the consumer holds).
             qrcode_url=result.qrcode_url or doc["qrcode_url"],
             qrcode_url_offline=doc["qrcode_url"],
             # Keep the key we printed; record the API's if it differs (it must not).
-            chave=doc["chave"] or result.chave, last_error=None if same_key else f"chave da API: {result.chave}",
+            chave=doc["chave"] or result.chave,
+            last_error=None if same_key else f"chave da API: {result.chave}",
             next_attempt_at=None,
             # Not re-rendered here (it would cost more than the request): a reprint renders the
             # authorized version (protocol, no "Pendente de autorização", one copy) on demand.
@@ -535,7 +682,8 @@ class ReplayService:
 
         for done in CancellationService(self.ctx).carry_out_intents(doc_id, now=self._now()):
             (report.reconciliadas if done.cancelled else report.para_gerente).append(
-                {"ref": doc["ref"], "resultado": done.mensagem, "motivo": done.mensagem})
+                {"ref": doc["ref"], "resultado": done.mensagem, "motivo": done.mensagem}
+            )
 
     def _contingency_answer_problems(self, doc: dict[str, Any], result: NfceResult) -> list[str]:
         from pos_app.core.focus.answer_check import answer_problems, status_problem
@@ -544,9 +692,16 @@ class ReplayService:
         if bad:
             return [bad]
         emitente = self.ctx.emitente()
-        return answer_problems(result.chave, uf=emitente.uf, cnpj=emitente.cnpj, sent=load_json(doc["payload"]),
-                               answer_serie=result.serie, answer_numero=result.numero, tp_emis={9},
-                               expected_key=doc["chave"])
+        return answer_problems(
+            result.chave,
+            uf=emitente.uf,
+            cnpj=emitente.cnpj,
+            sent=load_json(doc["payload"]),
+            answer_serie=result.serie,
+            answer_numero=result.numero,
+            tp_emis={9},
+            expected_key=doc["chave"],
+        )
 
     def _recheck_unknown(self, report: ReplayReport) -> None:
         """Notes left ``status_desconhecido``: consult again; record once the API says something known."""
@@ -554,12 +709,18 @@ class ReplayService:
             self._check_stop()
             result = self._consult(doc["ref"], doc)
             if result is None or self.emission.answer_problems(doc, result):
-                report.para_gerente.append({"ref": doc["ref"], "motivo": "situação desconhecida na API: "
-                                            "confira no painel da Focus NFe"})
+                report.para_gerente.append(
+                    {
+                        "ref": doc["ref"],
+                        "motivo": "situação desconhecida na API: confira no painel da Focus NFe",
+                    }
+                )
                 continue
             if result.status == F.PROCESSANDO_AUTORIZACAO:
                 continue
-            sale_result = self.emission.record(int(doc["id"]), result, receipt=self.render_receipts, consulted=True)
+            sale_result = self.emission.record(
+                int(doc["id"]), result, receipt=self.render_receipts, consulted=True
+            )
             if sale_result.emitido:
                 report.emitidas.append(doc["ref"])
 
@@ -576,10 +737,13 @@ class ReplayService:
         for label in done.concluidas:
             report.reconciliadas.append({"ref": label, "resultado": "confirmado pela API"})
         for label in done.nao_efetivadas:
-            report.reconciliadas.append({"ref": label, "resultado": "não efetivado na API (peça de novo se quiser)"})
+            report.reconciliadas.append(
+                {"ref": label, "resultado": "não efetivado na API (peça de novo se quiser)"}
+            )
         for label in done.manuais:
-            report.para_gerente.append({"ref": label, "motivo": "resultado desconhecido: verifique no painel da "
-                                        "Focus NFe"})
+            report.para_gerente.append(
+                {"ref": label, "motivo": "resultado desconhecido: verifique no painel da Focus NFe"}
+            )
 
     # 4 -------------------------------------------------------------------------------------
     def _reconcile(self, report: ReplayReport) -> None:
@@ -588,14 +752,22 @@ class ReplayService:
             result = self._consult(doc["ref"])
             doc_id = int(doc["id"])
             if result is None or result.status in (F.ERRO_AUTORIZACAO, F.DENEGADO):
-                self.store.documents.transition(doc_id, S.ENCERRADO, response=result.raw if result else None,
-                                                note="tentativa não autorizada: nada a fazer")
+                self.store.documents.transition(
+                    doc_id,
+                    S.ENCERRADO,
+                    response=result.raw if result else None,
+                    note="tentativa não autorizada: nada a fazer",
+                )
                 report.reconciliadas.append({"ref": doc["ref"], "resultado": "não autorizada; encerrada"})
                 continue
             if result.status == F.CANCELADO:
-                self.store.documents.transition(doc_id, S.CANCELADO, response=result.raw,
-                                                caminho_xml_cancelamento=result.caminho_xml_cancelamento,
-                                                note="tentativa já cancelada")
+                self.store.documents.transition(
+                    doc_id,
+                    S.CANCELADO,
+                    response=result.raw,
+                    caminho_xml_cancelamento=result.caminho_xml_cancelamento,
+                    note="tentativa já cancelada",
+                )
                 report.reconciliadas.append({"ref": doc["ref"], "resultado": "já estava cancelada"})
                 continue
             if result.status != F.AUTORIZADO:
@@ -609,20 +781,30 @@ class ReplayService:
         # The API's key/number are kept only when they match what was sent (issue 18); the cancel goes
         # by ref either way, so whatever the API authorized under this ref is cancelled.
         problems = self.emission.answer_problems(doc, result)
-        key_fields: dict[str, Any] = {} if problems else {
-            "chave": result.chave, "numero": result.numero, "serie": result.serie}
+        key_fields: dict[str, Any] = (
+            {} if problems else {"chave": result.chave, "numero": result.numero, "serie": result.serie}
+        )
         self.store.documents.transition(
-            doc_id, S.EM_DUVIDA, response=result.raw, **key_fields, protocolo=result.protocolo,
-            data_autorizacao=iso(auth_at), caminho_xml=result.caminho_xml,
+            doc_id,
+            S.EM_DUVIDA,
+            response=result.raw,
+            **key_fields,
+            protocolo=result.protocolo,
+            data_autorizacao=iso(auth_at),
+            caminho_xml=result.caminho_xml,
             note="tentativa autorizada: cancelar (duplicidade com a contingência)"
             + (f"; resposta não confere: {'; '.join(problems)}" if problems else ""),
         )
         substitute = self.store.database.query_one(
-            "SELECT chave FROM fiscal_documents WHERE replaces_document_id = ?", [doc_id])
+            "SELECT chave FROM fiscal_documents WHERE replaces_document_id = ?", [doc_id]
+        )
         if self._now() - auth_at <= CANCEL_WINDOW:
             try:
-                cancel = self._call(lambda: self.ctx.nfce().cancel(
-                    doc["ref"], RECONCILE_JUSTIFICATIVA, priority=Priority.REPLAY))
+                cancel = self._call(
+                    lambda: self.ctx.nfce().cancel(
+                        doc["ref"], RECONCILE_JUSTIFICATIVA, priority=Priority.REPLAY
+                    )
+                )
             except NotDelivered as exc:
                 raise _LinkDown("sem conexão com a API") from exc
             except FocusError as exc:
@@ -631,12 +813,19 @@ class ReplayService:
             crash_point("reconcile_after_cancel")
             if cancel.status == F.CANCELADO:
                 self.store.documents.transition(
-                    doc_id, S.CANCELADO, http_status=cancel.http_status, response=cancel.raw,
-                    caminho_xml_cancelamento=cancel.caminho_xml_cancelamento, note="cancelada na reconciliação")
+                    doc_id,
+                    S.CANCELADO,
+                    http_status=cancel.http_status,
+                    response=cancel.raw,
+                    caminho_xml_cancelamento=cancel.caminho_xml_cancelamento,
+                    note="cancelada na reconciliação",
+                )
                 report.reconciliadas.append({"ref": doc["ref"], "resultado": "autorizada; cancelada"})
                 return
-            motivo = (f"cancelamento recusado pela SEFAZ ({cancel.status_sefaz} {cancel.mensagem_sefaz}): pedir "
-                      "cancelamento por substituição (evento 110112, até 168 h)")
+            motivo = (
+                f"cancelamento recusado pela SEFAZ ({cancel.status_sefaz} {cancel.mensagem_sefaz}): pedir "
+                "cancelamento por substituição (evento 110112, até 168 h)"
+            )
         else:
             motivo = "autorizada há mais de 30 minutos: não pode mais ser cancelada normalmente"
         chave_sub = substitute["chave"] if substitute else None
@@ -652,22 +841,32 @@ class ReplayService:
     def _follow_focus_contingency(self, report: ReplayReport) -> None:
         docs = self.store.database.query(
             "SELECT * FROM fiscal_documents WHERE focus_contingencia = 1 AND focus_contingencia_efetivada = 0 "
-            "AND +status = ? ORDER BY id", [S.AUTORIZADO],  # +: served by the partial index idx_docs_focus_open
+            "AND +status = ? ORDER BY id",
+            [S.AUTORIZADO],  # +: served by the partial index idx_docs_focus_open
         )
         for doc in docs:
             self._check_stop()
             result = self._consult(doc["ref"])
             if result is None:
                 continue
-            tentativa = json.dumps(result.tentativa_anterior, ensure_ascii=False) if result.tentativa_anterior else None
+            tentativa = (
+                json.dumps(result.tentativa_anterior, ensure_ascii=False)
+                if result.tentativa_anterior
+                else None
+            )
             if not result.contingencia_offline_efetivada:
                 if tentativa and tentativa != doc["tentativa_anterior"]:
                     self.store.documents.update(int(doc["id"]), tentativa_anterior=tentativa)
                 continue
             self.store.documents.transition(
-                int(doc["id"]), S.AUTORIZADO, response=result.raw, focus_contingencia_efetivada=1,
-                caminho_xml=result.caminho_xml or doc["caminho_xml"], caminho_danfe=result.caminho_danfe,
-                qrcode_url=result.qrcode_url or doc["qrcode_url"], protocolo=result.protocolo or doc["protocolo"],
+                int(doc["id"]),
+                S.AUTORIZADO,
+                response=result.raw,
+                focus_contingencia_efetivada=1,
+                caminho_xml=result.caminho_xml or doc["caminho_xml"],
+                caminho_danfe=result.caminho_danfe,
+                qrcode_url=result.qrcode_url or doc["qrcode_url"],
+                protocolo=result.protocolo or doc["protocolo"],
                 data_autorizacao=result.data_autorizacao or doc["data_autorizacao"],
                 tentativa_anterior=tentativa or doc["tentativa_anterior"],
                 xml_path=None,  # the final XML replaces the temporary one: download it again
@@ -675,18 +874,21 @@ class ReplayService:
                 note="contingência Focus efetivada",
             )
             previous = (result.tentativa_anterior or {}).get("status")
-            report.reconciliadas.append({
-                "ref": doc["ref"],
-                "resultado": "contingência da Focus efetivada"
-                + (f"; tentativa anterior: {previous}" if previous else ""),
-            })
+            report.reconciliadas.append(
+                {
+                    "ref": doc["ref"],
+                    "resultado": "contingência da Focus efetivada"
+                    + (f"; tentativa anterior: {previous}" if previous else ""),
+                }
+            )
 
     # 6 -------------------------------------------------------------------------------------
     def _download_xml(self, report: ReplayReport, limit: int = 50) -> None:
         docs = self.store.database.query(
             "SELECT * FROM fiscal_documents WHERE +status IN (?, ?) AND caminho_xml IS NOT NULL "
             "AND xml_path IS NULL AND NOT (focus_contingencia = 1 AND focus_contingencia_efetivada = 0) "
-            "ORDER BY id LIMIT ?", [*sorted(ds.HAS_API_XML), limit],
+            "ORDER BY id LIMIT ?",
+            [*sorted(ds.HAS_API_XML), limit],
         )
         for doc in docs:
             self._check_stop()
@@ -722,7 +924,9 @@ class ReplayService:
                 return fn()
             except RateLimited as exc:
                 self._count("esperas_limite")
-                pause = max(self.ctx.budget.wait_time(Priority.REPLAY), min(float(exc.reset_seconds), 60.0), 0.2)
+                pause = max(
+                    self.ctx.budget.wait_time(Priority.REPLAY), min(float(exc.reset_seconds), 60.0), 0.2
+                )
                 if waited + pause > self.max_rate_wait:
                     raise _StopPass(f"limite de requisições da API: nova tentativa em {pause:.0f} s") from exc
                 self._sleep(pause)

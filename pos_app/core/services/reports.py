@@ -75,16 +75,29 @@ class DailyReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "data": self.dia.isoformat(), "gerado_em": self.gerado_em.isoformat(timespec="seconds"),
-            "vendas": self.vendas, "total": f"{self.total:.2f}", "ticket_medio": f"{self.ticket_medio:.2f}",
-            "por_hora": [{"hora": b.hora, "vendas": b.vendas, "total": f"{b.total:.2f}"} for b in self.por_hora if b.vendas],
-            "por_forma": [{"forma": k, "descricao": PAYMENT_METHODS.get(k, k), "total": f"{v:.2f}"}
-                          for k, v in self.por_forma.items()],
+            "data": self.dia.isoformat(),
+            "gerado_em": self.gerado_em.isoformat(timespec="seconds"),
+            "vendas": self.vendas,
+            "total": f"{self.total:.2f}",
+            "ticket_medio": f"{self.ticket_medio:.2f}",
+            "por_hora": [
+                {"hora": b.hora, "vendas": b.vendas, "total": f"{b.total:.2f}"}
+                for b in self.por_hora
+                if b.vendas
+            ],
+            "por_forma": [
+                {"forma": k, "descricao": PAYMENT_METHODS.get(k, k), "total": f"{v:.2f}"}
+                for k, v in self.por_forma.items()
+            ],
             "por_grupo": {k: f"{v:.2f}" for k, v in self.por_grupo.items()},
-            "canceladas": self.canceladas, "total_cancelado": f"{self.total_cancelado:.2f}",
-            "situacao_fiscal": self.pendentes, "contingencia": self.backlog,
-            "por_modelo": [{"modelo": m, "documento": "NF-e" if m == 55 else "NFC-e", "vendas": n,
-                            "total": f"{t:.2f}"} for m, (n, t) in sorted(self.por_modelo.items())],
+            "canceladas": self.canceladas,
+            "total_cancelado": f"{self.total_cancelado:.2f}",
+            "situacao_fiscal": self.pendentes,
+            "contingencia": self.backlog,
+            "por_modelo": [
+                {"modelo": m, "documento": "NF-e" if m == 55 else "NFC-e", "vendas": n, "total": f"{t:.2f}"}
+                for m, (n, t) in sorted(self.por_modelo.items())
+            ],
         }
 
 
@@ -101,15 +114,23 @@ class ReportService:
             f"SELECT s.id, s.created_at, s.valor_total, s.troco, d.status, d.ref, d.numero, d.serie, d.modelo "
             f"FROM sales s JOIN fiscal_documents d ON d.id = {_CURRENT_DOC} "
             "WHERE s.created_at >= ? AND s.created_at < ? ORDER BY s.id",
-            [dia.isoformat(), (dia + timedelta(days=1)).isoformat()])
+            [dia.isoformat(), (dia + timedelta(days=1)).isoformat()],
+        )
         valid: list[int] = []
         troco = ZERO
         for r in rows:
             valor = Decimal(r["valor_total"])
             if r["status"] == S.CANCELADO:
-                rep.canceladas.append({"ref": r["ref"], "numero": r["numero"], "serie": r["serie"],
-                                       "hora": r["created_at"][11:16], "valor": f"{valor:.2f}",
-                                       "modelo": int(r["modelo"] or 65)})
+                rep.canceladas.append(
+                    {
+                        "ref": r["ref"],
+                        "numero": r["numero"],
+                        "serie": r["serie"],
+                        "hora": r["created_at"][11:16],
+                        "valor": f"{valor:.2f}",
+                        "modelo": int(r["modelo"] or 65),
+                    }
+                )
                 continue
             valid.append(int(r["id"]))
             rep.vendas += 1
@@ -124,8 +145,9 @@ class ReportService:
             per_model[1] += valor
         if valid:
             marks = ", ".join("?" for _ in valid)
-            for p in self.db.query(f"SELECT forma, valor FROM payments WHERE sale_id IN ({marks}) ORDER BY forma",
-                                   valid):
+            for p in self.db.query(
+                f"SELECT forma, valor FROM payments WHERE sale_id IN ({marks}) ORDER BY forma", valid
+            ):
                 rep.por_forma[p["forma"]] = rep.por_forma.get(p["forma"], ZERO) + Decimal(p["valor"])
         if troco:
             rep.por_forma["01"] = rep.por_forma.get("01", ZERO) - troco
@@ -133,8 +155,14 @@ class ReportService:
         return rep
 
     # -- exports ----------------------------------------------------------------------------
-    def export(self, rep: DailyReport, files: dict[str, str | Path], *, user: User | None = None,
-               now: datetime | None = None) -> dict[str, str]:
+    def export(
+        self,
+        rep: DailyReport,
+        files: dict[str, str | Path],
+        *,
+        user: User | None = None,
+        now: datetime | None = None,
+    ) -> dict[str, str]:
         """Write the report as ``{"pdf": path, "csv": path}`` (either or both) and record the export in
         the audit log (one entry); returns the written paths by kind."""
         written: dict[str, str] = {}
@@ -142,8 +170,13 @@ class ReportService:
             target = self.to_pdf(rep, path) if kind == "pdf" else self.to_csv(rep, path)
             written[kind] = str(target)
         if written:
-            AuditLog(self.ctx.store).record("relatorio_exportado", user=user, target=rep.dia.isoformat(),
-                                            details=written, now=now or self.ctx.now())
+            AuditLog(self.ctx.store).record(
+                "relatorio_exportado",
+                user=user,
+                target=rep.dia.isoformat(),
+                details=written,
+                now=now or self.ctx.now(),
+            )
         return written
 
     def to_csv(self, rep: DailyReport, path: str | Path) -> Path:
@@ -167,8 +200,14 @@ class ReportService:
             for modelo, (n, total) in sorted(rep.por_modelo.items()):
                 w.writerow(["por modelo", "NF-e (55)" if modelo == 55 else "NFC-e (65)", n, money(total)])
             for c in rep.canceladas:
-                w.writerow(["cancelada", f"{c['ref']} nº {c['numero']} série {c['serie']} {c['hora']}", 1,
-                            money(Decimal(c["valor"]))])
+                w.writerow(
+                    [
+                        "cancelada",
+                        f"{c['ref']} nº {c['numero']} série {c['serie']} {c['hora']}",
+                        1,
+                        money(Decimal(c["valor"])),
+                    ]
+                )
             bl = rep.backlog
             w.writerow(["contingência", "aguardando transmissão", bl.get("contingencia_pendentes", 0), ""])
             w.writerow(["contingência", "precisa de correção", bl.get("contingencia_com_erro", 0), ""])
@@ -190,27 +229,49 @@ class ReportService:
         emitente = self.ctx.emitente()
         story: list[Any] = []
         story.append(Paragraph(f"Relatório do dia {rep.dia:%d/%m/%Y}", styles["Title"]))
-        story.append(Paragraph(
-            f"{emitente.nome_fantasia or emitente.razao_social} — CNPJ {format_cnpj(emitente.cnpj)} — terminal "
-            f"{self.ctx.config.terminal_id}. Gerado em {rep.gerado_em:%d/%m/%Y %H:%M}.", styles["Normal"]))
+        story.append(
+            Paragraph(
+                f"{emitente.nome_fantasia or emitente.razao_social} — CNPJ {format_cnpj(emitente.cnpj)} — terminal "
+                f"{self.ctx.config.terminal_id}. Gerado em {rep.gerado_em:%d/%m/%Y %H:%M}.",
+                styles["Normal"],
+            )
+        )
         story.append(Spacer(1, 5 * mm))
 
-        grid = TableStyle([
-            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef7")),
-            ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-            ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ])
-        kpis = Table([
-            ["Vendas", "Faturamento", "Ticket médio", "Canceladas", "Contingência pendente"],
-            [str(rep.vendas), format_brl(rep.total), format_brl(rep.ticket_medio),
-             f"{len(rep.canceladas)} ({format_brl(rep.total_cancelado)})",
-             str(rep.backlog.get("contingencia_pendentes", 0))],
-        ], colWidths=[25 * mm, 38 * mm, 32 * mm, 40 * mm, 42 * mm], hAlign="LEFT")
-        kpis.setStyle(TableStyle([*grid.getCommands(), ("ALIGN", (0, 0), (-1, -1), "CENTER"),
-                                  ("FONTSIZE", (0, 1), (-1, 1), 12), ("TOPPADDING", (0, 1), (-1, 1), 6),
-                                  ("BOTTOMPADDING", (0, 1), (-1, 1), 6)]))
+        grid = TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef7")),
+                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+                ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+        kpis = Table(
+            [
+                ["Vendas", "Faturamento", "Ticket médio", "Canceladas", "Contingência pendente"],
+                [
+                    str(rep.vendas),
+                    format_brl(rep.total),
+                    format_brl(rep.ticket_medio),
+                    f"{len(rep.canceladas)} ({format_brl(rep.total_cancelado)})",
+                    str(rep.backlog.get("contingencia_pendentes", 0)),
+                ],
+            ],
+            colWidths=[25 * mm, 38 * mm, 32 * mm, 40 * mm, 42 * mm],
+            hAlign="LEFT",
+        )
+        kpis.setStyle(
+            TableStyle(
+                [
+                    *grid.getCommands(),
+                    ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                    ("FONTSIZE", (0, 1), (-1, 1), 12),
+                    ("TOPPADDING", (0, 1), (-1, 1), 6),
+                    ("BOTTOMPADDING", (0, 1), (-1, 1), 6),
+                ]
+            )
+        )
         story.append(kpis)
         story.append(Spacer(1, 6 * mm))
 
@@ -239,9 +300,18 @@ class ReportService:
             if b.vendas:
                 x = chart.x + chart.width * (i + 0.5) / len(hours)
                 y = chart.y + chart.height * float(b.total) / chart.valueAxis.valueMax + 2
-                drawing.add(String(x, y, str(b.vendas), fontSize=7, textAnchor="middle", fillColor=colors.black))
-        drawing.add(String(chart.x, 2 * mm, "Número acima da barra: quantidade de vendas na hora.", fontSize=7,
-                           fillColor=colors.grey))
+                drawing.add(
+                    String(x, y, str(b.vendas), fontSize=7, textAnchor="middle", fillColor=colors.black)
+                )
+        drawing.add(
+            String(
+                chart.x,
+                2 * mm,
+                "Número acima da barra: quantidade de vendas na hora.",
+                fontSize=7,
+                fillColor=colors.grey,
+            )
+        )
         story.append(drawing)
         story.append(Spacer(1, 4 * mm))
 
@@ -249,7 +319,9 @@ class ReportService:
             story.append(Paragraph("Por documento fiscal", styles["Heading2"]))
             mrows: list[list[str]] = [["Documento", "Vendas", "Valor"]]
             for modelo, (n, total) in sorted(rep.por_modelo.items()):
-                mrows.append(["NF-e (modelo 55)" if modelo == 55 else "NFC-e (modelo 65)", str(n), format_brl(total)])
+                mrows.append(
+                    ["NF-e (modelo 55)" if modelo == 55 else "NFC-e (modelo 65)", str(n), format_brl(total)]
+                )
             mt = Table(mrows, colWidths=[80 * mm, 25 * mm, 45 * mm], hAlign="LEFT")
             mt.setStyle(TableStyle(grid.getCommands()))
             story.append(mt)
@@ -270,8 +342,15 @@ class ReportService:
         story.append(Paragraph("Cancelamentos", styles["Heading2"]))
         if rep.canceladas:
             rows = [["Referência", "Número/série", "Hora", "Valor"]]
-            rows += [[c["ref"], f"{c['numero'] or '—'}/{c['serie'] or '—'}", c["hora"], format_brl(Decimal(c["valor"]))]
-                     for c in rep.canceladas]
+            rows += [
+                [
+                    c["ref"],
+                    f"{c['numero'] or '—'}/{c['serie'] or '—'}",
+                    c["hora"],
+                    format_brl(Decimal(c["valor"])),
+                ]
+                for c in rep.canceladas
+            ]
             t = Table(rows, colWidths=[60 * mm, 35 * mm, 20 * mm, 35 * mm], hAlign="LEFT")
             t.setStyle(grid)
             story.append(t)
@@ -293,9 +372,16 @@ class ReportService:
         t.setStyle(grid)
         story.append(t)
 
-        doc = SimpleDocTemplate(str(target), pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
-                                topMargin=15 * mm, bottomMargin=15 * mm, title=f"Relatório {rep.dia:%d/%m/%Y}",
-                                author="pos-app")
+        doc = SimpleDocTemplate(
+            str(target),
+            pagesize=A4,
+            leftMargin=15 * mm,
+            rightMargin=15 * mm,
+            topMargin=15 * mm,
+            bottomMargin=15 * mm,
+            title=f"Relatório {rep.dia:%d/%m/%Y}",
+            author="pos-app",
+        )
         doc.build(story)
         return target
 

@@ -45,7 +45,9 @@ def validate_lote(payload: dict[str, Any]) -> tuple[int, Decimal]:
     """Checks of an RPS batch before it is stored and sent: (number of RPS, total of services)."""
     prestador = payload.get("prestador")
     if not isinstance(prestador, dict):
-        raise ValidationError("prestador", "Informe o prestador (cnpj, inscricao_municipal, codigo_municipio).")
+        raise ValidationError(
+            "prestador", "Informe o prestador (cnpj, inscricao_municipal, codigo_municipio)."
+        )
     if not is_valid_cnpj(normalize_cnpj(str(prestador.get("cnpj") or ""))):
         raise ValidationError("prestador.cnpj", f"CNPJ do prestador inválido: {prestador.get('cnpj')!r}")
     if not str(prestador.get("inscricao_municipal") or "").strip():
@@ -70,15 +72,27 @@ def validate_lote(payload: dict[str, Any]) -> tuple[int, Decimal]:
         if not isinstance(servico, dict):
             raise ValidationError(f"{where}.servico", f"Nota {i}: informe o serviço.")
         if not str(servico.get("discriminacao") or "").strip():
-            raise ValidationError(f"{where}.servico.discriminacao", f"Nota {i}: informe a discriminação do serviço.")
-        valor = _decimal(servico.get("valor_servicos"), f"{where}.servico.valor_servicos", f"nota {i}, valor dos serviços")
+            raise ValidationError(
+                f"{where}.servico.discriminacao", f"Nota {i}: informe a discriminação do serviço."
+            )
+        valor = _decimal(
+            servico.get("valor_servicos"), f"{where}.servico.valor_servicos", f"nota {i}, valor dos serviços"
+        )
         if valor <= 0:
-            raise ValidationError(f"{where}.servico.valor_servicos", f"Nota {i}: o valor dos serviços deve ser maior que zero.")
+            raise ValidationError(
+                f"{where}.servico.valor_servicos", f"Nota {i}: o valor dos serviços deve ser maior que zero."
+            )
         aliquota = _decimal(servico.get("aliquota"), f"{where}.servico.aliquota", f"nota {i}, alíquota")
         if not 0 <= aliquota <= 5:
-            raise ValidationError(f"{where}.servico.aliquota", f"Nota {i}: alíquota do ISS deve estar entre 0 e 5%.")
-        if not re.fullmatch(r"\d{3,5}", str(servico.get("item_lista_servico") or "").replace(".", "").strip()):
-            raise ValidationError(f"{where}.servico.item_lista_servico", f"Nota {i}: item da lista de serviço inválido.")
+            raise ValidationError(
+                f"{where}.servico.aliquota", f"Nota {i}: alíquota do ISS deve estar entre 0 e 5%."
+            )
+        if not re.fullmatch(
+            r"\d{3,5}", str(servico.get("item_lista_servico") or "").replace(".", "").strip()
+        ):
+            raise ValidationError(
+                f"{where}.servico.item_lista_servico", f"Nota {i}: item da lista de serviço inválido."
+            )
         tomador = nfse.get("tomador")
         if isinstance(tomador, dict):
             cnpj, cpf = tomador.get("cnpj"), tomador.get("cpf")
@@ -134,12 +148,20 @@ class RpsService:
         prestador.setdefault("cnpj", emitente.cnpj)
         prestador.setdefault("codigo_municipio", emitente.codigo_municipio)
         if normalize_cnpj(str(prestador["cnpj"])) != emitente.cnpj:
-            raise ValidationError("prestador.cnpj", "O CNPJ do prestador difere do CNPJ configurado do emitente.")
+            raise ValidationError(
+                "prestador.cnpj", "O CNPJ do prestador difere do CNPJ configurado do emitente."
+            )
         validate_lote(data)
         return data
 
-    def gerar(self, payload: dict[str, Any], *, ref: str | None = None, dest: Path | None = None,
-              user_id: int | None = None) -> LoteOutcome:
+    def gerar(
+        self,
+        payload: dict[str, Any],
+        *,
+        ref: str | None = None,
+        dest: Path | None = None,
+        user_id: int | None = None,
+    ) -> LoteOutcome:
         """Store the batch, ask the API for the import file and save it (``dest`` or ``rps/REF.txt``)."""
         data = self.prepare(payload)
         quantidade, total = validate_lote(data)
@@ -174,20 +196,31 @@ class RpsService:
         try:
             file = self.api.create(ref, data)
         except (NotDelivered, RateLimited) as exc:
-            self.repo.transition(lote["id"], L.PENDENTE, action="gerar", note="não enviado", last_error=str(exc))
+            self.repo.transition(
+                lote["id"], L.PENDENTE, action="gerar", note="não enviado", last_error=str(exc)
+            )
             return self._outcome(lote["id"], f"Lote não enviado: {exc} Tente de novo mais tarde.")
         except InDoubt as exc:
             self.repo.transition(lote["id"], L.EM_DUVIDA, action="gerar", note=str(exc), last_error=str(exc))
             return self._outcome(lote["id"], f"Sem resposta da API: {exc} Use 'lote-rps consultar {ref}'.")
         except ApiError as exc:
-            self.repo.transition(lote["id"], L.REJEITADO, action="gerar", http_status=exc.status_code,
-                                 response=exc.body, note=f"{exc.codigo}: {exc.mensagem}", last_error=str(exc))
+            self.repo.transition(
+                lote["id"],
+                L.REJEITADO,
+                action="gerar",
+                http_status=exc.status_code,
+                response=exc.body,
+                note=f"{exc.codigo}: {exc.mensagem}",
+                last_error=str(exc),
+            )
             return self._outcome(lote["id"], f"Lote recusado pela API: {exc}")
         path = self._save(ref, file.content, dest)
         self.repo.transition(lote["id"], L.GERADO, action="gerar", http_status=file.http_status,
                              note=f"{len(file.content)} bytes", arquivo=file.content, content_type=file.content_type,
                              arquivo_path=str(path), last_error=None)  # fmt: skip
-        return self._outcome(lote["id"], f"Arquivo do lote {ref} gerado: {path}. Envie-o no site da prefeitura.")
+        return self._outcome(
+            lote["id"], f"Arquivo do lote {ref} gerado: {path}. Envie-o no site da prefeitura."
+        )
 
     def _save(self, ref: str, content: bytes, dest: Path | None) -> Path:
         path = dest or self.folder() / f"{ref}.txt"
@@ -210,8 +243,15 @@ class RpsService:
         if lote is None:
             return LoteOutcome(ref, L.GERADO, f"Arquivo do lote {ref} salvo em {path}.", arquivo=str(path))
         if lote["status"] in (L.EM_DUVIDA, L.ENVIANDO, L.PENDENTE):
-            self.repo.transition(lote["id"], L.GERADO, action="consulta", http_status=file.http_status,
-                                 arquivo=file.content, content_type=file.content_type, arquivo_path=str(path))
+            self.repo.transition(
+                lote["id"],
+                L.GERADO,
+                action="consulta",
+                http_status=file.http_status,
+                arquivo=file.content,
+                content_type=file.content_type,
+                arquivo_path=str(path),
+            )
         else:
             self.repo.update(lote["id"], arquivo_path=str(path))
         return self._outcome(lote["id"], f"Arquivo do lote {ref} salvo em {path}.")
@@ -231,12 +271,21 @@ class RpsService:
         if lote is None:
             raise ValidationError("ref", f"Lote não encontrado neste terminal: {ref}")
         if lote["status"] in (L.PENDENTE, L.ENVIANDO, L.REJEITADO):
-            raise ValidationError("ref", f"O lote {ref} ainda não foi gerado ({STATUS_LABELS[lote['status']]}).")
+            raise ValidationError(
+                "ref", f"O lote {ref} ainda não foi gerado ({STATUS_LABELS[lote['status']]})."
+            )
         try:
             answers = self.api.send_answer(ref, content)
         except ApiError as exc:
-            self.repo.transition(lote["id"], lote["status"], action="resposta", http_status=exc.status_code,
-                                 response=exc.body, note=f"{exc.codigo}: {exc.mensagem}", last_error=str(exc))
+            self.repo.transition(
+                lote["id"],
+                lote["status"],
+                action="resposta",
+                http_status=exc.status_code,
+                response=exc.body,
+                note=f"{exc.codigo}: {exc.mensagem}",
+                last_error=str(exc),
+            )
             raise
         results = [{"serie_rps": a.serie_rps, "numero_rps": a.numero_rps, "status": a.status, "numero": a.numero,
                     "codigo_verificacao": a.codigo_verificacao, "data_emissao": a.data_emissao, "uri": a.uri,
@@ -270,7 +319,9 @@ class RpsService:
     def batches(self) -> list[dict[str, Any]]:
         return self.repo.recent()
 
-    def _outcome(self, lote_id: int, mensagem: str, resultado: list[dict[str, Any]] | None = None) -> LoteOutcome:
+    def _outcome(
+        self, lote_id: int, mensagem: str, resultado: list[dict[str, Any]] | None = None
+    ) -> LoteOutcome:
         lote = self.repo.get(lote_id)
         assert lote is not None
         return LoteOutcome(lote["ref"], lote["status"], mensagem, int(lote["quantidade"]), lote["valor_total"],

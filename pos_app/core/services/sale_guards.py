@@ -38,9 +38,28 @@ __all__ = [
 ]
 
 # Units of measure that can be sold in fractions (weight, volume, length, area).
-FRACTIONAL_UNITS: frozenset[str] = frozenset({
-    "KG", "G", "GR", "MG", "T", "TON", "L", "LT", "ML", "M", "MT", "CM", "MM", "M2", "M²", "M3", "M³", "KWH",
-})
+FRACTIONAL_UNITS: frozenset[str] = frozenset(
+    {
+        "KG",
+        "G",
+        "GR",
+        "MG",
+        "T",
+        "TON",
+        "L",
+        "LT",
+        "ML",
+        "M",
+        "MT",
+        "CM",
+        "MM",
+        "M2",
+        "M²",
+        "M3",
+        "M³",
+        "KWH",
+    }
+)
 
 DEFAULT_TROCO_MAXIMO = Decimal("200.00")
 DEFAULT_QUANTIDADE_MAXIMA = Decimal("100")
@@ -74,9 +93,11 @@ class GuardLimits:
             except ArithmeticError:
                 return default
 
-        return cls(read("venda.troco_maximo", DEFAULT_TROCO_MAXIMO),
-                   read("venda.quantidade_maxima_item", DEFAULT_QUANTIDADE_MAXIMA),
-                   read("venda.total_maximo", DEFAULT_TOTAL_MAXIMO))
+        return cls(
+            read("venda.troco_maximo", DEFAULT_TROCO_MAXIMO),
+            read("venda.quantidade_maxima_item", DEFAULT_QUANTIDADE_MAXIMA),
+            read("venda.total_maximo", DEFAULT_TOTAL_MAXIMO),
+        )
 
 
 @dataclass(frozen=True)
@@ -94,8 +115,9 @@ class SaleGuardError(ValidationError):
 
     def __init__(self, issues: Iterable[GuardIssue]) -> None:
         self.issues = tuple(issues)
-        super().__init__(self.issues[0].code if self.issues else "venda",
-                         " ".join(i.message for i in self.issues))
+        super().__init__(
+            self.issues[0].code if self.issues else "venda", " ".join(i.message for i in self.issues)
+        )
 
     def __reduce__(self) -> Any:  # pickling across worker threads/processes
         return (_rebuild, (self.issues,))
@@ -111,9 +133,14 @@ def allows_fraction(unidade: str | None) -> bool:
 
 def check_quantity_unit(product: Any, quantidade: Decimal) -> None:
     """Refuse ``0,5`` of a product sold by the unit (hard error, no confirmation)."""
-    if quantidade != quantidade.to_integral_value() and not allows_fraction(getattr(product, "unidade", None)):
-        raise ValidationError(FRACAO, f"Quantidade fracionada ({format_quantity(quantidade)}) não permitida para {product.descricao}, vendido por unidade "
-                              f"({product.unidade}): use uma quantidade inteira.")
+    if quantidade != quantidade.to_integral_value() and not allows_fraction(
+        getattr(product, "unidade", None)
+    ):
+        raise ValidationError(
+            FRACAO,
+            f"Quantidade fracionada ({format_quantity(quantidade)}) não permitida para {product.descricao}, vendido por unidade "
+            f"({product.unidade}): use uma quantidade inteira.",
+        )
 
 
 def item_issues(product: Any, quantidade: Decimal, limits: GuardLimits) -> list[GuardIssue]:
@@ -121,8 +148,13 @@ def item_issues(product: Any, quantidade: Decimal, limits: GuardLimits) -> list[
     check_quantity_unit(product, quantidade)
     issues = []
     if limits.quantidade_maxima_item > 0 and quantidade > limits.quantidade_maxima_item:
-        issues.append(GuardIssue(QUANTIDADE_ALTA, f"Quantidade {format_quantity(quantidade)} {product.unidade} de {product.descricao} acima do limite de {format_quantity(limits.quantidade_maxima_item)} por item."
-                                 , needs_manager=True))
+        issues.append(
+            GuardIssue(
+                QUANTIDADE_ALTA,
+                f"Quantidade {format_quantity(quantidade)} {product.unidade} de {product.descricao} acima do limite de {format_quantity(limits.quantidade_maxima_item)} por item.",
+                needs_manager=True,
+            )
+        )
     return issues
 
 
@@ -135,20 +167,32 @@ def check_item(product: Any, quantidade: Decimal, limits: GuardLimits, *, confir
 
 def total_issues(total: Decimal, limits: GuardLimits) -> list[GuardIssue]:
     if limits.total_maximo > 0 and total > limits.total_maximo:
-        return [GuardIssue(TOTAL_ALTO, f"Total da venda {format_brl(total)} acima do limite de {format_brl(limits.total_maximo)}.", needs_manager=True)]
+        return [
+            GuardIssue(
+                TOTAL_ALTO,
+                f"Total da venda {format_brl(total)} acima do limite de {format_brl(limits.total_maximo)}.",
+                needs_manager=True,
+            )
+        ]
     return []
 
 
-def payment_issues(valor_total: Decimal, already_paid: Decimal, forma: str, valor: Decimal,
-                   limits: GuardLimits) -> list[GuardIssue]:
+def payment_issues(
+    valor_total: Decimal, already_paid: Decimal, forma: str, valor: Decimal, limits: GuardLimits
+) -> list[GuardIssue]:
     """Issues of tendering ``valor`` in ``forma`` when ``already_paid`` of ``valor_total`` was paid."""
     if forma != "01" or limits.troco_maximo <= 0:
         return []
     due = max(valor_total - already_paid, Decimal(0))
     change = valor - due
     if change > limits.troco_maximo:
-        return [GuardIssue(TROCO_ALTO, f"Dinheiro recebido {format_brl(valor)} para {format_brl(due)} a pagar: troco de {format_brl(change)}, acima de {format_brl(limits.troco_maximo)}. "
-                           "Confira o valor digitado.")]
+        return [
+            GuardIssue(
+                TROCO_ALTO,
+                f"Dinheiro recebido {format_brl(valor)} para {format_brl(due)} a pagar: troco de {format_brl(change)}, acima de {format_brl(limits.troco_maximo)}. "
+                "Confira o valor digitado.",
+            )
+        ]
     return []
 
 

@@ -22,7 +22,8 @@ def backlog(ctx: AppContext, now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     db = ctx.store.database
     pending = db.query(
-        "SELECT data_emissao FROM fiscal_documents WHERE kind = 'contingencia' AND status IN (?, ?)", sorted(PENDING)
+        "SELECT data_emissao FROM fiscal_documents WHERE kind = 'contingencia' AND status IN (?, ?)",
+        sorted(PENDING),
     )
     docs = ctx.store.documents
     errors = {"n": docs.count_with_status(S.CONTINGENCIA_ERRO)}
@@ -31,7 +32,8 @@ def backlog(ctx: AppContext, now: datetime | None = None) -> dict[str, Any]:
     waiting = {"n": docs.count_with_status(S.AGUARDANDO_CONEXAO)}
     focus_pending = db.query_one(
         "SELECT count(*) AS n FROM fiscal_documents WHERE focus_contingencia = 1 "
-        "AND focus_contingencia_efetivada = 0 AND +status = ?", [S.AUTORIZADO]  # +: the partial index
+        "AND focus_contingencia_efetivada = 0 AND +status = ?",
+        [S.AUTORIZADO],  # +: the partial index
     )
     oldest_minutes: int | None = None
     all_open = pending + db.query(
@@ -68,12 +70,16 @@ def backlog(ctx: AppContext, now: datetime | None = None) -> dict[str, Any]:
             )
     n_errors = int(errors["n"]) if errors else 0
     if n_errors:
-        avisos.append(f"{n_errors} nota(s) em contingência rejeitada(s) pela SEFAZ precisam de correção: "
-                      "pos-app contingencia listar")
+        avisos.append(
+            f"{n_errors} nota(s) em contingência rejeitada(s) pela SEFAZ precisam de correção: "
+            "pos-app contingencia listar"
+        )
     n_waiting = int(waiting["n"]) if waiting else 0
     if n_waiting:
-        avisos.append(f"{n_waiting} venda(s) aguardando a conexão para emitir a NFC-e (sem contingência offline "
-                      "nesta UF).")
+        avisos.append(
+            f"{n_waiting} venda(s) aguardando a conexão para emitir a NFC-e (sem contingência offline "
+            "nesta UF)."
+        )
     from pos_app.core.services.api_config_errors import warning as config_warning
 
     config_problem = config_warning(ctx)
@@ -81,8 +87,10 @@ def backlog(ctx: AppContext, now: datetime | None = None) -> dict[str, Any]:
         avisos.append(config_problem)
     n_subst = int(substitution["n"]) if substitution else 0
     if n_subst:
-        avisos.append(f"{n_subst} nota(s) autorizada(s) em duplicidade precisam de cancelamento por substituição "
-                      "(gerente/contador).")
+        avisos.append(
+            f"{n_subst} nota(s) autorizada(s) em duplicidade precisam de cancelamento por substituição "
+            "(gerente/contador)."
+        )
     return {
         "contingencia_pendentes": len(pending),
         "contingencia_com_erro": n_errors,
@@ -120,15 +128,22 @@ def terminal_status(ctx: AppContext, *, check_link: bool = False) -> dict[str, A
         + (" (demonstração)" if ctx.config.demo else ""),
         "Conexão com a API: " + {True: "online", False: "OFFLINE", None: "desconhecida"}[online],
         f"Notas em contingência aguardando transmissão: {data['contingencia_pendentes']}"
-        + (f" (mais antiga há {data['mais_antiga_minutos']} min)" if data["mais_antiga_minutos"] is not None else ""),
+        + (
+            f" (mais antiga há {data['mais_antiga_minutos']} min)"
+            if data["mais_antiga_minutos"] is not None
+            else ""
+        ),
         f"Notas que precisam de correção: {data['contingencia_com_erro']}",
         f"Tentativas a reconciliar: {data['em_duvida']}",
     ]
     loja = store_link.status(ctx, check=check_link)
     data["loja"] = loja
     if loja["configurado"]:
-        resumo.append("Banco da loja: " + ("conectado" if loja["online"] else f"FORA DO AR ({loja.get('erro') or '-'})")
-                      + f"; registros aguardando envio: {loja.get('pendentes_envio', 0)}")
+        resumo.append(
+            "Banco da loja: "
+            + ("conectado" if loja["online"] else f"FORA DO AR ({loja.get('erro') or '-'})")
+            + f"; registros aguardando envio: {loja.get('pendentes_envio', 0)}"
+        )
     resumo.extend(data["avisos"])
     from pos_app.core.services.reliability_status import reliability_lines
 

@@ -77,20 +77,32 @@ def write_support_bundle(
     return report
 
 
-def _write(tmp: Path, report: BundleReport, data_dir: Path, ctx: AppContext | None, checks: list[Check] | None,
-           problem: str | None) -> None:
+def _write(
+    tmp: Path,
+    report: BundleReport,
+    data_dir: Path,
+    ctx: AppContext | None,
+    checks: list[Check] | None,
+    problem: str | None,
+) -> None:
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
 
         def add(name: str, content: str | Any) -> None:
-            text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False, indent=2,
-                                                                        default=str)
+            text = (
+                content
+                if isinstance(content, str)
+                else json.dumps(content, ensure_ascii=False, indent=2, default=str)
+            )
             zf.writestr(name, mask_text(text))
             report.members.append(name)
 
         add("LEIA-ME.txt", _readme(problem))
         add("ambiente.txt", _environment(data_dir, ctx))
         if checks is not None:
-            add("doctor.txt", "\n".join(f"[{c.nivel.upper():5}] {c.nome}: {c.mensagem}" for c in checks) + "\n")
+            add(
+                "doctor.txt",
+                "\n".join(f"[{c.nivel.upper():5}] {c.nome}: {c.mensagem}" for c in checks) + "\n",
+            )
             add("doctor.json", [c.__dict__ for c in checks])
         if problem:
             add("problema.txt", problem + "\n")
@@ -100,10 +112,13 @@ def _write(tmp: Path, report: BundleReport, data_dir: Path, ctx: AppContext | No
         if ctx is not None:
             for name, content in _state(ctx).items():
                 add(name, content)
-        add("backups.json", [
-            {"arquivo": b.path.name, "data": b.taken_at.isoformat(), "bytes": _size(b.path)}
-            for b in list_backups(backup_dir(data_dir))
-        ])
+        add(
+            "backups.json",
+            [
+                {"arquivo": b.path.name, "data": b.taken_at.isoformat(), "bytes": _size(b.path)}
+                for b in list_backups(backup_dir(data_dir))
+            ],
+        )
         for path in _log_files(data_dir):
             text = path.read_text("utf-8", errors="replace")
             add(f"logs/{path.name}", "\n".join(mask_text(line) for line in text.splitlines()) + "\n")
@@ -152,7 +167,11 @@ def _state(ctx: AppContext) -> dict[str, Any]:
     schema = db.query("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name")
     out["banco/schema.sql"] = "\n\n".join(f"-- {r['type']} {r['name']}\n{r['sql']};" for r in schema) + "\n"
     out["banco/migracoes.json"] = db.query("SELECT name, applied_at FROM _migrations ORDER BY rowid")
-    tables = [r["name"] for r in schema if r["type"] == "table" and not r["name"].startswith(("sqlite_", "products_fts"))]
+    tables = [
+        r["name"]
+        for r in schema
+        if r["type"] == "table" and not r["name"].startswith(("sqlite_", "products_fts"))
+    ]
     counts: dict[str, Any] = {}
     for table in tables:
         row = db.query_one(f'SELECT count(*) AS n FROM "{table}"')
@@ -193,8 +212,11 @@ def _log_files(data_dir: Path) -> list[Path]:
     folder = log_dir(data_dir)
     if not folder.is_dir():
         return []
-    files = sorted((p for p in folder.iterdir() if p.is_file() and p.name.startswith("pos-app.log")),
-                   key=lambda p: p.stat().st_mtime, reverse=True)
+    files = sorted(
+        (p for p in folder.iterdir() if p.is_file() and p.name.startswith("pos-app.log")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
     chosen: list[Path] = []
     total = 0
     for path in files:

@@ -113,7 +113,9 @@ def import_tax_groups_rows(rows: Iterable[dict[str, str]]) -> tuple[list[TaxGrou
                 raise ValidationError("linha", "número de colunas diferente do cabeçalho")
             group = tax_group_from_row(row)
             if group.nome.lower() in seen:
-                raise ValidationError("grupo_tributario", f"grupo repetido (linha {seen[group.nome.lower()]})")
+                raise ValidationError(
+                    "grupo_tributario", f"grupo repetido (linha {seen[group.nome.lower()]})"
+                )
             seen[group.nome.lower()] = line
             groups.append(group)
         except ValidationError as exc:
@@ -155,9 +157,17 @@ def export_catalog(products: Iterable[Product], out: TextIO) -> int:
         if p.tax_group is not None:
             row.update({k: v for k, v in p.tax_group.as_row().items() if k not in _PRODUCT_OWN})
         row.update(
-            codigo=p.codigo, ean=p.ean or "", descricao=p.descricao, ncm=p.ncm, cfop=p.cfop, unidade=p.unidade,
-            preco=str(p.preco), icms_origem=p.icms_origem, icms_situacao_tributaria=p.icms_situacao_tributaria,
-            tributos_percentual=str(p.tributos_percentual), cest=p.cest or "",
+            codigo=p.codigo,
+            ean=p.ean or "",
+            descricao=p.descricao,
+            ncm=p.ncm,
+            cfop=p.cfop,
+            unidade=p.unidade,
+            preco=str(p.preco),
+            icms_origem=p.icms_origem,
+            icms_situacao_tributaria=p.icms_situacao_tributaria,
+            tributos_percentual=str(p.tributos_percentual),
+            cest=p.cest or "",
         )
         writer.writerow(row)
         n += 1

@@ -38,8 +38,15 @@ class PermissionDenied(ManagerError):
     kind = "permissao"
 
 
-def authenticate(ctx: AppContext, pin: str, codigo: str | None = None, *, require_manager: bool = True,
-                 action: str = "", now: datetime | None = None) -> User:
+def authenticate(
+    ctx: AppContext,
+    pin: str,
+    codigo: str | None = None,
+    *,
+    require_manager: bool = True,
+    action: str = "",
+    now: datetime | None = None,
+) -> User:
     """The user whose PIN this is.
 
     With ``codigo``: that user (lockout counted by ``UsersRepo.authenticate``). Without: any active
@@ -54,12 +61,24 @@ def authenticate(ctx: AppContext, pin: str, codigo: str | None = None, *, requir
     try:
         user = users.authenticate(codigo, pin, now) if codigo else _match_manager(ctx, pin, now)
     except AuthError as exc:
-        audit.record("pin_gerente", user=users.by_code(codigo) if codigo else None, target=action or None,
-                     outcome=REFUSED, details={"motivo": str(exc)}, now=now)
+        audit.record(
+            "pin_gerente",
+            user=users.by_code(codigo) if codigo else None,
+            target=action or None,
+            outcome=REFUSED,
+            details={"motivo": str(exc)},
+            now=now,
+        )
         raise PermissionDenied(str(exc), field="pin") from exc
     if require_manager and not user.is_manager:
-        audit.record("pin_gerente", user=user, target=action or None, outcome=REFUSED,
-                     details={"motivo": "operador sem papel de gerente"}, now=now)
+        audit.record(
+            "pin_gerente",
+            user=user,
+            target=action or None,
+            outcome=REFUSED,
+            details={"motivo": "operador sem papel de gerente"},
+            now=now,
+        )
         raise PermissionDenied(
             f"{user.nome} é operador de caixa: esta operação exige o PIN de um gerente.", field="pin"
         )
@@ -71,7 +90,9 @@ def _match_manager(ctx: AppContext, pin: str, now: datetime) -> User:
         "SELECT codigo, pin_hash FROM users WHERE papel = 'gerente' AND ativo = 1 ORDER BY id"
     )
     if not rows:
-        raise AuthError("Nenhum gerente ativo cadastrado: cadastre um com 'pos-app user add --papel gerente'.")
+        raise AuthError(
+            "Nenhum gerente ativo cadastrado: cadastre um com 'pos-app user add --papel gerente'."
+        )
     for row in rows:
         if verify_pin(pin, row["pin_hash"]):
             return ctx.store.users.authenticate(row["codigo"], pin, now)  # lockout check, resets counter
@@ -83,10 +104,12 @@ def _match_manager(ctx: AppContext, pin: str, now: datetime) -> User:
             last = exc
     # A cashier's own PIN typed where a manager's is needed: say so (the attempt still counted above).
     for row in ctx.store.database.query(
-            "SELECT nome, pin_hash FROM users WHERE papel != 'gerente' AND ativo = 1 ORDER BY id"):
+        "SELECT nome, pin_hash FROM users WHERE papel != 'gerente' AND ativo = 1 ORDER BY id"
+    ):
         if verify_pin(pin, row["pin_hash"]):
-            raise AuthError(f"Este PIN é de {row['nome']}, que não é gerente: esta operação exige o PIN de um "
-                            "gerente.")
+            raise AuthError(
+                f"Este PIN é de {row['nome']}, que não é gerente: esta operação exige o PIN de um gerente."
+            )
     if len(rows) == 1 and last is not None:
         raise last
     raise AuthError("PIN de gerente incorreto.")
@@ -101,8 +124,15 @@ class UserAdminService:
     def list(self) -> list[User]:
         return self.users.all()
 
-    def add(self, nome: str, papel: str, pin: str, manager: User, codigo: str | None = None,
-            now: datetime | None = None) -> User:
+    def add(
+        self,
+        nome: str,
+        papel: str,
+        pin: str,
+        manager: User,
+        codigo: str | None = None,
+        now: datetime | None = None,
+    ) -> User:
         now = now or self.ctx.now()
         nome = " ".join(nome.split())
         if not nome:
@@ -124,23 +154,38 @@ class UserAdminService:
         if self.users.by_code(codigo):
             raise ManagerError(f"Já existe um operador com o código {codigo}.", field="codigo")
         user = self.users.add(codigo, nome, papel, pin)
-        self.audit.record("usuario_cadastro", user=manager, target=codigo, outcome=OK,
-                          details={"nome": nome, "papel": papel}, now=now)
+        self.audit.record(
+            "usuario_cadastro",
+            user=manager,
+            target=codigo,
+            outcome=OK,
+            details={"nome": nome, "papel": papel},
+            now=now,
+        )
         return user
 
-    def set_active(self, codigo: str, ativo: bool, manager: User, reason: str | None = None,
-                   now: datetime | None = None) -> User:
+    def set_active(
+        self, codigo: str, ativo: bool, manager: User, reason: str | None = None, now: datetime | None = None
+    ) -> User:
         now = now or self.ctx.now()
         target = self._get(codigo)
         if not ativo:
             if target.id == manager.id:
                 raise ManagerError("Um gerente não pode desativar a si mesmo.", field="codigo")
             if target.is_manager and target.ativo and self._active_managers() <= 1:
-                raise ManagerError("Este é o único gerente ativo: cadastre outro antes de desativá-lo.",
-                                   field="codigo")
+                raise ManagerError(
+                    "Este é o único gerente ativo: cadastre outro antes de desativá-lo.", field="codigo"
+                )
         self.users.set_active(codigo, ativo)
-        self.audit.record("usuario_ativacao" if ativo else "usuario_desativacao", user=manager, target=codigo,
-                          reason=reason, outcome=OK, details={"nome": target.nome, "papel": target.papel}, now=now)
+        self.audit.record(
+            "usuario_ativacao" if ativo else "usuario_desativacao",
+            user=manager,
+            target=codigo,
+            reason=reason,
+            outcome=OK,
+            details={"nome": target.nome, "papel": target.papel},
+            now=now,
+        )
         return self._get(codigo)
 
     def change_pin(self, codigo: str, new_pin: str, manager: User, now: datetime | None = None) -> User:
@@ -151,8 +196,9 @@ class UserAdminService:
         if problem:
             raise ManagerError(problem, field="pin")
         self.users.set_pin(codigo, new_pin)
-        self.audit.record("usuario_pin", user=manager, target=codigo, outcome=OK,
-                          details={"nome": target.nome}, now=now)
+        self.audit.record(
+            "usuario_pin", user=manager, target=codigo, outcome=OK, details={"nome": target.nome}, now=now
+        )
         return target
 
     def _get(self, codigo: str) -> User:

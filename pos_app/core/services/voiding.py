@@ -51,9 +51,15 @@ class VoidResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "homologada": self.ok, "mensagem": self.mensagem, "serie": self.serie, "numero_inicial": self.inicio,
-            "numero_final": self.fim, "status": self.status, "status_sefaz": self.status_sefaz,
-            "mensagem_sefaz": self.mensagem_sefaz, "resposta": self.resposta,
+            "homologada": self.ok,
+            "mensagem": self.mensagem,
+            "serie": self.serie,
+            "numero_inicial": self.inicio,
+            "numero_final": self.fim,
+            "status": self.status,
+            "status_sefaz": self.status_sefaz,
+            "mensagem_sefaz": self.mensagem_sefaz,
+            "resposta": self.resposta,
         }
 
 
@@ -78,7 +84,8 @@ class VoidingService:
     def used_numbers(self, serie: int, inicio: int, fim: int) -> list[dict[str, Any]]:
         return self.store.database.query(
             "SELECT numero, ref, status FROM fiscal_documents WHERE serie = ? AND numero BETWEEN ? AND ? "
-            "ORDER BY numero", [serie, inicio, fim],
+            "ORDER BY numero",
+            [serie, inicio, fim],
         )
 
     def history(self) -> list[dict[str, Any]]:
@@ -90,7 +97,9 @@ class VoidingService:
         if not JUSTIFICATIVA_MIN <= len(clean) <= JUSTIFICATIVA_MAX:
             raise ManagerError(
                 f"Justificativa com {len(clean)} caracteres: escreva de {JUSTIFICATIVA_MIN} a {JUSTIFICATIVA_MAX} "
-                "caracteres explicando por que os números não foram usados.", field="justificativa")
+                "caracteres explicando por que os números não foram usados.",
+                field="justificativa",
+            )
         if not 0 <= serie <= 999:
             raise ManagerError("Série inválida: use um número de 0 a 999.", field="serie")
         if not 1 <= inicio <= MAX_NUMERO or not 1 <= fim <= MAX_NUMERO:
@@ -98,37 +107,61 @@ class VoidingService:
         if fim < inicio:
             raise ManagerError("O número final deve ser maior ou igual ao inicial.", field="fim")
         if fim - inicio + 1 > MAX_RANGE:
-            raise ManagerError(f"Faixa grande demais ({fim - inicio + 1} números; máximo {MAX_RANGE}): confira "
-                               "os números.", field="fim")
+            raise ManagerError(
+                f"Faixa grande demais ({fim - inicio + 1} números; máximo {MAX_RANGE}): confira os números.",
+                field="fim",
+            )
         if serie in self.contingency_series():
             raise ManagerError(
                 f"A série {serie} é de contingência offline deste terminal: a inutilização de numeração de "
-                "contingência é proibida. Só a série normal (online) pode ser inutilizada.", field="serie")
+                "contingência é proibida. Só a série normal (online) pode ser inutilizada.",
+                field="serie",
+            )
         used = self.used_numbers(serie, inicio, fim)
         if used:
             shown = ", ".join(f"{u['numero']} ({u['ref']}, {u['status']})" for u in used[:5])
             more = f" e mais {len(used) - 5}" if len(used) > 5 else ""
             raise ManagerError(
                 f"A faixa {inicio}-{fim} da série {serie} inclui números já usados por notas deste terminal: "
-                f"{shown}{more}. Inutilize apenas números que nunca foram usados.", field="inicio")
+                f"{shown}{more}. Inutilize apenas números que nunca foram usados.",
+                field="inicio",
+            )
         done = self.store.database.query(
             "SELECT numero_inicial, numero_final FROM inutilizacoes WHERE serie = ? AND status = ? "
-            "AND numero_inicial <= ? AND numero_final >= ?", [serie, V.AUTORIZADO, fim, inicio],
+            "AND numero_inicial <= ? AND numero_final >= ?",
+            [serie, V.AUTORIZADO, fim, inicio],
         )
         if done:
             d = done[0]
-            raise ManagerError(f"A faixa {d['numero_inicial']}-{d['numero_final']} da série {serie} já foi "
-                               "inutilizada: nada a fazer.", field="inicio")
+            raise ManagerError(
+                f"A faixa {d['numero_inicial']}-{d['numero_final']} da série {serie} já foi "
+                "inutilizada: nada a fazer.",
+                field="inicio",
+            )
         return clean
 
-    def void(self, serie: int, inicio: int, fim: int, justificativa: str, manager: User,
-             now: datetime | None = None) -> VoidResult:
+    def void(
+        self,
+        serie: int,
+        inicio: int,
+        fim: int,
+        justificativa: str,
+        manager: User,
+        now: datetime | None = None,
+    ) -> VoidResult:
         now = now or self.ctx.now()
         try:
             clean = self.check(serie, inicio, fim, justificativa)
         except ManagerError as exc:
-            self.audit.record("inutilizacao", user=manager, target=f"série {serie} {inicio}-{fim}",
-                              reason=justificativa, outcome=REFUSED, details={"motivo": exc.message}, now=now)
+            self.audit.record(
+                "inutilizacao",
+                user=manager,
+                target=f"série {serie} {inicio}-{fim}",
+                reason=justificativa,
+                outcome=REFUSED,
+                details={"motivo": exc.message},
+                now=now,
+            )
             raise
         target = f"série {serie} {inicio}-{fim}"
         cnpj = self.ctx.emitente().cnpj
@@ -136,38 +169,86 @@ class VoidingService:
         for row in actions.open(INUTILIZACAO, target):
             # An earlier request for this range got no answer: this request settles it.
             actions.finish(int(row["id"]), NAO_EFETIVADO, "substituído por um novo pedido da mesma faixa")
-        action_id = actions.begin(INUTILIZACAO, target, {
-            "serie": serie, "inicio": inicio, "fim": fim, "justificativa": clean, "cnpj": cnpj,
-            "user_id": manager.id, "at": iso(now)})
+        action_id = actions.begin(
+            INUTILIZACAO,
+            target,
+            {
+                "serie": serie,
+                "inicio": inicio,
+                "fim": fim,
+                "justificativa": clean,
+                "cnpj": cnpj,
+                "user_id": manager.id,
+                "at": iso(now),
+            },
+        )
         crash_point("void_before_send")
         try:
             answer = self.ctx.nfce().inutilizar(cnpj, serie, inicio, fim, clean)
             crash_point("void_after_answer_before_store")
         except ApiError as exc:
             actions.finish(action_id, NAO_EFETIVADO, f"recusado pela API: {exc.codigo}", exc.body)
-            self._store(now, serie, inicio, fim, clean, V.REJEITADO, exc.codigo, exc.mensagem, exc.body, manager)
-            self.audit.record("inutilizacao", user=manager, target=target, reason=clean, outcome=REFUSED,
-                              details={"http": exc.status_code, "codigo": exc.codigo, "mensagem": str(exc)}, now=now)
-            return VoidResult(False, f"A API recusou a inutilização: {exc}", serie, inicio, fim, V.REJEITADO,
-                              exc.codigo, exc.mensagem, exc.body if isinstance(exc.body, dict) else None)
+            self._store(
+                now, serie, inicio, fim, clean, V.REJEITADO, exc.codigo, exc.mensagem, exc.body, manager
+            )
+            self.audit.record(
+                "inutilizacao",
+                user=manager,
+                target=target,
+                reason=clean,
+                outcome=REFUSED,
+                details={"http": exc.status_code, "codigo": exc.codigo, "mensagem": str(exc)},
+                now=now,
+            )
+            return VoidResult(
+                False,
+                f"A API recusou a inutilização: {exc}",
+                serie,
+                inicio,
+                fim,
+                V.REJEITADO,
+                exc.codigo,
+                exc.mensagem,
+                exc.body if isinstance(exc.body, dict) else None,
+            )
         except FocusError as exc:
             if isinstance(exc, NotDelivered | RateLimited):
                 actions.finish(action_id, NAO_EFETIVADO, f"não entregue: {exc}")
-            self.audit.record("inutilizacao", user=manager, target=target, reason=clean, outcome=FAILED,
-                              details={"erro": str(exc)}, now=now)
-            return VoidResult(False, f"Inutilização não concluída: {exc} Consulte antes de tentar de novo.",
-                              serie, inicio, fim)
+            self.audit.record(
+                "inutilizacao",
+                user=manager,
+                target=target,
+                reason=clean,
+                outcome=FAILED,
+                details={"erro": str(exc)},
+                now=now,
+            )
+            return VoidResult(
+                False,
+                f"Inutilização não concluída: {exc} Consulte antes de tentar de novo.",
+                serie,
+                inicio,
+                fim,
+            )
         status = str(answer.get("status") or "")
         code = str(answer.get("status_sefaz") or "") or None
         text = str(answer.get("mensagem_sefaz") or "") or None
         if code == ALREADY_VOIDED:
             status = V.AUTORIZADO  # the range IS voided at SEFAZ (e.g. an earlier answer was lost)
         self._store(now, serie, inicio, fim, clean, status, code, text, answer, manager)
-        actions.finish(action_id, CONCLUIDO if status == V.AUTORIZADO else NAO_EFETIVADO, f"SEFAZ {code}", answer)
+        actions.finish(
+            action_id, CONCLUIDO if status == V.AUTORIZADO else NAO_EFETIVADO, f"SEFAZ {code}", answer
+        )
         ok = status == V.AUTORIZADO
-        self.audit.record("inutilizacao", user=manager, target=target, reason=clean, outcome=OK if ok else REFUSED,
-                          details={"status_sefaz": code, "mensagem_sefaz": text,
-                                   "caminho_xml": answer.get("caminho_xml")}, now=now)
+        self.audit.record(
+            "inutilizacao",
+            user=manager,
+            target=target,
+            reason=clean,
+            outcome=OK if ok else REFUSED,
+            details={"status_sefaz": code, "mensagem_sefaz": text, "caminho_xml": answer.get("caminho_xml")},
+            now=now,
+        )
         if ok:
             msg = f"Numeração {inicio} a {fim} da série {serie} inutilizada (SEFAZ {code}: {text})."
         else:
@@ -202,19 +283,50 @@ class VoidingService:
             tx.execute(
                 "INSERT INTO inutilizacoes (at, serie, numero_inicial, numero_final, justificativa, status, "
                 "status_sefaz, mensagem_sefaz, response, user_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [iso(at), serie, inicio, fim, request["justificativa"], status, code, text,
-                 json.dumps(answer, ensure_ascii=False, default=str), manager.id if manager else None],
+                [
+                    iso(at),
+                    serie,
+                    inicio,
+                    fim,
+                    request["justificativa"],
+                    status,
+                    code,
+                    text,
+                    json.dumps(answer, ensure_ascii=False, default=str),
+                    manager.id if manager else None,
+                ],
             )
             done = CONCLUIDO if status == V.AUTORIZADO else NAO_EFETIVADO
             actions.finish(action_id, done, f"SEFAZ {code} (após interrupção)", answer, tx=tx)
         return done
 
-    def _store(self, now: datetime, serie: int, inicio: int, fim: int, justificativa: str, status: str,
-               code: str | None, text: str | None, raw: Any, manager: User) -> None:
+    def _store(
+        self,
+        now: datetime,
+        serie: int,
+        inicio: int,
+        fim: int,
+        justificativa: str,
+        status: str,
+        code: str | None,
+        text: str | None,
+        raw: Any,
+        manager: User,
+    ) -> None:
         with self.store.transaction() as tx:
             tx.execute(
                 "INSERT INTO inutilizacoes (at, serie, numero_inicial, numero_final, justificativa, status, "
                 "status_sefaz, mensagem_sefaz, response, user_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [iso(now), serie, inicio, fim, justificativa, status, code, text,
-                 json.dumps(raw, ensure_ascii=False, default=str) if raw is not None else None, manager.id],
+                [
+                    iso(now),
+                    serie,
+                    inicio,
+                    fim,
+                    justificativa,
+                    status,
+                    code,
+                    text,
+                    json.dumps(raw, ensure_ascii=False, default=str) if raw is not None else None,
+                    manager.id,
+                ],
             )

@@ -78,11 +78,27 @@ def store_xml(ctx: AppContext, doc: dict[str, Any], content: bytes) -> Path:
 
 
 # Only what the export and its report read (not the stored request nor the raw answers).
-_EXPORT_COLUMNS = ", ".join(f"d.{c}" for c in (
-    "id", "sale_id", "ref", "kind", "status", "serie", "numero", "chave", "data_emissao", "data_autorizacao",
-    "protocolo", "caminho_xml", "caminho_xml_cancelamento", "xml_path", "focus_contingencia",
-    "focus_contingencia_efetivada",
-))
+_EXPORT_COLUMNS = ", ".join(
+    f"d.{c}"
+    for c in (
+        "id",
+        "sale_id",
+        "ref",
+        "kind",
+        "status",
+        "serie",
+        "numero",
+        "chave",
+        "data_emissao",
+        "data_autorizacao",
+        "protocolo",
+        "caminho_xml",
+        "caminho_xml_cancelamento",
+        "xml_path",
+        "focus_contingencia",
+        "focus_contingencia_efetivada",
+    )
+)
 
 
 def _next_month(month: str) -> str:
@@ -127,13 +143,23 @@ def export_month(ctx: AppContext, month: str, out: Path, *, download_missing: bo
         if path is not None and path.is_file():
             files.append((doc, path))
         elif doc["status"] == S.AUTORIZADO or doc["caminho_xml"]:
-            report.missing.append({"ref": doc["ref"], "numero": doc["numero"], "serie": doc["serie"],
-                                   "chave": doc["chave"], "status": doc["status"]})
+            report.missing.append(
+                {
+                    "ref": doc["ref"],
+                    "numero": doc["numero"],
+                    "serie": doc["serie"],
+                    "chave": doc["chave"],
+                    "status": doc["status"],
+                }
+            )
     if not files:
         raise ExportError(
             f"Nenhum XML de NFC-e guardado para {month}"
-            + (f" ({len(report.missing)} nota(s) ainda sem XML: rode 'pos-app sync' com internet)."
-               if report.missing else ".")
+            + (
+                f" ({len(report.missing)} nota(s) ainda sem XML: rode 'pos-app sync' com internet)."
+                if report.missing
+                else "."
+            )
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".parcial")
@@ -179,11 +205,24 @@ def _download_missing(ctx: AppContext, docs: list[dict[str, Any]]) -> int:
 def _summary_csv(files: list[tuple[dict[str, Any], Path]], missing: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";")
-    writer.writerow(["chave", "serie", "numero", "situacao", "data_emissao", "valor_total", "contingencia",
-                     "arquivo"])
+    writer.writerow(
+        ["chave", "serie", "numero", "situacao", "data_emissao", "valor_total", "contingencia", "arquivo"]
+    )
     for doc, path in files:
-        writer.writerow([doc["chave"], doc["serie"], doc["numero"], doc["status"], doc["data_emissao"],
-                         doc["valor_total"], "sim" if doc["kind"] == "contingencia" else "não", path.name])
+        writer.writerow(
+            [
+                doc["chave"],
+                doc["serie"],
+                doc["numero"],
+                doc["status"],
+                doc["data_emissao"],
+                doc["valor_total"],
+                "sim" if doc["kind"] == "contingencia" else "não",
+                path.name,
+            ]
+        )
     for m in missing:
-        writer.writerow([m["chave"], m["serie"], m["numero"], m["status"], "", "", "", "(XML ainda não baixado)"])
+        writer.writerow(
+            [m["chave"], m["serie"], m["numero"], m["status"], "", "", "", "(XML ainda não baixado)"]
+        )
     return buf.getvalue()

@@ -33,22 +33,39 @@ log = logging.getLogger("pos_app.archive")
 _NAME = re.compile(r"^arquivo-(\d{4})\.sqlite3$")
 GRACE = timedelta(days=31)
 FINAL = ("autorizado", "cancelado", "denegado", "encerrado")
-_OPEN_ACTION = (PendingActionStatus.PENDENTE.value, PendingActionStatus.MANUAL.value)  # pending_actions not settled
+_OPEN_ACTION = (
+    PendingActionStatus.PENDENTE.value,
+    PendingActionStatus.MANUAL.value,
+)  # pending_actions not settled
 # Tables moved, in parent -> child order, with how their rows hang from the archived sales.
 _MOVED = (
     ("sales", "id IN (SELECT id FROM temp.arq_ids)"),
     ("sale_items", "sale_id IN (SELECT id FROM temp.arq_ids)"),
     ("payments", "sale_id IN (SELECT id FROM temp.arq_ids)"),
     ("fiscal_documents", "sale_id IN (SELECT id FROM temp.arq_ids)"),
-    ("document_events", "document_id IN (SELECT id FROM fiscal_documents WHERE sale_id IN (SELECT id FROM temp.arq_ids))"),
-    ("cancel_intents", "document_id IN (SELECT id FROM fiscal_documents WHERE sale_id IN (SELECT id FROM temp.arq_ids))"),
-    ("print_jobs", "document_id IN (SELECT id FROM fiscal_documents WHERE sale_id IN (SELECT id FROM temp.arq_ids))"),
+    (
+        "document_events",
+        "document_id IN (SELECT id FROM fiscal_documents WHERE sale_id IN (SELECT id FROM temp.arq_ids))",
+    ),
+    (
+        "cancel_intents",
+        "document_id IN (SELECT id FROM fiscal_documents WHERE sale_id IN (SELECT id FROM temp.arq_ids))",
+    ),
+    (
+        "print_jobs",
+        "document_id IN (SELECT id FROM fiscal_documents WHERE sale_id IN (SELECT id FROM temp.arq_ids))",
+    ),
     # issue 18: manager actions written ahead (settled ones: an open one keeps its sale live)
-    ("pending_actions",
-     "document_id IN (SELECT id FROM fiscal_documents WHERE sale_id IN (SELECT id FROM temp.arq_ids))"),
+    (
+        "pending_actions",
+        "document_id IN (SELECT id FROM fiscal_documents WHERE sale_id IN (SELECT id FROM temp.arq_ids))",
+    ),
     # issue 17: PIX charges of the sale and their refunds
     ("pix_charges", "sale_id IN (SELECT id FROM temp.arq_ids)"),
-    ("pix_refunds", "charge_id IN (SELECT id FROM pix_charges WHERE sale_id IN (SELECT id FROM temp.arq_ids))"),
+    (
+        "pix_refunds",
+        "charge_id IN (SELECT id FROM pix_charges WHERE sale_id IN (SELECT id FROM temp.arq_ids))",
+    ),
 )
 _INDEXES = (
     "CREATE INDEX idx_sales_created ON sales(created_at)",
@@ -154,14 +171,18 @@ def archivable_from(year: int) -> date:
 def archive_year(db: SqliteDatabase, data_dir: Path, year: int, *, today: date) -> dict[str, Any]:
     """Move the closed sales of ``year`` into its archive file; returns counts."""
     if today < archivable_from(year):
-        raise ArchiveError(f"O ano {year} só pode ser arquivado a partir de "
-                           f"{archivable_from(year).strftime('%d/%m/%Y')} (anos encerrados, com um mês de folga).")
+        raise ArchiveError(
+            f"O ano {year} só pode ser arquivado a partir de "
+            f"{archivable_from(year).strftime('%d/%m/%Y')} (anos encerrados, com um mês de folga)."
+        )
     target = archive_path(data_dir, year)
     lo, hi = f"{year:04d}-01-01", f"{year + 1:04d}-01-01"
     if not target.exists():
         write_archive_file(db.path, target, lo, hi)
     counts = _delete_archived(db, target)
-    pending = db.query_one("SELECT count(*) AS n FROM sales WHERE created_at >= ? AND created_at < ?", [lo, hi])
+    pending = db.query_one(
+        "SELECT count(*) AS n FROM sales WHERE created_at >= ? AND created_at < ?", [lo, hi]
+    )
     counts["ficaram_no_banco"] = int(pending["n"]) if pending else 0  # sales with a note still open
     counts["arquivo"] = str(target)
     return counts
@@ -194,19 +215,27 @@ def write_archive_file(live: Path, target: Path, lo: str, hi: str) -> None:
         if not n:
             raise ArchiveError("Nenhuma venda encerrada nesse ano para arquivar.")
         for table, _ in _MOVED:
-            ddl = conn.execute("SELECT sql FROM main.sqlite_master WHERE type = 'table' AND name = ?",
-                               [table]).fetchone()[0]
+            ddl = conn.execute(
+                "SELECT sql FROM main.sqlite_master WHERE type = 'table' AND name = ?", [table]
+            ).fetchone()[0]
             conn.execute(ddl.replace(f"CREATE TABLE {table}", f"CREATE TABLE arq.{table}", 1))
-        conn.execute("CREATE TABLE arq.users (id INTEGER PRIMARY KEY, codigo TEXT NOT NULL, nome TEXT NOT NULL)")
+        conn.execute(
+            "CREATE TABLE arq.users (id INTEGER PRIMARY KEY, codigo TEXT NOT NULL, nome TEXT NOT NULL)"
+        )
         conn.execute("INSERT INTO arq.users SELECT id, codigo, nome FROM main.users")
-        conn.execute("CREATE TABLE arq.cash_sessions AS SELECT * FROM main.cash_sessions "
-                     "WHERE id IN (SELECT cash_session_id FROM main.sales WHERE id IN (SELECT id FROM temp.arq_ids))")
+        conn.execute(
+            "CREATE TABLE arq.cash_sessions AS SELECT * FROM main.cash_sessions "
+            "WHERE id IN (SELECT cash_session_id FROM main.sales WHERE id IN (SELECT id FROM temp.arq_ids))"
+        )
         for table, where in _MOVED:
             cols = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({table})"))
             conn.execute(f"INSERT INTO arq.{table} ({cols}) SELECT {cols} FROM main.{table} WHERE {where}")
         for ddl in _INDEXES:
-            conn.execute(ddl.replace("CREATE INDEX ", "CREATE INDEX arq.", 1)
-                         .replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX arq.", 1))
+            conn.execute(
+                ddl.replace("CREATE INDEX ", "CREATE INDEX arq.", 1).replace(
+                    "CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX arq.", 1
+                )
+            )
         for table, where in _MOVED:  # the copy holds exactly what the live file has
             live_n = conn.execute(f"SELECT count(*) FROM main.{table} WHERE {where}").fetchone()[0]
             arq_n = conn.execute(f"SELECT count(*) FROM arq.{table}").fetchone()[0]
@@ -246,13 +275,25 @@ def _delete_archived(db: SqliteDatabase, target: Path) -> dict[str, Any]:
     """Delete from the live file the sales present in the archive, one day per transaction."""
     arq = ArchiveDb(target)
     try:
-        days = [r["d"] for r in arq.query("SELECT DISTINCT substr(created_at, 1, 10) AS d FROM sales ORDER BY d")]
+        days = [
+            r["d"] for r in arq.query("SELECT DISTINCT substr(created_at, 1, 10) AS d FROM sales ORDER BY d")
+        ]
         moved = 0
         for day in days:  # local-time ISO text: the day is [day, day + "~")
-            ids = [r["id"] for r in arq.query(
-                "SELECT id FROM sales WHERE created_at >= ? AND created_at < ?", [day, day + "~"])]
-            if not ids or db.query_one("SELECT 1 AS x FROM sales WHERE created_at >= ? AND created_at < ? LIMIT 1",
-                                       [day, day + "~"]) is None:
+            ids = [
+                r["id"]
+                for r in arq.query(
+                    "SELECT id FROM sales WHERE created_at >= ? AND created_at < ?", [day, day + "~"]
+                )
+            ]
+            if (
+                not ids
+                or db.query_one(
+                    "SELECT 1 AS x FROM sales WHERE created_at >= ? AND created_at < ? LIMIT 1",
+                    [day, day + "~"],
+                )
+                is None
+            ):
                 continue  # nothing of that day left in the live file
             with db.transaction() as tx:
                 tx.execute("CREATE TEMP TABLE IF NOT EXISTS arq_ids (id INTEGER PRIMARY KEY)")
@@ -301,7 +342,9 @@ def archive_closed_years(db: SqliteDatabase, data_dir: Path, today: date) -> lis
         if today < archivable_from(year):
             continue
         lo, hi = f"{year:04d}-01-01", f"{year + 1:04d}-01-01"
-        left = db.query_one("SELECT 1 AS x FROM sales WHERE created_at >= ? AND created_at < ? LIMIT 1", [lo, hi])
+        left = db.query_one(
+            "SELECT 1 AS x FROM sales WHERE created_at >= ? AND created_at < ? LIMIT 1", [lo, hi]
+        )
         if left is None:
             continue
         try:

@@ -30,7 +30,9 @@ def _next_id(db: SqliteDatabase, table: str) -> int:
 
 def _chave(numero: int, serie: int, tp_emis: int, seed: str) -> str:
     """A 44-digit key unique per (serie, numero, tp_emis) with the template's first digits."""
-    body = (seed[:22] if len(seed) >= 22 else "35" + "0" * 20) + f"{serie:03d}{numero:09d}{tp_emis}{numero % 10**8:08d}"
+    body = (
+        seed[:22] if len(seed) >= 22 else "35" + "0" * 20
+    ) + f"{serie:03d}{numero:09d}{tp_emis}{numero % 10**8:08d}"
     return body[:43] + str(sum(int(c) for c in body[:43]) % 10)
 
 
@@ -50,15 +52,20 @@ def replicate_history(
 
     ``ids``/``numbers`` (next id per table, last number per series), when given, are used and
     updated: several files (e.g. one per year) can be grown without two rows sharing an id."""
-    templates = db.query("SELECT * FROM sales WHERE created_at >= ? ORDER BY id",
-                         [(start + timedelta(days=days)).isoformat()])
+    templates = db.query(
+        "SELECT * FROM sales WHERE created_at >= ? ORDER BY id", [(start + timedelta(days=days)).isoformat()]
+    )
     if not templates:
         templates = db.query("SELECT * FROM sales ORDER BY id LIMIT 64")
     if not templates:
         raise ValueError("sem vendas-modelo no banco")
-    cols = {t: _columns(db, t) for t in ("sales", *_CHILD_TABLES, "fiscal_documents", "document_events",
-                                         "cash_sessions")}
-    children: dict[str, dict[int, list[dict[str, Any]]]] = {t: {} for t in _CHILD_TABLES}  # table -> sale_id -> rows
+    cols = {
+        t: _columns(db, t)
+        for t in ("sales", *_CHILD_TABLES, "fiscal_documents", "document_events", "cash_sessions")
+    }
+    children: dict[str, dict[int, list[dict[str, Any]]]] = {
+        t: {} for t in _CHILD_TABLES
+    }  # table -> sale_id -> rows
     for table in _CHILD_TABLES:
         for row in db.query(f"SELECT * FROM {table} ORDER BY id"):
             children[table].setdefault(row["sale_id"], []).append(row)
@@ -70,8 +77,10 @@ def replicate_history(
         events_of.setdefault(row["document_id"], []).append(row)
     templates = [t for t in templates if docs_of.get(t["id"])]
     numero_of: dict[tuple[int, str], int] = numbers if numbers is not None else {}
-    for row in db.query("SELECT serie, kind, max(numero) AS n FROM fiscal_documents WHERE serie IS NOT NULL "
-                        "GROUP BY serie, kind"):
+    for row in db.query(
+        "SELECT serie, kind, max(numero) AS n FROM fiscal_documents WHERE serie IS NOT NULL "
+        "GROUP BY serie, kind"
+    ):
         key = (int(row["serie"]), row["kind"])
         numero_of[key] = max(numero_of.get(key, 0), int(row["n"] or 0))
     if ids is None:
@@ -88,10 +97,16 @@ def replicate_history(
         session_id = ids["cash_sessions"]
         ids["cash_sessions"] += 1
         session: dict[str, Any] = {c: None for c in cols["cash_sessions"]}
-        session.update(id=session_id, terminal_id=terminal_id, status="fechado",
-                       opened_at=base.isoformat(timespec="seconds"), opening_float="100.00", auto_opened=0,
-                       closed_at=(base + timedelta(seconds=span + 600)).isoformat(timespec="seconds"),
-                       closing='{"fechamento": "gerado"}')
+        session.update(
+            id=session_id,
+            terminal_id=terminal_id,
+            status="fechado",
+            opened_at=base.isoformat(timespec="seconds"),
+            opening_float="100.00",
+            auto_opened=0,
+            closed_at=(base + timedelta(seconds=span + 600)).isoformat(timespec="seconds"),
+            closing='{"fechamento": "gerado"}',
+        )
         rows["cash_sessions"].append(tuple(session[c] for c in cols["cash_sessions"]))
         for n in range(per_day):
             tpl = templates[(day_n * per_day + n) % len(templates)]
@@ -110,14 +125,24 @@ def replicate_history(
                 doc_id = ids["fiscal_documents"]
                 ids["fiscal_documents"] += 1
                 doc_map[int(doc["id"])] = doc_id
-                new = dict(doc, id=doc_id, sale_id=sale_id, ref=f"H{terminal_id[-6:]}-{doc_id:09d}",
-                           data_emissao=at, created_at=at, updated_at=at, owner=None,
-                           replaces_document_id=doc_map.get(doc["replaces_document_id"]))
+                new = dict(
+                    doc,
+                    id=doc_id,
+                    sale_id=sale_id,
+                    ref=f"H{terminal_id[-6:]}-{doc_id:09d}",
+                    data_emissao=at,
+                    created_at=at,
+                    updated_at=at,
+                    owner=None,
+                    replaces_document_id=doc_map.get(doc["replaces_document_id"]),
+                )
                 if doc["serie"] is not None and doc["numero"] is not None:
                     key = (int(doc["serie"]), doc["kind"])
                     numero_of[key] = numero_of.get(key, 0) + 1
                     new["numero"] = numero_of[key]
-                    new["chave"] = _chave(new["numero"], key[0], int(doc["tp_emis"] or 1), str(doc["chave"] or ""))
+                    new["chave"] = _chave(
+                        new["numero"], key[0], int(doc["tp_emis"] or 1), str(doc["chave"] or "")
+                    )
                 if doc["data_autorizacao"]:
                     new["data_autorizacao"] = at
                 rows["fiscal_documents"].append(tuple(new[c] for c in cols["fiscal_documents"]))
@@ -134,8 +159,11 @@ def replicate_history(
     with db.transaction() as tx:  # contingency numbering goes on after the copied notes
         for (serie, kind), numero in numero_of.items():
             if kind == "contingencia":
-                tx.execute("INSERT INTO series_counters (serie, next_numero) VALUES (?, ?) ON CONFLICT(serie) "
-                           "DO UPDATE SET next_numero = max(next_numero, excluded.next_numero)", [serie, numero + 1])
+                tx.execute(
+                    "INSERT INTO series_counters (serie, next_numero) VALUES (?, ?) ON CONFLICT(serie) "
+                    "DO UPDATE SET next_numero = max(next_numero, excluded.next_numero)",
+                    [serie, numero + 1],
+                )
     return written
 
 

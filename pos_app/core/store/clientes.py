@@ -55,11 +55,15 @@ class Cliente:
         if not is_valid_cep(self.cep):
             raise ValidationError("cep", "CEP inválido (8 dígitos).")
         if self.indicador_ie not in INDICADORES_IE:
-            raise ValidationError("indicador_ie", "Indicador de IE: 1 (contribuinte), 2 (isento) ou 9 (não contribuinte).")
+            raise ValidationError(
+                "indicador_ie", "Indicador de IE: 1 (contribuinte), 2 (isento) ou 9 (não contribuinte)."
+            )
         ie = only_digits(self.inscricao_estadual)
         if self.indicador_ie == "1":
             if not 2 <= len(ie) <= 14:
-                raise ValidationError("inscricao_estadual", "Contribuinte do ICMS: informe a inscrição estadual.")
+                raise ValidationError(
+                    "inscricao_estadual", "Contribuinte do ICMS: informe a inscrição estadual."
+                )
             self.inscricao_estadual = ie
         else:
             self.inscricao_estadual = None
@@ -84,12 +88,16 @@ class ClientesRepo:
             exists = tx.execute("SELECT 1 FROM clientes WHERE documento = ?", [cliente.documento]).fetchone()
             if exists:
                 sets = ", ".join(f"{k} = ?" for k in values)
-                tx.execute(f"UPDATE clientes SET {sets}, updated_at = ? WHERE documento = ?",
-                           [*values.values(), now, cliente.documento])
+                tx.execute(
+                    f"UPDATE clientes SET {sets}, updated_at = ? WHERE documento = ?",
+                    [*values.values(), now, cliente.documento],
+                )
             else:
                 cols = [*values, "created_at", "updated_at"]
-                tx.execute(f"INSERT INTO clientes ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-                           [*values.values(), now, now])
+                tx.execute(
+                    f"INSERT INTO clientes ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                    [*values.values(), now, now],
+                )
         return cliente
 
     def get(self, documento: str) -> Cliente | None:

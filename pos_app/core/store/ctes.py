@@ -39,7 +39,9 @@ class CtesEmitidosRepo:
     # -- numbering -----------------------------------------------------------------------------
     def take_numero(self, tx: Database, modelo: int, serie: int) -> int:
         """Next CT-e number of (modelo, serie): never below one this database already used."""
-        row = tx.execute("SELECT next_numero FROM cte_counters WHERE modelo = ? AND serie = ?", [modelo, serie]).fetchone()
+        row = tx.execute(
+            "SELECT next_numero FROM cte_counters WHERE modelo = ? AND serie = ?", [modelo, serie]
+        ).fetchone()
         used = tx.execute(
             "SELECT max(numero) FROM ctes_emitidos WHERE modelo = ? AND serie = ?", [modelo, serie]
         ).fetchone()
@@ -53,12 +55,25 @@ class CtesEmitidosRepo:
 
     def numero_in_use(self, modelo: int, serie: int, numero: int) -> dict[str, Any] | None:
         return self._db.query_one(
-            "SELECT * FROM ctes_emitidos WHERE modelo = ? AND serie = ? AND numero = ?", [modelo, serie, numero]
+            "SELECT * FROM ctes_emitidos WHERE modelo = ? AND serie = ? AND numero = ?",
+            [modelo, serie, numero],
         )
 
     # -- documents -----------------------------------------------------------------------------
-    def create(self, tx: Database, *, ref: str, modelo: int, ambiente: str, cnpj_emitente: str, serie: int,
-               numero: int, payload: dict[str, Any], user_id: int | None = None, **fields: Any) -> int:
+    def create(
+        self,
+        tx: Database,
+        *,
+        ref: str,
+        modelo: int,
+        ambiente: str,
+        cnpj_emitente: str,
+        serie: int,
+        numero: int,
+        payload: dict[str, Any],
+        user_id: int | None = None,
+        **fields: Any,
+    ) -> int:
         now = iso(utcnow())
         cols = {
             "ref": ref, "modelo": modelo, "status": C.PENDENTE, "ambiente": ambiente,
@@ -73,8 +88,17 @@ class CtesEmitidosRepo:
         self._event(tx, doc_id, "emissao", None, C.PENDENTE, note="criado")
         return doc_id
 
-    def transition(self, doc_id: int, to_status: str, *, action: str, http_status: int | None = None,
-                   response: Any = None, note: str | None = None, **fields: Any) -> None:
+    def transition(
+        self,
+        doc_id: int,
+        to_status: str,
+        *,
+        action: str,
+        http_status: int | None = None,
+        response: Any = None,
+        note: str | None = None,
+        **fields: Any,
+    ) -> None:
         """Change state (and fields) and record it with the raw API answer, in one transaction."""
         if to_status not in CTE_STATES:
             raise ValueError(f"estado de CT-e desconhecido: {to_status}")
@@ -86,10 +110,20 @@ class CtesEmitidosRepo:
             fields["updated_at"] = iso(utcnow())
             sets = ", ".join(f"{k} = ?" for k in fields)
             tx.execute(f"UPDATE ctes_emitidos SET {sets} WHERE id = ?", [*fields.values(), doc_id])
-            self._event(tx, doc_id, action, row[0], to_status, http_status=http_status, response=response, note=note)
+            self._event(
+                tx, doc_id, action, row[0], to_status, http_status=http_status, response=response, note=note
+            )
 
-    def record(self, doc_id: int, *, action: str, http_status: int | None = None, response: Any = None,
-               note: str | None = None, **fields: Any) -> None:
+    def record(
+        self,
+        doc_id: int,
+        *,
+        action: str,
+        http_status: int | None = None,
+        response: Any = None,
+        note: str | None = None,
+        **fields: Any,
+    ) -> None:
         """An event that does not change the state (CC-e, desacordo, refused cancellation...)."""
         with self._db.transaction() as tx:
             row = tx.execute("SELECT status FROM ctes_emitidos WHERE id = ?", [doc_id]).fetchone()
@@ -99,10 +133,22 @@ class CtesEmitidosRepo:
                 fields["updated_at"] = iso(utcnow())
                 sets = ", ".join(f"{k} = ?" for k in fields)
                 tx.execute(f"UPDATE ctes_emitidos SET {sets} WHERE id = ?", [*fields.values(), doc_id])
-            self._event(tx, doc_id, action, row[0], row[0], http_status=http_status, response=response, note=note)
+            self._event(
+                tx, doc_id, action, row[0], row[0], http_status=http_status, response=response, note=note
+            )
 
-    def _event(self, tx: Database, doc_id: int, action: str, from_status: str | None, to_status: str, *,
-               http_status: int | None = None, response: Any = None, note: str | None = None) -> None:
+    def _event(
+        self,
+        tx: Database,
+        doc_id: int,
+        action: str,
+        from_status: str | None,
+        to_status: str,
+        *,
+        http_status: int | None = None,
+        response: Any = None,
+        note: str | None = None,
+    ) -> None:
         tx.execute(
             "INSERT INTO cte_events (cte_id, at, action, from_status, to_status, http_status, response, note) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -115,8 +161,9 @@ class CtesEmitidosRepo:
     def by_ref(self, ref: str) -> dict[str, Any] | None:
         return self._db.query_one("SELECT * FROM ctes_emitidos WHERE ref = ?", [ref])
 
-    def find(self, *, statuses: Iterable[str] | None = None, modelo: int | None = None,
-             limit: int = 500) -> list[dict[str, Any]]:
+    def find(
+        self, *, statuses: Iterable[str] | None = None, modelo: int | None = None, limit: int = 500
+    ) -> list[dict[str, Any]]:
         sql = "SELECT * FROM ctes_emitidos WHERE 1 = 1"
         params: list[Any] = []
         wanted = list(statuses or [])
@@ -134,9 +181,22 @@ class CtesEmitidosRepo:
         return self._db.query("SELECT * FROM cte_events WHERE cte_id = ? ORDER BY id", [doc_id])
 
     # -- inutilizações ---------------------------------------------------------------------------
-    def add_inutilizacao(self, *, cnpj: str, modelo: int, serie: int, numero_inicial: int, numero_final: int,
-                         justificativa: str, status: str, status_sefaz: str | None, mensagem_sefaz: str | None,
-                         caminho_xml: str | None, response: Any, user_id: int | None = None) -> int:
+    def add_inutilizacao(
+        self,
+        *,
+        cnpj: str,
+        modelo: int,
+        serie: int,
+        numero_inicial: int,
+        numero_final: int,
+        justificativa: str,
+        status: str,
+        status_sefaz: str | None,
+        mensagem_sefaz: str | None,
+        caminho_xml: str | None,
+        response: Any,
+        user_id: int | None = None,
+    ) -> int:
         with self._db.transaction() as tx:
             cur = tx.execute(
                 "INSERT INTO cte_inutilizacoes (at, cnpj, modelo, serie, numero_inicial, numero_final, justificativa,"
@@ -169,8 +229,9 @@ class CtesRecebidosRepo:
     def sync_state(self, cnpj: str) -> dict[str, Any] | None:
         return self._db.query_one("SELECT * FROM ctes_recebidos_sync WHERE cnpj = ?", [cnpj])
 
-    def store_page(self, cnpj: str, items: list[dict[str, Any]], max_versao: int | None,
-                   total: int | None) -> tuple[int, int]:
+    def store_page(
+        self, cnpj: str, items: list[dict[str, Any]], max_versao: int | None, total: int | None
+    ) -> tuple[int, int]:
         """Upsert one page and advance the sync mark in the same transaction: (new, updated)."""
         now = iso(utcnow())
         new = updated = 0
@@ -210,9 +271,18 @@ class CtesRecebidosRepo:
     def get(self, cnpj: str, chave: str) -> dict[str, Any] | None:
         return self._db.query_one("SELECT * FROM ctes_recebidos WHERE cnpj = ? AND chave = ?", [cnpj, chave])
 
-    def search(self, cnpj: str, *, situacao: str | None = None, texto: str | None = None, desde: str | None = None,
-             ate: str | None = None, sem_desacordo: bool = False, com_desacordo: bool = False,
-             limit: int = 1000) -> list[dict[str, Any]]:
+    def search(
+        self,
+        cnpj: str,
+        *,
+        situacao: str | None = None,
+        texto: str | None = None,
+        desde: str | None = None,
+        ate: str | None = None,
+        sem_desacordo: bool = False,
+        com_desacordo: bool = False,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
         """Filters: situação, text in the carrier's name/CNPJ or the chave, emission date range
         (``AAAA-MM-DD``, inclusive), with or without a registered desacordo. Newest first."""
         sql = "SELECT * FROM ctes_recebidos WHERE cnpj = ?"
@@ -242,12 +312,32 @@ class CtesRecebidosRepo:
         row = self._db.query_one("SELECT count(*) AS n FROM ctes_recebidos WHERE cnpj = ?", [cnpj])
         return int(row["n"]) if row else 0
 
-    def record_desacordo(self, cnpj: str, chave: str, *, status: str, observacoes: str, protocolo: str | None,
-                         mensagem: str | None, user_id: int | None = None, response: Any = None) -> None:
+    def record_desacordo(
+        self,
+        cnpj: str,
+        chave: str,
+        *,
+        status: str,
+        observacoes: str,
+        protocolo: str | None,
+        mensagem: str | None,
+        user_id: int | None = None,
+        response: Any = None,
+    ) -> None:
         with self._db.transaction() as tx:
             tx.execute(
                 "UPDATE ctes_recebidos SET desacordo_status = ?, desacordo_observacoes = ?, desacordo_protocolo = ?,"
                 " desacordo_mensagem = ?, desacordo_em = ?, desacordo_user_id = ?, desacordo_resposta = ?"
                 " WHERE cnpj = ? AND chave = ?",
-                [status, observacoes, protocolo, mensagem, iso(utcnow()), user_id, _json(response), cnpj, chave],
+                [
+                    status,
+                    observacoes,
+                    protocolo,
+                    mensagem,
+                    iso(utcnow()),
+                    user_id,
+                    _json(response),
+                    cnpj,
+                    chave,
+                ],
             )

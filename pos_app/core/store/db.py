@@ -46,9 +46,7 @@ class SqliteDatabase:
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(
-            str(path), check_same_thread=False, isolation_level=None, timeout=10.0
-        )
+        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10.0)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -150,7 +148,17 @@ class SqliteDatabase:
 
 
 # Primary SQLite result codes that mean "the storage failed", not "the program is wrong".
-_STORAGE_CODES = {3, 5, 6, 8, 10, 11, 13, 14, 26}  # PERM BUSY LOCKED READONLY IOERR CORRUPT FULL CANTOPEN NOTADB
+_STORAGE_CODES = {
+    3,
+    5,
+    6,
+    8,
+    10,
+    11,
+    13,
+    14,
+    26,
+}  # PERM BUSY LOCKED READONLY IOERR CORRUPT FULL CANTOPEN NOTADB
 
 
 def _is_storage_failure(exc: sqlite3.Error) -> bool:
@@ -179,14 +187,18 @@ def _friendly(exc: sqlite3.Error) -> str:
     text = str(exc).lower()
     code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
     if code == 13 or "full" in text:
-        return ("Disco cheio: a operação não foi gravada e nada foi perdido. Libere espaço no disco "
-                "(ou chame o suporte) e tente de novo.")
+        return (
+            "Disco cheio: a operação não foi gravada e nada foi perdido. Libere espaço no disco "
+            "(ou chame o suporte) e tente de novo."
+        )
     if code in (5, 6) or "locked" in text or "busy" in text:
         return "Banco de dados ocupado por outro processo. Tente de novo em instantes."
     if code == 8 or "readonly" in text:
         return "Banco de dados somente leitura: verifique as permissões da pasta de dados e tente de novo."
     if code in (11, 26) or "malformed" in text:
-        return "Banco de dados danificado: não venda neste terminal e chame o suporte (há backups em backups/)."
+        return (
+            "Banco de dados danificado: não venda neste terminal e chame o suporte (há backups em backups/)."
+        )
     if code == 10 or "disk i/o" in text:
         return "Erro de leitura/gravação no disco: a operação não foi gravada. Verifique o disco e tente de novo."
     return f"Erro ao gravar no banco de dados: {exc}"

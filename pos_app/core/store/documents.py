@@ -71,8 +71,19 @@ class DocumentsRepo:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
-    def create(self, tx: Database, *, sale_id: int, ref: str, kind: str, status: DocumentStatus, ambiente: str,
-               data_emissao: datetime, payload: dict[str, Any], **fields: Any) -> int:
+    def create(
+        self,
+        tx: Database,
+        *,
+        sale_id: int,
+        ref: str,
+        kind: str,
+        status: DocumentStatus,
+        ambiente: str,
+        data_emissao: datetime,
+        payload: dict[str, Any],
+        **fields: Any,
+    ) -> int:
         if not can_transition(None, status):
             raise InvalidTransition(ref, None, status)
         now = iso(utcnow())
@@ -114,8 +125,9 @@ class DocumentsRepo:
         """
         if tx is None:
             with self._db.transaction() as own:
-                return self.transition(doc_id, to_status, http_status=http_status, response=response,
-                                       note=note, tx=own, **fields)
+                return self.transition(
+                    doc_id, to_status, http_status=http_status, response=response, note=note, tx=own, **fields
+                )
         row = tx.execute("SELECT status, ref FROM fiscal_documents WHERE id = ?", [doc_id]).fetchone()
         if row is None:
             raise KeyError(f"documento {doc_id} não existe")
@@ -141,8 +153,17 @@ class DocumentsRepo:
         with self._db.transaction() as tx:
             tx.execute(f"UPDATE fiscal_documents SET {sets} WHERE id = ?", [*fields.values(), doc_id])
 
-    def _event(self, tx: Database, doc_id: int, from_status: str | None, to_status: str, *,
-               http_status: int | None = None, response: Any = None, note: str | None = None) -> None:
+    def _event(
+        self,
+        tx: Database,
+        doc_id: int,
+        from_status: str | None,
+        to_status: str,
+        *,
+        http_status: int | None = None,
+        response: Any = None,
+        note: str | None = None,
+    ) -> None:
         response = trim_final_answer(response, to_status)
         if response is not None and not isinstance(response, str):
             response = json.dumps(response, ensure_ascii=False, default=str)
@@ -156,13 +177,19 @@ class DocumentsRepo:
         """The online attempt a contingency note replaced (its ``status`` and ``last_error``), if any."""
         return self._db.query_one(
             "SELECT o.status, o.last_error FROM fiscal_documents c JOIN fiscal_documents o "
-            "ON o.id = c.replaces_document_id WHERE c.id = ?", [doc_id])
+            "ON o.id = c.replaces_document_id WHERE c.id = ?",
+            [doc_id],
+        )
 
     def get(self, doc_id: int) -> dict[str, Any] | None:
-        return unpack_row(self._db.query_one("SELECT * FROM fiscal_documents WHERE id = ?", [doc_id]), "payload")
+        return unpack_row(
+            self._db.query_one("SELECT * FROM fiscal_documents WHERE id = ?", [doc_id]), "payload"
+        )
 
     def by_ref(self, ref: str) -> dict[str, Any] | None:
-        return unpack_row(self._db.query_one("SELECT * FROM fiscal_documents WHERE ref = ?", [ref]), "payload")
+        return unpack_row(
+            self._db.query_one("SELECT * FROM fiscal_documents WHERE ref = ?", [ref]), "payload"
+        )
 
     def for_sale(self, sale_id: int) -> list[dict[str, Any]]:
         rows = self._db.query("SELECT * FROM fiscal_documents WHERE sale_id = ? ORDER BY id", [sale_id])
@@ -182,7 +209,8 @@ class DocumentsRepo:
     def count_with_status(self, *statuses: DocumentStatus) -> int:
         marks = ", ".join("?" for _ in statuses)
         row = self._db.query_one(
-            f"SELECT count(*) AS n FROM fiscal_documents WHERE status IN ({marks})", sorted(statuses))
+            f"SELECT count(*) AS n FROM fiscal_documents WHERE status IN ({marks})", sorted(statuses)
+        )
         return int(row["n"]) if row else 0
 
     def latest_current_id(self) -> int | None:
@@ -190,7 +218,9 @@ class DocumentsRepo:
         excluded = sorted(ds.NOT_CURRENT)
         row = self._db.query_one(
             f"SELECT id FROM fiscal_documents WHERE status NOT IN ({', '.join('?' for _ in excluded)}) "
-            "ORDER BY id DESC LIMIT 1", excluded)
+            "ORDER BY id DESC LIMIT 1",
+            excluded,
+        )
         return int(row["id"]) if row else None
 
     def has_backlog(self) -> bool:
@@ -258,8 +288,12 @@ class SeriesCounters:
     def ensure_at_least(self, serie: int, next_numero: int) -> None:
         """Raise the counter (e.g. a terminal restored from backup); never lowers it."""
         with self._db.transaction() as tx:
-            current = tx.execute("SELECT next_numero FROM series_counters WHERE serie = ?", [serie]).fetchone()
+            current = tx.execute(
+                "SELECT next_numero FROM series_counters WHERE serie = ?", [serie]
+            ).fetchone()
             if current is None:
-                tx.execute("INSERT INTO series_counters (serie, next_numero) VALUES (?, ?)", [serie, next_numero])
+                tx.execute(
+                    "INSERT INTO series_counters (serie, next_numero) VALUES (?, ?)", [serie, next_numero]
+                )
             elif int(current[0]) < next_numero:
                 tx.execute("UPDATE series_counters SET next_numero = ? WHERE serie = ?", [next_numero, serie])

@@ -84,8 +84,12 @@ def read_result(path: Path) -> dict[str, Any] | None:
 
 
 def save_result(path: Path, problems: list[str]) -> None:
-    data = {"ok": not problems, "at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "problems": problems[:20], **(_identity(path) if path.exists() else {})}
+    data = {
+        "ok": not problems,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "problems": problems[:20],
+        **(_identity(path) if path.exists() else {}),
+    }
     target = result_path(path)
     tmp = target.with_suffix(".tmp")
     with contextlib.suppress(OSError):
@@ -148,8 +152,11 @@ def open_checked_store(path: Path) -> Store:
         if not problems and last is not None and not last.get("ok"):
             same_file = {k: last.get(k) for k in ("bytes", "inode")} == _identity(path)
             # The same file that failed: refuse at once. A replaced file (restored backup): check it whole.
-            problems = list(last.get("problems") or ["falhou na última verificação completa"]) if same_file \
+            problems = (
+                list(last.get("problems") or ["falhou na última verificação completa"])
+                if same_file
                 else _quick_check_raising(path)
+            )
     except sqlite3.DatabaseError as exc:
         # Full disk, read-only folder, another process...: the file may be perfectly fine.
         other = classify(path, exc)
@@ -197,8 +204,9 @@ def full_check(store: Store, path: Path) -> list[str]:
     return problems
 
 
-def daily_maintenance(store: Store, path: Path, backup_folder: Path,
-                      extra: Callable[[], object] | None = None) -> None:
+def daily_maintenance(
+    store: Store, path: Path, backup_folder: Path, extra: Callable[[], object] | None = None
+) -> None:
     """The start-of-day duties, off the start path: the full integrity check when the last one is
     older than a day, the backup, then ``extra`` (disk housekeeping). Never raises."""
     from pos_app.core.store.backup import backup_if_due
@@ -213,10 +221,15 @@ def daily_maintenance(store: Store, path: Path, backup_folder: Path,
         log.exception("manutenção diária falhou")
 
 
-def start_daily_maintenance(store: Store, path: Path, backup_folder: Path,
-                            extra: Callable[[], object] | None = None) -> threading.Thread:
-    thread = threading.Thread(target=daily_maintenance, args=(store, path, backup_folder, extra),
-                              name="pos-manutencao-diaria", daemon=True)
+def start_daily_maintenance(
+    store: Store, path: Path, backup_folder: Path, extra: Callable[[], object] | None = None
+) -> threading.Thread:
+    thread = threading.Thread(
+        target=daily_maintenance,
+        args=(store, path, backup_folder, extra),
+        name="pos-manutencao-diaria",
+        daemon=True,
+    )
     thread.start()
     return thread
 

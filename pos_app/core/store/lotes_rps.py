@@ -32,8 +32,18 @@ class LotesRpsRepo:
     def transaction(self) -> Any:
         return self._db.transaction()
 
-    def create(self, tx: Database, *, ref: str, ambiente: str, cnpj_prestador: str, quantidade: int,
-               valor_total: str, payload: dict[str, Any], user_id: int | None = None) -> int:
+    def create(
+        self,
+        tx: Database,
+        *,
+        ref: str,
+        ambiente: str,
+        cnpj_prestador: str,
+        quantidade: int,
+        valor_total: str,
+        payload: dict[str, Any],
+        user_id: int | None = None,
+    ) -> int:
         now = iso(utcnow())
         cur = tx.execute(
             "INSERT INTO lotes_rps (ref, status, ambiente, cnpj_prestador, quantidade, valor_total, payload,"
@@ -45,8 +55,17 @@ class LotesRpsRepo:
         self._event(tx, lote_id, "gerar", None, L.PENDENTE, note="criado")
         return lote_id
 
-    def transition(self, lote_id: int, to_status: str, *, action: str, http_status: int | None = None,
-                   response: Any = None, note: str | None = None, **fields: Any) -> None:
+    def transition(
+        self,
+        lote_id: int,
+        to_status: str,
+        *,
+        action: str,
+        http_status: int | None = None,
+        response: Any = None,
+        note: str | None = None,
+        **fields: Any,
+    ) -> None:
         if to_status not in LOTE_STATES:
             raise ValueError(f"estado de lote desconhecido: {to_status}")
         with self._db.transaction() as tx:
@@ -57,7 +76,9 @@ class LotesRpsRepo:
             fields["updated_at"] = iso(utcnow())
             sets = ", ".join(f"{k} = ?" for k in fields)
             tx.execute(f"UPDATE lotes_rps SET {sets} WHERE id = ?", [*fields.values(), lote_id])
-            self._event(tx, lote_id, action, row[0], to_status, http_status=http_status, response=response, note=note)
+            self._event(
+                tx, lote_id, action, row[0], to_status, http_status=http_status, response=response, note=note
+            )
 
     def update(self, lote_id: int, **fields: Any) -> None:
         fields["updated_at"] = iso(utcnow())
@@ -65,8 +86,18 @@ class LotesRpsRepo:
         with self._db.transaction() as tx:
             tx.execute(f"UPDATE lotes_rps SET {sets} WHERE id = ?", [*fields.values(), lote_id])
 
-    def _event(self, tx: Database, lote_id: int, action: str, from_status: str | None, to_status: str, *,
-               http_status: int | None = None, response: Any = None, note: str | None = None) -> None:
+    def _event(
+        self,
+        tx: Database,
+        lote_id: int,
+        action: str,
+        from_status: str | None,
+        to_status: str,
+        *,
+        http_status: int | None = None,
+        response: Any = None,
+        note: str | None = None,
+    ) -> None:
         tx.execute(
             "INSERT INTO lote_rps_events (lote_id, at, action, from_status, to_status, http_status, response, note)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

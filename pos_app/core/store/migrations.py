@@ -162,7 +162,7 @@ def _m001_base(db: Database) -> None:
             serie INTEGER PRIMARY KEY,
             next_numero INTEGER NOT NULL CHECK (next_numero >= 1)
         );
-        """
+        """,
     )
 
 
@@ -558,8 +558,11 @@ def _m_cnpj_0001_contingencia_539(db: Database) -> None:
     for row in rows:
         db.execute(
             "UPDATE fiscal_documents SET status = ?, last_error = ?, next_attempt_at = NULL WHERE id = ?",
-            [DocumentStatus.CONTINGENCIA_DUPLICADA,
-             explain_duplicate(row["numero"], row["serie"], row["mensagem_sefaz"] or ""), row["id"]],
+            [
+                DocumentStatus.CONTINGENCIA_DUPLICADA,
+                explain_duplicate(row["numero"], row["serie"], row["mensagem_sefaz"] or ""),
+                row["id"],
+            ],
         )
 
 
@@ -572,9 +575,14 @@ def _m_cnpj_0002_qrcode_offline(db: Database) -> None:
 # Upstream to the store database (issue 16): triggers write the outbox inside the very transaction that
 # writes the sale, the document, the cash movement or the audit line; nothing can be committed without it.
 _STORE_OUTBOX_TABLES = (
-    ("sales", "INSERT"), ("fiscal_documents", "INSERT"), ("fiscal_documents", "UPDATE"),
-    ("document_events", "INSERT"), ("cash_sessions", "INSERT"), ("cash_sessions", "UPDATE"),
-    ("cash_movements", "INSERT"), ("audit_log", "INSERT"),
+    ("sales", "INSERT"),
+    ("fiscal_documents", "INSERT"),
+    ("fiscal_documents", "UPDATE"),
+    ("document_events", "INSERT"),
+    ("cash_sessions", "INSERT"),
+    ("cash_sessions", "UPDATE"),
+    ("cash_movements", "INSERT"),
+    ("audit_log", "INSERT"),
 )
 
 
@@ -634,7 +642,9 @@ def _m_store_0002_outbox_gate(db: Database) -> None:
 def _m_nfe_0001_clientes_modelo(db: Database) -> None:
     """NF-e model 55 for CNPJ buyers: the store's customer list (typed once, kept for next time) and
     the model of each fiscal document (65 NFC-e, 55 NF-e)."""
-    _run(db, """
+    _run(
+        db,
+        """
 CREATE TABLE clientes (
     documento TEXT PRIMARY KEY,
     nome TEXT NOT NULL,
@@ -654,7 +664,8 @@ CREATE TABLE clientes (
     updated_at TEXT NOT NULL
 );
 ALTER TABLE fiscal_documents ADD COLUMN modelo INTEGER NOT NULL DEFAULT 65;
-""")
+""",
+    )
 
 
 def _m_rel_pending_actions(db: Database) -> None:
@@ -688,10 +699,14 @@ def _m_scale_pack_texts(db: Database) -> None:
     from pos_app.core.store.packed import pack_text
 
     db.conn.create_function("pos_pack_text", 1, pack_text, deterministic=True)
-    db.execute("UPDATE fiscal_documents SET payload = pos_pack_text(payload) "
-               "WHERE typeof(payload) = 'text' AND length(payload) >= 128")
-    db.execute("UPDATE document_events SET response = pos_pack_text(response) "
-               "WHERE typeof(response) = 'text' AND length(response) >= 128")
+    db.execute(
+        "UPDATE fiscal_documents SET payload = pos_pack_text(payload) "
+        "WHERE typeof(payload) = 'text' AND length(payload) >= 128"
+    )
+    db.execute(
+        "UPDATE document_events SET response = pos_pack_text(response) "
+        "WHERE typeof(response) = 'text' AND length(response) >= 128"
+    )
 
 
 MIGRATIONS: list[Migration] = [

@@ -69,10 +69,15 @@ OMITTED_NOTE = "omitida: o conteúdo da nota está no XML autorizado (pasta xml/
 
 def trim_final_answer(response: Any, to_status: str) -> Any:
     """The answer as stored: for an authorized/cancelled note, without the echo of the request."""
-    if (to_status in ("autorizado", "cancelado") and isinstance(response, dict)
-            and any(isinstance(response.get(k), dict) for k in _OMITTED_WHEN_FINAL)):
-        return {k: (OMITTED_NOTE if k in _OMITTED_WHEN_FINAL and isinstance(v, dict) else v)
-                for k, v in response.items()}
+    if (
+        to_status in ("autorizado", "cancelado")
+        and isinstance(response, dict)
+        and any(isinstance(response.get(k), dict) for k in _OMITTED_WHEN_FINAL)
+    ):
+        return {
+            k: (OMITTED_NOTE if k in _OMITTED_WHEN_FINAL and isinstance(v, dict) else v)
+            for k, v in response.items()
+        }
     return response
 
 

@@ -19,14 +19,32 @@ class PrintJobsRepo:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
-    def create(self, document_id: int, kind: str, *, printer: str, requested_by: int | None = None,
-               authorized_by: int | None = None, open_drawer: bool = False) -> int:
+    def create(
+        self,
+        document_id: int,
+        kind: str,
+        *,
+        printer: str,
+        requested_by: int | None = None,
+        authorized_by: int | None = None,
+        open_drawer: bool = False,
+    ) -> int:
         now = iso(utcnow())
         with self._db.transaction() as tx:
             cur = tx.execute(
                 "INSERT INTO print_jobs (document_id, kind, status, printer, requested_by, authorized_by, "
                 "open_drawer, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                [document_id, kind, PENDENTE, printer, requested_by, authorized_by, int(open_drawer), now, now],
+                [
+                    document_id,
+                    kind,
+                    PENDENTE,
+                    printer,
+                    requested_by,
+                    authorized_by,
+                    int(open_drawer),
+                    now,
+                    now,
+                ],
             )
             return int(cur.lastrowid or 0)
 
@@ -78,7 +96,8 @@ class PrintJobsRepo:
 
     def printed_count(self, document_id: int) -> int:
         row = self._db.query_one(
-            "SELECT count(*) AS n FROM print_jobs WHERE document_id = ? AND status = ?", [document_id, IMPRESSO]
+            "SELECT count(*) AS n FROM print_jobs WHERE document_id = ? AND status = ?",
+            [document_id, IMPRESSO],
         )
         return int(row["n"]) if row else 0
 

@@ -15,7 +15,9 @@ _COLUMNS = (
     "codigo, ean, descricao, ncm, cfop, unidade, preco, icms_origem, icms_situacao_tributaria, "
     "tributos_percentual, cest, grupo_tributario"
 )
-_SELECT = f"SELECT p.*, {GROUP_JOIN_COLUMNS} FROM products p LEFT JOIN tax_groups g ON g.nome = p.grupo_tributario"
+_SELECT = (
+    f"SELECT p.*, {GROUP_JOIN_COLUMNS} FROM products p LEFT JOIN tax_groups g ON g.nome = p.grupo_tributario"
+)
 
 
 def _row_to_product(row: dict[str, Any]) -> Product:
@@ -64,7 +66,9 @@ class ProductsRepo:
         placeholders = ", ".join("?" for _ in _COLUMNS.split(","))
         updates = ", ".join(
             # a CSV without the grupo_tributario column keeps the product's group
-            f"{c} = coalesce(excluded.{c}, products.{c})" if c == "grupo_tributario" else f"{c} = excluded.{c}"
+            f"{c} = coalesce(excluded.{c}, products.{c})"
+            if c == "grupo_tributario"
+            else f"{c} = excluded.{c}"
             for c in (c.strip() for c in _COLUMNS.split(",")[1:])
         )
         sql = (
@@ -112,6 +116,8 @@ class ProductsRepo:
     def all(self, limit: int | None = None) -> list[Product]:
         from pos_app.core.domain.collation import sort_key  # Portuguese order: "AÇÚCAR" before "ARROZ"
 
-        products = sorted((_row_to_product(r) for r in self._db.query(f"{_SELECT} WHERE p.ativo = 1")),
-                          key=lambda p: sort_key(p.descricao))
+        products = sorted(
+            (_row_to_product(r) for r in self._db.query(f"{_SELECT} WHERE p.ativo = 1")),
+            key=lambda p: sort_key(p.descricao),
+        )
         return products[: int(limit)] if limit else products

@@ -44,7 +44,9 @@ def restore_backup(data_dir: Path, backup_file: Path, now: datetime | None = Non
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"A cópia {backup_file.name} não é um banco válido: {exc}") from exc
     if not row or row[0] != "ok":
-        raise BackupError(f"A cópia {backup_file.name} não passou na verificação de integridade: escolha outra.")
+        raise BackupError(
+            f"A cópia {backup_file.name} não passou na verificação de integridade: escolha outra."
+        )
     db_path = data_dir / "pos.sqlite3"
     data_dir.mkdir(parents=True, exist_ok=True)
     kept_aside: list[str] = []
@@ -73,5 +75,10 @@ def restore_backup(data_dir: Path, backup_file: Path, now: datetime | None = Non
             with contextlib.suppress(OSError):
                 os.chmod(target, 0o400)
             restored_archives.append(a.path.name)
-    return {"restaurado": str(db_path), "de": str(backup_file), "vendas": int(sales),
-            "anterior_guardado_como": kept_aside, "arquivos_anuais_restaurados": restored_archives}
+    return {
+        "restaurado": str(db_path),
+        "de": str(backup_file),
+        "vendas": int(sales),
+        "anterior_guardado_como": kept_aside,
+        "arquivos_anuais_restaurados": restored_archives,
+    }

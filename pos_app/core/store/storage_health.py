@@ -130,8 +130,11 @@ def classify(path: Path, exc: BaseException) -> StoreError | None:
     if code == 8 or "readonly" in text or "read-only" in text:
         return env if env is not None else StorageReadOnly(read_only_message(path.parent))
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES):
-        return env or (DiskFull(disk_full_message(path.parent)) if exc.errno == errno.ENOSPC
-                       else StorageReadOnly(read_only_message(path.parent)))
+        return env or (
+            DiskFull(disk_full_message(path.parent))
+            if exc.errno == errno.ENOSPC
+            else StorageReadOnly(read_only_message(path.parent))
+        )
     if not path.exists() or file_intact(path):
         if env is not None:
             return env

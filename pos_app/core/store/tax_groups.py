@@ -10,12 +10,22 @@ from pos_app.core.domain.tax_group import TaxGroup
 from pos_app.core.store.db import SqliteDatabase
 
 _DECIMALS = (
-    "icms_aliquota", "icms_reducao_base_calculo", "fcp_percentual", "pis_aliquota_porcentual",
-    "cofins_aliquota_porcentual", "tributos_percentual",
+    "icms_aliquota",
+    "icms_reducao_base_calculo",
+    "fcp_percentual",
+    "pis_aliquota_porcentual",
+    "cofins_aliquota_porcentual",
+    "tributos_percentual",
 )
 _TEXTS = (
-    "icms_origem", "icms_situacao_tributaria", "icms_modalidade_base_calculo", "pis_situacao_tributaria",
-    "cofins_situacao_tributaria", "ibs_cbs_situacao_tributaria", "ibs_cbs_classificacao_tributaria", "cest",
+    "icms_origem",
+    "icms_situacao_tributaria",
+    "icms_modalidade_base_calculo",
+    "pis_situacao_tributaria",
+    "cofins_situacao_tributaria",
+    "ibs_cbs_situacao_tributaria",
+    "ibs_cbs_classificacao_tributaria",
+    "cest",
 )
 
 

@@ -12,8 +12,20 @@ from pos_app.core.domain.tax_group import TaxGroup
 from pos_app.core.store import Store
 from pos_app.core.storeserver.sync import TAX_GROUP_COLS, WRITE_LOCK, shared_setting
 
-_COLS = ("codigo", "ean", "descricao", "ncm", "cfop", "unidade", "preco", "icms_origem",
-         "icms_situacao_tributaria", "tributos_percentual", "cest", "grupo_tributario")
+_COLS = (
+    "codigo",
+    "ean",
+    "descricao",
+    "ncm",
+    "cfop",
+    "unidade",
+    "preco",
+    "icms_origem",
+    "icms_situacao_tributaria",
+    "tributos_percentual",
+    "cest",
+    "grupo_tributario",
+)
 
 
 def publish_products(conn: Any, products: Iterable[Product], por: str | None = None) -> int:
@@ -30,8 +42,21 @@ def publish_products(conn: Any, products: Iterable[Product], por: str | None = N
                 f"VALUES ({', '.join(['%s'] * len(_COLS))}, TRUE, %s) "
                 f"ON CONFLICT (codigo) DO UPDATE SET {sets}, ativo = TRUE, alterado_por = EXCLUDED.alterado_por "
                 f"WHERE ({diff}, loja_produtos.ativo) IS DISTINCT FROM ({new}, TRUE)",
-                [p.codigo, p.ean or None, p.descricao, p.ncm, p.cfop, p.unidade, p.preco, p.icms_origem,
-                 p.icms_situacao_tributaria, p.tributos_percentual, p.cest, p.grupo_tributario, por],
+                [
+                    p.codigo,
+                    p.ean or None,
+                    p.descricao,
+                    p.ncm,
+                    p.cfop,
+                    p.unidade,
+                    p.preco,
+                    p.icms_origem,
+                    p.icms_situacao_tributaria,
+                    p.tributos_percentual,
+                    p.cest,
+                    p.grupo_tributario,
+                    por,
+                ],
             )
             n += cur.rowcount
     return n
@@ -79,12 +104,15 @@ def set_price(conn: Any, codigo: str, preco: Decimal, por: str | None = None) ->
             [preco, por, codigo],
         ).fetchone()
     if row is None:
-        raise ValidationError("codigo", f"Produto {codigo} não está no catálogo da loja (publique o catálogo antes).")
+        raise ValidationError(
+            "codigo", f"Produto {codigo} não está no catálogo da loja (publique o catálogo antes)."
+        )
     return int(row[0])
 
 
-def publish_user(conn: Any, codigo: str, nome: str, papel: str, pin_hash: str, ativo: bool = True,
-                 por: str | None = None) -> None:
+def publish_user(
+    conn: Any, codigo: str, nome: str, papel: str, pin_hash: str, ativo: bool = True, por: str | None = None
+) -> None:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
         conn.execute(
@@ -97,7 +125,9 @@ def publish_user(conn: Any, codigo: str, nome: str, papel: str, pin_hash: str, a
 
 def publish_setting(conn: Any, chave: str, valor: str | None, por: str | None = None) -> None:
     if not shared_setting(chave):
-        raise ValidationError("chave", f"{chave} é própria de cada terminal (ou secreta): não vale para a loja.")
+        raise ValidationError(
+            "chave", f"{chave} é própria de cada terminal (ou secreta): não vale para a loja."
+        )
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
         conn.execute(
@@ -122,6 +152,10 @@ def changes(conn: Any, since: int = 0, limit: int = 100) -> list[dict[str, Any]]
     with conn.transaction():
         rows = conn.execute(
             "SELECT versao, entidade, chave, em, por, dados FROM loja_alteracoes WHERE versao > %s "
-            "ORDER BY versao DESC LIMIT %s", [since, limit]).fetchall()
-    return [{"versao": r[0], "entidade": r[1], "chave": r[2], "em": r[3].isoformat(), "por": r[4], "dados": r[5]}
-            for r in rows]
+            "ORDER BY versao DESC LIMIT %s",
+            [since, limit],
+        ).fetchall()
+    return [
+        {"versao": r[0], "entidade": r[1], "chave": r[2], "em": r[3].isoformat(), "por": r[4], "dados": r[5]}
+        for r in rows
+    ]

@@ -35,16 +35,19 @@ def lease(conn: Any, key: str, priority: Priority, *, per_minute: int, reserve: 
     with conn.transaction():
         row = conn.execute(
             "SELECT fichas, por_minuto, reserva_ao_vivo, extract(epoch FROM clock_timestamp() - atualizado_em) "
-            "FROM loja_orcamento_focus WHERE token_hash = %s FOR UPDATE", [key],
+            "FROM loja_orcamento_focus WHERE token_hash = %s FOR UPDATE",
+            [key],
         ).fetchone()
         if row is None:
             conn.execute(
                 "INSERT INTO loja_orcamento_focus (token_hash, por_minuto, reserva_ao_vivo, fichas) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", [key, per_minute, reserve, capacity(per_minute, reserve)],
+                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                [key, per_minute, reserve, capacity(per_minute, reserve)],
             )
             row = conn.execute(
                 "SELECT fichas, por_minuto, reserva_ao_vivo, extract(epoch FROM clock_timestamp() - atualizado_em) "
-                "FROM loja_orcamento_focus WHERE token_hash = %s FOR UPDATE", [key],
+                "FROM loja_orcamento_focus WHERE token_hash = %s FOR UPDATE",
+                [key],
             ).fetchone()
         tokens, rate, floor_reserve, elapsed = float(row[0]), int(row[1]), int(row[2]), float(row[3])
         tokens = min(capacity(rate, floor_reserve), tokens + max(elapsed, 0.0) * rate / 60.0)
@@ -64,8 +67,15 @@ def lease(conn: Any, key: str, priority: Priority, *, per_minute: int, reserve: 
 class SharedRateBudget(RateBudget):
     """``RateBudget`` whose credit comes from the store database when it answers."""
 
-    def __init__(self, connector: Callable[[], Any], token: Callable[[], str], *, per_minute: int = 100,
-                 reserve_for_live: int = 20, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        connector: Callable[[], Any],
+        token: Callable[[], str],
+        *,
+        per_minute: int = 100,
+        reserve_for_live: int = 20,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(reserve_for_live=reserve_for_live, **kwargs)
         self._connector = connector
         self._token = token
@@ -86,8 +96,13 @@ class SharedRateBudget(RateBudget):
             return None
         with self._conn_lock:
             try:
-                return lease(self._conn, token_hash(self._token()), priority,
-                             per_minute=self.per_minute, reserve=self.reserve_for_live)
+                return lease(
+                    self._conn,
+                    token_hash(self._token()),
+                    priority,
+                    per_minute=self.per_minute,
+                    reserve=self.reserve_for_live,
+                )
             except Exception:  # noqa: BLE001 - store away: local budget
                 if self._conn is not None:
                     with contextlib.suppress(Exception):  # a broken link / reported in the status
@@ -136,8 +151,10 @@ class SharedRateBudget(RateBudget):
             wait = self._lease(priority)
             if wait is None:
                 self.shared = False
-                return super().acquire(priority, max_wait=None if max_wait is None else
-                                       max(max_wait - (self._clock() - start), 0.0))
+                return super().acquire(
+                    priority,
+                    max_wait=None if max_wait is None else max(max_wait - (self._clock() - start), 0.0),
+                )
             self.shared = True
             if wait <= 0:
                 self._spend()

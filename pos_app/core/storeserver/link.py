@@ -23,7 +23,9 @@ def configured(ctx: AppContext) -> bool:
 def connector(ctx: AppContext, *, statement_timeout_ms: int = pg.STATEMENT_TIMEOUT_MS) -> Any:
     url = ctx.config.get("loja.banco")
     if not url:
-        raise pg.StoreDbError("Banco da loja não configurado: pos-app loja conectar postgresql://usuario:senha@servidor/banco")
+        raise pg.StoreDbError(
+            "Banco da loja não configurado: pos-app loja conectar postgresql://usuario:senha@servidor/banco"
+        )
     password = ctx.config.get("loja.senha")
 
     def connect() -> Any:
@@ -44,13 +46,17 @@ def attach(ctx: AppContext, *, start: bool = True, interval: float = 1.0) -> Sto
     if not configured(ctx):
         return None
     if not pg.available():
-        log.warning("loja.banco configurado, mas o suporte à loja não está instalado (pip install 'pos-app[loja]')")
+        log.warning(
+            "loja.banco configurado, mas o suporte à loja não está instalado (pip install 'pos-app[loja]')"
+        )
         return None
     sync = StoreSync(ctx.store, ctx.config.terminal_id, connector(ctx), interval=interval)
     ctx.store_sync = sync
     if ctx._client is None:  # the shared budget must be in place before the first request
         per_minute = int(ctx.config.get("loja.limite_focus") or 100)
-        ctx.budget = SharedRateBudget(connector(ctx, statement_timeout_ms=2000), ctx.token, per_minute=per_minute)
+        ctx.budget = SharedRateBudget(
+            connector(ctx, statement_timeout_ms=2000), ctx.token, per_minute=per_minute
+        )
         ctx.closers.append(ctx.budget.close)
     if start:
         sync.start()
@@ -65,7 +71,10 @@ def status(ctx: AppContext, *, check: bool = False) -> dict[str, Any]:
         with contextlib.suppress(Exception):  # a broken link / reported in the status
             sync.run_once()
     if sync is None:
-        return {"configurado": configured(ctx), "online": False,
-                "erro": None if not configured(ctx) else "sincronização da loja não iniciada"}
+        return {
+            "configurado": configured(ctx),
+            "online": False,
+            "erro": None if not configured(ctx) else "sincronização da loja não iniciada",
+        }
     result: dict[str, Any] = sync.status()
     return result

@@ -32,12 +32,16 @@ def strip_password(url: str) -> tuple[str, str | None]:
     if parts.password is None:
         return url, None
     netloc = parts.netloc.rsplit("@", 1)
-    user = (parts.username or "")
+    user = parts.username or ""
     host = netloc[1] if len(netloc) == 2 else netloc[0]
-    return urlunsplit((parts.scheme, f"{user}@{host}" if user else host, parts.path, parts.query, parts.fragment)), parts.password
+    return urlunsplit(
+        (parts.scheme, f"{user}@{host}" if user else host, parts.path, parts.query, parts.fragment)
+    ), parts.password
 
 
-def connect(url: str, password: str | None = None, *, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) -> Any:
+def connect(
+    url: str, password: str | None = None, *, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS
+) -> Any:
     """A psycopg connection (autocommit off) that gives up quickly when the server is away."""
     try:
         import psycopg
@@ -48,7 +52,10 @@ def connect(url: str, password: str | None = None, *, statement_timeout_ms: int 
         "options": f"-c statement_timeout={int(statement_timeout_ms)} -c lock_timeout={int(statement_timeout_ms)}",
         "application_name": "pos-app",
         # a link that dies mid-query must not hang a thread for the kernel's TCP timeout (minutes)
-        "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2,
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 2,
         "tcp_user_timeout": 3000,
     }
     if password:

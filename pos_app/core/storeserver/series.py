@@ -21,7 +21,9 @@ class SeriesConflict(PosError, RuntimeError):
 
 
 def _claim(conn: Any, terminal_id: str, tipo: str, lo: int, hi: int, wanted: int | None) -> int:
-    row = conn.execute("SELECT serie FROM loja_series WHERE terminal_id = %s AND tipo = %s", [terminal_id, tipo]).fetchone()
+    row = conn.execute(
+        "SELECT serie FROM loja_series WHERE terminal_id = %s AND tipo = %s", [terminal_id, tipo]
+    ).fetchone()
     if row:
         return int(row[0])
     candidates = ([wanted] if wanted and lo <= wanted <= hi else []) + list(range(lo, hi + 1))
@@ -39,11 +41,17 @@ def register(conn: Any, terminal_id: str, wanted_contingency: int | None = None)
     """Register the terminal (idempotent) and return its series and those of the others."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(716018)")
-        conn.execute("INSERT INTO loja_terminais (terminal_id) VALUES (%s) ON CONFLICT DO NOTHING", [terminal_id])
+        conn.execute(
+            "INSERT INTO loja_terminais (terminal_id) VALUES (%s) ON CONFLICT DO NOTHING", [terminal_id]
+        )
         online = _claim(conn, terminal_id, "online", *ONLINE_RANGE, None)
         contingencia = _claim(conn, terminal_id, "contingencia", *CONTINGENCY_RANGE, wanted_contingency)
-        others = [int(r[0]) for r in conn.execute(
-            "SELECT serie FROM loja_series WHERE terminal_id <> %s ORDER BY serie", [terminal_id]).fetchall()]
+        others = [
+            int(r[0])
+            for r in conn.execute(
+                "SELECT serie FROM loja_series WHERE terminal_id <> %s ORDER BY serie", [terminal_id]
+            ).fetchall()
+        ]
     return {"terminal_id": terminal_id, "online": online, "contingencia": contingencia, "outras": others}
 
 
@@ -54,15 +62,21 @@ def apply_locally(store: Store, info: dict[str, Any]) -> None:
             ("loja.serie_online", str(info["online"])),
             ("loja.series_outros", json.dumps(info["outras"])),
         ):
-            tx.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                       [key, value])
+            tx.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
     store.settings._cache = None
 
 
 def refresh_others(store: Store, conn: Any, terminal_id: str) -> None:
     with conn.transaction():
-        others = [int(r[0]) for r in conn.execute(
-            "SELECT serie FROM loja_series WHERE terminal_id <> %s ORDER BY serie", [terminal_id]).fetchall()]
+        others = [
+            int(r[0])
+            for r in conn.execute(
+                "SELECT serie FROM loja_series WHERE terminal_id <> %s ORDER BY serie", [terminal_id]
+            ).fetchall()
+        ]
     value = json.dumps(others)
     if store.settings.get("loja.series_outros") != value:
         store.settings.set("loja.series_outros", value)

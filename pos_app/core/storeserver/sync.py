@@ -32,17 +32,46 @@ log = logging.getLogger("pos_app.loja")
 HOUSEKEEPING_EVERY = 10  # passes between "seen" updates / series re-reads when nothing moved
 WRITE_LOCK = 716017  # advisory lock: writers exclusive, pullers shared
 # Settings a store edits once for every terminal (never the terminal's own identity, series or secrets).
-LOCAL_ONLY_PREFIXES = ("terminal.", "contingencia.serie", "loja.", "impressora.", "focus.token", "certificado.")
+LOCAL_ONLY_PREFIXES = (
+    "terminal.",
+    "contingencia.serie",
+    "loja.",
+    "impressora.",
+    "focus.token",
+    "certificado.",
+)
 _PRODUCT_COLS = (
-    "codigo", "ean", "descricao", "ncm", "cfop", "unidade", "preco", "icms_origem",
-    "icms_situacao_tributaria", "tributos_percentual", "cest", "grupo_tributario", "ativo",
+    "codigo",
+    "ean",
+    "descricao",
+    "ncm",
+    "cfop",
+    "unidade",
+    "preco",
+    "icms_origem",
+    "icms_situacao_tributaria",
+    "tributos_percentual",
+    "cest",
+    "grupo_tributario",
+    "ativo",
 )
 # The SQLite ``tax_groups`` columns (minus id/updated_at); the store keeps them as text (exact decimals).
 TAX_GROUP_COLS = (
-    "nome", "icms_origem", "icms_situacao_tributaria", "icms_modalidade_base_calculo", "icms_aliquota",
-    "icms_reducao_base_calculo", "fcp_percentual", "pis_situacao_tributaria", "pis_aliquota_porcentual",
-    "cofins_situacao_tributaria", "cofins_aliquota_porcentual", "ibs_cbs_situacao_tributaria",
-    "ibs_cbs_classificacao_tributaria", "cest", "tributos_percentual",
+    "nome",
+    "icms_origem",
+    "icms_situacao_tributaria",
+    "icms_modalidade_base_calculo",
+    "icms_aliquota",
+    "icms_reducao_base_calculo",
+    "fcp_percentual",
+    "pis_situacao_tributaria",
+    "pis_aliquota_porcentual",
+    "cofins_situacao_tributaria",
+    "cofins_aliquota_porcentual",
+    "ibs_cbs_situacao_tributaria",
+    "ibs_cbs_classificacao_tributaria",
+    "cest",
+    "tributos_percentual",
 )
 
 
@@ -59,7 +88,8 @@ def _state_get(store: Store, key: str, default: str = "") -> str:
 def _state_set(tx: Any, key: str, value: str) -> None:
     tx.execute(
         "INSERT INTO store_sync_state (key, value) VALUES (?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value],
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
     )
 
 
@@ -88,6 +118,7 @@ def pending_count(store: Store) -> int:
 
 _PACKED_COLUMNS = frozenset({"payload", "response"})  # store.packed: zlib BLOBs of long JSON texts
 
+
 def _snapshot(store: Store, tabela: str, local_id: int) -> dict[str, Any] | None:
     db = store.database
     row = db.query_one(f"SELECT * FROM {tabela} WHERE id = ?", [local_id])  # noqa: S608 - table from our list
@@ -100,7 +131,9 @@ def _snapshot(store: Store, tabela: str, local_id: int) -> dict[str, Any] | None
         row["operador_codigo"] = user["codigo"] if user else None
         row["operador_nome"] = user["nome"] if user else None
     elif tabela == "cash_sessions":
-        row["movements"] = db.query("SELECT * FROM cash_movements WHERE session_id = ? ORDER BY id", [local_id])
+        row["movements"] = db.query(
+            "SELECT * FROM cash_movements WHERE session_id = ? ORDER BY id", [local_id]
+        )
         for who in ("opened_by", "closed_by"):
             user = db.query_one("SELECT codigo FROM users WHERE id = ?", [row.get(who)])
             row[f"{who}_codigo"] = user["codigo"] if user else None
@@ -112,9 +145,15 @@ def _snapshot(store: Store, tabela: str, local_id: int) -> dict[str, Any] | None
     return row
 
 
-def push(store: Store, conn: Any, terminal_id: str, *, limit: int = 500,
-         before_commit: Callable[[], None] | None = None,
-         after_commit: Callable[[], None] | None = None) -> int:
+def push(
+    store: Store,
+    conn: Any,
+    terminal_id: str,
+    *,
+    limit: int = 500,
+    before_commit: Callable[[], None] | None = None,
+    after_commit: Callable[[], None] | None = None,
+) -> int:
     """Send up to ``limit`` outbox rows; returns how many were acknowledged."""
     rows = store.database.query("SELECT id, tabela, local_id FROM store_outbox ORDER BY id LIMIT ?", [limit])
     if not rows:
@@ -126,7 +165,8 @@ def push(store: Store, conn: Any, terminal_id: str, *, limit: int = 500,
             latest[key] = _snapshot(store, *key)
     payload = [
         (terminal_id, tabela, local_id, json.dumps(data, default=str))
-        for (tabela, local_id), data in latest.items() if data is not None
+        for (tabela, local_id), data in latest.items()
+        if data is not None
     ]
     with conn.transaction(), conn.cursor() as cur:
         cur.executemany(
@@ -148,33 +188,42 @@ def push(store: Store, conn: Any, terminal_id: str, *, limit: int = 500,
 # ---------------------------------------------------------------------------------------------
 # Downstream
 
+
 def pull(store: Store, conn: Any, terminal_id: str, *, limit: int = 2000) -> int:
     """Apply the store's changes newer than this terminal's last version; returns how many."""
     last = int(_state_get(store, "versao", "0") or 0)
     with conn.transaction():  # nothing was ever versioned after ``last``: no need to look
-        row = conn.execute("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM loja_versao").fetchone()
+        row = conn.execute(
+            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM loja_versao"
+        ).fetchone()
     if row is not None and int(row[0]) <= last:
         return 0
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", [WRITE_LOCK])
         cols = ", ".join(_PRODUCT_COLS)
         products = conn.execute(
-            f"SELECT {cols}, versao FROM loja_produtos WHERE versao > %s ORDER BY versao LIMIT %s", [last, limit]
+            f"SELECT {cols}, versao FROM loja_produtos WHERE versao > %s ORDER BY versao LIMIT %s",
+            [last, limit],
         ).fetchall()
         users = conn.execute(
             "SELECT codigo, nome, papel, pin_hash, ativo, versao FROM loja_usuarios WHERE versao > %s "
-            "ORDER BY versao LIMIT %s", [last, limit],
+            "ORDER BY versao LIMIT %s",
+            [last, limit],
         ).fetchall()
         settings = conn.execute(
-            "SELECT chave, valor, versao FROM loja_config WHERE versao > %s ORDER BY versao LIMIT %s", [last, limit]
+            "SELECT chave, valor, versao FROM loja_config WHERE versao > %s ORDER BY versao LIMIT %s",
+            [last, limit],
         ).fetchall()
         groups = conn.execute(
             f"SELECT {', '.join(TAX_GROUP_COLS)}, versao FROM loja_grupos_tributarios WHERE versao > %s "  # noqa: S608
-            "ORDER BY versao LIMIT %s", [last, limit],
+            "ORDER BY versao LIMIT %s",
+            [last, limit],
         ).fetchall()
         # Under the shared lock every version up to the sequence is committed (or was an upsert that
         # changed nothing): with no rows, this terminal is up to date with it.
-        seq = conn.execute("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM loja_versao").fetchone()
+        seq = conn.execute(
+            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM loja_versao"
+        ).fetchone()
     tables = (groups, products, users, settings)
     if not any(tables):
         if seq is not None and int(seq[0]) > last:
@@ -204,16 +253,22 @@ def pull(store: Store, conn: Any, terminal_id: str, *, limit: int = 2000) -> int
         for p in products:
             if p[-1] > top:
                 continue
-            values = [str(v) if k in ("preco", "tributos_percentual") else v for k, v in zip(_PRODUCT_COLS, p, strict=False)]
+            values = [
+                str(v) if k in ("preco", "tributos_percentual") else v
+                for k, v in zip(_PRODUCT_COLS, p, strict=False)
+            ]
             values[-1] = 1 if values[-1] else 0
             values[1] = values[1] or None
             # An EAN moved to this product: free it on the old one first (the unique index).
             if values[1]:
-                tx.execute("UPDATE products SET ean = NULL WHERE ean = ? AND codigo <> ?", [values[1], values[0]])
+                tx.execute(
+                    "UPDATE products SET ean = NULL WHERE ean = ? AND codigo <> ?", [values[1], values[0]]
+                )
             sets = ", ".join(f"{c} = excluded.{c}" for c in _PRODUCT_COLS[1:])
             tx.execute(
                 f"INSERT INTO products ({', '.join(_PRODUCT_COLS)}) VALUES ({', '.join('?' * len(_PRODUCT_COLS))}) "
-                f"ON CONFLICT(codigo) DO UPDATE SET {sets}", values,
+                f"ON CONFLICT(codigo) DO UPDATE SET {sets}",
+                values,
             )
             n += 1
         if changed_groups:
@@ -254,11 +309,19 @@ def pull(store: Store, conn: Any, terminal_id: str, *, limit: int = 2000) -> int
 # ---------------------------------------------------------------------------------------------
 # The background loop
 
+
 class StoreSync:
     """Keeps one terminal in sync with the store database. ``status()`` is what the UI/CLI show."""
 
-    def __init__(self, store: Store, terminal_id: str, connector: Callable[[], Any], *,
-                 interval: float = 1.0, on_series: Callable[[dict[str, Any]], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        terminal_id: str,
+        connector: Callable[[], Any],
+        *,
+        interval: float = 1.0,
+        on_series: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.store = store
         self.terminal_id = terminal_id
         self._connector = connector
@@ -362,8 +425,11 @@ class StoreSync:
         return {
             "configurado": True,
             "online": bool(self.online),
-            "ultimo_sucesso": (datetime.fromtimestamp(self.last_ok, UTC).isoformat(timespec="seconds")
-                               if self.last_ok else None),
+            "ultimo_sucesso": (
+                datetime.fromtimestamp(self.last_ok, UTC).isoformat(timespec="seconds")
+                if self.last_ok
+                else None
+            ),
             "erro": self.last_error,
             "pendentes_envio": pending_count(self.store),
             "versao": int(_state_get(self.store, "versao", "0") or 0),

@@ -9,7 +9,9 @@ from typing import Any
 def _filters(day: str | None, terminal: str | None, operador: str | None) -> tuple[str, list[Any]]:
     where, params = ["TRUE"], []
     if day:
-        where.append("left(v.dados->>'created_at', 10) = %s")  # the store's local date, as written by the terminal
+        where.append(
+            "left(v.dados->>'created_at', 10) = %s"
+        )  # the store's local date, as written by the terminal
         params.append(day)
     if terminal:
         where.append("v.terminal_id = %s")
@@ -20,8 +22,14 @@ def _filters(day: str | None, terminal: str | None, operador: str | None) -> tup
     return " AND ".join(where), params
 
 
-def history(conn: Any, *, day: str | None = None, terminal: str | None = None, operador: str | None = None,
-            limit: int = 500) -> list[dict[str, Any]]:
+def history(
+    conn: Any,
+    *,
+    day: str | None = None,
+    terminal: str | None = None,
+    operador: str | None = None,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
     where, params = _filters(day, terminal, operador)
     with conn.transaction():
         rows = conn.execute(
@@ -33,47 +41,74 @@ def history(conn: Any, *, day: str | None = None, terminal: str | None = None, o
             f"WHERE v.tabela = 'sales' AND {where} ORDER BY v.dados->>'created_at' DESC LIMIT %s",
             [*params, limit],
         ).fetchall()
-    return [{"terminal": r[0], "venda": r[1], "data": r[2], "valor_total": r[3], "operador": r[4],
-             "situacao": r[5], "tipo": r[6], "serie": r[7], "numero": r[8]} for r in rows]
+    return [
+        {
+            "terminal": r[0],
+            "venda": r[1],
+            "data": r[2],
+            "valor_total": r[3],
+            "operador": r[4],
+            "situacao": r[5],
+            "tipo": r[6],
+            "serie": r[7],
+            "numero": r[8],
+        }
+        for r in rows
+    ]
 
 
-def dashboard(conn: Any, *, day: str, terminal: str | None = None, operador: str | None = None) -> dict[str, Any]:
+def dashboard(
+    conn: Any, *, day: str, terminal: str | None = None, operador: str | None = None
+) -> dict[str, Any]:
     where, params = _filters(day, terminal, operador)
     with conn.transaction():
         per_terminal = conn.execute(
             f"SELECT v.terminal_id, count(*), COALESCE(sum((v.dados->>'valor_total')::numeric), 0) "
-            f"FROM loja_registros v WHERE v.tabela = 'sales' AND {where} GROUP BY 1 ORDER BY 1", params,
+            f"FROM loja_registros v WHERE v.tabela = 'sales' AND {where} GROUP BY 1 ORDER BY 1",
+            params,
         ).fetchall()
         per_operator = conn.execute(
             f"SELECT COALESCE(v.dados->>'operador_codigo', '-'), count(*), "
             f"COALESCE(sum((v.dados->>'valor_total')::numeric), 0) "
-            f"FROM loja_registros v WHERE v.tabela = 'sales' AND {where} GROUP BY 1 ORDER BY 1", params,
+            f"FROM loja_registros v WHERE v.tabela = 'sales' AND {where} GROUP BY 1 ORDER BY 1",
+            params,
         ).fetchall()
         docs = conn.execute(
             f"SELECT d.dados->>'status', count(*) FROM loja_registros d JOIN loja_registros v "
             f"ON v.terminal_id = d.terminal_id AND v.tabela = 'sales' AND v.local_id = (d.dados->>'sale_id')::bigint "
-            f"WHERE d.tabela = 'fiscal_documents' AND {where} GROUP BY 1 ORDER BY 1", params,
+            f"WHERE d.tabela = 'fiscal_documents' AND {where} GROUP BY 1 ORDER BY 1",
+            params,
         ).fetchall()
         terminals = conn.execute(
-            "SELECT terminal_id, visto_em, versao_aplicada FROM loja_terminais ORDER BY terminal_id").fetchall()
+            "SELECT terminal_id, visto_em, versao_aplicada FROM loja_terminais ORDER BY terminal_id"
+        ).fetchall()
     total = sum((Decimal(r[2]) for r in per_terminal), Decimal("0"))
     return {
         "data": day,
         "vendas": sum(int(r[1]) for r in per_terminal),
         "valor_total": str(total),
-        "por_terminal": [{"terminal": r[0], "vendas": int(r[1]), "valor_total": str(r[2])} for r in per_terminal],
-        "por_operador": [{"operador": r[0], "vendas": int(r[1]), "valor_total": str(r[2])} for r in per_operator],
+        "por_terminal": [
+            {"terminal": r[0], "vendas": int(r[1]), "valor_total": str(r[2])} for r in per_terminal
+        ],
+        "por_operador": [
+            {"operador": r[0], "vendas": int(r[1]), "valor_total": str(r[2])} for r in per_operator
+        ],
         "documentos": {r[0]: int(r[1]) for r in docs},
-        "terminais": [{"terminal": r[0], "visto_em": r[1].isoformat(), "versao": int(r[2])} for r in terminals],
+        "terminais": [
+            {"terminal": r[0], "visto_em": r[1].isoformat(), "versao": int(r[2])} for r in terminals
+        ],
     }
 
 
-def cash_sessions(conn: Any, *, day: str | None = None, terminal: str | None = None,
-                  operador: str | None = None) -> list[dict[str, Any]]:
+def cash_sessions(
+    conn: Any, *, day: str | None = None, terminal: str | None = None, operador: str | None = None
+) -> list[dict[str, Any]]:
     where, params = ["c.tabela = 'cash_sessions'"], []
     if day:
-        where.append("left(c.dados->>'opened_at', 10) <= %s AND "
-                     "(c.dados->>'closed_at' IS NULL OR left(c.dados->>'closed_at', 10) >= %s)")
+        where.append(
+            "left(c.dados->>'opened_at', 10) <= %s AND "
+            "(c.dados->>'closed_at' IS NULL OR left(c.dados->>'closed_at', 10) >= %s)"
+        )
         params += [day, day]
     if terminal:
         where.append("c.terminal_id = %s")
@@ -96,11 +131,19 @@ def cash_sessions(conn: Any, *, day: str | None = None, terminal: str | None = N
         movements = d.get("movements") or []
         sangrias = sum((Decimal(m["valor"]) for m in movements if m["kind"] == "sangria"), Decimal("0"))
         suprimentos = sum((Decimal(m["valor"]) for m in movements if m["kind"] == "suprimento"), Decimal("0"))
-        out.append({
-            "terminal": terminal_id, "caixa": local_id, "situacao": d.get("status"),
-            "aberto_em": d.get("opened_at"), "fechado_em": d.get("closed_at"),
-            "operador": d.get("opened_by_codigo"), "fundo_troco": d.get("opening_float"),
-            "vendas": int(count), "valor_vendas": str(total),
-            "sangrias": str(sangrias), "suprimentos": str(suprimentos),
-        })
+        out.append(
+            {
+                "terminal": terminal_id,
+                "caixa": local_id,
+                "situacao": d.get("status"),
+                "aberto_em": d.get("opened_at"),
+                "fechado_em": d.get("closed_at"),
+                "operador": d.get("opened_by_codigo"),
+                "fundo_troco": d.get("opening_float"),
+                "vendas": int(count),
+                "valor_vendas": str(total),
+                "sangrias": str(sangrias),
+                "suprimentos": str(suprimentos),
+            }
+        )
     return out

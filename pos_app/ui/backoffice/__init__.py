@@ -20,7 +20,9 @@ __all__ = ["DocumentsWindow", "open_documents_window"]
 
 def _open(host: ManagerHost) -> None:
     approver = host.approver
-    open_documents_window(host.ctx, host.parent_widget(), user_id=approver.id if approver is not None else None)
+    open_documents_window(
+        host.ctx, host.parent_widget(), user_id=approver.id if approver is not None else None
+    )
 
 
 register_manager_action(ManagerAction(key="documentos_backoffice", label=tr("Documentos (CT-e, NFS-e)"),

@@ -84,8 +84,11 @@ class DesacordoDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(tr("Transportador: {0}").format(emitente)))
         layout.addWidget(hint_label(tr("Chave: {0}").format(chave)))
-        layout.addWidget(QLabel(tr("Motivo do desacordo (de {0} a {1} caracteres):").format(OBSERVACOES_MIN,
-                                                                                          OBSERVACOES_MAX)))
+        layout.addWidget(
+            QLabel(
+                tr("Motivo do desacordo (de {0} a {1} caracteres):").format(OBSERVACOES_MIN, OBSERVACOES_MAX)
+            )
+        )
         self.text = QPlainTextEdit()
         self.text.setPlaceholderText(tr("Ex.: frete cobrado acima do valor contratado"))
         layout.addWidget(self.text)
@@ -114,9 +117,13 @@ class DesacordoDialog(QDialog):
         if size == 0:
             self.error.setText("")
         elif size < OBSERVACOES_MIN:
-            self.error.setText(tr("Faltam {0} caracteres (mínimo {1}).").format(OBSERVACOES_MIN - size, OBSERVACOES_MIN))
+            self.error.setText(
+                tr("Faltam {0} caracteres (mínimo {1}).").format(OBSERVACOES_MIN - size, OBSERVACOES_MIN)
+            )
         elif size > OBSERVACOES_MAX:
-            self.error.setText(tr("Passou {0} caracteres do máximo ({1}).").format(size - OBSERVACOES_MAX, OBSERVACOES_MAX))
+            self.error.setText(
+                tr("Passou {0} caracteres do máximo ({1}).").format(size - OBSERVACOES_MAX, OBSERVACOES_MAX)
+            )
         else:
             self.error.setText("")
         self.ok.setEnabled(valid)
@@ -196,7 +203,8 @@ class ReceivedTab(QWidget):
         self.table.setRowCount(len(self.rows))
         for i, row in enumerate(self.rows):
             desacordo = {"evento_registrado": tr("Registrado"), "erro": tr("Recusado")}.get(
-                row.get("desacordo_status") or "", "")
+                row.get("desacordo_status") or "", ""
+            )
             values = [
                 (row["data_emissao"] or "")[:10], row["nome_emitente"] or "", row["documento_emitente"] or "",
                 _money(row["valor_total"]), tr(SITUACOES.get(row["situacao"], row["situacao"])),
@@ -226,7 +234,11 @@ class ReceivedTab(QWidget):
 
     def _selection_changed(self) -> None:
         row = self.selected()
-        can = row is not None and row["situacao"] == CteSituacao.AUTORIZADO and row.get("desacordo_status") != "evento_registrado"
+        can = (
+            row is not None
+            and row["situacao"] == CteSituacao.AUTORIZADO
+            and row.get("desacordo_status") != "evento_registrado"
+        )
         self.desacordo_button.setEnabled(bool(can) and not self.window_.busy)
         self.xml_button.setEnabled(row is not None and not self.window_.busy)
 
@@ -268,8 +280,11 @@ class ReceivedTab(QWidget):
         if row is None:
             return
         chave = row["chave"]
-        self.window_.run(lambda: self.service.download(chave, "xml"),
-                         lambda path: self.status.setText(tr("XML salvo em {0}").format(path)), self.xml_button)
+        self.window_.run(
+            lambda: self.service.download(chave, "xml"),
+            lambda path: self.status.setText(tr("XML salvo em {0}").format(path)),
+            self.xml_button,
+        )
 
 
 class IssueTab(QWidget):
@@ -328,7 +343,9 @@ class IssueTab(QWidget):
         layout.addLayout(actions)
         self.result = hint_label()
         layout.addWidget(self.result)
-        self.issued = _table([tr(h) for h in ("Referência", "Modelo", "Nº", "Situação", "Valor", "Tomador/destinatário")])
+        self.issued = _table(
+            [tr(h) for h in ("Referência", "Modelo", "Nº", "Situação", "Valor", "Tomador/destinatário")]
+        )
         layout.addWidget(self.issued)
         self.rows: list[dict[str, Any]] = []
         self.modelo.currentIndexChanged.connect(self._modelo_changed)
@@ -356,7 +373,12 @@ class IssueTab(QWidget):
         self.cte_box = QGroupBox(tr("CT-e: partes e carga"))
         cform = QFormLayout(self.cte_box)
         self.tomador = QComboBox()
-        for code, label in (("0", "Remetente"), ("1", "Expedidor"), ("2", "Recebedor"), ("3", "Destinatário")):
+        for code, label in (
+            ("0", "Remetente"),
+            ("1", "Expedidor"),
+            ("2", "Recebedor"),
+            ("3", "Destinatário"),
+        ):
             self.tomador.addItem(tr(label), code)
         cform.addRow(tr("Tomador do serviço"), self.tomador)
         for key, label in self.FORM_CTE:
@@ -367,11 +389,20 @@ class IssueTab(QWidget):
         self.os_box = QGroupBox(tr("CT-e OS: tomador e serviço"))
         oform = QFormLayout(self.os_box)
         self.modal = QComboBox()
-        for code, label in (("01", "Rodoviário"), ("02", "Aéreo"), ("03", "Aquaviário"), ("04", "Ferroviário")):
+        for code, label in (
+            ("01", "Rodoviário"),
+            ("02", "Aéreo"),
+            ("03", "Aquaviário"),
+            ("04", "Ferroviário"),
+        ):
             self.modal.addItem(tr(label), code)
         oform.addRow(tr("Modal"), self.modal)
         self.tipo_servico = QComboBox()
-        for code, label in (("6", "Transporte de pessoas"), ("7", "Transporte de valores"), ("8", "Excesso de bagagem")):
+        for code, label in (
+            ("6", "Transporte de pessoas"),
+            ("7", "Transporte de valores"),
+            ("8", "Excesso de bagagem"),
+        ):
             self.tipo_servico.addItem(tr(label), code)
         oform.addRow(tr("Tipo de serviço"), self.tipo_servico)
         for key, label in self.FORM_OS:
@@ -460,7 +491,9 @@ class IssueTab(QWidget):
             self.result.setText(tr(outcome.mensagem))
             self.reload()
 
-        self.window_.run(lambda: self.service.emit(payload, modelo=modelo, user_id=user), done, self.emit_button)
+        self.window_.run(
+            lambda: self.service.emit(payload, modelo=modelo, user_id=user), done, self.emit_button
+        )
 
     def reload(self) -> None:
         from pos_app.core.services.cte import MODELOS, STATUS_LABELS
@@ -588,8 +621,11 @@ class RpsTab(QWidget):
         lines = [tr(outcome.mensagem)]
         for r in outcome.resultado:
             if r["status"] == RpsAnswerStatus.AUTORIZADO:
-                lines.append(tr("RPS {0}/{1}: NFS-e nº {2}, código de verificação {3}").format(
-                    r["serie_rps"], r["numero_rps"], r["numero"], r["codigo_verificacao"]))
+                lines.append(
+                    tr("RPS {0}/{1}: NFS-e nº {2}, código de verificação {3}").format(
+                        r["serie_rps"], r["numero_rps"], r["numero"], r["codigo_verificacao"]
+                    )
+                )
             else:
                 erros = "; ".join(str(e.get("mensagem")) for e in r["erros"]) or r["status"]
                 lines.append(tr("RPS {0}/{1}: {2}").format(r["serie_rps"], r["numero_rps"], erros))
@@ -622,7 +658,9 @@ class DocumentsWindow(QDialog):
         close.rejected.connect(self.close)
         layout.addWidget(close)
 
-    def run(self, fn: Callable[[], Any], on_result: Callable[[Any], None], button: QPushButton | None = None) -> None:
+    def run(
+        self, fn: Callable[[], Any], on_result: Callable[[Any], None], button: QPushButton | None = None
+    ) -> None:
         """Run ``fn`` off the GUI thread; errors are shown; ``button`` is disabled meanwhile."""
         self.busy = True
         if button is not None:
@@ -651,7 +689,9 @@ class DocumentsWindow(QDialog):
         super().closeEvent(event)
 
 
-def open_documents_window(ctx: Any, parent: QWidget | None = None, *, user_id: int | None = None) -> DocumentsWindow:
+def open_documents_window(
+    ctx: Any, parent: QWidget | None = None, *, user_id: int | None = None
+) -> DocumentsWindow:
     """Open (non-modal) the "Documentos" window of the manager."""
     window = DocumentsWindow(ctx, parent, user_id=user_id)
     _windows.append(window)

@@ -35,8 +35,13 @@ ENTRIES: list[tuple[str, str, str, str, int]] = [
 ]
 
 
-def open_dialog(key: str, ctx: AppContext, parent: QWidget | None, manager: User | None,
-                on_finished: Callable[[], None] | None = None) -> QDialog:
+def open_dialog(
+    key: str,
+    ctx: AppContext,
+    parent: QWidget | None,
+    manager: User | None,
+    on_finished: Callable[[], None] | None = None,
+) -> QDialog:
     """Build and open (non-blocking) the dialog of an entry; returns it."""
     import importlib
 
@@ -51,8 +56,9 @@ def open_dialog(key: str, ctx: AppContext, parent: QWidget | None, manager: User
     raise KeyError(key)
 
 
-def manager_menu_actions(ctx: AppContext, parent: QWidget | None, current_user: User | None
-                         ) -> list[tuple[str, Callable[[], QDialog]]]:
+def manager_menu_actions(
+    ctx: AppContext, parent: QWidget | None, current_user: User | None
+) -> list[tuple[str, Callable[[], QDialog]]]:
     """(label, open) pairs; ``current_user`` is used as the approving manager when he is one,
     otherwise each dialog asks for a manager PIN itself."""
     manager = current_user if current_user is not None and current_user.is_manager else None
@@ -69,6 +75,7 @@ def _register() -> None:
     except ImportError:  # the window has no hook: manager_menu_actions() is the way in
         return
     for key, label, _module, _cls, order in ENTRIES:
+
         def run(host: Any, k: str = key) -> None:
             manager = getattr(host, "approver", None) or getattr(host, "operator", None)
             if manager is not None and not manager.is_manager:

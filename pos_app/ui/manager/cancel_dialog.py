@@ -54,8 +54,14 @@ if TYPE_CHECKING:
 class CancelDialog(ManagerDialog):
     """Find the note, show the time left, ask for the justification (15-255) and cancel."""
 
-    def __init__(self, ctx: AppContext, manager: User | None = None, parent: QWidget | None = None,
-                 ref: str | None = None, now: Now | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        manager: User | None = None,
+        parent: QWidget | None = None,
+        ref: str | None = None,
+        now: Now | None = None,
+    ) -> None:
         super().__init__(ctx, manager, parent, now)
         self.setObjectName("cancelDialog")
         self.setWindowTitle(tr("Cancelar NFC-e"))
@@ -173,11 +179,15 @@ class CancelDialog(ManagerDialog):
     def _recent_line(self, doc: dict[str, Any]) -> str:
         from pos_app.core.domain.br_format import format_local_datetime
 
-        numero = tr("nº {n} série {s}").format(n=doc["numero"], s=doc["serie"]) if doc["numero"] else doc["ref"]
+        numero = (
+            tr("nº {n} série {s}").format(n=doc["numero"], s=doc["serie"]) if doc["numero"] else doc["ref"]
+        )
         when = format_local_datetime(doc.get("data_autorizacao") or doc.get("created_at"), self.now())
         total = format_brl(doc["valor_total"]) if doc.get("valor_total") else "—"
         left = doc.get("restante")
-        prazo = tr("resta {t}").format(t=format_remaining(left)) if left is not None else tr("em contingência")
+        prazo = (
+            tr("resta {t}").format(t=format_remaining(left)) if left is not None else tr("em contingência")
+        )
         return f"{numero} · {when} · {total} · {prazo}"
 
     def _recent_chosen(self, row: int) -> None:
@@ -200,7 +210,11 @@ class CancelDialog(ManagerDialog):
         total = format_brl(sale["valor_total"]) if sale else "—"
         numero = f"nº {doc['numero']} série {doc['serie']}" if doc["numero"] else tr("sem número")
         text = tr("NFC-e {ref} — {numero} — {total} — {situacao}").format(
-            ref=doc["ref"], numero=numero, total=total, situacao=STATUS_LABELS.get(doc["status"], doc["status"]))
+            ref=doc["ref"],
+            numero=numero,
+            total=total,
+            situacao=STATUS_LABELS.get(doc["status"], doc["status"]),
+        )
         if doc["data_autorizacao"]:
             auth = datetime.fromisoformat(doc["data_autorizacao"]).astimezone(self.now().tzinfo)
             text += tr("; autorizada em {quando}").format(quando=auth.strftime("%d/%m/%Y %H:%M:%S"))
@@ -219,8 +233,11 @@ class CancelDialog(ManagerDialog):
     def update_state(self) -> None:
         n = len(" ".join(self.justificativa.toPlainText().split()))
         ok_text = JUSTIFICATIVA_MIN <= n <= JUSTIFICATIVA_MAX
-        self.counter.setText(tr("{n}/{max} caracteres (mínimo {min})").format(n=n, max=JUSTIFICATIVA_MAX,
-                                                                               min=JUSTIFICATIVA_MIN))
+        self.counter.setText(
+            tr("{n}/{max} caracteres (mínimo {min})").format(
+                n=n, max=JUSTIFICATIVA_MAX, min=JUSTIFICATIVA_MIN
+            )
+        )
         self.counter.setStyleSheet(f"color: {theme.GREEN if ok_text else theme.GREY};")
         doc = self.doc
         can = False
@@ -231,7 +248,9 @@ class CancelDialog(ManagerDialog):
             secs = self.seconds_left() or 0
             if secs > 0:
                 color = theme.RED if secs < 300 else theme.AMBER if secs < 600 else theme.GREEN
-                self.countdown.setText(tr("Tempo para cancelar: {t}").format(t=format_remaining(remaining(doc, self.now()))))
+                self.countdown.setText(
+                    tr("Tempo para cancelar: {t}").format(t=format_remaining(remaining(doc, self.now())))
+                )
                 self.countdown.setStyleSheet(f"color: {color};")
                 self.explain.setText("")
                 can = True
@@ -245,7 +264,8 @@ class CancelDialog(ManagerDialog):
             intent = self.service.pending_intent(int(doc["id"]))
             self.explain.setText(
                 tr("O cancelamento será agendado e feito automaticamente logo após a autorização da nota.")
-                + (tr(" Já existe um cancelamento agendado para esta nota.") if intent else ""))
+                + (tr(" Já existe um cancelamento agendado para esta nota.") if intent else "")
+            )
             can = True
         elif doc["status"] == S.CANCELADO:
             self.countdown.setText(tr("Nota já cancelada"))
@@ -279,10 +299,17 @@ class CancelDialog(ManagerDialog):
         """The confirmation step: "Voltar" is the default (Enter/Esc); cancelling takes a deliberate choice."""
         doc = self.doc
         assert doc is not None
-        numero = tr("nº {n} série {s}").format(n=doc["numero"], s=doc["serie"]) if doc["numero"] else doc["ref"]
-        box = QMessageBox(QMessageBox.Icon.Warning, tr("Confirmar cancelamento"),
-                          tr("Cancelar a NFC-e {numero}? O cancelamento é enviado à SEFAZ e não pode ser "
-                             "desfeito.").format(numero=numero), parent=self)
+        numero = (
+            tr("nº {n} série {s}").format(n=doc["numero"], s=doc["serie"]) if doc["numero"] else doc["ref"]
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            tr("Confirmar cancelamento"),
+            tr("Cancelar a NFC-e {numero}? O cancelamento é enviado à SEFAZ e não pode ser desfeito.").format(
+                numero=numero
+            ),
+            parent=self,
+        )
         box.setObjectName("confirmCancelBox")
         back = box.addButton(tr("&Voltar (Esc)"), QMessageBox.ButtonRole.RejectRole)
         yes = box.addButton(tr("&Sim, cancelar a nota"), QMessageBox.ButtonRole.AcceptRole)

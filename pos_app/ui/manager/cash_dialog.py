@@ -48,8 +48,13 @@ if TYPE_CHECKING:
 
 
 class CashDialog(ManagerDialog):
-    def __init__(self, ctx: AppContext, manager: User | None = None, parent: QWidget | None = None,
-                 now: Now | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        manager: User | None = None,
+        parent: QWidget | None = None,
+        now: Now | None = None,
+    ) -> None:
         super().__init__(ctx, manager, parent, now)
         self.setObjectName("cashDialog")
         self.setWindowTitle(tr("Caixa"))
@@ -121,8 +126,12 @@ class CashDialog(ManagerDialog):
         # close -----------------------------------------------------------------------------
         page = QWidget()
         box = QVBoxLayout(page)
-        hint = QLabel(tr("Conte a gaveta e informe o valor de cada forma. Formas em branco ficam "
-                         "como \"não conferido\"; o dinheiro é obrigatório."))
+        hint = QLabel(
+            tr(
+                "Conte a gaveta e informe o valor de cada forma. Formas em branco ficam "
+                'como "não conferido"; o dinheiro é obrigatório.'
+            )
+        )
         hint.setWordWrap(True)
         box.addWidget(hint)
         self.table = QTableWidget(0, 4)
@@ -177,7 +186,9 @@ class CashDialog(ManagerDialog):
         self.tab_report = self.tabs.addTab(page, tr("Relatório X"))
 
         self.tabs.currentChanged.connect(lambda _i: self.focus_first_field())
-        self.gate.pin.returnPressed.connect(self.submit_current_tab)  # PIN typed last: Enter runs the tab's action
+        self.gate.pin.returnPressed.connect(
+            self.submit_current_tab
+        )  # PIN typed last: Enter runs the tab's action
         self.refresh()
 
     def showEvent(self, event: Any) -> None:  # noqa: N802
@@ -186,8 +197,11 @@ class CashDialog(ManagerDialog):
 
     def submit_current_tab(self) -> None:
         index = self.tabs.currentIndex()
-        action = {self.tab_open: self.open_session, self.tab_move: self.register_move,
-                  self.tab_close: self.close_session}.get(index)
+        action = {
+            self.tab_open: self.open_session,
+            self.tab_move: self.register_move,
+            self.tab_close: self.close_session,
+        }.get(index)
         if action is not None:
             action()
 
@@ -219,10 +233,19 @@ class CashDialog(ManagerDialog):
             self.summary = self.service.summary(int(session["id"]), self.now())
             s = self.summary
             auto = tr(" (aberto automaticamente)") if session["auto_opened"] else ""
-            self.status.setText(tr("Caixa {n} aberto{auto} — fundo {fundo} — {v} venda(s), {t} — dinheiro esperado "
-                                   "na gaveta {d}").format(n=s.id, auto=auto, fundo=format_brl(s.fundo), v=s.vendas,
-                                                         t=format_brl(s.total_vendas),
-                                                         d=format_brl(s.formas[CASH].esperado)))
+            self.status.setText(
+                tr(
+                    "Caixa {n} aberto{auto} — fundo {fundo} — {v} venda(s), {t} — dinheiro esperado "
+                    "na gaveta {d}"
+                ).format(
+                    n=s.id,
+                    auto=auto,
+                    fundo=format_brl(s.fundo),
+                    v=s.vendas,
+                    t=format_brl(s.total_vendas),
+                    d=format_brl(s.formas[CASH].esperado),
+                )
+            )
             self.status.setStyleSheet(f"color: {theme.GREEN};")
             self._fill_table(s)
             self._show_report(s)
@@ -323,8 +346,12 @@ class CashDialog(ManagerDialog):
             show_result(self.message, tr("Fundo de troco inválido."), False)
             return
         when = self.now()
-        self._run(lambda user: self.service.open(user, value, when),
-                  lambda s: tr("Caixa {n} aberto com fundo de {v}.").format(n=s["id"], v=format_brl(s["opening_float"])))
+        self._run(
+            lambda user: self.service.open(user, value, when),
+            lambda s: tr("Caixa {n} aberto com fundo de {v}.").format(
+                n=s["id"], v=format_brl(s["opening_float"])
+            ),
+        )
 
     def register_move(self) -> None:
         value = self.move_value.value()
@@ -338,7 +365,9 @@ class CashDialog(ManagerDialog):
         def done(data: dict[str, Any]) -> str:
             self.move_value.clear()
             self.move_reason.clear()
-            return tr("{k} de {v} registrada.").format(k=kind.capitalize(), v=format_brl(Decimal(data["valor"])))
+            return tr("{k} de {v} registrada.").format(
+                k=kind.capitalize(), v=format_brl(Decimal(data["valor"]))
+            )
 
         self._run(lambda user: self.service.move(kind, value, reason, user, when), done)
 
@@ -379,5 +408,11 @@ class CashDialog(ManagerDialog):
         def done(value: tuple[bool, str]) -> None:
             show_result(self.message, value[1], value[0])
 
-        self.track(run_job(self.service.print_report, s, on_result=done,
-                           on_error=lambda e: show_result(self.message, error_text(e), False)))
+        self.track(
+            run_job(
+                self.service.print_report,
+                s,
+                on_result=done,
+                on_error=lambda e: show_result(self.message, error_text(e), False),
+            )
+        )

@@ -32,8 +32,13 @@ if TYPE_CHECKING:
 
 
 class EmailDialog(ManagerDialog):
-    def __init__(self, ctx: AppContext, manager: User | None = None, parent: QWidget | None = None,
-                 ref: str | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        manager: User | None = None,
+        parent: QWidget | None = None,
+        ref: str | None = None,
+    ) -> None:
         super().__init__(ctx, manager, parent)
         self.setObjectName("emailDialog")
         self.setWindowTitle(tr("Enviar NFC-e por e-mail"))
@@ -77,9 +82,17 @@ class EmailDialog(ManagerDialog):
         ref = self.ref.text().strip()
         self.send_button.setEnabled(False)
         self.message.setText(tr("Enviando..."))
-        self.track(run_job(self.service.send, ref, lines, self.manager, on_result=self._done,
-                           on_error=lambda e: show_result(self.message, error_text(e), False),
-                           on_finished=lambda: self.send_button.setEnabled(True)))
+        self.track(
+            run_job(
+                self.service.send,
+                ref,
+                lines,
+                self.manager,
+                on_result=self._done,
+                on_error=lambda e: show_result(self.message, error_text(e), False),
+                on_finished=lambda: self.send_button.setEnabled(True),
+            )
+        )
 
     def _done(self, result: EmailResult) -> None:
         self.outcome = result

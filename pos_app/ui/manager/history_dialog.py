@@ -55,8 +55,13 @@ PAGE_SIZE = 200  # rows on screen at once; the count and total cover every page
 
 
 class HistoryDialog(ManagerDialog):
-    def __init__(self, ctx: AppContext, manager: User | None = None, parent: QWidget | None = None,
-                 now: Now | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        manager: User | None = None,
+        parent: QWidget | None = None,
+        now: Now | None = None,
+    ) -> None:
         super().__init__(ctx, manager, parent, now)
         self.setObjectName("historyDialog")
         self.setWindowTitle(tr("Histórico de vendas"))
@@ -91,10 +96,17 @@ class HistoryDialog(ManagerDialog):
         search.setObjectName("searchButton")
         search.setAutoDefault(False)
         # Two rows of filters: every field wide enough to read at 1024x768.
-        for i, (label, widget) in enumerate(((tr("&De"), self.de), (tr("A&té"), self.ate),
-                                             (tr("&Situação"), self.status), (tr("&Operador"), self.operador),
-                                             (tr("&Número da NFC-e"), self.numero), (tr("C&have"), self.chave),
-                                             (tr("C&PF/CNPJ"), self.cpf))):
+        for i, (label, widget) in enumerate(
+            (
+                (tr("&De"), self.de),
+                (tr("A&té"), self.ate),
+                (tr("&Situação"), self.status),
+                (tr("&Operador"), self.operador),
+                (tr("&Número da NFC-e"), self.numero),
+                (tr("C&have"), self.chave),
+                (tr("C&PF/CNPJ"), self.cpf),
+            )
+        ):
             row, col = divmod(i, 4)
             caption = QLabel(label)
             caption.setBuddy(widget)
@@ -144,7 +156,13 @@ class HistoryDialog(ManagerDialog):
         self.cancel_button = QPushButton(tr("Cancelar nota…"))
         self.email_button = QPushButton(tr("Enviar por e-mail…"))
         close = QPushButton(tr("Fechar (Esc)"))
-        for b in (self.reprint_button, self.xml_button, self.consult_button, self.cancel_button, self.email_button):
+        for b in (
+            self.reprint_button,
+            self.xml_button,
+            self.consult_button,
+            self.cancel_button,
+            self.email_button,
+        ):
             b.setAutoDefault(False)
             b.setEnabled(False)
             buttons.addWidget(b)
@@ -175,10 +193,15 @@ class HistoryDialog(ManagerDialog):
         numero = self.numero.text().strip()
         status = self.status.currentData()
         return HistoryFilter(
-            de=_qdate(self.de.date()), ate=_qdate(self.ate.date()), status=[status] if status else [],
-            numero=int(numero) if numero.isdigit() else None, chave=self.chave.text().strip() or None,
-            cpf=self.cpf.text().strip() or None, operador=self.operador.currentData(),
-            limit=PAGE_SIZE, offset=self.page * PAGE_SIZE,
+            de=_qdate(self.de.date()),
+            ate=_qdate(self.ate.date()),
+            status=[status] if status else [],
+            numero=int(numero) if numero.isdigit() else None,
+            chave=self.chave.text().strip() or None,
+            cpf=self.cpf.text().strip() or None,
+            operador=self.operador.currentData(),
+            limit=PAGE_SIZE,
+            offset=self.page * PAGE_SIZE,
         )
 
     def search(self) -> None:
@@ -199,18 +222,27 @@ class HistoryDialog(ManagerDialog):
             limit = ""
             if r.cancel_restante:
                 limit = tr("{m} min").format(m=r.cancel_restante // 60)
-            values = (format_local_datetime(r.created_at, self.now()),
-                      tr("{n} série {s}").format(n=r.numero, s=r.serie) if r.numero else "—", format_brl(r.total),
-                      r.status_label, r.operador_nome or r.operador or "—", format_document(r.cpf or r.cnpj),
-                      limit, r.ref)
+            values = (
+                format_local_datetime(r.created_at, self.now()),
+                tr("{n} série {s}").format(n=r.numero, s=r.serie) if r.numero else "—",
+                format_brl(r.total),
+                r.status_label,
+                r.operador_nome or r.operador or "—",
+                format_document(r.cpf or r.cnpj),
+                limit,
+                r.ref,
+            )
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if col == 2:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
-        self.summary.setText(tr("{n} venda(s); total sem canceladas {t}").format(
-            n=self.total_rows, t=format_brl(self.total_value)))
+        self.summary.setText(
+            tr("{n} venda(s); total sem canceladas {t}").format(
+                n=self.total_rows, t=format_brl(self.total_value)
+            )
+        )
         pages = max(1, -(-self.total_rows // PAGE_SIZE))
         self.page_label.setText(tr("página {p} de {n}").format(p=self.page + 1, n=pages))
         self.prev_button.setEnabled(self.page > 0)
@@ -273,7 +305,9 @@ class HistoryDialog(ManagerDialog):
                 QDesktopServices.openUrl(QUrl.fromLocalFile(path))
             show_result(self.message, text, ok)
 
-        self.track(run_job(job, on_result=done, on_error=lambda e: show_result(self.message, error_text(e), False)))
+        self.track(
+            run_job(job, on_result=done, on_error=lambda e: show_result(self.message, error_text(e), False))
+        )
 
     def open_xml(self) -> None:
         row = self.selected()
@@ -285,8 +319,15 @@ class HistoryDialog(ManagerDialog):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
             show_result(self.message, tr("XML: {p}").format(p=path), True)
 
-        self.track(run_job(self.service.xml_file, row.ref, cancel_xml, on_result=done,
-                           on_error=lambda e: show_result(self.message, error_text(e), False)))
+        self.track(
+            run_job(
+                self.service.xml_file,
+                row.ref,
+                cancel_xml,
+                on_result=done,
+                on_error=lambda e: show_result(self.message, error_text(e), False),
+            )
+        )
 
     def consult(self) -> None:
         row = self.selected()
@@ -299,8 +340,15 @@ class HistoryDialog(ManagerDialog):
             self.select_ref(ref)
             show_result(self.message, data["mensagem"], True)
 
-        self.track(run_job(self.service.consult, ref, self.manager, on_result=done,
-                           on_error=lambda e: show_result(self.message, error_text(e), False)))
+        self.track(
+            run_job(
+                self.service.consult,
+                ref,
+                self.manager,
+                on_result=done,
+                on_error=lambda e: show_result(self.message, error_text(e), False),
+            )
+        )
 
     def open_cancel(self) -> None:
         row = self.selected()
@@ -350,41 +398,60 @@ def detail_html(data: dict[str, Any]) -> str:
     """The sale detail as simple HTML (items, payments, every document with its events)."""
     v = data["venda"]
     zone = data.get("fuso")
-    out = [f"<h3>Venda {v['id']} — {_esc(format_local_datetime(v['data'], zone))}</h3>",
-           f"<p>Operador: {_esc(v['operador_nome'] or '—')} · Total {_esc(format_brl(v['total']))} · troco "
-           f"{_esc(format_brl(v['troco']))}" + (f" · CPF {_esc(format_document(v['cpf']))}" if v["cpf"] else "")
-           + (f" · CNPJ {_esc(format_document(v.get('cnpj')))}" if v.get("cnpj") else "")
-           + (f" · caixa {v['caixa']}" if v.get("caixa") else "") + "</p>",
-           "<table border='0' cellspacing='2'>"]
+    out = [
+        f"<h3>Venda {v['id']} — {_esc(format_local_datetime(v['data'], zone))}</h3>",
+        f"<p>Operador: {_esc(v['operador_nome'] or '—')} · Total {_esc(format_brl(v['total']))} · troco "
+        f"{_esc(format_brl(v['troco']))}"
+        + (f" · CPF {_esc(format_document(v['cpf']))}" if v["cpf"] else "")
+        + (f" · CNPJ {_esc(format_document(v.get('cnpj')))}" if v.get("cnpj") else "")
+        + (f" · caixa {v['caixa']}" if v.get("caixa") else "")
+        + "</p>",
+        "<table border='0' cellspacing='2'>",
+    ]
     for i in v["itens"]:
-        out.append(f"<tr><td>{i['n']}</td><td>{_esc(i['descricao'])}</td><td align='right'>{_esc(i['quantidade'])}"
-                   f"</td><td align='right'>{_esc(format_brl(i['total']))}</td></tr>")
-    out.append("</table><p>Pagamentos: " + ", ".join(f"{_esc(p['descricao'])} {_esc(format_brl(p['valor']))}"
-                                                    for p in v["pagamentos"]) + "</p>")
+        out.append(
+            f"<tr><td>{i['n']}</td><td>{_esc(i['descricao'])}</td><td align='right'>{_esc(i['quantidade'])}"
+            f"</td><td align='right'>{_esc(format_brl(i['total']))}</td></tr>"
+        )
+    out.append(
+        "</table><p>Pagamentos: "
+        + ", ".join(f"{_esc(p['descricao'])} {_esc(format_brl(p['valor']))}" for p in v["pagamentos"])
+        + "</p>"
+    )
     for d in data["documentos"]:
         out.append(f"<h4>{_esc(d['ref'])} ({_esc(d['tipo'])}) — {_esc(d['situacao'])}</h4>")
         if d["chave"]:
-            out.append(f"<p>nº {d['numero']} série {d['serie']} · chave <tt>{_esc(d['chave'])}</tt> · protocolo "
-                       f"{_esc(d['protocolo'] or '—')}</p>")
+            out.append(
+                f"<p>nº {d['numero']} série {d['serie']} · chave <tt>{_esc(d['chave'])}</tt> · protocolo "
+                f"{_esc(d['protocolo'] or '—')}</p>"
+            )
         if d["status_sefaz"]:
             out.append(f"<p>SEFAZ {_esc(d['status_sefaz'])}: {_esc(d['mensagem_sefaz'])}</p>")
-        out.append("<table border='1' cellspacing='0' cellpadding='3'><tr><th>Quando</th><th>De</th><th>Para</th>"
-                   "<th>HTTP</th><th>Nota</th><th>Resposta da API</th></tr>")
+        out.append(
+            "<table border='1' cellspacing='0' cellpadding='3'><tr><th>Quando</th><th>De</th><th>Para</th>"
+            "<th>HTTP</th><th>Nota</th><th>Resposta da API</th></tr>"
+        )
         for e in d["eventos"]:
             raw = e["resposta"]
             if isinstance(raw, dict | list):
                 raw = json.dumps(raw, ensure_ascii=False, indent=1)[:2000]
-            out.append(f"<tr><td>{_esc(format_local_datetime(e['quando'], zone, seconds=True))}</td><td>{_esc(e['de'] or '')}</td>"
-                       f"<td>{_esc(e['para'])}</td><td>{_esc(e['http'] or '')}</td><td>{_esc(e['nota'] or '')}</td>"
-                       f"<td><pre>{_esc(raw or '')}</pre></td></tr>")
+            out.append(
+                f"<tr><td>{_esc(format_local_datetime(e['quando'], zone, seconds=True))}</td><td>{_esc(e['de'] or '')}</td>"
+                f"<td>{_esc(e['para'])}</td><td>{_esc(e['http'] or '')}</td><td>{_esc(e['nota'] or '')}</td>"
+                f"<td><pre>{_esc(raw or '')}</pre></td></tr>"
+            )
         out.append("</table>")
     for c in data["cancelamentos_agendados"]:
-        out.append(f"<p><b>Cancelamento agendado</b> de {_esc(c['ref'])}: {_esc(c['status'])} — "
-                   f"{_esc(c['justificativa'])}</p>")
+        out.append(
+            f"<p><b>Cancelamento agendado</b> de {_esc(c['ref'])}: {_esc(c['status'])} — "
+            f"{_esc(c['justificativa'])}</p>"
+        )
     if data["auditoria"]:
         out.append("<h4>Auditoria</h4><ul>")
         for a in data["auditoria"]:
-            out.append(f"<li>{_esc(format_local_datetime(a['quando'], zone))} — {_esc(a['nome'] or '—')} — "
-                       f"{_esc(a['descricao'])} — {_esc(a['resultado'])}</li>")
+            out.append(
+                f"<li>{_esc(format_local_datetime(a['quando'], zone))} — {_esc(a['nome'] or '—')} — "
+                f"{_esc(a['descricao'])} — {_esc(a['resultado'])}</li>"
+            )
         out.append("</ul>")
     return "".join(out)

@@ -69,8 +69,11 @@ class HourBarChart(QWidget):
             p.drawLine(int(left), int(y), int(left + w), int(y))
             p.setPen(QColor(theme.GREY))
             label = f"{i * step:,.0f}".replace(",", ".")
-            p.drawText(QRectF(0, y - 9, left - 6, 18), int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                       label)
+            p.drawText(
+                QRectF(0, y - 9, left - 6, 18),
+                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                label,
+            )
             p.setPen(QPen(QColor("#cfd8dc"), 1))
         slot = w / len(self.buckets)
         for i, b in enumerate(self.buckets):
@@ -79,10 +82,15 @@ class HourBarChart(QWidget):
             rect = QRectF(x + slot * 0.15, top + h - bar_h, slot * 0.7, bar_h)
             p.fillRect(rect, QColor(theme.BLUE))
             p.setPen(QColor(theme.INK))
-            p.drawText(QRectF(x, top + h + 4, slot, bottom - 4), int(Qt.AlignmentFlag.AlignHCenter), f"{b.hora:02d}h")
+            p.drawText(
+                QRectF(x, top + h + 4, slot, bottom - 4), int(Qt.AlignmentFlag.AlignHCenter), f"{b.hora:02d}h"
+            )
             if b.vendas:
-                p.drawText(QRectF(x, rect.top() - metrics.height() - 2, slot, metrics.height()),
-                           int(Qt.AlignmentFlag.AlignHCenter), str(b.vendas))
+                p.drawText(
+                    QRectF(x, rect.top() - metrics.height() - 2, slot, metrics.height()),
+                    int(Qt.AlignmentFlag.AlignHCenter),
+                    str(b.vendas),
+                )
         p.end()
 
 
@@ -95,8 +103,13 @@ def _nice(raw: float) -> float:
 
 
 class ReportsDialog(ManagerDialog):
-    def __init__(self, ctx: AppContext, manager: User | None = None, parent: QWidget | None = None,
-                 now: Now | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        manager: User | None = None,
+        parent: QWidget | None = None,
+        now: Now | None = None,
+    ) -> None:
         super().__init__(ctx, manager, parent, now)
         self.setObjectName("reportsDialog")
         self.setWindowTitle(tr("Relatórios"))
@@ -122,9 +135,16 @@ class ReportsDialog(ManagerDialog):
 
         grid = QGridLayout()
         self.kpis: dict[str, QLabel] = {}
-        for col, (key, text) in enumerate((("vendas", tr("Vendas")), ("total", tr("Faturamento")),
-                                           ("ticket", tr("Ticket médio")), ("canceladas", tr("Canceladas")),
-                                           ("pix", tr("PIX")), ("contingencia", tr("Contingência pendente")))):
+        for col, (key, text) in enumerate(
+            (
+                ("vendas", tr("Vendas")),
+                ("total", tr("Faturamento")),
+                ("ticket", tr("Ticket médio")),
+                ("canceladas", tr("Canceladas")),
+                ("pix", tr("PIX")),
+                ("contingencia", tr("Contingência pendente")),
+            )
+        ):
             caption = QLabel(text)
             theme.set_role(caption, "hint")
             value = QLabel("—")
@@ -184,7 +204,9 @@ class ReportsDialog(ManagerDialog):
         self.kpis["total"].setText(format_brl(rep.total))
         self.kpis["ticket"].setText(format_brl(rep.ticket_medio))
         self.kpis["canceladas"].setText(f"{len(rep.canceladas)} ({format_brl(rep.total_cancelado)})")
-        self.kpis["pix"].setText(format_brl(rep.por_grupo.get("PIX", Decimal(0))))  # apart from cash and cards
+        self.kpis["pix"].setText(
+            format_brl(rep.por_grupo.get("PIX", Decimal(0)))
+        )  # apart from cash and cards
         pend = int(rep.backlog.get("contingencia_pendentes", 0))
         self.kpis["contingencia"].setText(str(pend))
         self.kpis["contingencia"].setStyleSheet(f"color: {theme.AMBER if pend else theme.INK};")
@@ -199,17 +221,28 @@ class ReportsDialog(ManagerDialog):
             self.cancelled.setItem(row, 1, QTableWidgetItem(c["hora"]))
             self.cancelled.setItem(row, 2, _right(format_brl(Decimal(c["valor"]))))
         b = rep.backlog
-        self.backlog.setText(tr("Contingência agora: {p} a transmitir, {e} precisam de correção, {d} tentativas a "
-                                "reconciliar.").format(p=b.get("contingencia_pendentes", 0),
-                                                        e=b.get("contingencia_com_erro", 0), d=b.get("em_duvida", 0)))
+        self.backlog.setText(
+            tr(
+                "Contingência agora: {p} a transmitir, {e} precisam de correção, {d} tentativas a "
+                "reconciliar."
+            ).format(
+                p=b.get("contingencia_pendentes", 0),
+                e=b.get("contingencia_com_erro", 0),
+                d=b.get("em_duvida", 0),
+            )
+        )
 
     def export(self, kind: str, path: str | Path | None = None) -> Path | None:
         if self.report is None:
             return None
         if path is None:
             default = self.ctx.data_dir / "relatorios" / f"relatorio-{self.report.dia.isoformat()}.{kind}"
-            chosen, _ = QFileDialog.getSaveFileName(self, tr("Exportar relatório"), str(default),
-                                                    "PDF (*.pdf)" if kind == "pdf" else "CSV (*.csv)")
+            chosen, _ = QFileDialog.getSaveFileName(
+                self,
+                tr("Exportar relatório"),
+                str(default),
+                "PDF (*.pdf)" if kind == "pdf" else "CSV (*.csv)",
+            )
             if not chosen:
                 return None
             path = chosen

@@ -51,8 +51,13 @@ def _combo(name: str, table: dict[str, str], blank: bool = False) -> QComboBox:
 
 
 class TaxGroupsDialog(ManagerDialog):
-    def __init__(self, ctx: AppContext, manager: User | None = None, parent: QWidget | None = None,
-                 now: Now | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        manager: User | None = None,
+        parent: QWidget | None = None,
+        now: Now | None = None,
+    ) -> None:
         super().__init__(ctx, manager, parent, now)
         self.setObjectName("taxGroupsDialog")
         self.setWindowTitle(tr("Grupos tributários"))
@@ -94,12 +99,21 @@ class TaxGroupsDialog(ManagerDialog):
         self.cest = self._edit("cest", "7 dígitos (opcional)")
         self.tributos = self._edit("tributos_percentual", "% aproximado (opcional)")
         for label, widget in (
-            ("Nome", self.nome), ("Origem", self.origem), ("CST/CSOSN do ICMS", self.cst),
-            ("Modalidade da base", self.modalidade), ("Alíquota do ICMS %", self.aliquota),
-            ("Redução da base %", self.reducao), ("FCP %", self.fcp), ("CST do PIS", self.pis),
-            ("Alíquota do PIS %", self.pis_aliq), ("CST da COFINS", self.cofins),
-            ("Alíquota da COFINS %", self.cofins_aliq), ("CST do IBS/CBS", self.ibs_cst),
-            ("cClassTrib", self.cclass), ("CEST", self.cest), ("Tributos aproximados %", self.tributos),
+            ("Nome", self.nome),
+            ("Origem", self.origem),
+            ("CST/CSOSN do ICMS", self.cst),
+            ("Modalidade da base", self.modalidade),
+            ("Alíquota do ICMS %", self.aliquota),
+            ("Redução da base %", self.reducao),
+            ("FCP %", self.fcp),
+            ("CST do PIS", self.pis),
+            ("Alíquota do PIS %", self.pis_aliq),
+            ("CST da COFINS", self.cofins),
+            ("Alíquota da COFINS %", self.cofins_aliq),
+            ("CST do IBS/CBS", self.ibs_cst),
+            ("cClassTrib", self.cclass),
+            ("CEST", self.cest),
+            ("Tributos aproximados %", self.tributos),
         ):
             form.addRow(tr(label), widget)
         layout.addWidget(box)
@@ -138,10 +152,14 @@ class TaxGroupsDialog(ManagerDialog):
         self.table.setRowCount(len(self.groups))
         for r, g in enumerate(self.groups):
             cells = (
-                g.nome, g.icms_situacao_tributaria, _num(g.icms_aliquota), _num(g.icms_reducao_base_calculo),
+                g.nome,
+                g.icms_situacao_tributaria,
+                _num(g.icms_aliquota),
+                _num(g.icms_reducao_base_calculo),
                 _pair(g.pis_situacao_tributaria, g.pis_aliquota_porcentual),
                 _pair(g.cofins_situacao_tributaria, g.cofins_aliquota_porcentual),
-                f"{g.ibs_cbs_situacao_tributaria}/{g.ibs_cbs_classificacao_tributaria}", str(self.repo.usage(g.nome)),
+                f"{g.ibs_cbs_situacao_tributaria}/{g.ibs_cbs_classificacao_tributaria}",
+                str(self.repo.usage(g.nome)),
             )
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
@@ -171,10 +189,25 @@ class TaxGroupsDialog(ManagerDialog):
     def clear_form(self) -> None:
         self.table.clearSelection()
         self.nome.clear()
-        for combo in (self.origem, self.cst, self.modalidade, self.pis, self.cofins, self.ibs_cst, self.cclass):
+        for combo in (
+            self.origem,
+            self.cst,
+            self.modalidade,
+            self.pis,
+            self.cofins,
+            self.ibs_cst,
+            self.cclass,
+        ):
             combo.setCurrentIndex(0)
-        for edit in (self.aliquota, self.reducao, self.fcp, self.pis_aliq, self.cofins_aliq, self.cest,
-                     self.tributos):
+        for edit in (
+            self.aliquota,
+            self.reducao,
+            self.fcp,
+            self.pis_aliq,
+            self.cofins_aliq,
+            self.cest,
+            self.tributos,
+        ):
             edit.clear()
         self.message.clear()
         self.nome.setFocus()
@@ -182,14 +215,24 @@ class TaxGroupsDialog(ManagerDialog):
     # -- actions --------------------------------------------------------------------------
     def form_row(self) -> dict[str, str]:
         combos: dict[str, Any] = {
-            "icms_origem": self.origem, "icms_situacao_tributaria": self.cst,
-            "icms_modalidade_base_calculo": self.modalidade, "pis_situacao_tributaria": self.pis,
-            "cofins_situacao_tributaria": self.cofins, "ibs_cbs_situacao_tributaria": self.ibs_cst,
+            "icms_origem": self.origem,
+            "icms_situacao_tributaria": self.cst,
+            "icms_modalidade_base_calculo": self.modalidade,
+            "pis_situacao_tributaria": self.pis,
+            "cofins_situacao_tributaria": self.cofins,
+            "ibs_cbs_situacao_tributaria": self.ibs_cst,
             "ibs_cbs_classificacao_tributaria": self.cclass,
         }
         row = {k: str(c.currentData() or "") for k, c in combos.items()}
-        for edit in (self.aliquota, self.reducao, self.fcp, self.pis_aliq, self.cofins_aliq, self.cest,
-                     self.tributos):
+        for edit in (
+            self.aliquota,
+            self.reducao,
+            self.fcp,
+            self.pis_aliq,
+            self.cofins_aliq,
+            self.cest,
+            self.tributos,
+        ):
             row[edit.objectName()] = edit.text()
         return row
 
@@ -199,23 +242,34 @@ class TaxGroupsDialog(ManagerDialog):
             if self.repo.usage(group.nome):
                 group.validate(self.ctx.config.get("emitente.regime"))
         except ValidationError as exc:
-            show_result(self.message, tr("Não salvo — campo {campo}: {erro}").format(campo=exc.field,
-                                                                                      erro=exc.message), False)
+            show_result(
+                self.message,
+                tr("Não salvo — campo {campo}: {erro}").format(campo=exc.field, erro=exc.message),
+                False,
+            )
             widget = self.findChild(QWidget, exc.field)
             if widget is not None:
                 widget.setFocus()
             return
         self.repo.upsert(group)
         self.reload()
-        show_result(self.message, tr("Grupo “{nome}” salvo: {desc}").format(nome=group.nome,
-                                                                            desc=group.describe()), True)
+        show_result(
+            self.message,
+            tr("Grupo “{nome}” salvo: {desc}").format(nome=group.nome, desc=group.describe()),
+            True,
+        )
 
     def remove(self) -> None:
         nome = self.nome.text().strip()
         used = self.repo.usage(nome) if nome else 0
         if used:
-            show_result(self.message, tr("O grupo “{nome}” é usado por {n} produto(s): mude-os de grupo antes.")
-                        .format(nome=nome, n=used), False)
+            show_result(
+                self.message,
+                tr("O grupo “{nome}” é usado por {n} produto(s): mude-os de grupo antes.").format(
+                    nome=nome, n=used
+                ),
+                False,
+            )
             return
         if not nome or not self.repo.delete(nome):
             show_result(self.message, tr("Selecione um grupo para remover."), False)

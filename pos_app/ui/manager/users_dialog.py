@@ -48,8 +48,13 @@ def _pin_edit(name: str) -> QLineEdit:
 
 
 class UsersDialog(ManagerDialog):
-    def __init__(self, ctx: AppContext, manager: User | None = None, parent: QWidget | None = None,
-                 now: Now | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        manager: User | None = None,
+        parent: QWidget | None = None,
+        now: Now | None = None,
+    ) -> None:
         super().__init__(ctx, manager, parent, now)
         self.setObjectName("usersDialog")
         self.setWindowTitle(tr("Operadores"))
@@ -111,8 +116,14 @@ class UsersDialog(ManagerDialog):
         self.users = self.service.list()
         self.table.setRowCount(len(self.users))
         for row, u in enumerate(self.users):
-            for col, value in enumerate((u.codigo, u.nome, tr("Gerente") if u.is_manager else tr("Caixa"),
-                                         tr("ativo") if u.ativo else tr("desativado"))):
+            for col, value in enumerate(
+                (
+                    u.codigo,
+                    u.nome,
+                    tr("Gerente") if u.is_manager else tr("Caixa"),
+                    tr("ativo") if u.ativo else tr("desativado"),
+                )
+            ):
                 self.table.setItem(row, col, QTableWidgetItem(value))
 
     def selected(self) -> User | None:
@@ -145,8 +156,10 @@ class UsersDialog(ManagerDialog):
             return
         when = self.now()
         verb = tr("reativado") if not user.ativo else tr("desativado")
-        self._run(lambda m: self.service.set_active(user.codigo, not user.ativo, m, now=when),
-                  tr("Operador {n} {v}.").format(n=user.nome, v=verb))
+        self._run(
+            lambda m: self.service.set_active(user.codigo, not user.ativo, m, now=when),
+            tr("Operador {n} {v}.").format(n=user.nome, v=verb),
+        )
 
     def change_pin(self) -> None:
         user = self.selected()
@@ -156,12 +169,16 @@ class UsersDialog(ManagerDialog):
         pin = self.new_pin.text()
         when = self.now()
         self.new_pin.clear()
-        self._run(lambda m: self.service.change_pin(user.codigo, pin, m, now=when),
-                  tr("PIN de {n} alterado.").format(n=user.nome))
+        self._run(
+            lambda m: self.service.change_pin(user.codigo, pin, m, now=when),
+            tr("PIN de {n} alterado.").format(n=user.nome),
+        )
 
     def add(self) -> None:
         nome, papel, pin = self.nome.text(), str(self.papel.currentData()), self.add_pin.text()
         when = self.now()
         self.add_pin.clear()
-        self._run(lambda m: self.service.add(nome, papel, pin, m, now=when),
-                  tr("Operador {n} cadastrado.").format(n=" ".join(nome.split())))
+        self._run(
+            lambda m: self.service.add(nome, papel, pin, m, now=when),
+            tr("Operador {n} cadastrado.").format(n=" ".join(nome.split())),
+        )

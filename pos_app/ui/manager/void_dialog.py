@@ -42,8 +42,13 @@ if TYPE_CHECKING:
 
 
 class VoidDialog(ManagerDialog):
-    def __init__(self, ctx: AppContext, manager: User | None = None, parent: QWidget | None = None,
-                 now: Now | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        manager: User | None = None,
+        parent: QWidget | None = None,
+        now: Now | None = None,
+    ) -> None:
         super().__init__(ctx, manager, parent, now)
         self.setObjectName("voidDialog")
         self.setWindowTitle(tr("Inutilizar numeração"))
@@ -53,8 +58,12 @@ class VoidDialog(ManagerDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(title_label(tr("Inutilizar numeração")))
         forbidden = ", ".join(str(s) for s in sorted(self.service.contingency_series()))
-        hint = QLabel(tr("Só números nunca usados da série normal (online). Séries de contingência ({s}) não podem "
-                         "ser inutilizadas.").format(s=forbidden))
+        hint = QLabel(
+            tr(
+                "Só números nunca usados da série normal (online). Séries de contingência ({s}) não podem "
+                "ser inutilizadas."
+            ).format(s=forbidden)
+        )
         hint.setWordWrap(True)
         layout.addWidget(hint)
         form = QFormLayout()
@@ -73,7 +82,8 @@ class VoidDialog(ManagerDialog):
         self.justificativa.setObjectName("justificativa")
         self.justificativa.setFixedHeight(80)
         self.justificativa.setPlaceholderText(
-            tr("Motivo (de {a} a {b} caracteres)").format(a=JUSTIFICATIVA_MIN, b=JUSTIFICATIVA_MAX))
+            tr("Motivo (de {a} a {b} caracteres)").format(a=JUSTIFICATIVA_MIN, b=JUSTIFICATIVA_MAX)
+        )
         form.addRow(tr("Série"), self.serie)
         form.addRow(tr("Número inicial"), self.inicio)
         form.addRow(tr("Número final"), self.fim)
@@ -111,8 +121,14 @@ class VoidDialog(ManagerDialog):
         self.message.setText(tr("Enviando à SEFAZ..."))
         when = self.now()
         job = self.gate.job(lambda user: self.service.void(serie, inicio, fim, text, user, when))
-        self.track(run_job(job, on_result=self._done, on_error=self._failed,
-                           on_finished=lambda: self.submit_button.setEnabled(True)))
+        self.track(
+            run_job(
+                job,
+                on_result=self._done,
+                on_error=self._failed,
+                on_finished=lambda: self.submit_button.setEnabled(True),
+            )
+        )
 
     def _done(self, value: tuple[User, VoidResult]) -> None:
         user, result = value

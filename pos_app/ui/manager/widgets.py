@@ -21,8 +21,13 @@ if TYPE_CHECKING:
 Now = Callable[[], datetime]
 
 
-def run_job(fn: Callable[..., Any], *args: Any, on_result: Callable[[Any], None],
-            on_error: Callable[[BaseException], None], on_finished: Callable[[], None] | None = None) -> Any:
+def run_job(
+    fn: Callable[..., Any],
+    *args: Any,
+    on_result: Callable[[Any], None],
+    on_error: Callable[[BaseException], None],
+    on_finished: Callable[[], None] | None = None,
+) -> Any:
     """Run ``fn`` off the GUI thread (the window's worker pool); callbacks on the GUI thread."""
     from pos_app.ui.worker import run_in_worker
 
@@ -65,7 +70,9 @@ class ManagerGate(QWidget):
     thread) and then calls ``fn(manager)``; the first manager accepted is remembered.
     """
 
-    def __init__(self, ctx: AppContext, manager: User | None, action: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: AppContext, manager: User | None, action: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.manager = manager
@@ -139,8 +146,13 @@ def show_result(label: QLabel, text: str, ok: bool) -> None:
 class ManagerDialog(QDialog):
     """Base: ``ctx``, the approving manager (or the PIN gate) and an injectable clock."""
 
-    def __init__(self, ctx: AppContext, manager: User | None = None, parent: QWidget | None = None,
-                 now: Now | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        manager: User | None = None,
+        parent: QWidget | None = None,
+        now: Now | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.manager = manager

@@ -21,5 +21,12 @@ def _open(host: ManagerHost) -> None:
     dialog.open()
 
 
-register_manager_action(ManagerAction(key="pix_devolucoes", label=tr("PIX recebidos sem venda (devolver)"),
-                                      run=_open, requires_pin=True, order=85))
+register_manager_action(
+    ManagerAction(
+        key="pix_devolucoes",
+        label=tr("PIX recebidos sem venda (devolver)"),
+        run=_open,
+        requires_pin=True,
+        order=85,
+    )
+)

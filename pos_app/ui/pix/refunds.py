@@ -12,8 +12,11 @@ from pos_app.ui import theme
 from pos_app.ui.i18n import tr
 from pos_app.ui.worker import run_in_worker
 
-MOTIVOS = {"apos_cancelamento": tr("pago após o cancelamento"), "duplicado": tr("pago em duplicidade"),
-           "paga_sem_venda": tr("pago, venda não concluída")}
+MOTIVOS = {
+    "apos_cancelamento": tr("pago após o cancelamento"),
+    "duplicado": tr("pago em duplicidade"),
+    "paga_sem_venda": tr("pago, venda não concluída"),
+}
 
 
 class PixRefundsDialog(QDialog):
@@ -64,13 +67,16 @@ class PixRefundsDialog(QDialog):
         self.rows = rows
         self.list.clear()
         for r in rows:
-            self.list.addItem(f"{format_brl(Decimal(r['valor']))}  ·  {r['e2eid']}  ·  {MOTIVOS.get(r['motivo'], r['motivo'])}"
-                              + (f"  ·  {tr('falhou')}: {r['last_error']}" if r["status"] == "falhou" else ""))
+            self.list.addItem(
+                f"{format_brl(Decimal(r['valor']))}  ·  {r['e2eid']}  ·  {MOTIVOS.get(r['motivo'], r['motivo'])}"
+                + (f"  ·  {tr('falhou')}: {r['last_error']}" if r["status"] == "falhou" else "")
+            )
         if rows:
             self.list.setCurrentRow(0)
         self.refund_button.setEnabled(bool(rows) and self.manager is not None)
-        summary = (tr("{n} PIX a devolver.").format(n=len(rows)) if rows
-                   else tr("Nenhum PIX recebido sem venda."))
+        summary = (
+            tr("{n} PIX a devolver.").format(n=len(rows)) if rows else tr("Nenhum PIX recebido sem venda.")
+        )
         self.status.setText(f"{self.last_message} {summary}".strip())
 
     def refund_selected(self) -> None:
@@ -80,11 +86,18 @@ class PixRefundsDialog(QDialog):
         target = self.rows[row]
         self.refund_button.setEnabled(False)
         self.status.setText(tr("Devolvendo {v} ao pagador...").format(v=format_brl(Decimal(target["valor"]))))
-        run_in_worker(self.service.refund, int(target["id"]), self.manager,
-                      on_result=self._refunded, on_error=self._failed)
+        run_in_worker(
+            self.service.refund,
+            int(target["id"]),
+            self.manager,
+            on_result=self._refunded,
+            on_error=self._failed,
+        )
 
     def _refunded(self, row: dict[str, Any]) -> None:
-        self.last_message = tr("Devolução de {v} feita ({s}).").format(v=format_brl(Decimal(row["valor"])), s=row["status"])
+        self.last_message = tr("Devolução de {v} feita ({s}).").format(
+            v=format_brl(Decimal(row["valor"])), s=row["status"]
+        )
         self.status.setText(self.last_message)
         self.reload()
 

@@ -14,5 +14,6 @@ def _run(host: Any) -> None:
     StoreDialog(host.ctx, manager, parent=host.parent_widget()).open()
 
 
-register_manager_action(ManagerAction(key="loja", label=tr("Loja (preços e painel de todos os caixas)"),
-                                      run=_run, order=80))
+register_manager_action(
+    ManagerAction(key="loja", label=tr("Loja (preços e painel de todos os caixas)"), run=_run, order=80)
+)

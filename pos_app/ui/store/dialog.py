@@ -45,9 +45,14 @@ def _dashboard_text(ctx: Any) -> str:
     finally:
         conn.close()
     lines = [f"Loja — {day}: {d['vendas']} venda(s), R$ {format_money(Decimal(d['valor_total']))}"]
-    lines += [f"  {r['terminal']}: {r['vendas']} venda(s), R$ {format_money(Decimal(r['valor_total']))}" for r in d["por_terminal"]]
-    lines += [f"  operador {r['operador']}: {r['vendas']} venda(s), R$ {format_money(Decimal(r['valor_total']))}"
-              for r in d["por_operador"]]
+    lines += [
+        f"  {r['terminal']}: {r['vendas']} venda(s), R$ {format_money(Decimal(r['valor_total']))}"
+        for r in d["por_terminal"]
+    ]
+    lines += [
+        f"  operador {r['operador']}: {r['vendas']} venda(s), R$ {format_money(Decimal(r['valor_total']))}"
+        for r in d["por_operador"]
+    ]
     lines.append("  notas: " + (", ".join(f"{k} {v}" for k, v in d["documentos"].items()) or "—"))
     return "\n".join(lines)
 
@@ -60,8 +65,14 @@ class StoreDialog(QDialog):
         self.setWindowTitle(tr("Loja — todos os caixas"))
         layout = QVBoxLayout(self)
         if not link.configured(ctx):
-            layout.addWidget(QLabel(tr("Este terminal trabalha sozinho: configure o banco da loja "
-                                       "(pos-app loja conectar postgresql://…).")))
+            layout.addWidget(
+                QLabel(
+                    tr(
+                        "Este terminal trabalha sozinho: configure o banco da loja "
+                        "(pos-app loja conectar postgresql://…)."
+                    )
+                )
+            )
         form = QFormLayout()
         self.code = QLineEdit()
         self.code.setObjectName("storeCode")
@@ -97,8 +108,11 @@ class StoreDialog(QDialog):
     def _apply(self) -> None:
         codigo = self.code.text().strip()
         try:
-            preco = Decimal(self.price.text().strip().replace(".", "").replace(",", ".")
-                            if "," in self.price.text() else self.price.text().strip())
+            preco = Decimal(
+                self.price.text().strip().replace(".", "").replace(",", ".")
+                if "," in self.price.text()
+                else self.price.text().strip()
+            )
         except InvalidOperation:
             self.message.setText(tr("Preço inválido."))
             return
@@ -111,7 +125,9 @@ class StoreDialog(QDialog):
 
         def done(versao: Any) -> None:
             self.apply.setEnabled(True)
-            self.message.setText(f"Preço de {codigo} agora R$ {format_money(preco)} em todos os caixas (versão {versao}).")
+            self.message.setText(
+                f"Preço de {codigo} agora R$ {format_money(preco)} em todos os caixas (versão {versao})."
+            )
             self._refresh()
 
         def failed(exc: BaseException) -> None:
