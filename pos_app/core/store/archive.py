@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from pos_app.core.fiscal.document_status import FINAL as FINAL_STATUSES
 from pos_app.core.fiscal.document_status import PendingActionStatus
 from pos_app.core.store.db import SqliteDatabase
 
@@ -32,7 +33,7 @@ log = logging.getLogger("pos_app.archive")
 
 _NAME = re.compile(r"^arquivo-(\d{4})\.sqlite3$")
 GRACE = timedelta(days=31)
-FINAL = ("autorizado", "cancelado", "denegado", "encerrado")
+FINAL = tuple(sorted(status.value for status in FINAL_STATUSES))  # nothing more happens to them
 _OPEN_ACTION = (
     PendingActionStatus.PENDENTE.value,
     PendingActionStatus.MANUAL.value,
