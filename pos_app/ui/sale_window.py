@@ -363,6 +363,7 @@ class SaleWindow(QMainWindow):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # never measure contents: O(1) inserts
         hh.setSectionResizeMode(COL_DESC, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnHidden(COL_DISC, True)  # until the sale has a discount (_refresh_totals)
         hh.setHighlightSections(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -640,6 +641,8 @@ class SaleWindow(QMainWindow):
         if desconto:  # own line: the item count is never cut by a long discount
             text += "\n" + tr("desconto {d}").format(d=format_brl(desconto))
         self.subtotals.setText(text)
+        # The Desconto column only when the sale has a discount: its room goes to the description.
+        self.table.setColumnHidden(COL_DISC, not desconto)
         if self.customer_display is not None:
             self.customer_display.show_sale(sale.items, produtos - desconto, sale.total_pago or None)
         if sale.payments:
@@ -1268,7 +1271,7 @@ class SaleWindow(QMainWindow):
     # -- screen size -----------------------------------------------------------------------
     # Column widths (px) of the cart: wide screens (1280, 1366...) and 1024x768. On the narrow one the
     # code column goes (the description says what the item is) and the description elides first:
-    # Qtde, Vl. unit., Desconto and Total are always whole.
+    # Qtde, Vl. unit., Desconto and Total are always whole. Desconto shows only on a discounted sale.
     WIDE_COLUMNS = (
         (COL_ITEM, 60),
         (COL_CODE, 96),

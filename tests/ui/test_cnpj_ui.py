@@ -42,7 +42,7 @@ def test_identification_required_from_ten_thousand_before_payment(
     controller.ctx.config.set("nfe.destinatario_cnpj", "nfce")
     window = login(qtbot, controller, keys, "9", "9999")
     keys("360*7891102100377", K.Key_Return)  # 360 x R$ 27,90 = R$ 10.044,00
-    qtbot.waitUntil(lambda: window.cart.rowCount() == 1, timeout=3_000)
+    qtbot.waitUntil(lambda: window.cart.rowCount() == 1, timeout=10_000)
     keys(K.Key_F10)
     assert getattr(window, "payment_dialog", None) is None  # not opened: refused before any payment
     assert "exige CPF ou CNPJ do consumidor" in window.message.text() and window.document.hasFocus()

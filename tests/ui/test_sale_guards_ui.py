@@ -23,19 +23,19 @@ def test_huge_quantity_and_total_need_a_manager_once(qtbot: Any, controller: Any
     window = login(qtbot, controller, keys)  # Ana, cashier
     keys("1000*7891102100377", K.Key_Return)  # 1000 packs of rice: a typo until a manager says otherwise
     qtbot.waitUntil(
-        lambda: type(QApplication.activeModalWidget()).__name__ == "ManagerPinDialog", timeout=5_000
+        lambda: type(QApplication.activeModalWidget()).__name__ == "ManagerPinDialog", timeout=10_000
     )
     pin = QApplication.activeModalWidget()
     assert window.cart.rowCount() == 0 and "acima do limite" in window.message.text()
-    qtbot.waitUntil(lambda: pin.form.code.hasFocus(), timeout=3_000)
+    qtbot.waitUntil(lambda: pin.form.code.hasFocus(), timeout=10_000)
     keys("9", K.Key_Return, "9999", K.Key_Return)
     qtbot.waitUntil(lambda: window.cart.rowCount() == 1, timeout=10_000)
     assert window.cart.sale.valor_total == Decimal("27900.00") and window.code.text() == ""
     keys(K.Key_F10)  # from R$ 10.000,00 the consumer must be identified first (issue 12's counter rule)
-    qtbot.waitUntil(lambda: window.document.hasFocus(), timeout=3_000)
+    qtbot.waitUntil(lambda: window.document.hasFocus(), timeout=10_000)
     keys("12.ABC.345/01DE-35", K.Key_Return)
     keys(K.Key_F10)  # R$ 27.900,00 is above venda.total_maximo: the manager session is still open
-    qtbot.waitUntil(lambda: type(QApplication.activeModalWidget()).__name__ == "PaymentDialog", timeout=5_000)
+    qtbot.waitUntil(lambda: type(QApplication.activeModalWidget()).__name__ == "PaymentDialog", timeout=10_000)
     QApplication.activeModalWidget().reject()
 
 
@@ -62,7 +62,8 @@ def test_sale_grid_amount_columns_always_visible(
     window.add_product(ctx.store.products.lookup("1021"), Decimal(12))
     QApplication.processEvents()
     table = window.table
-    for col in (3, 4, 5, 6):  # Qtde, Vl. unit., Desconto, Total
+    assert table.isColumnHidden(5)  # Desconto: no discount in this sale, its room goes to the description
+    for col in (3, 4, 6):  # Qtde, Vl. unit., Total
         x = table.columnViewportPosition(col)
         assert x >= 0 and x + table.columnWidth(col) <= table.viewport().width(), (width, col)
     problems = clipped_texts(window)

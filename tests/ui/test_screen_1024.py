@@ -146,8 +146,13 @@ def test_sale_window_kiosk_1024(qtbot: Any, demo_ctx: Any, cash_session: Any) ->
     for _ in range(3):
         window.add_product(product, Decimal(2))
     window.add_product(long, Decimal(1))
+    QApplication.processEvents()
+    table = window.table
+    assert table.isColumnHidden(5)  # Desconto only on a discounted sale: the description gets its room
+    assert table.columnWidth(2) >= 200, table.columnWidth(2)
     window.cart.sale.set_sale_discount(Decimal("1.00"))
     window._refresh_totals()
+    assert not table.isColumnHidden(5)
     check_window(window, "venda_1024", focus=False)
     table = window.table
     for col in (3, 4, 5, 6):  # Qtde, Vl. unit., Desconto, Total: never behind a scrollbar
