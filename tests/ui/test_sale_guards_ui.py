@@ -35,7 +35,9 @@ def test_huge_quantity_and_total_need_a_manager_once(qtbot: Any, controller: Any
     qtbot.waitUntil(lambda: window.document.hasFocus(), timeout=10_000)
     keys("12.ABC.345/01DE-35", K.Key_Return)
     keys(K.Key_F10)  # R$ 27.900,00 is above venda.total_maximo: the manager session is still open
-    qtbot.waitUntil(lambda: type(QApplication.activeModalWidget()).__name__ == "PaymentDialog", timeout=10_000)
+    qtbot.waitUntil(
+        lambda: type(QApplication.activeModalWidget()).__name__ == "PaymentDialog", timeout=10_000
+    )
     QApplication.activeModalWidget().reject()
 
 
