@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ PASSWORD = "segredo-da-loja"
 
 
 def pg_bin() -> Path | None:
+    if sys.platform != "linux":  # Debian's server binaries (under Wine "/usr/lib/..." is a Linux path)
+        return None
     for d in BIN_DIRS:
         if (d / "initdb").exists() and (d / "pg_ctl").exists():
             return d

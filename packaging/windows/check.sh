@@ -161,7 +161,7 @@ if has_step tests; then
   (cd "$REPO" && QT_QPA_PLATFORM=offscreen wpy -m pytest tests/unit tests/integration tests/ui tests/windows -m "not slow" \
       -p no:cacheprovider -q -ra -o addopts="" --junitxml="$(winpath "$OUT")\\windows-tests.xml") >"$LOGS/pytest.log" 2>&1
   rc=$?; set -e
-  line=$(grep -E "^[=]* *[0-9]+ (passed|failed)|^[0-9]+ (passed|failed)" "$LOGS/pytest.log" | tail -1)
+  line=$(grep -E "^[=]* *[0-9]+ (passed|failed)|^[0-9]+ (passed|failed)" "$LOGS/pytest.log" | tail -1 || true)
   grep -E "^(FAILED|ERROR) " "$LOGS/pytest.log" | tee -a "$SUMMARY" || true
   if [ "$rc" = 0 ]; then ok "testes sob Python Windows: $line"; else fail "testes sob Python Windows (saída $rc): $line"; fi
   lap "tests"

@@ -32,8 +32,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 24 MB filesystem (tmpfs), unmounted afterwards."""
     mnt = tmp_path / f"disk-{uuid.uuid4().hex[:6]}"
     mnt.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("montar um tmpfs exige root")
+    if sys.platform != "linux" or os.geteuid() != 0:
+        pytest.skip("montar um tmpfs exige Linux e root")
     proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mnt)], capture_output=True)
     if proc.returncode != 0:
         pytest.skip(f"mount indisponível: {proc.stderr!r}")

@@ -19,14 +19,43 @@ from pos_app.core.store.db import StoreError
 from pos_app.core.store.integrity import DatabaseDamaged, full_check, quick_check, read_result
 
 
+def _table_leaf_pages(conn: sqlite3.Connection, path: Path, table: str) -> list[int]:
+    """Leaf pages of ``table``'s b-tree: from ``dbstat`` when SQLite has it, otherwise read from the file
+    (Windows' sqlite3.dll is built without the dbstat table)."""
+    try:
+        return [
+            r[0]
+            for r in conn.execute(
+                "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno", [table]
+            )
+        ]
+    except sqlite3.OperationalError:
+        pass
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", [table]).fetchone()[0]
+    data = path.read_bytes()
+    size = int.from_bytes(data[16:18], "big") or 65536
+    leaves: list[int] = []
+    todo = [root]
+    while todo:
+        page = todo.pop()
+        start = (page - 1) * size
+        head = start + (100 if page == 1 else 0)
+        kind = data[head]
+        if kind == 0x0D:  # table leaf
+            leaves.append(page)
+            continue
+        assert kind == 0x05, (page, kind)  # table interior: cells start with the left child's page
+        cells = int.from_bytes(data[head + 3 : head + 5], "big")
+        todo.append(int.from_bytes(data[head + 8 : head + 12], "big"))  # right-most child
+        for i in range(cells):
+            offset = int.from_bytes(data[head + 12 + 2 * i : head + 14 + 2 * i], "big")
+            todo.append(int.from_bytes(data[start + offset : start + offset + 4], "big"))
+    return sorted(leaves)
+
+
 def _damage_a_middle_page(path: Path, table: str) -> None:
     conn = sqlite3.connect(path)
-    pages = [
-        r[0]
-        for r in conn.execute(
-            "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno", [table]
-        )
-    ]
+    pages = _table_leaf_pages(conn, path, table)
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
     conn.close()
     middle = pages[len(pages) // 2]

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from contingency_kit import copy_terminal, make_sale
+from crash_harness import KILLED  # -9, or TerminateProcess's 1 on Windows
 
 from pos_app.app import open_app
 from pos_app.core.services.emission import EmissionService
@@ -89,7 +90,7 @@ def test_cancel_killed_mid_request_is_resolved_by_sync(terminal: tuple[Path, San
         stderr=subprocess.PIPE,
     )
     _kill_when(proc, lambda: (server.note(ref) or {}).get("status") == "cancelado", "cancelada na API")
-    assert proc.returncode == -9
+    assert proc.returncode == KILLED
     server.faults.clear()
     doc = _local(data, "SELECT status FROM fiscal_documents WHERE ref = ?", [ref])[0]
     assert doc["status"] == "autorizado"  # the answer never arrived
