@@ -22,7 +22,16 @@ if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
         '{"screens": [{"name": "caixa", "x": 0, "y": 0, "width": 1024, "height": 768, '
         '"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}'
     )
-    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN_CONFIG}"
+    # Qt splits the platform arguments at ":": on Windows the drive's colon must not reach it (a path
+    # from the root of the current drive instead; the suite runs from the checkout).
+    _config = str(_SCREEN_CONFIG)
+    if os.name == "nt":
+        _drive, _rest = os.path.splitdrive(_config)
+        _config = (
+            _rest.replace("\\", "/") if _drive.upper() == os.path.splitdrive(os.getcwd())[0].upper() else ""
+        )
+    if _config:
+        os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_config}"
 os.environ.setdefault("POS_SECRETS", "arquivo")  # never touch the developer's real keyring
 
 
