@@ -245,7 +245,7 @@ KEYS: dict[str, Key] = {
             "nfe.serie_contingencia",
             "Série da NF-e em contingência deste terminal (modelo 55, geração prévia)",
             _serie_contingencia,
-            "700",
+            "889",
         ),
         Key(
             "nfe.destinatario_cnpj",
@@ -459,11 +459,15 @@ class Config:
             except ValueError:
                 continue
             if mine == theirs:
+                hint = (
+                    "Use outra série (ex.: 889)."
+                    if key == NFE_CONTINGENCY_SERIES_KEY
+                    else "Use outra série ou mude antes nfe.serie_contingencia."
+                )
                 return (
                     f"a série {mine} já é {other}: a série da NF-e em contingência "
                     "(nfe.serie_contingencia) deve ser só dela, diferente das séries online e de "
-                    "contingência da NFC-e e da série online da NF-e (rejeição 539). Use outra série "
-                    "(ex.: 700)."
+                    f"contingência da NFC-e e da série online da NF-e (números repetidos ou pulados). {hint}"
                 )
         if key == NFE_CONTINGENCY_SERIES_KEY:
             used = self.store.database.query_one(
@@ -472,7 +476,7 @@ class Config:
             if used is not None:
                 return (
                     f"a série {mine} já tem notas online autorizadas neste terminal: não pode ser a série "
-                    "da NF-e em contingência (rejeição 539). Use outra série (ex.: 700)."
+                    "da NF-e em contingência (rejeição 539). Use outra série (ex.: 889)."
                 )
         return None
 
@@ -526,7 +530,7 @@ class Config:
     @property
     def nfe_contingencia_serie(self) -> int:
         """Series of this terminal's NF-e issued in contingency (numbered locally)."""
-        return int(self.get(NFE_CONTINGENCY_SERIES_KEY) or 700)
+        return int(self.get(NFE_CONTINGENCY_SERIES_KEY) or 889)
 
     @property
     def nfce_serie(self) -> int:

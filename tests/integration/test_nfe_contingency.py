@@ -182,9 +182,9 @@ def test_sale_numbers_follow_the_nfe_contingency_series_not_the_nfce_one(
     cpf_sale.cnpj, cpf_sale.cpf = None, "52998224725"
     nfce = service.checkout(cpf_sale)
     second = service.checkout(cnpj_sale(nfe_term))
-    assert (first.modelo, first.serie, first.numero) == (55, 700, 1)  # default nfe.serie_contingencia
+    assert (first.modelo, first.serie, first.numero) == (55, 889, 1)  # default nfe.serie_contingencia
     assert (nfce.modelo, nfce.serie, nfce.numero) == (65, 600, 1)  # the NFC-e keeps its own
-    assert (second.serie, second.numero) == (700, 2)
+    assert (second.serie, second.numero) == (889, 2)
     assert nfe_term.store.documents.get(nfce.document_id)["tp_emis"] == 9
     api.faults.clear()
     report = ReplayService(nfe_term).run_once()
@@ -304,7 +304,7 @@ def test_kill_9_mid_replay_is_consulted_not_duplicated(terminal_template: Path, 
         finally:
             ctx.close()
         assert nfe_note(server, sale.ref).status == "autorizado"
-        assert server.nfe_store.number_use(nfe_term_cnpj(data), 700, 1) is not None
+        assert server.nfe_store.number_use(nfe_term_cnpj(data), 889, 1) is not None
 
 
 def nfe_term_cnpj(data: Path) -> str:
