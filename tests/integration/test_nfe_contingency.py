@@ -104,7 +104,7 @@ def test_offline_nfe_sale_is_generated_in_contingency_with_its_own_series_and_pr
     result = EmissionService(nfe_term).checkout(cnpj_sale(nfe_term))
     assert result.contingencia and result.emitido and result.modelo == 55
     assert result.status == "contingencia_pendente" and result.serie == 701 and result.numero == 1
-    assert "NF-e emitida em contingência" in result.mensagem
+    assert "NF-e emitida em contingência" in result.mensagem and "conex" in result.mensagem
     doc = nfe_term.store.documents.get(result.document_id)
     assert doc["kind"] == "contingencia" and doc["modelo"] == 55 and doc["tp_emis"] == 5
     key = parse_chave(doc["chave"])
@@ -315,3 +315,21 @@ def nfe_term_cnpj(data: Path) -> str:
         return str(ctx.emitente().cnpj)
     finally:
         ctx.close()
+
+
+def test_sefaz_out_of_service_sends_the_nfe_sale_to_contingency_and_the_attempt_is_closed(
+    nfe_term: Any, api: SandboxServer
+) -> None:
+    api.faults.once("sefaz_down")  # the online NF-e ends in 108 after processing
+    result = EmissionService(nfe_term, render_receipts=False).checkout(cnpj_sale(nfe_term))
+    assert result.contingencia and result.emitido and result.modelo == 55, result.mensagem
+    assert "SEFAZ indisponível (108" in result.mensagem
+    cont = nfe_term.store.documents.get(result.document_id)
+    attempt = nfe_term.store.documents.get(int(cont["replaces_document_id"]))
+    assert attempt["status"] == "em_duvida" and attempt["status_sefaz"] == "108"
+    report = ReplayService(nfe_term).run_once()
+    assert report.transmitidas == [result.ref]
+    assert nfe_term.store.documents.get(result.document_id)["status"] == "autorizado"
+    # the attempt was never authorized: closed, nothing cancelled
+    assert nfe_term.store.documents.get(int(attempt["id"]))["status"] == "encerrado"
+    assert nfe_note(api, attempt["ref"]).status == "erro_autorizacao"

@@ -66,6 +66,9 @@ def _noop(_: str) -> None:
     pass
 
 
+# SEFAZ answers that mean "out of service", not "this note is wrong" (an NF-e goes to contingency).
+SEFAZ_UNAVAILABLE = frozenset({"108", "109"})
+
 # Online documents that may be (re)sent with their ref.
 RESENDABLE = ds.RESENDABLE
 
@@ -314,7 +317,10 @@ class EmissionService:
                 )
             except (NotDelivered, InDoubt, RateLimited, ApiError):
                 consulted = None
-            if consulted is not None and consulted.status != F.PROCESSANDO_AUTORIZACAO:
+            if consulted is not None and (
+                consulted.status != F.PROCESSANDO_AUTORIZACAO or _is_nfe(self._doc(doc_id))
+            ):
+                # (an NF-e the API is still processing is recorded as "processando", consulted later)
                 return self._record_result(
                     doc_id, consulted, emitente_uf=self.ctx.emitente().uf, receipt=receipt, consulted=True
                 )
@@ -495,6 +501,23 @@ class EmissionService:
             return self._offline_path(
                 self._doc(doc_id), "NFC-e ainda em processamento", in_doubt=True, receipt=receipt
             )
+        if (
+            r.status == F.ERRO_AUTORIZACAO
+            and _is_nfe(self._doc(doc_id))
+            and (r.status_sefaz or "") in SEFAZ_UNAVAILABLE
+        ):
+            # NF-e and SEFAZ out of service: nothing to fix in the note, the buyer is at the counter.
+            # Generated in contingency; the attempt is kept in doubt (reconciled: consulted and, should
+            # it be authorized after all, cancelled) since the API may still retry it.
+            self.store.documents.transition(
+                doc_id, self._doc(doc_id)["status"], **common, note="SEFAZ indisponível"
+            )
+            return self._offline_path(
+                self._doc(doc_id),
+                f"SEFAZ indisponível ({r.status_sefaz}: {r.mensagem_sefaz}).",
+                in_doubt=True,
+                receipt=receipt,
+            )
         # erro_autorizacao and anything unknown: SEFAZ said no; the same ref may be resent after a fix.
         self.store.documents.transition(doc_id, S.ERRO_AUTORIZACAO, **common, last_error=r.mensagem_sefaz)
         return self._result(
@@ -584,7 +607,7 @@ class EmissionService:
         if _is_nfe(doc):
             return self._result(
                 cont_id,
-                "NF-e emitida em contingência (geração prévia): entregue o DANFE Simplificado ao cliente e "
+                f"{reason} NF-e emitida em contingência (geração prévia): entregue o DANFE Simplificado ao cliente e "
                 "guarde a via do estabelecimento; a NF-e será transmitida automaticamente quando a conexão "
                 "voltar.",
                 receipt=receipt,
