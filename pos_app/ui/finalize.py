@@ -147,7 +147,9 @@ class ResultDialog(QDialog):
 
         if result.emitido and not result.contingencia:
             kind, color = "autorizada", theme.GREEN
-            headline = tr("NF-e autorizada") if result.modelo == 55 else tr("NFC-e autorizada")
+            headline = (
+                tr("NF-e autorizada") if getattr(result, "modelo", 65) == 55 else tr("NFC-e autorizada")
+            )
         elif result.emitido:
             kind, color = "contingencia", theme.BLUE
             headline = tr("Emitida em contingência — será transmitida automaticamente")
@@ -181,7 +183,7 @@ class ResultDialog(QDialog):
                 QLabel(
                     (
                         tr("NF-e nº {numero}, série {serie}")
-                        if result.modelo == 55
+                        if getattr(result, "modelo", 65) == 55
                         else tr("NFC-e nº {numero}, série {serie}")
                     ).format(numero=result.numero, serie=result.serie)
                 )
