@@ -242,6 +242,12 @@ KEYS: dict[str, Key] = {
             "1",
         ),
         Key(
+            "nfe.serie_contingencia",
+            "Série da NF-e em contingência deste terminal (modelo 55, geração prévia)",
+            _serie_contingencia,
+            "889",
+        ),
+        Key(
             "nfe.destinatario_cnpj",
             "Venda a CNPJ: auto (regra da UF), nfe (sempre NF-e) ou nfce (sempre NFC-e)",
             _choice("auto", "nfe", "nfce"),
@@ -357,6 +363,10 @@ KEYS: dict[str, Key] = {
 SERIES_KEYS = {"contingencia.serie": "nfce.serie", "nfce.serie": "contingencia.serie"}
 """The two series that must differ, each pointing to the other."""
 
+NFE_CONTINGENCY_SERIES_KEY = "nfe.serie_contingencia"
+NFE_SERIES_OTHERS = ("nfe.serie", "contingencia.serie", "nfce.serie")
+"""The NF-e contingency series must differ from each of these (and they from it)."""
+
 
 class Config:
     """Typed view over settings + secrets."""
@@ -378,7 +388,7 @@ class Config:
             normalized = spec.check(value)
         except ConfigError as exc:
             raise ConfigError(f"{key}: {exc}") from exc
-        conflict = self.series_conflict(key, normalized)
+        conflict = self.series_conflict(key, normalized) or self.nfe_series_conflict(key, normalized)
         if conflict:
             raise ConfigError(f"{key}: {conflict}")
         if spec.secret:
@@ -419,6 +429,54 @@ class Config:
                 return (
                     f"a série {mine} já tem notas online autorizadas neste terminal: não pode ser a série de "
                     "contingência (rejeição 539). Use outra série (ex.: 600)."
+                )
+        return None
+
+    def nfe_series_conflict(
+        self, key: str, value: str, pending: dict[str, str | None] | None = None
+    ) -> str | None:
+        """Why ``value`` for ``key`` would make the NF-e contingency series collide with another one.
+
+        Its numbers are taken locally like the NFC-e contingency's (one counter per series on this
+        terminal) and must never repeat a number of the online NF-e series (rejection 539), so it
+        differs from ``nfe.serie``, ``contingencia.serie`` and ``nfce.serie``. ``pending``: values of
+        the other keys being edited at the same time (settings window)."""
+        if key != NFE_CONTINGENCY_SERIES_KEY and key not in NFE_SERIES_OTHERS:
+            return None
+        pending = pending or {}
+
+        def current(name: str) -> str | None:
+            return pending.get(name) or self.get(name)
+
+        others = NFE_SERIES_OTHERS if key == NFE_CONTINGENCY_SERIES_KEY else (NFE_CONTINGENCY_SERIES_KEY,)
+        try:
+            mine = int(value)
+        except ValueError:
+            return None
+        for other in others:
+            try:
+                theirs = int(current(other) or "")
+            except ValueError:
+                continue
+            if mine == theirs:
+                hint = (
+                    "Use outra série (ex.: 889)."
+                    if key == NFE_CONTINGENCY_SERIES_KEY
+                    else "Use outra série ou mude antes nfe.serie_contingencia."
+                )
+                return (
+                    f"a série {mine} já é {other}: a série da NF-e em contingência "
+                    "(nfe.serie_contingencia) deve ser só dela, diferente das séries online e de "
+                    f"contingência da NFC-e e da série online da NF-e (números repetidos ou pulados). {hint}"
+                )
+        if key == NFE_CONTINGENCY_SERIES_KEY:
+            used = self.store.database.query_one(
+                "SELECT serie FROM fiscal_documents WHERE kind = 'online' AND serie = ? LIMIT 1", [mine]
+            )
+            if used is not None:
+                return (
+                    f"a série {mine} já tem notas online autorizadas neste terminal: não pode ser a série "
+                    "da NF-e em contingência (rejeição 539). Use outra série (ex.: 889)."
                 )
         return None
 
@@ -468,6 +526,11 @@ class Config:
     @property
     def contingencia_serie(self) -> int:
         return int(self.get("contingencia.serie") or 600)
+
+    @property
+    def nfe_contingencia_serie(self) -> int:
+        """Series of this terminal's NF-e issued in contingency (numbered locally)."""
+        return int(self.get(NFE_CONTINGENCY_SERIES_KEY) or 889)
 
     @property
     def nfce_serie(self) -> int:

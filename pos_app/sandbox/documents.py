@@ -207,7 +207,7 @@ def _ide(
     _sub(ide, "indIntermed", "0")
     _sub(ide, "procEmi", "0")
     _sub(ide, "verProc", VER_PROC)
-    if ident.tp_emis == 9:
+    if ident.tp_emis != 1:  # 9 (NFC-e offline), 5 (NF-e generated beforehand at the counter)
         _sub(ide, "dhCont", xml_datetime(ident.dh_cont or ident.dh_emi))
         _sub(ide, "xJust", text(ident.x_just or "Sem comunicacao com a SEFAZ no momento da venda", 256))
 

@@ -7,15 +7,22 @@ have passed, then the final answer (``autorizado``, ``erro_autorizacao``, ``dene
 series, as at SEFAZ) and files apart from the NFC-e's. The same fault injection applies (the
 faults object is shared); SEFAZ down (``sefaz_fora``) rejects with 108 instead of the NFC-e's
 automatic contingency (tpEmis 9 is an NFC-e form).
+
+An NF-e generated beforehand at the counter in contingency (Ajuste SINIEF 12/2025) is transmitted
+like the NFC-e's offline note, ``forma_emissao=offline`` with its numero/serie/codigo_unico, plus
+``tipo_emissao`` (one of the contingency tpEmis of ``nfe_rules.NFE_CONTINGENCY_RULES``),
+``data_entrada_contingencia`` and ``justificativa_contingencia`` (dhCont/xJust in the XML).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from pos_app.core.fiscal.chave import build_chave
+from pos_app.core.fiscal.nfe_rules import NFE_CONTINGENCY_RULES
 from pos_app.sandbox.clock import SandboxClock
 from pos_app.sandbox.companies import CompanyConfig
 from pos_app.sandbox.documents import BuiltNfe, NfeIdentity, build_nfe
@@ -46,9 +53,15 @@ class NfeSandbox(NfceSandbox):
         slow_seconds: float = 0.0,
         wait: Any = None,
     ) -> ApiResponse:
-        if forma_emissao is not None:
-            return api_error(400, "requisicao_invalida", "NF-e não aceita o parâmetro forma_emissao")
-        resp = super().emit(token, ref, None, False, body, slow_seconds, wait)
+        if forma_emissao not in (None, "offline"):
+            return api_error(
+                400, "forma_emissao_nao_informada", 'Parâmetro "forma_emissao" inválido ou não informado'
+            )
+        if forma_emissao == "offline":
+            problem = _contingency_problem(body)
+            if problem:
+                return api_error(400, "requisicao_invalida", problem)
+        resp = super().emit(token, ref, forma_emissao, False, body, slow_seconds, wait)
         if resp.status != 201 or resp.body is None or ref is None:
             return resp
         self._ready_at[(token, ref)] = self.clock.now() + timedelta(seconds=self.processing_seconds)
@@ -76,6 +89,8 @@ class NfeSandbox(NfceSandbox):
 
     def _identity(self, company: CompanyConfig, note: NoteInput, offline: bool, now: datetime) -> NfeIdentity:
         ident = super()._identity(company, note, offline, now)
+        if offline:  # generated beforehand at the counter: the tpEmis the POS put in its key
+            ident = replace(ident, tp_emis=int(self._payload["tipo_emissao"]))
         chave = build_chave(
             company.uf,
             ident.dh_emi,
@@ -97,3 +112,26 @@ class NfeSandbox(NfceSandbox):
         record.status_sefaz = "108"
         record.mensagem_sefaz = MSG_SEFAZ_DOWN
         return record
+
+
+CONTINGENCY_TP_EMIS = frozenset(r.tp_emis for r in NFE_CONTINGENCY_RULES if r.tp_emis is not None)
+
+
+def _contingency_problem(body: bytes) -> str | None:
+    """Why an NF-e sent with ``forma_emissao=offline`` cannot be a note generated in contingency."""
+    try:
+        payload = json.loads(body or b"{}")
+    except ValueError:
+        return None  # the engine answers the malformed JSON
+    if not isinstance(payload, dict):
+        return None
+    tipo = str(payload.get("tipo_emissao") or "")
+    allowed = "/".join(str(t) for t in sorted(CONTINGENCY_TP_EMIS))
+    if not tipo.isdigit() or int(tipo) not in CONTINGENCY_TP_EMIS:
+        return f'Parâmetro "tipo_emissao" deve ser {allowed} para NF-e emitida em contingência'
+    if not payload.get("justificativa_contingencia") or not payload.get("data_entrada_contingencia"):
+        return 'NF-e em contingência exige "data_entrada_contingencia" e "justificativa_contingencia"'
+    just = str(payload["justificativa_contingencia"])
+    if not 15 <= len(just) <= 256:
+        return 'Parâmetro "justificativa_contingencia" deve ter entre 15 e 256 caracteres'
+    return None

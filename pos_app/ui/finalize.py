@@ -147,7 +147,9 @@ class ResultDialog(QDialog):
 
         if result.emitido and not result.contingencia:
             kind, color = "autorizada", theme.GREEN
-            headline = tr("NFC-e autorizada")
+            headline = (
+                tr("NF-e autorizada") if getattr(result, "modelo", 65) == 55 else tr("NFC-e autorizada")
+            )
         elif result.emitido:
             kind, color = "contingencia", theme.BLUE
             headline = tr("Emitida em contingência — será transmitida automaticamente")
@@ -179,7 +181,11 @@ class ResultDialog(QDialog):
         if result.numero:
             il.addWidget(
                 QLabel(
-                    tr("NFC-e nº {numero}, série {serie}").format(numero=result.numero, serie=result.serie)
+                    (
+                        tr("NF-e nº {numero}, série {serie}")
+                        if getattr(result, "modelo", 65) == 55
+                        else tr("NFC-e nº {numero}, série {serie}")
+                    ).format(numero=result.numero, serie=result.serie)
                 )
             )
         if result.chave:
@@ -270,7 +276,11 @@ class ResultDialog(QDialog):
 
     def _printed(self, outcome: tuple[bool, str] | None) -> None:
         if outcome is None:
-            self.print_label.setText(tr("DANFCe gerado em PDF (sem impressora configurada)."))
+            self.print_label.setText(
+                tr("DANFE Simplificado gerado em PDF (sem impressora configurada).")
+                if getattr(self.sale_result, "modelo", 65) == 55
+                else tr("DANFCe gerado em PDF (sem impressora configurada).")
+            )
             return
         ok, message = outcome
         self.print_label.setText(message)

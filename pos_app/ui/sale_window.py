@@ -1215,6 +1215,7 @@ class SaleWindow(QMainWindow):
             status_sefaz=None,
             mensagem_sefaz=None,
             mensagem="",
+            modelo=int(doc.get("modelo") or 65),
         )
         manager = self._approver or self._operator
         dialog = ResultDialog(self.ctx, result, self, reprint_by=manager.id)

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pos_app.core.config import KEYS, SERIES_KEYS, ConfigError
+from pos_app.core.config import KEYS, NFE_CONTINGENCY_SERIES_KEY, NFE_SERIES_OTHERS, SERIES_KEYS, ConfigError
 from pos_app.core.domain.validators import UFS, format_cnpj, normalize_cnpj
 from pos_app.core.services.context import AppContext
 from pos_app.ui import theme
@@ -98,6 +98,7 @@ TABS: tuple[tuple[str, tuple[Field, ...]], ...] = (
             Field("contingencia.serie"),
             Field("nfce.serie"),
             Field("nfe.serie"),
+            Field("nfe.serie_contingencia"),
             Field(
                 "nfe.destinatario_cnpj",
                 choices=(
@@ -325,6 +326,12 @@ class SettingsDialog(QDialog):
             conflict = self.ctx.config.series_conflict(
                 key, value, self.value(SERIES_KEYS[key]).strip() or None
             )
+            if conflict:
+                return None, conflict[:1].upper() + conflict[1:]
+        nfe_keys = (NFE_CONTINGENCY_SERIES_KEY, *NFE_SERIES_OTHERS)
+        if key in nfe_keys:
+            pending = {k: self.value(k).strip() or None for k in nfe_keys if k in self.inputs and k != key}
+            conflict = self.ctx.config.nfe_series_conflict(key, value, pending)
             if conflict:
                 return None, conflict[:1].upper() + conflict[1:]
         return value, None

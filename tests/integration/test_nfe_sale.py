@@ -1,7 +1,8 @@
 """NF-e model 55 to a CNPJ buyer, end to end over loopback: the store's rule picks the model,
 the buyer comes from the customer list, /v2/nfe is polled until authorized, the XML validates
-against nfelib's schema, cancel and e-mail go to /v2/nfe, offline waits for the link and the
-replay issues it; a CPF sale still issues an NFC-e."""
+against nfelib's schema, cancel and e-mail go to /v2/nfe, offline (before the counter contingency's
+date) waits for the link and the replay issues it; a CPF sale still issues an NFC-e. The NF-e counter
+contingency itself: test_nfe_contingency.py."""
 
 from __future__ import annotations
 
@@ -131,7 +132,19 @@ def test_nfe_still_processing_after_the_wait_is_settled_by_the_replay(nfe_ctx: A
     assert nfe_ctx.store.documents.get(result.document_id)["status"] == "autorizado"
 
 
-def test_offline_nfe_waits_for_the_link_and_replay_issues_it(nfe_ctx: Any) -> None:
+def test_offline_nfe_waits_for_the_link_and_replay_issues_it(
+    nfe_ctx: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before the counter contingency of Ajuste SINIEF 12/2025 (the dated rule of 03/05/2026) an NF-e
+    sale with the link down waits for it (today it is generated in contingency: test_nfe_contingency)."""
+    from datetime import date
+
+    from pos_app.core.fiscal.nfe_rules import nfe_contingency_tp_emis
+    from pos_app.core.services import emission
+
+    monkeypatch.setattr(
+        emission, "nfe_contingency_tp_emis", lambda _on: nfe_contingency_tp_emis(date(2026, 5, 3))
+    )
     nfe_ctx.sandbox.faults.set("unreachable")
     result = EmissionService(nfe_ctx).checkout(sale_to(nfe_ctx, cnpj=BUYER))
     assert result.status == "aguardando_conexao" and not result.emitido and result.modelo == 55

@@ -283,7 +283,11 @@ TRANSITIONS: dict[DocumentStatus | None, frozenset[DocumentStatus]] = {
             S.STATUS_DESCONHECIDO,
         }
     ),
-    S.PROCESSANDO: frozenset({S.AUTORIZADO, S.ERRO_AUTORIZACAO, S.DENEGADO, S.AGUARDANDO_CONEXAO}),
+    # EM_DUVIDA: an NF-e whose processing ends in "SEFAZ out of service" (or an answer that does not
+    # match) is generated in contingency and the attempt reconciled
+    S.PROCESSANDO: frozenset(
+        {S.AUTORIZADO, S.ERRO_AUTORIZACAO, S.DENEGADO, S.AGUARDANDO_CONEXAO, S.EM_DUVIDA}
+    ),
     S.AGUARDANDO_CONEXAO: frozenset({S.ENVIANDO, S.EM_DUVIDA, S.ENCERRADO, S.STATUS_DESCONHECIDO}),
     S.STATUS_DESCONHECIDO: frozenset(
         {S.AUTORIZADO, S.CANCELADO, S.DENEGADO, S.ERRO_AUTORIZACAO, S.EM_DUVIDA}

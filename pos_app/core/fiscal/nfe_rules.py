@@ -82,3 +82,47 @@ CANCEL_WINDOWS: Final[dict[int, timedelta]] = {
 
 def document_name(modelo: int) -> str:
     return "NF-e (modelo 55)" if modelo == MODELO_NFE else "NFC-e (modelo 65)"
+
+
+# -- prior-generation contingency of the NF-e at the counter ---------------------------------------
+@dataclass(frozen=True)
+class NfeContingencyRule:
+    """How an NF-e to a CNPJ buyer is issued at the counter while SEFAZ/the API cannot be reached."""
+
+    vigente_desde: date
+    tp_emis: int | None  # None: no prior generation; the sale waits for the link
+    fonte: str
+
+
+# Dated data, national (no state distinguishes it in the references). Before the 2025 adjustments
+# the only NF-e prior generation was FS-DA on security paper, which a thermal printer cannot print:
+# the sale waited for the link. Ajuste SINIEF 12/2025 (cláusula décima primeira, IV and § 7º-A)
+# allows "geração prévia do documento fiscal eletrônico em contingência e autorização posterior"
+# for retail sales to a CNPJ buyer, printed as the DANFE Simplificado - Varejo; the references give
+# no dedicated tpEmis for it, so it carries the NF-e's prior-generation form of the MOC, tpEmis 5
+# (FS-DA). A later NT naming another code is one more row with its start date.
+NFE_CONTINGENCY_RULES: Final[tuple[NfeContingencyRule, ...]] = (
+    NfeContingencyRule(date(2000, 1, 1), None, "Ajuste SINIEF 07/05: só FS-DA em formulário de segurança"),
+    NfeContingencyRule(
+        _NATIONAL_START,
+        5,
+        "Ajuste SINIEF 12/2025, cl. 11ª, IV (geração prévia no varejo a CNPJ); tpEmis 5 do MOC",
+    ),
+)
+
+NFE_CONTINGENCY_JUSTIFICATIVA = (
+    "Sem comunicacao com a SEFAZ no momento da venda: NF-e gerada previamente em contingencia "
+    "(Ajuste SINIEF 12/2025)"
+)
+
+
+def nfe_contingency_rule(
+    on: date, rules: tuple[NfeContingencyRule, ...] = NFE_CONTINGENCY_RULES
+) -> NfeContingencyRule:
+    current = [r for r in rules if r.vigente_desde <= on]
+    return max(current, key=lambda r: r.vigente_desde)
+
+
+def nfe_contingency_tp_emis(on: date) -> int | None:
+    """tpEmis of an NF-e issued at the counter in contingency on ``on`` (None: not allowed, wait)."""
+    return nfe_contingency_rule(on).tp_emis

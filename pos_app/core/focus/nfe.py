@@ -3,6 +3,12 @@
 Focus answers the POST with ``processando_autorizacao`` and processes the note in the background;
 ``emit`` consults the ref until the note is final or the cashier's wait (``timeout``) is over, and
 then returns the last answer (still ``processando_autorizacao``: the replay pass consults it later).
+
+``offline=True`` transmits an NF-e generated beforehand at the counter in contingency (Ajuste SINIEF
+12/2025): the NFC-e's documented form ``forma_emissao=offline`` on ``/v2/nfe``, with the note's own
+``numero``, ``serie``, ``codigo_unico``, original ``data_emissao`` and, NF-e only, ``tipo_emissao``
+(tpEmis of the key), ``data_entrada_contingencia`` (dhCont) and ``justificativa_contingencia`` (xJust).
+Focus's 2026 NF-e page does not document this form; the sandbox implements it.
 """
 
 from __future__ import annotations
@@ -32,10 +38,10 @@ class NfeApi(NfceApi):
         priority: Priority = Priority.LIVE,
         timeout: float | None = None,
     ) -> NfceResult:
-        if offline:
-            raise ValueError("NF-e não tem forma_emissao offline na Focus")
         start = time.monotonic()
-        result = super().emit(ref, payload, completa=False, priority=priority, timeout=timeout)
+        result = super().emit(
+            ref, payload, completa=False, offline=offline, priority=priority, timeout=timeout
+        )
         return self.wait_final(ref, result, start=start, timeout=timeout, priority=priority)
 
     def wait_final(

@@ -350,8 +350,11 @@ def build_layout(data: ReceiptData, columns: int = 48) -> list[Block]:
         b.lines(_homologacao_lines(columns), bold=True)
     if data.em_contingencia:
         b.add(Spacer())
-        b.text(TEXT_CONTINGENCIA_NFE if data.modelo == 55 else TEXT_CONTINGENCIA, bold=True, size="tall")
-    if data.pendente_autorizacao:
+        # NF-e generated beforehand: one combined notice while pending; once authorized, the reprint
+        # keeps "EMITIDA EM CONTINGÊNCIA" (the tpEmis of its key) without "pendente"
+        nfe_pending = data.modelo == 55 and data.pendente_autorizacao
+        b.text(TEXT_CONTINGENCIA_NFE if nfe_pending else TEXT_CONTINGENCIA, bold=True, size="tall")
+    if data.pendente_autorizacao and not (data.modelo == 55 and data.em_contingencia):
         b.text(TEXT_PENDENTE, bold=True)
     if data.via:
         b.add(Spacer())

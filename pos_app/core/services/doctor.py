@@ -32,10 +32,15 @@ def series_check(ctx: AppContext) -> Check:
     problem = cfg.series_conflict("contingencia.serie", str(cfg.contingencia_serie))
     if problem:
         return Check("Séries", "erro", f"contingencia.serie = {cfg.contingencia_serie}: {problem}")
+    nfe_cont = cfg.nfe_contingencia_serie
+    problem = cfg.nfe_series_conflict("nfe.serie_contingencia", str(nfe_cont))
+    if problem:
+        return Check("Séries", "erro", f"nfe.serie_contingencia = {nfe_cont}: {problem}")
     return Check(
         "Séries",
         "ok",
-        f"online {cfg.nfce_serie}, contingência {cfg.contingencia_serie}, NF-e {cfg.get('nfe.serie') or '1'}",
+        f"online {cfg.nfce_serie}, contingência {cfg.contingencia_serie}, NF-e {cfg.get('nfe.serie') or '1'}, "
+        f"NF-e em contingência {nfe_cont}",
     )
 
 

@@ -29,6 +29,12 @@ from pos_app.core.fiscal import document_status as ds
 from pos_app.core.fiscal.cnf import generate_cnf
 from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.fiscal.document_status import FocusStatus as F
+from pos_app.core.fiscal.nfe_rules import (
+    NFE_CONTINGENCY_JUSTIFICATIVA,
+    NFE_PORTAL_CONSULTA,
+    nfe_consulta_url,
+    nfe_contingency_tp_emis,
+)
 from pos_app.core.fiscal.qrcode import qr_v3_offline
 from pos_app.core.fiscal.refs import contingency_ref, sale_ref
 from pos_app.core.fiscal.states import offline_contingency_allowed, qrcode_base_url, url_consulta
@@ -59,6 +65,9 @@ _IN_FLIGHT_LOCK = threading.Lock()
 def _noop(_: str) -> None:
     pass
 
+
+# SEFAZ answers that mean "out of service", not "this note is wrong" (an NF-e goes to contingency).
+SEFAZ_UNAVAILABLE = frozenset({"108", "109"})
 
 # Online documents that may be (re)sent with their ref.
 RESENDABLE = ds.RESENDABLE
@@ -308,7 +317,10 @@ class EmissionService:
                 )
             except (NotDelivered, InDoubt, RateLimited, ApiError):
                 consulted = None
-            if consulted is not None and consulted.status != F.PROCESSANDO_AUTORIZACAO:
+            if consulted is not None and (
+                consulted.status != F.PROCESSANDO_AUTORIZACAO or _is_nfe(self._doc(doc_id))
+            ):
+                # (an NF-e the API is still processing is recorded as "processando", consulted later)
                 return self._record_result(
                     doc_id, consulted, emitente_uf=self.ctx.emitente().uf, receipt=receipt, consulted=True
                 )
@@ -489,6 +501,23 @@ class EmissionService:
             return self._offline_path(
                 self._doc(doc_id), "NFC-e ainda em processamento", in_doubt=True, receipt=receipt
             )
+        if (
+            r.status == F.ERRO_AUTORIZACAO
+            and _is_nfe(self._doc(doc_id))
+            and (r.status_sefaz or "") in SEFAZ_UNAVAILABLE
+        ):
+            # NF-e and SEFAZ out of service: nothing to fix in the note, the buyer is at the counter.
+            # Generated in contingency; the attempt is kept in doubt (reconciled: consulted and, should
+            # it be authorized after all, cancelled) since the API may still retry it.
+            self.store.documents.transition(
+                doc_id, self._doc(doc_id)["status"], **common, note="SEFAZ indisponível"
+            )
+            return self._offline_path(
+                self._doc(doc_id),
+                f"SEFAZ indisponível ({r.status_sefaz}: {r.mensagem_sefaz}).",
+                in_doubt=True,
+                receipt=receipt,
+            )
         # erro_autorizacao and anything unknown: SEFAZ said no; the same ref may be resent after a fix.
         self.store.documents.transition(doc_id, S.ERRO_AUTORIZACAO, **common, last_error=r.mensagem_sefaz)
         return self._result(
@@ -515,9 +544,10 @@ class EmissionService:
         """
         doc_id = int(doc["id"])
         emitente = self.ctx.emitente()
-        if _is_nfe(doc):
-            # NF-e model 55: no tpEmis 9 (an NFC-e-only form). The same ref is sent again when the link
-            # returns (a re-POST is safe: Focus answers em_processamento / nfe_autorizada, then we consult).
+        if _is_nfe(doc) and nfe_contingency_tp_emis(self.ctx.now().date()) is None:
+            # NF-e model 55 before its counter contingency existed (dated rule in nfe_rules): the same
+            # ref is sent again when the link returns (a re-POST is safe: Focus answers
+            # em_processamento / nfe_autorizada, then we consult).
             self.store.documents.transition(
                 doc_id,
                 S.AGUARDANDO_CONEXAO,
@@ -534,7 +564,7 @@ class EmissionService:
                 "está gravada. Se o cliente não puder esperar, entregue o DANFE depois (Histórico, reimprimir).",
                 emitido=False,
             )
-        if not offline_contingency_allowed(emitente.uf):
+        if not _is_nfe(doc) and not offline_contingency_allowed(emitente.uf):
             # No tpEmis 9 in this state: the same ref is sent again when the link returns. Re-posting
             # a ref is safe (the API answers nfe_autorizada / em_processamento and we consult it).
             self.store.documents.transition(
@@ -574,6 +604,14 @@ class EmissionService:
             cont_id = self._create_contingency(tx, doc)
             crash_point("contingency_before_commit")
         crash_point("contingency_after_commit")
+        if _is_nfe(doc):
+            return self._result(
+                cont_id,
+                f"{reason} NF-e emitida em contingência (geração prévia): entregue o DANFE Simplificado ao cliente e "
+                "guarde a via do estabelecimento; a NF-e será transmitida automaticamente quando a conexão "
+                "voltar.",
+                receipt=receipt,
+            )
         return self._result(
             cont_id,
             "Emitida em contingência offline: entregue a via do consumidor e guarde a do estabelecimento; "
@@ -590,12 +628,20 @@ class EmissionService:
         if existing is not None:  # one contingency note per sale, whatever happens
             return int(existing[0])
         emitente = self.ctx.emitente()
-        serie = self.ctx.config.contingencia_serie
-        check_store_serie(self.store, serie)  # never a series the store registered to another terminal
         now = self.ctx.now()
+        nfe = _is_nfe(original)
+        if nfe:
+            # NF-e model 55: its own series, the dated tpEmis of its counter contingency (nfe_rules)
+            serie, tp_emis = self.ctx.config.nfe_contingencia_serie, nfe_contingency_tp_emis(now.date()) or 5
+        else:
+            serie, tp_emis = self.ctx.config.contingencia_serie, 9
+        check_store_serie(self.store, serie)  # never a series the store registered to another terminal
         numero = self.store.counters.take(tx, serie)
         cnf = generate_cnf(numero)
-        key = chave_mod.build_chave(emitente.uf, now, emitente.cnpj, serie, numero, 9, cnf)
+        modelo = 55 if nfe else 65
+        key = chave_mod.build_chave(
+            emitente.uf, now, emitente.cnpj, serie, numero, tp_emis, cnf, modelo=modelo
+        )
         payload = load_json(original["payload"])
         payload.update(
             {
@@ -605,7 +651,22 @@ class EmissionService:
                 "codigo_unico": cnf,
             }
         )
-        qr_url = self._offline_qr(key, now, payload)
+        if nfe:
+            # ide/tpEmis, dhCont and xJust of the note generated beforehand (the NFC-e's tpEmis 9
+            # carries them implicitly; the NF-e states them)
+            payload.update(
+                {
+                    "tipo_emissao": str(tp_emis),
+                    "data_entrada_contingencia": now.isoformat(timespec="seconds"),
+                    "justificativa_contingencia": NFE_CONTINGENCY_JUSTIFICATIVA,
+                }
+            )
+            # The DANFE Simplificado's QR Code opens the key on the national NF-e portal (no signed hash).
+            qr_url: str | None = nfe_consulta_url(key)
+            consulta = NFE_PORTAL_CONSULTA
+        else:
+            qr_url = self._offline_qr(key, now, payload)
+            consulta = url_consulta(emitente.uf, self.ctx.ambiente)
         return self.store.documents.create(
             tx,
             sale_id=int(original["sale_id"]),
@@ -619,11 +680,12 @@ class EmissionService:
             numero=numero,
             chave=key,
             codigo_unico=cnf,
-            tp_emis=9,
+            tp_emis=tp_emis,
             qrcode_url=qr_url,
-            url_consulta=url_consulta(emitente.uf, self.ctx.ambiente),
+            url_consulta=consulta,
             replaces_document_id=int(original["id"]),
             last_error=None if qr_url else self.certificates.last_error,
+            modelo=modelo,
         )
 
     def _offline_qr(self, key: str, when: datetime, payload: dict[str, Any]) -> str | None:

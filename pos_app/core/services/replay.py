@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from pos_app.core.fiscal import document_status as ds
 from pos_app.core.fiscal.document_status import DocumentStatus as S
 from pos_app.core.fiscal.document_status import FocusStatus as F
+from pos_app.core.fiscal.nfe_rules import CANCEL_WINDOWS
 from pos_app.core.focus.errors import (
     ApiError,
     AuthenticationError,
@@ -421,7 +422,7 @@ class ReplayService:
         crash_point("replay_before_post")
         try:
             result = self._call(
-                lambda: self.ctx.nfce().emit(
+                lambda: doc_api(self.ctx, doc).emit(
                     doc["ref"], payload, offline=True, priority=Priority.REPLAY, timeout=REPLAY_TIMEOUT
                 )
             )
@@ -519,7 +520,7 @@ class ReplayService:
         doc_id = int(doc["id"])
         if exc.codigo == "nfe_autorizada":
             # Already transmitted (an answer lost in a crash): read and record it.
-            consulted = self._consult(doc["ref"])
+            consulted = self._consult(doc["ref"], doc)
             if consulted is not None and consulted.status == F.AUTORIZADO:
                 self._record_authorized(doc, consulted, report)
                 return
@@ -630,7 +631,7 @@ class ReplayService:
             return
         problems = self._contingency_answer_problems(doc, result)
         if problems:
-            again = self._consult(doc["ref"])
+            again = self._consult(doc["ref"], doc)
             if (
                 again is not None
                 and again.status == F.AUTORIZADO
@@ -699,8 +700,9 @@ class ReplayService:
             sent=load_json(doc["payload"]),
             answer_serie=result.serie,
             answer_numero=result.numero,
-            tp_emis={9},
+            tp_emis={int(doc.get("tp_emis") or 9)},
             expected_key=doc["chave"],
+            modelo=int(doc.get("modelo") or 65),
         )
 
     def _recheck_unknown(self, report: ReplayReport) -> None:
@@ -749,7 +751,7 @@ class ReplayService:
     def _reconcile(self, report: ReplayReport) -> None:
         for doc in self.store.documents.with_status(S.EM_DUVIDA):
             self._check_stop()
-            result = self._consult(doc["ref"])
+            result = self._consult(doc["ref"], doc)
             doc_id = int(doc["id"])
             if result is None or result.status in (F.ERRO_AUTORIZACAO, F.DENEGADO):
                 self.store.documents.transition(
@@ -798,10 +800,10 @@ class ReplayService:
         substitute = self.store.database.query_one(
             "SELECT chave FROM fiscal_documents WHERE replaces_document_id = ?", [doc_id]
         )
-        if self._now() - auth_at <= CANCEL_WINDOW:
+        if self._now() - auth_at <= CANCEL_WINDOWS.get(int(doc.get("modelo") or 65), CANCEL_WINDOW):
             try:
                 cancel = self._call(
-                    lambda: self.ctx.nfce().cancel(
+                    lambda: doc_api(self.ctx, doc).cancel(
                         doc["ref"], RECONCILE_JUSTIFICATIVA, priority=Priority.REPLAY
                     )
                 )
@@ -827,7 +829,8 @@ class ReplayService:
                 "cancelamento por substituição (evento 110112, até 168 h)"
             )
         else:
-            motivo = "autorizada há mais de 30 minutos: não pode mais ser cancelada normalmente"
+            prazo = "24 horas" if int(doc.get("modelo") or 65) == 55 else "30 minutos"
+            motivo = f"autorizada há mais de {prazo}: não pode mais ser cancelada normalmente"
         chave_sub = substitute["chave"] if substitute else None
         motivo += (
             f". A venda já tem a nota de contingência (chave {chave_sub}); esta tentativa ficou autorizada em "
@@ -846,7 +849,7 @@ class ReplayService:
         )
         for doc in docs:
             self._check_stop()
-            result = self._consult(doc["ref"])
+            result = self._consult(doc["ref"], doc)
             if result is None:
                 continue
             tentativa = (

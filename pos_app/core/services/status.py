@@ -121,6 +121,8 @@ def terminal_status(ctx: AppContext, *, check_link: bool = False) -> dict[str, A
         "terminal": ctx.config.terminal_id,
         "serie_contingencia": ctx.config.contingencia_serie,
         "proximo_numero_contingencia": ctx.store.counters.peek(ctx.config.contingencia_serie),
+        "serie_contingencia_nfe": ctx.config.nfe_contingencia_serie,
+        "proximo_numero_contingencia_nfe": ctx.store.counters.peek(ctx.config.nfe_contingencia_serie),
         **backlog(ctx),
     }
     resumo = [

@@ -73,7 +73,8 @@ class VoidingService:
         rows = self.store.database.query(
             "SELECT DISTINCT serie FROM fiscal_documents WHERE kind = 'contingencia' AND serie IS NOT NULL"
         )
-        return {int(r["serie"]) for r in rows} | {self.ctx.config.contingencia_serie}
+        cfg = self.ctx.config
+        return {int(r["serie"]) for r in rows} | {cfg.contingencia_serie, cfg.nfe_contingencia_serie}
 
     def online_series(self) -> list[int]:
         rows = self.store.database.query(

@@ -35,6 +35,7 @@ WRITE_LOCK = 716017  # advisory lock: writers exclusive, pullers shared
 LOCAL_ONLY_PREFIXES = (
     "terminal.",
     "contingencia.serie",
+    "nfe.serie_contingencia",  # each terminal numbers its NF-e contingency series itself
     "loja.",
     "impressora.",
     "focus.token",
