@@ -4,6 +4,7 @@ pos-app loja conectar postgresql://usuario:senha@servidor:5432/banco   (senha va
 pos-app loja status|sincronizar [--json]
 pos-app loja publicar --pin PIN                  catálogo e operadores deste terminal para a loja
 pos-app loja preco CODIGO VALOR --pin PIN        novo preço em todos os terminais
+pos-app loja remover-produto COD --pin PIN     tira o produto de todos os terminais
 pos-app loja importar ARQ.csv --pin PIN          importa o CSV e publica para a loja
 pos-app loja config CHAVE VALOR --pin PIN        configuração da loja (emitente, limites...)
 pos-app loja historico|painel|caixas [--data AAAA-MM-DD] [--terminal T] [--operador O] [--json]
@@ -60,12 +61,14 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
     pr = s.add_parser("preco", help="altera o preço de um produto em todos os terminais")
     pr.add_argument("codigo")
     pr.add_argument("valor")
+    rp = s.add_parser("remover-produto", help="tira um produto do catálogo de todos os terminais")
+    rp.add_argument("codigo")
     im = s.add_parser("importar", help="importa um CSV de produtos e publica para a loja")
     im.add_argument("arquivo", type=Path)
     cf = s.add_parser("config", help="configuração comum da loja (vale para todos os terminais)")
     cf.add_argument("chave")
     cf.add_argument("valor")
-    for a in (pu, pr, im, cf):
+    for a in (pu, pr, rp, im, cf):
         a.add_argument("--pin", required=True, help="PIN do gerente")
         a.add_argument("--gerente", default=None, metavar="CODIGO", help="código do gerente")
         a.add_argument("--json", action="store_true", help="saída em JSON")
@@ -162,6 +165,16 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
                 as_json,
                 {"codigo": args.codigo, "preco": str(valor), "versao": versao},
                 f"Preço de {args.codigo} agora R$ {format_money(valor)} em todos os terminais (versão {versao}).",
+            )
+        if action == "remover-produto":
+            por = _manager(ctx, args, "loja_remover_produto")
+            versao = admin.deactivate_product(conn, args.codigo, por=por)
+            _sync(ctx).run_once()
+            return _done(
+                as_json,
+                {"codigo": args.codigo, "ativo": False, "versao": versao},
+                f"Produto {args.codigo} retirado do catálogo de todos os terminais (versão {versao}); "
+                "as vendas já feitas continuam com ele.",
             )
         if action == "importar":
             por = _manager(ctx, args, "loja_importar")

@@ -264,11 +264,18 @@ CREATE INDEX loja_registros_venda_dia ON loja_registros ((left(dados->>'created_
     WHERE tabela = 'sales';
 """
 
+# Deletes flow down: a tax group removed for the store stays as a versioned row marked ``excluido`` (terminals
+# pulling it delete their copy); publishing the group again brings it back.
+_M005 = """
+ALTER TABLE loja_grupos_tributarios ADD COLUMN excluido BOOLEAN NOT NULL DEFAULT FALSE;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("loja_0001_base", _M001),
     ("loja_0002_views", _M002),
     ("loja_0003_grupos_tributarios", _M003),
     ("loja_0004_indices_vistas", _M004),
+    ("loja_0005_grupos_excluidos", _M005),
 ]
 
 
