@@ -265,7 +265,7 @@ def _session_figures(
         for item in closing.get("formas", []):  # as recorded when the drawer was closed
             esperado[item["forma"]] = _money(item.get("esperado"))
             contado[item["forma"]] = None if item.get("contado") is None else _money(item["contado"])
-    formas = []
+    formas: list[dict[str, Any]] = []
     for forma in sorted(
         esperado, key=lambda f: list(PAYMENT_METHODS).index(f) if f in PAYMENT_METHODS else 99
     ):
@@ -281,7 +281,7 @@ def _session_figures(
                 "diferenca": None if cont is None else _fmt(cont - esperado[forma]),
             }
         )
-    grupos = []
+    grupos: list[dict[str, Any]] = []
     for grupo in GROUP_ORDER:
         lines = [f for f in formas if f["grupo"] == grupo]
         if not lines:
@@ -322,7 +322,7 @@ def _session_figures(
         "formas": formas,
         "grupos": grupos,
         "esperado_total": _fmt(sum((Decimal(f["esperado"]) for f in formas), ZERO)),
-        "contado_total": _fmt(sum(Decimal(f["contado"]) for f in formas if f["contado"] is not None))
+        "contado_total": _fmt(sum((Decimal(f["contado"]) for f in formas if f["contado"] is not None), ZERO))
         if contado
         else None,
         "diferenca_total": _fmt(sum(diffs, ZERO)) if diffs else None,

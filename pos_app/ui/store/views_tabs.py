@@ -62,6 +62,7 @@ CASH_COLUMNS = (
 )
 GROUP_COLUMNS = ("Forma", "Esperado", "Contado", "Diferença")
 RED = QColor("#b3261e")
+_LABELS: dict[str, str] = {str(k): v for k, v in GROUP_LABELS.items()}
 
 
 def _with_store(ctx: Any, fn: Any, **kwargs: Any) -> Any:
@@ -76,7 +77,7 @@ def status_label(status: str | None) -> str:
     if not status:
         return "Sem nota"
     group = group_of(status)
-    return GROUP_LABELS.get(group, status) if group else status.replace("_", " ")
+    return _LABELS.get(group, status) if group else status.replace("_", " ")
 
 
 def _money(value: str | None) -> str:
