@@ -4,7 +4,7 @@ Figures (one run):
 - ``store_sync_lag_p95_s``: sale (start of checkout, the sale row is committed first) to its row in
   the store database (``recebido_em``), p95 over every sale of the N-terminal phase.
 - ``store_live_latency_ratio``: median live-sale latency with N terminals over one terminal alone, measured
-  in R interleaved rounds (alone, then N, R times; ``STORE_BENCH_ROUNDS``): the median of the R per-round ratios
+  in R interleaved rounds (alone then N, N then alone, ...; ``STORE_BENCH_ROUNDS``, 4): the median of the R per-round ratios
   (``store_live_latency_ratio_rounds``); ``store_live_p95_ratio`` the same with p95s; ``store_live_lease_ms_*``
   the time a sale spent leasing its slot of the shared Focus budget (the ``FOR UPDATE`` round trip).
 - ``store_live_429s``: 429 answers seen by live sales (every request of that phase is a live sale).
@@ -99,8 +99,8 @@ def store_figures(results: dict[str, Any]) -> None:
 
     n_terminals = int(os.environ.get("STORE_BENCH_TERMINALS", "20"))
     sales_each = int(os.environ.get("STORE_BENCH_SALES", "5"))
-    solo_sales = int(os.environ.get("STORE_BENCH_SOLO_SALES", "8"))  # per round, terminal alone
-    rounds = int(os.environ.get("STORE_BENCH_ROUNDS", "3"))
+    solo_sales = int(os.environ.get("STORE_BENCH_SOLO_SALES", "6"))  # per round, terminal alone
+    rounds = int(os.environ.get("STORE_BENCH_ROUNDS", "4"))
     interval = float(os.environ.get("STORE_BENCH_INTERVAL_S", "4"))
     rate = int(os.environ.get("STORE_BENCH_RATE", "600"))  # the sandbox's limit (per minute, per token)
     backlog = int(os.environ.get("STORE_BENCH_BACKLOG", "300"))
@@ -118,17 +118,31 @@ def store_figures(results: dict[str, Any]) -> None:
             # (terminals restarting; local ids go on), every process warms up with one untimed sale.
             alone = _copy(template, tmp / "alone", "SOLO")
             folders = [_copy(template, tmp / f"t{i:02d}", f"CX{i:02d}") for i in range(n_terminals)]
+            # The store schema exists before the first timed phase (else the first terminal to connect
+            # migrates it while its timed sales run: round 1's "alone" was twice as slow in a trial run).
+            from pos_app.core.storeserver import pg as store_pg
+
+            warm = store_pg.connect(server.url, pg_kit.PASSWORD)
+            store_pg.migrate(warm)
+            warm.close()
             solos: list[dict[str, Any]] = []
             manys: list[list[dict[str, Any]]] = []
-            for _round in range(rounds):
+
+            def run_alone() -> None:
                 start = time.time() + 4
                 solos.append(_run([["live", str(alone), str(start), str(solo_sales), str(interval)]])[0])
+
+            def run_many() -> None:
                 start = (
                     time.time() + 6 + n_terminals * 0.8
                 )  # every process imported, attached and warmed up before the first timed sale
                 manys.append(
                     _run([["live", str(f), str(start), str(sales_each), str(interval)] for f in folders])
                 )
+
+            for r in range(rounds):  # alone-N, N-alone, ...: a load that drifts over the run cancels out
+                for phase in (run_alone, run_many) if r % 2 == 0 else (run_many, run_alone):
+                    phase()
             with psycopg.connect(server.url, password=pg_kit.PASSWORD) as conn:
                 seen = {
                     (r[0], int(r[1])): float(r[2])
@@ -152,10 +166,13 @@ def store_figures(results: dict[str, Any]) -> None:
                 values = sorted(values)
                 return values[round(q * (len(values) - 1))]
 
-            ratios, p95_ratios = [], []
+            ratios, p95_ratios, per_round = [], [], []
             for solo, many in zip(solos, manys, strict=True):
                 one = [s["latency"] for s in solo["sales"]]
                 n_lat = [s["latency"] for t in many for s in t["sales"]]
+                per_round.append(
+                    [round(statistics.median(one) * 1000, 1), round(statistics.median(n_lat) * 1000, 1)]
+                )
                 ratios.append(statistics.median(n_lat) / statistics.median(one))
                 p95_ratios.append(pct(n_lat, 0.95) / pct(one, 0.95))
             all_one = [s for solo in solos for s in solo["sales"]]
@@ -165,6 +182,7 @@ def store_figures(results: dict[str, Any]) -> None:
             results["store_sync_missing"] = missing
             results["store_live_latency_ratio"] = round(statistics.median(ratios), 3)
             results["store_live_latency_ratio_rounds"] = [round(r, 3) for r in ratios]
+            results["store_live_ms_rounds"] = per_round  # [alone, N] medians per round
             results["store_live_p95_ratio"] = round(statistics.median(p95_ratios), 3)
             results["store_live_ms_alone"] = round(statistics.median(s["latency"] for s in all_one) * 1000, 1)
             results["store_live_ms_n"] = round(statistics.median(s["latency"] for s in all_many) * 1000, 1)
