@@ -5,7 +5,8 @@ Figures (one run):
   the store database (``recebido_em``), p95 over every sale of the N-terminal phase.
 - ``store_live_latency_ratio``: median live-sale latency with N terminals over one terminal alone, measured
   in R interleaved rounds (alone then N, N then alone, ...; ``STORE_BENCH_ROUNDS``, 4): the median of the R per-round ratios
-  (``store_live_latency_ratio_rounds``); ``store_live_p95_ratio`` the same with p95s; ``store_live_lease_ms_*``
+  (``store_live_latency_ratio_rounds``); ``store_live_p95_ratio`` the same with p95s (informational: with 6 alone sales a round
+  its alone p95 is about the slowest sale, so it swings; the target is on the medians); ``store_live_lease_ms_*``
   the time a sale spent leasing its slot of the shared Focus budget (the ``FOR UPDATE`` round trip).
 - ``store_live_429s``: 429 answers seen by live sales (every request of that phase is a live sale).
 - ``store_backlog_drain_ratio``: a contingency backlog spread over D terminals replayed through the
