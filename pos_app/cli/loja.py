@@ -4,9 +4,11 @@ pos-app loja conectar postgresql://usuario:senha@servidor:5432/banco   (senha va
 pos-app loja status|sincronizar [--json]
 pos-app loja publicar --pin PIN                  catálogo e operadores deste terminal para a loja
 pos-app loja preco CODIGO VALOR --pin PIN        novo preço em todos os terminais
+pos-app loja remover-produto COD --pin PIN     tira o produto de todos os terminais
 pos-app loja importar ARQ.csv --pin PIN          importa o CSV e publica para a loja
 pos-app loja config CHAVE VALOR --pin PIN        configuração da loja (emitente, limites...)
 pos-app loja historico|painel|caixas [--data AAAA-MM-DD] [--terminal T] [--operador O] [--json]
+                                                 (historico: [--pagina N] [--por-pagina N])
 pos-app loja alteracoes [--json]                 registro de alterações (quem, quando, o quê)
 """
 
@@ -59,12 +61,14 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
     pr = s.add_parser("preco", help="altera o preço de um produto em todos os terminais")
     pr.add_argument("codigo")
     pr.add_argument("valor")
+    rp = s.add_parser("remover-produto", help="tira um produto do catálogo de todos os terminais")
+    rp.add_argument("codigo")
     im = s.add_parser("importar", help="importa um CSV de produtos e publica para a loja")
     im.add_argument("arquivo", type=Path)
     cf = s.add_parser("config", help="configuração comum da loja (vale para todos os terminais)")
     cf.add_argument("chave")
     cf.add_argument("valor")
-    for a in (pu, pr, im, cf):
+    for a in (pu, pr, rp, im, cf):
         a.add_argument("--pin", required=True, help="PIN do gerente")
         a.add_argument("--gerente", default=None, metavar="CODIGO", help="código do gerente")
         a.add_argument("--json", action="store_true", help="saída em JSON")
@@ -78,6 +82,9 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
         v.add_argument("--terminal", default=None)
         v.add_argument("--operador", default=None, metavar="CODIGO")
         v.add_argument("--json", action="store_true", help="saída em JSON")
+        if name == "historico":
+            v.add_argument("--pagina", type=int, default=1, metavar="N", help="página (padrão: 1)")
+            v.add_argument("--por-pagina", type=int, default=500, metavar="N", help="vendas por página")
     commands["loja"] = cmd_loja
 
 
@@ -159,6 +166,16 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
                 {"codigo": args.codigo, "preco": str(valor), "versao": versao},
                 f"Preço de {args.codigo} agora R$ {format_money(valor)} em todos os terminais (versão {versao}).",
             )
+        if action == "remover-produto":
+            por = _manager(ctx, args, "loja_remover_produto")
+            versao = admin.deactivate_product(conn, args.codigo, por=por)
+            _sync(ctx).run_once()
+            return _done(
+                as_json,
+                {"codigo": args.codigo, "ativo": False, "versao": versao},
+                f"Produto {args.codigo} retirado do catálogo de todos os terminais (versão {versao}); "
+                "as vendas já feitas continuam com ele.",
+            )
         if action == "importar":
             por = _manager(ctx, args, "loja_importar")
             count, rejected = import_catalog_file(ctx, args.arquivo)
@@ -198,7 +215,15 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
             _sync(ctx).run_once()
         day = args.data or ctx.now().date().isoformat()
         if action == "historico":
-            rows = views.history(conn, day=day, terminal=args.terminal, operador=args.operador)
+            per_page = max(int(args.por_pagina), 1)
+            rows = views.history(
+                conn,
+                day=day,
+                terminal=args.terminal,
+                operador=args.operador,
+                limit=per_page,
+                offset=(max(int(args.pagina), 1) - 1) * per_page,
+            )
             if as_json:
                 print_json(rows)
             else:
@@ -231,11 +256,19 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
             print_json(rows)
         else:
             for r in rows:
+                dif = r["diferenca_total"]
                 print(
-                    f"{r['terminal']:<8} caixa {r['caixa']:>4} {r['situacao']:<8} {r['operador'] or '-':<6} "
-                    f"vendas {r['vendas']:>4} R$ {format_money(Decimal(r['valor_vendas'])):>10}  sangrias {format_money(Decimal(r['sangrias']))} "
-                    f"suprimentos {format_money(Decimal(r['suprimentos']))}"
+                    f"{r['terminal']:<8} caixa {r['caixa']:>4} {r['situacao']:<8} {r['aberto_por'] or '-':<6} "
+                    f"vendas {r['vendas']:>4} R$ {format_money(Decimal(r['valor_vendas'])):>10}  "
+                    f"esperado {format_money(Decimal(r['esperado_total']))}  "
+                    f"diferença {'-' if dif is None else format_money(Decimal(dif))}"
                 )
+                for g in r["grupos"]:
+                    print(
+                        f"    {g['grupo']:<10} esperado {format_money(Decimal(g['esperado'])):>10}  contado "
+                        f"{'-' if g['contado'] is None else format_money(Decimal(g['contado'])):>10}  diferença "
+                        f"{'-' if g['diferenca'] is None else format_money(Decimal(g['diferenca']))}"
+                    )
         return EXIT_OK
     finally:
         conn.close()

@@ -505,3 +505,108 @@ def test_terminal_alone_keeps_no_outbox_and_sends_its_history_when_it_joins(
         assert joined.store.database.query_one("SELECT count(*) AS n FROM store_outbox")["n"] >= 2
     finally:
         joined.close()
+
+
+# -- deletes flow down (tax groups removed, operators blocked, products taken off the catalog) ------------------
+
+
+def _versions(conn: Any) -> int:
+    with conn.transaction():
+        return int(conn.execute("SELECT COALESCE(max(versao), 0) FROM loja_alteracoes").fetchone()[0])
+
+
+def test_tax_group_removed_on_one_terminal_reaches_the_others(make_terminal: Any, store_url: str) -> None:
+    from pos_app.core.domain.tax_group import TaxGroup
+
+    ta = make_terminal("CX01", store_url)
+    tb = make_terminal("CX02", store_url)
+    conn = _conn(store_url)
+    for nome in ("Hortifruti Loja", "Bebidas Loja"):
+        ta.store.tax_groups.upsert(TaxGroup(nome=nome, icms_situacao_tributaria="102"))
+    assert ta.store.tax_groups.assign(FEIJAO, "Bebidas Loja")
+    admin.publish_terminal(conn, ta.store, por="CX01/9")
+    assert _wait(lambda: tb.store.tax_groups.by_name("Hortifruti Loja") is not None)
+    assert _wait(lambda: tb.store.products.lookup(FEIJAO).grupo_tributario == "Bebidas Loja")
+
+    # removed on the manager window of CX01 (the repository the dialog calls): no "publicar" needed
+    assert ta.store.tax_groups.delete("HORTIFRUTI LOJA")
+    assert _wait(lambda: tb.store.tax_groups.by_name("Hortifruti Loja") is None)
+    assert tb.store.tax_groups.by_name("Bebidas Loja") is not None
+    log = admin.changes(conn)
+    assert log[0]["chave"] == "grupo_tributario:Hortifruti Loja" and log[0]["dados"]["excluido"] is True
+    assert log[0]["por"] == "CX01/terminal"
+    # nothing goes back and forth: the store's version settles
+    assert _wait(lambda: ta.store_sync.status()["versao"] >= log[0]["versao"])
+    assert _wait(lambda: tb.store_sync.status()["versao"] >= log[0]["versao"])
+    settled = _versions(conn)
+    time.sleep(1.2)
+    assert _versions(conn) == settled
+    assert not tb.store.database.query("SELECT key FROM store_sync_state WHERE key LIKE 'enviar:%'")
+
+    # a group still named by an active product of the store: refused, kept, sent once the product moves
+    assert ta.store.tax_groups.assign(FEIJAO, None)
+    assert ta.store.tax_groups.delete("Bebidas Loja")
+    assert _wait(lambda: any("Bebidas Loja" in r for r in ta.store_sync.status()["recusados"]))
+    assert tb.store.tax_groups.by_name("Bebidas Loja") is not None
+    admin.publish_terminal(conn, ta.store, por="CX01/9")  # the product leaves the group, then the group goes
+    assert _wait(lambda: tb.store.tax_groups.by_name("Bebidas Loja") is None)
+    assert tb.store.products.lookup(FEIJAO).grupo_tributario is None
+    assert _wait(lambda: not ta.store_sync.status()["recusados"])
+
+    # published again, it comes back everywhere
+    ta.store.tax_groups.upsert(TaxGroup(nome="Hortifruti Loja", icms_situacao_tributaria="102"))
+    assert admin.publish_tax_groups(conn, ta.store.tax_groups.all(), por="CX01/9") == 1
+    assert _wait(lambda: tb.store.tax_groups.by_name("Hortifruti Loja") is not None)
+    assert ta.store.tax_groups.by_name("Hortifruti Loja") is not None
+
+
+def test_operator_blocked_or_added_on_one_terminal_reaches_the_others(
+    make_terminal: Any, store_url: str
+) -> None:
+    from pos_app.core.services.users import UserAdminService
+    from pos_app.core.store.users import AuthError
+
+    ta = make_terminal("CX01", store_url)
+    tb = make_terminal("CX02", store_url)
+    conn = _conn(store_url)
+    admin.publish_terminal(conn, ta.store, por="CX01/9")
+    assert tb.store.users.authenticate("1", "1111").codigo == "1"
+    gerente = ta.store.users.by_code("9")
+    UserAdminService(ta).set_active("1", False, gerente, reason="desligada")
+    assert _wait(lambda: not tb.store.users.by_code("1").ativo)
+    with pytest.raises(AuthError):
+        tb.store.users.authenticate("1", "1111")
+    ta.store.users.add("55", "Bruno (caixa)", "caixa", "5555")
+    assert _wait(lambda: tb.store.users.by_code("55") is not None)
+    assert tb.store.users.authenticate("55", "5555").nome == "Bruno (caixa)"
+    with conn.transaction():
+        row = conn.execute("SELECT ativo, alterado_por FROM loja_usuarios WHERE codigo = '1'").fetchone()
+    assert row == (False, "CX01/terminal")
+    assert _wait(lambda: tb.store_sync.status()["versao"] >= _versions(conn))
+    settled = _versions(conn)
+    time.sleep(1.2)
+    assert _versions(conn) == settled  # CX02 applying them sends nothing back
+
+
+def test_product_removed_for_the_store_leaves_every_catalog_but_not_past_sales(
+    make_terminal: Any, store_url: str
+) -> None:
+    ta = make_terminal("CX01", store_url)
+    tb = make_terminal("CX02", store_url)
+    conn = _conn(store_url)
+    admin.publish_terminal(conn, ta.store, por="CX01/9")
+    sold = _sell(tb, FEIJAO)
+    assert sold.emitido
+    with pytest.raises(Exception, match="não está no catálogo da loja"):
+        admin.deactivate_product(conn, "999999")
+    admin.deactivate_product(conn, FEIJAO, por="CX01/9")
+    assert _wait(lambda: tb.store.products.lookup(FEIJAO) is None)
+    assert _wait(lambda: ta.store.products.lookup(FEIJAO) is None)
+    item = tb.store.database.query_one("SELECT codigo FROM sale_items WHERE sale_id = ?", [sold.sale_id])
+    assert item["codigo"] == FEIJAO
+    # a later "publicar" from a terminal that applied the removal does not bring it back
+    admin.publish_terminal(conn, ta.store, por="CX01/9")
+    with conn.transaction():
+        assert conn.execute("SELECT ativo FROM loja_produtos WHERE codigo = %s", [FEIJAO]).fetchone() == (
+            False,
+        )

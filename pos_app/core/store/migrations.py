@@ -639,6 +639,32 @@ def _m_store_0002_outbox_gate(db: Database) -> None:
         db.execute("DELETE FROM store_outbox")
 
 
+# Edits made on a terminal that joined a store and must reach the others without a "publicar": a tax group
+# removed (the row is gone, so a mark remembers it) and an operator added, blocked, renamed or given a new PIN.
+# ``store_sync_state`` key ``enviar:<what>:<key>``; the value changes at every edit, so the sync thread deletes
+# the mark only if nothing changed it meanwhile (``core.storeserver.local_edits``).
+LOCAL_EDIT_PREFIX = "enviar:"
+
+
+def _m_store2_0001_local_edits(db: Database) -> None:
+    gate = f"WHEN EXISTS (SELECT 1 FROM store_sync_state WHERE key = '{UPSTREAM_FLAG}')"
+    mark = "hex(randomblob(8))"
+    for sql in (
+        f"CREATE TRIGGER store2_tax_group_deleted AFTER DELETE ON tax_groups {gate} BEGIN "
+        f"INSERT OR REPLACE INTO store_sync_state (key, value) "
+        f"VALUES ('{LOCAL_EDIT_PREFIX}grupo_excluido:' || lower(OLD.nome), {mark}); END",
+        f"CREATE TRIGGER store2_tax_group_created AFTER INSERT ON tax_groups BEGIN "
+        f"DELETE FROM store_sync_state WHERE key = '{LOCAL_EDIT_PREFIX}grupo_excluido:' || lower(NEW.nome); END",
+        f"CREATE TRIGGER store2_user_added AFTER INSERT ON users {gate} BEGIN "
+        f"INSERT OR REPLACE INTO store_sync_state (key, value) "
+        f"VALUES ('{LOCAL_EDIT_PREFIX}usuario:' || NEW.codigo, {mark}); END",
+        f"CREATE TRIGGER store2_user_changed AFTER UPDATE OF nome, papel, pin_hash, ativo ON users {gate} BEGIN "
+        f"INSERT OR REPLACE INTO store_sync_state (key, value) "
+        f"VALUES ('{LOCAL_EDIT_PREFIX}usuario:' || NEW.codigo, {mark}); END",
+    ):
+        db.execute(sql)
+
+
 def _m_nfe_0001_clientes_modelo(db: Database) -> None:
     """NF-e model 55 for CNPJ buyers: the store's customer list (typed once, kept for next time) and
     the model of each fiscal document (65 NFC-e, 55 NF-e)."""
@@ -726,4 +752,5 @@ MIGRATIONS: list[Migration] = [
     ("pix_0001_charges", _m_pix_charges),
     ("rel_0001_pending_actions", _m_rel_pending_actions),
     ("store_0002_outbox_gate", _m_store_0002_outbox_gate),
+    ("store2_0001_local_edits", _m_store2_0001_local_edits),
 ]

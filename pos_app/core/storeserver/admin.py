@@ -85,8 +85,8 @@ def publish_tax_groups(conn: Any, groups: Iterable[TaxGroup], por: str | None = 
             cur.execute(
                 f"INSERT INTO loja_grupos_tributarios ({', '.join(TAX_GROUP_COLS)}, alterado_por) "
                 f"VALUES ({', '.join(['%s'] * len(TAX_GROUP_COLS))}, %s) "
-                f"ON CONFLICT (nome) DO UPDATE SET {sets}, alterado_por = EXCLUDED.alterado_por "
-                f"WHERE ({diff}) IS DISTINCT FROM ({new})",
+                f"ON CONFLICT (nome) DO UPDATE SET {sets}, excluido = FALSE, alterado_por = EXCLUDED.alterado_por "
+                f"WHERE ({diff}, loja_grupos_tributarios.excluido) IS DISTINCT FROM ({new}, FALSE)",
                 [*values, por],
             )
             n += cur.rowcount
@@ -110,6 +110,46 @@ def set_price(conn: Any, codigo: str, preco: Decimal, por: str | None = None) ->
     return int(row[0])
 
 
+def delete_tax_group(conn: Any, nome: str, por: str | None = None) -> bool:
+    """Remove a tax group from every terminal (a versioned ``excluido`` row). Refused while an active product
+    of the store names it; returns False when the store has no such group (or it was already removed)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+        used = conn.execute(
+            "SELECT count(*) FROM loja_produtos WHERE lower(grupo_tributario) = lower(%s) AND ativo",
+            [nome.strip()],
+        ).fetchone()
+        if used and int(used[0]):
+            known = conn.execute(
+                "SELECT nome FROM loja_grupos_tributarios WHERE lower(nome) = lower(%s)", [nome.strip()]
+            ).fetchone()
+            raise ValidationError(
+                "grupo_tributario",
+                f"O grupo “{known[0] if known else nome.strip()}” é usado por {int(used[0])} produto(s) da loja: mude-os de grupo antes.",
+            )
+        row = conn.execute(
+            "UPDATE loja_grupos_tributarios SET excluido = TRUE, alterado_por = %s "
+            "WHERE lower(nome) = lower(%s) AND NOT excluido RETURNING versao",
+            [por, nome.strip()],
+        ).fetchone()
+    return row is not None
+
+
+def deactivate_product(conn: Any, codigo: str, por: str | None = None) -> int:
+    """Take a product off every terminal's catalog (``ativo`` false; past sales keep it); returns the version."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+        row = conn.execute(
+            "UPDATE loja_produtos SET ativo = FALSE, alterado_por = %s WHERE codigo = %s RETURNING versao",
+            [por, codigo],
+        ).fetchone()
+    if row is None:
+        raise ValidationError(
+            "codigo", f"Produto {codigo} não está no catálogo da loja (publique o catálogo antes)."
+        )
+    return int(row[0])
+
+
 def publish_user(
     conn: Any, codigo: str, nome: str, papel: str, pin_hash: str, ativo: bool = True, por: str | None = None
 ) -> None:
@@ -118,7 +158,10 @@ def publish_user(
         conn.execute(
             "INSERT INTO loja_usuarios (codigo, nome, papel, pin_hash, ativo, alterado_por) VALUES (%s,%s,%s,%s,%s,%s) "
             "ON CONFLICT (codigo) DO UPDATE SET nome = EXCLUDED.nome, papel = EXCLUDED.papel, "
-            "pin_hash = EXCLUDED.pin_hash, ativo = EXCLUDED.ativo, alterado_por = EXCLUDED.alterado_por",
+            "pin_hash = EXCLUDED.pin_hash, ativo = EXCLUDED.ativo, alterado_por = EXCLUDED.alterado_por "
+            # unchanged: no new version (terminals pulling it would send it back otherwise)
+            "WHERE (loja_usuarios.nome, loja_usuarios.papel, loja_usuarios.pin_hash, loja_usuarios.ativo) "
+            "IS DISTINCT FROM (EXCLUDED.nome, EXCLUDED.papel, EXCLUDED.pin_hash, EXCLUDED.ativo)",
             [codigo, nome, papel, pin_hash, ativo, por],
         )
 
@@ -140,11 +183,14 @@ def publish_setting(conn: Any, chave: str, valor: str | None, por: str | None = 
 def publish_terminal(conn: Any, store: Store, por: str | None = None) -> tuple[int, int, int]:
     """This terminal's tax groups, catalog and operators become the store's; returns (products changed,
     operators, tax groups changed). Groups go first: the products name them."""
+    from pos_app.core.storeserver.local_edits import push_local_edits
+
     groups = publish_tax_groups(conn, store.tax_groups.all(), por=por)
     n = publish_products(conn, store.products.all(), por=por)
     users = store.database.query("SELECT codigo, nome, papel, pin_hash, ativo FROM users")
     for u in users:
         publish_user(conn, u["codigo"], u["nome"], u["papel"], u["pin_hash"], bool(u["ativo"]), por=por)
+    push_local_edits(store, conn, por)  # groups removed here (after the products moved off them)
     return n, len(users), groups
 
 

@@ -253,10 +253,29 @@ CREATE TRIGGER loja_grupos_tributarios_alteracao AFTER INSERT OR UPDATE ON loja_
     FOR EACH ROW EXECUTE FUNCTION loja_registrar_alteracao('grupo_tributario');
 """
 
+# Store-wide views (history pages, cash closings): the latest document of a sale and the sales of a cash
+# session are looked up by expression; without these indexes each lookup scans every upstream row.
+_M004 = """
+CREATE INDEX loja_registros_doc_venda ON loja_registros (terminal_id, ((dados->>'sale_id')::bigint))
+    WHERE tabela = 'fiscal_documents';
+CREATE INDEX loja_registros_venda_caixa ON loja_registros (terminal_id, ((dados->>'cash_session_id')::bigint))
+    WHERE tabela = 'sales';
+CREATE INDEX loja_registros_venda_dia ON loja_registros ((left(dados->>'created_at', 10)))
+    WHERE tabela = 'sales';
+"""
+
+# Deletes flow down: a tax group removed for the store stays as a versioned row marked ``excluido`` (terminals
+# pulling it delete their copy); publishing the group again brings it back.
+_M005 = """
+ALTER TABLE loja_grupos_tributarios ADD COLUMN excluido BOOLEAN NOT NULL DEFAULT FALSE;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("loja_0001_base", _M001),
     ("loja_0002_views", _M002),
     ("loja_0003_grupos_tributarios", _M003),
+    ("loja_0004_indices_vistas", _M004),
+    ("loja_0005_grupos_excluidos", _M005),
 ]
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from pos_app.core.config import KEYS
 from pos_app.core.store import Store
-from pos_app.core.store.migrations import UPSTREAM_FLAG, store_outbox_backfill_sql
+from pos_app.core.store.migrations import LOCAL_EDIT_PREFIX, UPSTREAM_FLAG, store_outbox_backfill_sql
 from pos_app.core.store.packed import unpack_text
 from pos_app.core.storeserver import pg, series
 
@@ -216,7 +216,7 @@ def pull(store: Store, conn: Any, terminal_id: str, *, limit: int = 2000) -> int
             [last, limit],
         ).fetchall()
         groups = conn.execute(
-            f"SELECT {', '.join(TAX_GROUP_COLS)}, versao FROM loja_grupos_tributarios WHERE versao > %s "  # noqa: S608
+            f"SELECT {', '.join(TAX_GROUP_COLS)}, excluido, versao FROM loja_grupos_tributarios WHERE versao > %s "  # noqa: S608
             "ORDER BY versao LIMIT %s",
             [last, limit],
         ).fetchall()
@@ -242,12 +242,21 @@ def pull(store: Store, conn: Any, terminal_id: str, *, limit: int = 2000) -> int
         for g in groups:
             if g[-1] > top:
                 continue
+            if g[-2]:  # removed for the store: products that still name it keep their own CST columns
+                tx.execute("UPDATE products SET grupo_tributario = NULL WHERE grupo_tributario = ?", [g[0]])
+                tx.execute("DELETE FROM tax_groups WHERE nome = ?", [g[0]])
+                tx.execute(
+                    "DELETE FROM store_sync_state WHERE key = ?",
+                    [f"{LOCAL_EDIT_PREFIX}grupo_excluido:{g[0].lower()}"],
+                )  # the trigger's mark: nothing to send back
+                n += 1
+                continue
             gsets = ", ".join(f"{c} = excluded.{c}" for c in TAX_GROUP_COLS[1:])
             tx.execute(
                 f"INSERT INTO tax_groups ({', '.join(TAX_GROUP_COLS)}, updated_at) "
                 f"VALUES ({', '.join('?' * len(TAX_GROUP_COLS))}, ?) "
                 f"ON CONFLICT(nome) DO UPDATE SET {gsets}, updated_at = excluded.updated_at",
-                [*g[:-1], now],
+                [*g[:-2], now],
             )
             changed_groups.append(g[0])
             n += 1
@@ -290,6 +299,7 @@ def pull(store: Store, conn: Any, terminal_id: str, *, limit: int = 2000) -> int
                 "pin_hash = excluded.pin_hash, ativo = excluded.ativo",
                 [u[0], u[1], u[2], u[3], 1 if u[4] else 0, now],
             )
+            tx.execute("DELETE FROM store_sync_state WHERE key = ?", [f"{LOCAL_EDIT_PREFIX}usuario:{u[0]}"])
             n += 1
         for key, value, versao in settings:
             if versao > top or not shared_setting(key):
@@ -337,11 +347,14 @@ class StoreSync:
         self.last_ok: float | None = None
         self.last_error: str | None = None
         self.registered = False
+        self.refused: list[str] = []  # local edits the store refused (kept, sent again later)
         self._passes = 0
         enable_upstream(store)
 
     # one pass, usable without the thread (CLI ``loja sincronizar``)
     def run_once(self) -> dict[str, int]:
+        from pos_app.core.storeserver.local_edits import push_local_edits  # imports admin, which imports us
+
         with self._lock:
             try:
                 if self._conn is None or self._conn.closed:
@@ -359,6 +372,8 @@ class StoreSync:
                     pushed += n
                     if n < 500:
                         break
+                edits, self.refused = push_local_edits(self.store, self._conn, f"{self.terminal_id}/terminal")
+                pushed += edits
                 pulled = pull(self.store, self._conn, self.terminal_id)
                 self._passes += 1
                 if pushed or pulled or self._passes % HOUSEKEEPING_EVERY == 1:  # an idle pass costs one query
@@ -436,4 +451,5 @@ class StoreSync:
             "versao": int(_state_get(self.store, "versao", "0") or 0),
             "serie_contingencia": self.store.settings.get("contingencia.serie"),
             "serie_online": self.store.settings.get("loja.serie_online"),
+            "recusados": list(self.refused),
         }

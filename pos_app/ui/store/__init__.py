@@ -1,4 +1,5 @@
-"""Store (loja) entries of the "Gerente" menu: price for every terminal and the store's day dashboard."""
+"""Store (loja) entries of the "Gerente" menu: price for every terminal, the store's day dashboard, the
+store-wide history and the cash closings of every terminal."""
 
 from __future__ import annotations
 
@@ -15,5 +16,7 @@ def _run(host: Any) -> None:
 
 
 register_manager_action(
-    ManagerAction(key="loja", label=tr("Loja (preços e painel de todos os caixas)"), run=_run, order=80)
+    ManagerAction(
+        key="loja", label=tr("Loja (preços, histórico e fechamentos de todos os caixas)"), run=_run, order=80
+    )
 )

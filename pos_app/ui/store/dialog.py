@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from pos_app.core.printing.formatting import format_money
 from pos_app.core.storeserver import admin, link, views
 from pos_app.ui.i18n import tr
+from pos_app.ui.store.views_tabs import StoreCashView, StoreHistoryView
 from pos_app.ui.worker import run_in_worker
 
 
@@ -35,6 +37,14 @@ def _change_price(ctx: Any, codigo: str, preco: Decimal, por: str) -> int:
     if ctx.store_sync is not None:
         ctx.store_sync.wake()
     return versao
+
+
+def _choices(ctx: Any) -> dict[str, Any]:
+    conn = link.open_store_connection(ctx)
+    try:
+        return views.filter_choices(conn)
+    finally:
+        conn.close()
 
 
 def _dashboard_text(ctx: Any) -> str:
@@ -63,15 +73,27 @@ class StoreDialog(QDialog):
         self.ctx = ctx
         self.manager = manager
         self.setWindowTitle(tr("Loja — todos os caixas"))
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("storeTabs")
+        outer.addWidget(self.tabs)
+        prices = QWidget()
+        layout = QVBoxLayout(prices)
+        self.tabs.addTab(prices, tr("Preços e painel"))
+        self.history = StoreHistoryView(ctx)
+        self.cash = StoreCashView(ctx)
+        self.tabs.addTab(self.history, tr("Histórico da loja"))
+        self.tabs.addTab(self.cash, tr("Fechamentos de caixa"))
+        self._loaded: set[int] = set()
         if not link.configured(ctx):
-            layout.addWidget(
+            outer.insertWidget(
+                0,
                 QLabel(
                     tr(
                         "Este terminal trabalha sozinho: configure o banco da loja "
                         "(pos-app loja conectar postgresql://…)."
                     )
-                )
+                ),
             )
         form = QFormLayout()
         self.code = QLineEdit()
@@ -102,8 +124,23 @@ class StoreDialog(QDialog):
         layout.addWidget(self.board)
         self.apply.setEnabled(link.configured(ctx))
         self.refresh.setEnabled(link.configured(ctx))
+        for view in (self.history, self.cash):
+            view.setEnabled(link.configured(ctx))
         if link.configured(ctx):
             self._refresh()
+            run_in_worker(_choices, ctx, on_result=self._set_choices, on_error=lambda _exc: None)
+            self.tabs.currentChanged.connect(self._tab_shown)
+
+    def _set_choices(self, choices: dict[str, Any]) -> None:
+        self.history.set_choices(choices)
+        self.cash.set_choices(choices)
+
+    def _tab_shown(self, index: int) -> None:
+        """Each store-wide view queries the store database the first time it is shown."""
+        view = self.tabs.widget(index)
+        if index not in self._loaded and isinstance(view, StoreHistoryView | StoreCashView):
+            self._loaded.add(index)
+            view.reload()
 
     def _apply(self) -> None:
         codigo = self.code.text().strip()
