@@ -54,7 +54,11 @@ QMenu::item {{ padding: 8px 28px 8px 16px; }}
 QMenu::item:selected, QMenuBar::item:selected {{ background: {BLUE}; color: white; }}
 QPushButton:focus {{ border: 3px solid #ffb300; }}
 QPushButton[role="primary"]:focus {{ border: 3px solid #ffb300; }}
-QTableView:focus, QListView:focus, QPlainTextEdit:focus, QTextEdit:focus, QTabBar::tab:focus {{ border: 2px solid {BLUE}; }}
+QTableView:focus, QListView:focus, QPlainTextEdit:focus, QTextEdit:focus {{ border: 2px solid {BLUE}; }}
+QTabBar::tab {{ background: #eceff1; border: 2px solid #cfd8dc; border-bottom: none; padding: 6px 14px;
+    margin-right: 2px; border-top-left-radius: 6px; border-top-right-radius: 6px; }}
+QTabBar::tab:selected {{ background: white; }}
+QTabBar::tab:focus {{ border: 2px solid {BLUE}; border-bottom: none; }}
 QCheckBox:focus, QRadioButton:focus {{ background: #e3f2fd; }}
 """
 
