@@ -26,6 +26,7 @@ from pos_app.cli.common import (
     parse_amount,
     print_json,
 )
+from pos_app.core.domain.br_format import format_document
 from pos_app.core.fiscal.document_status import DocumentStatus as S
 
 Handler = Callable[[argparse.Namespace], int]
@@ -410,7 +411,11 @@ def cmd_historico(args: argparse.Namespace) -> int:
             if r.cancel_restante:
                 prazo = f"  (cancelável por mais {r.cancel_restante // 60} min)"
             sigla = "NF-e " if r.modelo == 55 else "NFC-e"
-            buyer = f"  CPF {r.cpf}" if r.cpf else (f"  CNPJ {r.cnpj}" if r.cnpj else "")
+            buyer = (
+                f"  CPF {format_document(r.cpf)}"
+                if r.cpf
+                else (f"  CNPJ {format_document(r.cnpj)}" if r.cnpj else "")
+            )
             print(
                 f"{r.created_at[11:16]}  {r.ref:24}  {sigla} nº {num:10}  {_brl(r.total):>12}  {r.status_label}"
                 f"  op {r.operador or '—'}{buyer}{prazo}"

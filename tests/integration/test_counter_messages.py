@@ -73,6 +73,8 @@ def test_brazilian_formats() -> None:
     assert format_local_datetime(None, sp) == "—"
     assert format_document("12345678909") == "123.456.789-09"
     assert format_document("11222333000181") == "11.222.333/0001-81"
+    assert format_document("12ABC34501DE35") == "12.ABC.345/01DE-35"  # alphanumeric CNPJ (July 2026)
+    assert format_document("529.982.247-25") == "529.982.247-25"
     assert (count_items(1), count_items(2), count_items(0)) == ("1 item", "2 itens", "0 itens")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from pos_app.core.domain.validators import format_cnpj, format_cpf, only_digits
+from pos_app.core.domain.validators import format_cnpj, format_cpf, normalize_cnpj, only_digits
 
 
 def parse_timestamp(value: str | datetime | None) -> datetime | None:
@@ -49,15 +49,13 @@ def format_local_time(value: str | datetime | None, zone: tzinfo | datetime | No
 
 
 def format_document(value: str | None) -> str:
-    """CPF ``000.000.000-00`` or CNPJ ``00.000.000/0000-00`` (anything else as stored)."""
+    """CPF ``000.000.000-00`` or CNPJ ``00.000.000/0000-00`` / ``12.ABC.345/01DE-35`` (anything else as stored)."""
     if not value:
         return ""
     digits = only_digits(value)
-    if len(digits) == 11:
+    if len(digits) == 11 and len(normalize_cnpj(value)) == 11:
         return format_cpf(digits)
-    if len(digits) == 14:
-        return format_cnpj(digits)
-    return value.strip()
+    return format_cnpj(value)  # numeric or alphanumeric CNPJ; anything else as stored
 
 
 def count_items(n: int) -> str:
