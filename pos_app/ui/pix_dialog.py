@@ -5,6 +5,8 @@ The QR is shown large with the amount and a countdown; when the PSP says CONCLUI
 (PSP CNPJ + endToEndId) is added to the sale. "Cancelar" removes the charge at the PSP (PATCH); a
 payment arriving after that is detected by the sync and offered to a manager for refund.
 Static (forma 20): the store key's BR Code with the amount; the cashier confirms by hand.
+With a customer display (``tela.cliente``) the same QR is shown there, large, while it can be paid;
+the display goes back to the cart as soon as the charge is paid, expires, fails or the dialog closes.
 """
 
 from __future__ import annotations
@@ -44,10 +46,14 @@ def qr_pixmap(text: str, size: int = QR_PIXELS) -> QPixmap:
 
 
 class _PixBase(QDialog):
-    def __init__(self, title: str, valor: Decimal, parent: QWidget | None) -> None:
+    def __init__(
+        self, title: str, valor: Decimal, parent: QWidget | None, customer_display: Any = None
+    ) -> None:
         super().__init__(parent)
         self.valor = valor
         self.payment: Payment | None = None
+        self.customer_display = customer_display
+        self.finished.connect(lambda _r: self.end_display())
         self.setWindowTitle(title)
         self.resize(560, 680)
         root = QVBoxLayout(self)
@@ -76,10 +82,17 @@ class _PixBase(QDialog):
         root.addLayout(self.buttons)
         self.copia_e_cola = ""
 
-    def show_qr(self, code: str) -> None:
+    def show_qr(self, code: str, expires_at: Any = None) -> None:
         self.copia_e_cola = code
         self.qr_label.setPixmap(qr_pixmap(code))
         self.qr_label.setToolTip(code)
+        if self.customer_display is not None:
+            self.customer_display.show_pix(code, self.valor, expires_at)
+
+    def end_display(self) -> None:
+        """The QR can no longer be paid here: the customer display goes back to the cart."""
+        if self.customer_display is not None and self.customer_display.showing_pix():
+            self.customer_display.end_pix()
 
 
 class PixDynamicDialog(_PixBase):
@@ -87,8 +100,15 @@ class PixDynamicDialog(_PixBase):
 
     state_changed = Signal(str)
 
-    def __init__(self, ctx: Any, valor: Decimal, operador: Any, parent: QWidget | None = None) -> None:
-        super().__init__(tr("PIX — QR Code dinâmico"), valor, parent)
+    def __init__(
+        self,
+        ctx: Any,
+        valor: Decimal,
+        operador: Any,
+        parent: QWidget | None = None,
+        customer_display: Any = None,
+    ) -> None:
+        super().__init__(tr("PIX — QR Code dinâmico"), valor, parent, customer_display)
         self.setObjectName("pixDynamicDialog")
         self.ctx = ctx
         self.operador = operador
@@ -137,7 +157,7 @@ class PixDynamicDialog(_PixBase):
         if charge.status == "falhou" or not charge.copia_e_cola:
             self._create_failed(RuntimeError(charge.last_error or tr("cobrança não criada")))
             return
-        self.show_qr(charge.copia_e_cola)
+        self.show_qr(charge.copia_e_cola, charge.expires_at())
         self.status.setText(tr("Aguardando o pagamento — peça ao cliente para ler o QR Code."))
         self._tick()
         self._timer.start()
@@ -168,6 +188,7 @@ class PixDynamicDialog(_PixBase):
     def _settled(self, charge: Any) -> None:
         self.charge = charge
         self._timer.stop()
+        self.end_display()
         if charge.status == "paga":
             self.payment = self.service.payment_for(charge)
             self.status.setText(tr("PIX recebido ✔  {e2e}").format(e2e=charge.e2eid))
@@ -201,6 +222,7 @@ class PixDynamicDialog(_PixBase):
         self._closing = True
         self._stop.set()
         self._timer.stop()
+        self.end_display()
         charge = self.charge
         if charge is not None and not charge.final:
             self.status.setText(tr("Cancelando a cobrança no PSP..."))
@@ -238,8 +260,15 @@ class PixDynamicDialog(_PixBase):
 class PixStaticDialog(_PixBase):
     """The store key's QR with the amount; the cashier confirms the Pix arrived (recorded with them)."""
 
-    def __init__(self, ctx: Any, valor: Decimal, operador: Any, parent: QWidget | None = None) -> None:
-        super().__init__(tr("PIX — QR Code estático (chave da loja)"), valor, parent)
+    def __init__(
+        self,
+        ctx: Any,
+        valor: Decimal,
+        operador: Any,
+        parent: QWidget | None = None,
+        customer_display: Any = None,
+    ) -> None:
+        super().__init__(tr("PIX — QR Code estático (chave da loja)"), valor, parent, customer_display)
         self.setObjectName("pixStaticDialog")
         from pos_app.core.pix.service import pix_service
 
