@@ -460,6 +460,12 @@ class PaymentDialog(QDialog):
             return
         self.select_method("dinheiro")
 
+    def done(self, result: int) -> None:
+        pix_dialog, self.pix_dialog = self.pix_dialog, None
+        if pix_dialog is not None and pix_dialog.isVisible():  # closed under an open PIX QR
+            pix_dialog.reject()  # its wait stops and the charge is removed (PixDynamicDialog.done)
+        super().done(result)
+
     def _finish(self) -> None:
         self.accept()
         self.paid.emit()

@@ -29,6 +29,13 @@ from pos_app.ui.worker import run_in_worker
 QR_PIXELS = 360
 
 
+def _alive(widget: QWidget) -> bool:
+    """False once Qt deleted the dialog (its parent went away) while a worker was still on it."""
+    import shiboken6
+
+    return bool(shiboken6.isValid(widget))
+
+
 def qr_pixmap(text: str, size: int = QR_PIXELS) -> QPixmap:
     import qrcode
     import qrcode.constants
@@ -134,6 +141,8 @@ class PixDynamicDialog(_PixBase):
         from pos_app.core.pix.service import pix_service
 
         self.service = pix_service(ctx)
+        stop = self._stop  # the dialog deleted with its parent: its wait ends with it
+        self.destroyed.connect(lambda *_: stop.set())
         run_in_worker(
             self.service.create,
             valor,
@@ -144,6 +153,8 @@ class PixDynamicDialog(_PixBase):
 
     # -- worker results (GUI thread) -------------------------------------------------------
     def _created(self, charge: Any) -> None:
+        if not _alive(self):
+            return
         self.charge = charge
         if self._closing:  # cancelled while the PUT was on its way
             run_in_worker(
@@ -171,9 +182,12 @@ class PixDynamicDialog(_PixBase):
         )
 
     def _update_from_worker(self, charge: Any) -> None:  # worker thread: only a queued signal
-        self.state_changed.emit(charge.status)
+        if _alive(self):
+            self.state_changed.emit(charge.status)
 
     def _create_failed(self, exc: BaseException) -> None:
+        if not _alive(self):
+            return
         self.qr_label.setText(tr("PIX dinâmico indisponível"))
         self.status.setText(
             tr(
@@ -186,6 +200,8 @@ class PixDynamicDialog(_PixBase):
         self.charge = None
 
     def _settled(self, charge: Any) -> None:
+        if not _alive(self):
+            return
         self.charge = charge
         self._timer.stop()
         self.end_display()
@@ -201,12 +217,18 @@ class PixDynamicDialog(_PixBase):
             "expirada": tr("A cobrança expirou sem pagamento."),
             "removida_psp": tr("O PSP removeu a cobrança."),
             "cancelada": tr("Cobrança cancelada."),
+            "ativa": tr(
+                "Sem resposta do PSP até o fim da validade: a cobrança será consultada em segundo plano "
+                "e um PIX que chegar será oferecido para devolução."
+            ),
         }.get(charge.status, charge.status)
         self.status.setText(text + " " + tr("Tente de novo ou use outra forma."))
         self.countdown.setText("")
         self.cancel_button.setText(tr("Voltar (Esc)"))
 
     def _wait_failed(self, exc: BaseException) -> None:
+        if not _alive(self):
+            return
         self.status.setText(tr("Falha ao consultar o PSP: {e}").format(e=exc))
 
     def _tick(self) -> None:
@@ -237,7 +259,33 @@ class PixDynamicDialog(_PixBase):
             return
         self.reject()
 
+    def abandon(self) -> None:
+        """Closed without the cashier's "Cancelar" (the payment screen or the window went away): the
+        wait stops at once and the charge is removed at the PSP in the background; a Pix paid anyway
+        is caught by the late-payment watcher and offered for refund."""
+        if self.payment is not None or self._closing:
+            return
+        self._closing = True
+        self._stop.set()
+        self._timer.stop()
+        self.end_display()
+        charge = self.charge
+        if charge is not None and not charge.final:
+            run_in_worker(
+                self.service.cancel,
+                charge.id,
+                self.operador,
+                on_result=lambda _c: None,
+                on_error=lambda _e: None,
+            )
+
+    def done(self, result: int) -> None:
+        self.abandon()  # whatever closes the dialog, no wait is left polling for it
+        super().done(result)
+
     def _cancelled(self, charge: Any) -> None:
+        if not _alive(self):
+            return
         if charge is not None and charge.status == "paga":  # paid in the last second: keep it
             self._settled(charge)
             return
