@@ -56,7 +56,6 @@ def demo_settings(ctx: AppContext) -> dict[str, str]:
         "pix.client_secret": DEMO_CLIENT_SECRET,
         "pix.cnpj_psp": DEMO_PSP_CNPJ,
         "pix.chave": psp.chave,
-        "pix.qr_no_cupom": "sim",  # the demo shows the PIX QR on the receipt too (issue 17)
     }
 
 

@@ -123,19 +123,3 @@ def test_escpos_output_carries_the_pix_qr(demo_ctx: Any) -> None:
     demo_ctx.config.set("pix.qr_no_cupom", "nao")
     copies = ReceiptService(demo_ctx).copies_for_document(result.document_id)
     assert brcode not in render_receipts(copies, PROFILES["epson_tm_t20"])
-
-
-def test_demo_mode_prints_the_pix_qr_unless_the_store_said_no(demo_ctx: Any) -> None:
-    assert not demo_ctx.config.is_set("pix.qr_no_cupom")  # nothing written to the settings
-    charge, result = _pix_sale(demo_ctx)
-    [data] = ReceiptService(demo_ctx).copies_for_document(result.document_id)
-    assert data.pagamentos[0].pix_qr == charge.copia_e_cola
-    demo_ctx.config.set("pix.qr_no_cupom", "nao")
-    [data] = ReceiptService(demo_ctx).copies_for_document(result.document_id)
-    assert data.pagamentos[0].pix_qr is None
-    from pos_app.demo.pix import stop_demo_psp
-
-    demo_ctx.config.unset("pix.qr_no_cupom")
-    stop_demo_psp(demo_ctx)  # a real store: the key's default (nao)
-    [data] = ReceiptService(demo_ctx).copies_for_document(result.document_id)
-    assert data.pagamentos[0].pix_qr is None and data.pagamentos[0].end_to_end_id == charge.e2eid

@@ -3,7 +3,6 @@
 With ``pix.qr_no_cupom = sim`` every PIX payment of the sale prints its BR Code as a QR under the
 payments (a static one rebuilt from the store key and the amount, exactly as shown at the counter; a
 dynamic one is the charge's ``pixCopiaECola``, found by its endToEndId) with a caption naming it.
-Default ``nao``; in demo mode, with the key left unset, ``sim`` (the trainer shows the QR on paper).
 """
 
 from __future__ import annotations
@@ -22,11 +21,7 @@ log = logging.getLogger("pos_app.pix")
 
 
 def qr_on_receipt(ctx: AppContext) -> bool:
-    """``pix.qr_no_cupom`` as set by the store; unset, the demo PSP's answer (``sim``), else ``nao``."""
-    if ctx.config.is_set("pix.qr_no_cupom"):
-        return ctx.config.get("pix.qr_no_cupom") == "sim"
-    provider = ctx.pix_settings
-    return provider is not None and provider().get("pix.qr_no_cupom") == "sim"
+    return (ctx.config.get("pix.qr_no_cupom") or "nao") == "sim"
 
 
 def receipt_payment(ctx: AppContext, row: dict[str, Any]) -> ReceiptPayment:
