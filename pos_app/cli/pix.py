@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], commands:
 
 def cmd_pix(args: argparse.Namespace) -> int:
     from pos_app.core.pix.client import PixError
-    from pos_app.core.pix.service import PixNotConfigured, pix_service
+    from pos_app.core.pix.service import REFUND_LABELS, PixNotConfigured, pix_service
 
     ctx = open_app_for_cli()
     try:
@@ -86,7 +86,7 @@ def cmd_pix(args: argparse.Namespace) -> int:
                     for r in pending:
                         print(
                             f"{r['id']:>4} R$ {r['valor']:>9}  {r['e2eid']}  {_motivo(r['motivo'])}  "
-                            f"({r['status']})"
+                            f"({REFUND_LABELS.get(r['status'], r['status'])})"
                         )
                 return EXIT_OK
             # devolver
@@ -101,8 +101,10 @@ def cmd_pix(args: argparse.Namespace) -> int:
                 print_json(done)
             else:
                 for r in done:
+                    motivo = f" ({r['last_error']})" if r["status"] != "devolvida" and r["last_error"] else ""
                     print(
-                        f"Devolução {r['id']}: R$ {r['valor']} ao pagador do PIX {r['e2eid']} — {r['status']}"
+                        f"Devolução {r['id']}: R$ {r['valor']} ao pagador do PIX {r['e2eid']} — "
+                        f"{REFUND_LABELS.get(r['status'], r['status'])}{motivo}"
                     )
             return EXIT_OK if all(r["status"] == "devolvida" for r in done) else EXIT_NOT_DONE
         except PermissionError as exc:

@@ -337,7 +337,12 @@ KEYS: dict[str, Key] = {
         Key("pix.ca", "Autoridade certificadora extra do PSP (PEM, opcional)", _path),
         Key("pix.cnpj_psp", "CNPJ do PSP (credenciadora na NFC-e)", _cnpj),
         Key("pix.chave", "Chave PIX da loja (CPF/CNPJ, e-mail, +55 telefone ou aleatória)", _pix_chave),
-        Key("pix.qr_no_cupom", "Imprimir o QR do PIX estático no cupom", _choice("sim", "nao"), "nao"),
+        Key(
+            "pix.qr_no_cupom",
+            "Imprimir no cupom o QR do pagamento PIX (estático e dinâmico)",
+            _choice("sim", "nao"),
+            "nao",
+        ),
         Key(
             "pix.expiracao", "Validade da cobrança PIX dinâmica (s)", _int_range(30, 3600, "Validade"), "300"
         ),

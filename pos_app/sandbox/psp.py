@@ -7,6 +7,9 @@ requires a client certificate; plain HTTP is served on loopback only.
 
 The test or trainer drives what the payer does: ``pay(txid)``, ``pay_after(txid, seconds)``,
 ``expire(txid)``, ``remove(txid)`` (by the PSP), ``pay(txid)`` twice for a duplicate payment.
+Refunds answer ``EM_PROCESSAMENTO`` to the ``PUT`` and reach their final status (``refund_outcome``:
+``DEVOLVIDO`` or ``NAO_REALIZADO``) ``refund_settle_after`` seconds later, seen by the next ``GET``;
+``settle_refund`` decides one by hand.
 """
 
 from __future__ import annotations
@@ -120,6 +123,11 @@ class PspSandbox:
         self.unavailable = False  # answer 503 to everything
         # Demo without a trainer (headless): every charge is paid this many seconds after its creation.
         self.auto_pay_after: float | None = None
+        # Refunds: final status of the next refunds and how long they stay EM_PROCESSAMENTO.
+        self.refund_outcome = "DEVOLVIDO"
+        self.refund_motivo = "Devolução recusada pelo PSP do pagador"
+        self.refund_settle_after = 0.0
+        self._refund_plan: dict[tuple[str, str], tuple[float, str]] = {}  # -> (monotonic time, status)
         self._lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -173,8 +181,11 @@ class PspSandbox:
         return datetime.now(UTC)
 
     def _tick(self) -> None:
-        """Apply scheduled payments whose time has come."""
+        """Apply scheduled payments and refund settlements whose time has come."""
         now = time.monotonic()
+        for key, (when, status) in list(self._refund_plan.items()):
+            if now >= when:
+                self.settle_refund(*key, status)
         for cob in self.cobs.values():
             if cob.pay_at is not None and now >= cob.pay_at:
                 cob.pay_at = None
@@ -220,6 +231,21 @@ class PspSandbox:
             cob = self._cob(txid)
             if cob.status == "ATIVA":
                 cob.status = "REMOVIDA_PELO_PSP"
+
+    def settle_refund(self, e2e: str, dev_id: str, status: str) -> dict[str, Any]:
+        """A refund still EM_PROCESSAMENTO reaches its final status (DEVOLVIDO or NAO_REALIZADO)."""
+        if status not in ("DEVOLVIDO", "NAO_REALIZADO"):
+            raise ValueError(f"status final de devolução inválido: {status}")
+        with self._lock:
+            dev = self.devolucoes[(e2e, dev_id)]
+            self._refund_plan.pop((e2e, dev_id), None)
+            if dev["status"] == "EM_PROCESSAMENTO":
+                dev["status"] = status
+                if status == "DEVOLVIDO":
+                    dev["horario"]["liquidacao"] = _iso(self.now())
+                else:
+                    dev["motivo"] = self.refund_motivo
+            return dev
 
     def expire_tokens(self) -> None:
         with self._lock:
@@ -368,17 +394,22 @@ class PspSandbox:
             valor = Decimal(str(json.loads(body)["valor"]))
         except (ValueError, KeyError, TypeError, InvalidOperation):
             return _problem(400, "PixDevolucaoOperacaoInvalida", "valor é obrigatório")
-        already = sum(Decimal(d["valor"]) for (e, _), d in self.devolucoes.items() if e == e2e)
+        already = sum(
+            Decimal(d["valor"])
+            for (e, _), d in self.devolucoes.items()
+            if e == e2e and d["status"] != "NAO_REALIZADO"
+        )
         if valor <= 0 or already + valor > Decimal(pix["valor"]):
             return _problem(400, "PixDevolucaoOperacaoInvalida", "Valor da devolução maior que o disponível")
         dev = {
             "id": dev_id,
             "rtrId": f"D{ISPB}{self.now():%Y%m%d%H%M}{secrets.token_hex(6)[:11]}",
             "valor": f"{valor:.2f}",
-            "horario": {"solicitacao": _iso(self.now()), "liquidacao": _iso(self.now())},
-            "status": "DEVOLVIDO",
+            "horario": {"solicitacao": _iso(self.now())},
+            "status": "EM_PROCESSAMENTO",
         }
         self.devolucoes[(e2e, dev_id)] = dev
+        self._refund_plan[(e2e, dev_id)] = (time.monotonic() + self.refund_settle_after, self.refund_outcome)
         pix.setdefault("devolucoes", []).append(dev)
         return 201, dev
 

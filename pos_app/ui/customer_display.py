@@ -1,19 +1,21 @@
 """Customer display on the terminal's second monitor (setting ``tela.cliente`` = ``sim``).
 
 Shows what the customer needs to follow the sale: the last items, the total and, after payment,
-the change. It never takes the focus (the cashier keeps typing on the main window) and stays away
+the change. While a PIX QR waits at the payment screen (``show_pix``) it shows that QR large with the
+amount and, for a dynamic charge, the time left; ``end_pix`` brings the cart back. It never takes the focus (the cashier keeps typing on the main window) and stays away
 when the terminal has a single monitor.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QScreen
-from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QStackedLayout, QVBoxLayout, QWidget
 
 from pos_app.core.domain.br_format import count_items
 from pos_app.core.domain.money import format_brl, format_quantity
@@ -44,7 +46,12 @@ class CustomerDisplay(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setStyleSheet(f"QWidget#customerDisplay {{ background: {theme.PAPER}; }}")
-        root = QVBoxLayout(self)
+        self.pages = QStackedLayout(self)
+        self.cart_page = QWidget()
+        self.cart_page.setObjectName("customerCartPage")
+        self.pages.addWidget(self.cart_page)
+        self._build_pix_page()
+        root = QVBoxLayout(self.cart_page)
         root.setContentsMargins(32, 24, 32, 24)
         root.setSpacing(16)
         self.welcome = QLabel(store_name or tr("Bem-vindo!"))
@@ -77,6 +84,80 @@ class CustomerDisplay(QWidget):
         root.addWidget(panel)
         self.show_sale([], Decimal(0))
 
+    def _build_pix_page(self) -> None:
+        self.pix_page = QWidget()
+        self.pix_page.setObjectName("customerPixPage")
+        layout = QVBoxLayout(self.pix_page)
+        layout.setContentsMargins(32, 24, 32, 24)
+        layout.setSpacing(12)
+        self.pix_title = QLabel(tr("Pague com PIX: aponte a câmera do aplicativo do seu banco"))
+        self.pix_title.setFont(theme.big_font(22))
+        self.pix_title.setWordWrap(True)
+        self.pix_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.pix_title)
+        self.pix_qr = QLabel()
+        self.pix_qr.setObjectName("customerPixQr")
+        self.pix_qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.pix_qr, 1)
+        self.pix_amount = QLabel()
+        self.pix_amount.setObjectName("customerPixAmount")
+        self.pix_amount.setFont(theme.big_font(48))
+        self.pix_amount.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.pix_amount.setStyleSheet(f"color: {theme.BLUE};")
+        layout.addWidget(self.pix_amount)
+        self.pix_countdown = QLabel()
+        self.pix_countdown.setObjectName("customerPixCountdown")
+        self.pix_countdown.setFont(theme.big_font(28))
+        self.pix_countdown.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.pix_countdown)
+        self.pages.addWidget(self.pix_page)
+        self.pix_code = ""
+        self._pix_expires: datetime | None = None
+        self._pix_timer = QTimer(self)
+        self._pix_timer.setInterval(1000)
+        self._pix_timer.timeout.connect(self._pix_tick)
+
+    # -- PIX -------------------------------------------------------------------------------
+    def qr_side(self) -> int:
+        """The QR's side in pixels: as large as the screen allows next to the amount and countdown."""
+        size = self.size() if self.isVisible() else (self.screen().size() if self.screen() else None)
+        if size is None:
+            return 480
+        return max(240, min(int(size.height() * 0.6), int(size.width() * 0.8)))
+
+    def show_pix(self, code: str, valor: Decimal, expires_at: datetime | None = None) -> None:
+        """The PIX QR large (``expires_at``: a dynamic charge's end, counted down every second)."""
+        from pos_app.ui.pix_dialog import qr_pixmap
+
+        self.pix_code = code
+        self.pix_qr.setPixmap(qr_pixmap(code, self.qr_side()))
+        self.pix_amount.setText(format_brl(valor))
+        self._pix_expires = expires_at
+        self._pix_tick()
+        if expires_at is not None:
+            self._pix_timer.start()
+        self.pages.setCurrentWidget(self.pix_page)
+
+    def end_pix(self) -> None:
+        """Paid, expired, cancelled or closed: back to the cart (no stale QR left for the customer)."""
+        self._pix_timer.stop()
+        self._pix_expires = None
+        self.pix_code = ""
+        self.pix_qr.clear()
+        self.pages.setCurrentWidget(self.cart_page)
+
+    def showing_pix(self) -> bool:
+        return self.pages.currentWidget() is self.pix_page
+
+    def _pix_tick(self) -> None:
+        if self._pix_expires is None:
+            self.pix_countdown.setText("")
+            return
+        left = max(int((self._pix_expires - datetime.now(UTC)).total_seconds()), 0)
+        self.pix_countdown.setText(tr("Expira em {m:d}:{s:02d}").format(m=left // 60, s=left % 60))
+        if left == 0:
+            self._pix_timer.stop()
+
     def place(self) -> bool:
         """Full screen on the second monitor; False (and hidden) when there is none."""
         screen = second_screen()
@@ -91,6 +172,8 @@ class CustomerDisplay(QWidget):
 
     def show_sale(self, items: list[Any], total: Decimal, paid: Decimal | None = None) -> None:
         """Items (newest last) and the total of the sale in progress."""
+        if not self.pix_code:
+            self.pages.setCurrentWidget(self.cart_page)
         self.items.clear()
         for item in items[-VISIBLE_ITEMS:]:
             product = item.product
@@ -106,6 +189,7 @@ class CustomerDisplay(QWidget):
 
     def show_change(self, total: Decimal, troco: Decimal) -> None:
         """After payment: the change the customer must receive (or a thank-you)."""
+        self.end_pix()
         self.items.clear()
         self.count.setText(tr("Obrigado pela preferência!"))
         self.total.setText(tr("Total {v}").format(v=format_brl(total)))

@@ -117,6 +117,8 @@ class AppController(QObject):
         self.printer.stop()
         if self.ctx.monitor is not None:
             self.ctx.monitor.stop()
+        if "_pix_service" in self.ctx.__dict__:  # a PIX wait left polling ends now, not at its expiry
+            self.ctx.__dict__["_pix_service"].stop_waits()
         wait_idle(15_000)
         self.ctx.close()
 

@@ -85,8 +85,10 @@ class PaymentDialog(QDialog):
         *,
         ctx: Any = None,
         operator: Any = None,
+        customer_display: Any = None,
     ) -> None:
-        """``ctx``: the terminal (PIX through the PSP and the store key); without it PIX is typed by hand."""
+        """``ctx``: the terminal (PIX through the PSP and the store key); without it PIX is typed by hand.
+        ``customer_display``: the second monitor's display, where the PIX QR is shown too."""
         super().__init__(parent)
         self.sale = sale
         self.limits = limits or GuardLimits()
@@ -94,6 +96,7 @@ class PaymentDialog(QDialog):
         self.ctx = ctx
         self.operator = operator
         self.pix_dialog: Any = None
+        self.customer_display = customer_display
         self.setObjectName("paymentDialog")
         self.setWindowTitle(tr("Pagamento"))
         self.resize(1000, 640)
@@ -424,7 +427,7 @@ class PaymentDialog(QDialog):
             if reason:
                 self._fail(reason, self.kind)
                 return
-            dialog: Any = PixDynamicDialog(self.ctx, valor, self.operator, self)
+            dialog: Any = PixDynamicDialog(self.ctx, valor, self.operator, self, self.customer_display)
         else:
             from pos_app.core.pix.service import pix_service
 
@@ -433,7 +436,7 @@ class PaymentDialog(QDialog):
                 # No store key configured: no QR to show; the cashier's Enter is the confirmation.
                 self._add_pix_payment(service.record_static(valor, self.operator))
                 return
-            dialog = PixStaticDialog(self.ctx, valor, self.operator, self)
+            dialog = PixStaticDialog(self.ctx, valor, self.operator, self, self.customer_display)
         self.pix_dialog = dialog
         dialog.finished.connect(lambda _r, d=dialog: self._pix_done(d))
         dialog.open()
@@ -456,6 +459,12 @@ class PaymentDialog(QDialog):
             self._finish()
             return
         self.select_method("dinheiro")
+
+    def done(self, result: int) -> None:
+        pix_dialog, self.pix_dialog = self.pix_dialog, None
+        if pix_dialog is not None and pix_dialog.isVisible():  # closed under an open PIX QR
+            pix_dialog.reject()  # its wait stops and the charge is removed (PixDynamicDialog.done)
+        super().done(result)
 
     def _finish(self) -> None:
         self.accept()

@@ -5,6 +5,8 @@ The QR is shown large with the amount and a countdown; when the PSP says CONCLUI
 (PSP CNPJ + endToEndId) is added to the sale. "Cancelar" removes the charge at the PSP (PATCH); a
 payment arriving after that is detected by the sync and offered to a manager for refund.
 Static (forma 20): the store key's BR Code with the amount; the cashier confirms by hand.
+With a customer display (``tela.cliente``) the same QR is shown there, large, while it can be paid;
+the display goes back to the cart as soon as the charge is paid, expires, fails or the dialog closes.
 """
 
 from __future__ import annotations
@@ -27,6 +29,13 @@ from pos_app.ui.worker import run_in_worker
 QR_PIXELS = 360
 
 
+def _alive(widget: QWidget) -> bool:
+    """False once Qt deleted the dialog (its parent went away) while a worker was still on it."""
+    import shiboken6
+
+    return bool(shiboken6.isValid(widget))
+
+
 def qr_pixmap(text: str, size: int = QR_PIXELS) -> QPixmap:
     import qrcode
     import qrcode.constants
@@ -44,10 +53,14 @@ def qr_pixmap(text: str, size: int = QR_PIXELS) -> QPixmap:
 
 
 class _PixBase(QDialog):
-    def __init__(self, title: str, valor: Decimal, parent: QWidget | None) -> None:
+    def __init__(
+        self, title: str, valor: Decimal, parent: QWidget | None, customer_display: Any = None
+    ) -> None:
         super().__init__(parent)
         self.valor = valor
         self.payment: Payment | None = None
+        self.customer_display = customer_display
+        self.finished.connect(lambda _r: self.end_display())
         self.setWindowTitle(title)
         self.resize(560, 680)
         root = QVBoxLayout(self)
@@ -76,10 +89,17 @@ class _PixBase(QDialog):
         root.addLayout(self.buttons)
         self.copia_e_cola = ""
 
-    def show_qr(self, code: str) -> None:
+    def show_qr(self, code: str, expires_at: Any = None) -> None:
         self.copia_e_cola = code
         self.qr_label.setPixmap(qr_pixmap(code))
         self.qr_label.setToolTip(code)
+        if self.customer_display is not None:
+            self.customer_display.show_pix(code, self.valor, expires_at)
+
+    def end_display(self) -> None:
+        """The QR can no longer be paid here: the customer display goes back to the cart."""
+        if self.customer_display is not None and self.customer_display.showing_pix():
+            self.customer_display.end_pix()
 
 
 class PixDynamicDialog(_PixBase):
@@ -87,8 +107,15 @@ class PixDynamicDialog(_PixBase):
 
     state_changed = Signal(str)
 
-    def __init__(self, ctx: Any, valor: Decimal, operador: Any, parent: QWidget | None = None) -> None:
-        super().__init__(tr("PIX — QR Code dinâmico"), valor, parent)
+    def __init__(
+        self,
+        ctx: Any,
+        valor: Decimal,
+        operador: Any,
+        parent: QWidget | None = None,
+        customer_display: Any = None,
+    ) -> None:
+        super().__init__(tr("PIX — QR Code dinâmico"), valor, parent, customer_display)
         self.setObjectName("pixDynamicDialog")
         self.ctx = ctx
         self.operador = operador
@@ -114,6 +141,8 @@ class PixDynamicDialog(_PixBase):
         from pos_app.core.pix.service import pix_service
 
         self.service = pix_service(ctx)
+        stop = self._stop  # the dialog deleted with its parent: its wait ends with it
+        self.destroyed.connect(lambda *_: stop.set())
         run_in_worker(
             self.service.create,
             valor,
@@ -124,6 +153,8 @@ class PixDynamicDialog(_PixBase):
 
     # -- worker results (GUI thread) -------------------------------------------------------
     def _created(self, charge: Any) -> None:
+        if not _alive(self):
+            return
         self.charge = charge
         if self._closing:  # cancelled while the PUT was on its way
             run_in_worker(
@@ -137,7 +168,7 @@ class PixDynamicDialog(_PixBase):
         if charge.status == "falhou" or not charge.copia_e_cola:
             self._create_failed(RuntimeError(charge.last_error or tr("cobrança não criada")))
             return
-        self.show_qr(charge.copia_e_cola)
+        self.show_qr(charge.copia_e_cola, charge.expires_at())
         self.status.setText(tr("Aguardando o pagamento — peça ao cliente para ler o QR Code."))
         self._tick()
         self._timer.start()
@@ -151,9 +182,12 @@ class PixDynamicDialog(_PixBase):
         )
 
     def _update_from_worker(self, charge: Any) -> None:  # worker thread: only a queued signal
-        self.state_changed.emit(charge.status)
+        if _alive(self):
+            self.state_changed.emit(charge.status)
 
     def _create_failed(self, exc: BaseException) -> None:
+        if not _alive(self):
+            return
         self.qr_label.setText(tr("PIX dinâmico indisponível"))
         self.status.setText(
             tr(
@@ -166,8 +200,11 @@ class PixDynamicDialog(_PixBase):
         self.charge = None
 
     def _settled(self, charge: Any) -> None:
+        if not _alive(self):
+            return
         self.charge = charge
         self._timer.stop()
+        self.end_display()
         if charge.status == "paga":
             self.payment = self.service.payment_for(charge)
             self.status.setText(tr("PIX recebido ✔  {e2e}").format(e2e=charge.e2eid))
@@ -180,12 +217,18 @@ class PixDynamicDialog(_PixBase):
             "expirada": tr("A cobrança expirou sem pagamento."),
             "removida_psp": tr("O PSP removeu a cobrança."),
             "cancelada": tr("Cobrança cancelada."),
+            "ativa": tr(
+                "Sem resposta do PSP até o fim da validade: a cobrança será consultada em segundo plano "
+                "e um PIX que chegar será oferecido para devolução."
+            ),
         }.get(charge.status, charge.status)
         self.status.setText(text + " " + tr("Tente de novo ou use outra forma."))
         self.countdown.setText("")
         self.cancel_button.setText(tr("Voltar (Esc)"))
 
     def _wait_failed(self, exc: BaseException) -> None:
+        if not _alive(self):
+            return
         self.status.setText(tr("Falha ao consultar o PSP: {e}").format(e=exc))
 
     def _tick(self) -> None:
@@ -201,6 +244,7 @@ class PixDynamicDialog(_PixBase):
         self._closing = True
         self._stop.set()
         self._timer.stop()
+        self.end_display()
         charge = self.charge
         if charge is not None and not charge.final:
             self.status.setText(tr("Cancelando a cobrança no PSP..."))
@@ -215,7 +259,33 @@ class PixDynamicDialog(_PixBase):
             return
         self.reject()
 
+    def abandon(self) -> None:
+        """Closed without the cashier's "Cancelar" (the payment screen or the window went away): the
+        wait stops at once and the charge is removed at the PSP in the background; a Pix paid anyway
+        is caught by the late-payment watcher and offered for refund."""
+        if self.payment is not None or self._closing:
+            return
+        self._closing = True
+        self._stop.set()
+        self._timer.stop()
+        self.end_display()
+        charge = self.charge
+        if charge is not None and not charge.final:
+            run_in_worker(
+                self.service.cancel,
+                charge.id,
+                self.operador,
+                on_result=lambda _c: None,
+                on_error=lambda _e: None,
+            )
+
+    def done(self, result: int) -> None:
+        self.abandon()  # whatever closes the dialog, no wait is left polling for it
+        super().done(result)
+
     def _cancelled(self, charge: Any) -> None:
+        if not _alive(self):
+            return
         if charge is not None and charge.status == "paga":  # paid in the last second: keep it
             self._settled(charge)
             return
@@ -238,8 +308,15 @@ class PixDynamicDialog(_PixBase):
 class PixStaticDialog(_PixBase):
     """The store key's QR with the amount; the cashier confirms the Pix arrived (recorded with them)."""
 
-    def __init__(self, ctx: Any, valor: Decimal, operador: Any, parent: QWidget | None = None) -> None:
-        super().__init__(tr("PIX — QR Code estático (chave da loja)"), valor, parent)
+    def __init__(
+        self,
+        ctx: Any,
+        valor: Decimal,
+        operador: Any,
+        parent: QWidget | None = None,
+        customer_display: Any = None,
+    ) -> None:
+        super().__init__(tr("PIX — QR Code estático (chave da loja)"), valor, parent, customer_display)
         self.setObjectName("pixStaticDialog")
         from pos_app.core.pix.service import pix_service
 

@@ -1083,7 +1083,14 @@ class SaleWindow(QMainWindow):
 
             self.protected(reason, approved_total)
             return
-        dialog = PaymentDialog(sale, self, limits=self.guard_limits, ctx=self.ctx, operator=self._operator)
+        dialog = PaymentDialog(
+            sale,
+            self,
+            limits=self.guard_limits,
+            ctx=self.ctx,
+            operator=self._operator,
+            customer_display=self.customer_display,
+        )
         dialog.paid.connect(self.finalize)
         dialog.rejected.connect(self._refresh_totals)
         self.payment_dialog = dialog

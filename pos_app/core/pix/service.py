@@ -62,9 +62,40 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 OPEN = (CRIANDO, ATIVA)
 CLOSED_UNPAID = (EXPIRADA, CANCELADA, REMOVIDA_PSP)
-# Refund states (pix_refunds.status)
+# Refund states (pix_refunds.status):
+#   pendente ──manager──> solicitada (written before the PUT; stays so when the answer is lost)
+#   solicitada ──PSP answers──> em_processamento ──GET──> devolvida | nao_realizada
+#   solicitada ──not delivered / refused──> falhou (nothing at the PSP: asked again with the same id)
+#   nao_realizada ──manager asks again──> pendente with a new id (the old one is final at the PSP)
 DEV_PENDENTE, DEV_DEVOLVIDA, DEV_FALHOU = "pendente", "devolvida", "falhou"
+DEV_SOLICITADA, DEV_EM_PROCESSAMENTO, DEV_NAO_REALIZADA = "solicitada", "em_processamento", "nao_realizada"
+DEV_IN_FLIGHT = (DEV_SOLICITADA, DEV_EM_PROCESSAMENTO)
+DEV_OPEN = (DEV_PENDENTE, DEV_FALHOU, DEV_NAO_REALIZADA, *DEV_IN_FLIGHT)  # listed for the manager
+REFUND_STATUS = {
+    "EM_PROCESSAMENTO": DEV_EM_PROCESSAMENTO,
+    "DEVOLVIDO": DEV_DEVOLVIDA,
+    "NAO_REALIZADO": DEV_NAO_REALIZADA,
+}
+REFUND_LABELS = {  # what the manager reads
+    DEV_PENDENTE: "a devolver",
+    DEV_SOLICITADA: "solicitada, sem resposta do PSP (será consultada)",
+    DEV_EM_PROCESSAMENTO: "em processamento no PSP",
+    DEV_DEVOLVIDA: "devolvida",
+    DEV_NAO_REALIZADA: "não realizada pelo PSP",
+    DEV_FALHOU: "falhou",
+}
+REFUND_FOLLOW = 30.0  # seconds a manager's refund is followed before leaving it to sync()
 LATE_WATCH = timedelta(hours=24)  # how long a closed charge is still checked for a late Pix
+# The late-payment watcher (``sync(due_only=True)``, from the background sync every minute): a closed
+# unpaid charge is consulted again only when its last consult is older than the interval for its age,
+# so one abandoned charge costs ~40 GETs over the 24 h watch instead of one a minute (1 440).
+LATE_WATCH_STEPS: tuple[tuple[timedelta, timedelta], ...] = (  # (charge age up to, min. interval)
+    (timedelta(minutes=10), timedelta(0)),  # every background pass (60 s)
+    (timedelta(hours=1), timedelta(minutes=5)),
+    (timedelta(hours=6), timedelta(minutes=30)),
+    (LATE_WATCH, timedelta(hours=2)),
+)
+EXPIRY_GRACE = 30.0  # seconds a wait keeps asking after the charge's expiry when the PSP does not answer
 UNUSED_GRACE = timedelta(minutes=30)
 IN_FLIGHT_GRACE = timedelta(minutes=2)  # a paid charge without a sale after this is refundable
 
@@ -123,6 +154,25 @@ def new_txid() -> str:
     return secrets.token_hex(16)  # 32 alphanumerics: within the API's [a-zA-Z0-9]{26,35}
 
 
+def new_dev_id() -> str:
+    return "D" + secrets.token_hex(12)  # 25 alphanumerics: within the API's [a-zA-Z0-9]{1,35}
+
+
+def _late_watch_due(row: dict[str, Any], now: datetime) -> bool:
+    """A closed unpaid charge is due when its last consult is older than the step for its age."""
+    created = datetime.fromisoformat(row["created_at"].replace("Z", "+00:00"))
+    checked = datetime.fromisoformat(row["updated_at"].replace("Z", "+00:00"))
+    age = now - created
+    for up_to, interval in LATE_WATCH_STEPS:
+        if age <= up_to:
+            return now - checked >= interval
+    return False
+
+
+def _older_than(stamp: str, age: timedelta) -> bool:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")) < datetime.now(UTC) - age
+
+
 class PixService:
     """One per terminal (``pix_service(ctx)``)."""
 
@@ -131,6 +181,7 @@ class PixService:
         self.store = ctx.store
         self._client: PixClient | None = None
         self._lock = threading.Lock()
+        self._waits: set[threading.Event] = set()
 
     # -- configuration ----------------------------------------------------------------------
     def setting(self, key: str) -> str | None:
@@ -283,19 +334,44 @@ class PixService:
         on_update: Callable[[Charge], None] | None = None,
         first_interval: float = 1.0,
         max_interval: float = 3.0,
+        expiry_grace: float = EXPIRY_GRACE,
     ) -> Charge:
         """Poll until paid, expired, removed, cancelled (``cancel`` set) or ``timeout``.
 
         Backoff from ``first_interval`` to ``max_interval``: a charge is usually paid in 10-40 s
-        and the terminal shares its link with the NFC-e. Network errors are retried until the end.
+        and the terminal shares its link with the NFC-e. Network errors are retried until the end,
+        which is never later than ``expiry_grace`` seconds after the charge's expiry. Every wait
+        is registered: ``stop_waits()`` ends them all (the window closing, the program quitting).
         """
+        cancel = cancel or threading.Event()
+        with self._lock:
+            self._waits.add(cancel)
+        try:
+            return self._wait(
+                charge_id, timeout, cancel, on_update, first_interval, max_interval, expiry_grace
+            )
+        finally:
+            with self._lock:
+                self._waits.discard(cancel)
+
+    def _wait(
+        self,
+        charge_id: int,
+        timeout: float | None,
+        cancel: threading.Event,
+        on_update: Callable[[Charge], None] | None,
+        first_interval: float,
+        max_interval: float,
+        expiry_grace: float,
+    ) -> Charge:
         from pos_app.core.pix.client import PixError
 
-        cancel = cancel or threading.Event()
         deadline = time.monotonic() + timeout if timeout is not None else None
         interval = first_interval
         charge = self.get(charge_id)
         while True:
+            if cancel.is_set():
+                return charge
             try:
                 charge = self.refresh(charge_id)
             except PixError as exc:
@@ -307,15 +383,34 @@ class PixService:
             if charge.final:
                 return charge
             left = charge.seconds_left()
-            if deadline is not None:
-                left = min(left, deadline - time.monotonic())
-            if left <= 0 and charge.seconds_left() <= 0:
-                continue  # expired by the clock: one more GET decides (a last-second payment wins)
+            if left <= -expiry_grace:
+                # expired by the clock and the PSP did not say so in the grace: stop asking here; the
+                # background sync resolves the charge (a late payment is then offered for refund)
+                log.warning(
+                    "PIX: cobrança %s vencida sem resposta do PSP; fica para a sincronização", charge.txid
+                )
+                return charge
             if left <= 0:
-                return charge  # caller's timeout; the charge is still open (caller cancels it)
+                left = interval  # expired by the clock: the next GET decides (a last-second payment wins)
+            if deadline is not None:
+                if deadline - time.monotonic() <= 0:
+                    return charge  # caller's timeout; the charge is still open (caller cancels it)
+                left = min(left, deadline - time.monotonic())
             if cancel.wait(min(interval, max(left, 0.05))):
                 return charge
             interval = min(interval * 1.5, max_interval)
+
+    def active_waits(self) -> int:
+        """How many ``wait`` loops are polling the PSP right now."""
+        with self._lock:
+            return len(self._waits)
+
+    def stop_waits(self) -> None:
+        """End every ``wait`` at once (they return the charge as it is; nothing is cancelled at the PSP)."""
+        with self._lock:
+            waits = list(self._waits)
+        for event in waits:
+            event.set()
 
     def cancel(self, charge_id: int, user: User | None = None) -> Charge:
         """The cashier gave up: ``PATCH`` the charge removed. Already paid: paid wins."""
@@ -356,18 +451,26 @@ class PixService:
                 )
 
     # -- after a crash, late payments ---------------------------------------------------------
-    def sync(self) -> list[Charge]:
-        """Resolve charges left open (crash) and look for Pix arriving on closed ones."""
+    def sync(self, *, due_only: bool = False) -> list[Charge]:
+        """Resolve charges left open (crash) and look for Pix arriving on closed ones.
+
+        ``due_only`` (the background watcher): closed unpaid charges only when due by
+        ``LATE_WATCH_STEPS``; the manager's list and the CLI ask about every one still watched.
+        """
         from pos_app.core.pix.client import PixError
 
-        since = iso(datetime.now(UTC) - LATE_WATCH)
+        now = datetime.now(UTC)
+        since = iso(now - LATE_WATCH)
         # A charge being created right now (PUT on its way) is left to its own request.
-        settled = iso(datetime.now(UTC) - IN_FLIGHT_GRACE)
+        settled = iso(now - IN_FLIGHT_GRACE)
         rows = self.store.database.query(
-            f"SELECT id FROM pix_charges WHERE status IN ({','.join('?' * 4)}) AND created_at >= ? "
-            "UNION SELECT id FROM pix_charges WHERE status = ? AND created_at < ? ORDER BY id",
+            f"SELECT id, status, created_at, updated_at FROM pix_charges WHERE status IN ({','.join('?' * 4)}) "
+            "AND created_at >= ? UNION SELECT id, status, created_at, updated_at FROM pix_charges "
+            "WHERE status = ? AND created_at < ? ORDER BY id",
             [ATIVA, *CLOSED_UNPAID, since, CRIANDO, settled],
         )
+        if due_only:
+            rows = [r for r in rows if r["status"] not in CLOSED_UNPAID or _late_watch_due(r, now)]
         out = []
         for row in rows:
             try:
@@ -380,6 +483,7 @@ class PixService:
             "p.numero_autorizacao = pix_charges.e2eid LIMIT 1) WHERE status = ? AND sale_id IS NULL",
             [PIX_DINAMICO, PAGA],
         )
+        self.consult_refunds()  # refunds left in doubt (crash) or still being processed
         cutoff = iso(datetime.now(UTC) - UNUSED_GRACE)
         for row in self.store.database.query(
             "SELECT * FROM pix_charges WHERE status = ? AND sale_id IS NULL AND updated_at < ?",
@@ -396,7 +500,13 @@ class PixService:
             f"SELECT COUNT(*) AS n FROM pix_charges WHERE status IN ({','.join('?' * 5)}) AND created_at >= ?",
             [*OPEN, *CLOSED_UNPAID, since],
         )
-        return bool(row and row["n"])
+        if row and row["n"]:
+            return True
+        refunds = self.store.database.query_one(
+            f"SELECT COUNT(*) AS n FROM pix_refunds WHERE status IN ({','.join('?' * len(DEV_IN_FLIGHT))})",
+            list(DEV_IN_FLIGHT),
+        )
+        return bool(refunds and refunds["n"])
 
     def recent_charges(self, limit: int = 50) -> list[dict[str, Any]]:
         """The newest charges of this terminal (``pos-app pix cobrancas``)."""
@@ -408,8 +518,8 @@ class PixService:
     def pending_refunds(self) -> list[dict[str, Any]]:
         return self.store.database.query(
             "SELECT r.*, c.txid FROM pix_refunds r JOIN pix_charges c ON c.id = r.charge_id "
-            "WHERE r.status IN (?, ?) ORDER BY r.id",
-            [DEV_PENDENTE, DEV_FALHOU],
+            f"WHERE r.status IN ({','.join('?' * len(DEV_OPEN))}) ORDER BY r.id",
+            list(DEV_OPEN),
         )
 
     def refunds(self) -> list[dict[str, Any]]:
@@ -417,37 +527,101 @@ class PixService:
             "SELECT r.*, c.txid FROM pix_refunds r JOIN pix_charges c ON c.id = r.charge_id ORDER BY r.id"
         )
 
-    def refund(self, refund_id: int, user: User) -> dict[str, Any]:
-        """``PUT /pix/{e2eid}/devolucao/{id}`` by a manager; the id is stored first (idempotent)."""
-        from pos_app.core.pix.client import PixError
+    def refund(self, refund_id: int, user: User, *, follow: float = REFUND_FOLLOW) -> dict[str, Any]:
+        """``PUT /pix/{e2eid}/devolucao/{id}`` by a manager, then ``GET`` until its final status.
+
+        The request is written ahead (``solicitada``) with an id stored when the refund was offered:
+        a refund left ``solicitada``/``em_processamento`` (crash, answer lost) is consulted by that id
+        first and only re-sent, with the same id, when the PSP does not know it. A new id is used only
+        after the PSP said ``NAO_REALIZADO`` (that id is final and nothing was returned). The status is
+        followed for ``follow`` seconds; a refund still ``em_processamento`` is consulted by ``sync``.
+        """
+        from pos_app.core.pix.client import PixApiError, PixError, PixInDoubt
         from pos_app.core.services.audit import AuditLog
 
         if not user.is_manager:
             raise PermissionError("Só um gerente pode devolver um PIX.")
-        row = self.store.database.query_one("SELECT * FROM pix_refunds WHERE id = ?", [refund_id])
-        if row is None:
-            raise KeyError(f"devolução {refund_id} não encontrada")
+        row = self._refund_row(refund_id)
         if row["status"] == DEV_DEVOLVIDA:
             return row
+        audit = AuditLog(self.store)
         try:
-            data = self.client().devolver(row["e2eid"], row["dev_id"], Decimal(row["valor"]))
+            send = row["status"] not in DEV_IN_FLIGHT
+            if not send:
+                try:  # in doubt or in processing: ask before asking again
+                    row = self._apply_refund(
+                        refund_id, self.client().consultar_devolucao(row["e2eid"], row["dev_id"])
+                    )
+                except PixApiError as exc:
+                    if exc.status != 404:
+                        raise
+                    log.info("PIX: devolução %s não chegou ao PSP; reenviada com o mesmo id", row["dev_id"])
+                    send = True
+            if row["status"] == DEV_NAO_REALIZADA:  # final at the PSP: a new request needs a new id
+                old = row["dev_id"]
+                self._set_refund(refund_id, DEV_PENDENTE, user, dev_id=new_dev_id())
+                audit.record(
+                    "pix_devolucao_nova_tentativa",
+                    user=user,
+                    target=row["e2eid"],
+                    details={"id_anterior": old},
+                )
+                row = self._refund_row(refund_id)
+                send = True
+            if send:
+                self._set_refund(refund_id, DEV_SOLICITADA, user, last_error=None)  # written ahead
+                try:
+                    data = self.client().devolver(row["e2eid"], row["dev_id"], Decimal(row["valor"]))
+                except PixInDoubt as exc:
+                    self._set_refund(refund_id, DEV_SOLICITADA, user, last_error=str(exc))  # consulted later
+                    raise
+                except PixError as exc:  # not delivered or refused: nothing was created at the PSP
+                    self._set_refund(refund_id, DEV_FALHOU, user, last_error=str(exc))
+                    raise
+                row = self._apply_refund(refund_id, data)
+            row = self._follow_refund(refund_id, follow)
         except PixError as exc:
-            self._set_refund(refund_id, DEV_FALHOU, user, last_error=str(exc))
-            AuditLog(self.store).record(
+            audit.record(
                 "pix_devolucao", user=user, target=row["e2eid"], outcome="falha", details={"erro": str(exc)}
             )
             raise
-        status = DEV_DEVOLVIDA if data.get("status") in ("DEVOLVIDO", "EM_PROCESSAMENTO") else DEV_FALHOU
-        self._set_refund(refund_id, status, user, rtr_id=data.get("rtrId"), last_error=data.get("motivo"))
-        AuditLog(self.store).record(
+        audit.record(
             "pix_devolucao",
             user=user,
             target=row["e2eid"],
-            details={"valor": row["valor"], "status_psp": data.get("status")},
+            outcome="ok" if row["status"] == DEV_DEVOLVIDA else row["status"],
+            details={"valor": row["valor"], "status": row["status"], "id": row["dev_id"]},
         )
-        result = self.store.database.query_one("SELECT * FROM pix_refunds WHERE id = ?", [refund_id])
-        assert result is not None
-        return result
+        return row
+
+    def consult_refunds(self) -> list[dict[str, Any]]:
+        """One ``GET`` for every refund requested but not final (after a crash, or still processing)."""
+        from pos_app.core.pix.client import PixApiError, PixError
+
+        out = []
+        for row in self.store.database.query(
+            f"SELECT * FROM pix_refunds WHERE status IN ({','.join('?' * len(DEV_IN_FLIGHT))}) ORDER BY id",
+            list(DEV_IN_FLIGHT),
+        ):
+            try:
+                data = self.client().consultar_devolucao(row["e2eid"], row["dev_id"])
+            except PixApiError as exc:
+                if (
+                    exc.status == 404
+                    and row["status"] == DEV_SOLICITADA
+                    and _older_than(row["updated_at"], IN_FLIGHT_GRACE)
+                ):
+                    # never reached the PSP: the manager asks again (with the same id)
+                    self.store.database.execute(
+                        "UPDATE pix_refunds SET status = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                        [DEV_FALHOU, "devolução não chegou ao PSP", iso(datetime.now(UTC)), row["id"]],
+                    )
+                continue
+            except PixError as exc:
+                log.warning("PIX: consulta da devolução %s falhou: %s", row["dev_id"], exc)
+                continue
+            out.append(self._apply_refund(int(row["id"]), data))
+        return out
 
     # -- internals ------------------------------------------------------------------------
     def _apply(self, charge_id: int, cob: Cobranca) -> Charge:
@@ -502,7 +676,7 @@ class PixService:
         self.store.database.execute(
             "INSERT OR IGNORE INTO pix_refunds (charge_id, e2eid, valor, motivo, dev_id, status, created_at, "
             "updated_at) VALUES (?,?,?,?,?,?,?,?)",
-            [charge_id, e2eid, f"{valor:.2f}", motivo, "D" + secrets.token_hex(12), DEV_PENDENTE, now, now],
+            [charge_id, e2eid, f"{valor:.2f}", motivo, new_dev_id(), DEV_PENDENTE, now, now],
         )
         log.warning("PIX %s recebido sem venda (%s): devolução oferecida ao gerente", e2eid, motivo)
 
@@ -520,6 +694,54 @@ class PixService:
 
     def _note(self, charge_id: int, error: str) -> None:
         self.store.database.execute("UPDATE pix_charges SET last_error = ? WHERE id = ?", [error, charge_id])
+
+    def _refund_row(self, refund_id: int) -> dict[str, Any]:
+        row = self.store.database.query_one("SELECT * FROM pix_refunds WHERE id = ?", [refund_id])
+        if row is None:
+            raise KeyError(f"devolução {refund_id} não encontrada")
+        return row
+
+    def _apply_refund(self, refund_id: int, data: dict[str, Any]) -> dict[str, Any]:
+        """The PSP's ``Devolucao`` (checked against the request) as the local status."""
+        from pos_app.core.pix.client import PixInDoubt
+
+        row = self._refund_row(refund_id)
+        if str(data.get("id")) != row["dev_id"] or Decimal(str(data.get("valor", "0"))) != Decimal(
+            row["valor"]
+        ):
+            raise PixInDoubt("O PSP respondeu outra devolução; consulte antes de repetir.")
+        status = REFUND_STATUS.get(str(data.get("status")))
+        if status is None:
+            raise PixInDoubt(f"Status de devolução desconhecido: {data.get('status')}")
+        fields: dict[str, Any] = {"status": status, "updated_at": iso(datetime.now(UTC))}
+        if data.get("rtrId"):
+            fields["rtr_id"] = data["rtrId"]
+        fields["last_error"] = data.get("motivo") if status == DEV_NAO_REALIZADA else None
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        self.store.database.execute(
+            f"UPDATE pix_refunds SET {sets} WHERE id = ?", [*fields.values(), refund_id]
+        )
+        if status == DEV_NAO_REALIZADA and row["status"] != DEV_NAO_REALIZADA:
+            log.warning("PIX: devolução %s não realizada pelo PSP: %s", row["dev_id"], data.get("motivo"))
+        return self._refund_row(refund_id)
+
+    def _follow_refund(self, refund_id: int, follow: float) -> dict[str, Any]:
+        """``GET`` the refund until DEVOLVIDO/NAO_REALIZADO or ``follow`` seconds (backoff 0.3 -> 3 s)."""
+        from pos_app.core.pix.client import PixError
+
+        deadline = time.monotonic() + follow
+        interval = 0.3
+        row = self._refund_row(refund_id)
+        while row["status"] == DEV_EM_PROCESSAMENTO and time.monotonic() < deadline:
+            time.sleep(min(interval, max(deadline - time.monotonic(), 0.0)))
+            interval = min(interval * 2, 3.0)
+            try:
+                row = self._apply_refund(
+                    refund_id, self.client().consultar_devolucao(row["e2eid"], row["dev_id"])
+                )
+            except PixError as exc:  # the refund is requested: its status is consulted again later
+                log.warning("PIX: consulta da devolução %s falhou: %s", row["dev_id"], exc)
+        return row
 
     def _set_refund(self, refund_id: int, status: str, user: User, **fields: Any) -> None:
         fields.update(status=status, requested_by=user.id, updated_at=iso(datetime.now(UTC)))

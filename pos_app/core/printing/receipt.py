@@ -99,7 +99,7 @@ class ReceiptPayment:
     descricao: str  # "Dinheiro", "Cartão de crédito", "PIX", ...
     valor: Decimal
     end_to_end_id: str | None = None  # dynamic PIX: the endToEndId the PSP confirmed
-    pix_qr: str | None = None  # static PIX: its BR Code, printed when the store asks for it
+    pix_qr: str | None = None  # PIX BR Code (static: built locally; dynamic: pixCopiaECola), when asked
 
 
 @dataclass(frozen=True)
@@ -276,6 +276,14 @@ def pair_blocks(
     return out
 
 
+def _pix_caption(payment: ReceiptPayment) -> str:
+    """The line under a PIX QR: the endToEndId of a dynamic charge, the store key of a static one."""
+    valor = f"R$\N{NO-BREAK SPACE}{format_money(payment.valor)}"
+    if payment.end_to_end_id:
+        return f"Pagamento PIX {valor} - E2E {payment.end_to_end_id}"
+    return f"Pagamento PIX estático {valor} - chave da loja"
+
+
 def _chave_lines(chave: str, columns: int) -> list[str]:
     groups = format_chave(chave).split()
     per_line = max(1, (columns + 1) // 5)  # "dddd " per group
@@ -388,8 +396,9 @@ def build_layout(data: ReceiptData, columns: int = 48) -> list[Block]:
     b.pair("Troco R$", format_money(data.troco))
     for payment in data.pagamentos:
         if payment.pix_qr:
-            b.text("PIX estático - QR Code da chave da loja", bold=True)
+            b.add(Spacer())
             b.add(QRCode(payment.pix_qr))
+            b.text(_pix_caption(payment), bold=True)
     b.sep()
 
     # 6. Consultation by access key

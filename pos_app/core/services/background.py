@@ -159,7 +159,7 @@ class ReplayScheduler:
 
             svc = pix_service(self.ctx)
             if svc.configured() and svc.needs_sync():
-                svc.sync()
+                svc.sync(due_only=True)  # the late-payment watcher: bounded by LATE_WATCH_STEPS
         except Exception:  # noqa: BLE001 - PIX trouble never stops the NFC-e sync
             log.warning("sincronização PIX falhou", exc_info=True)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
 
 from pos_app.core.domain.money import format_brl
+from pos_app.core.pix.service import REFUND_LABELS
 from pos_app.ui import theme
 from pos_app.ui.i18n import tr
 from pos_app.ui.worker import run_in_worker
@@ -37,6 +39,8 @@ class PixRefundsDialog(QDialog):
         root.addWidget(title)
         self.list = QListWidget()
         self.list.setObjectName("pixRefundsList")
+        self.list.setWordWrap(True)  # the status and the PSP's reason stay readable
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         root.addWidget(self.list, 1)
         self.status = QLabel(tr("Consultando o PSP..."))
         self.status.setObjectName("pixRefundsStatus")
@@ -69,7 +73,12 @@ class PixRefundsDialog(QDialog):
         for r in rows:
             self.list.addItem(
                 f"{format_brl(Decimal(r['valor']))}  ·  {r['e2eid']}  ·  {MOTIVOS.get(r['motivo'], r['motivo'])}"
-                + (f"  ·  {tr('falhou')}: {r['last_error']}" if r["status"] == "falhou" else "")
+                + (
+                    f"  ·  {tr(REFUND_LABELS[r['status']])}"
+                    + (f": {r['last_error']}" if r["last_error"] else "")
+                    if r["status"] != "pendente"
+                    else ""
+                )
             )
         if rows:
             self.list.setCurrentRow(0)
@@ -95,9 +104,17 @@ class PixRefundsDialog(QDialog):
         )
 
     def _refunded(self, row: dict[str, Any]) -> None:
-        self.last_message = tr("Devolução de {v} feita ({s}).").format(
-            v=format_brl(Decimal(row["valor"])), s=row["status"]
-        )
+        valor = format_brl(Decimal(row["valor"]))
+        if row["status"] == "devolvida":
+            self.last_message = tr("Devolução de {v} feita (confirmada pelo PSP).").format(v=valor)
+        elif row["status"] == "nao_realizada":
+            self.last_message = tr("Devolução de {v} NÃO realizada pelo PSP: {m}. Tente de novo.").format(
+                v=valor, m=row["last_error"] or tr("sem motivo informado")
+            )
+        else:
+            self.last_message = tr(
+                "Devolução de {v} solicitada, ainda em processamento no PSP: será consultada de novo."
+            ).format(v=valor)
         self.status.setText(self.last_message)
         self.reload()
 
