@@ -26,7 +26,8 @@ from pos_app.cli.common import (
     parse_amount,
     print_json,
 )
-from pos_app.core.domain.br_format import format_document
+from pos_app.core.domain.br_format import format_document, format_local_datetime
+from pos_app.core.domain.money import format_quantity
 from pos_app.core.fiscal.document_status import DocumentStatus as S
 
 Handler = Callable[[argparse.Namespace], int]
@@ -355,7 +356,7 @@ def cmd_historico(args: argparse.Namespace) -> int:
         service = HistoryService(ctx)
         if action == "detalhe":
             data = service.detail(args.ref)
-            _print_json(data) if args.json else _print_detail(data)
+            _print_json(data) if args.json else _print_detail(data, ctx.now())
             return EXIT_OK
         if action == "consultar":
             data = service.consult(args.ref)
@@ -429,18 +430,31 @@ def cmd_historico(args: argparse.Namespace) -> int:
         ctx.close()
 
 
-def _print_detail(data: dict[str, Any]) -> None:
+def _print_detail(data: dict[str, Any], now: datetime) -> None:
+    """One sale in text; times in the store's local time (``now`` carries its zone)."""
     v = data["venda"]
     print(
-        f"Venda {v['id']} em {v['data']}  operador {v['operador_nome'] or '—'}  total {_brl(v['total'])}"
-        f"  troco {_brl(v['troco'])}" + (f"  CPF {v['cpf']}" if v["cpf"] else "")
+        f"Venda {v['id']} em {format_local_datetime(v['data'], now, seconds=True)}  operador {v['operador_nome'] or '—'}  total {_brl(v['total'])}"
+        f"  troco {_brl(v['troco'])}" + (f"  CPF {format_document(v['cpf'])}" if v["cpf"] else "")
     )
     for item in v["itens"]:
         print(
-            f"  {item['n']:>3} {item['codigo']:>8} {item['descricao'][:36]:36} {item['quantidade']:>8} x "
-            f"{item['unitario']:>8} = {item['total']:>9}"
+            f"  {item['n']:>3} {item['codigo']:>8} {item['descricao'][:36]:36} "
+            f"{format_quantity(Decimal(str(item['quantidade']))):>8} x "
+            f"{_brl(item['unitario'])[3:]:>8} = {_brl(item['total'])[3:]:>9}"
         )
-    print("  Pagamentos: " + ", ".join(f"{p['descricao']} {_brl(p['valor'])}" for p in v["pagamentos"]))
+    print(
+        "  Pagamentos: "
+        + ", ".join(
+            f"{p['descricao']} {_brl(p['valor'])}"
+            + (
+                f" (E2E {p['end_to_end_id']}, PSP {format_document(p['cnpj_psp'])})"
+                if p.get("end_to_end_id")
+                else ""
+            )
+            for p in v["pagamentos"]
+        )
+    )
     for d in data["documentos"]:
         print(f"\nDocumento {d['ref']} ({d['tipo']}) — {d['situacao']}")
         if d["chave"]:
@@ -454,7 +468,8 @@ def _print_detail(data: dict[str, Any]) -> None:
         for ev in d["eventos"]:
             http = f" HTTP {ev['http']}" if ev["http"] else ""
             note = f" — {ev['nota']}" if ev["nota"] else ""
-            print(f"  {ev['quando'][:19].replace('T', ' ')}  {ev['de'] or '∅'} -> {ev['para']}{http}{note}")
+            when = format_local_datetime(ev["quando"], now, seconds=True)
+            print(f"  {when}  {ev['de'] or '∅'} -> {ev['para']}{http}{note}")
             if isinstance(ev["resposta"], dict):
                 r = ev["resposta"]
                 brief = {

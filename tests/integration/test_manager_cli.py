@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,10 @@ def test_cancel_cli(
     assert [r["ref"] for r in json.loads(out)] == [a["ref"]]
     code, out, _ = run(capsys, "historico", "detalhe", a["ref"])
     assert code == 0 and "autorizado -> cancelado" in out and "135" in out
+    # what a manager reads: the store's local time (dd/mm/aaaa), amounts with a decimal comma
+    assert re.search(r"^Venda \d+ em \d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2} ", out, re.M), out
+    assert re.search(r"^  \d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}  autorizado -> cancelado", out, re.M), out
+    assert re.search(r" x +\d+,\d{2} = +\d+,\d{2}$", out, re.M), out
 
 
 def test_inutilizar_cli(data_dir: Path, capsys: pytest.CaptureFixture[str], sent: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from decimal import Decimal
@@ -46,6 +47,8 @@ def test_manager_changes_price_for_the_store_from_the_window(qtbot: Any, ctx: An
     dialog = StoreDialog(ctx, manager)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.board.toPlainText().startswith("Loja —"), timeout=8000)
+    board = dialog.board.toPlainText()  # what the manager reads: local date, R$ with a comma, Portuguese
+    assert re.match(r"Loja — \d{2}/\d{2}/\d{4}: 0 vendas, R\$ 0,00\n  Notas — nenhuma$", board), board
     dialog.code.setText("1002")
     dialog.price.setText("7,77")
     qtbot.mouseClick(dialog.apply, Qt.MouseButton.LeftButton)

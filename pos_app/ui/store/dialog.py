@@ -21,7 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pos_app.core.domain.money import format_brl
+from pos_app.core.fiscal.document_status import DocumentStatus
 from pos_app.core.printing.formatting import format_money
+from pos_app.core.services.history import STATUS_LABELS
 from pos_app.core.storeserver import admin, link, views
 from pos_app.ui.i18n import tr
 from pos_app.ui.store.views_tabs import StoreCashView, StoreHistoryView
@@ -50,21 +53,34 @@ def _choices(ctx: Any) -> dict[str, Any]:
 def _dashboard_text(ctx: Any) -> str:
     conn = link.open_store_connection(ctx)
     try:
-        day = ctx.now().date().isoformat()
-        d = views.dashboard(conn, day=day)
+        today = ctx.now().date()
+        d = views.dashboard(conn, day=today.isoformat())
+        names = {o["codigo"]: o["nome"] for o in views.filter_choices(conn)["operadores"]}
     finally:
         conn.close()
-    lines = [f"Loja — {day}: {d['vendas']} venda(s), R$ {format_money(Decimal(d['valor_total']))}"]
+
+    def money(value: Any) -> str:
+        return format_brl(Decimal(value))
+
+    lines = [f"Loja — {today:%d/%m/%Y}: {count_sales(d['vendas'])}, {money(d['valor_total'])}"]
     lines += [
-        f"  {r['terminal']}: {r['vendas']} venda(s), R$ {format_money(Decimal(r['valor_total']))}"
-        for r in d["por_terminal"]
+        f"  {r['terminal']}: {count_sales(r['vendas'])}, {money(r['valor_total'])}" for r in d["por_terminal"]
     ]
     lines += [
-        f"  operador {r['operador']}: {r['vendas']} venda(s), R$ {format_money(Decimal(r['valor_total']))}"
+        f"  {names.get(r['operador'], 'operador ' + r['operador'])}: {count_sales(r['vendas'])}, "
+        f"{money(r['valor_total'])}"
         for r in d["por_operador"]
     ]
-    lines.append("  notas: " + (", ".join(f"{k} {v}" for k, v in d["documentos"].items()) or "—"))
+    # An online attempt closed for good (``encerrado``) is followed by its contingency note: not a note.
+    notes = [
+        f"{STATUS_LABELS.get(k, k)}: {v}" for k, v in d["documentos"].items() if k != DocumentStatus.ENCERRADO
+    ]
+    lines.append("  Notas — " + ("; ".join(notes) or "nenhuma"))
     return "\n".join(lines)
+
+
+def count_sales(n: Any) -> str:
+    return "1 venda" if int(n) == 1 else f"{int(n)} vendas"
 
 
 class StoreDialog(QDialog):
