@@ -22,28 +22,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from pos_app.core.domain.tax_group import TAX_FIELDS
+
 Handler = Callable[[argparse.Namespace], int]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
-_OPTIONS = (
-    "icms_origem",
-    "icms_situacao_tributaria",
-    "icms_modalidade_base_calculo",
-    "icms_aliquota",
-    "icms_reducao_base_calculo",
-    "fcp_percentual",
-    "pis_situacao_tributaria",
-    "pis_aliquota_porcentual",
-    "cofins_situacao_tributaria",
-    "cofins_aliquota_porcentual",
-    "ibs_cbs_situacao_tributaria",
-    "ibs_cbs_classificacao_tributaria",
-    "cest",
-    "tributos_percentual",
-)
+_OPTIONS = TAX_FIELDS
 
 
 def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> None:

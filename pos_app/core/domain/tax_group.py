@@ -52,6 +52,9 @@ TAX_GROUP_FIELDS: tuple[str, ...] = (
 )
 """CSV columns of a tax group (also accepted on catalog rows)."""
 
+TAX_FIELDS: tuple[str, ...] = TAX_GROUP_FIELDS[1:]
+"""The tax situation itself (a group's columns without its name), named after the Focus item fields."""
+
 
 @dataclass(frozen=True)
 class TaxGroup:

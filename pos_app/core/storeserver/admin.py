@@ -10,22 +10,9 @@ from pos_app.core.domain.catalog import Product
 from pos_app.core.domain.errors import ValidationError
 from pos_app.core.domain.tax_group import TaxGroup
 from pos_app.core.store import Store
-from pos_app.core.storeserver.sync import TAX_GROUP_COLS, WRITE_LOCK, shared_setting
+from pos_app.core.storeserver.sync import PRODUCT_COLS, TAX_GROUP_COLS, WRITE_LOCK, shared_setting
 
-_COLS = (
-    "codigo",
-    "ean",
-    "descricao",
-    "ncm",
-    "cfop",
-    "unidade",
-    "preco",
-    "icms_origem",
-    "icms_situacao_tributaria",
-    "tributos_percentual",
-    "cest",
-    "grupo_tributario",
-)
+_COLS = PRODUCT_COLS
 
 
 def publish_products(conn: Any, products: Iterable[Product], por: str | None = None) -> int:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pos_app.core.config import KEYS
+from pos_app.core.domain.tax_group import TAX_FIELDS
 from pos_app.core.store import Store
 from pos_app.core.store.migrations import LOCAL_EDIT_PREFIX, UPSTREAM_FLAG, store_outbox_backfill_sql
 from pos_app.core.store.packed import unpack_text
@@ -41,7 +42,7 @@ LOCAL_ONLY_PREFIXES = (
     "focus.token",
     "certificado.",
 )
-_PRODUCT_COLS = (
+PRODUCT_COLS = (
     "codigo",
     "ean",
     "descricao",
@@ -54,26 +55,10 @@ _PRODUCT_COLS = (
     "tributos_percentual",
     "cest",
     "grupo_tributario",
-    "ativo",
 )
+_PRODUCT_COLS = (*PRODUCT_COLS, "ativo")
 # The SQLite ``tax_groups`` columns (minus id/updated_at); the store keeps them as text (exact decimals).
-TAX_GROUP_COLS = (
-    "nome",
-    "icms_origem",
-    "icms_situacao_tributaria",
-    "icms_modalidade_base_calculo",
-    "icms_aliquota",
-    "icms_reducao_base_calculo",
-    "fcp_percentual",
-    "pis_situacao_tributaria",
-    "pis_aliquota_porcentual",
-    "cofins_situacao_tributaria",
-    "cofins_aliquota_porcentual",
-    "ibs_cbs_situacao_tributaria",
-    "ibs_cbs_classificacao_tributaria",
-    "cest",
-    "tributos_percentual",
-)
+TAX_GROUP_COLS = ("nome", *TAX_FIELDS)
 
 
 def shared_setting(key: str) -> bool:
