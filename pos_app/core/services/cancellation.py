@@ -440,21 +440,14 @@ class CancellationService:
             # (an earlier DELETE whose answer was lost): the consult says what is true.
             consulted = self._consult(ref, doc)
             if consulted is not None and consulted.status == F.CANCELADO:
-                with self.store.transaction() as tx:
-                    self.store.documents.transition(
-                        doc_id,
-                        S.CANCELADO,
-                        http_status=consulted.http_status,
-                        response=consulted.raw,
-                        status_sefaz=consulted.status_sefaz,
-                        mensagem_sefaz=consulted.mensagem_sefaz,
-                        caminho_xml_cancelamento=consulted.caminho_xml_cancelamento,
-                        tx=tx,
-                        note=f"a API informou que a nota já estava cancelada ({exc.codigo})",
-                    )
-                    actions.finish(
-                        action_id, CONCLUIDO, "consulta: já estava cancelada", consulted.raw, tx=tx
-                    )
+                self._record_cancelled(
+                    actions,
+                    action_id,
+                    doc_id,
+                    consulted,
+                    note=f"a API informou que a nota já estava cancelada ({exc.codigo})",
+                    outcome="consulta: já estava cancelada",
+                )
                 self.audit.record(
                     action,
                     user=manager,
@@ -505,19 +498,14 @@ class CancellationService:
             )
 
         if answer.status == F.CANCELADO:
-            with self.store.transaction() as tx:
-                self.store.documents.transition(
-                    doc_id,
-                    S.CANCELADO,
-                    http_status=answer.http_status,
-                    response=answer.raw,
-                    status_sefaz=answer.status_sefaz,
-                    mensagem_sefaz=answer.mensagem_sefaz,
-                    caminho_xml_cancelamento=answer.caminho_xml_cancelamento,
-                    tx=tx,
-                    note=f"cancelada por {who}: {justificativa}",
-                )
-                actions.finish(action_id, CONCLUIDO, "cancelada", answer.raw, tx=tx)
+            self._record_cancelled(
+                actions,
+                action_id,
+                doc_id,
+                answer,
+                note=f"cancelada por {who}: {justificativa}",
+                outcome="cancelada",
+            )
             self.audit.record(
                 action,
                 user=manager,
@@ -577,6 +565,25 @@ class CancellationService:
             secs,
         )
 
+    def _record_cancelled(
+        self, actions: PendingActions, action_id: int, doc_id: int, answer: Any, *, note: str, outcome: str
+    ) -> None:
+        """The cancellation the API confirmed (answer or consult): the document and the write-ahead
+        intent close in one transaction."""
+        with self.store.transaction() as tx:
+            self.store.documents.transition(
+                doc_id,
+                S.CANCELADO,
+                http_status=answer.http_status,
+                response=answer.raw,
+                status_sefaz=answer.status_sefaz,
+                mensagem_sefaz=answer.mensagem_sefaz,
+                caminho_xml_cancelamento=answer.caminho_xml_cancelamento,
+                tx=tx,
+                note=note,
+            )
+            actions.finish(action_id, CONCLUIDO, outcome, answer.raw, tx=tx)
+
     def resolve_intent(self, row: dict[str, Any], request: dict[str, Any]) -> str:
         """Settle a cancel written ahead whose answer never arrived: consult the note."""
         action_id = int(row["id"])
@@ -594,20 +601,15 @@ class CancellationService:
             actions.touch(action_id, f"consulta falhou: {exc}")
             return PENDENTE
         if consulted is not None and consulted.status == F.CANCELADO:
-            with self.store.transaction() as tx:
-                self.store.documents.transition(
-                    int(doc["id"]),
-                    S.CANCELADO,
-                    http_status=consulted.http_status,
-                    response=consulted.raw,
-                    status_sefaz=consulted.status_sefaz,
-                    mensagem_sefaz=consulted.mensagem_sefaz,
-                    caminho_xml_cancelamento=consulted.caminho_xml_cancelamento,
-                    tx=tx,
-                    note=f"cancelamento confirmado por consulta após interrupção ({request.get('por')}): "
-                    f"{request.get('justificativa')}",
-                )
-                actions.finish(action_id, CONCLUIDO, "consulta: cancelada", consulted.raw, tx=tx)
+            self._record_cancelled(
+                actions,
+                action_id,
+                int(doc["id"]),
+                consulted,
+                note=f"cancelamento confirmado por consulta após interrupção ({request.get('por')}): "
+                f"{request.get('justificativa')}",
+                outcome="consulta: cancelada",
+            )
             self.audit.record(
                 str(request.get("acao") or "cancelamento"),
                 user=None,
