@@ -65,5 +65,4 @@ def test_windows_python_and_inno_setup_are_pinned_and_used() -> None:
 def test_ci_runs_the_windows_check_last() -> None:
     run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     tail = run[run.index(".venv/bin/python -m pytest") :]
-    # Temporarily reporting, not blocking (issue 13 open, see .ci/run): put the plain call back after a green run.
-    assert 'if [ -n "${CI:-}" ]; then\n  bash packaging/windows/check.sh || echo "AVISO: ' in tail
+    assert 'if [ -n "${CI:-}" ]; then\n  bash packaging/windows/check.sh\nfi' in tail
