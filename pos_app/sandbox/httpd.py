@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from pos_app.sandbox.docstore import DocRequest
 from pos_app.sandbox.engine import HTML_CT, ApiResponse, api_error
+from pos_app.sandbox.econf import route as econf_route
 from pos_app.sandbox.faults import FaultMode, RequestFaults
 from pos_app.sandbox.ratelimit import RateState
 
@@ -282,6 +283,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 return engine.cancel(token, rest[0], body)
         if method == "POST" and len(rest) == 2 and rest[1] == "email":
             return engine.email(token, rest[0], body)
+        econf_answer = econf_route(engine, token, method, rest, body)
+        if econf_answer is not None:
+            return econf_answer
         if len(rest) in (1, 2):
             return api_error(405, "metodo_nao_permitido", f"Método {method} não permitido para este recurso")
         return api_error(404, "nao_encontrado", "Recurso não encontrado")

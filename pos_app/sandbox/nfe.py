@@ -36,6 +36,7 @@ MODELO = 55
 
 class NfeSandbox(NfceSandbox):
     processing_seconds = 1.0
+    MODELO_FAMILY = "nfe"
 
     def __init__(self, store: SandboxStore, clock: SandboxClock, faults: Faults, ambiente: str) -> None:
         super().__init__(store, clock, faults, ambiente)

@@ -104,6 +104,8 @@ class NoteRecord:
     tentativa_anterior: dict[str, Any] | None = None
     original_attempt: dict[str, Any] | None = None  # internal: the attempt Focus replaced
     cancelamento: dict[str, Any] | None = None
+    econf: list[dict[str, Any]] | None = None  # ECONF events, in sending order (sandbox/econf.py)
+    econf_seq: int = 0  # nSeqEvento of the note's ECONF events and their cancellations
     attempt_id: str | None = None
     created_at: str = ""
     updated_at: str = ""
