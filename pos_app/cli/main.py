@@ -17,6 +17,7 @@ from pos_app.cli import (
     clientes,
     contingency,
     demo,
+    econf,
     loja,
     manager,
     pix,
@@ -176,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
         loja,
         clientes,
         pix,
+        econf,
     ):
         module.register(sub, COMMANDS)
     return p

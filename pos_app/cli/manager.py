@@ -482,6 +482,10 @@ def _print_detail(data: dict[str, Any], now: datetime) -> None:
         print(
             f"\nCancelamento agendado de {c['ref']}: {c['status']} (pedido em {c['pedido_em']}) — {c['justificativa']}"
         )
+    for e in data.get("econf") or []:
+        protocolo = f" protocolo {e['numero_protocolo']}" if e["numero_protocolo"] else ""
+        sefaz = f" — SEFAZ {e['status_sefaz']}: {e['mensagem_sefaz']}" if e["mensagem_sefaz"] else ""
+        print(f"\nConciliação financeira (ECONF) de {e['ref']}: {e['situacao']}{protocolo}{sefaz}")
     if data["auditoria"]:
         print("\nAuditoria:")
         for a in data["auditoria"]:

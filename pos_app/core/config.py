@@ -254,6 +254,12 @@ KEYS: dict[str, Key] = {
             "auto",
         ),
         Key(
+            "econf.modo",
+            "Conciliação financeira (ECONF) de cartão/PIX: automatico (regra da UF), sempre ou nunca",
+            _choice("automatico", "sempre", "nunca"),
+            "automatico",
+        ),
+        Key(
             "armazenamento.reserva_mb",
             "Espaço livre mínimo em disco para aceitar novas vendas (MB; 0 desliga)",
             _int_range(0, 1_000_000, "Reserva"),

@@ -88,7 +88,11 @@ def detail_errors(detalhes: Any, today: date) -> list[dict[str, str]]:
 
         def err(campo: str, mensagem: str, i: int = i) -> None:
             erros.append(
-                {"codigo": "requisicao_invalida", "campo": f"detalhes_pagamento[{i}].{campo}", "mensagem": mensagem}
+                {
+                    "codigo": "requisicao_invalida",
+                    "campo": f"detalhes_pagamento[{i}].{campo}",
+                    "mensagem": mensagem,
+                }
             )
 
         if not isinstance(item, dict):
@@ -128,7 +132,10 @@ def detail_errors(detalhes: Any, today: date) -> list[dict[str, str]]:
                 err("data_pagamento", f'"data_pagamento" inválida: {data!r}')
             else:
                 if paid > today:
-                    err("data_pagamento", f'"data_pagamento" {data} posterior à data atual {today.isoformat()}')
+                    err(
+                        "data_pagamento",
+                        f'"data_pagamento" {data} posterior à data atual {today.isoformat()}',
+                    )
         for cnpj_field, uf_field in (
             ("cnpj_transacional", "uf_transacional"),
             ("cnpj_beneficiario", "uf_beneficiario"),
@@ -164,7 +171,13 @@ def _rejection(status_sefaz: str, mensagem: str) -> ApiResponse:
 
 
 def _event_xml(
-    engine: NfceSandbox, record: NoteRecord, tp_evento: str, seq: int, protocolo: str, now: datetime, detail: str
+    engine: NfceSandbox,
+    record: NoteRecord,
+    tp_evento: str,
+    seq: int,
+    protocolo: str,
+    now: datetime,
+    detail: str,
 ) -> bytes:
     company = engine.companies[record.cnpj]
     when = xml_datetime(local_time(now, company.uf))
@@ -187,7 +200,9 @@ def _detail_xml(detalhes: list[dict[str, Any]]) -> str:
     parts = []
     for item in detalhes:
         tags = "".join(
-            f"<{k}>{escape(str(v))}</{k}>" for k, v in item.items() if v not in (None, "") and isinstance(k, str)
+            f"<{k}>{escape(str(v))}</{k}>"
+            for k, v in item.items()
+            if v not in (None, "") and isinstance(k, str)
         )
         parts.append(f"<detPag>{tags}</detPag>")
     return "<descEvento>ECONF</descEvento>" + "".join(parts)

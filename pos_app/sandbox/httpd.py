@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pos_app.sandbox.docstore import DocRequest
-from pos_app.sandbox.engine import HTML_CT, ApiResponse, api_error
 from pos_app.sandbox.econf import route as econf_route
+from pos_app.sandbox.engine import HTML_CT, ApiResponse, api_error
 from pos_app.sandbox.faults import FaultMode, RequestFaults
 from pos_app.sandbox.ratelimit import RateState
 

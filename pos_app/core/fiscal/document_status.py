@@ -331,3 +331,57 @@ def can_transition(from_status: str | None, to_status: str) -> bool:
     except ValueError:
         return False
     return frm == to or to in TRANSITIONS[frm]
+
+
+class EconfStatus(StrEnum):
+    """State of one ECONF (Conciliação Financeira) event of a note (``econf_events.status``); not a
+    document state. ``avaliar``: queued when the note became authorized, the state rule not yet read;
+    ``pendente``: payload built, waiting for the background pass (or its back-off); ``enviando``:
+    written ahead, the POST may have left; ``registrado``: SEFAZ 135; ``rejeitado``: SEFAZ or the API
+    refused it (message kept, never retried by itself); ``em_duvida``: no answer and no documented way
+    to find the protocol: a manager checks the Focus panel; ``cancelando``: cancel written ahead;
+    ``cancelado``: the cancellation was registered."""
+
+    AVALIAR = "avaliar"
+    PENDENTE = "pendente"
+    ENVIANDO = "enviando"
+    REGISTRADO = "registrado"
+    REJEITADO = "rejeitado"
+    EM_DUVIDA = "em_duvida"
+    CANCELANDO = "cancelando"
+    CANCELADO = "cancelado"
+
+
+_E = EconfStatus
+ECONF_TRANSITIONS: dict[EconfStatus, frozenset[EconfStatus]] = {
+    _E.AVALIAR: frozenset({_E.PENDENTE}),
+    _E.PENDENTE: frozenset({_E.ENVIANDO, _E.REJEITADO}),
+    _E.ENVIANDO: frozenset({_E.REGISTRADO, _E.REJEITADO, _E.EM_DUVIDA, _E.PENDENTE}),
+    _E.EM_DUVIDA: frozenset({_E.PENDENTE, _E.REGISTRADO}),  # "enviar mesmo assim" / "marcar como registrado"
+    _E.REJEITADO: frozenset({_E.PENDENTE}),  # the manager sends it again
+    _E.REGISTRADO: frozenset({_E.CANCELANDO}),
+    _E.CANCELANDO: frozenset({_E.CANCELADO, _E.REGISTRADO}),
+    _E.CANCELADO: frozenset(),
+}
+ECONF_OPEN = frozenset({_E.AVALIAR, _E.PENDENTE, _E.ENVIANDO, _E.CANCELANDO})
+ECONF_NEEDS_MANAGER = frozenset({_E.EM_DUVIDA, _E.REJEITADO})
+ECONF_LABELS: dict[str, str] = {
+    _E.AVALIAR: "a avaliar",
+    _E.PENDENTE: "aguardando envio",
+    _E.ENVIANDO: "enviando (sem resposta)",
+    _E.REGISTRADO: "registrado",
+    _E.REJEITADO: "rejeitado",
+    _E.EM_DUVIDA: "em dúvida",
+    _E.CANCELANDO: "cancelando (sem resposta)",
+    _E.CANCELADO: "cancelado",
+}
+
+
+def econf_can_transition(from_status: str, to_status: str) -> bool:
+    try:
+        return (
+            EconfStatus(from_status) == EconfStatus(to_status)
+            or EconfStatus(to_status) in ECONF_TRANSITIONS[EconfStatus(from_status)]
+        )
+    except ValueError:
+        return False

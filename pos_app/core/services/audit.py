@@ -42,6 +42,9 @@ ACTION_LABELS = {
     "usuario_pin": "Troca de PIN",
     "pin_gerente": "PIN de gerente recusado",
     "relatorio_exportado": "Relatório exportado",
+    "econf_enviar": "Envio de conciliação financeira (ECONF)",
+    "econf_cancelar": "Cancelamento de conciliação financeira (ECONF)",
+    "econf_marcar_registrado": "ECONF em dúvida marcado como registrado",
 }
 
 

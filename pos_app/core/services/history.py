@@ -22,6 +22,7 @@ from pos_app.core.focus.errors import FocusError
 from pos_app.core.focus.ratelimit import Priority
 from pos_app.core.services.audit import FAILED, OK, AuditLog
 from pos_app.core.services.cancellation import CancellationService, remaining
+from pos_app.core.services.econf import events_for_documents
 from pos_app.core.services.nfe import doc_api
 from pos_app.core.services.users import ManagerError
 from pos_app.core.store.documents import DocumentsRepo
@@ -384,6 +385,7 @@ class HistoryService:
             },
             "ref_atual": documents[-1]["ref"] if documents else None,
             "documentos": documents,
+            "econf": events_for_documents(src.database, [int(d["id"]) for d in documents]),
             "cancelamentos_agendados": [
                 {
                     "ref": i["ref"],

@@ -59,6 +59,8 @@ KIND_LABELS = {
     "cte_desacordo": "evento de desacordo de CT-e",
     "cte_registro_multimodal": "registro multimodal de CT-e",
     "cte_dados_gtv": "informações da GTV de CT-e OS",
+    "econf": "conciliação financeira (ECONF) da nota",
+    "econf_cancelamento": "cancelamento de ECONF da nota",
 }
 
 
@@ -191,6 +193,10 @@ class PendingActions:
             from pos_app.core.services.email import EmailService
 
             return EmailService(self.ctx).resolve_intent(row, request)
+        if str(row["kind"]).startswith("econf"):
+            from pos_app.core.services.econf import EconfService
+
+            return EconfService(self.ctx).resolve_intent(row, request)
         if str(row["kind"]).startswith("cte_"):
             from pos_app.core.services.cte import CteService
 
@@ -209,6 +215,8 @@ def manager_lines(ctx: AppContext) -> list[str]:
             "(será consultado no próximo 'pos-app sync')."
         )
     for row in pa.needing_person():
+        if str(row["kind"]).startswith("econf"):
+            continue  # told by core/services/econf.py manager_lines, with what to do
         lines.append(
             f"{KIND_LABELS.get(row['kind'], row['kind'])} {row['target']}: {row['outcome']} "
             "— verifique no painel da Focus NFe e chame o suporte."

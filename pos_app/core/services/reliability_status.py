@@ -45,4 +45,6 @@ def document_lines(ctx: AppContext) -> list[str]:
 
 def reliability_lines(ctx: AppContext) -> list[str]:
     """Portuguese lines for a manager (empty when everything is settled)."""
-    return manager_lines(ctx) + document_lines(ctx)
+    from pos_app.core.services.econf import EconfService
+
+    return manager_lines(ctx) + document_lines(ctx) + EconfService(ctx).manager_lines()

@@ -191,6 +191,7 @@ class ReplayService:
             self._transmit_contingency(report, ignore_backoff)
             self._reconcile(report)
             self._resolve_actions(report)
+            self._econf(report)
             self._recheck_unknown(report)
             self._follow_focus_contingency(report)
             self._download_xml(report)
@@ -746,6 +747,31 @@ class ReplayService:
             report.para_gerente.append(
                 {"ref": label, "motivo": "resultado desconhecido: verifique no painel da Focus NFe"}
             )
+
+    # 4c ------------------------------------------------------------------------------------
+    def _econf(self, report: ReplayReport) -> None:
+        """ECONF of the notes authorized since (core/services/econf.py): never blocks a sale."""
+        from pos_app.core.services.econf import econf_for_replay
+
+        self._check_stop()
+        try:
+            done = econf_for_replay(self.ctx, self._call, self._check_stop)
+        except NotDelivered as exc:
+            self._link(False)
+            raise _LinkDown("sem conexão com a API") from exc
+        except RateLimited as exc:
+            raise _StopPass(str(exc)) from exc
+        for ref in done.em_duvida:
+            report.para_gerente.append(
+                {
+                    "ref": ref,
+                    "motivo": "ECONF sem confirmação: confira no painel da Focus NFe (pos-app econf listar)",
+                }
+            )
+        for item in done.rejeitados:
+            report.para_gerente.append({"ref": item["ref"], "motivo": f"ECONF rejeitado: {item['mensagem']}"})
+        for ref in done.registrados:
+            report.reconciliadas.append({"ref": ref, "resultado": "ECONF registrado"})
 
     # 4 -------------------------------------------------------------------------------------
     def _reconcile(self, report: ReplayReport) -> None:

@@ -25,8 +25,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from pos_app.core.fiscal.document_status import ECONF_OPEN, EconfStatus, PendingActionStatus
 from pos_app.core.fiscal.document_status import FINAL as FINAL_STATUSES
-from pos_app.core.fiscal.document_status import PendingActionStatus
 from pos_app.core.store.db import SqliteDatabase
 
 log = logging.getLogger("pos_app.archive")
@@ -38,6 +38,9 @@ _OPEN_ACTION = (
     PendingActionStatus.PENDENTE.value,
     PendingActionStatus.MANUAL.value,
 )  # pending_actions not settled
+_OPEN_ECONF = ", ".join(
+    f"'{s.value}'" for s in sorted(ECONF_OPEN | {EconfStatus.EM_DUVIDA})
+)  # econf_events not settled (a rejected one is settled: kept with its message)
 # Tables moved, in parent -> child order, with how their rows hang from the archived sales.
 _MOVED = (
     ("sales", "id IN (SELECT id FROM temp.arq_ids)"),
@@ -59,6 +62,11 @@ _MOVED = (
     # issue 18: manager actions written ahead (settled ones: an open one keeps its sale live)
     (
         "pending_actions",
+        "document_id IN (SELECT id FROM fiscal_documents WHERE sale_id IN (SELECT id FROM temp.arq_ids))",
+    ),
+    # ECONF events of the notes (settled ones: an open one keeps its sale live)
+    (
+        "econf_events",
         "document_id IN (SELECT id FROM fiscal_documents WHERE sale_id IN (SELECT id FROM temp.arq_ids))",
     ),
     # issue 17: PIX charges of the sale and their refunds
@@ -197,7 +205,9 @@ def _closed_ids_sql() -> str:
         "AND NOT EXISTS (SELECT 1 FROM main.cancel_intents ci JOIN main.fiscal_documents d ON d.id = ci.document_id "
         "WHERE d.sale_id = s.id AND ci.status = 'pendente') "
         "AND NOT EXISTS (SELECT 1 FROM main.pending_actions pa JOIN main.fiscal_documents d ON d.id = pa.document_id "
-        f"WHERE d.sale_id = s.id AND pa.status IN ('{_OPEN_ACTION[0]}', '{_OPEN_ACTION[1]}'))"
+        f"WHERE d.sale_id = s.id AND pa.status IN ('{_OPEN_ACTION[0]}', '{_OPEN_ACTION[1]}')) "
+        "AND NOT EXISTS (SELECT 1 FROM main.econf_events e JOIN main.fiscal_documents d ON d.id = e.document_id "
+        f"WHERE d.sale_id = s.id AND e.status IN ({_OPEN_ECONF}))"
     )
 
 

@@ -241,8 +241,18 @@ class DocumentsRepo:
             "OR EXISTS (SELECT 1 FROM fiscal_documents WHERE caminho_xml IS NOT NULL AND xml_path IS NULL "
             f"AND +status IN ({', '.join('?' for _ in xml)})) "
             # manager actions written ahead and not answered yet (issue 18; partial index)
-            f"OR EXISTS (SELECT 1 FROM pending_actions WHERE status = '{ds.PendingActionStatus.PENDENTE.value}') AS n",
-            [*backlog, DocumentStatus.AUTORIZADO, *xml],
+            f"OR EXISTS (SELECT 1 FROM pending_actions WHERE status = '{ds.PendingActionStatus.PENDENTE.value}') "
+            # ECONF queued or due (econf_0001_events)
+            "OR EXISTS (SELECT 1 FROM econf_events WHERE status IN (?, ?) AND (next_attempt_at IS NULL "
+            "OR next_attempt_at <= ?)) AS n",
+            [
+                *backlog,
+                DocumentStatus.AUTORIZADO,
+                *xml,
+                ds.EconfStatus.AVALIAR,
+                ds.EconfStatus.PENDENTE,
+                iso(utcnow()),
+            ],
         )
         return bool(row and row["n"])
 

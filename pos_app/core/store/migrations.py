@@ -735,6 +735,57 @@ def _m_scale_pack_texts(db: Database) -> None:
     )
 
 
+def _m_econf_0001_events(db: Database) -> None:
+    # ECONF (Conciliação Financeira) events of the notes. A note that becomes authorized (online,
+    # replayed contingency, consult, reconciliation: whatever path) is queued ('avaliar') by the same
+    # transaction, through these triggers; the background pass reads the state rule and the store
+    # setting and builds the payload from the sale's payments (core/services/econf.py).
+    _run(
+        db,
+        """
+        CREATE TABLE econf_events (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES fiscal_documents(id),
+            ref TEXT NOT NULL,
+            modelo INTEGER NOT NULL DEFAULT 65,
+            origem TEXT NOT NULL CHECK (origem IN ('automatico', 'manual')),
+            status TEXT NOT NULL,
+            detalhes TEXT,
+            numero_protocolo TEXT,
+            numero_conciliacao INTEGER,
+            caminho_xml TEXT,
+            status_sefaz TEXT,
+            mensagem_sefaz TEXT,
+            cancel_numero INTEGER,
+            cancel_caminho_xml TEXT,
+            pending_action_id INTEGER REFERENCES pending_actions(id),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_econf_document ON econf_events(document_id);
+        CREATE INDEX idx_econf_status ON econf_events(status);
+        CREATE UNIQUE INDEX idx_econf_auto ON econf_events(document_id) WHERE origem = 'automatico';
+        CREATE TRIGGER econf_queue_on_update AFTER UPDATE OF status ON fiscal_documents
+        WHEN NEW.status = 'autorizado' AND OLD.status IS NOT 'autorizado'
+        BEGIN
+            INSERT OR IGNORE INTO econf_events (document_id, ref, modelo, origem, status, created_at, updated_at)
+            VALUES (NEW.id, NEW.ref, COALESCE(NEW.modelo, 65), 'automatico', 'avaliar',
+                    strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'));
+        END;
+        CREATE TRIGGER econf_queue_on_insert AFTER INSERT ON fiscal_documents
+        WHEN NEW.status = 'autorizado'
+        BEGIN
+            INSERT OR IGNORE INTO econf_events (document_id, ref, modelo, origem, status, created_at, updated_at)
+            VALUES (NEW.id, NEW.ref, COALESCE(NEW.modelo, 65), 'automatico', 'avaliar',
+                    strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'));
+        END;
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("001_base", _m001_base),
     ("002_products_fts", _m002_products_fts),
@@ -753,4 +804,5 @@ MIGRATIONS: list[Migration] = [
     ("rel_0001_pending_actions", _m_rel_pending_actions),
     ("store_0002_outbox_gate", _m_store_0002_outbox_gate),
     ("store2_0001_local_edits", _m_store2_0001_local_edits),
+    ("econf_0001_events", _m_econf_0001_events),
 ]
