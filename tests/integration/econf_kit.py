@@ -91,7 +91,9 @@ def split_sale(ctx: Any) -> Sale:
             numero_autorizacao="DEB123",
         )
     )
-    sale.add_payment(Payment(forma="17", valor=Decimal("25.80"), cnpj_credenciadora=PSP, numero_autorizacao=E2E))
+    sale.add_payment(
+        Payment(forma="17", valor=Decimal("25.80"), cnpj_credenciadora=PSP, numero_autorizacao=E2E)
+    )
     return sale
 
 

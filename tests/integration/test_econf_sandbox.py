@@ -70,7 +70,11 @@ def test_send_consult_cancel_round_trip_and_sending_order(
     assert second.numero == 2 and second.numero_protocolo != first.numero_protocolo
 
     consulted = api.consult("ECF1", first.numero_protocolo, chave=chave)
-    assert consulted.registered and consulted.numero_protocolo == first.numero_protocolo and consulted.numero == 1
+    assert (
+        consulted.registered
+        and consulted.numero_protocolo == first.numero_protocolo
+        and consulted.numero == 1
+    )
 
     # out of sending order: SEFAZ 460
     assert second.numero_protocolo is not None
@@ -115,7 +119,10 @@ def test_sandbox_enforces_the_documented_body(server: SandboxServer, http: httpx
     today = server.clock.now().date()
     assert _errors(http, "ECF1", {"detalhes_pagamento": []}) == ["detalhes_pagamento"]
     assert _errors(http, "ECF1", {"detalhes_pagamento": [_detail(server)] * 101}) == ["detalhes_pagamento"]
-    assert http.post("/v2/nfce/ECF1/econf", json={"detalhes_pagamento": [_detail(server)] * 100}).status_code == 200
+    assert (
+        http.post("/v2/nfce/ECF1/econf", json={"detalhes_pagamento": [_detail(server)] * 100}).status_code
+        == 200
+    )
     missing = _errors(http, "ECF1", {"detalhes_pagamento": [{"bandeira_operadora": "01"}]})
     assert missing == [
         "detalhes_pagamento[0].forma_pagamento",
@@ -141,7 +148,9 @@ def test_sandbox_enforces_the_documented_body(server: SandboxServer, http: httpx
     )
     assert fields == ["detalhes_pagamento[0].uf_transacional"]
     fields = _errors(
-        http, "ECF1", {"detalhes_pagamento": [_detail(server, cnpj_beneficiario="12ABC34501DE36", uf_beneficiario="PR")]}
+        http,
+        "ECF1",
+        {"detalhes_pagamento": [_detail(server, cnpj_beneficiario="12ABC34501DE36", uf_beneficiario="PR")]},
     )
     assert fields == ["detalhes_pagamento[0].cnpj_beneficiario"]
     ok = _detail(
@@ -161,9 +170,12 @@ def test_sandbox_refuses_unknown_or_unauthorized_notes(server: SandboxServer, ht
     assert r.status_code == 404 and r.json()["codigo"] == "nfce_nao_encontrada"
     chave = _note(server, http)
     assert chave
-    assert http.request("DELETE", "/v2/nfce/ECF1", json={"justificativa": "Cliente desistiu da compra no caixa"}).json()[
-        "status"
-    ] == "cancelado"
+    assert (
+        http.request(
+            "DELETE", "/v2/nfce/ECF1", json={"justificativa": "Cliente desistiu da compra no caixa"}
+        ).json()["status"]
+        == "cancelado"
+    )
     r = http.post("/v2/nfce/ECF1/econf", json={"detalhes_pagamento": [_detail(server)]})
     assert r.status_code == 422 and r.json()["codigo"] == "nfe_nao_autorizada"
     r = http.get("/v2/nfce/ECF1/econf/141260000099999")
@@ -185,7 +197,9 @@ def test_faults_apply_to_econf(server: SandboxServer, http: httpx.Client, api: E
     assert note is not None and len(note.econf or []) == 1
 
 
-def test_an_answer_for_another_note_is_not_trusted(server: SandboxServer, http: httpx.Client, api: EconfApi) -> None:
+def test_an_answer_for_another_note_is_not_trusted(
+    server: SandboxServer, http: httpx.Client, api: EconfApi
+) -> None:
     _note(server, http)
     other = "4" * 44
     with pytest.raises(EconfAnswerMismatch):

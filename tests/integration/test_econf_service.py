@@ -80,7 +80,9 @@ def test_card_and_pix_sale_in_rs_is_linked_by_the_background_pass(term: Any, api
     from pos_app.core.services.history import HistoryService
 
     detail = HistoryService(term).detail(result.ref)
-    assert [(e["status"], e["numero_protocolo"]) for e in detail["econf"]] == [("registrado", event["protocolo"])]
+    assert [(e["status"], e["numero_protocolo"]) for e in detail["econf"]] == [
+        ("registrado", event["protocolo"])
+    ]
     assert not term.store.documents.has_backlog()
     _pass(term)
     assert len(_events(api, result.ref)) == 1  # never sent twice

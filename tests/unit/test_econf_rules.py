@@ -28,7 +28,9 @@ def _result(kind: str, **raw: object) -> EconfResult:
     from pos_app.core.focus.econf import _positive_int, _str
 
     numero_key = (
-        "numero_cancelamento_conciliacao_financeira" if kind == CANCELAMENTO else "numero_conciliacao_financeira"
+        "numero_cancelamento_conciliacao_financeira"
+        if kind == CANCELAMENTO
+        else "numero_conciliacao_financeira"
     )
     path_key = (
         "caminho_xml_cancelamento_conciliacao_financeira"
@@ -87,4 +89,6 @@ def test_rejections_need_their_code_and_message() -> None:
         "numero_cancelamento_conciliacao_financeira": 3,
     }
     assert econf_problems(_result(CANCELAMENTO, **cancelled)) == []
-    assert econf_problems(_result(CANCELAMENTO, **{**cancelled, "numero_cancelamento_conciliacao_financeira": None}))
+    assert econf_problems(
+        _result(CANCELAMENTO, **{**cancelled, "numero_cancelamento_conciliacao_financeira": None})
+    )

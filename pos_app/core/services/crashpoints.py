@@ -36,6 +36,14 @@ MANAGER_POINTS: dict[str, str] = {
     "void_after_answer_before_store": "the API answered the inutilização, answer not stored",
 }
 
+# Kill points of the ECONF (Conciliação Financeira) requests, written ahead (core/services/econf.py).
+ECONF_POINTS: dict[str, str] = {
+    "econf_before_send": "ECONF intent written ahead ('enviando'), POST not sent",
+    "econf_after_answer_before_store": "the API answered the ECONF POST, answer not stored",
+    "econf_cancel_before_send": "ECONF cancel written ahead ('cancelando'), DELETE not sent",
+    "econf_cancel_after_answer_before_store": "the API answered the ECONF DELETE, answer not stored",
+}
+
 _lock = threading.Lock()
 _hits: dict[str, int] = {}
 
