@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from pos_app.core.fiscal.econf_rules import econf_formas, econf_rule, econf_rules
-from pos_app.core.focus.econf import ENVIO, CANCELAMENTO, CONSULTA, EconfResult, econf_problems
+from pos_app.core.focus.econf import CANCELAMENTO, CONSULTA, ENVIO, EconfResult, econf_problems
 
 CHAVE = "43261287456321000183650010000000011931187094"
 
