@@ -59,6 +59,7 @@ ECONF_FORMAS = frozenset({"03", "04", "05", "17", "20"})
 """Card (03 credit, 04 debit, 05 store card) and PIX (17 dynamic, 20 static): what ECONF links."""
 MODES = ("automatico", "sempre", "nunca")
 PASS_LIMIT = 50
+EVALUATE_LIMIT = 500  # queued notes read per pass (the next pass, 1 s later, takes the rest)
 BACKOFF_MAX = timedelta(hours=1)
 DOUBT_INSTRUCTION = (
     "confira no painel da Focus NFe se o evento foi registrado; se foi, "
@@ -244,16 +245,23 @@ class EconfService:
     # -- background pass ----------------------------------------------------------------------
     def evaluate(self, report: EconfPassReport | None = None) -> None:
         """Queued notes (``avaliar``): apply the rule; build the payload or drop the row."""
-        for row in self.db.query("SELECT * FROM econf_events WHERE status = ? ORDER BY id", [E.AVALIAR]):
+        rows = self.db.query(
+            "SELECT * FROM econf_events WHERE status = ? ORDER BY id LIMIT ?", [E.AVALIAR, EVALUATE_LIMIT]
+        )
+        decided: list[tuple[int, list[dict[str, Any]]]] = []
+        for row in rows:
             doc = self.ctx.store.documents.get(int(row["document_id"]))
-            detalhes = self.build_detalhes(doc, self.formas_for(doc)) if doc else []
-            with self.ctx.store.transaction() as tx:
+            decided.append((int(row["id"]), self.build_detalhes(doc, self.formas_for(doc)) if doc else []))
+        if not decided:
+            return
+        with self.ctx.store.transaction() as tx:
+            for row_id, detalhes in decided:
                 if not detalhes:
-                    tx.execute("DELETE FROM econf_events WHERE id = ? AND status = ?", [row["id"], E.AVALIAR])
+                    tx.execute("DELETE FROM econf_events WHERE id = ? AND status = ?", [row_id, E.AVALIAR])
                     if report is not None:
                         report.sem_econf += 1
                     continue
-                self._set(tx, int(row["id"]), E.PENDENTE, detalhes=json.dumps(detalhes, ensure_ascii=False))
+                self._set(tx, row_id, E.PENDENTE, detalhes=json.dumps(detalhes, ensure_ascii=False))
 
     def backlog(self) -> bool:
         row = self.db.query_one(

@@ -39,8 +39,9 @@ _OPEN_ACTION = (
     PendingActionStatus.MANUAL.value,
 )  # pending_actions not settled
 _OPEN_ECONF = ", ".join(
-    f"'{s.value}'" for s in sorted(ECONF_OPEN | {EconfStatus.EM_DUVIDA})
-)  # econf_events not settled (a rejected one is settled: kept with its message)
+    f"'{s.value}'" for s in sorted((ECONF_OPEN - {EconfStatus.AVALIAR}) | {EconfStatus.EM_DUVIDA})
+)  # econf_events sent or to be sent (a rejected one is settled: kept with its message; one never
+# evaluated a year later is stale and moves with its sale)
 # Tables moved, in parent -> child order, with how their rows hang from the archived sales.
 _MOVED = (
     ("sales", "id IN (SELECT id FROM temp.arq_ids)"),

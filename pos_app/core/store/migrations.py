@@ -736,10 +736,10 @@ def _m_scale_pack_texts(db: Database) -> None:
 
 
 def _m_econf_0001_events(db: Database) -> None:
-    # ECONF (Conciliação Financeira) events of the notes. A note that becomes authorized (online,
-    # replayed contingency, consult, reconciliation: whatever path) is queued ('avaliar') by the same
-    # transaction, through these triggers; the background pass reads the state rule and the store
-    # setting and builds the payload from the sale's payments (core/services/econf.py).
+    # ECONF (Conciliação Financeira) events of the notes. A note with a card (03/04/05) or PIX (17/20)
+    # payment that becomes authorized (online, replayed contingency, consult, reconciliation: whatever
+    # path) is queued ('avaliar') by the same transaction, through these triggers; the background pass
+    # reads the state rule and the store setting and builds the payload (core/services/econf.py).
     _run(
         db,
         """
@@ -770,6 +770,7 @@ def _m_econf_0001_events(db: Database) -> None:
         CREATE UNIQUE INDEX idx_econf_auto ON econf_events(document_id) WHERE origem = 'automatico';
         CREATE TRIGGER econf_queue_on_update AFTER UPDATE OF status ON fiscal_documents
         WHEN NEW.status = 'autorizado' AND OLD.status IS NOT 'autorizado'
+            AND EXISTS (SELECT 1 FROM payments WHERE sale_id = NEW.sale_id AND forma IN ('03', '04', '05', '17', '20'))
         BEGIN
             INSERT OR IGNORE INTO econf_events (document_id, ref, modelo, origem, status, created_at, updated_at)
             VALUES (NEW.id, NEW.ref, COALESCE(NEW.modelo, 65), 'automatico', 'avaliar',
@@ -777,6 +778,7 @@ def _m_econf_0001_events(db: Database) -> None:
         END;
         CREATE TRIGGER econf_queue_on_insert AFTER INSERT ON fiscal_documents
         WHEN NEW.status = 'autorizado'
+            AND EXISTS (SELECT 1 FROM payments WHERE sale_id = NEW.sale_id AND forma IN ('03', '04', '05', '17', '20'))
         BEGIN
             INSERT OR IGNORE INTO econf_events (document_id, ref, modelo, origem, status, created_at, updated_at)
             VALUES (NEW.id, NEW.ref, COALESCE(NEW.modelo, 65), 'automatico', 'avaliar',
