@@ -74,7 +74,13 @@ def register_manager_action(action: ManagerAction) -> None:
     manager_actions.append(action)
 
 
-EXTENSION_PACKAGES = ("pos_app.ui.manager", "pos_app.ui.backoffice", "pos_app.ui.store", "pos_app.ui.pix")
+EXTENSION_PACKAGES = (
+    "pos_app.ui.manager",
+    "pos_app.ui.backoffice",
+    "pos_app.ui.store",
+    "pos_app.ui.pix",
+    "pos_app.ui.econf",
+)
 """Packages that register "Gerente" menu entries when imported."""
 
 

@@ -787,7 +787,7 @@ class EconfService:
         ):
             if r["status"] == E.EM_DUVIDA:
                 lines.append(
-                    f"ECONF da nota {r['ref']} em dúvida ({r['last_error']}): "
+                    f"ECONF da nota {r['ref']} em dúvida ({str(r['last_error'] or '').rstrip('.')}): "
                     + DOUBT_INSTRUCTION.format(ref=r["ref"])
                     + "."
                 )
