@@ -211,3 +211,20 @@ def test_manual_send_refuses_what_it_must(term: Any, api: SandboxServer) -> None
     assert json.loads(stored["detalhes"])[0]["numero_autorizacao"] == "AUT778899"
     _pass(term)  # the cash sale's queued row is dropped (no card/PIX); nothing else is sent
     assert [r["ref"] for r in econf_rows(term)] == [card.ref] and len(_events(api, card.ref)) == 1
+
+
+def test_focus_contingency_note_waits_until_effectivated(term: Any, api: SandboxServer) -> None:
+    from datetime import timedelta
+
+    make_rs(term, api)
+    api.faults.once("sefaz_down")  # Focus issues the note in its own contingency (tpEmis 9)
+    result = _checkout(term, card_sale(term))
+    doc = term.store.documents.get(result.document_id)
+    assert result.status == "autorizado" and doc["focus_contingencia"] == 1
+    _pass(term)
+    assert [r["status"] for r in econf_rows(term)] == ["pendente"]  # not at SEFAZ yet: waits
+    assert _events(api, result.ref) == []
+    api.clock.advance(api.engine.contingency_delay + timedelta(seconds=1))
+    _pass(term)  # effectivated, then linked in the same pass
+    assert term.store.documents.get(result.document_id)["focus_contingencia_efetivada"] == 1
+    assert [r["status"] for r in econf_rows(term)] == ["registrado"] and len(_events(api, result.ref)) == 1

@@ -281,9 +281,13 @@ class EconfService:
         whatever ``call`` raises before sending) put the row back and propagate: the pass stops."""
         report = EconfPassReport()
         self.evaluate(report)
+        # A note in Focus's automatic contingency (tpEmis 9) is not at SEFAZ until it is made effective:
+        # its ECONF waits for that (the replay follows the effectivation).
         rows = self.db.query(
-            "SELECT * FROM econf_events WHERE status = ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
-            "ORDER BY id LIMIT ?",
+            "SELECT e.* FROM econf_events e WHERE e.status = ? AND (e.next_attempt_at IS NULL "
+            "OR e.next_attempt_at <= ?) AND NOT EXISTS (SELECT 1 FROM fiscal_documents d WHERE "
+            "d.id = e.document_id AND d.focus_contingencia = 1 AND d.focus_contingencia_efetivada = 0) "
+            "ORDER BY e.id LIMIT ?",
             [E.PENDENTE, iso(self._now()), PASS_LIMIT],
         )
         for row in rows:

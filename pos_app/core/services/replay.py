@@ -191,9 +191,9 @@ class ReplayService:
             self._transmit_contingency(report, ignore_backoff)
             self._reconcile(report)
             self._resolve_actions(report)
-            self._econf(report)
             self._recheck_unknown(report)
             self._follow_focus_contingency(report)
+            self._econf(report)
             self._download_xml(report)
 
         return self._exclusive(steps, stop)
