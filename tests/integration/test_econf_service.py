@@ -45,7 +45,8 @@ def test_card_and_pix_sale_in_rs_is_linked_by_the_background_pass(term: Any, api
 
     scheduler = ReplayScheduler(term, replay_factory=lambda: ReplayService(term, render_receipts=False))
     report = scheduler.run_now(force=False)
-    assert report is not None and {"ref": result.ref, "resultado": "ECONF registrado"} in report.reconciliadas
+    assert report is not None and report.econf_registrados == [result.ref]
+    assert "Conciliações financeiras (ECONF) registradas: 1" in report.lines()
 
     (row,) = econf_rows(term)
     assert row["status"] == "registrado" and row["status_sefaz"] == "135" and row["numero_conciliacao"] == 1

@@ -801,7 +801,7 @@ class EconfService:
                     + f" — corrija e reenvie com 'pos-app econf enviar {r['ref']}'."
                 )
         counts = self.counts()
-        waiting = counts.get(E.PENDENTE, 0) + counts.get(E.AVALIAR, 0)
+        waiting = counts.get(E.PENDENTE, 0)  # 'avaliar' may still turn out not required
         if waiting:
             lines.append(f"ECONF aguardando envio: {waiting} (enviados pela sincronização em segundo plano).")
         return lines

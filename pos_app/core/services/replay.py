@@ -97,6 +97,7 @@ class ReplayReport:
     adiadas: int = 0
     esperas_limite: int = 0
     xml_baixados: int = 0
+    econf_registrados: list[str] = field(default_factory=list)
     interrompido: str | None = None
     restantes: int = 0
 
@@ -113,6 +114,7 @@ class ReplayReport:
             or self.emitidas
             or self.contingencias_emitidas
             or self.xml_baixados
+            or self.econf_registrados
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -127,6 +129,7 @@ class ReplayReport:
             "adiadas": self.adiadas,
             "esperas_limite_requisicoes": self.esperas_limite,
             "xml_baixados": self.xml_baixados,
+            "econf_registrados": self.econf_registrados,
             "interrompido": self.interrompido,
             "pendentes_restantes": self.restantes,
         }
@@ -146,6 +149,8 @@ class ReplayReport:
             out.append(f"Tentativa {r['ref']}: {r['resultado']}")
         for m in self.para_gerente:
             out.append(f"Atenção do gerente: {m['ref']} — {m['motivo']}")
+        if self.econf_registrados:
+            out.append(f"Conciliações financeiras (ECONF) registradas: {len(self.econf_registrados)}")
         if self.esperas_limite:
             out.append(f"Esperas pelo limite de requisições da API: {self.esperas_limite}")
         if self.interrompido:
@@ -770,8 +775,7 @@ class ReplayService:
             )
         for item in done.rejeitados:
             report.para_gerente.append({"ref": item["ref"], "motivo": f"ECONF rejeitado: {item['mensagem']}"})
-        for ref in done.registrados:
-            report.reconciliadas.append({"ref": ref, "resultado": "ECONF registrado"})
+        report.econf_registrados.extend(done.registrados)
 
     # 4 -------------------------------------------------------------------------------------
     def _reconcile(self, report: ReplayReport) -> None:
