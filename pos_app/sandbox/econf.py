@@ -13,8 +13,8 @@ the documentation is silent:
   project's ``is_valid_cnpj``); forma/bandeira/indicador from the documented value lists.
 * SEFAZ answers: 200 with ``status`` ``autorizado`` and ``status_sefaz`` 135 (registered);
   rejections are 200 with ``status`` ``erro_autorizacao``, ``status_sefaz`` and ``mensagem_sefaz``:
-  108 while the ``sefaz_down`` fault is on, 460 for a cancel out of sending order, 573 for a second
-  cancel of the same event.
+  108 while the ``sefaz_down`` fault is on, the ``reject_ref`` fault's code for the note's ref (set after
+  its authorization), 460 for a cancel out of sending order, 573 for a second cancel of the same event.
 * Numbers: ``numero_protocolo`` is the sandbox's 15-digit protocol sequence;
   ``numero_conciliacao_financeira`` and ``numero_cancelamento_conciliacao_financeira`` share one
   per-note event sequence (nSeqEvento), as the documentation's examples (1, then 6) suggest.
@@ -241,6 +241,9 @@ def send(engine: NfceSandbox, token: str, ref: str, body: bytes) -> ApiResponse:
             return api_error(400, "requisicao_invalida", erros[0]["mensagem"], erros)
         if engine.faults.sefaz_down():
             return _rejection("108", MSG_SEFAZ_DOWN)
+        chosen = engine.faults.take_rejection(ref, record.numero if record.numero is not None else -1)
+        if chosen is not None:  # ``reject_ref`` set after the note's authorization: its ECONF is rejected
+            return _rejection(str(chosen.params["status_sefaz"]), str(chosen.params["mensagem_sefaz"]))
         assert isinstance(detalhes, list)
         record.econf_seq += 1
         seq = record.econf_seq

@@ -189,6 +189,16 @@ def test_faults_apply_to_econf(server: SandboxServer, http: httpx.Client, api: E
     down = api.send("ECF1", [_detail(server)])
     assert down.rejected and down.status_sefaz == "108"
     server.faults.clear()
+    server.faults.set(
+        "reject_ref", target="ECF1", status_sefaz="215", mensagem_sefaz="Rejeicao: Falha no schema XML"
+    )
+    chosen = api.send("ECF1", [_detail(server)])
+    assert (
+        chosen.rejected
+        and chosen.status_sefaz == "215"
+        and chosen.mensagem_sefaz == "Rejeicao: Falha no schema XML"
+    )
+    server.faults.clear()
     server.faults.once("in_doubt")
     with pytest.raises(InDoubt):
         api.send("ECF1", [_detail(server)])
