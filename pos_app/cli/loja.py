@@ -128,7 +128,8 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
         st = link.status(ctx)
         print(
             f"Terminal {ctx.config.terminal_id} ligado à loja. Série online {st['serie_online']}, "
-            f"série de contingência {st['serie_contingencia']}. Enviados {out['enviados']}, recebidos {out['recebidos']}."
+            f"série de contingência {st['serie_contingencia']}, série de contingência da NF-e "
+            f"{st.get('serie_contingencia_nfe') or '—'}. Enviados {out['enviados']}, recebidos {out['recebidos']}."
         )
         return EXIT_OK
     if action in ("status", "sincronizar"):
@@ -143,7 +144,10 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
         else:
             print("Banco da loja: " + ("conectado" if data["online"] else f"FORA DO AR ({data['erro']})"))
             print(f"Registros aguardando envio: {data['pendentes_envio']}; versão aplicada: {data['versao']}")
-            print(f"Séries: online {data['serie_online']}, contingência {data['serie_contingencia']}")
+            print(
+                f"Séries: online {data['serie_online']}, contingência {data['serie_contingencia']}, "
+                f"contingência NF-e {data.get('serie_contingencia_nfe') or '—'}"
+            )
         return EXIT_OK if data["online"] else EXIT_FAILED
     conn = link.open_store_connection(ctx)
     try:

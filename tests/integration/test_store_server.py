@@ -21,7 +21,7 @@ import pg_kit  # noqa: E402
 psycopg = pytest.importorskip("psycopg", reason="psycopg não instalado (extra [loja])")
 
 from pos_app.core.focus.ratelimit import Priority  # noqa: E402
-from pos_app.core.storeserver import admin, pg, series, views  # noqa: E402
+from pos_app.core.storeserver import admin, link, pg, series, views  # noqa: E402
 from pos_app.core.storeserver.budget import SharedRateBudget, token_hash  # noqa: E402
 from pos_app.core.storeserver.series import SeriesConflict  # noqa: E402
 
@@ -287,6 +287,19 @@ def test_series_registry_assigns_and_refuses_conflicts(make_terminal: Any, store
     s1, s2 = t1.config.contingencia_serie, t2.config.contingencia_serie
     assert s1 != s2 and 600 <= s1 <= 889 and 600 <= s2 <= 889
     assert t1.config.get("loja.serie_online") != t2.config.get("loja.serie_online")
+    # NF-e contingency (model 55 generated beforehand) is numbered by each terminal too: its own series each
+    n1, n2 = t1.config.nfe_contingencia_serie, t2.config.nfe_contingencia_serie
+    assert n1 != n2 and {n1, n2}.isdisjoint({s1, s2}) and min(n1, n2) >= 600 and max(n1, n2) == 889
+    for t in (t1, t2):
+        assert (
+            t.config.nfe_series_conflict("nfe.serie_contingencia", str(t.config.nfe_contingencia_serie))
+            is None
+        )
+    assert {n1, s1} <= set(json.loads(t2.store.settings.get("loja.series_outros")))
+    with pytest.raises(SeriesConflict):
+        series.check_serie(t2.store, n1)
+    st = link.status(t1)
+    assert (st["serie_contingencia"], st["serie_contingencia_nfe"]) == (str(s1), str(n1))
     # the database itself refuses a second owner
     conn = _conn(store_url)
     with pytest.raises(psycopg.errors.UniqueViolation), conn.transaction():
