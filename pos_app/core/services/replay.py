@@ -54,6 +54,7 @@ from pos_app.core.services.final_outcomes import (
 )
 from pos_app.core.services.locks import FileLock, lease_for
 from pos_app.core.services.nfe import doc_api
+from pos_app.core.services.xml_archive import store_xml
 from pos_app.core.store.db import iso
 from pos_app.core.store.packed import load_json
 
@@ -902,14 +903,7 @@ class ReplayService:
                 raise _StopPass(str(exc)) from exc
             except FocusError:
                 continue
-            month = str(doc["data_emissao"])[:7]
-            folder = self.ctx.xml_dir() / month
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{doc['chave'] or doc['ref']}-nfce.xml"
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(content)
-            tmp.replace(path)
-            self.store.documents.update(int(doc["id"]), xml_path=str(path))
+            store_xml(self.ctx, doc, content)
             report.xml_baixados += 1
 
     # helpers -------------------------------------------------------------------------------
