@@ -64,22 +64,29 @@ def check_month(text: str) -> str:
     return month
 
 
-def xml_file_name(doc: dict[str, Any]) -> str:
-    """``<chave>-nfce.xml`` for an NFC-e, ``<chave>-nfe.xml`` for an NF-e model 55 (the model is in the key)."""
+def xml_file_name(doc: dict[str, Any], *, cancelamento: bool = False) -> str:
+    """``<chave>-nfce.xml`` for an NFC-e, ``<chave>-nfe.xml`` for an NF-e model 55 (the model is in the key),
+    ``<chave>-can.xml`` for a cancellation."""
     chave = doc.get("chave")
     modelo = str(doc.get("modelo") or (chave[20:22] if chave and len(chave) == 44 else "65"))
-    return f"{chave or doc['ref']}-{'nfe' if modelo == '55' else 'nfce'}.xml"
+    kind = "can" if cancelamento else ("nfe" if modelo == "55" else "nfce")
+    return f"{chave or doc['ref']}-{kind}.xml"
+
+
+def write_xml(ctx: AppContext, doc: dict[str, Any], content: bytes, *, cancelamento: bool = False) -> Path:
+    """Write one XML into ``xml/AAAA-MM/`` atomically; returns its path (records nothing)."""
+    folder = ctx.xml_dir() / str(doc["data_emissao"])[:7]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / xml_file_name(doc, cancelamento=cancelamento)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(content)
+    os.replace(tmp, path)
+    return path
 
 
 def store_xml(ctx: AppContext, doc: dict[str, Any], content: bytes) -> Path:
     """Write one authorized XML into the archive (atomically) and remember where it is."""
-    month = str(doc["data_emissao"])[:7]
-    folder = ctx.xml_dir() / month
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / xml_file_name(doc)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(content)
-    os.replace(tmp, path)
+    path = write_xml(ctx, doc, content)
     ctx.store.documents.update(int(doc["id"]), xml_path=str(path))
     return path
 
