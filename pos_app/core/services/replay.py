@@ -192,6 +192,7 @@ class ReplayService:
             self._transmit_contingency(report, ignore_backoff)
             self._reconcile(report)
             self._resolve_actions(report)
+            self._resolve_rps(report)
             self._recheck_unknown(report)
             self._follow_focus_contingency(report)
             self._download_xml(report)
@@ -747,6 +748,14 @@ class ReplayService:
             report.para_gerente.append(
                 {"ref": label, "motivo": "resultado desconhecido: verifique no painel da Focus NFe"}
             )
+
+    def _resolve_rps(self, report: ReplayReport) -> None:
+        """RPS batches whose request never got its answer (a crash, or no answer): consulted by ref."""
+        from pos_app.core.services.rps import RpsService
+
+        self._check_stop()
+        for ref, resultado in RpsService(self.ctx).resolve_open():
+            report.reconciliadas.append({"ref": ref, "resultado": resultado})
 
     # 4 -------------------------------------------------------------------------------------
     def _reconcile(self, report: ReplayReport) -> None:

@@ -241,7 +241,10 @@ class DocumentsRepo:
             "OR EXISTS (SELECT 1 FROM fiscal_documents WHERE caminho_xml IS NOT NULL AND xml_path IS NULL "
             f"AND +status IN ({', '.join('?' for _ in xml)})) "
             # manager actions written ahead and not answered yet (issue 18; partial index)
-            f"OR EXISTS (SELECT 1 FROM pending_actions WHERE status = '{ds.PendingActionStatus.PENDENTE.value}') AS n",
+            f"OR EXISTS (SELECT 1 FROM pending_actions WHERE status = '{ds.PendingActionStatus.PENDENTE.value}') "
+            # RPS batches whose request never got its answer (a handful of rows at most)
+            f"OR EXISTS (SELECT 1 FROM lotes_rps WHERE status IN ('{ds.LoteRpsStatus.ENVIANDO.value}', "
+            f"'{ds.LoteRpsStatus.EM_DUVIDA.value}')) AS n",
             [*backlog, DocumentStatus.AUTORIZADO, *xml],
         )
         return bool(row and row["n"])
