@@ -10,6 +10,7 @@ pos-app loja config CHAVE VALOR --pin PIN        configuração da loja (emitent
 pos-app loja historico|painel|caixas [--data AAAA-MM-DD] [--terminal T] [--operador O] [--json]
                                                  (historico: [--pagina N] [--por-pagina N])
 pos-app loja alteracoes [--json]                 registro de alterações (quem, quando, o quê)
+pos-app loja reimprimir TERMINAL VENDA --pin PIN segunda via de uma venda de outro caixa, impressa aqui
 """
 
 from __future__ import annotations
@@ -68,7 +69,10 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
     cf = s.add_parser("config", help="configuração comum da loja (vale para todos os terminais)")
     cf.add_argument("chave")
     cf.add_argument("valor")
-    for a in (pu, pr, rp, im, cf):
+    ri = s.add_parser("reimprimir", help="segunda via do DANFCe de uma venda de outro caixa, impressa aqui")
+    ri.add_argument("terminal", help="terminal da venda (ex.: CX01)")
+    ri.add_argument("venda", type=int, help="número da venda naquele terminal (pos-app loja historico)")
+    for a in (pu, pr, rp, im, cf, ri):
         a.add_argument("--pin", required=True, help="PIN do gerente")
         a.add_argument("--gerente", default=None, metavar="CODIGO", help="código do gerente")
         a.add_argument("--json", action="store_true", help="saída em JSON")
@@ -207,6 +211,25 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
                 {"chave": args.chave, "valor": checked},
                 f"{args.chave} = {checked} para toda a loja.",
             )
+        if action == "reimprimir":
+            from pos_app.core.services.printing import PrintService
+
+            manager = authenticate(
+                ctx, args.pin, args.gerente, require_manager=True, action="loja_reimprimir"
+            )
+            found = views.sale_for_receipt(conn, args.terminal, args.venda)
+            if found is None:
+                raise CliError(
+                    f"Venda {args.venda} do caixa {args.terminal} sem nota imprimível no banco da loja "
+                    "(confira em pos-app loja historico; o caixa envia suas vendas ao voltar a conexão).",
+                    field="venda",
+                )
+            outcome = PrintService(ctx).reprint_other_terminal(args.terminal, *found, manager)
+            if as_json:
+                print_json(outcome.to_json())
+            else:
+                print(outcome.message)
+            return EXIT_OK if outcome.ok else EXIT_FAILED
         if action == "alteracoes":
             rows = admin.changes(conn)
             if as_json:

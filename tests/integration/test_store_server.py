@@ -623,3 +623,60 @@ def test_product_removed_for_the_store_leaves_every_catalog_but_not_past_sales(
         assert conn.execute("SELECT ativo FROM loja_produtos WHERE codigo = %s", [FEIJAO]).fetchone() == (
             False,
         )
+
+
+def test_second_copy_of_another_checkouts_sale_printed_here(
+    make_terminal: Any, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """A customer back at checkout 2 with a sale made at checkout 1: the manager prints its second copy there."""
+    import shutil
+
+    from pypdf import PdfReader
+
+    from pos_app.cli import main
+    from pos_app.core.storeserver.sync import pending_count
+
+    t1 = make_terminal("CX01", store_url)
+    sold = _sell(t1, FEIJAO)
+    assert sold.status == "autorizado"
+    assert _wait(lambda: (t1.store_sync.run_once() or True) and pending_count(t1.store) == 0)
+    doc1 = t1.store.documents.get(sold.document_id)
+    folder = make_terminal("CX02", store_url, open_it=False)
+    monkeypatch.setenv("POS_DATA_DIR", str(folder))
+    monkeypatch.setenv("POS_SECRETS", "arquivo")
+    # a wrong PIN prints nothing; an unknown sale says where to look
+    assert main(["loja", "reimprimir", "CX01", str(sold.sale_id), "--pin", "0000", "--json"]) != 0
+    capsys.readouterr()
+    assert main(["loja", "reimprimir", "CX01", "999999", "--pin", "9999", "--json"]) != 0
+    assert "loja historico" in capsys.readouterr().out
+    assert main(["loja", "reimprimir", "CX01", str(sold.sale_id), "--pin", "9999", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and "caixa CX01" in out["mensagem"]
+    pdf = Path(out["mensagem"].split(" salva em ", 1)[1])
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(str(pdf)).pages).split())
+    assert "2ª VIA - REIMPRESSÃO" in text and "Autorizada por" in text
+    assert doc1["chave"][-4:] in text.replace(" ", "") and f"{int(doc1['numero']):09d}"[-3:] in text
+    if shutil.which("pdftoppm") and shutil.which("zbarimg"):
+        import subprocess
+
+        subprocess.run(
+            ["pdftoppm", "-r", "300", "-png", "-singlefile", str(pdf), str(tmp_path / "2via")], check=True
+        )
+        shutil.copy(
+            tmp_path / "2via.png",
+            Path(__file__).resolve().parents[2] / "test-artifacts" / "segunda-via-loja.png",
+        )
+        qr = subprocess.run(
+            ["zbarimg", "--raw", "-q", str(tmp_path / "2via.png")], capture_output=True, text=True
+        )
+        assert qr.stdout.strip() == doc1["qrcode_url"]  # the other checkout's note, read back from the paper
+    from pos_app.app import open_app
+
+    t2 = open_app(folder, start_sandbox=False)
+    try:  # recorded at checkout 2, where it was printed
+        audit = t2.store.database.query(
+            "SELECT action, target, outcome FROM audit_log WHERE action = 'reimpressao_loja'"
+        )
+        assert [(a["target"], a["outcome"]) for a in audit] == [(f"CX01/{doc1['ref']}", "ok")]
+    finally:
+        t2.close()
