@@ -10,6 +10,7 @@ pos-app loja config CHAVE VALOR --pin PIN        configuração da loja (emitent
 pos-app loja historico|painel|caixas [--data AAAA-MM-DD] [--terminal T] [--operador O] [--json]
                                                  (historico: [--pagina N] [--por-pagina N])
 pos-app loja alteracoes [--json]                 registro de alterações (quem, quando, o quê)
+pos-app loja reimprimir TERMINAL VENDA --pin PIN segunda via de uma venda de outro caixa, impressa aqui
 """
 
 from __future__ import annotations
@@ -68,7 +69,10 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
     cf = s.add_parser("config", help="configuração comum da loja (vale para todos os terminais)")
     cf.add_argument("chave")
     cf.add_argument("valor")
-    for a in (pu, pr, rp, im, cf):
+    ri = s.add_parser("reimprimir", help="segunda via do DANFCe de uma venda de outro caixa, impressa aqui")
+    ri.add_argument("terminal", help="terminal da venda (ex.: CX01)")
+    ri.add_argument("venda", type=int, help="número da venda naquele terminal (pos-app loja historico)")
+    for a in (pu, pr, rp, im, cf, ri):
         a.add_argument("--pin", required=True, help="PIN do gerente")
         a.add_argument("--gerente", default=None, metavar="CODIGO", help="código do gerente")
         a.add_argument("--json", action="store_true", help="saída em JSON")
@@ -128,7 +132,8 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
         st = link.status(ctx)
         print(
             f"Terminal {ctx.config.terminal_id} ligado à loja. Série online {st['serie_online']}, "
-            f"série de contingência {st['serie_contingencia']}. Enviados {out['enviados']}, recebidos {out['recebidos']}."
+            f"série de contingência {st['serie_contingencia']}, série de contingência da NF-e "
+            f"{st.get('serie_contingencia_nfe') or '—'}. Enviados {out['enviados']}, recebidos {out['recebidos']}."
         )
         return EXIT_OK
     if action in ("status", "sincronizar"):
@@ -143,7 +148,10 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
         else:
             print("Banco da loja: " + ("conectado" if data["online"] else f"FORA DO AR ({data['erro']})"))
             print(f"Registros aguardando envio: {data['pendentes_envio']}; versão aplicada: {data['versao']}")
-            print(f"Séries: online {data['serie_online']}, contingência {data['serie_contingencia']}")
+            print(
+                f"Séries: online {data['serie_online']}, contingência {data['serie_contingencia']}, "
+                f"contingência NF-e {data.get('serie_contingencia_nfe') or '—'}"
+            )
         return EXIT_OK if data["online"] else EXIT_FAILED
     conn = link.open_store_connection(ctx)
     try:
@@ -203,6 +211,25 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
                 {"chave": args.chave, "valor": checked},
                 f"{args.chave} = {checked} para toda a loja.",
             )
+        if action == "reimprimir":
+            from pos_app.core.services.printing import PrintService
+
+            manager = authenticate(
+                ctx, args.pin, args.gerente, require_manager=True, action="loja_reimprimir"
+            )
+            found = views.sale_for_receipt(conn, args.terminal, args.venda)
+            if found is None:
+                raise CliError(
+                    f"Venda {args.venda} do caixa {args.terminal} sem nota imprimível no banco da loja "
+                    "(confira em pos-app loja historico; o caixa envia suas vendas ao voltar a conexão).",
+                    field="venda",
+                )
+            outcome = PrintService(ctx).reprint_other_terminal(args.terminal, *found, manager)
+            if as_json:
+                print_json(outcome.to_json())
+            else:
+                print(outcome.message)
+            return EXIT_OK if outcome.ok else EXIT_FAILED
         if action == "alteracoes":
             rows = admin.changes(conn)
             if as_json:

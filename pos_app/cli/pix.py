@@ -204,5 +204,5 @@ def settle_pix(ctx: Any, sale: Any, pending: list[Any], operador_id: int | None,
         payment.numero_autorizacao = paid.numero_autorizacao
     for payment in sale.payments:
         if payment.forma == PIX_ESTATICO:
-            svc.record_static(payment.valor, user)
+            payment.pix_brcode = svc.record_static(payment.valor, user).pix_brcode
     return charge

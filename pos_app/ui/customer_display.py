@@ -62,6 +62,12 @@ class CustomerDisplay(QWidget):
         self.items.setObjectName("customerItems")
         self.items.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.items.setFont(theme.big_font(20, bold=False))
+        # a long description wraps onto a second line: the item's value is never cut off or behind a
+        # scroll bar, whatever the customer's monitor (800x600 included)
+        self.items.setWordWrap(True)
+        self.items.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.items.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.items.setAlternatingRowColors(True)  # one item from the next at a glance
         root.addWidget(self.items, 1)
         panel = QFrame()
         theme.set_role(panel, "panel")
@@ -177,10 +183,12 @@ class CustomerDisplay(QWidget):
         self.items.clear()
         for item in items[-VISIBLE_ITEMS:]:
             product = item.product
-            self.items.addItem(
-                f"{product.descricao}   {format_quantity(item.quantidade)} {product.unidade} × "
+            # the amounts stay together (non-breaking spaces): a wrap falls after the description
+            amounts = (
+                f"{format_quantity(item.quantidade)} {product.unidade} × "
                 f"{format_brl(item.valor_unitario)} = {format_brl(item.valor_liquido)}"
-            )
+            ).replace(" ", "\u00a0")
+            self.items.addItem(f"{product.descricao}   {amounts}")
         if items:
             self.items.scrollToBottom()
         self.count.setText(count_items(len(items)))

@@ -149,8 +149,11 @@ TABS: tuple[tuple[str, tuple[Field, ...]], ...] = (
 )
 
 
-def _shown_value(value: str | None) -> str:
-    """Stored numbers use a dot ("1.5", "0.00"); the manager reads and types the Brazilian comma."""
+def _shown_value(value: str | None, key: str = "") -> str:
+    """Stored numbers use a dot ("1.5", "0.00"); the manager reads and types the Brazilian comma.
+    The CNPJ is shown with its mask (alphanumeric included); saving normalizes it back."""
+    if value and key == "emitente.cnpj":
+        return format_cnpj(value)
     if value and re.fullmatch(r"-?\d+\.\d+", value):
         return value.replace(".", ",")
     return value or ""
@@ -259,7 +262,7 @@ class SettingsDialog(QDialog):
                     tr("definido — deixe em branco para manter") if current else tr("não definido")
                 )
             else:
-                edit.setText(_shown_value(current))
+                edit.setText(_shown_value(current, field.key))
             edit.textChanged.connect(lambda _t, k=field.key: self._validate(k))
             widget = edit
         widget.setObjectName(f"setting_{field.key}")
@@ -358,7 +361,9 @@ class SettingsDialog(QDialog):
         self.save_button.setEnabled(not bad)
         if bad:
             self.summary.setText(
-                tr("Corrija {n} campo(s) marcados em vermelho para salvar.").format(n=len(bad))
+                tr("Corrija o campo marcado em vermelho para salvar.")
+                if len(bad) == 1
+                else tr("Corrija os {n} campos marcados em vermelho para salvar.").format(n=len(bad))
             )
             self.summary.setStyleSheet(f"color: {theme.RED};")
         else:

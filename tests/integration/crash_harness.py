@@ -196,7 +196,7 @@ class CrashHarness:
         return "\n".join(lines)
 
 
-def _wait(predicate: Any, what: str, timeout: float = 20.0) -> None:
+def _wait(predicate: Any, what: str, timeout: float = 60.0) -> None:  # a child starting on a loaded machine
     end = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > end:

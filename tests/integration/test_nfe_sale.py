@@ -103,6 +103,12 @@ def test_cnpj_sale_is_an_nfe_polled_until_authorized_and_its_xml_is_valid(nfe_ct
         and dest.findtext(f"{NFE}IE") == "9044016688"
     )
     assert dest.findtext(f"{NFE}enderDest/{NFE}xMun") == "Curitiba"
+    # the replay's pass archives the authorized XML under the NF-e's own name
+    from pos_app.core.services.replay import ReplayService
+
+    assert ReplayService(nfe_ctx).run_once().xml_baixados >= 1
+    path = Path(nfe_ctx.store.documents.get(result.document_id)["xml_path"])
+    assert path.name == f"{result.chave}-nfe.xml" and path.read_bytes() == xml
 
 
 def test_cnpj_sale_without_customer_data_is_refused_before_anything_is_stored(nfe_ctx: Any) -> None:

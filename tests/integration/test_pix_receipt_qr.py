@@ -103,6 +103,18 @@ def test_static_and_dynamic_pix_of_one_sale_each_get_their_qr(demo_ctx: Any, tmp
     assert not static.dinamico and static.valor == Decimal("7.90")
     assert static.chave == pix_service(demo_ctx).chave()
 
+    # the store changes its key later: a reprint still shows the QR the customer paid, not the new key
+    old_key = static.chave
+    demo_ctx.config.set("pix.chave", "financeiro@mercadinho.example")
+    reprint = ReceiptService(demo_ctx).render_for_document(result.document_id)
+    again = [c for c in _read_qrs(reprint, tmp_path / "reimpressao") if c.startswith("000201")]
+    kept = decode(next(c for c in again if c != charge.copia_e_cola))
+    assert kept.chave == old_key != "financeiro@mercadinho.example" and kept.valor == Decimal("7.90")
+    stored = demo_ctx.store.database.query(
+        "SELECT forma, pix_brcode FROM payments WHERE sale_id = ?", [result.sale_id]
+    )
+    assert [r["forma"] for r in stored if r["pix_brcode"]] == ["20"]  # kept for the static one only
+
 
 def test_escpos_output_carries_the_pix_qr(demo_ctx: Any) -> None:
     demo_ctx.config.set("pix.qr_no_cupom", "sim")

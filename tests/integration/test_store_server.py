@@ -21,7 +21,7 @@ import pg_kit  # noqa: E402
 psycopg = pytest.importorskip("psycopg", reason="psycopg não instalado (extra [loja])")
 
 from pos_app.core.focus.ratelimit import Priority  # noqa: E402
-from pos_app.core.storeserver import admin, pg, series, views  # noqa: E402
+from pos_app.core.storeserver import admin, link, pg, series, views  # noqa: E402
 from pos_app.core.storeserver.budget import SharedRateBudget, token_hash  # noqa: E402
 from pos_app.core.storeserver.series import SeriesConflict  # noqa: E402
 
@@ -287,6 +287,19 @@ def test_series_registry_assigns_and_refuses_conflicts(make_terminal: Any, store
     s1, s2 = t1.config.contingencia_serie, t2.config.contingencia_serie
     assert s1 != s2 and 600 <= s1 <= 889 and 600 <= s2 <= 889
     assert t1.config.get("loja.serie_online") != t2.config.get("loja.serie_online")
+    # NF-e contingency (model 55 generated beforehand) is numbered by each terminal too: its own series each
+    n1, n2 = t1.config.nfe_contingencia_serie, t2.config.nfe_contingencia_serie
+    assert n1 != n2 and {n1, n2}.isdisjoint({s1, s2}) and min(n1, n2) >= 600 and max(n1, n2) == 889
+    for t in (t1, t2):
+        assert (
+            t.config.nfe_series_conflict("nfe.serie_contingencia", str(t.config.nfe_contingencia_serie))
+            is None
+        )
+    assert {n1, s1} <= set(json.loads(t2.store.settings.get("loja.series_outros")))
+    with pytest.raises(SeriesConflict):
+        series.check_serie(t2.store, n1)
+    st = link.status(t1)
+    assert (st["serie_contingencia"], st["serie_contingencia_nfe"]) == (str(s1), str(n1))
     # the database itself refuses a second owner
     conn = _conn(store_url)
     with pytest.raises(psycopg.errors.UniqueViolation), conn.transaction():
@@ -610,3 +623,60 @@ def test_product_removed_for_the_store_leaves_every_catalog_but_not_past_sales(
         assert conn.execute("SELECT ativo FROM loja_produtos WHERE codigo = %s", [FEIJAO]).fetchone() == (
             False,
         )
+
+
+def test_second_copy_of_another_checkouts_sale_printed_here(
+    make_terminal: Any, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """A customer back at checkout 2 with a sale made at checkout 1: the manager prints its second copy there."""
+    import shutil
+
+    from pypdf import PdfReader
+
+    from pos_app.cli import main
+    from pos_app.core.storeserver.sync import pending_count
+
+    t1 = make_terminal("CX01", store_url)
+    sold = _sell(t1, FEIJAO)
+    assert sold.status == "autorizado"
+    assert _wait(lambda: (t1.store_sync.run_once() or True) and pending_count(t1.store) == 0)
+    doc1 = t1.store.documents.get(sold.document_id)
+    folder = make_terminal("CX02", store_url, open_it=False)
+    monkeypatch.setenv("POS_DATA_DIR", str(folder))
+    monkeypatch.setenv("POS_SECRETS", "arquivo")
+    # a wrong PIN prints nothing; an unknown sale says where to look
+    assert main(["loja", "reimprimir", "CX01", str(sold.sale_id), "--pin", "0000", "--json"]) != 0
+    capsys.readouterr()
+    assert main(["loja", "reimprimir", "CX01", "999999", "--pin", "9999", "--json"]) != 0
+    assert "loja historico" in capsys.readouterr().out
+    assert main(["loja", "reimprimir", "CX01", str(sold.sale_id), "--pin", "9999", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] and "caixa CX01" in out["mensagem"]
+    pdf = Path(out["mensagem"].split(" salva em ", 1)[1])
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(str(pdf)).pages).split())
+    assert "2ª VIA - REIMPRESSÃO" in text and "Autorizada por" in text
+    assert doc1["chave"][-4:] in text.replace(" ", "") and f"{int(doc1['numero']):09d}"[-3:] in text
+    if shutil.which("pdftoppm") and shutil.which("zbarimg"):
+        import subprocess
+
+        subprocess.run(
+            ["pdftoppm", "-r", "300", "-png", "-singlefile", str(pdf), str(tmp_path / "2via")], check=True
+        )
+        shutil.copy(
+            tmp_path / "2via.png",
+            Path(__file__).resolve().parents[2] / "test-artifacts" / "segunda-via-loja.png",
+        )
+        qr = subprocess.run(
+            ["zbarimg", "--raw", "-q", str(tmp_path / "2via.png")], capture_output=True, text=True
+        )
+        assert qr.stdout.strip() == doc1["qrcode_url"]  # the other checkout's note, read back from the paper
+    from pos_app.app import open_app
+
+    t2 = open_app(folder, start_sandbox=False)
+    try:  # recorded at checkout 2, where it was printed
+        audit = t2.store.database.query(
+            "SELECT action, target, outcome FROM audit_log WHERE action = 'reimpressao_loja'"
+        )
+        assert [(a["target"], a["outcome"]) for a in audit] == [(f"CX01/{doc1['ref']}", "ok")]
+    finally:
+        t2.close()

@@ -6,6 +6,7 @@ the platform's config file), the smallest screen of the store terminals.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QRect, Qt
@@ -22,7 +23,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui-1024"
+# Screenshots of the default 1024x768 run in ui-1024/; a child run on another screen in ui-<WxH>/.
+_PRIMARY = (os.environ.get("POS_TEST_SCREENS") or "1024x768").split("+")[0]
+ARTIFACTS = (
+    Path(__file__).resolve().parents[2]
+    / "test-artifacts"
+    / ("ui-1024" if _PRIMARY == "1024x768" else f"ui-{_PRIMARY}")
+)
+
+
+def expected_primary() -> tuple[int, int]:
+    """The cashier's screen the run was started with (POS_TEST_SCREENS, default 1024x768)."""
+    w, h = _PRIMARY.split("x")
+    return int(w), int(h)
 
 
 def screen_rect() -> QRect:

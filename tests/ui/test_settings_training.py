@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 
+from pos_app.core.domain.validators import format_cnpj
 from pos_app.ui.settings_dialog import SettingsDialog
 from tests.ui.conftest import login
 
@@ -35,11 +36,15 @@ def test_settings_validate_as_typed_and_keep_secrets_hidden(
     shot(dialog, "09-configuracoes-certificado")
     dialog.tabs.setCurrentIndex(0)
     cnpj = dialog.inputs["emitente.cnpj"]
+    stored = ctx.config.get("emitente.cnpj")
+    assert stored and stored.isalnum()
+    assert cnpj.text() == format_cnpj(stored) and "/" in cnpj.text()  # shown with its mask
+    assert "emitente.cnpj" not in dialog.changes()  # the mask is not a change
     cnpj.selectAll()
     qtbot.keyClicks(cnpj, "11.222.333/0001-00")
     assert dialog.errors["emitente.cnpj"].text() == "CNPJ inválido: 11.222.333/0001-00"
     assert not dialog.save_button.isEnabled()
-    assert "Corrija 1 campo" in dialog.summary.text()
+    assert "Corrija o campo marcado em vermelho" in dialog.summary.text()
     shot(dialog, "08-configuracoes-erro")
     cnpj.selectAll()
     qtbot.keyClicks(cnpj, "11.222.333/0001-81")

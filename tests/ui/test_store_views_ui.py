@@ -179,6 +179,23 @@ def test_store_history_and_cash_closings_of_two_terminals_in_the_manager_window(
         assert first[0] == format_local_datetime(shown["data"], t1.now())  # the store's local time
         assert first[7] == "Autorizada" and first[6].startswith("R$ ")
         shot(dialog, "store_history_1024x768")
+        # a sale of the other checkout (CX02) printed here at CX01: its DANFCe, marked as a second copy
+        assert not history.reprint.isEnabled()  # nothing selected yet
+        row = next(
+            r for r in range(history.table.rowCount())
+            if history.table.item(r, 0).data(Qt.ItemDataRole.UserRole)["terminal"] == "CX02"
+        )  # fmt: skip
+        history.table.selectRow(row)
+        assert history.reprint.isEnabled()
+        qtbot.mouseClick(history.reprint, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not history.busy and history.message.text() != "", timeout=15_000)
+        assert "Segunda via (caixa CX02) salva em" in history.message.text(), history.message.text()
+        wait_idle()
+        pdf = Path(history.message.text().split(" salva em ", 1)[1])
+        from pypdf import PdfReader
+
+        text = " ".join(p.extract_text() for p in PdfReader(str(pdf)).pages)
+        assert "2ª VIA - REIMPRESSÃO" in text and "Gerente" in text
         qtbot.mouseClick(history.next, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(
             lambda: history.page_label.text() == "Página 2 de 2" and not history.busy, timeout=10_000

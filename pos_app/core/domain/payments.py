@@ -83,6 +83,9 @@ class Payment:
     cnpj_credenciadora: str | None = None
     numero_autorizacao: str | None = None
     tipo_integracao: str | None = None
+    pix_brcode: str | None = (
+        None  # static PIX: the BR Code shown at the counter (kept, never sent to the API)
+    )
 
     def __post_init__(self) -> None:
         self.valor = as_decimal(self.valor, "valor_pagamento", "Valor do pagamento")

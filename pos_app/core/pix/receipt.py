@@ -1,8 +1,9 @@
 """PIX on the DANFCe: the endToEndId of a dynamic PIX; the payment's QR when the store asks for it.
 
 With ``pix.qr_no_cupom = sim`` every PIX payment of the sale prints its BR Code as a QR under the
-payments (a static one rebuilt from the store key and the amount, exactly as shown at the counter; a
-dynamic one is the charge's ``pixCopiaECola``, found by its endToEndId) with a caption naming it.
+payments (a static one as shown at the counter, kept with the payment; sales recorded before it was kept
+rebuild it from the current store key and the amount; a dynamic one is the charge's ``pixCopiaECola``, found
+by its endToEndId) with a caption naming it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def receipt_payment(ctx: AppContext, row: dict[str, Any]) -> ReceiptPayment:
     qr = None
     if forma in ("17", "20") and qr_on_receipt(ctx):
         try:
-            qr = _brcode(ctx, forma, valor, e2e)
+            qr = row.get("pix_brcode") or _brcode(ctx, forma, valor, e2e)
         except Exception:  # noqa: BLE001 - a QR problem never blocks a receipt
             log.warning("QR do PIX não impresso no cupom", exc_info=True)
     return ReceiptPayment(PAYMENT_METHODS.get(forma, "Outros"), valor, end_to_end_id=e2e, pix_qr=qr)

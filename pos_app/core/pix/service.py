@@ -259,8 +259,10 @@ class PixService:
         """The cashier saw the Pix arrive on the store's phone/bank: recorded with the operator."""
         from pos_app.core.services.audit import AuditLog
 
+        # exactly what the counter showed, kept for reprints (no store key: no QR was shown, none kept)
+        brcode = self.static_brcode(valor) if self.setting("pix.chave") else None
         AuditLog(self.store).record("pix_estatico_confirmado", user=user, details={"valor": f"{valor:.2f}"})
-        return Payment(PIX_ESTATICO, valor)
+        return Payment(PIX_ESTATICO, valor, pix_brcode=brcode)
 
     # -- dynamic charge -------------------------------------------------------------------
     def create(self, valor: Decimal, operador_id: int | None = None, expiracao: int | None = None) -> Charge:

@@ -34,6 +34,8 @@ MANAGER_POINTS: dict[str, str] = {
     "cancel_after_answer_before_store": "the API answered the DELETE, answer not stored",
     "void_before_send": "inutilização intent written ahead, POST not sent",
     "void_after_answer_before_store": "the API answered the inutilização, answer not stored",
+    "rps_before_post": "RPS batch marked 'enviando', POST not sent",
+    "rps_after_post": "the API answered the RPS batch, answer not stored",
 }
 
 # Kill points of the ECONF (Conciliação Financeira) requests, written ahead (core/services/econf.py).

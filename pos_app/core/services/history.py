@@ -520,15 +520,11 @@ class HistoryService:
             content = doc_api(self.ctx, doc).download(remote, priority=Priority.LIVE)
         except FocusError as exc:
             raise ManagerError(f"Não foi possível baixar o XML: {exc}") from exc
-        folder = self.ctx.xml_dir() / str(doc["data_emissao"])[:7]
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{doc['chave'] or doc['ref']}-{'can' if cancelamento else 'nfce'}.xml"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(content)
-        tmp.replace(path)
+        from pos_app.core.services.xml_archive import store_xml, write_xml
+
         if not cancelamento and src.year is None:  # an archive is read-only: the file is enough
-            self.store.documents.update(int(doc["id"]), xml_path=str(path))
-        return path
+            return store_xml(self.ctx, doc, content)
+        return write_xml(self.ctx, doc, content, cancelamento=cancelamento)
 
 
 @dataclass

@@ -202,6 +202,49 @@ class PrintService:
             log.exception("falha ao registrar a reimpressão na auditoria")
         return out
 
+    def reprint_other_terminal(
+        self, terminal: str, doc: dict[str, Any], sale: dict[str, Any], manager: User
+    ) -> PrintOutcome:
+        """Second copy of a sale made at another checkout of the store (its rows from the store database),
+        authorized by a manager: printed here (or saved as PDF), marked "2ª via", recorded in the audit log.
+        No print job: the original belongs to the other terminal's queue."""
+        ref = str(doc.get("ref") or "")
+        if doc.get("status") not in PRINTABLE_STATES:
+            return PrintOutcome(
+                False, f"A nota {ref} está '{doc.get('status')}': não há DANFCe para imprimir.", False
+            )
+        stamp = {"authorized_by": manager.id, "created_at": self.ctx.now().isoformat(timespec="seconds")}
+        copies = [self._mark_second_copy(c, stamp) for c in self.receipts.copies_for(doc, sale)]
+        settings = self.settings()
+        if not self._thermal(settings):
+            folder = self.ctx.receipts_dir() / "loja" / str(doc["data_emissao"])[:7]
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"{terminal}-{ref}-2via-{self.ctx.now():%Y%m%d%H%M%S}.pdf"
+            target = render_pdf(copies, folder / name, width_mm=settings.width_mm)
+            out = PrintOutcome(True, f"Segunda via (caixa {terminal}) salva em {target}", False)
+        else:
+            try:
+                printer = self.printer(settings)
+                printer.send(
+                    escpos.render_receipts(copies, settings.profile, settings.columns, settings.code_page)
+                )
+                out = PrintOutcome(
+                    True, f"Segunda via (caixa {terminal}) impressa em {printer.description}.", False
+                )
+            except PrinterError as exc:
+                out = PrintOutcome(False, f"{exc}. Confira a impressora e tente de novo.", False)
+        try:
+            AuditLog(self.ctx.store).record(
+                "reimpressao_loja",
+                user=manager,
+                target=f"{terminal}/{ref}",
+                outcome="ok" if out.ok else "erro",
+                details={"mensagem": out.message},
+            )
+        except Exception:  # noqa: BLE001 - printing never raises; the audit failure is logged
+            log.exception("falha ao registrar a reimpressão na auditoria")
+        return out
+
     def _print_document(self, doc_id: int, *, reprint: bool, user_id: int | None) -> PrintOutcome:
         doc = self.ctx.store.documents.get(doc_id)
         if doc is None:

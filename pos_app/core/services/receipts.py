@@ -30,6 +30,10 @@ class ReceiptService:
         sale = self.ctx.store.sales.get(int(doc["sale_id"]))
         if sale is None:
             raise KeyError(f"venda {doc['sale_id']} não encontrada")
+        return self.copies_for(doc, sale)
+
+    def copies_for(self, doc: dict[str, Any], sale: dict[str, Any]) -> list[ReceiptData]:
+        """The copies of a document and its sale (this terminal's, or another checkout's from the store)."""
         data = self.receipt_data(doc, sale)
         own_pending = doc["kind"] == "contingencia" and doc["status"] in CONTINGENCY_PENDING
         focus_pending = bool(doc["focus_contingencia"]) and not doc["focus_contingencia_efetivada"]

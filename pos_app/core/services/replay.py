@@ -54,6 +54,7 @@ from pos_app.core.services.final_outcomes import (
 )
 from pos_app.core.services.locks import FileLock, lease_for
 from pos_app.core.services.nfe import doc_api
+from pos_app.core.services.xml_archive import store_xml
 from pos_app.core.store.db import iso
 from pos_app.core.store.packed import load_json
 
@@ -196,6 +197,7 @@ class ReplayService:
             self._transmit_contingency(report, ignore_backoff)
             self._reconcile(report)
             self._resolve_actions(report)
+            self._resolve_rps(report)
             self._recheck_unknown(report)
             self._follow_focus_contingency(report)
             self._econf(report)
@@ -753,6 +755,14 @@ class ReplayService:
                 {"ref": label, "motivo": "resultado desconhecido: verifique no painel da Focus NFe"}
             )
 
+    def _resolve_rps(self, report: ReplayReport) -> None:
+        """RPS batches whose request never got its answer (a crash, or no answer): consulted by ref."""
+        from pos_app.core.services.rps import RpsService
+
+        self._check_stop()
+        for ref, resultado in RpsService(self.ctx).resolve_open():
+            report.reconciliadas.append({"ref": ref, "resultado": resultado})
+
     # 4c ------------------------------------------------------------------------------------
     def _econf(self, report: ReplayReport) -> None:
         """ECONF of the notes authorized since (core/services/econf.py): never blocks a sale."""
@@ -932,14 +942,7 @@ class ReplayService:
                 raise _StopPass(str(exc)) from exc
             except FocusError:
                 continue
-            month = str(doc["data_emissao"])[:7]
-            folder = self.ctx.xml_dir() / month
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{doc['chave'] or doc['ref']}-nfce.xml"
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(content)
-            tmp.replace(path)
-            self.store.documents.update(int(doc["id"]), xml_path=str(path))
+            store_xml(self.ctx, doc, content)
             report.xml_baixados += 1
 
     # helpers -------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,15 +15,20 @@ from pos_app.core.domain.validators import is_valid_cnpj, is_valid_cpf, normaliz
 from pos_app.core.fiscal.document_status import LoteRpsStatus as L
 from pos_app.core.fiscal.document_status import RpsAnswerStatus as R
 from pos_app.core.fiscal.refs import new_ref_problem
-from pos_app.core.focus.errors import ApiError, InDoubt, NotDelivered, RateLimited
+from pos_app.core.focus.errors import ApiError, FocusError, InDoubt, NotDelivered, RateLimited
 from pos_app.core.focus.lotes_rps import LotesRpsApi
 from pos_app.core.focus.nfce import REF_PATTERN
+from pos_app.core.services.crashpoints import crash_point
+from pos_app.core.store.db import iso, utcnow
 from pos_app.core.store.lotes_rps import LotesRpsRepo
 
 if TYPE_CHECKING:
     from pos_app.core.services.context import AppContext
 
 MAX_ANSWER_BYTES = 10 * 1024 * 1024
+# A batch still 'enviando' this long after its last change was left by a crash or a closed program
+# between the request and its answer (a live request ends within the client's timeout).
+ABANDONED_AFTER = timedelta(minutes=2)
 STATUS_LABELS = {
     L.PENDENTE: "Pendente (não enviado)", L.ENVIANDO: "Enviando", L.GERADO: "Arquivo gerado",
     L.REJEITADO: "Recusado pela API", L.EM_DUVIDA: "Sem resposta (consultar)",
@@ -193,6 +198,7 @@ class RpsService:
     def _request(self, lote: dict[str, Any], data: dict[str, Any], dest: Path | None) -> LoteOutcome:
         ref = lote["ref"]
         self.repo.transition(lote["id"], L.ENVIANDO, action="gerar")
+        crash_point("rps_before_post")
         try:
             file = self.api.create(ref, data)
         except (NotDelivered, RateLimited) as exc:
@@ -214,6 +220,7 @@ class RpsService:
                 last_error=str(exc),
             )
             return self._outcome(lote["id"], f"Lote recusado pela API: {exc}")
+        crash_point("rps_after_post")
         path = self._save(ref, file.content, dest)
         self.repo.transition(lote["id"], L.GERADO, action="gerar", http_status=file.http_status,
                              note=f"{len(file.content)} bytes", arquivo=file.content, content_type=file.content_type,
@@ -227,6 +234,24 @@ class RpsService:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
         return path
+
+    def resolve_open(self, *, older_than: timedelta = ABANDONED_AFTER) -> list[tuple[str, str]]:
+        """Batches whose request never got its answer, resolved by a consult of their ref (the background
+        sync calls it): 'em_duvida' at once, 'enviando' once abandoned. The API has it: the file is saved
+        and the batch is 'gerado'. It does not: back to 'pendente' (generate again, same ref). Nothing is
+        sent again by itself. Returns (ref, result in Portuguese); stops at the first link failure."""
+        done: list[tuple[str, str]] = []
+        for row in self.repo.unanswered(iso(utcnow() - older_than)):
+            ref = str(row["ref"])
+            try:
+                outcome = self.consultar(ref)
+            except ValidationError:
+                done.append((ref, "lote RPS não chegou à API: gere de novo (mesma referência)"))
+                continue
+            except FocusError:
+                break  # link or API down: the next pass tries again
+            done.append((ref, f"lote RPS gerado na API; arquivo salvo em {outcome.arquivo}"))
+        return done
 
     def consultar(self, ref: str, *, dest: Path | None = None) -> LoteOutcome:
         """Fetch the import file again (also reconciles a batch left ``em_duvida``)."""

@@ -64,15 +64,29 @@ def check_month(text: str) -> str:
     return month
 
 
-def store_xml(ctx: AppContext, doc: dict[str, Any], content: bytes) -> Path:
-    """Write one authorized XML into the archive (atomically) and remember where it is."""
-    month = str(doc["data_emissao"])[:7]
-    folder = ctx.xml_dir() / month
+def xml_file_name(doc: dict[str, Any], *, cancelamento: bool = False) -> str:
+    """``<chave>-nfce.xml`` for an NFC-e, ``<chave>-nfe.xml`` for an NF-e model 55 (the model is in the key),
+    ``<chave>-can.xml`` for a cancellation."""
+    chave = doc.get("chave")
+    modelo = str(doc.get("modelo") or (chave[20:22] if chave and len(chave) == 44 else "65"))
+    kind = "can" if cancelamento else ("nfe" if modelo == "55" else "nfce")
+    return f"{chave or doc['ref']}-{kind}.xml"
+
+
+def write_xml(ctx: AppContext, doc: dict[str, Any], content: bytes, *, cancelamento: bool = False) -> Path:
+    """Write one XML into ``xml/AAAA-MM/`` atomically; returns its path (records nothing)."""
+    folder = ctx.xml_dir() / str(doc["data_emissao"])[:7]
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{doc['chave'] or doc['ref']}-nfce.xml"
+    path = folder / xml_file_name(doc, cancelamento=cancelamento)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(content)
     os.replace(tmp, path)
+    return path
+
+
+def store_xml(ctx: AppContext, doc: dict[str, Any], content: bytes) -> Path:
+    """Write one authorized XML into the archive (atomically) and remember where it is."""
+    path = write_xml(ctx, doc, content)
     ctx.store.documents.update(int(doc["id"]), xml_path=str(path))
     return path
 
@@ -122,8 +136,9 @@ def month_documents(ctx: AppContext, month: str) -> list[dict[str, Any]]:
     if archived:
         for doc in (d for db in archived for d in db.query(sql, params)):
             if not doc["xml_path"]:  # read-only archive: the file may have been downloaded since
-                default = ctx.xml_dir() / month / f"{doc['chave'] or doc['ref']}-nfce.xml"
-                doc["xml_path"] = str(default) if default.is_file() else None
+                names = (xml_file_name(doc), f"{doc['chave'] or doc['ref']}-nfce.xml")  # NF-e: older name too
+                found = [ctx.xml_dir() / month / n for n in names if (ctx.xml_dir() / month / n).is_file()]
+                doc["xml_path"] = str(found[0]) if found else None
             docs.append(doc)
         docs.sort(key=lambda d: (d["serie"] or 0, d["numero"] or 0, d["id"]))
     return docs

@@ -242,6 +242,9 @@ class DocumentsRepo:
             f"AND +status IN ({', '.join('?' for _ in xml)})) "
             # manager actions written ahead and not answered yet (issue 18; partial index)
             f"OR EXISTS (SELECT 1 FROM pending_actions WHERE status = '{ds.PendingActionStatus.PENDENTE.value}') "
+            # RPS batches whose request never got its answer (a handful of rows at most)
+            f"OR EXISTS (SELECT 1 FROM lotes_rps WHERE status IN ('{ds.LoteRpsStatus.ENVIANDO.value}', "
+            f"'{ds.LoteRpsStatus.EM_DUVIDA.value}')) "
             # ECONF queued or due (econf_0001_events)
             "OR EXISTS (SELECT 1 FROM econf_events WHERE status IN (?, ?) AND (next_attempt_at IS NULL "
             "OR next_attempt_at <= ?)) AS n",

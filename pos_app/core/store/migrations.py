@@ -646,6 +646,12 @@ def _m_store_0002_outbox_gate(db: Database) -> None:
 LOCAL_EDIT_PREFIX = "enviar:"
 
 
+def _m_pix_0002_static_brcode(db: Database) -> None:
+    # The BR Code a static PIX showed at the counter, kept with the payment: a reprint prints the same QR
+    # even after the store changes its key (sales before this migration rebuild it, as they did).
+    _run(db, "ALTER TABLE payments ADD COLUMN pix_brcode TEXT;")
+
+
 def _m_store2_0001_local_edits(db: Database) -> None:
     gate = f"WHEN EXISTS (SELECT 1 FROM store_sync_state WHERE key = '{UPSTREAM_FLAG}')"
     mark = "hex(randomblob(8))"
@@ -806,5 +812,6 @@ MIGRATIONS: list[Migration] = [
     ("rel_0001_pending_actions", _m_rel_pending_actions),
     ("store_0002_outbox_gate", _m_store_0002_outbox_gate),
     ("store2_0001_local_edits", _m_store2_0001_local_edits),
+    ("pix_0002_static_brcode", _m_pix_0002_static_brcode),
     ("econf_0001_events", _m_econf_0001_events),
 ]

@@ -73,7 +73,7 @@ class SalesRepo:
         for seq, pay in enumerate(sale.payments, start=1):
             tx.execute(
                 "INSERT INTO payments (sale_id, seq, forma, valor, bandeira, cnpj_credenciadora, "
-                "numero_autorizacao) VALUES (?,?,?,?,?,?,?)",
+                "numero_autorizacao, pix_brcode) VALUES (?,?,?,?,?,?,?,?)",
                 [
                     sale_id,
                     seq,
@@ -82,6 +82,7 @@ class SalesRepo:
                     pay.bandeira,
                     pay.cnpj_credenciadora,
                     pay.numero_autorizacao,
+                    pay.pix_brcode,
                 ],
             )
         if extra:

@@ -270,12 +270,21 @@ _M005 = """
 ALTER TABLE loja_grupos_tributarios ADD COLUMN excluido BOOLEAN NOT NULL DEFAULT FALSE;
 """
 
+# Each terminal numbers its NF-e contingency series itself (model 55 generated beforehand): the registry gives
+# each one its own, like the NFC-e contingency series.
+_M006 = """
+ALTER TABLE loja_series DROP CONSTRAINT loja_series_tipo_check;
+ALTER TABLE loja_series ADD CONSTRAINT loja_series_tipo_check
+    CHECK (tipo IN ('online', 'contingencia', 'nfe_contingencia'));
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("loja_0001_base", _M001),
     ("loja_0002_views", _M002),
     ("loja_0003_grupos_tributarios", _M003),
     ("loja_0004_indices_vistas", _M004),
     ("loja_0005_grupos_excluidos", _M005),
+    ("loja_0006_serie_contingencia_nfe", _M006),
 ]
 
 

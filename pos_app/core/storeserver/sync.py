@@ -346,7 +346,11 @@ class StoreSync:
                     self._conn = self._connector()
                 if not self.registered:
                     pg.migrate(self._conn)
-                    info = series.register(self._conn, self.terminal_id)
+                    info = series.register(
+                        self._conn,
+                        self.terminal_id,
+                        avoid=frozenset({int(self.store.settings.get("nfe.serie") or 1)}),
+                    )
                     series.apply_locally(self.store, info)
                     if self._on_series is not None:
                         self._on_series(info)
@@ -435,6 +439,7 @@ class StoreSync:
             "pendentes_envio": pending_count(self.store),
             "versao": int(_state_get(self.store, "versao", "0") or 0),
             "serie_contingencia": self.store.settings.get("contingencia.serie"),
+            "serie_contingencia_nfe": self.store.settings.get("nfe.serie_contingencia"),
             "serie_online": self.store.settings.get("loja.serie_online"),
             "recusados": list(self.refused),
         }

@@ -328,3 +328,24 @@ def _session_figures(
         "diferenca_total": _fmt(sum(diffs, ZERO)) if diffs else None,
         "observacao": closing.get("observacao"),
     }
+
+
+def sale_for_receipt(conn: Any, terminal: str, venda: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """A sale of any checkout as its terminal pushed it, with its latest printable document: (document,
+    sale) in the shape the terminal stores them (items and payments inside the sale), for a second copy
+    printed at another checkout. None when the sale or a printable document is not in the store yet."""
+    from pos_app.core.fiscal.document_status import PRINTABLE
+
+    with conn.transaction():
+        sale = conn.execute(
+            "SELECT dados FROM loja_registros WHERE terminal_id = %s AND tabela = 'sales' AND local_id = %s",
+            [terminal, int(venda)],
+        ).fetchone()
+        doc = conn.execute(
+            "SELECT dados FROM loja_registros WHERE terminal_id = %s AND tabela = 'fiscal_documents' "
+            "AND (dados->>'sale_id')::bigint = %s AND dados->>'status' = ANY(%s) ORDER BY local_id DESC LIMIT 1",
+            [terminal, int(venda), sorted(str(s) for s in PRINTABLE)],
+        ).fetchone()
+    if sale is None or doc is None:
+        return None
+    return dict(doc[0]), dict(sale[0])

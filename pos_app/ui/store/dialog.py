@@ -97,6 +97,9 @@ class StoreDialog(QDialog):
         layout = QVBoxLayout(prices)
         self.tabs.addTab(prices, tr("Preços e painel"))
         self.history = StoreHistoryView(ctx)
+        self.history.manager = (
+            manager  # "Segunda via aqui" is authorized by the manager who opened the dialog
+        )
         self.cash = StoreCashView(ctx)
         self.tabs.addTab(self.history, tr("Histórico da loja"))
         self.tabs.addTab(self.cash, tr("Fechamentos de caixa"))

@@ -73,6 +73,15 @@ def _with_store(ctx: Any, fn: Any, **kwargs: Any) -> Any:
         conn.close()
 
 
+def _reprint(conn: Any, *, here: Any, terminal: str, venda: int, manager: Any) -> Any:
+    from pos_app.core.services.printing import PrintOutcome, PrintService
+
+    found = views.sale_for_receipt(conn, terminal, venda)
+    if found is None:
+        return PrintOutcome(False, tr("Venda sem nota imprimível no banco da loja."), False)
+    return PrintService(here).reprint_other_terminal(terminal, *found, manager)
+
+
 def status_label(status: str | None) -> str:
     if not status:
         return "Sem nota"
@@ -212,8 +221,16 @@ class StoreHistoryView(_StoreView):
         self.page_label.setObjectName("storeHistoryPage")
         self.previous.clicked.connect(lambda: self.go(self.page - 1))
         self.next.clicked.connect(lambda: self.go(self.page + 1))
+        # a sale of another checkout printed here (the customer came back to this one)
+        self.manager: Any = None  # set by the manager's store dialog
+        self.reprint = QPushButton(tr("Segunda via aqui"))
+        self.reprint.setObjectName("storeReprint")
+        self.reprint.setEnabled(False)
+        self.reprint.clicked.connect(self.reprint_selected)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
         pager = QHBoxLayout()
         pager.addWidget(self.summary, 1)
+        pager.addWidget(self.reprint)
         pager.addWidget(self.previous)
         pager.addWidget(self.page_label)
         pager.addWidget(self.next)
@@ -257,6 +274,31 @@ class StoreHistoryView(_StoreView):
             f"{result['vendas']} venda(s){cancel} — total {format_brl(Decimal(result['valor_total']))}"
         )
         self._update_pager()
+
+    def selected_sale(self) -> dict[str, Any] | None:
+        rows = self.table.selectionModel().selectedRows()
+        item = self.table.item(rows[0].row(), 0) if rows else None
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def _selection_changed(self) -> None:
+        sale = self.selected_sale()
+        self.reprint.setEnabled(bool(sale and sale.get("situacao")) and not self.busy)
+
+    def reprint_selected(self) -> None:
+        """Second copy of the selected sale, printed at this checkout (the dialog's manager authorizes it)."""
+        sale = self.selected_sale()
+        if sale is None or self.manager is None or self.busy:
+            return
+        self.reprint.setEnabled(False)
+        self._query(
+            _reprint, self._reprinted, here=self.ctx, terminal=sale["terminal"], venda=int(sale["venda"]),
+            manager=self.manager,
+        )  # fmt: skip
+
+    def _reprinted(self, outcome: Any) -> None:
+        self.message.setText(outcome.message)
+        self.message.setStyleSheet("" if outcome.ok else f"color: {RED.name()};")
+        self._selection_changed()
 
     def _update_pager(self) -> None:
         self.page_label.setText(f"Página {self.page} de {self.pages}")
