@@ -237,8 +237,8 @@ class RpsService:
 
     def resolve_open(self, *, older_than: timedelta = ABANDONED_AFTER) -> list[tuple[str, str]]:
         """Batches whose request never got its answer, resolved by a consult of their ref (the background
-        sync calls it): 'em_duvida' at once, 'enviando' once abandoned. The API has it: the file is saved
-        and the batch is 'gerado'. It does not: back to 'pendente' (generate again, same ref). Nothing is
+        sync calls it): ``em_duvida`` at once, ``enviando`` once abandoned. The API has it: the file is saved
+        and the batch is ``gerado``. It does not: back to ``pendente`` (generate again, same ref). Nothing is
         sent again by itself. Returns (ref, result in Portuguese); stops at the first link failure."""
         done: list[tuple[str, str]] = []
         for row in self.repo.unanswered(iso(utcnow() - older_than)):

@@ -111,7 +111,7 @@ class LotesRpsRepo:
         return self._db.query_one("SELECT * FROM lotes_rps WHERE ref = ?", [ref])
 
     def unanswered(self, enviando_before: str) -> list[dict[str, Any]]:
-        """Batches whose request got no answer: 'em_duvida', and 'enviando' unchanged since ``enviando_before``."""
+        """Batches whose request got no answer: ``em_duvida``, and ``enviando`` unchanged since ``enviando_before``."""
         return self._db.query(
             "SELECT * FROM lotes_rps WHERE status = ? OR (status = ? AND updated_at < ?) ORDER BY id",
             [L.EM_DUVIDA, L.ENVIANDO, enviando_before],
