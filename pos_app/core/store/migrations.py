@@ -734,6 +734,27 @@ def _m_scale_pack_texts(db: Database) -> None:
         "WHERE typeof(response) = 'text' AND length(response) >= 128"
     )
 
+# Customers shared by the store's terminals (issue store3): a customer saved, edited or removed on a terminal that
+# joined a store is marked ``enviar:cliente:<cnpj>``; the sync thread sends the row, or its removal when it is gone.
+CLIENTE_SYNC_COLUMNS = (
+    "nome, indicador_ie, inscricao_estadual, logradouro, numero, complemento, bairro, "
+    "codigo_municipio, municipio, uf, cep, email"
+)
+
+
+def _m_store3_0001_clientes_local_edits(db: Database) -> None:
+    gate = f"WHEN EXISTS (SELECT 1 FROM store_sync_state WHERE key = '{UPSTREAM_FLAG}')"
+    mark = f"INSERT OR REPLACE INTO store_sync_state (key, value) VALUES ('{LOCAL_EDIT_PREFIX}cliente:' || "
+    for sql in (
+        f"CREATE TRIGGER store3_cliente_added AFTER INSERT ON clientes {gate} BEGIN "
+        f"{mark} NEW.documento, hex(randomblob(8))); END",
+        f"CREATE TRIGGER store3_cliente_changed AFTER UPDATE OF {CLIENTE_SYNC_COLUMNS} ON clientes {gate} BEGIN "
+        f"{mark} NEW.documento, hex(randomblob(8))); END",
+        f"CREATE TRIGGER store3_cliente_deleted AFTER DELETE ON clientes {gate} BEGIN "
+        f"{mark} OLD.documento, hex(randomblob(8))); END",
+    ):
+        db.execute(sql)
+
 
 MIGRATIONS: list[Migration] = [
     ("001_base", _m001_base),
@@ -753,4 +774,5 @@ MIGRATIONS: list[Migration] = [
     ("rel_0001_pending_actions", _m_rel_pending_actions),
     ("store_0002_outbox_gate", _m_store_0002_outbox_gate),
     ("store2_0001_local_edits", _m_store2_0001_local_edits),
+    ("store3_0001_clientes_local_edits", _m_store3_0001_clientes_local_edits),
 ]

@@ -1,5 +1,6 @@
 """Edits made on one terminal that reach the store database by themselves (no ``pos-app loja publicar``):
-a tax group removed on the manager window and an operator added, blocked, renamed or given a new PIN.
+a tax group removed on the manager window, an operator added, blocked, renamed or given a new PIN, and a
+customer (``clientes``) saved, edited or removed (``enviar:cliente:<cnpj>``, see ``customers``).
 
 SQLite triggers (migration ``store2_0001_local_edits``) leave a mark in ``store_sync_state``
 (``enviar:grupo_excluido:<nome>``, ``enviar:usuario:<codigo>``) in the same transaction as the edit; the sync
@@ -16,6 +17,7 @@ from pos_app.core.domain.errors import ValidationError
 from pos_app.core.store import Store
 from pos_app.core.store.migrations import LOCAL_EDIT_PREFIX
 from pos_app.core.storeserver import admin
+from pos_app.core.storeserver.customers import CUSTOMER
 
 GROUP_DELETED = "grupo_excluido"
 USER = "usuario"
@@ -47,6 +49,12 @@ def push_local_edits(store: Store, conn: Any, por: str | None) -> tuple[int, lis
                 admin.publish_user(
                     conn, u["codigo"], u["nome"], u["papel"], u["pin_hash"], bool(u["ativo"]), por=por
                 )
+        elif kind == CUSTOMER:
+            cliente = store.clientes.get(key)
+            if cliente is not None:
+                admin.publish_customers(conn, [cliente], por=por)
+            else:  # removed here
+                admin.delete_customer(conn, key, por=por)
         with store.transaction() as tx:
             tx.execute(
                 "DELETE FROM store_sync_state WHERE key = ? AND value = ?", [mark["key"], mark["value"]]

@@ -5,7 +5,7 @@ the document, the cash movement or the audit line) are pushed as snapshots, idem
 (terminal, table, local id) with ``ON CONFLICT DO UPDATE``; the outbox rows are deleted only after
 PostgreSQL committed. A crash in between re-sends the same snapshot: nothing lost, nothing twice.
 
-Downstream: tax groups, products, users and store settings carry a store-wide ``versao`` (one sequence, writers
+Downstream: tax groups, products, users, store settings and customers carry a store-wide ``versao`` (one sequence, writers
 serialised by an advisory lock); the terminal pulls ``versao > last`` and applies it and the new
 ``last`` in one SQLite transaction, so a terminal that was offline catches up when it reconnects.
 """
@@ -26,7 +26,7 @@ from pos_app.core.domain.tax_group import TAX_FIELDS
 from pos_app.core.store import Store
 from pos_app.core.store.migrations import LOCAL_EDIT_PREFIX, UPSTREAM_FLAG, store_outbox_backfill_sql
 from pos_app.core.store.packed import unpack_text
-from pos_app.core.storeserver import pg, series
+from pos_app.core.storeserver import customers, pg, series
 
 log = logging.getLogger("pos_app.loja")
 
@@ -205,12 +205,13 @@ def pull(store: Store, conn: Any, terminal_id: str, *, limit: int = 2000) -> int
             "ORDER BY versao LIMIT %s",
             [last, limit],
         ).fetchall()
+        clientes = customers.fetch(conn, last, limit)
         # Under the shared lock every version up to the sequence is committed (or was an upsert that
         # changed nothing): with no rows, this terminal is up to date with it.
         seq = conn.execute(
             "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM loja_versao"
         ).fetchone()
-    tables = (groups, products, users, settings)
+    tables = (groups, products, users, settings, clientes)
     if not any(tables):
         if seq is not None and int(seq[0]) > last:
             with store.transaction() as tx:
@@ -297,6 +298,7 @@ def pull(store: Store, conn: Any, terminal_id: str, *, limit: int = 2000) -> int
                     [key, value],
                 )
             n += 1
+        n += customers.apply(tx, clientes, top, now)
         _state_set(tx, "versao", str(top))
     store.settings._cache = None  # same connection: data_version does not move
     return n
