@@ -561,6 +561,14 @@ def test_tax_group_removed_on_one_terminal_reaches_the_others(make_terminal: Any
     assert ta.store.tax_groups.delete("Bebidas Loja")
     assert _wait(lambda: any("Bebidas Loja" in r for r in ta.store_sync.status()["recusados"]))
     assert tb.store.tax_groups.by_name("Bebidas Loja") is not None
+    # not retried on every pass: only when the store's version moved (or every N passes); still reported
+    passes = ta.store_sync.backoff.passes
+    assert _wait(lambda: ta.store_sync.backoff.passes >= passes + 4)
+    assert list(ta.store_sync.backoff.attempts.values()) == [1]
+    assert any("Bebidas Loja" in r for r in ta.store_sync.status()["recusados"])
+    admin.publish_setting(conn, "venda.desconto_maximo_percentual", "7")  # the store moved: tried again
+    assert _wait(lambda: list(ta.store_sync.backoff.attempts.values()) == [2])
+    assert any("Bebidas Loja" in r for r in ta.store_sync.status()["recusados"])
     admin.publish_terminal(conn, ta.store, por="CX01/9")  # the product leaves the group, then the group goes
     assert _wait(lambda: tb.store.tax_groups.by_name("Bebidas Loja") is None)
     assert tb.store.products.lookup(FEIJAO).grupo_tributario is None

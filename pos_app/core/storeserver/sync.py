@@ -336,11 +336,15 @@ class StoreSync:
         self.registered = False
         self.refused: list[str] = []  # local edits the store refused (kept, sent again later)
         self._passes = 0
+        self.backoff: Any = None  # local_edits.RefusedBackoff (created by the first pass: import order)
         enable_upstream(store)
 
     # one pass, usable without the thread (CLI ``loja sincronizar``)
     def run_once(self) -> dict[str, int]:
-        from pos_app.core.storeserver.local_edits import push_local_edits  # imports admin, which imports us
+        from pos_app.core.storeserver.local_edits import (  # imports admin, which imports us
+            RefusedBackoff,
+            push_local_edits,
+        )
 
         with self._lock:
             try:
@@ -363,7 +367,12 @@ class StoreSync:
                     pushed += n
                     if n < 500:
                         break
-                edits, self.refused = push_local_edits(self.store, self._conn, f"{self.terminal_id}/terminal")
+                if self.backoff is None:
+                    self.backoff = RefusedBackoff()
+                self.backoff.new_pass()
+                edits, self.refused = push_local_edits(
+                    self.store, self._conn, f"{self.terminal_id}/terminal", self.backoff
+                )
                 pushed += edits
                 pulled = pull(self.store, self._conn, self.terminal_id)
                 self._passes += 1
