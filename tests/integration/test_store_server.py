@@ -731,7 +731,9 @@ def test_customer_saved_edited_removed_on_one_terminal_reaches_the_others(
     assert _wait(lambda: ta.store.clientes.get(BUYER) is None)
     assert _wait(lambda: tb.store.clientes.get(BUYER) is None)
     row = _store_customer(conn, BUYER)
-    assert row["excluido"] is True and row["nome"] is None and row["logradouro"] is None and row["email"] is None
+    assert (
+        row["excluido"] is True and row["nome"] is None and row["logradouro"] is None and row["email"] is None
+    )
     # registered again on CX02: back everywhere
     tb.store.clientes.save(_cliente())
     assert _wait(lambda: ta.store.clientes.get(BUYER) is not None)
@@ -776,7 +778,9 @@ def test_offline_terminal_keeps_its_customers_and_catches_up_last_edit_wins(
     assert ta.store.clientes.get(BUYER).numero == "500" == tb.store.clientes.get(BUYER).numero
 
 
-def test_nfe_sale_on_one_terminal_to_a_customer_registered_on_another(make_terminal: Any, store_url: str) -> None:
+def test_nfe_sale_on_one_terminal_to_a_customer_registered_on_another(
+    make_terminal: Any, store_url: str
+) -> None:
     from contingency_kit import make_sale
 
     from pos_app.core.services.emission import EmissionService

@@ -734,6 +734,7 @@ def _m_scale_pack_texts(db: Database) -> None:
         "WHERE typeof(response) = 'text' AND length(response) >= 128"
     )
 
+
 # Customers shared by the store's terminals (issue store3): a customer saved, edited or removed on a terminal that
 # joined a store is marked ``enviar:cliente:<cnpj>``; the sync thread sends the row, or its removal when it is gone.
 CLIENTE_SYNC_COLUMNS = (
