@@ -151,7 +151,10 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
             print_json(data)
         else:
             print("Banco da loja: " + ("conectado" if data["online"] else f"FORA DO AR ({data['erro']})"))
-            print(f"Registros aguardando envio: {data['pendentes_envio']}; versão aplicada: {data['versao']}")
+            print(
+                f"Registros aguardando envio: {data['pendentes_envio']}; edições locais (clientes, operadores, "
+                f"remoções) a enviar: {data.get('edicoes_pendentes', 0)}; versão aplicada: {data['versao']}"
+            )
             print(
                 f"Séries: online {data['serie_online']}, contingência {data['serie_contingencia']}, "
                 f"contingência NF-e {data.get('serie_contingencia_nfe') or '—'}"

@@ -755,9 +755,11 @@ def test_offline_terminal_keeps_its_customers_and_catches_up_last_edit_wins(
     tb.store.clientes.save(_cliente(numero="200"))  # ... CX02 edits offline later: it keeps working locally
     assert tb.store.clientes.get(BUYER).numero == "200"
     assert tb.store.clientes.get(BUYER2) is None
+    assert tb.store_sync.status()["edicoes_pendentes"] == 1
     tb.store_sync.run_once()  # reconnects: its edit goes up first, then it pulls
     assert tb.store.clientes.get(BUYER2).nome == "MERCADO DO BAIRRO LTDA"
     assert tb.store.clientes.get(BUYER2).inscricao_estadual is None
+    assert tb.store_sync.status()["edicoes_pendentes"] == 0
     # the last edit to reach the store wins, on every terminal
     assert _store_customer(conn, BUYER)["numero"] == "200"
     assert tb.store.clientes.get(BUYER).numero == "200"

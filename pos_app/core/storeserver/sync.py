@@ -99,6 +99,13 @@ def pending_count(store: Store) -> int:
     return int(row["n"]) if row else 0
 
 
+def _local_edits_count(store: Store) -> int:
+    row = store.database.query_one(
+        "SELECT count(*) AS n FROM store_sync_state WHERE key LIKE ?", [LOCAL_EDIT_PREFIX + "%"]
+    )
+    return int(row["n"]) if row else 0
+
+
 # ---------------------------------------------------------------------------------------------
 # Upstream
 
@@ -448,6 +455,7 @@ class StoreSync:
             ),
             "erro": self.last_error,
             "pendentes_envio": pending_count(self.store),
+            "edicoes_pendentes": _local_edits_count(self.store),  # customers, operators, removals to send
             "versao": int(_state_get(self.store, "versao", "0") or 0),
             "serie_contingencia": self.store.settings.get("contingencia.serie"),
             "serie_contingencia_nfe": self.store.settings.get("nfe.serie_contingencia"),
