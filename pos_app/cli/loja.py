@@ -36,6 +36,7 @@ from pos_app.core.printing.formatting import format_money
 from pos_app.core.services.catalog_import import import_catalog_file
 from pos_app.core.services.users import authenticate
 from pos_app.core.storeserver import admin, link, pg, views
+from pos_app.core.storeserver.customers import publish_summary
 from pos_app.core.storeserver.sync import StoreSync
 
 Handler = Callable[[argparse.Namespace], int]
@@ -171,7 +172,7 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
             return _done(
                 as_json,
                 {"clientes": len(clientes), "clientes_alterados_na_loja": n},
-                f"{len(clientes)} cliente(s) deste terminal publicados para a loja ({n} novo(s) ou alterado(s)).",
+                publish_summary(len(clientes), n),
             )
         if action == "publicar":
             por = _manager(ctx, args, "loja_publicar")

@@ -86,8 +86,10 @@ def test_manager_publishes_this_checkouts_customers_from_the_window(
     qtbot.addWidget(dialog)
     assert dialog.publish_customers.isEnabled()
     qtbot.mouseClick(dialog.publish_customers, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "publicados para a loja" in dialog.message.text(), timeout=8000)
-    assert dialog.message.text().startswith("1 cliente(s) deste caixa publicados")
+    qtbot.waitUntil(lambda: "deste caixa na loja" in dialog.message.text(), timeout=8000)
+    assert (
+        dialog.message.text() == "1 cliente deste caixa na loja, para todos os caixas (1 novo ou alterado)."
+    )
     conn = pg.connect(pg_url, pg_kit.PASSWORD)
     with conn.transaction():
         row = conn.execute(

@@ -42,6 +42,15 @@ def mark_key(documento: str) -> str:
     return f"{LOCAL_EDIT_PREFIX}{CUSTOMER}:{documento}"
 
 
+def publish_summary(total: int, changed: int) -> str:
+    """What the manager reads after publishing this terminal's customer list."""
+    if total == 0:
+        return "Este caixa não tem clientes cadastrados: nada a publicar."
+    clientes = "1 cliente" if total == 1 else f"{total} clientes"
+    novos = "1 novo ou alterado" if changed == 1 else f"{changed} novos ou alterados"
+    return f"{clientes} deste caixa na loja, para todos os caixas ({novos})."
+
+
 def fetch(conn: Any, last: int, limit: int) -> list[tuple[Any, ...]]:
     """The store's customer rows newer than ``last`` (columns, ``excluido``, ``versao``); inside a transaction."""
     rows: list[tuple[Any, ...]] = conn.execute(

@@ -27,6 +27,7 @@ from pos_app.core.fiscal.document_status import DocumentStatus
 from pos_app.core.printing.formatting import format_money
 from pos_app.core.services.history import STATUS_LABELS
 from pos_app.core.storeserver import admin, link, views
+from pos_app.core.storeserver.customers import publish_summary
 from pos_app.ui.i18n import tr
 from pos_app.ui.store.views_tabs import StoreCashView, StoreHistoryView
 from pos_app.ui.worker import run_in_worker
@@ -220,9 +221,7 @@ class StoreDialog(QDialog):
         def done(result: Any) -> None:
             total, changed = result
             self.publish_customers.setEnabled(True)
-            self.message.setText(
-                f"{total} cliente(s) deste caixa publicados para a loja ({changed} novo(s) ou alterado(s))."
-            )
+            self.message.setText(publish_summary(total, changed))
 
         def failed(exc: BaseException) -> None:
             self.publish_customers.setEnabled(True)
