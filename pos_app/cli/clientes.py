@@ -5,6 +5,9 @@ pos-app clientes salvar CNPJ --nome ... --logradouro ... --numero ... --bairro .
 pos-app clientes listar [--busca TEXTO] [--json]
 pos-app clientes mostrar CNPJ [--json]                  dados e o documento que a venda emitirá
 pos-app clientes remover CNPJ
+
+In a store (``loja.banco``), a customer saved or removed here reaches every terminal (sent right away, or by the
+next sync pass when the store database is away).
 """
 
 from __future__ import annotations
@@ -90,10 +93,11 @@ def cmd_clientes(args: argparse.Namespace) -> int:
                     field=missing[0],
                 )
             cliente = repo.save(Cliente(**base))
+            loja = _send_to_store(ctx)
             if args.json:
-                print_json(cliente.to_json())
+                print_json({**cliente.to_json(), **({"loja": loja} if loja else {})})
             else:
-                print(f"Cliente {format_cnpj(cliente.documento)} {cliente.nome} salvo.")
+                print(f"Cliente {format_cnpj(cliente.documento)} {cliente.nome} salvo.{_store_text(loja)}")
             return 0
         if args.action == "listar":
             found = repo.list(args.busca)
@@ -122,8 +126,33 @@ def cmd_clientes(args: argparse.Namespace) -> int:
         if args.action == "remover":
             if not repo.delete(args.cnpj):
                 raise CliError(f"Cliente {args.cnpj} não cadastrado.", code=1, field="cnpj")
-            print_json({"removido": args.cnpj}) if args.json else print("Cliente removido.")
+            loja = _send_to_store(ctx)
+            if args.json:
+                print_json({"removido": args.cnpj, **({"loja": loja} if loja else {})})
+            else:
+                print(f"Cliente removido.{_store_text(loja)}")
             return 0
         raise CliError(f"ação desconhecida: {args.action}")
     finally:
         ctx.close()
+
+
+def _send_to_store(ctx: object) -> str | None:
+    """A terminal that joined a store sends the edit now ("enviado"); when the store is away the edit stays
+    marked and goes with the next sync pass ("pendente"). None without a store."""
+    sync = getattr(ctx, "store_sync", None)
+    if sync is None:
+        return None
+    try:
+        sync.run_once()
+    except Exception:  # noqa: BLE001 - offline: the mark stays, sent later
+        return "pendente"
+    return "enviado"
+
+
+def _store_text(loja: str | None) -> str:
+    if loja == "enviado":
+        return " Enviado à loja: vale em todos os caixas."
+    if loja == "pendente":
+        return " Banco da loja fora do ar: será enviado aos outros caixas quando ele voltar."
+    return ""

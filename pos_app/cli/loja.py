@@ -3,6 +3,7 @@
 pos-app loja conectar postgresql://usuario:senha@servidor:5432/banco   (senha vai para o cofre do sistema)
 pos-app loja status|sincronizar [--json]
 pos-app loja publicar --pin PIN                  catálogo e operadores deste terminal para a loja
+pos-app loja publicar clientes --pin PIN         a lista de clientes (NF-e) deste terminal, uma vez
 pos-app loja preco CODIGO VALOR --pin PIN        novo preço em todos os terminais
 pos-app loja remover-produto COD --pin PIN     tira o produto de todos os terminais
 pos-app loja importar ARQ.csv --pin PIN          importa o CSV e publica para a loja
@@ -36,6 +37,7 @@ from pos_app.core.printing.formatting import format_money
 from pos_app.core.services.catalog_import import import_catalog_file
 from pos_app.core.services.users import authenticate
 from pos_app.core.storeserver import admin, link, pg, views
+from pos_app.core.storeserver.customers import publish_summary
 from pos_app.core.storeserver.sync import StoreSync
 
 Handler = Callable[[argparse.Namespace], int]
@@ -59,6 +61,13 @@ def register(sub: argparse._SubParsersAction, commands: dict[str, Handler]) -> N
         a = s.add_parser(name, help=text)
         a.add_argument("--json", action="store_true", help="saída em JSON")
     pu = s.add_parser("publicar", help="publica o catálogo e os operadores deste terminal para a loja")
+    pu.add_argument(
+        "o_que",
+        nargs="?",
+        choices=["clientes"],
+        metavar="clientes",
+        help="clientes: publica a lista de clientes (NF-e) deste terminal, uma vez, para todos os terminais",
+    )
     pr = s.add_parser("preco", help="altera o preço de um produto em todos os terminais")
     pr.add_argument("codigo")
     pr.add_argument("valor")
@@ -147,7 +156,10 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
             print_json(data)
         else:
             print("Banco da loja: " + ("conectado" if data["online"] else f"FORA DO AR ({data['erro']})"))
-            print(f"Registros aguardando envio: {data['pendentes_envio']}; versão aplicada: {data['versao']}")
+            print(
+                f"Registros aguardando envio: {data['pendentes_envio']}; edições locais (clientes, operadores, "
+                f"remoções) a enviar: {data.get('edicoes_pendentes', 0)}; versão aplicada: {data['versao']}"
+            )
             print(
                 f"Séries: online {data['serie_online']}, contingência {data['serie_contingencia']}, "
                 f"contingência NF-e {data.get('serie_contingencia_nfe') or '—'}"
@@ -155,6 +167,17 @@ def _run(ctx: Any, args: argparse.Namespace, as_json: bool) -> int:
         return EXIT_OK if data["online"] else EXIT_FAILED
     conn = link.open_store_connection(ctx)
     try:
+        if action == "publicar" and args.o_que == "clientes":
+            por = _manager(ctx, args, "loja_publicar_clientes")
+            with contextlib.suppress(Exception):  # edits/removals made elsewhere first: never resurrect them
+                _sync(ctx).run_once()
+            clientes = ctx.store.clientes.list()
+            n = admin.publish_customers(conn, clientes, por=por)
+            return _done(
+                as_json,
+                {"clientes": len(clientes), "clientes_alterados_na_loja": n},
+                publish_summary(len(clientes), n),
+            )
         if action == "publicar":
             por = _manager(ctx, args, "loja_publicar")
             n, n_users, n_groups = admin.publish_terminal(conn, ctx.store, por=por)

@@ -327,6 +327,14 @@ def store_figures(results: dict[str, Any]) -> None:
     run(results)
 
 
+def store_customer_figures(results: dict[str, Any]) -> None:
+    """Customers shared by a store's checkouts: save on one, seen on the other (tests/bench/store_customers_bench.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from store_customers_bench import customer_figures
+
+    customer_figures(results)
+
+
 def _median_ms(fn: Callable[[], Any], n: int = 5) -> float:
     times = []
     for _ in range(n):
@@ -616,6 +624,7 @@ def main() -> int:
         ("escpos", escpos_figure),
         ("ui", ui_figures),
         ("store", store_figures),
+        ("store_customers", store_customer_figures),
         ("scale", scale_figures),
         ("crash", crash_figures),
         ("soak", soak_figures),

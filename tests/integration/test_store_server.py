@@ -561,6 +561,14 @@ def test_tax_group_removed_on_one_terminal_reaches_the_others(make_terminal: Any
     assert ta.store.tax_groups.delete("Bebidas Loja")
     assert _wait(lambda: any("Bebidas Loja" in r for r in ta.store_sync.status()["recusados"]))
     assert tb.store.tax_groups.by_name("Bebidas Loja") is not None
+    # not retried on every pass: only when the store's version moved (or every N passes); still reported
+    passes = ta.store_sync.backoff.passes
+    assert _wait(lambda: ta.store_sync.backoff.passes >= passes + 4)
+    assert list(ta.store_sync.backoff.attempts.values()) == [1]
+    assert any("Bebidas Loja" in r for r in ta.store_sync.status()["recusados"])
+    admin.publish_setting(conn, "venda.desconto_maximo_percentual", "7")  # the store moved: tried again
+    assert _wait(lambda: list(ta.store_sync.backoff.attempts.values()) == [2])
+    assert any("Bebidas Loja" in r for r in ta.store_sync.status()["recusados"])
     admin.publish_terminal(conn, ta.store, por="CX01/9")  # the product leaves the group, then the group goes
     assert _wait(lambda: tb.store.tax_groups.by_name("Bebidas Loja") is None)
     assert tb.store.products.lookup(FEIJAO).grupo_tributario is None
@@ -680,3 +688,224 @@ def test_second_copy_of_another_checkouts_sale_printed_here(
         assert [(a["target"], a["outcome"]) for a in audit] == [(f"CX01/{doc1['ref']}", "ok")]
     finally:
         t2.close()
+
+
+# -- customers (clientes, NF-e model 55 buyers) shared by every terminal ---------------------------------------
+
+BUYER = "12ABC34501DE35"  # alphanumeric CNPJ (valid check digits)
+BUYER2 = "11222333000181"
+
+
+def _cliente(documento: str = BUYER, **changes: str) -> Any:
+    from pos_app.core.store.clientes import Cliente
+
+    data = {
+        "documento": documento,
+        "nome": "RESTAURANTE BOA MESA LTDA",
+        "logradouro": "Rua das Flores",
+        "numero": "100",
+        "bairro": "Centro",
+        "codigo_municipio": "4106902",
+        "municipio": "Curitiba",
+        "uf": "PR",
+        "cep": "80010-000",
+        "indicador_ie": "1",
+        "inscricao_estadual": "9044016688",
+        "email": "compras@boamesa.example",
+        "telefone": "41999990000",
+        **changes,
+    }
+    return Cliente(**data)
+
+
+def _store_customer(conn: Any, documento: str) -> dict[str, Any] | None:
+    with conn.transaction():
+        cur = conn.execute("SELECT * FROM loja_clientes WHERE documento = %s", [documento])
+        row = cur.fetchone()
+        return None if row is None else dict(zip([d.name for d in cur.description], row, strict=True))
+
+
+def test_customer_saved_edited_removed_on_one_terminal_reaches_the_others(
+    make_terminal: Any, store_url: str, qtbot: Any
+) -> None:
+    from pos_app.ui.customer_dialog import CustomerDialog
+
+    ta = make_terminal("CX01", store_url)
+    tb = make_terminal("CX02", store_url)
+    tc = make_terminal("CX03", store_url)
+    conn = _conn(store_url)
+    # saved at CX01's counter (the sale window's dialog): no "publicar" needed
+    dialog = CustomerDialog(ta.store.clientes, BUYER)
+    qtbot.addWidget(dialog)
+    for name, value in (
+        ("nome", "RESTAURANTE BOA MESA LTDA"),
+        ("logradouro", "Rua das Flores"),
+        ("numero", "100"),
+        ("bairro", "Centro"),
+        ("municipio", "Curitiba"),
+        ("codigo_municipio", "4106902"),
+        ("uf", "PR"),
+        ("cep", "80010-000"),
+        ("inscricao_estadual", "9044016688"),
+        ("email", "compras@boamesa.example"),
+    ):
+        dialog.inputs[name].setText(value)
+    dialog.save_button.click()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert _wait(lambda: tb.store.clientes.get(BUYER) is not None)
+    assert _wait(lambda: tc.store.clientes.get(BUYER) is not None)
+    got = tb.store.clientes.get(BUYER)
+    assert (got.nome, got.logradouro, got.cep, got.inscricao_estadual, got.email) == (
+        "RESTAURANTE BOA MESA LTDA",
+        "Rua das Flores",
+        "80010000",
+        "9044016688",
+        "compras@boamesa.example",
+    )
+    # LGPD: only what the NF-e needs travels; the change log says who changed which customer, not the address
+    row = _store_customer(conn, BUYER)
+    assert row is not None and "telefone" not in row and row["alterado_por"] == "CX01/terminal"
+    entry = next(c for c in admin.changes(conn) if c["chave"] == f"cliente:{BUYER}")
+    assert set(entry["dados"]) == {"documento", "nome", "municipio", "uf", "excluido", "versao"}
+
+    # edited on CX02 (its own telephone stays local): CX01 sees the edit
+    tb.store.clientes.save(_cliente(numero="200", complemento="Loja 2", telefone="4133334444"))
+    assert _wait(lambda: ta.store.clientes.get(BUYER).numero == "200")
+    assert ta.store.clientes.get(BUYER).complemento == "Loja 2"
+    assert ta.store.clientes.get(BUYER).telefone is None
+    assert _wait(lambda: tc.store.clientes.get(BUYER).numero == "200")
+    # nothing echoes between the terminals: the store's version settles and no marks are left
+    for t in (ta, tb, tc):
+        assert _wait(lambda t=t: t.store_sync.status()["versao"] >= _versions(conn))
+    settled = _versions(conn)
+    time.sleep(1.2)
+    assert _versions(conn) == settled
+    for t in (ta, tb, tc):
+        assert not t.store.database.query("SELECT key FROM store_sync_state WHERE key LIKE 'enviar:%'")
+
+    # removed on CX03: gone everywhere; the store keeps only the CNPJ of the removed row
+    assert tc.store.clientes.delete(BUYER)
+    assert _wait(lambda: ta.store.clientes.get(BUYER) is None)
+    assert _wait(lambda: tb.store.clientes.get(BUYER) is None)
+    row = _store_customer(conn, BUYER)
+    assert (
+        row["excluido"] is True and row["nome"] is None and row["logradouro"] is None and row["email"] is None
+    )
+    # registered again on CX02: back everywhere
+    tb.store.clientes.save(_cliente())
+    assert _wait(lambda: ta.store.clientes.get(BUYER) is not None)
+    assert _store_customer(conn, BUYER)["excluido"] is False
+
+
+def test_offline_terminal_keeps_its_customers_and_catches_up_last_edit_wins(
+    make_terminal: Any, store_url: str
+) -> None:
+    ta = make_terminal("CX01", store_url)
+    tb = make_terminal("CX02", store_url)
+    conn = _conn(store_url)
+    ta.store.clientes.save(_cliente())
+    assert _wait(lambda: tb.store.clientes.get(BUYER) is not None)
+    tb.store_sync.stop()  # CX02 loses the store
+    ta.store.clientes.save(_cliente(BUYER2, nome="MERCADO DO BAIRRO LTDA", indicador_ie="9"))
+    ta.store.clientes.save(_cliente(numero="300"))  # CX01 edits first (reaches the store at once) ...
+    assert _wait(lambda: (_store_customer(conn, BUYER) or {}).get("numero") == "300")
+    tb.store.clientes.save(_cliente(numero="200"))  # ... CX02 edits offline later: it keeps working locally
+    assert tb.store.clientes.get(BUYER).numero == "200"
+    assert tb.store.clientes.get(BUYER2) is None
+    assert tb.store_sync.status()["edicoes_pendentes"] == 1
+    tb.store_sync.run_once()  # reconnects: its edit goes up first, then it pulls
+    assert tb.store.clientes.get(BUYER2).nome == "MERCADO DO BAIRRO LTDA"
+    assert tb.store.clientes.get(BUYER2).inscricao_estadual is None
+    assert tb.store_sync.status()["edicoes_pendentes"] == 0
+    # the last edit to reach the store wins, on every terminal
+    assert _store_customer(conn, BUYER)["numero"] == "200"
+    assert tb.store.clientes.get(BUYER).numero == "200"
+    assert _wait(lambda: ta.store.clientes.get(BUYER).numero == "200")
+
+    # an edit made here while the store's older row is being pulled is not overwritten by it
+    from pos_app.core.storeserver import sync as store_sync
+
+    ta.store_sync.stop()
+    tb.store_sync.stop()
+    ta.store.clientes.save(_cliente(numero="400"))
+    ta.store_sync.run_once()
+    tb.store.clientes.save(_cliente(numero="500"))  # not sent yet
+    store_sync.pull(tb.store, conn, "CX02")
+    assert tb.store.clientes.get(BUYER).numero == "500"  # the pending local edit stays
+    tb.store_sync.run_once()
+    ta.store_sync.run_once()
+    assert ta.store.clientes.get(BUYER).numero == "500" == tb.store.clientes.get(BUYER).numero
+
+
+def test_nfe_sale_on_one_terminal_to_a_customer_registered_on_another(
+    make_terminal: Any, store_url: str
+) -> None:
+    from contingency_kit import make_sale
+
+    from pos_app.core.services.emission import EmissionService
+    from pos_app.core.store.packed import unpack_text
+
+    ta = make_terminal("CX01", store_url)
+    tb = make_terminal("CX02", store_url)
+    ta.store.clientes.save(_cliente(complemento="Sala 3"))
+    assert _wait(lambda: tb.store.clientes.get(BUYER) is not None)
+    tb.config.set("nfe.destinatario_cnpj", "nfe")
+    sale = make_sale(tb, FEIJAO)
+    sale.cnpj = BUYER
+    nfe = EmissionService(tb).checkout(sale)
+    assert nfe.modelo == 55 and nfe.status == "autorizado"
+    doc = tb.store.database.query_one("SELECT payload FROM fiscal_documents WHERE id = ?", [nfe.document_id])
+    raw = doc["payload"]
+    payload = json.loads(unpack_text(raw) if isinstance(raw, bytes) else raw)
+    assert payload["cnpj_destinatario"] == BUYER
+    assert payload["logradouro_destinatario"] == "Rua das Flores"
+    assert payload["complemento_destinatario"] == "Sala 3"
+    assert payload["codigo_municipio_destinatario"] == "4106902"
+    assert payload["cep_destinatario"] == "80010000"
+    assert payload["inscricao_estadual_destinatario"] == "9044016688"
+    assert payload["email_destinatario"] == "compras@boamesa.example"
+
+
+def test_manager_publishes_the_customers_a_terminal_had_before_joining(
+    terminal_template: Path,
+    tmp_path: Path,
+    api: Any,
+    store_url: str,
+    make_terminal: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from contingency_kit import copy_terminal
+
+    from pos_app.app import open_app
+    from pos_app.cli import main
+
+    folder = copy_terminal(terminal_template, tmp_path / "CX07", api.url, terminal__id="CX07")
+    ctx = open_app(folder, start_sandbox=False)
+    try:
+        ctx.store.clientes.save(_cliente())
+        ctx.store.clientes.save(_cliente(BUYER2, nome="MERCADO DO BAIRRO LTDA", indicador_ie="9"))
+        ctx.config.set("loja.banco", store_url)
+        ctx.config.set("loja.senha", pg_kit.PASSWORD)
+    finally:
+        ctx.close()
+    other = make_terminal("CX02", store_url)
+    monkeypatch.setenv("POS_DATA_DIR", str(folder))
+    assert main(["loja", "publicar", "clientes", "--pin", "0000", "--json"]) != 0  # a manager's PIN only
+    capsys.readouterr()
+    assert main(["loja", "publicar", "clientes", "--pin", "9999", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out == {"clientes": 2, "clientes_alterados_na_loja": 2}
+    assert _wait(lambda: other.store.clientes.get(BUYER2) is not None)
+    assert other.store.clientes.get(BUYER) is not None
+    # once is enough: again, nothing changes in the store
+    assert main(["loja", "publicar", "clientes", "--pin", "9999", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["clientes_alterados_na_loja"] == 0
+    # from now on the CLI's own edits go up by themselves
+    argv = ["clientes", "salvar", BUYER2, "--numero", "77", "--json"]
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["loja"] == "enviado"
+    assert _wait(lambda: other.store.clientes.get(BUYER2).numero == "77")
+    assert main(["clientes", "remover", BUYER, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"removido": BUYER, "loja": "enviado"}
+    assert _wait(lambda: other.store.clientes.get(BUYER) is None)

@@ -59,6 +59,46 @@ def test_manager_changes_price_for_the_store_from_the_window(qtbot: Any, ctx: An
     conn.close()
 
 
+def test_manager_publishes_this_checkouts_customers_from_the_window(
+    qtbot: Any, ctx: Any, pg_url: str
+) -> None:
+    from pos_app.core.store.clientes import Cliente
+    from pos_app.ui.store.dialog import StoreDialog
+
+    buyer = "11222333000181"
+    ctx.store.clientes.save(  # typed before this terminal joined the store
+        Cliente(
+            documento=buyer,
+            nome="MERCADO DO BAIRRO LTDA",
+            logradouro="Rua XV de Novembro",
+            numero="10",
+            bairro="Centro",
+            codigo_municipio="4106902",
+            municipio="Curitiba",
+            uf="PR",
+            cep="80020-310",
+        )
+    )
+    ctx.config.set("loja.banco", pg_url)
+    ctx.config.set("loja.senha", pg_kit.PASSWORD)
+    assert link.attach(ctx, interval=0.3) is not None
+    dialog = StoreDialog(ctx, ctx.store.users.by_code("9"))
+    qtbot.addWidget(dialog)
+    assert dialog.publish_customers.isEnabled()
+    qtbot.mouseClick(dialog.publish_customers, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "deste caixa na loja" in dialog.message.text(), timeout=8000)
+    assert (
+        dialog.message.text() == "1 cliente deste caixa na loja, para todos os caixas (1 novo ou alterado)."
+    )
+    conn = pg.connect(pg_url, pg_kit.PASSWORD)
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT nome, cep, excluido, alterado_por FROM loja_clientes WHERE documento = %s", [buyer]
+        ).fetchone()
+    conn.close()
+    assert row[:3] == ("MERCADO DO BAIRRO LTDA", "80020310", False) and row[3].endswith("/9")
+
+
 def test_status_bar_says_when_the_store_is_down(qtbot: Any) -> None:
     from pos_app.ui.status_panel import StatusPanel
 

@@ -794,6 +794,28 @@ def _m_econf_0001_events(db: Database) -> None:
     )
 
 
+# Customers shared by the store's terminals (issue store3): a customer saved, edited or removed on a terminal that
+# joined a store is marked ``enviar:cliente:<cnpj>``; the sync thread sends the row, or its removal when it is gone.
+CLIENTE_SYNC_COLUMNS = (
+    "nome, indicador_ie, inscricao_estadual, logradouro, numero, complemento, bairro, "
+    "codigo_municipio, municipio, uf, cep, email"
+)
+
+
+def _m_store3_0001_clientes_local_edits(db: Database) -> None:
+    gate = f"WHEN EXISTS (SELECT 1 FROM store_sync_state WHERE key = '{UPSTREAM_FLAG}')"
+    mark = f"INSERT OR REPLACE INTO store_sync_state (key, value) VALUES ('{LOCAL_EDIT_PREFIX}cliente:' || "
+    for sql in (
+        f"CREATE TRIGGER store3_cliente_added AFTER INSERT ON clientes {gate} BEGIN "
+        f"{mark} NEW.documento, hex(randomblob(8))); END",
+        f"CREATE TRIGGER store3_cliente_changed AFTER UPDATE OF {CLIENTE_SYNC_COLUMNS} ON clientes {gate} BEGIN "
+        f"{mark} NEW.documento, hex(randomblob(8))); END",
+        f"CREATE TRIGGER store3_cliente_deleted AFTER DELETE ON clientes {gate} BEGIN "
+        f"{mark} OLD.documento, hex(randomblob(8))); END",
+    ):
+        db.execute(sql)
+
+
 MIGRATIONS: list[Migration] = [
     ("001_base", _m001_base),
     ("002_products_fts", _m002_products_fts),
@@ -814,4 +836,5 @@ MIGRATIONS: list[Migration] = [
     ("store2_0001_local_edits", _m_store2_0001_local_edits),
     ("pix_0002_static_brcode", _m_pix_0002_static_brcode),
     ("econf_0001_events", _m_econf_0001_events),
+    ("store3_0001_clientes_local_edits", _m_store3_0001_clientes_local_edits),
 ]

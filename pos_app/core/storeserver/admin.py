@@ -10,6 +10,8 @@ from pos_app.core.domain.catalog import Product
 from pos_app.core.domain.errors import ValidationError
 from pos_app.core.domain.tax_group import TaxGroup
 from pos_app.core.store import Store
+from pos_app.core.store.clientes import Cliente
+from pos_app.core.storeserver.customers import CUSTOMER_COLS
 from pos_app.core.storeserver.sync import PRODUCT_COLS, TAX_GROUP_COLS, WRITE_LOCK, shared_setting
 
 _COLS = PRODUCT_COLS
@@ -151,6 +153,43 @@ def publish_user(
             "IS DISTINCT FROM (EXCLUDED.nome, EXCLUDED.papel, EXCLUDED.pin_hash, EXCLUDED.ativo)",
             [codigo, nome, papel, pin_hash, ativo, por],
         )
+
+
+def publish_customers(conn: Any, clientes: Iterable[Cliente], por: str | None = None) -> int:
+    """Upsert customers by CNPJ for every terminal (a removed one comes back); an unchanged customer keeps its
+    version. Only the NF-e recipient fields travel (``customers.CUSTOMER_COLS``). Returns how many changed."""
+    cols = CUSTOMER_COLS[1:]
+    sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols)
+    diff = ", ".join(f"loja_clientes.{c}" for c in cols)
+    new = ", ".join(f"EXCLUDED.{c}" for c in cols)
+    n = 0
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+        for c in clientes:
+            cur.execute(
+                f"INSERT INTO loja_clientes ({', '.join(CUSTOMER_COLS)}, alterado_por) "
+                f"VALUES ({', '.join(['%s'] * len(CUSTOMER_COLS))}, %s) "
+                f"ON CONFLICT (documento) DO UPDATE SET {sets}, excluido = FALSE, "
+                "alterado_por = EXCLUDED.alterado_por "
+                f"WHERE ({diff}, loja_clientes.excluido) IS DISTINCT FROM ({new}, FALSE)",
+                [*(getattr(c, k) for k in CUSTOMER_COLS), por],
+            )
+            n += cur.rowcount
+    return n
+
+
+def delete_customer(conn: Any, documento: str, por: str | None = None) -> bool:
+    """Remove a customer from every terminal: a versioned ``excluido`` row that keeps only the CNPJ (the
+    address, IE and e-mail are erased). False when the store does not have it (or it was already removed)."""
+    erase = ", ".join(f"{c} = NULL" for c in CUSTOMER_COLS[1:])
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+        row = conn.execute(
+            f"UPDATE loja_clientes SET excluido = TRUE, {erase}, alterado_por = %s "  # noqa: S608
+            "WHERE documento = %s AND NOT excluido RETURNING versao",
+            [por, documento],
+        ).fetchone()
+    return row is not None
 
 
 def publish_setting(conn: Any, chave: str, valor: str | None, por: str | None = None) -> None:

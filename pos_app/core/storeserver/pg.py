@@ -278,6 +278,56 @@ ALTER TABLE loja_series ADD CONSTRAINT loja_series_tipo_check
     CHECK (tipo IN ('online', 'contingencia', 'nfe_contingencia'));
 """
 
+# Customers (``clientes``, the CNPJ buyers of NF-e model 55 sales) shared by every terminal. Only the fields the
+# NF-e's recipient group carries (no phone, no local timestamps); a removal stays as a versioned ``excluido`` row
+# with the personal fields erased. The change log keeps who changed which customer, not the address/IE/e-mail.
+_M007 = """
+CREATE TABLE loja_clientes (
+    documento TEXT PRIMARY KEY,
+    nome TEXT,
+    indicador_ie TEXT,
+    inscricao_estadual TEXT,
+    logradouro TEXT,
+    numero TEXT,
+    complemento TEXT,
+    bairro TEXT,
+    codigo_municipio TEXT,
+    municipio TEXT,
+    uf TEXT,
+    cep TEXT,
+    email TEXT,
+    excluido BOOLEAN NOT NULL DEFAULT FALSE,
+    versao BIGINT NOT NULL DEFAULT nextval('loja_versao'),
+    alterado_em TIMESTAMPTZ NOT NULL DEFAULT now(),
+    alterado_por TEXT,
+    CHECK (excluido OR (nome IS NOT NULL AND logradouro IS NOT NULL AND numero IS NOT NULL AND bairro IS NOT NULL
+                        AND codigo_municipio IS NOT NULL AND municipio IS NOT NULL AND uf IS NOT NULL
+                        AND cep IS NOT NULL AND indicador_ie IS NOT NULL))
+);
+CREATE INDEX loja_clientes_versao ON loja_clientes (versao);
+
+CREATE OR REPLACE FUNCTION loja_registrar_alteracao() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO loja_alteracoes (versao, entidade, chave, por, dados)
+    VALUES (NEW.versao, TG_TABLE_NAME, TG_ARGV[0] || ':' || COALESCE(
+        CASE TG_TABLE_NAME WHEN 'loja_config' THEN to_jsonb(NEW)->>'chave'
+                           WHEN 'loja_grupos_tributarios' THEN to_jsonb(NEW)->>'nome'
+                           WHEN 'loja_clientes' THEN to_jsonb(NEW)->>'documento'
+                           ELSE to_jsonb(NEW)->>'codigo' END, ''),
+        NEW.alterado_por,
+        CASE TG_TABLE_NAME WHEN 'loja_clientes' THEN jsonb_build_object(
+                'documento', to_jsonb(NEW)->'documento', 'nome', to_jsonb(NEW)->'nome',
+                'municipio', to_jsonb(NEW)->'municipio', 'uf', to_jsonb(NEW)->'uf',
+                'excluido', to_jsonb(NEW)->'excluido', 'versao', to_jsonb(NEW)->'versao')
+            ELSE to_jsonb(NEW) - 'pin_hash' END);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER loja_clientes_versao BEFORE INSERT OR UPDATE ON loja_clientes
+    FOR EACH ROW EXECUTE FUNCTION loja_versionar();
+CREATE TRIGGER loja_clientes_alteracao AFTER INSERT OR UPDATE ON loja_clientes
+    FOR EACH ROW EXECUTE FUNCTION loja_registrar_alteracao('cliente');
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("loja_0001_base", _M001),
     ("loja_0002_views", _M002),
@@ -285,6 +335,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("loja_0004_indices_vistas", _M004),
     ("loja_0005_grupos_excluidos", _M005),
     ("loja_0006_serie_contingencia_nfe", _M006),
+    ("loja_0007_clientes", _M007),
 ]
 
 

@@ -5,7 +5,7 @@ the document, the cash movement or the audit line) are pushed as snapshots, idem
 (terminal, table, local id) with ``ON CONFLICT DO UPDATE``; the outbox rows are deleted only after
 PostgreSQL committed. A crash in between re-sends the same snapshot: nothing lost, nothing twice.
 
-Downstream: tax groups, products, users and store settings carry a store-wide ``versao`` (one sequence, writers
+Downstream: tax groups, products, users, store settings and customers carry a store-wide ``versao`` (one sequence, writers
 serialised by an advisory lock); the terminal pulls ``versao > last`` and applies it and the new
 ``last`` in one SQLite transaction, so a terminal that was offline catches up when it reconnects.
 """
@@ -26,7 +26,7 @@ from pos_app.core.domain.tax_group import TAX_FIELDS
 from pos_app.core.store import Store
 from pos_app.core.store.migrations import LOCAL_EDIT_PREFIX, UPSTREAM_FLAG, store_outbox_backfill_sql
 from pos_app.core.store.packed import unpack_text
-from pos_app.core.storeserver import pg, series
+from pos_app.core.storeserver import customers, pg, series
 
 log = logging.getLogger("pos_app.loja")
 
@@ -96,6 +96,13 @@ def enable_upstream(store: Store) -> bool:
 
 def pending_count(store: Store) -> int:
     row = store.database.query_one("SELECT count(*) AS n FROM store_outbox")
+    return int(row["n"]) if row else 0
+
+
+def _local_edits_count(store: Store) -> int:
+    row = store.database.query_one(
+        "SELECT count(*) AS n FROM store_sync_state WHERE key LIKE ?", [LOCAL_EDIT_PREFIX + "%"]
+    )
     return int(row["n"]) if row else 0
 
 
@@ -205,12 +212,13 @@ def pull(store: Store, conn: Any, terminal_id: str, *, limit: int = 2000) -> int
             "ORDER BY versao LIMIT %s",
             [last, limit],
         ).fetchall()
+        clientes = customers.fetch(conn, last, limit)
         # Under the shared lock every version up to the sequence is committed (or was an upsert that
         # changed nothing): with no rows, this terminal is up to date with it.
         seq = conn.execute(
             "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM loja_versao"
         ).fetchone()
-    tables = (groups, products, users, settings)
+    tables = (groups, products, users, settings, clientes)
     if not any(tables):
         if seq is not None and int(seq[0]) > last:
             with store.transaction() as tx:
@@ -297,6 +305,7 @@ def pull(store: Store, conn: Any, terminal_id: str, *, limit: int = 2000) -> int
                     [key, value],
                 )
             n += 1
+        n += customers.apply(tx, clientes, top, now)
         _state_set(tx, "versao", str(top))
     store.settings._cache = None  # same connection: data_version does not move
     return n
@@ -334,11 +343,15 @@ class StoreSync:
         self.registered = False
         self.refused: list[str] = []  # local edits the store refused (kept, sent again later)
         self._passes = 0
+        self.backoff: Any = None  # local_edits.RefusedBackoff (created by the first pass: import order)
         enable_upstream(store)
 
     # one pass, usable without the thread (CLI ``loja sincronizar``)
     def run_once(self) -> dict[str, int]:
-        from pos_app.core.storeserver.local_edits import push_local_edits  # imports admin, which imports us
+        from pos_app.core.storeserver.local_edits import (  # imports admin, which imports us
+            RefusedBackoff,
+            push_local_edits,
+        )
 
         with self._lock:
             try:
@@ -361,7 +374,12 @@ class StoreSync:
                     pushed += n
                     if n < 500:
                         break
-                edits, self.refused = push_local_edits(self.store, self._conn, f"{self.terminal_id}/terminal")
+                if self.backoff is None:
+                    self.backoff = RefusedBackoff()
+                self.backoff.new_pass()
+                edits, self.refused = push_local_edits(
+                    self.store, self._conn, f"{self.terminal_id}/terminal", self.backoff
+                )
                 pushed += edits
                 pulled = pull(self.store, self._conn, self.terminal_id)
                 self._passes += 1
@@ -437,6 +455,7 @@ class StoreSync:
             ),
             "erro": self.last_error,
             "pendentes_envio": pending_count(self.store),
+            "edicoes_pendentes": _local_edits_count(self.store),  # customers, operators, removals to send
             "versao": int(_state_get(self.store, "versao", "0") or 0),
             "serie_contingencia": self.store.settings.get("contingencia.serie"),
             "serie_contingencia_nfe": self.store.settings.get("nfe.serie_contingencia"),

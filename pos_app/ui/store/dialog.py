@@ -5,6 +5,7 @@ Every call to PostgreSQL runs in the worker pool: the window never waits for the
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -26,6 +27,7 @@ from pos_app.core.fiscal.document_status import DocumentStatus
 from pos_app.core.printing.formatting import format_money
 from pos_app.core.services.history import STATUS_LABELS
 from pos_app.core.storeserver import admin, link, views
+from pos_app.core.storeserver.customers import publish_summary
 from pos_app.ui.i18n import tr
 from pos_app.ui.store.views_tabs import StoreCashView, StoreHistoryView
 from pos_app.ui.worker import run_in_worker
@@ -40,6 +42,20 @@ def _change_price(ctx: Any, codigo: str, preco: Decimal, por: str) -> int:
     if ctx.store_sync is not None:
         ctx.store_sync.wake()
     return versao
+
+
+def _publish_customers(ctx: Any, por: str) -> tuple[int, int]:
+    """This terminal's whole customer list to the store (once, for customers typed before it joined)."""
+    if ctx.store_sync is not None:  # edits and removals made elsewhere first: never bring them back
+        with contextlib.suppress(Exception):  # the publish below reports the store being away
+            ctx.store_sync.run_once()
+    conn = link.open_store_connection(ctx)
+    try:
+        clientes = ctx.store.clientes.list()
+        n = admin.publish_customers(conn, clientes, por=por)
+    finally:
+        conn.close()
+    return len(clientes), n
 
 
 def _choices(ctx: Any) -> dict[str, Any]:
@@ -129,8 +145,15 @@ class StoreDialog(QDialog):
         self.refresh = QPushButton(tr("Atualizar painel"))
         self.refresh.setObjectName("storeRefresh")
         self.refresh.clicked.connect(self._refresh)
+        self.publish_customers = QPushButton(tr("Publicar clientes deste caixa"))
+        self.publish_customers.setObjectName("storePublishCustomers")
+        self.publish_customers.setToolTip(
+            tr("Envia uma vez a lista de clientes (NF-e) deste caixa para todos os caixas da loja.")
+        )
+        self.publish_customers.clicked.connect(self._publish_customers)
         buttons.addWidget(self.apply)
         buttons.addWidget(self.refresh)
+        buttons.addWidget(self.publish_customers)
         layout.addLayout(buttons)
         self.message = QLabel()
         self.message.setObjectName("storeMessage")
@@ -143,6 +166,7 @@ class StoreDialog(QDialog):
         layout.addWidget(self.board)
         self.apply.setEnabled(link.configured(ctx))
         self.refresh.setEnabled(link.configured(ctx))
+        self.publish_customers.setEnabled(link.configured(ctx))
         for view in (self.history, self.cash):
             view.setEnabled(link.configured(ctx))
         if link.configured(ctx):
@@ -191,6 +215,22 @@ class StoreDialog(QDialog):
             self.message.setText(f"Não foi possível alterar na loja: {exc}")
 
         run_in_worker(_change_price, self.ctx, codigo, preco, por, on_result=done, on_error=failed)
+
+    def _publish_customers(self) -> None:
+        por = f"{self.ctx.config.terminal_id}/{getattr(self.manager, 'codigo', '-')}"
+        self.publish_customers.setEnabled(False)
+        self.message.setText(tr("Enviando os clientes para a loja…"))
+
+        def done(result: Any) -> None:
+            total, changed = result
+            self.publish_customers.setEnabled(True)
+            self.message.setText(publish_summary(total, changed))
+
+        def failed(exc: BaseException) -> None:
+            self.publish_customers.setEnabled(True)
+            self.message.setText(f"Não foi possível publicar os clientes: {exc}")
+
+        run_in_worker(_publish_customers, self.ctx, por, on_result=done, on_error=failed)
 
     def _refresh(self) -> None:
         def failed(exc: BaseException) -> None:
