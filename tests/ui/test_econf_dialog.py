@@ -41,7 +41,8 @@ def test_em_duvida_marked_registered_then_cancelled_from_the_manager_menu(
     dialog.show()
     qtbot.waitUntil(lambda: dialog.list.count() == 1, timeout=10_000)
     assert "em dúvida" in dialog.list.item(0).text()
-    assert "painel da Focus NFe" in dialog.hint.text() and "marcar-registrado" in dialog.hint.text()
+    assert "painel da Focus NFe" in dialog.hint.text() and "“Marcar como registrado”" in dialog.hint.text()
+    assert "pos-app" not in dialog.hint.text()  # the window names its buttons, not CLI commands
     assert dialog.force_button.isEnabled() and not dialog.send_button.isEnabled()
     assert not dialog.mark_button.isEnabled()  # no protocol typed yet
     shot(dialog, "econf-01-em-duvida")

@@ -3,6 +3,7 @@ the actions of ``pos-app econf`` (send now, send again on purpose, mark as regis
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -42,6 +43,7 @@ class EconfDialog(QDialog):
         root = QVBoxLayout(self)
         title = QLabel(tr("Conciliação financeira (ECONF) — pagamentos cartão/PIX vinculados à nota"))
         theme.set_role(title, "title")
+        title.setWordWrap(True)  # whole at 1024x768
         root.addWidget(title)
         self.list = QListWidget()
         self.list.setObjectName("econfList")
@@ -125,7 +127,7 @@ class EconfDialog(QDialog):
             else tr("Nenhum evento de conciliação financeira.")
         )
         self.status.setText(" ".join(x for x in (self.last_message, summary) if x))
-        self.hint.setText("\n".join(lines))
+        self.hint.setText("\n".join(_window_wording(line) for line in lines))
         self._enable()
 
     def selected(self) -> dict[str, Any] | None:
@@ -214,3 +216,18 @@ class EconfDialog(QDialog):
             lambda: self.service.cancel(ref, protocolo, user=self.manager),
             done,
         )
+
+
+_CLI_CHOICES = re.compile(
+    r"se foi, 'pos-app econf marcar-registrado \S+ PROTOCOLO'; se não foi, 'pos-app econf enviar \S+ --mesmo-assim'"
+)
+
+
+def _window_wording(line: str) -> str:
+    """The service's instruction names the CLI commands; here the same choices are buttons."""
+    return _CLI_CHOICES.sub(
+        tr(
+            "se foi, digite o protocolo abaixo e use “Marcar como registrado”; se não foi, use “Enviar mesmo assim”"
+        ),
+        line,
+    )
