@@ -462,7 +462,9 @@ def cmd_sell(args: argparse.Namespace) -> int:
             if result.chave:
                 sigla = "NF-e" if result.modelo == 55 else "NFC-e"
                 print(f"{sigla} nº {result.numero} série {result.serie}  chave {result.chave}")
-            print(f"Total R$ {result.total:.2f}  troco R$ {result.troco:.2f}")
+            from pos_app.core.domain.money import format_brl
+
+            print(f"Total {format_brl(result.total)}  troco {format_brl(result.troco)}")
             if result.danfce:
                 print(f"DANFCe: {result.danfce}")
             if impressao:
