@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from pos_app.cli.common import (
@@ -20,6 +21,7 @@ from pos_app.cli.common import (
     open_app_for_cli,
     print_json,
 )
+from pos_app.core.domain.money import format_brl
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -77,8 +79,8 @@ def _line(e: dict[str, Any]) -> str:
     protocolo = f" protocolo {e['numero_protocolo']}" if e["numero_protocolo"] else ""
     sefaz = f" — SEFAZ {e['status_sefaz']}: {e['mensagem_sefaz']}" if e["mensagem_sefaz"] else ""
     erro = f" — {e['erro']}" if e["erro"] and e["status"] != "registrado" else ""
-    total = sum(float(d.get("valor_pagamento") or 0) for d in e["detalhes"] or [])
-    valor = f"  R$ {total:.2f}".replace(".", ",") if e["detalhes"] else ""
+    total = sum((Decimal(str(d.get("valor_pagamento") or 0)) for d in e["detalhes"] or []), Decimal(0))
+    valor = f"  {format_brl(total)}" if e["detalhes"] else ""
     return f"{e['ref']:<24} {e['situacao']:<26}{valor}{protocolo}{sefaz}{erro}"
 
 

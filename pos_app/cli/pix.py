@@ -166,7 +166,9 @@ def charge_dynamic(ctx: Any, valor: Decimal, operador_id: int | None, timeout: f
         raise CliError(str(exc), EXIT_BAD_INPUT, "pay") from exc
     except PixError as exc:
         raise CliError(f"PIX dinâmico indisponível: {exc}", EXIT_NOT_DONE, "pay") from exc
-    print(f"PIX copia e cola (R$ {valor:.2f}, válido por {int(timeout)} s):", file=sys.stderr)
+    from pos_app.core.domain.money import format_brl
+
+    print(f"PIX copia e cola ({format_brl(valor)}, válido por {int(timeout)} s):", file=sys.stderr)
     print(charge.copia_e_cola or "", file=sys.stderr, flush=True)
     charge = svc.wait(charge.id, timeout=timeout)
     if not charge.final:  # our own timeout: remove the charge so it cannot be paid any more
