@@ -119,7 +119,7 @@ def switch(ctx: AppContext, key: str) -> SwitchResult:
                 f"Há {row['n']} nota(s) da empresa atual aguardando a API: rode 'pos-app sync' antes de trocar "
                 "de empresa (as chaves e QR Codes delas levam o CNPJ da empresa atual)."
             )
-    _set_emitter(ctx, company)
+    set_emitter(ctx, company)
     _set_certificate(ctx, key, company)
     _set_catalog(ctx, key)
     ctx.store.settings.set(SETTING, key)
@@ -131,7 +131,8 @@ def switch(ctx: AppContext, key: str) -> SwitchResult:
     )
 
 
-def _set_emitter(ctx: AppContext, c: CompanyConfig) -> None:
+def set_emitter(ctx: AppContext, c: CompanyConfig) -> None:
+    """The terminal's emitter settings from a sandbox company (every field; empty ones unset)."""
     values = {
         "cnpj": c.cnpj, "razao_social": c.razao_social, "nome_fantasia": c.nome_fantasia,
         "inscricao_estadual": c.inscricao_estadual, "logradouro": c.logradouro, "numero": c.numero,

@@ -35,25 +35,12 @@ RS_COMPANY = CompanyConfig(
 
 def make_rs(ctx: Any, server: SandboxServer) -> None:
     """Turn a terminal into the RS emitter (and register it at the sandbox)."""
-    c = RS_COMPANY
-    server.register_company(c)
-    for name in (
-        "cnpj",
-        "razao_social",
-        "nome_fantasia",
-        "inscricao_estadual",
-        "logradouro",
-        "numero",
-        "bairro",
-        "municipio",
-        "codigo_municipio",
-        "uf",
-        "cep",
-        "regime",
-    ):
-        ctx.config.set(f"emitente.{name}", getattr(c, name))
+    from pos_app.demo.company import set_emitter
+
+    server.register_company(RS_COMPANY)
+    set_emitter(ctx, RS_COMPANY)
     path = ctx.data_dir / "certificado-rs.pfx"
-    create_demo_certificate(path, "1234", c.cnpj, c.razao_social)
+    create_demo_certificate(path, "1234", RS_COMPANY.cnpj, RS_COMPANY.razao_social)
     ctx.config.set("certificado.arquivo", str(path))
     ctx.config.set("certificado.senha", "1234")
 
